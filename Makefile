@@ -1,0 +1,41 @@
+# Every target bootstraps .venv itself: python3 and make are all a new machine needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LINT_STAMP := tools/cypher-lint/node_modules/.installed
+
+.PHONY: run test lint bench cypher-lint clean schema
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(LINT_STAMP): tools/cypher-lint/package.json
+	cd tools/cypher-lint && npm install --no-audit --no-fund --loglevel=error
+	touch $(LINT_STAMP)
+
+run: $(STAMP)
+	$(BIN)/baton serve --seed
+
+test: $(STAMP) $(LINT_STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP) $(LINT_STAMP)
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy
+	node tools/cypher-lint/lint.mjs cypher
+
+cypher-lint: $(LINT_STAMP)
+	node tools/cypher-lint/lint.mjs cypher
+
+bench: $(STAMP)
+	$(BIN)/baton bench
+
+schema: $(STAMP)
+	$(BIN)/baton schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) .baton tools/cypher-lint/node_modules

@@ -1,0 +1,3 @@
+"""Baton: the orchestration control plane for fleets of AI agents."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""HTTP + WebSocket surface: FastAPI app, strawberry GraphQL schema, auth, metrics."""

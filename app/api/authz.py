@@ -1,0 +1,72 @@
+"""Authorization: deny by default, one rule per root field.
+
+Every schema module exports ``RULES: dict[field name, roles]``; :func:`authorize` refuses a
+root field that has no rule, so a new resolver cannot ship unguarded (and a table-driven test
+checks every field against every role). Per-object checks (an agent acting only as itself,
+which facts a caller may read) happen in core and in the Cypher statements themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+from strawberry.types import Info
+
+from app.api.context import Ctx
+from app.core.errors import Forbidden, RateLimited, Unauthenticated
+from app.models import Role
+
+Rules = dict[str, frozenset[Role]]
+ANY = frozenset(Role)
+_rules: Rules = {}
+
+
+def roles(*rs: Role) -> frozenset[Role]:
+    """Rule value: these roles (admin is always allowed)."""
+    return frozenset(rs) | {Role.ADMIN}
+
+
+def register(rules: Rules) -> None:
+    """Add a schema module's rules to the table."""
+    _rules.update(rules)
+
+
+def rules() -> Rules:
+    """The whole table (for tests and docs)."""
+    return dict(_rules)
+
+
+def authorize(info: Info[Ctx, Any]) -> None:
+    """Authenticate, rate-limit once per operation, and check the field's rule."""
+    ctx = info.context
+    principal = ctx.principal
+    if principal is None:
+        raise Unauthenticated("missing or invalid bearer token")
+    if not ctx.rate_checked:
+        ctx.rate_checked = True
+        retry = ctx.limiter.allow(principal.id)
+        if retry:
+            raise RateLimited("too many requests", retryAfterMs=int(retry * 1000) + 1)
+    name = info.field_name
+    if name.startswith("__"):
+        return  # introspection, for any authenticated caller
+    allowed = _rules.get(name)
+    if allowed is None or not any(r in allowed for r in principal.roles):
+        raise Forbidden(f"{name}: not allowed for roles {principal.roles}", operation=name)
+
+
+class Authorize(SchemaExtension):
+    """Runs :func:`authorize` on every root Query/Mutation field (subscriptions call it
+    themselves, since their source stream is not resolved through extensions)."""
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Info[Ctx, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        if info.path.prev is None:
+            authorize(info)
+        return _next(root, info, *args, **kwargs)
+
+    def on_operation(self) -> Iterator[None]:
+        yield

@@ -1,0 +1,33 @@
+"""Per-request GraphQL context: who is calling and the process runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.fastapi import BaseContext
+from strawberry.types import Info
+
+from app.api.ratelimit import RateLimiter
+from app.core.runtime import Runtime
+from app.models import Principal
+
+
+class Ctx(BaseContext):
+    """What resolvers see as ``info.context``."""
+
+    def __init__(self, rt: Runtime, limiter: RateLimiter, principal: Principal | None) -> None:
+        super().__init__()
+        self.rt = rt
+        self.limiter = limiter
+        self.principal = principal
+        self.rate_checked = False
+        self.connection_params: dict[str, Any] | None = None
+
+    @property
+    def caller(self) -> Principal:
+        """The authenticated principal (authorization ran before any resolver)."""
+        assert self.principal is not None, "resolver ran without authorization"
+        return self.principal
+
+
+CtxInfo = Info[Ctx, None]

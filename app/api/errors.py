@@ -1,0 +1,56 @@
+"""Give every GraphQL error an ``extensions.code`` from the contract; hide internals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from pydantic import ValidationError
+from strawberry.extensions import SchemaExtension
+
+from app.core.errors import BatonError
+
+log = logging.getLogger("baton.api")
+
+
+def _coded(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    ext = dict(error.extensions or {})
+    message = error.message
+    if isinstance(original, BatonError):
+        ext.update(original.details)
+        ext["code"] = original.code
+    elif isinstance(original, ValidationError):
+        ext["code"] = "BAD_INPUT"
+        ext["fields"] = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in original.errors()
+        ]
+        message = "invalid input: " + "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
+            for e in original.errors()
+        )
+    elif original is None:
+        ext.setdefault("code", "BAD_INPUT")  # parse / validation / depth / token limits
+    else:
+        log.error("internal error in %s", error.path, exc_info=original)
+        ext["code"] = "INTERNAL"
+        message = "internal error"
+    return GraphQLError(
+        message, nodes=error.nodes, source=error.source, positions=error.positions,
+        path=error.path, original_error=original, extensions=ext,
+    )  # fmt: skip
+
+
+class ErrorCodes(SchemaExtension):
+    """Post-processes every result's errors."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and getattr(result, "errors", None):
+            result.errors = [_coded(e) for e in result.errors]
+        pre = self.execution_context.pre_execution_errors
+        if pre:
+            self.execution_context.pre_execution_errors = [_coded(e) for e in pre]

@@ -1,0 +1,61 @@
+"""Assembles the GraphQL schema from one module per capability.
+
+Each module defines any of ``Query``, ``Mutation``, ``Subscription`` and a ``RULES`` table;
+this file merges them, so capabilities can grow without touching each other.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from pydantic import ValidationError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from app.api import authz
+from app.api.errors import ErrorCodes
+from app.api.schema import events, principals, system
+from app.config import Settings
+from app.core.errors import BatonError
+
+MODULES: list[ModuleType] = [system, principals, events]
+
+
+def _merged(kind: str) -> Any:
+    parts = tuple(getattr(m, kind) for m in MODULES if hasattr(m, kind))
+    return merge_types(kind, parts) if parts else None
+
+
+class BatonSchema(strawberry.Schema):
+    """Logs only unexpected errors: coded errors and invalid queries are the caller's."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        unexpected = [
+            e for e in errors
+            if e.original_error is not None and not isinstance(e.original_error, (BatonError, ValidationError))
+        ]  # fmt: skip
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The full schema with limits, error codes and deny-by-default authorization."""
+    for m in MODULES:
+        authz.register(m.RULES)
+    return BatonSchema(
+        query=_merged("Query"),
+        mutation=_merged("Mutation"),
+        subscription=_merged("Subscription"),
+        extensions=[
+            ErrorCodes,
+            authz.Authorize,
+            QueryDepthLimiter(max_depth=settings.max_query_depth),
+            MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            MaxAliasesLimiter(max_alias_count=30),
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+    )

@@ -1,0 +1,88 @@
+"""Shared GraphQL building blocks: scalars, paging, the Event type."""
+
+from __future__ import annotations
+
+import base64
+from typing import NewType
+
+import strawberry
+from strawberry.scalars import JSON
+
+from app.api.context import Ctx, CtxInfo
+from app.core.errors import BadInput
+from app.core.events import Event as CoreEvent
+
+Long = strawberry.scalar(
+    NewType("Long", int),
+    serialize=int,
+    parse_value=int,
+    description="64-bit integer: epoch milliseconds and sequence numbers.",
+)
+
+__all__ = ["JSON", "Ctx", "CtxInfo", "EventConnection", "EventType", "Long", "PageInfo"]
+
+
+@strawberry.type
+class PageInfo:
+    """Cursor paging: pass ``endCursor`` as ``after`` to get the next page."""
+
+    end_cursor: str | None
+    has_next_page: bool
+
+
+def page_size(info: CtxInfo, first: int) -> int:
+    """Validate ``first`` against the configured maximum page size."""
+    limit = info.context.rt.settings.max_page_size
+    if not 1 <= first <= limit:
+        raise BadInput(f"first must be between 1 and {limit}", field="first")
+    return first
+
+
+def encode_cursor(value: str | int) -> str:
+    """Opaque cursor text for a sort key."""
+    return base64.urlsafe_b64encode(str(value).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, default: str = "") -> str:
+    """The sort key inside a cursor (BAD_INPUT if it was tampered with)."""
+    if not cursor:
+        return default
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput("malformed cursor", field="after") from exc
+
+
+def decode_int_cursor(cursor: str | None) -> int:
+    """Numeric sort key inside a cursor."""
+    raw = decode_cursor(cursor, "0")
+    if not raw.isdigit():
+        raise BadInput("malformed cursor", field="after")
+    return int(raw)
+
+
+@strawberry.type(name="Event")
+class EventType:
+    """One entry of the append-only change log (also the audit trail)."""
+
+    seq: Long  # type: ignore[valid-type]
+    type: str
+    at: Long  # type: ignore[valid-type]
+    actor: str | None
+    subject: str | None
+    payload: JSON
+
+    @classmethod
+    def of(cls, ev: CoreEvent) -> EventType:
+        return cls(
+            seq=ev.seq, type=ev.type, at=ev.at, actor=ev.actor, subject=ev.subject,
+            payload=ev.payload,
+        )  # fmt: skip
+
+
+@strawberry.type
+class EventConnection:
+    """A page of events."""
+
+    nodes: list[EventType]
+    page_info: PageInfo

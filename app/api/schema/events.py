@@ -1,0 +1,98 @@
+"""The Event log over GraphQL: ``events`` (pull), ``emitEvent``, ``graphChanges`` (push)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.scalars import JSON
+
+from app.api.authz import Rules, authorize, roles
+from app.api.schema.common import (
+    CtxInfo,
+    EventConnection,
+    EventType,
+    PageInfo,
+    decode_int_cursor,
+    encode_cursor,
+    page_size,
+)
+from app.core import events
+from app.core.errors import BadInput
+from app.models import Role
+
+RULES: Rules = {
+    "events": roles(Role.AUDITOR, Role.INTEGRATION, Role.OPERATOR),
+    "emitEvent": roles(Role.INTEGRATION),
+    "graphChanges": roles(Role.AUDITOR, Role.INTEGRATION, Role.OPERATOR),
+}
+EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,3}$")
+RESERVED = ("principal.", "agent.", "task.", "lock.", "fact.", "entity.", "proposal.",
+            "policy.", "budget.", "run.", "workflow.", "rate.")  # fmt: skip
+MAX_PAYLOAD = 64_000
+
+
+def _types(types: list[str] | None) -> list[str] | None:
+    if types is not None and (len(types) > 50 or any(len(t) > 100 for t in types)):
+        raise BadInput("types: at most 50 names of at most 100 characters", field="types")
+    return types or None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Events after a cursor (seq), oldest first.")
+    async def events(
+        self, info: CtxInfo, after: str | None = None, types: list[str] | None = None,
+        first: int = 100,
+    ) -> EventConnection:  # fmt: skip
+        n = page_size(info, first)
+        rows = await events.events_after(
+            info.context.rt.store, decode_int_cursor(after), _types(types), n + 1
+        )
+        nodes = [EventType.of(e) for e in rows[:n]]
+        end = encode_cursor(nodes[-1].seq) if nodes else after
+        return EventConnection(nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Append an integration's event (e.g. deployment.created).")
+    async def emit_event(
+        self, info: CtxInfo, type: str, subject: str | None = None, payload: JSON | None = None
+    ) -> EventType:
+        if not EVENT_TYPE.match(type) or type.startswith(RESERVED):
+            raise BadInput(
+                "type must look like 'source.happened' and not use a reserved prefix",
+                field="type",
+            )
+        if payload is not None and not isinstance(payload, dict):
+            raise BadInput("payload must be a JSON object", field="payload")
+        if len(json.dumps(payload or {})) > MAX_PAYLOAD:
+            raise BadInput(f"payload larger than {MAX_PAYLOAD} bytes", field="payload")
+        if subject is not None and len(subject) > 200:
+            raise BadInput("subject longer than 200 characters", field="subject")
+        rt = info.context.rt
+        ev = await events.emit(
+            rt.store, type, now=rt.now(), actor=info.context.caller.id, subject=subject,
+            payload=payload,
+        )  # fmt: skip
+        return EventType.of(ev)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Every change to the graph, replayed after `after` (seq) then live."
+    )
+    async def graph_changes(
+        self, info: CtxInfo, types: list[str] | None = None, after: int | None = None
+    ) -> AsyncGenerator[EventType, None]:
+        authorize(info)
+        wanted = _types(types)
+        hub = info.context.rt.hub
+        assert hub is not None
+        match = (lambda ev: ev.type in wanted) if wanted else (lambda ev: True)
+        async for ev in hub.subscribe(after, match, wanted):
+            yield EventType.of(ev)

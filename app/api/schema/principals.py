@@ -1,0 +1,105 @@
+"""Principals and tokens: ``createPrincipal``, ``revokeToken``, ``rotateToken``, ``me``."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.api.authz import ANY, Rules, roles
+from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode_cursor, page_size
+from app.core import principals
+from app.models import Principal, PrincipalIn, Role
+
+RULES: Rules = {
+    "me": ANY,
+    "principals": roles(),
+    "createPrincipal": roles(),
+    "revokeToken": roles(),
+    "rotateToken": roles(),
+}
+
+
+@strawberry.type(name="Principal")
+class PrincipalType:
+    """A caller of the API: a human, an agent or a service."""
+
+    id: strawberry.ID
+    kind: str
+    name: str
+    roles: list[str]
+    agent_id: str | None
+    revoked: bool
+    created_at: Long | None  # type: ignore[valid-type]
+
+    @classmethod
+    def of(cls, p: Principal) -> PrincipalType:
+        return cls(
+            id=strawberry.ID(p.id), kind=p.kind, name=p.name, roles=p.roles,
+            agent_id=p.agent_id, revoked=p.revoked, created_at=p.created_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class PrincipalConnection:
+    nodes: list[PrincipalType]
+    page_info: PageInfo
+
+
+@strawberry.type
+class PrincipalWithToken:
+    """A created principal and its token: shown this once, stored only as a hash."""
+
+    principal: PrincipalType
+    token: str
+
+
+RoleGQL = strawberry.enum(Role, name="Role")
+
+
+@strawberry.input
+class CreatePrincipalInput:
+    id: str
+    kind: str
+    name: str
+    roles: list[RoleGQL]  # type: ignore[valid-type]
+    agent_id: str | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The calling principal.")
+    def me(self, info: CtxInfo) -> PrincipalType:
+        return PrincipalType.of(info.context.caller)
+
+    @strawberry.field(description="All principals, by id.")
+    async def principals(
+        self, info: CtxInfo, first: int = 50, after: str | None = None
+    ) -> PrincipalConnection:
+        n = page_size(info, first)
+        rows = await principals.page(info.context.rt.store, decode_cursor(after), n + 1)
+        nodes = [PrincipalType.of(p) for p in rows[:n]]
+        end = encode_cursor(nodes[-1].id) if nodes else after
+        return PrincipalConnection(nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a principal; the token is returned only here.")
+    async def create_principal(self, info: CtxInfo, input: CreatePrincipalInput) -> PrincipalWithToken:
+        data = PrincipalIn(
+            id=input.id, kind=input.kind, name=input.name, roles=input.roles,  # type: ignore[arg-type]
+            agent_id=input.agent_id,
+        )
+        rt = info.context.rt
+        p, token = await principals.create(rt.store, data, actor=info.context.caller.id, now=rt.now())
+        return PrincipalWithToken(principal=PrincipalType.of(p), token=token)
+
+    @strawberry.mutation(description="Revoke a principal's token; it stops working at once.")
+    async def revoke_token(self, info: CtxInfo, principal_id: str) -> bool:
+        rt = info.context.rt
+        await principals.revoke(rt.store, principal_id, actor=info.context.caller.id, now=rt.now())
+        return True
+
+    @strawberry.mutation(description="Issue a new token for a principal (the old one stops).")
+    async def rotate_token(self, info: CtxInfo, principal_id: str) -> str:
+        rt = info.context.rt
+        return await principals.rotate(rt.store, principal_id, actor=info.context.caller.id, now=rt.now())

@@ -1,0 +1,109 @@
+"""The ``baton`` command: serve, seed, db, schema (and more as capabilities land)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.config import Settings, get_settings
+
+cli = typer.Typer(help="Baton: orchestration control plane for fleets of AI agents.", no_args_is_help=True)
+db_cli = typer.Typer(help="The embedded FalkorDB server.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+console = Console()
+
+
+def _embedded_dir(settings: Settings) -> Path:
+    uri = settings.graph_uri
+    if not uri.startswith("embedded://"):
+        console.print(f"[red]BATON_GRAPH_URI is {uri!r}, not an embedded graph[/red]")
+        raise typer.Exit(2)
+    return Path(uri[len("embedded://") :] or settings.data_dir / "graph")
+
+
+@cli.command()
+def serve(
+    seed: bool = typer.Option(False, "--seed", help="Load seeds/ before serving (idempotent)."),
+    host: str | None = typer.Option(None, help="Override BATON_HOST."),
+    port: int | None = typer.Option(None, help="Override BATON_PORT."),
+) -> None:
+    """Run the API server (GraphQL at /graphql, /health, /metrics)."""
+    import uvicorn
+
+    from app.api.app import create_app
+
+    settings = get_settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings, seed_dir=Path("seeds") if seed else None)
+    console.print(f"[bold]Baton[/bold] on http://{settings.host}:{settings.port}/graphql "
+                  f"(graph: {settings.graph_uri})")  # fmt: skip
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+
+
+@cli.command()
+def seed(path: Path = typer.Option(Path("seeds"), help="Seed folder.")) -> None:
+    """Load the demo organisation (idempotent: MERGE by id)."""
+    from app.core import seed as seeding
+    from app.core.runtime import close_runtime, open_runtime
+
+    async def run() -> dict[str, int]:
+        rt = await open_runtime(get_settings(), hub=False)
+        try:
+            return await seeding.load(rt.store, path, now=rt.now())
+        finally:
+            await close_runtime(rt)
+
+    counts = asyncio.run(run())
+    table = Table("kind", "count", title="Seeds loaded")
+    for k, v in counts.items():
+        table.add_row(k, str(v))
+    console.print(table)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from app.api.schema import build_schema
+
+    typer.echo(build_schema(get_settings()).as_str())
+
+
+@db_cli.command("start")
+def db_start() -> None:
+    """Start the embedded graph server detached (apps then attach to it)."""
+    from app.graph.embedded import EmbeddedServer
+
+    info = EmbeddedServer(_embedded_dir(get_settings())).start(detached=True)
+    console.print(f"FalkorDB running: pid {info.pid}, 127.0.0.1:{info.port}")
+
+
+@db_cli.command("stop")
+def db_stop() -> None:
+    """Stop the embedded graph server for this data dir."""
+    from app.graph.embedded import EmbeddedServer
+
+    stopped = EmbeddedServer(_embedded_dir(get_settings())).stop(force=True)
+    console.print("stopped" if stopped else "not running")
+
+
+@db_cli.command("status")
+def db_status() -> None:
+    """Show whether the embedded graph server is running."""
+    from app.graph.embedded import EmbeddedServer
+
+    console.print_json(json.dumps(EmbeddedServer(_embedded_dir(get_settings())).status()))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

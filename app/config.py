@@ -1,0 +1,48 @@
+"""Settings from the environment (prefix ``BATON_``), cached once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob Baton reads; the README's configuration table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore")
+
+    graph_uri: str = Field(
+        default="embedded://.baton/graph",
+        description="embedded://<dir> | falkordb://host:port | neo4j://… | bolt://…",
+    )
+    graph_name: str = Field(default="baton", description="FalkorDB graph key / Neo4j database")
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = "baton-dev-password"
+    data_dir: Path = Field(default=Path(".baton"), description="Where local state lives")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str | None = Field(default=None, description="Fixed admin token (else minted)")
+    pool_size: int = Field(default=32, description="Graph connections per app process")
+    # Coordination timings (milliseconds).
+    lease_ms: int = 30_000
+    heartbeat_timeout_ms: int = 30_000
+    route_interval_ms: int = 200
+    route_batch: int = 2_000
+    event_poll_ms: int = 25
+    # API limits.
+    max_body_bytes: int = 1_000_000
+    max_query_depth: int = 12
+    max_query_tokens: int = 4_000
+    max_page_size: int = 500
+    rate_limit_per_s: float = 2_000.0
+    rate_limit_burst: int = 4_000
+    scheduler: bool = Field(default=True, description="Run background jobs in this process")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Use cases: one module per capability, pure Python around named Cypher statements."""

@@ -1,0 +1,44 @@
+"""Errors with the stable codes of the GraphQL contract (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BatonError(Exception):
+    """Base error: ``code`` is what clients see in ``extensions.code``."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class Unauthenticated(BatonError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(BatonError):
+    code = "FORBIDDEN"
+
+
+class NotFound(BatonError):
+    code = "NOT_FOUND"
+
+
+class Conflict(BatonError):
+    code = "CONFLICT"
+
+
+class BadInput(BatonError):
+    code = "BAD_INPUT"
+
+
+class BudgetExceeded(BatonError):
+    code = "BUDGET_EXCEEDED"
+
+
+class RateLimited(BatonError):
+    code = "RATE_LIMITED"

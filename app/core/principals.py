@@ -1,0 +1,114 @@
+"""Principals and API tokens: random, shown once, stored only as a SHA-256 hash.
+
+Tokens carry 256 bits of randomness, so a fast hash is enough (no password stretching
+needed) and lets authentication be one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from app.core.errors import BadInput, Conflict, NotFound
+from app.core.events import dumps
+from app.graph import ConstraintViolation, GraphStore
+from app.graph.queries import q
+from app.models import Principal, PrincipalIn
+
+CREATE = q("principals/create")
+BY_TOKEN = q("principals/by_token")
+GET = q("principals/get")
+LIST = q("principals/list")
+REVOKE = q("principals/revoke")
+ROTATE = q("principals/rotate")
+ENSURE_ADMIN = q("principals/ensure_admin")
+TOKEN_PREFIX = "bt_"
+
+
+def new_token() -> str:
+    """A fresh bearer token."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What the graph stores instead of the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _principal(row: dict[str, Any]) -> Principal:
+    return Principal(
+        id=row["id"], kind=row["kind"], name=row.get("name") or row["id"],
+        roles=list(row.get("roles") or []), agent_id=row.get("agentId"),
+        revoked=bool(row.get("revoked") or False), created_at=row.get("createdAt"),
+    )  # fmt: skip
+
+
+async def authenticate(store: GraphStore, token: str) -> Principal | None:
+    """The principal for a bearer token, or None (unknown, malformed or revoked)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    rows = await store.read(BY_TOKEN, tokenHash=token_hash(token))
+    return _principal(rows[0]) if rows else None
+
+
+async def create(
+    store: GraphStore, data: PrincipalIn, *, actor: str, now: int
+) -> tuple[Principal, str]:
+    """Create a principal and return it with its token (the only time the token is seen)."""
+    if data.kind == "agent" and data.agent_id is None:
+        raise BadInput("an agent principal needs agentId", field="agentId")
+    token = new_token()
+    try:
+        rows = await store.write(
+            CREATE, id=data.id, kind=data.kind.value, name=data.name,
+            roles=[r.value for r in data.roles], agentId=data.agent_id,
+            tokenHash=token_hash(token), now=now, actor=actor,
+            payload=dumps({"roles": [r.value for r in data.roles], "kind": data.kind.value}),
+        )  # fmt: skip
+    except ConstraintViolation as exc:
+        raise Conflict(f"principal {data.id!r} already exists", id=data.id) from exc
+    return _principal(rows[0]), token
+
+
+async def get(store: GraphStore, principal_id: str) -> Principal:
+    """One principal by id."""
+    rows = await store.read(GET, id=principal_id)
+    if not rows:
+        raise NotFound(f"principal {principal_id!r} not found", id=principal_id)
+    return _principal(rows[0])
+
+
+async def page(store: GraphStore, after: str, limit: int) -> list[Principal]:
+    """Principals ordered by id after a cursor."""
+    return [_principal(r) for r in await store.read(LIST, after=after, limit=limit)]
+
+
+async def revoke(store: GraphStore, principal_id: str, *, actor: str, now: int) -> None:
+    """Revoke a principal's token; revoking twice is a CONFLICT, an unknown id NOT_FOUND."""
+    rows = await store.write(REVOKE, id=principal_id, actor=actor, now=now)
+    if not rows:
+        await get(store, principal_id)
+        raise Conflict(f"principal {principal_id!r} is already revoked", id=principal_id)
+
+
+async def rotate(store: GraphStore, principal_id: str, *, actor: str, now: int) -> str:
+    """Issue a new token for a principal."""
+    token = new_token()
+    rows = await store.write(ROTATE, id=principal_id, tokenHash=token_hash(token), actor=actor, now=now)
+    if not rows:
+        raise NotFound(f"principal {principal_id!r} not found", id=principal_id)
+    return token
+
+
+async def ensure_admin(store: GraphStore, *, token: str | None, now: int) -> str | None:
+    """Create the admin principal on first start. Returns the token to print once, or None.
+
+    With ``BATON_ADMIN_TOKEN`` set, that token is (re)assigned to the admin on every start.
+    """
+    minted = token or new_token()
+    rows = await store.write(ENSURE_ADMIN, tokenHash=token_hash(minted), now=now)
+    created = bool(rows and rows[0]["created"])
+    if token is not None and not created and (await authenticate(store, token)) is None:
+        await store.write(ROTATE, id="admin", tokenHash=token_hash(token), actor="system", now=now)
+    return minted if created else None

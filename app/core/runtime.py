@@ -1,0 +1,63 @@
+"""The per-process runtime: settings, the graph store, the event hub and the clock.
+
+The API, the scheduler and the CLI each build one; nothing in it is state that a restart
+would lose (the graph holds all of that).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from app.config import Settings
+from app.core import principals
+from app.core.clock import Clock
+from app.core.events import BOOTSTRAP, EventHub
+from app.graph import GraphStore, open_store
+
+log = logging.getLogger("baton")
+
+
+@dataclass
+class Runtime:
+    """Shared handles for one app process."""
+
+    settings: Settings
+    store: GraphStore
+    clock: Clock = field(default_factory=Clock)
+    hub: EventHub | None = None
+    admin_token: str | None = None  # set only on the very first start (printed once)
+
+    def now(self) -> int:
+        return self.clock.now()
+
+
+async def prepare_graph(store: GraphStore) -> None:
+    """Idempotent start-up: schema and the event counter."""
+    await store.apply_schema()
+    await store.write(BOOTSTRAP)
+
+
+async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool = True) -> Runtime:
+    """Connect (starting the embedded graph if configured), prepare the graph, mint the admin."""
+    store = open_store(settings)
+    try:
+        await prepare_graph(store)
+        rt = Runtime(settings, store, clock or Clock())
+        rt.admin_token = await principals.ensure_admin(
+            store, token=settings.admin_token, now=rt.now()
+        )
+        if hub:
+            rt.hub = EventHub(store, settings.event_poll_ms)
+            await rt.hub.start()
+    except BaseException:
+        await store.close()
+        raise
+    return rt
+
+
+async def close_runtime(rt: Runtime) -> None:
+    """Stop the hub and close the store (stopping an embedded server this process owns)."""
+    if rt.hub:
+        await rt.hub.stop()
+    await rt.store.close()

@@ -1,0 +1,111 @@
+"""FalkorDB over its native protocol (the ``falkordb`` asyncio client on a redis pool)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+from falkordb.asyncio import FalkorDB
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from app.graph.queries import Queries, load, schema_statements
+from app.graph.store import ConstraintViolation, GraphError, Row
+from app.graph.values import plain
+
+
+class FalkorStore:
+    """A :class:`~app.graph.store.GraphStore` on one FalkorDB graph key."""
+
+    backend = "falkordb"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        graph: str = "baton",
+        pool_size: int = 32,
+        queries: Queries | None = None,
+    ) -> None:
+        self.host, self.port, self.graph_name = host, port, graph
+        self._pool = aioredis.BlockingConnectionPool(
+            host=host, port=port, max_connections=pool_size, timeout=None
+        )
+        self._db = FalkorDB(connection_pool=self._pool)
+        self._graph = self._db.select_graph(graph)
+        self.queries = queries or load(self.backend)
+        self.on_close: list[Any] = []
+        self.on_write: list[Any] = []  # called after each write (event hub nudge)
+
+    async def _run(self, name: str, params: dict[str, Any], read_only: bool) -> list[Row]:
+        text = self.queries[name]
+        try:
+            if read_only:
+                result = await self._graph.ro_query(text, params or None)
+            else:
+                result = await self._graph.query(text, params or None)
+        except ResponseError as exc:
+            msg = str(exc)
+            if "unique constraint" in msg.lower():
+                raise ConstraintViolation(f"{name}: {msg}") from exc
+            raise GraphError(f"{name}: {msg}") from exc
+        except (RedisConnectionError, OSError) as exc:
+            raise GraphError(f"{name}: graph unreachable at {self.host}:{self.port}: {exc}") from exc
+        header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
+        return [dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set]
+
+    async def read(self, name: str, **params: Any) -> list[Row]:
+        """Run a read-only statement (``GRAPH.RO_QUERY``)."""
+        return await self._run(name, params, read_only=True)
+
+    async def write(self, name: str, **params: Any) -> list[Row]:
+        """Run a statement; FalkorDB executes each one atomically under the graph write lock."""
+        rows = await self._run(name, params, read_only=False)
+        for hook in self.on_write:
+            hook()
+        return rows
+
+    async def execute_text(self, text: str, **params: Any) -> list[Row]:
+        """Run ad-hoc text: for schema DDL, tests and admin tools only, never user input."""
+        try:
+            result = await self._graph.query(text, params or None)
+        except ResponseError as exc:
+            raise GraphError(str(exc)) from exc
+        header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
+        return [dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set]
+
+    async def apply_schema(self) -> None:
+        """Create indexes/constraints; FalkorDB has no ``IF NOT EXISTS``, so 'already' errors
+        are expected on every start after the first and swallowed."""
+        for stmt in schema_statements(self.backend):
+            try:
+                if stmt.upper().startswith("GRAPH.CONSTRAINT"):
+                    await self._db.connection.execute_command(*_constraint_args(stmt, self.graph_name))
+                else:
+                    await self._graph.query(stmt)
+            except ResponseError as exc:
+                if "already" not in str(exc).lower():
+                    raise GraphError(f"schema: {stmt}: {exc}") from exc
+
+    async def health(self) -> dict[str, Any]:
+        """Reachability and size; used by ``GET /health``."""
+        rows = await self.read("graph/counts")
+        return {"backend": self.backend, "ok": True, **(rows[0] if rows else {})}
+
+    async def drop_all(self) -> None:
+        """Delete the whole graph (tests and ``baton db reset`` only)."""
+        try:
+            await self._graph.delete()
+        except ResponseError:
+            pass
+
+    async def close(self) -> None:
+        """Close the pool, then run owner hooks (stopping an embedded server)."""
+        await self._pool.aclose()
+        for hook in self.on_close:
+            hook()
+
+
+def _constraint_args(stmt: str, graph: str) -> list[str]:
+    """``GRAPH.CONSTRAINT CREATE {g} UNIQUE NODE Label PROPERTIES 1 id`` -> command args."""
+    return [part.replace("{g}", graph) for part in stmt.split()]

@@ -1,0 +1,88 @@
+"""Loads every ``cypher/**/*.cypher`` file once, keyed by path without extension.
+
+``tasks/claim`` names ``cypher/tasks/claim.cypher``. A backend-specific override sits next to
+the shared file as ``claim.<backend>.cypher``. Core modules declare the names they use with
+:func:`q` at import time, so :func:`load` can refuse to start when one is missing instead of
+failing at request time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+BACKENDS = ("falkordb", "neo4j")
+CYPHER_DIR = Path(__file__).resolve().parents[2] / "cypher"
+_declared: set[str] = set()
+
+
+class UnknownQuery(KeyError):
+    """A statement name that has no file in ``cypher/``."""
+
+
+def q(name: str) -> str:
+    """Declare that code uses statement ``name``; returns the name for use as a constant."""
+    _declared.add(name)
+    return name
+
+
+def declared() -> frozenset[str]:
+    """All statement names declared so far by imported modules."""
+    return frozenset(_declared)
+
+
+class Queries:
+    """Named statement texts for one backend."""
+
+    def __init__(self, texts: dict[str, str], backend: str) -> None:
+        self.backend = backend
+        self._texts = texts
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return self._texts[name]
+        except KeyError:
+            raise UnknownQuery(f"no Cypher statement named {name!r} in {CYPHER_DIR}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._texts
+
+    def names(self) -> list[str]:
+        """Sorted statement names."""
+        return sorted(self._texts)
+
+
+def _strip_comments(text: str) -> str:
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("//")]
+    return "\n".join(lines).strip().rstrip(";")
+
+
+@lru_cache(maxsize=4)
+def load(backend: str, root: Path = CYPHER_DIR) -> Queries:
+    """Read all statements for ``backend``; raise :class:`UnknownQuery` if a declared one is
+    missing."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    texts: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for path in sorted(root.rglob("*.cypher")):
+        rel = path.relative_to(root).as_posix()[: -len(".cypher")]
+        if rel.startswith(("schema/", "browser/")):
+            continue
+        stem, _, suffix = rel.rpartition(".")
+        if stem and suffix in BACKENDS:
+            if suffix == backend:
+                overrides[stem] = _strip_comments(path.read_text())
+            continue
+        texts[rel] = _strip_comments(path.read_text())
+    texts.update(overrides)
+    missing = declared() - texts.keys()
+    if missing:
+        raise UnknownQuery(f"Cypher statements missing from {root}: {sorted(missing)}")
+    return Queries(texts, backend)
+
+
+def schema_statements(backend: str, root: Path = CYPHER_DIR) -> list[str]:
+    """The schema file for ``backend`` split into single statements."""
+    text = (root / "schema" / f"{backend}.cypher").read_text()
+    return [s for s in (_strip_comments(part) for part in text.split(";")) if s]

@@ -1,0 +1,3 @@
+// The newest event sequence number (0 before any event).
+MATCH (c:Counter {name: 'event'})
+RETURN c.seq AS seq

@@ -1,0 +1,10 @@
+// Revoke a principal's token: authentication stops matching it at once.
+MATCH (p:Principal {id: $id})
+SET p._lk = coalesce(p._lk, 0) + 1
+WITH p WHERE p.revoked = false
+MATCH (c:Counter {name: 'event'})
+SET p.revoked = true, p.revokedAt = $now, c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'principal.revoked', at: $now, actor: $actor,
+                 subject: $id, payload: '{}'})
+CREATE (e)-[:ON]->(p)
+RETURN p.id AS id

@@ -1,0 +1,28 @@
+// Neo4j 5 schema: named, IF NOT EXISTS, so re-application is a no-op.
+CREATE CONSTRAINT agent_id IF NOT EXISTS FOR (n:Agent) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT principal_id IF NOT EXISTS FOR (n:Principal) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT team_id IF NOT EXISTS FOR (n:Team) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT domain_id IF NOT EXISTS FOR (n:Domain) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT fact_id IF NOT EXISTS FOR (n:Fact) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT task_id IF NOT EXISTS FOR (n:Task) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT resource_id IF NOT EXISTS FOR (n:Resource) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT workflow_id IF NOT EXISTS FOR (n:Workflow) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT proposal_id IF NOT EXISTS FOR (n:Proposal) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT policy_id IF NOT EXISTS FOR (n:Policy) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT budget_id IF NOT EXISTS FOR (n:Budget) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (n:Decision) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT trigger_id IF NOT EXISTS FOR (n:Trigger) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT event_seq IF NOT EXISTS FOR (n:Event) REQUIRE n.seq IS UNIQUE;
+CREATE CONSTRAINT counter_name IF NOT EXISTS FOR (n:Counter) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT lease_name IF NOT EXISTS FOR (n:Lease) REQUIRE n.name IS UNIQUE;
+CREATE INDEX principal_tokenhash IF NOT EXISTS FOR (n:Principal) ON (n.tokenHash);
+CREATE INDEX task_status IF NOT EXISTS FOR (n:Task) ON (n.status);
+CREATE INDEX task_dedupkey IF NOT EXISTS FOR (n:Task) ON (n.dedupKey);
+CREATE INDEX task_capability IF NOT EXISTS FOR (n:Task) ON (n.capability);
+CREATE INDEX fact_key IF NOT EXISTS FOR (n:Fact) ON (n.key);
+CREATE INDEX event_type IF NOT EXISTS FOR (n:Event) ON (n.type);
+CREATE INDEX decision_traceid IF NOT EXISTS FOR (n:Decision) ON (n.traceId);
+CREATE INDEX workflow_name IF NOT EXISTS FOR (n:Workflow) ON (n.name);
+CREATE INDEX agent_status IF NOT EXISTS FOR (n:Agent) ON (n.status);
