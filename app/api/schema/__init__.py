@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from app.api import authz
 from app.api.errors import ErrorCodes
 from app.api.schema import events, principals, system
+from app.api.schema.common import SCALARS
 from app.config import Settings
 from app.core.errors import BatonError
 
@@ -53,9 +54,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=[
             ErrorCodes,
             authz.Authorize,
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-            MaxAliasesLimiter(max_alias_count=30),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            lambda: MaxAliasesLimiter(max_alias_count=30),
         ],
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )

@@ -12,12 +12,14 @@ from app.api.context import Ctx, CtxInfo
 from app.core.errors import BadInput
 from app.core.events import Event as CoreEvent
 
-Long = strawberry.scalar(
-    NewType("Long", int),
+Long = NewType("Long", int)
+LONG_SCALAR = strawberry.scalar(
+    name="Long",
     serialize=int,
     parse_value=int,
     description="64-bit integer: epoch milliseconds and sequence numbers.",
 )
+SCALARS = {Long: LONG_SCALAR}
 
 __all__ = ["JSON", "Ctx", "CtxInfo", "EventConnection", "EventType", "Long", "PageInfo"]
 
@@ -65,9 +67,9 @@ def decode_int_cursor(cursor: str | None) -> int:
 class EventType:
     """One entry of the append-only change log (also the audit trail)."""
 
-    seq: Long  # type: ignore[valid-type]
+    seq: Long
     type: str
-    at: Long  # type: ignore[valid-type]
+    at: Long
     actor: str | None
     subject: str | None
     payload: JSON

@@ -28,7 +28,7 @@ class PrincipalType:
     roles: list[str]
     agent_id: str | None
     revoked: bool
-    created_at: Long | None  # type: ignore[valid-type]
+    created_at: Long | None
 
     @classmethod
     def of(cls, p: Principal) -> PrincipalType:
