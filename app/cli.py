@@ -13,7 +13,9 @@ from rich.table import Table
 
 from app.config import Settings, get_settings
 
-cli = typer.Typer(help="Baton: orchestration control plane for fleets of AI agents.", no_args_is_help=True)
+cli = typer.Typer(
+    help="Baton: orchestration control plane for fleets of AI agents.", no_args_is_help=True
+)
 db_cli = typer.Typer(help="The embedded FalkorDB server.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 console = Console()
@@ -43,10 +45,14 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = create_app(settings, seed_dir=Path("seeds") if seed else None)
-    console.print(f"[bold]Baton[/bold] on http://{settings.host}:{settings.port}/graphql "
-                  f"(graph: {settings.graph_uri})")  # fmt: skip
+    console.print(
+        f"[bold]Baton[/bold] on http://{settings.host}:{settings.port}/graphql "
+        f"(graph: {settings.graph_uri})"
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
 
 

@@ -57,6 +57,4 @@ class Principal(BaseModel):
 
     def may_act_as(self, agent_id: str) -> bool:
         """Agents act only as themselves; admins as anyone."""
-        return Role.ADMIN in self.roles or (
-            Role.AGENT in self.roles and self.agent_id == agent_id
-        )
+        return Role.ADMIN in self.roles or (Role.AGENT in self.roles and self.agent_id == agent_id)

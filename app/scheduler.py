@@ -55,8 +55,14 @@ async def start_scheduler(rt: Runtime) -> AsyncIOScheduler:
     sched = AsyncIOScheduler()
     for j in JOBS:
         sched.add_job(
-            run_job, "interval", args=[rt, j], seconds=j.interval_ms(rt) / 1000, id=j.name,
-            max_instances=1, coalesce=True, misfire_grace_time=None,
-        )  # fmt: skip
+            run_job,
+            "interval",
+            args=[rt, j],
+            seconds=j.interval_ms(rt) / 1000,
+            id=j.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
     sched.start()
     return sched

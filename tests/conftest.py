@@ -34,9 +34,11 @@ ADMIN_TOKEN = "bt_test-admin-token-0123456789abcdef"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--graph-backend", default="falkordb", choices=["falkordb", "neo4j", "all"],
+        "--graph-backend",
+        default="falkordb",
+        choices=["falkordb", "neo4j", "all"],
         help="backends for the conformance suite",
-    )  # fmt: skip
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -94,9 +96,10 @@ async def backend_store(backend: str, graph_port: int) -> AsyncIterator[GraphSto
         from app.graph.neo4j import Neo4jStore
 
         s = Neo4jStore(
-            uri, os.environ.get("BATON_NEO4J_USER", "neo4j"),
+            uri,
+            os.environ.get("BATON_NEO4J_USER", "neo4j"),
             os.environ.get("BATON_NEO4J_PASSWORD", "baton-dev-password"),
-        )  # fmt: skip
+        )
         await s.drop_all()
         await prepare_graph(s)
     yield s
@@ -138,11 +141,17 @@ async def start_app(
     """Serve the real app with uvicorn on a loopback port, in this event loop."""
     port = free_port()
     settings = Settings(
-        graph_uri=f"falkordb://127.0.0.1:{graph_port}", graph_name=graph_name,
-        admin_token=ADMIN_TOKEN, host="127.0.0.1", port=port, **overrides,
-    )  # fmt: skip
+        graph_uri=f"falkordb://127.0.0.1:{graph_port}",
+        graph_name=graph_name,
+        admin_token=ADMIN_TOKEN,
+        host="127.0.0.1",
+        port=port,
+        **overrides,
+    )
     app = create_app(settings, clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     server.config.app = app  # keep a handle on the FastAPI app (uvicorn wraps it)
     task = asyncio.create_task(server.serve())
     server._baton_task = task  # type: ignore[attr-defined]

@@ -44,7 +44,9 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
             return None
         params = context.connection_params or {}
         raw = params.get("Authorization") or params.get("authorization")
-        token = _bearer(raw) or (params.get("token") if isinstance(params.get("token"), str) else None)
+        token = _bearer(raw) or (
+            params.get("token") if isinstance(params.get("token"), str) else None
+        )
         principal = await principals.authenticate(context.rt.store, token) if token else None
         if principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
@@ -69,8 +71,10 @@ def create_app(
 
             counts = await seed.load(rt.store, seed_dir, now=rt.now())
             log.info("seeds loaded: %s", counts)
-        if rt.admin_token:
-            print(f"\n  Baton admin token (shown once, keep it safe): {rt.admin_token}\n", flush=True)
+        if rt.admin_token and not settings.admin_token:
+            print(
+                f"\n  Baton admin token (shown once, keep it safe): {rt.admin_token}\n", flush=True
+            )
         sched = None
         if settings.scheduler:
             from app.scheduler import start_scheduler

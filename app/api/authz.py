@@ -9,10 +9,10 @@ which facts a caller may read) happen in core and in the Cypher statements thems
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
+from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
-from strawberry.types import Info
 
 from app.api.context import Ctx
 from app.core.errors import Forbidden, RateLimited, Unauthenticated
@@ -38,9 +38,19 @@ def rules() -> Rules:
     return dict(_rules)
 
 
-def authorize(info: Info[Ctx, Any]) -> None:
+class _FieldInfo(Protocol):
+    """What :func:`authorize` needs: strawberry's ``Info`` and graphql-core's both fit."""
+
+    @property
+    def context(self) -> Any: ...
+
+    @property
+    def field_name(self) -> str: ...
+
+
+def authorize(info: _FieldInfo) -> None:
     """Authenticate, rate-limit once per operation, and check the field's rule."""
-    ctx = info.context
+    ctx: Ctx = info.context
     principal = ctx.principal
     if principal is None:
         raise Unauthenticated("missing or invalid bearer token")
@@ -62,7 +72,12 @@ class Authorize(SchemaExtension):
     themselves, since their source stream is not resolved through extensions)."""
 
     def resolve(
-        self, _next: Callable[..., Any], root: Any, info: Info[Ctx, Any], *args: Any, **kwargs: Any
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo[Any],
+        *args: Any,
+        **kwargs: Any,
     ) -> Any:
         if info.path.prev is None:
             authorize(info)

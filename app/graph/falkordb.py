@@ -50,29 +50,35 @@ class FalkorStore:
                 raise ConstraintViolation(f"{name}: {msg}") from exc
             raise GraphError(f"{name}: {msg}") from exc
         except (RedisConnectionError, OSError) as exc:
-            raise GraphError(f"{name}: graph unreachable at {self.host}:{self.port}: {exc}") from exc
+            raise GraphError(
+                f"{name}: graph unreachable at {self.host}:{self.port}: {exc}"
+            ) from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
-        return [dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set]
+        return [
+            dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set
+        ]
 
-    async def read(self, name: str, **params: Any) -> list[Row]:
+    async def read(self, name: str, /, **params: Any) -> list[Row]:
         """Run a read-only statement (``GRAPH.RO_QUERY``)."""
         return await self._run(name, params, read_only=True)
 
-    async def write(self, name: str, **params: Any) -> list[Row]:
+    async def write(self, name: str, /, **params: Any) -> list[Row]:
         """Run a statement; FalkorDB executes each one atomically under the graph write lock."""
         rows = await self._run(name, params, read_only=False)
         for hook in self.on_write:
             hook()
         return rows
 
-    async def execute_text(self, text: str, **params: Any) -> list[Row]:
+    async def execute_text(self, text: str, /, **params: Any) -> list[Row]:
         """Run ad-hoc text: for schema DDL, tests and admin tools only, never user input."""
         try:
             result = await self._graph.query(text, params or None)
         except ResponseError as exc:
             raise GraphError(str(exc)) from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
-        return [dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set]
+        return [
+            dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set
+        ]
 
     async def apply_schema(self) -> None:
         """Create indexes/constraints; FalkorDB has no ``IF NOT EXISTS``, so 'already' errors
@@ -80,7 +86,9 @@ class FalkorStore:
         for stmt in schema_statements(self.backend):
             try:
                 if stmt.upper().startswith("GRAPH.CONSTRAINT"):
-                    await self._db.connection.execute_command(*_constraint_args(stmt, self.graph_name))
+                    await self._db.connection.execute_command(
+                        *_constraint_args(stmt, self.graph_name)
+                    )
                 else:
                     await self._graph.query(stmt)
             except ResponseError as exc:

@@ -28,11 +28,11 @@ class GraphStore(Protocol):
     on_write: list[Any]
     on_close: list[Any]
 
-    async def read(self, name: str, **params: Any) -> list[Row]:
+    async def read(self, name: str, /, **params: Any) -> list[Row]:
         """Run a read-only statement and return its rows."""
         ...
 
-    async def write(self, name: str, **params: Any) -> list[Row]:
+    async def write(self, name: str, /, **params: Any) -> list[Row]:
         """Run a write statement atomically and return its rows."""
         ...
 
@@ -48,7 +48,7 @@ class GraphStore(Protocol):
         """Release connections (and stop an embedded server this process owns)."""
         ...
 
-    async def execute_text(self, text: str, **params: Any) -> list[Row]:
+    async def execute_text(self, text: str, /, **params: Any) -> list[Row]:
         """Run ad-hoc text: schema DDL, tests and admin tools only, never user input."""
         ...
 

@@ -34,9 +34,10 @@ class GQL:
     async def raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         r = await self.client.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables or {}},
             headers=headers,
-        )  # fmt: skip
+        )
         return dict(r.json())
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
@@ -46,7 +47,9 @@ class GQL:
             raise GraphQLFailure(body["errors"])
         return body["data"]
 
-    async def fails(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> list[str | None]:
+    async def fails(
+        self, query: str, variables: dict[str, Any] | None = None, **kw: Any
+    ) -> list[str | None]:
         """Run, expect errors, return their codes."""
         body = await self.raw(query, {**(variables or {}), **kw})
         assert body.get("errors"), f"expected an error, got {body}"
@@ -60,13 +63,31 @@ async def subscribe(
     """Open a graphql-transport-ws subscription; yields a queue of ``next`` payloads' data."""
     ws_url = url.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": f"Bearer {token}"} if token else {}}))  # fmt: skip
-        ack = json.loads(await ws.recv())
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {token}"} if token else {},
+                }
+            )
+        )
+        try:
+            ack = json.loads(await ws.recv())
+        except websockets.ConnectionClosed as exc:  # 4403: connection_init rejected
+            raise GraphQLFailure(
+                [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]
+            ) from exc
         if ack["type"] != "connection_ack":
             raise GraphQLFailure([{"message": str(ack), "extensions": {"code": "UNAUTHENTICATED"}}])
-        await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                  "payload": {"query": query, "variables": variables or {}}}))  # fmt: skip
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables or {}},
+                }
+            )
+        )
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
         async def pump() -> None:

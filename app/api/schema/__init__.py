@@ -36,9 +36,11 @@ class BatonSchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         unexpected = [
-            e for e in errors
-            if e.original_error is not None and not isinstance(e.original_error, (BatonError, ValidationError))
-        ]  # fmt: skip
+            e
+            for e in errors
+            if e.original_error is not None
+            and not isinstance(e.original_error, (BatonError, ValidationError))
+        ]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import NewType
+from typing import Any, NewType, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,7 +19,7 @@ LONG_SCALAR = strawberry.scalar(
     parse_value=int,
     description="64-bit integer: epoch milliseconds and sequence numbers.",
 )
-SCALARS = {Long: LONG_SCALAR}
+SCALARS: dict[object, Any] = {Long: LONG_SCALAR}
 
 __all__ = ["JSON", "Ctx", "CtxInfo", "EventConnection", "EventType", "Long", "PageInfo"]
 
@@ -77,9 +77,13 @@ class EventType:
     @classmethod
     def of(cls, ev: CoreEvent) -> EventType:
         return cls(
-            seq=ev.seq, type=ev.type, at=ev.at, actor=ev.actor, subject=ev.subject,
-            payload=ev.payload,
-        )  # fmt: skip
+            seq=Long(ev.seq),
+            type=ev.type,
+            at=Long(ev.at),
+            actor=ev.actor,
+            subject=ev.subject,
+            payload=cast(JSON, ev.payload),
+        )
 
 
 @strawberry.type

@@ -29,8 +29,20 @@ RULES: Rules = {
     "graphChanges": roles(Role.AUDITOR, Role.INTEGRATION, Role.OPERATOR),
 }
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,3}$")
-RESERVED = ("principal.", "agent.", "task.", "lock.", "fact.", "entity.", "proposal.",
-            "policy.", "budget.", "run.", "workflow.", "rate.")  # fmt: skip
+RESERVED = (
+    "principal.",
+    "agent.",
+    "task.",
+    "lock.",
+    "fact.",
+    "entity.",
+    "proposal.",
+    "policy.",
+    "budget.",
+    "run.",
+    "workflow.",
+    "rate.",
+)
 MAX_PAYLOAD = 64_000
 
 
@@ -44,16 +56,21 @@ def _types(types: list[str] | None) -> list[str] | None:
 class Query:
     @strawberry.field(description="Events after a cursor (seq), oldest first.")
     async def events(
-        self, info: CtxInfo, after: str | None = None, types: list[str] | None = None,
+        self,
+        info: CtxInfo,
+        after: str | None = None,
+        types: list[str] | None = None,
         first: int = 100,
-    ) -> EventConnection:  # fmt: skip
+    ) -> EventConnection:
         n = page_size(info, first)
         rows = await events.events_after(
             info.context.rt.store, decode_int_cursor(after), _types(types), n + 1
         )
         nodes = [EventType.of(e) for e in rows[:n]]
         end = encode_cursor(nodes[-1].seq) if nodes else after
-        return EventConnection(nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n))
+        return EventConnection(
+            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
+        )
 
 
 @strawberry.type
@@ -75,9 +92,13 @@ class Mutation:
             raise BadInput("subject longer than 200 characters", field="subject")
         rt = info.context.rt
         ev = await events.emit(
-            rt.store, type, now=rt.now(), actor=info.context.caller.id, subject=subject,
+            rt.store,
+            type,
+            now=rt.now(),
+            actor=info.context.caller.id,
+            subject=subject,
             payload=payload,
-        )  # fmt: skip
+        )
         return EventType.of(ev)
 
 

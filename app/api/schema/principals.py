@@ -33,9 +33,14 @@ class PrincipalType:
     @classmethod
     def of(cls, p: Principal) -> PrincipalType:
         return cls(
-            id=strawberry.ID(p.id), kind=p.kind, name=p.name, roles=p.roles,
-            agent_id=p.agent_id, revoked=p.revoked, created_at=p.created_at,
-        )  # fmt: skip
+            id=strawberry.ID(p.id),
+            kind=p.kind,
+            name=p.name,
+            roles=p.roles,
+            agent_id=p.agent_id,
+            revoked=p.revoked,
+            created_at=Long(p.created_at) if p.created_at is not None else None,
+        )
 
 
 @strawberry.type
@@ -78,19 +83,28 @@ class Query:
         rows = await principals.page(info.context.rt.store, decode_cursor(after), n + 1)
         nodes = [PrincipalType.of(p) for p in rows[:n]]
         end = encode_cursor(nodes[-1].id) if nodes else after
-        return PrincipalConnection(nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n))
+        return PrincipalConnection(
+            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
+        )
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create a principal; the token is returned only here.")
-    async def create_principal(self, info: CtxInfo, input: CreatePrincipalInput) -> PrincipalWithToken:
+    async def create_principal(
+        self, info: CtxInfo, input: CreatePrincipalInput
+    ) -> PrincipalWithToken:
         data = PrincipalIn(
-            id=input.id, kind=input.kind, name=input.name, roles=input.roles,  # type: ignore[arg-type]
+            id=input.id,
+            kind=input.kind,
+            name=input.name,
+            roles=input.roles,
             agent_id=input.agent_id,
         )
         rt = info.context.rt
-        p, token = await principals.create(rt.store, data, actor=info.context.caller.id, now=rt.now())
+        p, token = await principals.create(
+            rt.store, data, actor=info.context.caller.id, now=rt.now()
+        )
         return PrincipalWithToken(principal=PrincipalType.of(p), token=token)
 
     @strawberry.mutation(description="Revoke a principal's token; it stops working at once.")
@@ -102,4 +116,6 @@ class Mutation:
     @strawberry.mutation(description="Issue a new token for a principal (the old one stops).")
     async def rotate_token(self, info: CtxInfo, principal_id: str) -> str:
         rt = info.context.rt
-        return await principals.rotate(rt.store, principal_id, actor=info.context.caller.id, now=rt.now())
+        return await principals.rotate(
+            rt.store, principal_id, actor=info.context.caller.id, now=rt.now()
+        )

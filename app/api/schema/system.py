@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -15,4 +17,4 @@ RULES: Rules = {"health": ANY}
 class Query:
     @strawberry.field(description="Backend name and graph size, as GET /health reports.")
     async def health(self, info: CtxInfo) -> JSON:
-        return await info.context.rt.store.health()
+        return cast(JSON, await info.context.rt.store.health())

@@ -1,0 +1,5 @@
+"""``python -m app`` is ``baton``."""
+
+from app.cli import main
+
+main()

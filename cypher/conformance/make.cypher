@@ -1,0 +1,3 @@
+// Conformance: one queued probe.
+CREATE (t:Probe {id: $id, status: 'queued'})
+RETURN t.id AS id

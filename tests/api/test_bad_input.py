@@ -1,0 +1,119 @@
+"""Malformed, mistyped, oversized or too-deep requests: a coded error and nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, App
+from tests.support.digest import graph_digest
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+BAD = [
+    ("syntax", "mutation { emitEvent(type: ", {}),
+    ("unknown field", "{ me { id password } }", {}),
+    ("unknown mutation", 'mutation { dropEverything(id: "x") }', {}),
+    ("wrong type", "mutation { emitEvent(type: 42) { seq } }", {}),
+    ("wrong variable type", "mutation($t: String!) { emitEvent(type: $t) { seq } }", {"t": [1]}),
+    ("missing variable", "mutation($t: String!) { emitEvent(type: $t) { seq } }", {}),
+    ("bad event type", 'mutation { emitEvent(type: "DROP GRAPH") { seq } }', {}),
+    ("reserved event type", 'mutation { emitEvent(type: "task.assigned") { seq } }', {}),
+    ("payload not an object", 'mutation { emitEvent(type: "a.b", payload: [1]) { seq } }', {}),
+    (
+        "cypher in id",
+        'mutation { createPrincipal(input: {id: "x\'}) DETACH DELETE n //", '
+        'kind: "service", name: "n", roles: [ADMIN]}) { token } }',
+        {},
+    ),
+    (
+        "unknown role",
+        'mutation { createPrincipal(input: {id: "x", kind: "service", name: "n", '
+        "roles: [ROOT]}) { token } }",
+        {},
+    ),
+    (
+        "bad kind",
+        'mutation { createPrincipal(input: {id: "x", kind: "robot", name: "n", '
+        "roles: [ADMIN]}) { token } }",
+        {},
+    ),
+    ("page too big", "{ events(first: 100000) { nodes { seq } } }", {}),
+    ("bad cursor", '{ events(after: "!!!") { nodes { seq } } }', {}),
+]
+
+
+@pytest.mark.parametrize(("why", "query", "variables"), BAD, ids=[b[0] for b in BAD])
+async def test_bad_request_is_coded_and_changes_nothing(
+    api: App, why: str, query: str, variables: dict[str, object]
+) -> None:
+    before = await graph_digest(api.store)
+    r = await api.http.post(
+        f"{api.url}/graphql", json={"query": query, "variables": variables}, headers=AUTH
+    )
+    body = r.json()
+    assert body.get("errors"), body
+    assert all(e["extensions"]["code"] == "BAD_INPUT" for e in body["errors"]), body
+    assert await graph_digest(api.store) == before
+
+
+async def test_too_many_aliases_is_refused(api: App) -> None:
+    wide = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(40)) + " }"
+    r = await api.http.post(f"{api.url}/graphql", json={"query": wide}, headers=AUTH)
+    assert r.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+
+
+async def test_depth_and_token_limits(graph_port: int) -> None:
+    from tests.conftest import fresh_name, start_app, stop_app
+
+    app = await start_app(
+        graph_port, fresh_name(), scheduler=False, max_query_depth=1, max_query_tokens=40
+    )
+    try:
+        deep = await app.admin.raw("{ events { nodes { seq } } }")
+        assert deep["errors"][0]["extensions"]["code"] == "BAD_INPUT", deep
+        many = await app.admin.raw("{ me { " + "id " * 60 + "} }")
+        assert many["errors"][0]["extensions"]["code"] == "BAD_INPUT", many
+        assert (await app.admin("{ me { id } }"))["me"]["id"] == "admin"
+    finally:
+        await app.store.drop_all()
+        await stop_app(app)
+
+
+async def test_oversized_body_is_refused_before_parsing(api: App) -> None:
+    before = await graph_digest(api.store)
+    payload = "x" * (api.settings.max_body_bytes + 10)
+    query = 'mutation($p: JSON) { emitEvent(type: "a.b", payload: $p) { seq } }'
+    r = await api.http.post(
+        f"{api.url}/graphql",
+        json={"query": query, "variables": {"p": {"x": payload}}},
+        headers=AUTH,
+    )
+    assert r.status_code == 413
+    assert r.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    assert await graph_digest(api.store) == before
+
+
+async def test_streamed_oversized_body_is_refused(api: App) -> None:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(30):
+            yield b"x" * 50_000
+
+    r = await api.http.post(
+        f"{api.url}/graphql", content=chunks(), headers={**AUTH, "content-type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+async def test_rate_limit_is_coded(graph_port: int) -> None:
+    from tests.conftest import fresh_name, start_app, stop_app
+
+    app = await start_app(
+        graph_port, fresh_name(), scheduler=False, rate_limit_per_s=1.0, rate_limit_burst=3
+    )
+    try:
+        codes = [await app.admin.raw("{ me { id } }") for _ in range(5)]
+        errs = [c["errors"][0]["extensions"]["code"] for c in codes if c.get("errors")]
+        assert errs and set(errs) == {"RATE_LIMITED"}
+    finally:
+        await app.store.drop_all()
+        await stop_app(app)
