@@ -23,3 +23,8 @@ async def test_metrics_exposed(api: App) -> None:
     r = await api.http.get(f"{api.url}/metrics")
     assert r.status_code == 200
     assert "baton_http_requests_total" in r.text and "baton_event_seq" in r.text
+
+
+async def test_graphiql_served_to_browsers(api: App) -> None:
+    r = await api.http.get(f"{api.url}/graphql", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and "graphiql" in r.text.lower()
