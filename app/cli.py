@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from app import logs
 from app.config import Settings, get_settings
 
 cli = typer.Typer(
@@ -45,9 +45,7 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_format, settings.log_level)
     app = create_app(settings, seed_dir=Path("seeds") if seed else None)
     console.print(
         f"[bold]Baton[/bold] on http://{settings.host}:{settings.port}/graphql "
@@ -82,6 +80,44 @@ def schema() -> None:
     from app.api.schema import build_schema
 
     typer.echo(build_schema(get_settings()).as_str())
+
+
+@cli.command()
+def bench(
+    quick: bool = typer.Option(False, "--quick", help="Reduced sizes (smoke run)."),
+    only: list[str] = typer.Option([], "--only", help="Run only these scenarios (file stems)."),
+) -> None:
+    """Run every bench/*.py scenario; write bench/results/<name>.json and print a summary."""
+    import subprocess
+    import sys
+
+    folder = Path("bench")
+    results = folder / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    scripts = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+    if only:
+        scripts = [p for p in scripts if p.stem in only]
+    summary = Table("scenario", "status", "metrics", title="Baton benchmarks")
+    failed = False
+    for script in scripts:
+        args = [sys.executable, str(script), "--json", *(["--quick"] if quick else [])]
+        console.rule(f"[bold]{script.stem}")
+        proc = subprocess.run(args, stdout=subprocess.PIPE, text=True)
+        lines = proc.stdout.strip().splitlines()
+        print("\n".join(lines[:-1]))
+        try:
+            metrics = json.loads(lines[-1]) if lines else {}
+        except json.JSONDecodeError:
+            metrics = {}
+        ok = proc.returncode == 0 and bool(metrics)
+        failed |= not ok
+        if ok:
+            (results / f"{script.stem}.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        shown = ", ".join(f"{k}={v}" for k, v in metrics.items() if isinstance(v, (int, float)))
+        summary.add_row(script.stem, "ok" if ok else "[red]failed", shown[:120])
+    console.print(summary)
+    if failed:
+        raise typer.Exit(1)
 
 
 @db_cli.command("start")

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     rate_limit_per_s: float = 2_000.0
     rate_limit_burst: int = 4_000
     scheduler: bool = Field(default=True, description="Run background jobs in this process")
+    log_format: str = Field(default="text", pattern="^(text|json)$", description="text | json")
+    log_level: str = "INFO"
 
 
 @lru_cache
