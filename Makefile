@@ -31,8 +31,13 @@ lint: $(STAMP) $(LINT_STAMP)
 cypher-lint: $(LINT_STAMP)
 	node tools/cypher-lint/lint.mjs cypher
 
-bench: $(STAMP)
-	$(BIN)/baton bench
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/baton bench $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/baton schema > schema.graphql

@@ -1,0 +1,56 @@
+"""Shared bench plumbing: machine facts, percentiles, the table + last-line-JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/x.py`
+
+console = Console(stderr=False)
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+
+
+def pct(samples: list[float], p: float) -> float:
+    """The p-th percentile (0-100) of ``samples``, nearest-rank; 0.0 when empty."""
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return float(ordered[k])
+
+
+def summary_ms(samples_s: list[float]) -> dict[str, float]:
+    """p50/p99/mean of latencies given in seconds, reported in ms."""
+    ms = [s * 1000 for s in samples_s]
+    return {
+        "p50_ms": round(pct(ms, 50), 3),
+        "p99_ms": round(pct(ms, 99), 3),
+        "mean_ms": round(statistics.fmean(ms), 3) if ms else 0.0,
+    }
+
+
+def report(title: str, rows: list[tuple[str, Any]], metrics: dict[str, Any], as_json: bool) -> None:
+    """Print the table; with ``--json`` the last line is the metrics object."""
+    table = Table("metric", "value", title=title)
+    for k, v in rows:
+        table.add_row(k, f"{v:,.2f}" if isinstance(v, float) else str(v))
+    console.print(table)
+    if as_json:
+        print(json.dumps({**metrics, "machine": machine()}), flush=True)
