@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 Name = Field(min_length=1, max_length=200)
@@ -30,6 +32,25 @@ class Input(BaseModel):
     """Base for API inputs: unknown fields are errors, strings are stripped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> Input:
+        """NUL cannot cross FalkorDB's text protocol, so refuse it at the door on every backend."""
+        if _has_nul(self.__dict__):
+            raise ValueError("strings must not contain NUL (\\x00) characters")
+        return self
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, BaseModel):
+        return _has_nul(value.__dict__)
+    return False
 
 
 class PrincipalIn(Input):

@@ -37,6 +37,12 @@ BAD = [
         "roles: [ADMIN]}) { token } }",
         {},
     ),
+    (
+        "NUL in a string",
+        "mutation($n: String!) { createPrincipal(input: {id: \"x\", kind: \"service\", "
+        "name: $n, roles: [ADMIN]}) { token } }",
+        {"n": "a\x00b"},
+    ),
     ("page too big", "{ events(first: 100000) { nodes { seq } } }", {}),
     ("bad cursor", '{ events(after: "!!!") { nodes { seq } } }', {}),
 ]

@@ -31,7 +31,10 @@ async def test_property_round_trip(backend_store: GraphStore) -> None:
     assert "nul" not in props and props["uni"] == values["uni"]  # nulls are not stored
 
 
-strings = st.text(st.characters(blacklist_categories=["Cs"]), max_size=40)
+# NUL cannot cross FalkorDB's text protocol; API inputs refuse it (see test_bad_input).
+strings = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+)
 
 
 @settings(

@@ -1,0 +1,43 @@
+"""Every statement in cypher/ parses with Neo4j's own parser (the lint `make lint` runs)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT = ROOT / "tools" / "cypher-lint" / "lint.mjs"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or not (LINT.parent / "node_modules").exists(),
+    reason="node or the cypher-lint package is missing (make test installs it)",
+)
+
+
+def lint(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["node", str(LINT), str(folder)], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_cypher_folder_is_clean() -> None:
+    run = lint(ROOT / "cypher")
+    assert run.returncode == 0, run.stderr
+    assert " 0 errors" in run.stdout
+
+
+def test_lint_catches_a_syntax_error(tmp_path: Path) -> None:
+    (tmp_path / "broken.cypher").write_text("// a comment\nMATCH (n RETURN n\n")
+    (tmp_path / "fine.cypher").write_text("MATCH (n:Task {id: $id}) RETURN n.id AS id\n")
+    run = lint(tmp_path)
+    assert run.returncode == 1
+    assert "broken.cypher" in run.stderr and "fine.cypher" not in run.stderr
+
+
+def test_falkordb_only_files_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "thing.falkordb.cypher").write_text("GRAPH.CONSTRAINT nonsense\n")
+    run = lint(tmp_path)
+    assert run.returncode == 0, run.stderr
