@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 Name = Field(min_length=1, max_length=200)
@@ -79,3 +80,167 @@ class Principal(BaseModel):
     def may_act_as(self, agent_id: str) -> bool:
         """Agents act only as themselves; admins as anyone."""
         return Role.ADMIN in self.roles or (Role.AGENT in self.roles and self.agent_id == agent_id)
+
+
+# --- coordination: agents, tasks, locks, resources --------------------------------------
+
+Capability = Field(pattern=r"^[a-z][a-z0-9_.:\-]{0,63}$")
+TERMINAL = frozenset({"done", "failed", "dead", "cancelled", "merged"})
+WORKING = frozenset({"assigned", "running", "awaiting_approval"})
+
+
+class AgentKind(StrEnum):
+    AI = "ai"
+    HUMAN = "human"
+    SUPERVISOR = "supervisor"
+    SERVICE = "service"
+
+
+class AgentIn(Input):
+    """``registerAgent``: who the agent is and how much work it can take."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Name
+    kind: AgentKind = AgentKind.AI
+    capabilities: list[str] = Field(min_length=1, max_length=32)
+    max_concurrency: int = Field(default=1, ge=1, le=1_000)
+    team: str | None = Field(default=None, pattern=ID_PATTERN)
+    cost_per_call: float | None = Field(default=None, ge=0, le=1_000_000)
+    webhook_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://\S+$")
+
+    @model_validator(mode="after")
+    def _capabilities_are_names(self) -> AgentIn:
+        bad = [c for c in self.capabilities if not _CAPABILITY.match(c)]
+        if bad:
+            raise ValueError(f"invalid capability names: {bad}")
+        if len(set(self.capabilities)) != len(self.capabilities):
+            raise ValueError("capabilities must be unique")
+        return self
+
+
+class TaskIn(Input):
+    """``submitTask``: what to do, for which capability, touching what."""
+
+    kind: str = Field(min_length=1, max_length=100)
+    capability: str = Capability
+    priority: int = Field(default=50, ge=0, le=100)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    resources: list[str] = Field(default_factory=list, max_length=64)
+    entities: list[str] = Field(default_factory=list, max_length=64)
+    deadline: int | None = Field(default=None, ge=0)
+    parent_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    run_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    dedup_key: str | None = Field(default=None, min_length=1, max_length=200)
+    max_attempts: int = Field(default=3, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ids(self) -> TaskIn:
+        for name in ("resources", "entities"):
+            ids: list[str] = getattr(self, name)
+            bad = [i for i in ids if not _ID.match(i)]
+            if bad:
+                raise ValueError(f"{name}: invalid ids {bad}")
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{name}: duplicate ids")
+        return self
+
+
+class LeaseIn(Input):
+    """A task the agent still holds, with the fencing token it was given."""
+
+    task_id: str = Field(pattern=ID_PATTERN)
+    fence: int = Field(ge=1)
+
+
+class LockIn(Input):
+    """``acquireLock``: an exclusive lock on a resource for a working task."""
+
+    resource_id: str = Field(pattern=ID_PATTERN)
+    task_id: str = Field(pattern=ID_PATTERN)
+    fence: int = Field(ge=1)
+    ttl_ms: int = Field(default=30_000, ge=100, le=86_400_000)
+    priority: int = Field(default=50, ge=0, le=100)
+    preempt: bool = False
+
+
+class ResourceIn(Input):
+    """``defineResource``: a shared thing agents use, optionally rate-limited."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    rate_limit: int | None = Field(default=None, ge=1, le=1_000_000)
+    window_ms: int = Field(default=1_000, ge=1, le=86_400_000)
+
+
+class Stored(BaseModel):
+    """Base for nodes read back from the graph: camelCase properties, extras ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class Agent(Stored):
+    """An agent as stored, with its live load."""
+
+    id: str
+    name: str
+    kind: str
+    capabilities: list[str]
+    max_concurrency: int
+    status: str
+    active: int = 0
+    team: str | None = None
+    cost_per_call: float | None = None
+    webhook_url: str | None = None
+    last_heartbeat: int | None = None
+    done: int = 0
+    failed: int = 0
+    spent_usd: float = 0.0
+
+
+class Attempt(Stored):
+    """One assignment of a task to an agent, and how it ended."""
+
+    attempt: int
+    fence: int
+    agent_id: str
+    at: int
+    via: str | None = None
+    outcome: str | None = None
+    ended_at: int | None = None
+
+
+class Task(Stored):
+    """A task as stored; JSON properties decoded."""
+
+    id: str
+    kind: str
+    capability: str
+    priority: int
+    status: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    result: Any = None
+    dedup_key: str | None = None
+    attempts: int = 0
+    max_attempts: int = 3
+    fence: int = 0
+    lease_until: int | None = None
+    deadline: int | None = None
+    not_before: int | None = None
+    agent_id: str | None = None
+    resources: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    errors: list[Any] = Field(default_factory=list)
+    cost_usd: float = 0.0
+    submitted_by: str | None = None
+    run_id: str | None = None
+    parent_id: str | None = None
+    created_at: int = 0
+    updated_at: int = 0
+    ended_at: int | None = None
+    history: list[Attempt] = Field(default_factory=list)
+    merged_into: str | None = None
+    deferred_behind: list[str] = Field(default_factory=list)
+
+
+_CAPABILITY = re.compile(r"^[a-z][a-z0-9_.:\-]{0,63}$")
+_ID = re.compile(ID_PATTERN)

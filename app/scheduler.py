@@ -1,8 +1,11 @@
-"""Background jobs (APScheduler 3, asyncio): routing, lease expiry, SLAs, escalations.
+"""Background jobs (APScheduler 3, asyncio): routing, lease expiry, offline agents.
 
 Each job run first takes a short ``Lease {name}`` in the graph, so with several replicas one
 runs it at a time; every job is also safe to run twice, because its statements re-check
-their preconditions. Capabilities register jobs with :func:`job`.
+their preconditions. Each job calls core functions only.
+
+Routing runs on an interval well under a second and is also *nudged* (run now) by the API
+right after a submit, so a task normally reaches its agent within one round trip.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from app.core import agents, tasks
 from app.core.runtime import Runtime
 from app.graph.queries import q
 
@@ -32,7 +37,22 @@ class Job:
     interval_ms: Callable[[Runtime], int]
 
 
-JOBS: list[Job] = []
+async def route(rt: Runtime) -> int:
+    """Assign queued work to agents (push routing)."""
+    s = rt.settings
+    return await tasks.route_all(rt.store, batch=s.route_batch, lease_ms=s.lease_ms, clock=rt.now)
+
+
+async def recover(rt: Runtime) -> int:
+    """Take silent agents offline, then re-queue (or dead-letter) expired leases."""
+    await agents.mark_offline(rt.store, timeout_ms=rt.settings.heartbeat_timeout_ms, now=rt.now())
+    return await tasks.expire_leases(rt.store, now=rt.now())
+
+
+JOBS: list[Job] = [
+    Job("route", route, lambda rt: rt.settings.route_interval_ms),
+    Job("recover", recover, lambda rt: max(250, rt.settings.lease_ms // 10)),
+]
 
 
 async def take_lease(rt: Runtime, name: str, ttl_ms: int) -> bool:
@@ -41,23 +61,28 @@ async def take_lease(rt: Runtime, name: str, ttl_ms: int) -> bool:
     return bool(rows)
 
 
-async def run_job(rt: Runtime, j: Job) -> None:
+async def run_job(rt: Runtime, j: Job, busy: set[str] | None = None) -> None:
     """One guarded run: lease first, then the job; errors are logged, never fatal."""
+    busy = busy if busy is not None else set()
+    busy.add(j.name)
     try:
         if await take_lease(rt, j.name, max(1_000, 3 * j.interval_ms(rt))):
             await j.fn(rt)
     except Exception:
         log.exception("job %s failed", j.name)
+    finally:
+        busy.discard(j.name)
 
 
 async def start_scheduler(rt: Runtime) -> AsyncIOScheduler:
-    """Start every registered job in this process."""
+    """Start every job in this process and hook the routing nudge into the runtime."""
     sched = AsyncIOScheduler()
+    busy: set[str] = set()
     for j in JOBS:
         sched.add_job(
             run_job,
             "interval",
-            args=[rt, j],
+            args=[rt, j, busy],
             seconds=j.interval_ms(rt) / 1000,
             id=j.name,
             max_instances=1,
@@ -65,4 +90,11 @@ async def start_scheduler(rt: Runtime) -> AsyncIOScheduler:
             misfire_grace_time=None,
         )
     sched.start()
+
+    def nudge() -> None:
+        job = sched.get_job("route")
+        if "route" not in busy and job is not None and job.next_run_time is not None:
+            job.modify(next_run_time=datetime.now(job.next_run_time.tzinfo))
+
+    rt.nudges.append(nudge)
     return sched

@@ -7,6 +7,7 @@ would lose (the graph holds all of that).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.config import Settings
@@ -27,9 +28,15 @@ class Runtime:
     clock: Clock = field(default_factory=Clock)
     hub: EventHub | None = None
     admin_token: str | None = None  # set only on the very first start (printed once)
+    nudges: list[Callable[[], None]] = field(default_factory=list)  # e.g. "route now"
 
     def now(self) -> int:
         return self.clock.now()
+
+    def nudge(self) -> None:
+        """New work arrived: wake whoever routes it (the scheduler, if it runs here)."""
+        for fn in self.nudges:
+            fn()
 
 
 async def prepare_graph(store: GraphStore) -> None:

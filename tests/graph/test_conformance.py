@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_property_round_trip(backend_store: GraphStore) -> None:
-    values = dict(
+    values = dict(  # noqa: C408 - keyword form reads as the parameter list
         id="p1", s="it's \"quoted\" \\ back\nslash", i=-(2**53), f=0.125, b=True, nul=None,
         ls=["a", "b'c", ""], li=[1, 2, 3], lf=[1.5, -2.25], lb=[True, False],
         big=2**62, uni="naïve ☃ 日本",

@@ -52,9 +52,8 @@ class Served:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"app exited {self.proc.returncode}: {self.log and self.log.read_text()[-2000:]}"
-                )
+                tail = self.log.read_text()[-2000:] if self.log else ""
+                raise RuntimeError(f"app exited {self.proc.returncode}: {tail}")
             try:
                 r = httpx.get(f"{self.url}/health", timeout=1)
                 if r.status_code == 200:

@@ -18,12 +18,12 @@ from strawberry.tools import merge_types
 
 from app.api import authz
 from app.api.errors import ErrorCodes
-from app.api.schema import events, principals, system
+from app.api.schema import agents, events, locks, principals, system, tasks
 from app.api.schema.common import SCALARS
 from app.config import Settings
 from app.core.errors import BatonError
 
-MODULES: list[ModuleType] = [system, principals, events]
+MODULES: list[ModuleType] = [system, principals, events, agents, tasks, locks]
 
 
 def _merged(kind: str) -> Any:

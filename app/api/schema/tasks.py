@@ -1,0 +1,404 @@
+"""Tasks over GraphQL: submit, claim, start, complete, fail, cancel, requeue; the
+``taskAssigned`` subscription that pushes work (and cancellations) to agents."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from app.api.authz import ANY, Rules, authorize, roles
+from app.api.schema.agents import acting_as
+from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode_cursor, page_size
+from app.core import tasks
+from app.core.errors import BadInput
+from app.core.events import Event
+from app.models import Role, Task, TaskIn
+
+RULES: Rules = {
+    "submitTask": roles(Role.OPERATOR, Role.AGENT, Role.INTEGRATION),
+    "claimTask": roles(Role.AGENT),
+    "claimTasks": roles(Role.AGENT),
+    "startTask": roles(Role.AGENT),
+    "completeTask": roles(Role.AGENT),
+    "failTask": roles(Role.AGENT),
+    "cancelTask": roles(Role.OPERATOR),
+    "requeueDead": roles(Role.OPERATOR),
+    "task": ANY,
+    "tasks": ANY,
+    "queueDepths": ANY,
+    "taskAssigned": roles(Role.AGENT),
+}
+MAX_JSON = 64_000
+PUSHED = ["task.assigned", "task.cancelled", "task.preempted"]
+
+
+def _json_arg(value: Any, field: str) -> Any:
+    if len(json.dumps(value)) > MAX_JSON:
+        raise BadInput(f"{field} larger than {MAX_JSON} bytes", field=field)
+    return value
+
+
+@strawberry.type(name="TaskAttempt")
+class AttemptType:
+    attempt: int
+    fence: int
+    agent_id: str
+    at: Long
+    via: str | None
+    outcome: str | None
+    ended_at: Long | None
+
+
+@strawberry.type(name="Task")
+class TaskType:
+    """A unit of work: routed by capability, held under a lease and a fencing token."""
+
+    id: strawberry.ID
+    kind: str
+    capability: str
+    priority: int
+    status: str
+    payload: JSON
+    result: JSON | None
+    dedup_key: str | None
+    attempts: int
+    max_attempts: int
+    fence: int = strawberry.field(
+        description="Fencing token of the current assignment; present it on every report."
+    )
+    lease_until: Long | None
+    deadline: Long | None
+    not_before: Long | None
+    agent_id: str | None
+    resources: list[str]
+    entities: list[str]
+    errors: JSON
+    cost_usd: float
+    submitted_by: str | None
+    run_id: str | None
+    parent_id: str | None
+    created_at: Long
+    updated_at: Long
+    ended_at: Long | None
+    history: list[AttemptType]
+    merged_into: str | None
+    deferred_behind: list[str]
+
+    @strawberry.field(description="For a merged task: the task whose outcome it shares.")
+    async def survivor(self, info: CtxInfo) -> TaskType | None:
+        if not self.merged_into:
+            return None
+        t = await tasks.get(info.context.rt.store, self.merged_into)
+        return TaskType.of(t) if t else None
+
+    @classmethod
+    def of(cls, t: Task) -> TaskType:
+        def long(v: int | None) -> Long | None:
+            return Long(v) if v is not None else None
+
+        return cls(
+            id=strawberry.ID(t.id),
+            kind=t.kind,
+            capability=t.capability,
+            priority=t.priority,
+            status=t.status,
+            payload=cast(JSON, t.payload),
+            result=t.result,
+            dedup_key=t.dedup_key,
+            attempts=t.attempts,
+            max_attempts=t.max_attempts,
+            fence=t.fence,
+            lease_until=long(t.lease_until),
+            deadline=long(t.deadline),
+            not_before=long(t.not_before),
+            agent_id=t.agent_id,
+            resources=t.resources,
+            entities=t.entities,
+            errors=cast(JSON, t.errors),
+            cost_usd=t.cost_usd,
+            submitted_by=t.submitted_by,
+            run_id=t.run_id,
+            parent_id=t.parent_id,
+            created_at=Long(t.created_at),
+            updated_at=Long(t.updated_at),
+            ended_at=long(t.ended_at),
+            history=[
+                AttemptType(
+                    attempt=h.attempt,
+                    fence=h.fence,
+                    agent_id=h.agent_id,
+                    at=Long(h.at),
+                    via=h.via,
+                    outcome=h.outcome,
+                    ended_at=long(h.ended_at),
+                )
+                for h in t.history
+            ],
+            merged_into=t.merged_into,
+            deferred_behind=t.deferred_behind,
+        )
+
+
+@strawberry.type
+class TaskConnection:
+    nodes: list[TaskType]
+    page_info: PageInfo
+
+
+@strawberry.type
+class QueueDepth:
+    capability: str
+    status: str
+    count: int
+    oldest: Long | None
+
+
+@strawberry.input
+class SubmitTaskInput:
+    kind: str
+    capability: str
+    priority: int = 50
+    payload: JSON | None = None
+    resources: list[str] | None = None
+    entities: list[str] | None = None
+    deadline: Long | None = None
+    parent_id: str | None = None
+    run_id: str | None = None
+    dedup_key: str | None = None
+    max_attempts: int = 3
+
+
+@strawberry.type
+class TaskAssignment:
+    """Pushed to an agent: new work (``task.assigned``), or work taken away
+    (``task.cancelled``, ``task.preempted``)."""
+
+    seq: Long
+    type: str
+    task_id: strawberry.ID
+    fence: int | None
+    task: TaskType | None
+
+
+def _task_in(input: SubmitTaskInput) -> TaskIn:
+    payload = _json_arg(input.payload if input.payload is not None else {}, "payload")
+    if not isinstance(payload, dict):
+        raise BadInput("payload must be a JSON object", field="payload")
+    return TaskIn(
+        kind=input.kind,
+        capability=input.capability,
+        priority=input.priority,
+        payload=payload,
+        resources=input.resources or [],
+        entities=input.entities or [],
+        deadline=input.deadline,
+        parent_id=input.parent_id,
+        run_id=input.run_id,
+        dedup_key=input.dedup_key,
+        max_attempts=input.max_attempts,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One task with its attempt history.")
+    async def task(self, info: CtxInfo, id: strawberry.ID) -> TaskType | None:
+        t = await tasks.get(info.context.rt.store, str(id))
+        return TaskType.of(t) if t else None
+
+    @strawberry.field(description="Tasks by id (creation order), filtered.")
+    async def tasks(
+        self,
+        info: CtxInfo,
+        status: str | None = None,
+        capability: str | None = None,
+        agent_id: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> TaskConnection:
+        n = page_size(info, first)
+        rows = await tasks.page(
+            info.context.rt.store,
+            decode_cursor(after),
+            n + 1,
+            status=status,
+            capability=capability,
+            agent_id=agent_id,
+        )
+        nodes = [TaskType.of(t) for t in rows[:n]]
+        end = encode_cursor(nodes[-1].id) if nodes else after
+        return TaskConnection(
+            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
+        )
+
+    @strawberry.field(description="Work waiting or in flight, per capability and status.")
+    async def queue_depths(self, info: CtxInfo) -> list[QueueDepth]:
+        return [
+            QueueDepth(
+                capability=d.capability,
+                status=d.status,
+                count=d.count,
+                oldest=Long(d.oldest) if d.oldest is not None else None,
+            )
+            for d in await tasks.queue_depths(info.context.rt.store)
+        ]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Submit work. Idempotent on dedupKey: a retry returns the same task."
+    )
+    async def submit_task(self, info: CtxInfo, input: SubmitTaskInput) -> TaskType:
+        rt = info.context.rt
+        t = await tasks.submit(
+            rt.store, _task_in(input), actor=info.context.caller.id, now=rt.now()
+        )
+        if t.status == "queued":
+            rt.nudge()
+        return TaskType.of(t)
+
+    @strawberry.mutation(description="Pull the best eligible task for this agent (or null).")
+    async def claim_task(
+        self, info: CtxInfo, agent_id: str, capability: str | None = None
+    ) -> TaskType | None:
+        got = await _claim(info, agent_id, 1, capability)
+        return got[0] if got else None
+
+    @strawberry.mutation(description="Pull up to `max` tasks at once (bounded by free slots).")
+    async def claim_tasks(
+        self, info: CtxInfo, agent_id: str, max: int = 10, capability: str | None = None
+    ) -> list[TaskType]:
+        if not 1 <= max <= 1_000:
+            raise BadInput("max must be between 1 and 1000", field="max")
+        return await _claim(info, agent_id, max, capability)
+
+    @strawberry.mutation(description="Start a pushed task (assigned -> running).")
+    async def start_task(self, info: CtxInfo, task_id: str, agent_id: str, fence: int) -> TaskType:
+        acting_as(info, agent_id)
+        rt = info.context.rt
+        return TaskType.of(await tasks.start(rt.store, task_id, agent_id, fence, now=rt.now()))
+
+    @strawberry.mutation(description="Report success; a stale fencing token gets CONFLICT.")
+    async def complete_task(
+        self,
+        info: CtxInfo,
+        task_id: str,
+        agent_id: str,
+        fence: int,
+        result: JSON | None = None,
+        cost_usd: float = 0.0,
+    ) -> TaskType:
+        acting_as(info, agent_id)
+        if not 0 <= cost_usd <= 1_000_000:
+            raise BadInput("costUsd must be between 0 and 1e6", field="costUsd")
+        rt = info.context.rt
+        t = await tasks.finish(
+            rt.store,
+            task_id,
+            agent_id,
+            fence,
+            outcome="done",
+            result=_json_arg(result, "result"),
+            cost_usd=cost_usd,
+            now=rt.now(),
+        )
+        return TaskType.of(t)
+
+    @strawberry.mutation(
+        description="Report failure. Retryable failures go back to the queue with backoff "
+        "until maxAttempts, then to dead; others fail the task."
+    )
+    async def fail_task(
+        self,
+        info: CtxInfo,
+        task_id: str,
+        agent_id: str,
+        fence: int,
+        error: str,
+        retryable: bool = True,
+        details: JSON | None = None,
+        cost_usd: float = 0.0,
+    ) -> TaskType:
+        acting_as(info, agent_id)
+        if not 1 <= len(error) <= 10_000:
+            raise BadInput("error must be 1..10000 characters", field="error")
+        rt = info.context.rt
+        t = await tasks.finish(
+            rt.store,
+            task_id,
+            agent_id,
+            fence,
+            outcome="retry" if retryable else "failed",
+            error={"error": error, "details": _json_arg(details, "details")},
+            cost_usd=cost_usd,
+            now=rt.now(),
+        )
+        if t.status == "queued":
+            rt.nudge()
+        return TaskType.of(t)
+
+    @strawberry.mutation(description="Cancel a task that has not ended; its agent is told.")
+    async def cancel_task(self, info: CtxInfo, task_id: str, reason: str = "") -> TaskType:
+        if len(reason) > 2_000:
+            raise BadInput("reason too long", field="reason")
+        rt = info.context.rt
+        t = await tasks.cancel(
+            rt.store, task_id, reason=reason, actor=info.context.caller.id, now=rt.now()
+        )
+        return TaskType.of(t)
+
+    @strawberry.mutation(description="Put a dead-lettered task back in the queue.")
+    async def requeue_dead(self, info: CtxInfo, task_id: str) -> TaskType:
+        rt = info.context.rt
+        t = await tasks.requeue_dead(rt.store, task_id, actor=info.context.caller.id, now=rt.now())
+        rt.nudge()
+        return TaskType.of(t)
+
+
+async def _claim(
+    info: CtxInfo, agent_id: str, max_tasks: int, capability: str | None
+) -> list[TaskType]:
+    acting_as(info, agent_id)
+    rt = info.context.rt
+    got = await tasks.claim(
+        rt.store,
+        agent_id,
+        max_tasks=max_tasks,
+        capability=capability,
+        lease_ms=rt.settings.lease_ms,
+        now=rt.now(),
+    )
+    return [TaskType.of(t) for t in got]
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Work pushed to this agent: assignments, cancellations, pre-emptions. "
+        "Resume after a reconnect with `after` (the last seq seen): nothing lost or repeated."
+    )
+    async def task_assigned(
+        self, info: CtxInfo, agent_id: str, after: Long | None = None
+    ) -> AsyncGenerator[TaskAssignment, None]:
+        authorize(info)
+        acting_as(info, agent_id)
+        hub = info.context.rt.hub
+        assert hub is not None
+
+        def mine(ev: Event) -> bool:
+            return ev.type in PUSHED and ev.payload.get("agentId") == agent_id
+
+        async for ev in hub.subscribe(after, mine, PUSHED):
+            t = await tasks.get(info.context.rt.store, ev.subject or "")
+            yield TaskAssignment(
+                seq=Long(ev.seq),
+                type=ev.type,
+                task_id=strawberry.ID(ev.subject or ""),
+                fence=ev.payload.get("fence"),
+                task=TaskType.of(t) if t else None,
+            )

@@ -1,0 +1,298 @@
+"""Task lifecycle: submit (dedup, merge, defer), push routing and pull claims, fencing,
+retries with backoff, dead letters, cancellation.
+
+Every transition is one statement in ``cypher/tasks/`` that re-checks its precondition
+under the event-counter lock and appends its Event. When a statement writes nothing, the
+functions here make one extra read to say precisely why (NOT_FOUND, FORBIDDEN, CONFLICT).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.events import dumps
+from app.core.ids import new_id
+from app.graph import GraphStore
+from app.graph.queries import q
+from app.models import TERMINAL, Attempt, Task, TaskIn
+
+SUBMIT = q("tasks/submit")
+CLASSIFY_SUBMIT = q("tasks/classify_submit")
+ROUTE = q("tasks/route")
+CLAIM = q("tasks/claim")
+START = q("tasks/start")
+FINISH = q("tasks/finish")
+CANCEL = q("tasks/cancel")
+EXPIRE = q("tasks/expire_leases")
+REQUEUE_DEAD = q("tasks/requeue_dead")
+RELEASE_DEFERRED = q("tasks/release_deferred")
+GET = q("tasks/get")
+LIST = q("tasks/list")
+QUEUE_DEPTHS = q("tasks/queue_depths")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retry delay: ``base * 2^(attempt-1)``, jittered to 50-100 %, capped."""
+
+    base_ms: int = 1_000
+    max_ms: int = 60_000
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+def _json(raw: Any) -> Any:
+    return json.loads(raw) if isinstance(raw, str) and raw else None
+
+
+def _task(props: dict[str, Any], **extra: Any) -> Task:
+    data = dict(props)
+    data["payload"] = _json(props.get("payload")) or {}
+    data["result"] = _json(props.get("result"))
+    data["errors"] = [_json(e) if isinstance(e, str) else e for e in props.get("errors") or []]
+    return Task.model_validate({**data, **extra})
+
+
+def content_hash(data: TaskIn) -> str:
+    """What makes two submissions with one dedupKey "the same request"."""
+    body = data.model_dump(mode="json", exclude={"dedup_key"})
+    return hashlib.sha256(dumps(body).encode()).hexdigest()[:32]
+
+
+async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Task:
+    """Create a task (queued, merged or deferred), or return the earlier one for a retry."""
+    rows = await store.write(
+        SUBMIT,
+        id=new_id("task"),
+        kind=data.kind,
+        capability=data.capability,
+        priority=data.priority,
+        payload=dumps(data.payload),
+        contentHash=content_hash(data),
+        dedupKey=data.dedup_key,
+        resources=data.resources,
+        entities=data.entities,
+        deadline=data.deadline,
+        maxAttempts=data.max_attempts,
+        runId=data.run_id,
+        parentId=data.parent_id,
+        now=now,
+        actor=actor,
+    )
+    if rows:
+        return _task(
+            rows[0]["task"],
+            merged_into=rows[0]["mergedInto"],
+            deferred_behind=[rows[0]["deferredBehind"]] if rows[0]["deferredBehind"] else [],
+        )
+    why = (
+        await store.read(
+            CLASSIFY_SUBMIT,
+            dedupKey=data.dedup_key,
+            entities=data.entities,
+            parentId=data.parent_id,
+        )
+    )[0]
+    if why["missing"]:
+        raise NotFound(f"unknown entities: {why['missing']}", field="entities")
+    if not why["parentOk"]:
+        raise NotFound(f"parent task {data.parent_id!r} does not exist", field="parentId")
+    if why["task"] is None:  # pragma: no cover - the statement writes unless one of the above
+        raise Conflict("task was not created; retry", field="dedupKey")
+    return _task(why["task"])
+
+
+async def route(store: GraphStore, *, batch: int, lease_ms: int, now: int) -> int:
+    """One push-routing batch; returns how many tasks were assigned."""
+    rows = await store.write(ROUTE, batch=batch, leaseMs=lease_ms, now=now)
+    return int(rows[0]["assigned"]) if rows else 0
+
+
+async def route_all(
+    store: GraphStore, *, batch: int, lease_ms: int, clock: Callable[[], int]
+) -> int:
+    """Scheduler job: release deferred tasks whose blocker ended, then route batch after
+    batch until a batch comes back short (queue drained or no free agent left)."""
+    await release_deferred(store, now=clock())
+    total = 0
+    while True:
+        n = await route(store, batch=batch, lease_ms=lease_ms, now=clock())
+        total += n
+        if n < batch:
+            return total
+
+
+async def claim(
+    store: GraphStore,
+    agent_id: str,
+    *,
+    max_tasks: int = 1,
+    capability: str | None = None,
+    lease_ms: int,
+    now: int,
+) -> list[Task]:
+    """Pull: the best eligible queued tasks for this agent, now running under it."""
+    rows = await store.write(
+        CLAIM,
+        agentId=agent_id,
+        max=max_tasks,
+        capability=capability,
+        leaseMs=lease_ms,
+        now=now,
+        actor=agent_id,
+    )
+    return [_task(r["task"]) for r in rows]
+
+
+async def start(store: GraphStore, task_id: str, agent_id: str, fence: int, *, now: int) -> Task:
+    """assigned -> running, for the holder of the current fencing token."""
+    rows = await store.write(
+        START, taskId=task_id, agentId=agent_id, fence=fence, now=now, actor=agent_id
+    )
+    if not rows:
+        await _refuse(store, task_id, agent_id, fence, "start")
+    return _task(rows[0]["task"])
+
+
+async def finish(
+    store: GraphStore,
+    task_id: str,
+    agent_id: str,
+    fence: int,
+    *,
+    outcome: str,
+    now: int,
+    result: Any = None,
+    error: dict[str, Any] | None = None,
+    cost_usd: float = 0.0,
+    backoff: Backoff = DEFAULT_BACKOFF,
+) -> Task:
+    """Report done / failed / retry for the current attempt (stale tokens get CONFLICT)."""
+    rows = await store.write(
+        FINISH,
+        taskId=task_id,
+        agentId=agent_id,
+        fence=fence,
+        outcome=outcome,
+        result=json.dumps(result) if result is not None else None,
+        error=dumps({**(error or {}), "fence": fence, "agentId": agent_id, "at": now}),
+        costUsd=float(cost_usd),
+        backoffBaseMs=backoff.base_ms,
+        backoffMaxMs=backoff.max_ms,
+        jitter=random.uniform(0.5, 1.0),
+        now=now,
+        actor=agent_id,
+    )
+    if not rows:
+        await _refuse(store, task_id, agent_id, fence, outcome)
+    return _task(rows[0]["task"])
+
+
+async def _refuse(store: GraphStore, task_id: str, agent_id: str, fence: int, op: str) -> None:
+    """Raise the precise reason a fenced transition wrote nothing."""
+    task = await get(store, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id!r} does not exist", id=task_id)
+    if fence != task.fence:
+        raise Conflict(
+            f"stale fencing token {fence} for task {task_id} (current {task.fence})",
+            id=task_id,
+            fence=task.fence,
+        )
+    if task.agent_id != agent_id:
+        raise Forbidden(f"task {task_id} is not held by agent {agent_id}", id=task_id)
+    raise Conflict(f"cannot {op} task {task_id}: it is {task.status}", status=task.status)
+
+
+async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, now: int) -> Task:
+    rows = await store.write(
+        CANCEL,
+        taskId=task_id,
+        reason=dumps({"error": "cancelled", "reason": reason, "by": actor, "at": now}),
+        now=now,
+        actor=actor,
+    )
+    if rows:
+        return _task(rows[0]["task"])
+    task = await get(store, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id!r} does not exist", id=task_id)
+    raise Conflict(f"task {task_id} has already ended ({task.status})", status=task.status)
+
+
+async def requeue_dead(store: GraphStore, task_id: str, *, actor: str, now: int) -> Task:
+    rows = await store.write(REQUEUE_DEAD, taskId=task_id, now=now, actor=actor)
+    if rows:
+        return _task(rows[0]["task"])
+    task = await get(store, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id!r} does not exist", id=task_id)
+    raise Conflict(f"task {task_id} is {task.status}, not dead", status=task.status)
+
+
+async def expire_leases(
+    store: GraphStore, *, now: int, limit: int = 1_000, backoff: Backoff = DEFAULT_BACKOFF
+) -> int:
+    """Scheduler job: re-queue (or dead-letter) tasks whose lease ran out."""
+    rows = await store.write(
+        EXPIRE, now=now, limit=limit, backoffBaseMs=backoff.base_ms, backoffMaxMs=backoff.max_ms
+    )
+    return int(rows[0]["expired"]) if rows else 0
+
+
+async def release_deferred(store: GraphStore, *, now: int) -> int:
+    """Scheduler job: deferred tasks whose blocker ended go back to the queue."""
+    rows = await store.write(RELEASE_DEFERRED, now=now)
+    return int(rows[0]["released"]) if rows else 0
+
+
+async def get(store: GraphStore, task_id: str) -> Task | None:
+    rows = await store.read(GET, id=task_id)
+    if not rows:
+        return None
+    row = rows[0]
+    return _task(
+        row["task"],
+        history=[Attempt.model_validate(h) for h in row["history"] or []],
+        merged_into=row.get("mergedInto"),
+        deferred_behind=list(row.get("deferredBehind") or []),
+    )
+
+
+async def page(
+    store: GraphStore,
+    after: str,
+    limit: int,
+    *,
+    status: str | None = None,
+    capability: str | None = None,
+    agent_id: str | None = None,
+) -> list[Task]:
+    rows = await store.read(
+        LIST, after=after, limit=limit, status=status, capability=capability, agentId=agent_id
+    )
+    return [_task(r["task"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    capability: str
+    status: str
+    count: int
+    oldest: int | None
+
+
+async def queue_depths(store: GraphStore) -> list[QueueDepth]:
+    rows = await store.read(QUEUE_DEPTHS)
+    return [QueueDepth(r["capability"], r["status"], int(r["n"]), r["oldest"]) for r in rows]
+
+
+def is_terminal(status: str) -> bool:
+    return status in TERMINAL

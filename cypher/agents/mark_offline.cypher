@@ -1,0 +1,23 @@
+// Scheduler job: agents silent for longer than the heartbeat window go offline and their
+// leases end now, so the lease job re-queues their work on the same tick.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (a:Agent)
+WHERE a.status IN ['online', 'paused'] AND a.lastHeartbeat < $cutoff
+WITH c, collect(a) AS gone
+WHERE size(gone) > 0
+WITH c, gone, c.seq AS base
+SET c.seq = base + size(gone)
+WITH base, gone
+UNWIND range(0, size(gone) - 1) AS i
+WITH base + i + 1 AS seq, gone[i] AS a
+SET a.status = 'offline'
+CREATE (e:Event {seq: seq, type: 'agent.offline', at: $now, actor: 'scheduler', subject: a.id,
+                 payload: '{"reason":"missed heartbeats"}'})
+CREATE (e)-[:ON]->(a)
+WITH a
+OPTIONAL MATCH (t:Task {agentId: a.id})
+WHERE t.status IN ['assigned', 'running']
+SET t.leaseUntil = $now - 1
+RETURN count(DISTINCT a) AS offline, count(t) AS released

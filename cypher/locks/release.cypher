@@ -1,0 +1,17 @@
+// Release a task's lock on a resource; waiters learn from the lock.released event (its
+// payload lists them) and retry acquireLock in priority order.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (r:Resource {id: $resourceId})-[l:LOCKED_BY]->(t:Task {id: $taskId})
+DELETE l
+WITH DISTINCT c, r, t
+OPTIONAL MATCH (w:Task)-[wt:WAITING]->(r)
+WITH c, r, t, w
+ORDER BY wt.priority DESC, wt.since ASC
+WITH c, r, t, collect(w.id) AS waiters
+SET c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'lock.released', at: $now, actor: $actor, subject: r.id,
+                 payload: '{"taskId":"' + t.id + '","waiters":' + toString(size(waiters)) + '}'})
+CREATE (e)-[:ON]->(r)
+RETURN r.id AS resourceId, waiters

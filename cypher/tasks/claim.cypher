@@ -1,0 +1,54 @@
+// Pull routing: the agent takes up to $max of the best eligible queued tasks (its
+// capabilities, optionally one capability), bounded by its spare concurrency. Same waiting
+// rules as push routing (locked or rate-exhausted resources; one task per resource).
+// Claimed tasks go straight to `running` with a fresh fencing token and task.claimed events.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (a:Agent {id: $agentId})
+WHERE a.status = 'online' AND a.active < a.maxConcurrency
+OPTIONAL MATCH (r:Resource)-[l:LOCKED_BY]->(:Task)
+WHERE l.until > $now
+WITH c, a, collect(DISTINCT r.id) AS locked
+OPTIONAL MATCH (r:Resource)
+WHERE r.rateLimit > 0
+  AND r.tokens + ($now - r.refilledAt) * toFloat(r.rateLimit) / r.windowMs < 1.0
+WITH c, a, locked, collect(r.id) AS throttled
+WITH c, a, locked + throttled AS blocked
+MATCH (t:Task {status: 'queued'})
+WHERE t.capability IN a.capabilities AND ($capability IS NULL OR t.capability = $capability)
+  AND t.notBefore <= $now
+  AND (size(t.resources) = 0 OR none(x IN t.resources WHERE x IN blocked))
+WITH c, a, t
+ORDER BY t.priority DESC, t.queuedAt ASC
+LIMIT $max
+WITH c, a, collect(t) AS cands
+WITH c, a, cands,
+     reduce(acc = [[], []], t IN cands |
+       CASE WHEN size(t.resources) = 0 THEN acc
+            WHEN any(x IN t.resources WHERE x IN acc[0]) THEN [acc[0], acc[1] + [t.id]]
+            ELSE [acc[0] + t.resources, acc[1]] END)[1] AS clashing
+WITH c, a, [t IN cands WHERE NOT t.id IN clashing][0..(a.maxConcurrency - a.active)] AS mine
+WHERE size(mine) > 0
+SET a.active = a.active + size(mine)
+WITH c, a, mine, c.seq AS base
+SET c.seq = base + size(mine)
+WITH a, mine, base
+UNWIND range(0, size(mine) - 1) AS i
+WITH a, base + i + 1 AS seq, mine[i] AS t
+SET t.status = 'running', t.agentId = a.id, t.attempts = t.attempts + 1,
+    t.fence = t.fence + 1, t.leaseUntil = $now + $leaseMs, t.assignedAt = $now,
+    t.startedAt = $now, t.updatedAt = $now
+CREATE (t)-[:ASSIGNED_TO {attempt: t.attempts, fence: t.fence, at: $now, via: 'claim'}]->(a)
+CREATE (e:Event {seq: seq, type: 'task.claimed', at: $now, actor: $actor, subject: t.id,
+                 payload: '{"agentId":"' + a.id + '","fence":' + toString(t.fence) +
+                          ',"capability":"' + t.capability + '"}'})
+CREATE (e)-[:ON]->(t)
+WITH t
+OPTIONAL MATCH (t)-[:USES]->(r:Resource)
+FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END |
+  CREATE (r)-[:LOCKED_BY {until: t.leaseUntil, priority: t.priority, auto: true,
+                          at: $now}]->(t))
+WITH t, count(r) AS _
+RETURN properties(t) AS task
+ORDER BY t.priority DESC, t.queuedAt ASC

@@ -1,0 +1,43 @@
+// Scheduler job: an assigned/running task whose lease ran out (its agent crashed or went
+// silent) loses that attempt: back to the queue after backoff with jitter, or `dead` once
+// maxAttempts are used up. Its agent slot and resource locks are released.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (t:Task)
+WHERE t.status IN ['assigned', 'running'] AND t.leaseUntil < $now
+WITH c, t
+ORDER BY t.leaseUntil ASC
+LIMIT $limit
+WITH c, collect(t) AS ts
+WHERE size(ts) > 0
+WITH c, ts, c.seq AS base
+SET c.seq = base + size(ts)
+WITH base, ts
+UNWIND range(0, size(ts) - 1) AS i
+WITH base + i + 1 AS seq, ts[i] AS t
+MATCH (a:Agent {id: t.agentId})
+WITH seq, t, a, CASE WHEN t.attempts >= t.maxAttempts THEN 'dead' ELSE 'queued' END AS next,
+     toInteger($backoffBaseMs * 2 ^ (t.attempts - 1) * (0.5 + rand() / 2)) AS backoff
+SET a.active = CASE WHEN a.active > 0 THEN a.active - 1 ELSE 0 END,
+    a.failed = coalesce(a.failed, 0) + 1,
+    t.status = next,
+    t.errors = t.errors + ['{"attempt":' + toString(t.attempts) + ',"agentId":"' + a.id +
+                           '","error":"lease expired","at":' + toString($now) + '}'],
+    t.notBefore = CASE WHEN backoff > $backoffMaxMs THEN $now + $backoffMaxMs
+                       ELSE $now + backoff END,
+    t.agentId = null, t.leaseUntil = null, t.updatedAt = $now,
+    t.endedAt = CASE WHEN next = 'dead' THEN $now ELSE null END
+CREATE (e:Event {seq: seq, type: CASE next WHEN 'dead' THEN 'task.dead'
+                                           ELSE 'task.lease_expired' END,
+                 at: $now, actor: 'scheduler', subject: t.id,
+                 payload: '{"agentId":"' + a.id + '","attempt":' + toString(t.attempts) +
+                          ',"status":"' + next + '"}'})
+CREATE (e)-[:ON]->(t)
+WITH t, a
+OPTIONAL MATCH (t)-[r:ASSIGNED_TO {attempt: t.attempts}]->(a)
+SET r.outcome = 'lease_expired', r.endedAt = $now
+WITH t
+OPTIONAL MATCH (:Resource)-[lk:LOCKED_BY]->(t)
+DELETE lk
+RETURN count(DISTINCT t) AS expired

@@ -1,0 +1,49 @@
+// The assigned agent reports an outcome ($outcome: done | failed | retry). A retryable
+// failure goes back to the queue after exponential backoff with jitter, or to `dead` once
+// maxAttempts are used up; the error history is kept on the task. The fencing token must be
+// the current one, so a worker presumed dead can never overwrite its successor's result.
+// No row back: unknown task, not this agent's, already finished, or a stale token.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (t:Task {id: $taskId})
+WHERE t.agentId = $agentId AND t.fence = $fence
+  AND t.status IN ['assigned', 'running', 'awaiting_approval']
+MATCH (a:Agent {id: t.agentId})
+WITH c, t, a,
+     CASE WHEN $outcome = 'done' THEN 'done'
+          WHEN $outcome = 'failed' THEN 'failed'
+          WHEN t.attempts >= t.maxAttempts THEN 'dead'
+          ELSE 'queued' END AS next,
+     toInteger($backoffBaseMs * 2 ^ (t.attempts - 1) * $jitter) AS backoff
+SET a.active = CASE WHEN a.active > 0 THEN a.active - 1 ELSE 0 END,
+    a.done = coalesce(a.done, 0) + CASE WHEN next = 'done' THEN 1 ELSE 0 END,
+    a.failed = coalesce(a.failed, 0) + CASE WHEN next = 'done' THEN 0 ELSE 1 END,
+    a.spentUsd = coalesce(a.spentUsd, 0.0) + $costUsd,
+    t.status = next,
+    t.result = CASE WHEN next = 'done' THEN $result ELSE t.result END,
+    t.errors = CASE WHEN next = 'done' THEN t.errors ELSE t.errors + [$error] END,
+    t.costUsd = t.costUsd + $costUsd,
+    t.notBefore = CASE WHEN next <> 'queued' THEN t.notBefore
+                       WHEN backoff > $backoffMaxMs THEN $now + $backoffMaxMs
+                       ELSE $now + backoff END,
+    t.agentId = CASE WHEN next = 'queued' THEN null ELSE t.agentId END,
+    t.leaseUntil = null,
+    t.endedAt = CASE WHEN next = 'queued' THEN null ELSE $now END,
+    t.updatedAt = $now
+WITH c, t, a, next
+OPTIONAL MATCH (t)-[r:ASSIGNED_TO {attempt: t.attempts}]->(a)
+SET r.outcome = next, r.endedAt = $now
+WITH c, t, a, next
+OPTIONAL MATCH (:Resource)-[lk:LOCKED_BY]->(t)
+DELETE lk
+WITH DISTINCT c, t, a, next
+SET c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq,
+                 type: CASE next WHEN 'done' THEN 'task.completed'
+                                 WHEN 'queued' THEN 'task.retrying' ELSE 'task.' + next END,
+                 at: $now, actor: $actor, subject: t.id,
+                 payload: '{"agentId":"' + a.id + '","fence":' + toString($fence) +
+                          ',"attempt":' + toString(t.attempts) + ',"status":"' + next + '"}'})
+CREATE (e)-[:ON]->(t)
+RETURN properties(t) AS task

@@ -1,0 +1,13 @@
+// Put a dead-lettered task back in the queue with a fresh attempt budget; its error history
+// and fencing token carry on (tokens never go backwards).
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (t:Task {id: $taskId})
+WHERE t.status = 'dead'
+SET t.status = 'queued', t.attempts = 0, t.notBefore = $now, t.queuedAt = $now,
+    t.endedAt = null, t.updatedAt = $now, c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'task.requeued', at: $now, actor: $actor, subject: t.id,
+                 payload: '{}'})
+CREATE (e)-[:ON]->(t)
+RETURN properties(t) AS task

@@ -1,0 +1,63 @@
+// Submit a task. Under the event-counter lock one statement decides what it becomes:
+//  - same dedupKey as an earlier task and the same content, or that task has ended:
+//    an idempotent retry -> no row back (the caller returns the existing task, nothing new);
+//  - same dedupKey as an active task but other content: a new task `merged`, MERGED_INTO it
+//    (its submitter gets the survivor's outcome);
+//  - same capability on an entity an active task touches: `deferred`, DEFERRED_BEHIND the
+//    newest such task (a FIFO chain, released by tasks/release_deferred);
+//  - otherwise `queued`.
+// No row back also when an entity or the parent task is unknown; the caller tells which.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+OPTIONAL MATCH (x:Entity)
+WHERE x.id IN $entities
+WITH c, collect(DISTINCT x) AS ents
+WHERE size(ents) = size($entities)
+OPTIONAL MATCH (p:Task {id: $parentId})
+WITH c, ents, p
+WHERE $parentId IS NULL OR p IS NOT NULL
+OPTIONAL MATCH (same:Task {dedupKey: $dedupKey})
+WHERE $dedupKey IS NOT NULL AND same.status <> 'merged'
+WITH c, ents, p, same
+ORDER BY same.createdAt DESC
+LIMIT 1
+WITH c, ents, p, same,
+     same IS NOT NULL AND NOT same.status IN ['done', 'failed', 'dead', 'cancelled'] AS live
+UNWIND CASE WHEN same IS NULL OR (live AND same.contentHash <> $contentHash) THEN [1]
+            ELSE [] END AS _
+OPTIONAL MATCH (o:Task)-[:TOUCHES]->(x:Entity)
+WHERE same IS NULL AND x IN ents AND o.capability = $capability
+  AND o.status IN ['queued', 'assigned', 'running', 'awaiting_approval', 'deferred']
+WITH c, ents, p, same, o
+ORDER BY o.createdAt DESC
+LIMIT 1
+CREATE (t:Task {id: $id, kind: $kind, capability: $capability, priority: $priority,
+                payload: $payload, contentHash: $contentHash, dedupKey: $dedupKey,
+                resources: $resources, entities: $entities, deadline: $deadline,
+                maxAttempts: $maxAttempts, attempts: 0, fence: 0, costUsd: 0.0,
+                errors: [], submittedBy: $actor, runId: $runId, parentId: $parentId,
+                createdAt: $now, queuedAt: $now, notBefore: $now, updatedAt: $now,
+                status: CASE WHEN same IS NOT NULL THEN 'merged'
+                             WHEN o IS NOT NULL THEN 'deferred' ELSE 'queued' END})
+FOREACH (_ IN CASE WHEN same IS NULL THEN [] ELSE [1] END |
+  CREATE (t)-[:MERGED_INTO {rule: 'same dedupKey as an active task', at: $now}]->(same))
+FOREACH (_ IN CASE WHEN o IS NULL THEN [] ELSE [1] END |
+  CREATE (t)-[:DEFERRED_BEHIND {rule: 'same capability on an entity it touches',
+                                at: $now}]->(o))
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (t)-[:CHILD_OF]->(p))
+FOREACH (x IN ents | CREATE (t)-[:TOUCHES]->(x))
+FOREACH (rid IN $resources |
+  MERGE (r:Resource {id: rid})
+  ON CREATE SET r.createdAt = $now
+  CREATE (t)-[:USES]->(r))
+SET c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'task.' + t.status, at: $now, actor: $actor,
+                 subject: t.id,
+                 payload: '{"capability":"' + t.capability + '","priority":' +
+                          toString(t.priority) + ',"into":' +
+                          CASE WHEN same IS NOT NULL THEN '"' + same.id + '"'
+                               WHEN o IS NOT NULL THEN '"' + o.id + '"' ELSE 'null' END +
+                          '}'})
+CREATE (e)-[:ON]->(t)
+RETURN properties(t) AS task, same.id AS mergedInto, o.id AS deferredBehind
