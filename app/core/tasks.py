@@ -20,9 +20,10 @@ from app.core.events import dumps
 from app.core.ids import new_id
 from app.graph import GraphStore
 from app.graph.queries import q
-from app.models import TERMINAL, Attempt, Task, TaskIn
+from app.models import TERMINAL, WORKING, Attempt, Task, TaskIn
 
 SUBMIT = q("tasks/submit")
+SUBMIT_MANY = q("tasks/submit_many")
 CLASSIFY_SUBMIT = q("tasks/classify_submit")
 ROUTE = q("tasks/route")
 CLAIM = q("tasks/claim")
@@ -107,6 +108,58 @@ async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Ta
     if why["task"] is None:  # pragma: no cover - the statement writes unless one of the above
         raise Conflict("task was not created; retry", field="dedupKey")
     return _task(why["task"])
+
+
+def _simple(data: TaskIn) -> bool:
+    """Nothing to dedupe, merge or defer: eligible for the one-statement bulk path."""
+    return data.dedup_key is None and not data.entities
+
+
+async def submit_many(
+    store: GraphStore, items: list[TaskIn], *, actor: str, now: int
+) -> list[Task]:
+    """Submit a batch in submission order: plain tasks in one statement per run of them,
+    the rest (dedupKey, entities) one by one with the full merge/defer rules."""
+    out: list[Task] = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and _simple(items[j]):
+            j += 1
+        if j > i:
+            batch = items[i:j]
+            parents = sorted({d.parent_id for d in batch if d.parent_id})
+            rows = await store.write(
+                SUBMIT_MANY,
+                rows=[_bulk_row(d) for d in batch],
+                parents=parents,
+                now=now,
+                actor=actor,
+            )
+            if not rows:
+                raise NotFound("a parent task does not exist", field="parentId")
+            out.extend(_task(r["task"]) for r in rows)
+            i = j
+        else:
+            out.append(await submit(store, items[i], actor=actor, now=now))
+            i += 1
+    return out
+
+
+def _bulk_row(d: TaskIn) -> dict[str, Any]:
+    return {
+        "id": new_id("task"),
+        "kind": d.kind,
+        "capability": d.capability,
+        "priority": d.priority,
+        "payload": dumps(d.payload),
+        "contentHash": content_hash(d),
+        "resources": d.resources,
+        "deadline": d.deadline,
+        "maxAttempts": d.max_attempts,
+        "runId": d.run_id,
+        "parentId": d.parent_id,
+    }
 
 
 async def route(store: GraphStore, *, batch: int, lease_ms: int, now: int) -> int:
@@ -206,9 +259,9 @@ async def _refuse(store: GraphStore, task_id: str, agent_id: str, fence: int, op
             id=task_id,
             fence=task.fence,
         )
-    if task.agent_id != agent_id:
-        raise Forbidden(f"task {task_id} is not held by agent {agent_id}", id=task_id)
-    raise Conflict(f"cannot {op} task {task_id}: it is {task.status}", status=task.status)
+    if task.status not in WORKING or (op == "start" and task.status != "assigned"):
+        raise Conflict(f"cannot {op} task {task_id}: it is {task.status}", status=task.status)
+    raise Forbidden(f"task {task_id} is held by another agent, not {agent_id}", id=task_id)
 
 
 async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, now: int) -> Task:

@@ -43,7 +43,7 @@ FOREACH (x IN held | DELETE x)
 FOREACH (_ IN CASE WHEN outcome = 'preempted' THEN [1] ELSE [] END |
   SET ha.active = CASE WHEN ha.active > 0 THEN ha.active - 1 ELSE 0 END,
       ar.outcome = 'preempted', ar.endedAt = $now,
-      h.status = 'queued', h.agentId = null, h.leaseUntil = null, h.notBefore = $now,
+      h.status = 'queued', h.qk = h.capability + '|' + toString(h.priority), h.agentId = null, h.leaseUntil = null, h.notBefore = $now,
       h.updatedAt = $now, h.errors = h.errors + ['{"error":"preempted by ' + t.id + '"}'])
 FOREACH (_ IN CASE WHEN outcome = 'waiting' THEN [1] ELSE [] END |
   MERGE (t)-[w:WAITING]->(r)

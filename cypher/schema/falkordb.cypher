@@ -19,6 +19,8 @@ CREATE INDEX FOR (n:Principal) ON (n.tokenHash);
 CREATE INDEX FOR (n:Task) ON (n.status);
 CREATE INDEX FOR (n:Task) ON (n.dedupKey);
 CREATE INDEX FOR (n:Task) ON (n.capability);
+CREATE INDEX FOR (n:Task) ON (n.qk);
+CREATE INDEX FOR (n:Task) ON (n.agentId);
 CREATE INDEX FOR (n:Fact) ON (n.key);
 CREATE INDEX FOR (n:Event) ON (n.seq);
 CREATE INDEX FOR (n:Event) ON (n.type);

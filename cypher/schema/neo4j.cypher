@@ -21,6 +21,8 @@ CREATE INDEX principal_tokenhash IF NOT EXISTS FOR (n:Principal) ON (n.tokenHash
 CREATE INDEX task_status IF NOT EXISTS FOR (n:Task) ON (n.status);
 CREATE INDEX task_dedupkey IF NOT EXISTS FOR (n:Task) ON (n.dedupKey);
 CREATE INDEX task_capability IF NOT EXISTS FOR (n:Task) ON (n.capability);
+CREATE INDEX task_qk IF NOT EXISTS FOR (n:Task) ON (n.qk);
+CREATE INDEX task_agent IF NOT EXISTS FOR (n:Task) ON (n.agentId);
 CREATE INDEX fact_key IF NOT EXISTS FOR (n:Fact) ON (n.key);
 CREATE INDEX event_type IF NOT EXISTS FOR (n:Event) ON (n.type);
 CREATE INDEX decision_traceid IF NOT EXISTS FOR (n:Decision) ON (n.traceId);

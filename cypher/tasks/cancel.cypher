@@ -11,7 +11,7 @@ WITH c, t, t.agentId AS holder,
 OPTIONAL MATCH (a:Agent {id: holder})
 WHERE working
 SET a.active = CASE WHEN a.active > 0 THEN a.active - 1 ELSE 0 END,
-    t.status = 'cancelled', t.endedAt = $now, t.updatedAt = $now, t.leaseUntil = null,
+    t.status = 'cancelled', t.qk = null, t.endedAt = $now, t.updatedAt = $now, t.leaseUntil = null,
     t.errors = t.errors + [$reason]
 WITH c, t, holder, working
 OPTIONAL MATCH (t)-[r:ASSIGNED_TO {attempt: t.attempts}]->(:Agent)

@@ -15,12 +15,14 @@ WHERE r.rateLimit > 0
   AND r.tokens + ($now - r.refilledAt) * toFloat(r.rateLimit) / r.windowMs < 1.0
 WITH c, a, locked, collect(r.id) AS throttled
 WITH c, a, locked + throttled AS blocked
-MATCH (t:Task {status: 'queued'})
-WHERE t.capability IN a.capabilities AND ($capability IS NULL OR t.capability = $capability)
-  AND t.notBefore <= $now
+// Walk the agent's queue buckets (qk = capability|priority) from priority 100 down.
+UNWIND range(100, 0, -1) AS p
+UNWIND [x IN a.capabilities WHERE $capability IS NULL OR x = $capability] AS cap
+WITH c, a, blocked, cap + '|' + toString(p) AS k
+MATCH (t:Task {qk: k})
+WHERE t.notBefore <= $now
   AND (size(t.resources) = 0 OR none(x IN t.resources WHERE x IN blocked))
 WITH c, a, t
-ORDER BY t.priority DESC, t.queuedAt ASC
 LIMIT $max
 WITH c, a, collect(t) AS cands
 WITH c, a, cands,
@@ -36,7 +38,7 @@ SET c.seq = base + size(mine)
 WITH a, mine, base
 UNWIND range(0, size(mine) - 1) AS i
 WITH a, base + i + 1 AS seq, mine[i] AS t
-SET t.status = 'running', t.agentId = a.id, t.attempts = t.attempts + 1,
+SET t.status = 'running', t.qk = null, t.agentId = a.id, t.attempts = t.attempts + 1,
     t.fence = t.fence + 1, t.leaseUntil = $now + $leaseMs, t.assignedAt = $now,
     t.startedAt = $now, t.updatedAt = $now
 CREATE (t)-[:ASSIGNED_TO {attempt: t.attempts, fence: t.fence, at: $now, via: 'claim'}]->(a)
@@ -51,4 +53,4 @@ FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END |
                           at: $now}]->(t))
 WITH t, count(r) AS _
 RETURN properties(t) AS task
-ORDER BY t.priority DESC, t.queuedAt ASC
+ORDER BY t.priority DESC

@@ -22,6 +22,7 @@ WITH seq, t, a, CASE WHEN t.attempts >= t.maxAttempts THEN 'dead' ELSE 'queued' 
 SET a.active = CASE WHEN a.active > 0 THEN a.active - 1 ELSE 0 END,
     a.failed = coalesce(a.failed, 0) + 1,
     t.status = next,
+    t.qk = CASE WHEN next = 'queued' THEN t.capability + '|' + toString(t.priority) ELSE null END,
     t.errors = t.errors + ['{"attempt":' + toString(t.attempts) + ',"agentId":"' + a.id +
                            '","error":"lease expired","at":' + toString($now) + '}'],
     t.notBefore = CASE WHEN backoff > $backoffMaxMs THEN $now + $backoffMaxMs

@@ -13,7 +13,7 @@ SET c.seq = base + size(ds)
 WITH base, ds
 UNWIND range(0, size(ds) - 1) AS i
 WITH base + i + 1 AS seq, ds[i] AS d
-SET d.status = 'queued', d.updatedAt = $now
+SET d.status = 'queued', d.qk = d.capability + '|' + toString(d.priority), d.updatedAt = $now
 CREATE (e:Event {seq: seq, type: 'task.released', at: $now, actor: 'scheduler',
                  subject: d.id, payload: '{}'})
 CREATE (e)-[:ON]->(d)

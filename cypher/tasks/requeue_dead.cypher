@@ -5,7 +5,7 @@ SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.status = 'dead'
-SET t.status = 'queued', t.attempts = 0, t.notBefore = $now, t.queuedAt = $now,
+SET t.status = 'queued', t.qk = t.capability + '|' + toString(t.priority), t.attempts = 0, t.notBefore = $now, t.queuedAt = $now,
     t.endedAt = null, t.updatedAt = $now, c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'task.requeued', at: $now, actor: $actor, subject: t.id,
                  payload: '{}'})

@@ -1,4 +1,4 @@
-// Push routing, one batch. The best queued tasks (priority, then age) go to online agents
+// Push routing, one batch. The best queued tasks (priority, then queue order) go to online agents
 // with the capability and spare concurrency, least loaded first, then best success rate.
 // A task waits while one of its resources is locked by another task or out of rate tokens,
 // and within a batch at most one task takes each resource. Each assignment bumps the
@@ -16,10 +16,18 @@ WHERE r.rateLimit > 0
   AND r.tokens + ($now - r.refilledAt) * toFloat(r.rateLimit) / r.windowMs < 1.0
 WITH c, locked, collect(r.id) AS throttled
 WITH c, locked + throttled AS blocked
-MATCH (t:Task {status: 'queued'})
+MATCH (free:Agent {status: 'online'})
+WHERE free.active < free.maxConcurrency
+UNWIND free.capabilities AS cap
+WITH c, blocked, collect(DISTINCT cap) AS caps
+// Queued tasks are indexed by qk = capability|priority: walk the buckets from priority 100
+// down and stop at $batch, so the cost does not grow with the length of the queue.
+UNWIND range(100, 0, -1) AS p
+UNWIND caps AS cap
+WITH c, blocked, cap + '|' + toString(p) AS k
+MATCH (t:Task {qk: k})
 WHERE t.notBefore <= $now AND (size(t.resources) = 0 OR none(x IN t.resources WHERE x IN blocked))
 WITH c, t
-ORDER BY t.priority DESC, t.queuedAt ASC
 LIMIT $batch
 WITH c, collect(t) AS cands
 WITH c, cands,
@@ -33,22 +41,31 @@ WHERE NOT t.id IN clashing
 WITH c, t.capability AS cap, collect(t) AS tasks
 MATCH (a:Agent {status: 'online'})
 WHERE cap IN a.capabilities AND a.active < a.maxConcurrency
-UNWIND range(a.active, CASE WHEN a.maxConcurrency < a.active + size(tasks)
-                            THEN a.maxConcurrency ELSE a.active + size(tasks) END - 1) AS load
-WITH c, cap, tasks, a, load
-ORDER BY load ASC,
-         (coalesce(a.done, 0) + 1.0) / (coalesce(a.done, 0) + coalesce(a.failed, 0) + 2.0) DESC,
+WITH c, tasks, a
+ORDER BY (coalesce(a.done, 0) + 1.0) / (coalesce(a.done, 0) + coalesce(a.failed, 0) + 2.0) DESC,
          a.id ASC
-WITH c, cap, tasks, collect(a) AS slots
-UNWIND range(0, CASE WHEN size(tasks) < size(slots) THEN size(tasks) ELSE size(slots) END - 1)
-       AS i
-WITH c, tasks[i] AS t, slots[i] AS a
+WITH c, tasks, collect(a) AS agents
+// Slots level by level: level L offers each agent that would then hold L+1 tasks, so the
+// least loaded fill first (and, at equal load, the best success rate). Levels stop growing
+// the list once there is a slot per task, and pairs are zipped in one list (no per-row list copies).
+WITH c, tasks, agents,
+     reduce(m = 1000000000, a IN agents | CASE WHEN a.active < m THEN a.active ELSE m END) AS lo,
+     reduce(m = 0, a IN agents | CASE WHEN a.maxConcurrency > m THEN a.maxConcurrency ELSE m END)
+       AS hi
+WITH c, tasks,
+     reduce(s = [], lvl IN range(lo, CASE WHEN hi - 1 < lo + size(tasks) - 1 THEN hi - 1
+                                          ELSE lo + size(tasks) - 1 END) |
+       CASE WHEN size(s) >= size(tasks) THEN s
+            ELSE s + [a IN agents WHERE a.active <= lvl AND lvl < a.maxConcurrency] END) AS slots
+UNWIND [i IN range(0, CASE WHEN size(tasks) < size(slots) THEN size(tasks) ELSE size(slots) END
+                      - 1) | [tasks[i], slots[i]]] AS pair
+WITH c, pair[0] AS t, pair[1] AS a
 WITH c, a, collect(t) AS offered
 WITH c, a, offered[0..(a.maxConcurrency - a.active)] AS mine
 SET a.active = a.active + size(mine)
 WITH c, a, mine
 UNWIND mine AS t
-SET t.status = 'assigned', t.agentId = a.id, t.attempts = t.attempts + 1,
+SET t.status = 'assigned', t.qk = null, t.agentId = a.id, t.attempts = t.attempts + 1,
     t.fence = t.fence + 1, t.leaseUntil = $now + $leaseMs, t.assignedAt = $now,
     t.updatedAt = $now
 CREATE (t)-[:ASSIGNED_TO {attempt: t.attempts, fence: t.fence, at: $now, via: 'route'}]->(a)

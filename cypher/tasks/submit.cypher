@@ -52,6 +52,7 @@ FOREACH (rid IN $resources |
   ON CREATE SET r.createdAt = $now
   CREATE (t)-[:USES]->(r))
 SET c.seq = c.seq + 1
+SET t.qk = CASE WHEN t.status = 'queued' THEN t.capability + '|' + toString(t.priority) ELSE null END
 CREATE (e:Event {seq: c.seq, type: 'task.' + t.status, at: $now, actor: $actor,
                  subject: t.id,
                  payload: '{"capability":"' + t.capability + '","priority":' +

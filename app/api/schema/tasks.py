@@ -84,9 +84,16 @@ class TaskType:
     created_at: Long
     updated_at: Long
     ended_at: Long | None
-    history: list[AttemptType]
+    loaded_history: strawberry.Private[list[AttemptType] | None]
     merged_into: str | None
     deferred_behind: list[str]
+
+    @strawberry.field(description="Every assignment of this task and how it ended.")
+    async def history(self, info: CtxInfo) -> list[AttemptType]:
+        if self.loaded_history is not None:
+            return self.loaded_history
+        t = await tasks.get(info.context.rt.store, str(self.id))
+        return TaskType.of(t).loaded_history or [] if t else []
 
     @strawberry.field(description="For a merged task: the task whose outcome it shares.")
     async def survivor(self, info: CtxInfo) -> TaskType | None:
@@ -126,7 +133,9 @@ class TaskType:
             created_at=Long(t.created_at),
             updated_at=Long(t.updated_at),
             ended_at=long(t.ended_at),
-            history=[
+            loaded_history=None
+            if not t.history and t.attempts
+            else [
                 AttemptType(
                     attempt=h.attempt,
                     fence=h.fence,

@@ -1,0 +1,33 @@
+// Bulk submit of plain tasks (no dedupKey, no entities: nothing to merge or defer), one
+// statement for the whole batch; each gets its own task.queued event. Writes nothing when a
+// parent task ($parents: the distinct parent ids) does not exist.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+OPTIONAL MATCH (p:Task)
+WHERE p.id IN $parents
+WITH c, count(p) AS found
+WHERE found = size($parents)
+WITH c, c.seq AS base
+SET c.seq = base + size($rows)
+WITH base
+UNWIND range(0, size($rows) - 1) AS i
+WITH base + i + 1 AS seq, $rows[i] AS r
+CREATE (t:Task {id: r.id, kind: r.kind, capability: r.capability, priority: r.priority,
+                payload: r.payload, contentHash: r.contentHash, resources: r.resources,
+                entities: [], deadline: r.deadline, maxAttempts: r.maxAttempts, attempts: 0,
+                fence: 0, costUsd: 0.0, errors: [], submittedBy: $actor, runId: r.runId,
+                parentId: r.parentId, createdAt: $now, queuedAt: $now, notBefore: $now,
+                updatedAt: $now, status: 'queued', qk: r.capability + '|' + toString(r.priority)})
+FOREACH (rid IN r.resources |
+  MERGE (x:Resource {id: rid})
+  ON CREATE SET x.createdAt = $now
+  CREATE (t)-[:USES]->(x))
+WITH seq, t, r
+OPTIONAL MATCH (p:Task {id: r.parentId})
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (t)-[:CHILD_OF]->(p))
+CREATE (e:Event {seq: seq, type: 'task.queued', at: $now, actor: $actor, subject: t.id,
+                 payload: '{"capability":"' + t.capability + '","priority":' +
+                          toString(t.priority) + ',"into":null}'})
+CREATE (e)-[:ON]->(t)
+RETURN properties(t) AS task
