@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     heartbeat_timeout_ms: int = 30_000
     route_interval_ms: int = 200
     route_batch: int = 2_000
+    retry_base_ms: int = Field(default=1_000, description="First retry delay (doubles, jittered)")
+    retry_max_ms: int = Field(default=60_000, description="Longest retry delay")
     event_poll_ms: int = 25
     # API limits.
     max_body_bytes: int = 1_000_000

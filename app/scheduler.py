@@ -46,7 +46,7 @@ async def route(rt: Runtime) -> int:
 async def recover(rt: Runtime) -> int:
     """Take silent agents offline, then re-queue (or dead-letter) expired leases."""
     await agents.mark_offline(rt.store, timeout_ms=rt.settings.heartbeat_timeout_ms, now=rt.now())
-    return await tasks.expire_leases(rt.store, now=rt.now())
+    return await tasks.expire_leases(rt.store, now=rt.now(), backoff=rt.backoff)
 
 
 JOBS: list[Job] = [

@@ -14,6 +14,7 @@ from app.config import Settings
 from app.core import principals
 from app.core.clock import Clock
 from app.core.events import BOOTSTRAP, EventHub
+from app.core.tasks import Backoff
 from app.graph import GraphStore, open_store
 
 log = logging.getLogger("baton")
@@ -32,6 +33,11 @@ class Runtime:
 
     def now(self) -> int:
         return self.clock.now()
+
+    @property
+    def backoff(self) -> Backoff:
+        """Retry delays from settings."""
+        return Backoff(self.settings.retry_base_ms, self.settings.retry_max_ms)
 
     def nudge(self) -> None:
         """New work arrived: wake whoever routes it (the scheduler, if it runs here)."""

@@ -39,7 +39,7 @@ BAD = [
     ),
     (
         "NUL in a string",
-        "mutation($n: String!) { createPrincipal(input: {id: \"x\", kind: \"service\", "
+        'mutation($n: String!) { createPrincipal(input: {id: "x", kind: "service", '
         "name: $n, roles: [ADMIN]}) { token } }",
         {"n": "a\x00b"},
     ),

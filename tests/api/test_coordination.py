@@ -84,7 +84,7 @@ async def test_dedup_key_submitted_concurrently_yields_one_task(api: App) -> Non
     merged = await submit(api.admin, dedupKey="incident-42", payload={"n": 2})
     assert merged["status"] == "merged" and merged["mergedInto"] == results[0]["id"]
     survivor = await api.admin(
-        'query($id: ID!) { task(id: $id) { survivor { id status } } }', id=merged["id"]
+        "query($id: ID!) { task(id: $id) { survivor { id status } } }", id=merged["id"]
     )
     assert survivor["task"]["survivor"]["id"] == results[0]["id"]
 
@@ -93,9 +93,7 @@ async def test_crashed_agent_loses_its_task_and_its_late_result(api_clock: Clock
     api, clock = api_clock
     first = await agent(api, "first", ["diagnose"])
     second = await agent(api, "second", ["diagnose"])
-    await api.admin(
-        'mutation { setAgentStatus(agentId: "second", status: PAUSED) { status } }'
-    )
+    await api.admin('mutation { setAgentStatus(agentId: "second", status: PAUSED) { status } }')
     t = await submit(api.admin)
     got = (await first(CLAIM, a="first"))["claimTask"]
     assert got["id"] == t["id"] and got["fence"] == 1
@@ -114,9 +112,7 @@ async def test_crashed_agent_loses_its_task_and_its_late_result(api_clock: Clock
     done = await second(COMPLETE, t=t["id"], a="second", f=2, r={"by": "second"})
     assert done["completeTask"]["status"] == "done"
     # The presumed-dead worker wakes up and reports: refused, and the result stays.
-    assert await first.fails(COMPLETE, t=t["id"], a="first", f=1, r={"by": "first"}) == [
-        "CONFLICT"
-    ]
+    assert await first.fails(COMPLETE, t=t["id"], a="first", f=1, r={"by": "first"}) == ["CONFLICT"]
     final = await task(api.admin, t["id"])
     assert final["result"] == {"by": "second"} and final["attempts"] == 2
     assert [(h["agentId"], h["outcome"]) for h in final["history"]] == [
@@ -130,7 +126,7 @@ async def test_retries_back_off_then_dead_letter_and_requeue(api_clock: Clocked)
     w = await agent(api, "flaky", ["diagnose"])
     t = await submit(api.admin, maxAttempts=2)
     got = (await w(CLAIM, a="flaky"))["claimTask"]
-    failed = (await w(FAIL, t=t["id"], a="flaky", f=got["fence"], e="timeout", retry=True))
+    failed = await w(FAIL, t=t["id"], a="flaky", f=got["fence"], e="timeout", retry=True)
     retry = failed["failTask"]
     assert retry["status"] == "queued" and retry["notBefore"] > clock.now()
     assert (await w(CLAIM, a="flaky"))["claimTask"] is None  # still backing off
@@ -141,7 +137,7 @@ async def test_retries_back_off_then_dead_letter_and_requeue(api_clock: Clocked)
     assert dead["status"] == "dead"
     assert [e["error"] for e in dead["errors"]] == ["timeout", "timeout again"]
     back = await api.admin(
-        'mutation($t: String!) { requeueDead(taskId: $t) { status attempts fence } }', t=t["id"]
+        "mutation($t: String!) { requeueDead(taskId: $t) { status attempts fence } }", t=t["id"]
     )
     assert back["requeueDead"] == {"status": "queued", "attempts": 0, "fence": 2}
     got = (await w(CLAIM, a="flaky"))["claimTask"]

@@ -314,6 +314,7 @@ class Mutation:
             outcome="done",
             result=_json_arg(result, "result"),
             cost_usd=cost_usd,
+            backoff=rt.backoff,
             now=rt.now(),
         )
         return TaskType.of(t)
@@ -345,6 +346,7 @@ class Mutation:
             outcome="retry" if retryable else "failed",
             error={"error": error, "details": _json_arg(details, "details")},
             cost_usd=cost_usd,
+            backoff=rt.backoff,
             now=rt.now(),
         )
         if t.status == "queued":
