@@ -29,12 +29,35 @@ GRAPH_LATENCY = Histogram(
 )
 EVENT_SEQ = Gauge("baton_event_seq", "Newest event sequence number", registry=REGISTRY)
 SUBSCRIBERS = Gauge("baton_subscribers", "Live subscriptions in this process", registry=REGISTRY)
-QUEUE_DEPTH = Gauge(
-    "baton_tasks", "Tasks by status (refreshed on scrape)", ["status"], registry=REGISTRY
+TASKS = Gauge(
+    "baton_tasks",
+    "Tasks by capability and status (refreshed on scrape)",
+    ["capability", "status"],
+    registry=REGISTRY,
+)
+QUEUE_AGE = Gauge(
+    "baton_queue_oldest_age_seconds",
+    "Age of the oldest queued task per capability (refreshed on scrape)",
+    ["capability"],
+    registry=REGISTRY,
 )
 
 ScrapeHook = Callable[[Any], Awaitable[None]]
-SCRAPE_HOOKS: list[ScrapeHook] = []  # capabilities add gauges refreshed on each scrape
+
+
+async def _task_gauges(rt: Any) -> None:
+    from app.core import tasks
+
+    TASKS.clear()
+    QUEUE_AGE.clear()
+    now = rt.now()
+    for d in await tasks.queue_depths(rt.store):
+        TASKS.labels(d.capability, d.status).set(d.count)
+        if d.status == "queued" and d.oldest is not None:
+            QUEUE_AGE.labels(d.capability).set(max(0, now - d.oldest) / 1000)
+
+
+SCRAPE_HOOKS: list[ScrapeHook] = [_task_gauges]  # gauges refreshed on each scrape
 
 
 class MetricsMiddleware:

@@ -25,6 +25,16 @@ async def test_metrics_exposed(api: App) -> None:
     assert "baton_http_requests_total" in r.text and "baton_event_seq" in r.text
 
 
+async def test_metrics_show_queue_depth_per_capability(api: App) -> None:
+    for _ in range(3):
+        await api.admin(
+            'mutation { submitTask(input: {kind: "k", capability: "triage"}) { id } }'
+        )
+    text = (await api.http.get(f"{api.url}/metrics")).text
+    assert 'baton_tasks{capability="triage",status="queued"} 3.0' in text
+    assert 'baton_queue_oldest_age_seconds{capability="triage"}' in text
+
+
 async def test_graphiql_served_to_browsers(api: App) -> None:
     r = await api.http.get(f"{api.url}/graphql", headers={"Accept": "text/html"})
     assert r.status_code == 200 and "graphiql" in r.text.lower()
