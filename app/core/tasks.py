@@ -29,11 +29,13 @@ ROUTE = q("tasks/route")
 CLAIM = q("tasks/claim")
 START = q("tasks/start")
 FINISH = q("tasks/finish")
+COMPLETE_MANY = q("tasks/complete_many")
 CANCEL = q("tasks/cancel")
 EXPIRE = q("tasks/expire_leases")
 REQUEUE_DEAD = q("tasks/requeue_dead")
 RELEASE_DEFERRED = q("tasks/release_deferred")
 GET = q("tasks/get")
+PROPS = q("tasks/props")
 LIST = q("tasks/list")
 QUEUE_DEPTHS = q("tasks/queue_depths")
 
@@ -248,6 +250,39 @@ async def finish(
     return _task(rows[0]["task"])
 
 
+@dataclass(frozen=True)
+class Completion:
+    """One item of a bulk completion."""
+
+    task_id: str
+    fence: int
+    result: Any = None
+    cost_usd: float = 0.0
+
+
+async def complete_many(
+    store: GraphStore, agent_id: str, items: list[Completion], *, now: int
+) -> list[str]:
+    """Complete several held tasks in one statement; returns the ids accepted (the others
+    had a stale token or were no longer this agent's, and are left untouched)."""
+    unique = {c.task_id: c for c in items}
+    rows = await store.write(
+        COMPLETE_MANY,
+        agentId=agent_id,
+        items=[
+            {
+                "taskId": c.task_id,
+                "fence": c.fence,
+                "costUsd": float(c.cost_usd),
+                "result": json.dumps(c.result) if c.result is not None else None,
+            }
+            for c in unique.values()
+        ],  # fmt: skip
+        now=now,
+    )
+    return [str(r["id"]) for r in rows]
+
+
 async def _refuse(store: GraphStore, task_id: str, agent_id: str, fence: int, op: str) -> None:
     """Raise the precise reason a fenced transition wrote nothing."""
     task = await get(store, task_id)
@@ -317,6 +352,12 @@ async def get(store: GraphStore, task_id: str) -> Task | None:
         merged_into=row.get("mergedInto"),
         deferred_behind=list(row.get("deferredBehind") or []),
     )
+
+
+async def props(store: GraphStore, task_id: str) -> Task | None:
+    """The task without its history: one index lookup, for hot paths."""
+    rows = await store.read(PROPS, id=task_id)
+    return _task(rows[0]["task"]) if rows else None
 
 
 async def page(

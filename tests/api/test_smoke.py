@@ -27,9 +27,7 @@ async def test_metrics_exposed(api: App) -> None:
 
 async def test_metrics_show_queue_depth_per_capability(api: App) -> None:
     for _ in range(3):
-        await api.admin(
-            'mutation { submitTask(input: {kind: "k", capability: "triage"}) { id } }'
-        )
+        await api.admin('mutation { submitTask(input: {kind: "k", capability: "triage"}) { id } }')
     text = (await api.http.get(f"{api.url}/metrics")).text
     assert 'baton_tasks{capability="triage",status="queued"} 3.0' in text
     assert 'baton_queue_oldest_age_seconds{capability="triage"}' in text

@@ -9,11 +9,12 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.authz import Rules, authorize, roles
+from app.api.authz import ANY, Rules, authorize, roles
 from app.api.schema.common import (
     CtxInfo,
     EventConnection,
     EventType,
+    Long,
     PageInfo,
     decode_int_cursor,
     encode_cursor,
@@ -24,6 +25,7 @@ from app.core.errors import BadInput
 from app.models import Role
 
 RULES: Rules = {
+    "eventHead": ANY,
     "events": roles(Role.AUDITOR, Role.INTEGRATION, Role.OPERATOR),
     "emitEvent": roles(Role.INTEGRATION),
     "graphChanges": roles(Role.AUDITOR, Role.INTEGRATION, Role.OPERATOR),
@@ -54,6 +56,13 @@ def _types(types: list[str] | None) -> list[str] | None:
 
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="The newest event seq: read it before acting, then subscribe with "
+        "`after` set to it, and nothing that follows the action can be missed."
+    )
+    async def event_head(self, info: CtxInfo) -> Long:
+        return Long(await events.head(info.context.rt.store))
+
     @strawberry.field(description="Events after a cursor (seq), oldest first.")
     async def events(
         self,

@@ -16,7 +16,7 @@ from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode
 from app.core import tasks
 from app.core.errors import BadInput
 from app.core.events import Event
-from app.models import Role, Task, TaskIn
+from app.models import LeaseIn, Role, Task, TaskIn
 
 RULES: Rules = {
     "submitTask": roles(Role.OPERATOR, Role.AGENT, Role.INTEGRATION),
@@ -24,6 +24,8 @@ RULES: Rules = {
     "claimTasks": roles(Role.AGENT),
     "startTask": roles(Role.AGENT),
     "completeTask": roles(Role.AGENT),
+    "completeTasks": roles(Role.AGENT),
+    "submitTasks": roles(Role.OPERATOR, Role.AGENT, Role.INTEGRATION),
     "failTask": roles(Role.AGENT),
     "cancelTask": roles(Role.OPERATOR),
     "requeueDead": roles(Role.OPERATOR),
@@ -181,6 +183,14 @@ class SubmitTaskInput:
     max_attempts: int = 3
 
 
+@strawberry.input
+class CompletionInput:
+    task_id: str
+    fence: int
+    result: JSON | None = None
+    cost_usd: float = 0.0
+
+
 @strawberry.type
 class TaskAssignment:
     """Pushed to an agent: new work (``task.assigned``), or work taken away
@@ -271,6 +281,19 @@ class Mutation:
             rt.nudge()
         return TaskType.of(t)
 
+    @strawberry.mutation(
+        description="Submit up to 500 tasks in order (plain ones in one statement); same rules "
+        "as submitTask for each."
+    )
+    async def submit_tasks(self, info: CtxInfo, inputs: list[SubmitTaskInput]) -> list[TaskType]:
+        if not 1 <= len(inputs) <= 500:
+            raise BadInput("between 1 and 500 tasks per call", field="inputs")
+        items = [_task_in(i) for i in inputs]
+        rt = info.context.rt
+        got = await tasks.submit_many(rt.store, items, actor=info.context.caller.id, now=rt.now())
+        rt.nudge()
+        return [TaskType.of(t) for t in got]
+
     @strawberry.mutation(description="Pull the best eligible task for this agent (or null).")
     async def claim_task(
         self, info: CtxInfo, agent_id: str, capability: str | None = None
@@ -318,6 +341,29 @@ class Mutation:
             now=rt.now(),
         )
         return TaskType.of(t)
+
+    @strawberry.mutation(
+        description="Complete several held tasks at once; returns the ids accepted (others "
+        "had a stale fencing token and were left untouched)."
+    )
+    async def complete_tasks(
+        self, info: CtxInfo, agent_id: str, items: list[CompletionInput]
+    ) -> list[strawberry.ID]:
+        acting_as(info, agent_id)
+        if not 1 <= len(items) <= 1_000:
+            raise BadInput("between 1 and 1000 items per call", field="items")
+        done = [
+            tasks.Completion(
+                task_id=LeaseIn(task_id=i.task_id, fence=i.fence).task_id,
+                fence=i.fence,
+                result=_json_arg(i.result, "result"),
+                cost_usd=i.cost_usd if 0 <= i.cost_usd <= 1_000_000 else _bad_cost(),
+            )
+            for i in items
+        ]
+        rt = info.context.rt
+        ids = await tasks.complete_many(rt.store, agent_id, done, now=rt.now())
+        return [strawberry.ID(i) for i in ids]
 
     @strawberry.mutation(
         description="Report failure. Retryable failures go back to the queue with backoff "
@@ -371,6 +417,10 @@ class Mutation:
         return TaskType.of(t)
 
 
+def _bad_cost() -> float:
+    raise BadInput("costUsd must be between 0 and 1e6", field="costUsd")
+
+
 async def _claim(
     info: CtxInfo, agent_id: str, max_tasks: int, capability: str | None
 ) -> list[TaskType]:
@@ -405,7 +455,7 @@ class Subscription:
             return ev.type in PUSHED and ev.payload.get("agentId") == agent_id
 
         async for ev in hub.subscribe(after, mine, PUSHED):
-            t = await tasks.get(info.context.rt.store, ev.subject or "")
+            t = await tasks.props(info.context.rt.store, ev.subject or "")
             yield TaskAssignment(
                 seq=Long(ev.seq),
                 type=ev.type,

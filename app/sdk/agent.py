@@ -1,0 +1,263 @@
+"""The agent worker: register, receive work (push subscription, pull fallback), run handlers
+with bounded concurrency, heartbeat with leases, report results, drain on SIGTERM.
+
+Only the public GraphQL API is used. Results are reported in small batches
+(``completeTasks``), the way a broker client pipelines acknowledgements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core import errors
+from app.sdk._transport import Transport
+
+log = logging.getLogger("baton.sdk.agent")
+
+TASK_FIELDS = "id kind capability priority payload fence attempts maxAttempts entities resources"
+ASSIGNED = f"""subscription($a: String!, $after: Long) {{
+  taskAssigned(agentId: $a, after: $after) {{ seq type taskId fence task {{ {TASK_FIELDS} }} }}
+}}"""
+CLAIM = f"""mutation($a: String!, $n: Int!) {{
+  claimTasks(agentId: $a, max: $n) {{ {TASK_FIELDS} }} }}"""
+START = "mutation($t: String!, $a: String!, $f: Int!) { startTask(taskId: $t, agentId: $a, fence: $f) { id } }"  # noqa: E501
+COMPLETE_MANY = """mutation($a: String!, $items: [CompletionInput!]!) {
+  completeTasks(agentId: $a, items: $items) }"""
+FAIL = """mutation($t: String!, $a: String!, $f: Int!, $e: String!, $r: Boolean!, $d: JSON) {
+  failTask(taskId: $t, agentId: $a, fence: $f, error: $e, retryable: $r, details: $d) { status }
+}"""
+HEARTBEAT = """mutation($a: String!, $l: [LeaseInput!]) {
+  heartbeat(agentId: $a, leases: $l) { status lost } }"""
+REGISTER = """mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id status } }"""
+
+
+class Retryable(Exception):
+    """Raise from a handler for a transient failure: the task is retried with backoff."""
+
+
+@dataclass
+class TaskContext:
+    """What a handler receives: the task, and the fence it must report under."""
+
+    id: str
+    kind: str
+    capability: str
+    payload: dict[str, Any]
+    fence: int
+    attempts: int
+    entities: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
+    cost_usd: float = 0.0
+
+    def report_cost(self, usd: float) -> None:
+        """Attribute spend to this task (sent with the result)."""
+        self.cost_usd += usd
+
+
+Handler = Callable[[TaskContext], Awaitable[Any]]
+
+
+class Agent:
+    """An agent worker. ``await agent.run()`` until stopped (SIGTERM/SIGINT or ``stop()``)."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        name: str,
+        capabilities: list[str] | None = None,
+        max_concurrency: int = 4,
+        *,
+        agent_id: str | None = None,
+        team: str | None = None,
+        heartbeat_s: float = 5.0,
+        poll_s: float = 1.0,
+        flush_s: float = 0.005,
+        retryable: tuple[type[BaseException], ...] = (Retryable, TimeoutError, ConnectionError),
+        mark_running: bool = False,
+    ) -> None:
+        self.id = agent_id or name
+        self.name, self.team = name, team
+        self.capabilities = list(capabilities or [])
+        self.max_concurrency = max_concurrency
+        self.heartbeat_s, self.poll_s, self.flush_s = heartbeat_s, poll_s, flush_s
+        self.retryable = retryable
+        # Pushed tasks may be reported from `assigned` directly; `startTask` first makes the
+        # `running` state visible at the cost of one more round trip per task.
+        self.mark_running = mark_running
+        self.api = Transport(url, token)
+        self.handlers: dict[str, Handler] = {}
+        self.held: dict[str, int] = {}  # task id -> fence, while a handler runs
+        self.done: list[dict[str, Any]] = []  # results waiting for the next flush
+        self.completed = 0
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._flushed = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def handles(self, capability: str) -> Callable[[Handler], Handler]:
+        """Decorator: this coroutine does tasks of ``capability``."""
+
+        def register(fn: Handler) -> Handler:
+            self.handlers[capability] = fn
+            if capability not in self.capabilities:
+                self.capabilities.append(capability)
+            return fn
+
+        return register
+
+    def stop(self) -> None:
+        """Stop taking work; in-flight tasks finish and are reported (drain)."""
+        self._stop.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Register, then work until stopped; returns after draining."""
+        head = (await self.api.execute("{ eventHead }"))["eventHead"]
+        await self.api.execute(
+            REGISTER,
+            {"i": {"id": self.id, "name": self.name, "capabilities": self.capabilities,
+                   "maxConcurrency": self.max_concurrency, "team": self.team}},
+        )  # fmt: skip
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.stop)
+        background = [
+            asyncio.create_task(self._listen(head), name="baton-listen"),
+            asyncio.create_task(self._heartbeat(), name="baton-heartbeat"),
+            asyncio.create_task(self._flusher(), name="baton-flush"),
+        ]
+        try:
+            await self._pull()
+        finally:
+            if self._running:
+                await asyncio.gather(*self._running, return_exceptions=True)
+            await self._flush()
+            for t in background:
+                t.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await self.api.close()
+
+    # -- receiving work ---------------------------------------------------------------
+
+    async def _listen(self, after: int) -> None:
+        """Pushed assignments since just before registering (so none made in between is
+        missed); the transport resumes its cursor after a reconnect."""
+        async for data in self.api.subscribe(
+            ASSIGNED, {"a": self.id}, cursor=after, seq_of=lambda d: d["taskAssigned"]["seq"]
+        ):
+            ev = data["taskAssigned"]
+            if ev["type"] == "task.assigned" and ev["task"] and not self._stop.is_set():
+                if ev["taskId"] not in self.held:
+                    await self._slots.acquire()
+                    self._launch(ev["task"], start=self.mark_running)
+            elif ev["type"] in ("task.cancelled", "task.preempted"):
+                self._abandon(ev["taskId"])
+
+    async def _pull(self) -> None:
+        """Claim when there are free slots: the fallback when pushes stop arriving."""
+        while not self._stop.is_set():
+            free = self.max_concurrency - len(self.held)
+            if free > 0:
+                try:
+                    got = await self.api.execute(CLAIM, {"a": self.id, "n": free})
+                except errors.BatonError as exc:
+                    log.warning("claim failed: %s", exc)
+                    got = {"claimTasks": []}
+                for t in got["claimTasks"]:
+                    await self._slots.acquire()
+                    self._launch(t, start=False)
+                if got["claimTasks"]:
+                    continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+
+    def _launch(self, task: dict[str, Any], *, start: bool) -> None:
+        self.held[task["id"]] = task["fence"]
+        job = asyncio.create_task(self._execute(task, start), name=task["id"])
+        self._running.add(job)
+        job.add_done_callback(self._running.discard)
+
+    def _abandon(self, task_id: str) -> None:
+        self.held.pop(task_id, None)
+        for job in list(self._running):
+            if job.get_name() == task_id:
+                job.cancel()
+
+    # -- doing work ---------------------------------------------------------------------
+
+    async def _execute(self, task: dict[str, Any], start: bool) -> None:
+        ctx = TaskContext(
+            id=task["id"], kind=task["kind"], capability=task["capability"],
+            payload=task.get("payload") or {}, fence=task["fence"], attempts=task["attempts"],
+            entities=task.get("entities") or [], resources=task.get("resources") or [],
+        )  # fmt: skip
+        try:
+            if start:
+                await self.api.execute(START, {"t": ctx.id, "a": self.id, "f": ctx.fence})
+            handler = self.handlers.get(ctx.capability)
+            if handler is None:
+                raise LookupError(f"no handler for capability {ctx.capability!r}")
+            result = await handler(ctx)
+            self.done.append({"taskId": ctx.id, "fence": ctx.fence, "result": result,
+                              "costUsd": ctx.cost_usd})  # fmt: skip
+            self._flushed.set()
+        except asyncio.CancelledError:
+            return  # taken away (cancelled / pre-empted): nothing to report
+        except errors.Conflict:
+            log.info("task %s is no longer ours", ctx.id)
+        except Exception as exc:
+            await self._report_failure(ctx, exc)
+        finally:
+            self.held.pop(ctx.id, None)
+            self._slots.release()
+            self._wake.set()
+
+    async def _report_failure(self, ctx: TaskContext, exc: Exception) -> None:
+        details = {"type": type(exc).__name__, "traceback": traceback.format_exc()[-4000:]}
+        try:
+            await self.api.execute(
+                FAIL,
+                {"t": ctx.id, "a": self.id, "f": ctx.fence, "e": str(exc) or type(exc).__name__,
+                 "r": isinstance(exc, self.retryable), "d": details},
+            )  # fmt: skip
+        except errors.Conflict:
+            log.info("failure of %s not recorded: no longer ours", ctx.id)
+
+    async def _flusher(self) -> None:
+        while True:
+            await self._flushed.wait()
+            await asyncio.sleep(self.flush_s)  # let a few results gather
+            self._flushed.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self.done = self.done, []
+        if not batch:
+            return
+        try:
+            got = await self.api.execute(COMPLETE_MANY, {"a": self.id, "items": batch})
+            self.completed += len(got["completeTasks"])
+        except errors.BatonError as exc:
+            log.error("could not report %d results: %s", len(batch), exc)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            leases = [{"taskId": t, "fence": f} for t, f in self.held.items()]
+            try:
+                got = await self.api.execute(HEARTBEAT, {"a": self.id, "l": leases})
+                for lost in got["heartbeat"]["lost"]:
+                    self._abandon(lost)
+            except errors.BatonError as exc:
+                log.warning("heartbeat failed: %s", exc)
+            await asyncio.sleep(self.heartbeat_s)

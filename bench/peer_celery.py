@@ -1,0 +1,149 @@
+"""Baton vs Celery, end to end on the same machine in the same run.
+
+The same workload both ways: N no-op tasks submitted, each done by a worker, each result
+acknowledged, wall time from the first submit to the last result.
+- Celery 5: Redis broker + result backend, 2 prefork workers, acks_late (bench/_peer_celery_side).
+- Baton: the app (`baton serve`, its scheduler pushing work) on the embedded graph, SDK agents
+  in a separate process; tasks go in through `submitTasks` (batches of 250) and come back
+  through `completeTasks`, all over the public GraphQL API. Baton also writes the graph state,
+  events and provenance for every step, which Celery does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from _common import console, report
+from _peer_celery_side import run_celery
+
+from app.graph.embedded import EmbeddedServer
+
+HERE = Path(__file__).resolve().parent
+TOKEN = "bt_peer_bench_admin_token_0123456789abcdef"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _gql(http: httpx.AsyncClient, url: str, query: str, **variables: object) -> dict:  # type: ignore[type-arg]
+    r = await http.post(f"{url}/graphql", json={"query": query, "variables": variables},
+                        headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    body = r.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"])
+    return dict(body["data"])
+
+
+async def run_baton(n: int, n_agents: int) -> dict[str, float]:
+    tmp = Path(tempfile.mkdtemp(prefix="peer-baton-"))
+    graph = EmbeddedServer(tmp / "graph")
+    info = graph.start()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{info.port}",
+           "BATON_ADMIN_TOKEN": TOKEN, "BATON_ROUTE_INTERVAL_MS": "20",
+           "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000",
+           "BATON_LOG_LEVEL": "WARNING"}  # fmt: skip
+    app = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=HERE.parent, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers = None
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            for _ in range(300):
+                try:
+                    if (await http.get(f"{url}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            pairs = []
+            for i in range(n_agents):
+                made = await _gql(
+                    http, url,
+                    "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+                    i={"id": f"p-w{i}", "kind": "agent", "name": f"w{i}", "roles": ["AGENT"],
+                       "agentId": f"w{i}"},
+                )  # fmt: skip
+                pairs.append(f"w{i}={made['createPrincipal']['token']}")
+            workers = subprocess.Popen(
+                [sys.executable, str(HERE / "_baton_workers.py"), url, *pairs],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            while True:
+                got = await _gql(http, url, "{ agents(status: ONLINE) { nodes { id } } }")
+                if len(got["agents"]["nodes"]) == n_agents:
+                    break
+                await asyncio.sleep(0.1)
+
+            async def done_count() -> int:
+                got = await _gql(http, url, "{ agents(first: 500) { nodes { done } } }")
+                return sum(a["done"] for a in got["agents"]["nodes"])
+
+            async def submit(count: int) -> None:
+                batch = 250
+                sem = asyncio.Semaphore(4)
+
+                async def one(start: int) -> None:
+                    async with sem:
+                        items = [{"kind": "noop", "capability": "noop", "payload": {"i": i}}
+                                 for i in range(start, min(count, start + batch))]  # fmt: skip
+                        await _gql(http, url, "mutation($i: [SubmitTaskInput!]!) "
+                                   "{ submitTasks(inputs: $i) { id } }", i=items)  # fmt: skip
+
+                await asyncio.gather(*(one(s) for s in range(0, count, batch)))
+
+            await submit(200)  # warm-up, like the Celery side
+            while await done_count() < 200:
+                await asyncio.sleep(0.05)
+            start = time.perf_counter()
+            await submit(n)
+            while await done_count() < 200 + n:
+                await asyncio.sleep(0.02)
+            elapsed = time.perf_counter() - start
+        return {"baton_tasks_per_s": round(n / elapsed, 1), "baton_seconds": round(elapsed, 3)}
+    finally:
+        for p in (workers, app):
+            if p is not None:
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        graph.stop(force=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tasks", type=int, default=5_000)
+    ap.add_argument("--agents", type=int, default=4)
+    args = ap.parse_args()
+    n = 500 if args.quick else args.tasks
+    console.print(f"Baton: {n} tasks, {args.agents} SDK agents")
+    baton = asyncio.run(run_baton(n, args.agents))
+    console.print(f"Celery: {n} tasks, 2 prefork workers")
+    celery = run_celery(n)
+    ratio = baton["baton_tasks_per_s"] / celery["celery_tasks_per_s"]
+    metrics = {"tasks": n, "agents": args.agents, "backend": "falkordb-embedded",
+               **baton, **celery, "celery_ratio": round(ratio, 3)}  # fmt: skip
+    report("Baton vs Celery (end to end)", list(metrics.items()), metrics, args.json)
+
+
+if __name__ == "__main__":
+    main()

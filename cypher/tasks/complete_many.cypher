@@ -1,0 +1,35 @@
+// Bulk completion by one agent ($items: [{taskId, fence, result, costUsd}], distinct tasks):
+// the same checks as tasks/finish per item (current fencing token, still working, held by
+// $agentId); items that fail them are skipped and left untouched. Returns the ids completed.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+UNWIND $items AS it
+MATCH (t:Task {id: it.taskId})
+WHERE t.agentId = $agentId AND t.fence = it.fence
+  AND t.status IN ['assigned', 'running', 'awaiting_approval']
+WITH c, collect(t) AS ts, collect(it) AS its
+WHERE size(ts) > 0
+MATCH (a:Agent {id: $agentId})
+SET a.active = CASE WHEN a.active > size(ts) THEN a.active - size(ts) ELSE 0 END,
+    a.done = coalesce(a.done, 0) + size(ts),
+    a.spentUsd = coalesce(a.spentUsd, 0.0) + reduce(s = 0.0, x IN its | s + x.costUsd)
+WITH c, a, ts, its, c.seq AS base
+SET c.seq = base + size(ts)
+WITH a, ts, its, base
+UNWIND range(0, size(ts) - 1) AS i
+WITH a, ts[i] AS t, its[i] AS it, base + i + 1 AS seq
+SET t.status = 'done', t.qk = null, t.result = it.result, t.costUsd = t.costUsd + it.costUsd,
+    t.leaseUntil = null, t.endedAt = $now, t.updatedAt = $now
+CREATE (e:Event {seq: seq, type: 'task.completed', at: $now, actor: $agentId, subject: t.id,
+                 payload: '{"agentId":"' + a.id + '","fence":' + toString(t.fence) +
+                          ',"attempt":' + toString(t.attempts) + ',"status":"done"}'})
+CREATE (e)-[:ON]->(t)
+WITH a, t
+OPTIONAL MATCH (t)-[r:ASSIGNED_TO {attempt: t.attempts}]->(a)
+SET r.outcome = 'done', r.endedAt = $now
+WITH t
+OPTIONAL MATCH (:Resource)-[lk:LOCKED_BY]->(t)
+DELETE lk
+WITH DISTINCT t
+RETURN t.id AS id
