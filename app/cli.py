@@ -1,4 +1,4 @@
-"""The ``baton`` command: serve, seed, db, schema (and more as capabilities land)."""
+"""The ``baton`` command: serve, seed, db, schema, bench, agent run."""
 
 from __future__ import annotations
 
@@ -80,6 +80,35 @@ def schema() -> None:
     from app.api.schema import build_schema
 
     typer.echo(build_schema(get_settings()).as_str())
+
+
+agent_cli = typer.Typer(help="Run agent workers (the Python SDK).", no_args_is_help=True)
+cli.add_typer(agent_cli, name="agent")
+
+
+@agent_cli.command("run")
+def agent_run(
+    target: str = typer.Argument(..., help="module:object naming an app.sdk.Agent."),
+) -> None:
+    """Start a worker: `baton agent run mypkg.workers:agent` (SIGTERM drains in-flight work)."""
+    import importlib
+    import sys
+
+    from app.sdk import Agent
+
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        console.print("[red]expected module:object, e.g. workers.rootcause:agent[/red]")
+        raise typer.Exit(2)
+    sys.path.insert(0, str(Path.cwd()))
+    obj = getattr(importlib.import_module(module_name), attr, None)
+    if not isinstance(obj, Agent):
+        console.print(f"[red]{target} is not an app.sdk.Agent[/red]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+    console.print(f"agent [bold]{obj.id}[/bold] serving {', '.join(obj.capabilities)}")
+    asyncio.run(obj.run())
 
 
 @cli.command()

@@ -121,7 +121,7 @@ class AgentIn(Input):
 class TaskIn(Input):
     """``submitTask``: what to do, for which capability, touching what."""
 
-    kind: str = Field(min_length=1, max_length=100)
+    kind: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\- ]{0,99}$")
     capability: str = Capability
     priority: int = Field(default=50, ge=0, le=100)
     payload: dict[str, Any] = Field(default_factory=dict)

@@ -3,6 +3,9 @@
 // A task waits while one of its resources is locked by another task or out of rate tokens,
 // and within a batch at most one task takes each resource. Each assignment bumps the
 // task's fencing token, locks its resources until the lease ends, and appends task.assigned.
+// The task.assigned payload carries what the agent needs to start (kind, priority, payload:
+// ids and kinds are restricted to JSON-safe characters, payload is JSON already), so a push
+// needs no extra read.
 // An agent serving several capabilities may be offered in several groups; the per-agent cut
 // (`mine`) keeps it within maxConcurrency, the surplus stays queued for the next batch.
 MATCH (c:Counter {name: 'event'})
@@ -83,6 +86,8 @@ UNWIND range(0, size(done) - 1) AS i
 WITH base + i + 1 AS seq, done[i] AS t
 CREATE (e:Event {seq: seq, type: 'task.assigned', at: $now, actor: 'router', subject: t.id,
                  payload: '{"agentId":"' + t.agentId + '","fence":' + toString(t.fence) +
-                          ',"capability":"' + t.capability + '"}'})
+                          ',"capability":"' + t.capability + '","kind":"' + t.kind +
+                          '","priority":' + toString(t.priority) + ',"attempts":' +
+                          toString(t.attempts) + ',"payload":' + t.payload + '}'})
 CREATE (e)-[:ON]->(t)
 RETURN count(e) AS assigned

@@ -417,6 +417,18 @@ class Mutation:
         return TaskType.of(t)
 
 
+def _pushed(ev: Event, agent_id: str) -> Task | None:
+    """The task as the assignment event recorded it (no read needed), if it did."""
+    p = ev.payload
+    if ev.type != "task.assigned" or "payload" not in p:
+        return None
+    return Task(
+        id=ev.subject or "", kind=p["kind"], capability=p["capability"],
+        priority=p["priority"], status="assigned", payload=p["payload"], fence=p["fence"],
+        attempts=p["attempts"], agent_id=agent_id, created_at=ev.at, updated_at=ev.at,
+    )  # fmt: skip
+
+
 def _bad_cost() -> float:
     raise BadInput("costUsd must be between 0 and 1e6", field="costUsd")
 
@@ -455,7 +467,7 @@ class Subscription:
             return ev.type in PUSHED and ev.payload.get("agentId") == agent_id
 
         async for ev in hub.subscribe(after, mine, PUSHED):
-            t = await tasks.props(info.context.rt.store, ev.subject or "")
+            t = _pushed(ev, agent_id) or await tasks.props(info.context.rt.store, ev.subject or "")
             yield TaskAssignment(
                 seq=Long(ev.seq),
                 type=ev.type,

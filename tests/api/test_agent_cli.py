@@ -1,0 +1,57 @@
+"""`baton agent run module:object` starts a real worker process that does the work."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.api.test_sdk import token_for, wait_for
+from tests.conftest import App, fresh_name, start_app, stop_app
+from tests.support.coord import task
+
+WORKER = """
+import os
+from app.sdk import Agent, TaskContext
+
+agent = Agent(os.environ["BATON_URL"], os.environ["AGENT_TOKEN"], name="cli-agent",
+              poll_s=0.2)
+
+@agent.handles("echo")
+async def echo(t: TaskContext) -> dict:
+    return {"echo": t.payload["text"]}
+"""
+
+
+async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
+    graph_port: int, tmp_path: Path
+) -> None:
+    app: App = await start_app(graph_port, fresh_name(), scheduler=True, route_interval_ms=50)
+    try:
+        (tmp_path / "myworker.py").write_text(WORKER)
+        env = {**os.environ, "BATON_URL": app.url,
+               "AGENT_TOKEN": await token_for(app, "cli-agent")}  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "agent", "run", "myworker:agent"],
+            cwd=tmp_path, env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        got = await app.admin(
+            'mutation { submitTask(input: {kind: "k", capability: "echo", '
+            'payload: {text: "hi"}}) { id } }'
+        )
+        tid = got["submitTask"]["id"]
+
+        async def done() -> bool:
+            return (await task(app.admin, tid))["status"] == "done"
+
+        await wait_for(done, 30)
+        assert (await task(app.admin, tid))["result"] == {"echo": "hi"}
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(proc.wait, 15) == 0
+    finally:
+        await app.store.drop_all()
+        await stop_app(app)
