@@ -132,8 +132,11 @@ class EmbeddedServer:
             "detached": info.detached if info else None,
         }
 
-    def start(self, detached: bool = False, timeout_s: float = 60.0) -> ServerInfo:
-        """Start (or attach to, or adopt) the server for this data dir and wait until ready."""
+    def start(
+        self, detached: bool = False, timeout_s: float = 60.0, port: int | None = None
+    ) -> ServerInfo:
+        """Start (or attach to, or adopt) the server for this data dir and wait until ready.
+        ``port`` pins the port (a restart that clients must find again); default: any free."""
         server_bin, module = _binaries()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / ".start.lock", "w") as lock:
@@ -141,7 +144,7 @@ class EmbeddedServer:
             existing = self._reuse(detached)
             if existing is not None:
                 return existing
-            port = _free_port()
+            port = port or _free_port()
             args = [
                 server_bin,
                 "--port",

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import secrets
 import signal
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,14 +27,10 @@ from hypothesis import strategies as st
 from tests.conftest import ADMIN_TOKEN, free_port, fresh_name
 from tests.support.coord import ASSIGNED, COMPLETE, FAIL, START
 from tests.support.gql import GQL, subscribe
+from tests.support.invariants import TERMINAL, all_events, check_replay
 from tests.support.procs import Served
 
 CAPS = ["diagnose", "triage", "remediate"]
-HOLD = {"task.assigned", "task.claimed"}
-RELEASE = {"task.completed", "task.failed", "task.dead", "task.retrying", "task.lease_expired",
-           "task.cancelled", "task.preempted"}  # fmt: skip
-TERMINAL_EVENTS = {"task.completed", "task.failed", "task.dead", "task.cancelled", "task.merged"}
-TERMINAL = {"done", "failed", "dead", "cancelled", "merged"}
 
 
 @dataclass
@@ -244,23 +238,8 @@ async def test_no_double_assignment_no_overload_one_terminal_state(
         await asyncio.gather(*running, return_exceptions=True)
 
     maxes = {w.id: w.spec["max"] for w in workers}
-    events = [e for e in await _events_since(cluster, 0) if e["subject"] in submitted]
-    holder: dict[str, str | None] = {}
-    load: dict[str, int] = defaultdict(int)
-    terminal_events: dict[str, int] = defaultdict(int)
-    for ev in events:
-        tid, agent = ev["subject"], (ev["payload"] or {}).get("agentId")
-        if ev["type"] in HOLD:
-            assert holder.get(tid) is None, f"{tid} assigned to {agent} while {holder[tid]} held it"
-            holder[tid] = agent
-            load[agent] += 1
-            assert load[agent] <= maxes[agent], f"{agent} over maxConcurrency at seq {ev['seq']}"
-        elif ev["type"] in RELEASE and agent is not None:
-            assert holder.get(tid) == agent, (ev, holder.get(tid))
-            holder[tid] = None
-            load[agent] -= 1
-        if ev["type"] in TERMINAL_EVENTS:
-            terminal_events[tid] += 1
+    events = await all_events(cluster.admin())
+    terminal_events = check_replay(events, submitted, maxes)
     for w in workers:
         assert w.peak <= w.spec["max"]
     assert all(terminal_events[t] == 1 for t in submitted), {
@@ -271,25 +250,6 @@ async def test_no_double_assignment_no_overload_one_terminal_state(
         c=None,
     )
     assert all(a["active"] == 0 for a in agents_now["agents"]["nodes"] if a["id"] in maxes)
-
-
-async def _events_since(cluster: Cluster, after: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        got = await cluster.admin()(
-            "query($a: String) { events(first: 500, after: $a) { nodes { seq type subject payload }"
-            " pageInfo { endCursor hasNextPage } } }",
-            a=cursor,
-        )
-        page = got["events"]
-        out += [e for e in page["nodes"] if e["seq"] > after]
-        if not page["pageInfo"]["hasNextPage"]:
-            return [
-                {**e, "payload": json.loads(e["payload"]) if isinstance(e["payload"], str)
-                 else e["payload"]} for e in out
-            ]  # fmt: skip
-        cursor = page["pageInfo"]["endCursor"]
 
 
 async def _until_all_terminal(cluster: Cluster, ids: set[str], timeout: float) -> None:
