@@ -244,3 +244,61 @@ class Task(Stored):
 
 _CAPABILITY = re.compile(r"^[a-z][a-z0-9_.:\-]{0,63}$")
 _ID = re.compile(ID_PATTERN)
+
+
+# --- governance ---------------------------------------------------------------------------
+
+
+class PolicyScope(StrEnum):
+    GLOBAL = "global"
+    TEAM = "team"
+    AGENT = "agent"
+    WORKFLOW = "workflow"
+
+
+IdNames = list[str] | None
+
+
+_POLICY_LISTS = (
+    "allow_capabilities", "deny_capabilities", "allow_domains", "deny_domains",
+    "allow_resources", "deny_resources", "always_approve",
+)  # fmt: skip
+
+
+class PolicyIn(Input):
+    """``setPolicy``: rules for a scope. A list left out means "no rule"; deny wins."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, alias_generator=to_camel,
+        populate_by_name=True,
+    )  # fmt: skip
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Name
+    scope: PolicyScope
+    target_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    allow_capabilities: IdNames = Field(default=None, max_length=200)
+    deny_capabilities: IdNames = Field(default=None, max_length=200)
+    allow_domains: IdNames = Field(default=None, max_length=200)
+    deny_domains: IdNames = Field(default=None, max_length=200)
+    allow_resources: IdNames = Field(default=None, max_length=200)
+    deny_resources: IdNames = Field(default=None, max_length=200)
+    always_approve: IdNames = Field(default=None, max_length=200)
+    auto_approve_threshold: float | None = Field(default=None, ge=0, le=1)
+    max_cost_per_task: float | None = Field(default=None, ge=0)
+    max_concurrent: int | None = Field(default=None, ge=0, le=1_000)
+    allowed_hours: list[int] | None = Field(default=None, min_length=2, max_length=2)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyIn:
+        if (self.scope is PolicyScope.GLOBAL) != (self.target_id is None):
+            raise ValueError("targetId is required for agent/team/workflow scope, and "
+                             "must be absent for global")  # fmt: skip
+        for name in _POLICY_LISTS:
+            bad = [v for v in getattr(self, name) or [] if not _ID.match(v)]
+            if bad:
+                raise ValueError(f"{name}: invalid names {bad}")
+        h = self.allowed_hours
+        if h is not None and not (0 <= h[0] < h[1] <= 24):
+            raise ValueError("allowedHours must be [from, to] with 0 <= from < to <= 24 (UTC)")
+        return self

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.core import policies
 from app.core.errors import NotFound
 from app.core.events import dumps
 from app.graph import GraphStore
@@ -42,7 +43,8 @@ async def register(store: GraphStore, data: AgentIn, *, actor: str, now: int) ->
     )
     if not rows:
         raise NotFound(f"team {data.team!r} does not exist", field="team")
-    return _agent(rows[0])
+    await policies.refresh(store, [data.id])  # its team's policies may differ
+    return await get(store, data.id) or _agent(rows[0])
 
 
 @dataclass(frozen=True)

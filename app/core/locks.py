@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.errors import Conflict, NotFound
+from app.core import policies, tasks
+from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.graph import GraphStore
 from app.graph.queries import q
-from app.models import LockIn, ResourceIn
+from app.models import WORKING, LockIn, ResourceIn
 
 ACQUIRE = q("locks/acquire")
 RELEASE = q("locks/release")
@@ -49,6 +50,16 @@ async def acquire(
         actor=actor,
     )
     if not rows:
+        task = await tasks.props(store, data.task_id)
+        if (
+            task is not None and task.fence == data.fence and task.status in WORKING
+            and (agent_id is None or task.agent_id == agent_id) and task.agent_id
+        ):  # fmt: skip
+            await policies.record_violation(
+                store, agent_id=task.agent_id, subject=data.resource_id,
+                what=f"lock {data.resource_id} for {data.task_id}", actor=actor, now=now,
+            )  # fmt: skip
+            raise Forbidden(f"policy does not allow resource {data.resource_id!r}")
         raise Conflict(
             f"task {data.task_id} is not working under fencing token {data.fence}",
             id=data.task_id,

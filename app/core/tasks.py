@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.core import policies
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
+from app.core.policies import utc_hour
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import TERMINAL, WORKING, Attempt, Task, TaskIn
@@ -166,7 +168,7 @@ def _bulk_row(d: TaskIn) -> dict[str, Any]:
 
 async def route(store: GraphStore, *, batch: int, lease_ms: int, now: int) -> int:
     """One push-routing batch; returns how many tasks were assigned."""
-    rows = await store.write(ROUTE, batch=batch, leaseMs=lease_ms, now=now)
+    rows = await store.write(ROUTE, batch=batch, leaseMs=lease_ms, now=now, hour=utc_hour(now))
     return int(rows[0]["assigned"]) if rows else 0
 
 
@@ -201,6 +203,7 @@ async def claim(
         capability=capability,
         leaseMs=lease_ms,
         now=now,
+        hour=utc_hour(now),
         actor=agent_id,
     )
     return [_task(r["task"]) for r in rows]
@@ -246,7 +249,7 @@ async def finish(
         actor=agent_id,
     )
     if not rows:
-        await _refuse(store, task_id, agent_id, fence, outcome)
+        await _refuse(store, task_id, agent_id, fence, outcome, now)
     return _task(rows[0]["task"])
 
 
@@ -283,7 +286,9 @@ async def complete_many(
     return [str(r["id"]) for r in rows]
 
 
-async def _refuse(store: GraphStore, task_id: str, agent_id: str, fence: int, op: str) -> None:
+async def _refuse(
+    store: GraphStore, task_id: str, agent_id: str, fence: int, op: str, now: int = 0
+) -> None:
     """Raise the precise reason a fenced transition wrote nothing."""
     task = await get(store, task_id)
     if task is None:
@@ -296,7 +301,14 @@ async def _refuse(store: GraphStore, task_id: str, agent_id: str, fence: int, op
         )
     if task.status not in WORKING or (op == "start" and task.status != "assigned"):
         raise Conflict(f"cannot {op} task {task_id}: it is {task.status}", status=task.status)
-    raise Forbidden(f"task {task_id} is held by another agent, not {agent_id}", id=task_id)
+    if task.agent_id != agent_id:
+        raise Forbidden(f"task {task_id} is held by another agent, not {agent_id}", id=task_id)
+    # Held, current token, still working: the statement's policy guard refused it.
+    await policies.record_violation(
+        store, agent_id=agent_id, subject=task_id, what=f"{op} {task.capability} task",
+        actor=agent_id, now=now,
+    )  # fmt: skip
+    raise Forbidden(f"policy no longer allows agent {agent_id} this task", id=task_id)
 
 
 async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, now: int) -> Task:

@@ -10,7 +10,10 @@ WHERE $team IS NULL OR tm IS NOT NULL
 MERGE (a:Agent {id: $id})
 ON CREATE SET a.createdAt = $now, a.active = 0, a.done = 0, a.failed = 0
 SET a.name = $name, a.kind = $kind, a.capabilities = $capabilities,
-    a.maxConcurrency = $maxConcurrency, a.costPerCall = $costPerCall,
+    a.declaredMax = $maxConcurrency,
+    a.maxConcurrency = CASE WHEN a.pMaxConcurrent < $maxConcurrency THEN a.pMaxConcurrent
+                            ELSE $maxConcurrency END,
+    a.costPerCall = $costPerCall,
     a.webhookUrl = $webhookUrl, a.team = coalesce($team, a.team), a.status = 'online',
     a.lastHeartbeat = $now, a.active = coalesce(a.active, 0)
 WITH c, tm, a

@@ -1,5 +1,5 @@
 // Exclusive lock on a resource for a working task (its fencing token must be current, and
-// $agentId, when given, must be the agent holding it).
+// $agentId, when given, must be the agent holding it; its policy must allow the resource).
 //  - free (no unexpired holder), or already ours, and no better waiter: ours until now + ttl;
 //  - held by a lower-priority task and $preempt (a critical task, allowed by policy): taken
 //    over; the holder's task goes back to the queue, told through its subscription;
@@ -11,6 +11,9 @@ WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.fence = $fence AND t.status IN ['assigned', 'running', 'awaiting_approval']
   AND ($agentId IS NULL OR t.agentId = $agentId)
+MATCH (a:Agent {id: t.agentId})
+WHERE NOT $resourceId IN coalesce(a.pDenyResources, [])
+  AND (a.pAllowResources IS NULL OR $resourceId IN a.pAllowResources)
 MERGE (r:Resource {id: $resourceId})
 ON CREATE SET r.createdAt = $now
 WITH c, t, r

@@ -6,7 +6,7 @@ MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
 MATCH (a:Agent {id: $agentId})
-WHERE a.status = 'online' AND a.active < a.maxConcurrency
+WHERE a.status = 'online' AND a.active < a.maxConcurrency AND (a.pHours IS NULL OR ($hour >= a.pHours[0] AND $hour < a.pHours[1]))
 OPTIONAL MATCH (r:Resource)-[l:LOCKED_BY]->(:Task)
 WHERE l.until > $now
 WITH c, a, collect(DISTINCT r.id) AS locked
@@ -18,10 +18,17 @@ WITH c, a, locked + throttled AS blocked
 // Walk the agent's queue buckets (qk = capability|priority) from priority 100 down.
 UNWIND range(100, 0, -1) AS p
 UNWIND [x IN a.capabilities WHERE $capability IS NULL OR x = $capability] AS cap
+WITH c, a, blocked, p, cap
+WHERE NOT cap IN coalesce(a.pDenyCaps, [])
+  AND (a.pAllowCaps IS NULL OR cap IN a.pAllowCaps)
 WITH c, a, blocked, cap + '|' + toString(p) AS k
 MATCH (t:Task {qk: k})
 WHERE t.notBefore <= $now
   AND (size(t.resources) = 0 OR none(x IN t.resources WHERE x IN blocked))
+  AND none(d IN coalesce(t.domains, []) WHERE d IN coalesce(a.pDenyDomains, []))
+  AND (a.pAllowDomains IS NULL OR all(d IN coalesce(t.domains, []) WHERE d IN a.pAllowDomains))
+  AND none(r IN t.resources WHERE r IN coalesce(a.pDenyResources, []))
+  AND (a.pAllowResources IS NULL OR all(r IN t.resources WHERE r IN a.pAllowResources))
 WITH c, a, t
 LIMIT $max
 WITH c, a, collect(t) AS cands

@@ -1,6 +1,7 @@
 // Bulk completion by one agent ($items: [{taskId, fence, result, costUsd}], distinct tasks):
 // the same checks as tasks/finish per item (current fencing token, still working, held by
-// $agentId); items that fail them are skipped and left untouched. Returns the ids completed.
+// $agentId, still allowed by policy); items that fail them are skipped and left untouched.
+// Returns the ids completed.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
@@ -8,9 +9,15 @@ UNWIND $items AS it
 MATCH (t:Task {id: it.taskId})
 WHERE t.agentId = $agentId AND t.fence = it.fence
   AND t.status IN ['assigned', 'running', 'awaiting_approval']
-WITH c, collect(t) AS ts, collect(it) AS its
-WHERE size(ts) > 0
 MATCH (a:Agent {id: $agentId})
+WHERE NOT t.capability IN coalesce(a.pDenyCaps, [])
+  AND (a.pAllowCaps IS NULL OR t.capability IN a.pAllowCaps)
+  AND none(d IN coalesce(t.domains, []) WHERE d IN coalesce(a.pDenyDomains, []))
+  AND (a.pAllowDomains IS NULL OR all(d IN coalesce(t.domains, []) WHERE d IN a.pAllowDomains))
+  AND none(r IN t.resources WHERE r IN coalesce(a.pDenyResources, []))
+  AND (a.pAllowResources IS NULL OR all(r IN t.resources WHERE r IN a.pAllowResources))
+WITH c, a, collect(t) AS ts, collect(it) AS its
+WHERE size(ts) > 0
 SET a.active = CASE WHEN a.active > size(ts) THEN a.active - size(ts) ELSE 0 END,
     a.done = coalesce(a.done, 0) + size(ts),
     a.spentUsd = coalesce(a.spentUsd, 0.0) + reduce(s = 0.0, x IN its | s + x.costUsd)

@@ -10,6 +10,14 @@ MATCH (t:Task {id: $taskId})
 WHERE t.agentId = $agentId AND t.fence = $fence
   AND t.status IN ['assigned', 'running', 'awaiting_approval']
 MATCH (a:Agent {id: t.agentId})
+// A result is accepted only if policy still allows this agent this work (it may have changed
+// since the assignment); failures are always accepted.
+WHERE $outcome <> 'done' OR (NOT t.capability IN coalesce(a.pDenyCaps, [])
+  AND (a.pAllowCaps IS NULL OR t.capability IN a.pAllowCaps)
+  AND none(d IN coalesce(t.domains, []) WHERE d IN coalesce(a.pDenyDomains, []))
+  AND (a.pAllowDomains IS NULL OR all(d IN coalesce(t.domains, []) WHERE d IN a.pAllowDomains))
+  AND none(r IN t.resources WHERE r IN coalesce(a.pDenyResources, []))
+  AND (a.pAllowResources IS NULL OR all(r IN t.resources WHERE r IN a.pAllowResources)))
 WITH c, t, a,
      CASE WHEN $outcome = 'done' THEN 'done'
           WHEN $outcome = 'failed' THEN 'failed'

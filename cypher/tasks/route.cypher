@@ -1,4 +1,4 @@
-// Push routing, one batch. The best queued tasks (priority, then queue order) go to online agents
+// Push routing, one batch (policy enforced here: capabilities, hours, domains, resources). The best queued tasks (priority, then queue order) go to online agents
 // with the capability and spare concurrency, least loaded first, then best success rate.
 // A task waits while one of its resources is locked by another task or out of rate tokens,
 // and within a batch at most one task takes each resource. Each assignment bumps the
@@ -44,6 +44,9 @@ WHERE NOT t.id IN clashing
 WITH c, t.capability AS cap, collect(t) AS tasks
 MATCH (a:Agent {status: 'online'})
 WHERE cap IN a.capabilities AND a.active < a.maxConcurrency
+  AND NOT cap IN coalesce(a.pDenyCaps, [])
+  AND (a.pAllowCaps IS NULL OR cap IN a.pAllowCaps)
+  AND (a.pHours IS NULL OR ($hour >= a.pHours[0] AND $hour < a.pHours[1]))
 WITH c, tasks, a
 ORDER BY (coalesce(a.done, 0) + 1.0) / (coalesce(a.done, 0) + coalesce(a.failed, 0) + 2.0) DESC,
          a.id ASC
@@ -63,6 +66,12 @@ WITH c, tasks,
 UNWIND [i IN range(0, CASE WHEN size(tasks) < size(slots) THEN size(tasks) ELSE size(slots) END
                       - 1) | [tasks[i], slots[i]]] AS pair
 WITH c, pair[0] AS t, pair[1] AS a
+// Policy on what the task touches (the agent's materialised rules, see policies/refresh):
+// a pair the policy forbids is dropped and the task waits for an allowed agent.
+WHERE none(d IN coalesce(t.domains, []) WHERE d IN coalesce(a.pDenyDomains, []))
+  AND (a.pAllowDomains IS NULL OR all(d IN coalesce(t.domains, []) WHERE d IN a.pAllowDomains))
+  AND none(r IN t.resources WHERE r IN coalesce(a.pDenyResources, []))
+  AND (a.pAllowResources IS NULL OR all(r IN t.resources WHERE r IN a.pAllowResources))
 WITH c, a, collect(t) AS offered
 WITH c, a, offered[0..(a.maxConcurrency - a.active)] AS mine
 SET a.active = a.active + size(mine)

@@ -12,24 +12,25 @@ SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
 OPTIONAL MATCH (x:Entity)
 WHERE x.id IN $entities
-WITH c, collect(DISTINCT x) AS ents
+OPTIONAL MATCH (x)-[:IN_DOMAIN]->(dm:Domain)
+WITH c, collect(DISTINCT x) AS ents, collect(DISTINCT dm.id) AS domains
 WHERE size(ents) = size($entities)
 OPTIONAL MATCH (p:Task {id: $parentId})
-WITH c, ents, p
+WITH c, ents, domains, p
 WHERE $parentId IS NULL OR p IS NOT NULL
 OPTIONAL MATCH (same:Task {dedupKey: $dedupKey})
 WHERE $dedupKey IS NOT NULL AND same.status <> 'merged'
-WITH c, ents, p, same
+WITH c, ents, domains, p, same
 ORDER BY same.createdAt DESC
 LIMIT 1
-WITH c, ents, p, same,
+WITH c, ents, domains, p, same,
      same IS NOT NULL AND NOT same.status IN ['done', 'failed', 'dead', 'cancelled'] AS live
 UNWIND CASE WHEN same IS NULL OR (live AND same.contentHash <> $contentHash) THEN [1]
             ELSE [] END AS _
 OPTIONAL MATCH (o:Task)-[:TOUCHES]->(x:Entity)
 WHERE same IS NULL AND x IN ents AND o.capability = $capability
   AND o.status IN ['queued', 'assigned', 'running', 'awaiting_approval', 'deferred']
-WITH c, ents, p, same, o
+WITH c, ents, domains, p, same, o
 ORDER BY o.createdAt DESC
 LIMIT 1
 CREATE (t:Task {id: $id, kind: $kind, capability: $capability, priority: $priority,
@@ -52,7 +53,8 @@ FOREACH (rid IN $resources |
   ON CREATE SET r.createdAt = $now
   CREATE (t)-[:USES]->(r))
 SET c.seq = c.seq + 1
-SET t.qk = CASE WHEN t.status = 'queued' THEN t.capability + '|' + toString(t.priority) ELSE null END
+SET t.domains = domains,
+    t.qk = CASE WHEN t.status = 'queued' THEN t.capability + '|' + toString(t.priority) ELSE null END
 CREATE (e:Event {seq: c.seq, type: 'task.' + t.status, at: $now, actor: $actor,
                  subject: t.id,
                  payload: '{"capability":"' + t.capability + '","priority":' +
