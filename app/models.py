@@ -302,3 +302,38 @@ class PolicyIn(Input):
         if h is not None and not (0 <= h[0] < h[1] <= 24):
             raise ValueError("allowedHours must be [from, to] with 0 <= from < to <= 24 (UTC)")
         return self
+
+
+class BudgetScope(StrEnum):
+    AGENT = "agent"
+    TEAM = "team"
+    WORKFLOW = "workflow"
+    RUN = "run"
+
+
+class BudgetPeriod(StrEnum):
+    DAY = "day"
+    MONTH = "month"
+    TOTAL = "total"
+
+
+class BudgetIn(Input):
+    """``setBudget``: a USD limit per period on an agent, team, workflow or run."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, alias_generator=to_camel,
+        populate_by_name=True,
+    )  # fmt: skip
+
+    id: str = Field(pattern=ID_PATTERN)
+    scope: BudgetScope
+    target_id: str = Field(pattern=ID_PATTERN)
+    limit_usd: float = Field(ge=0, le=1e9)
+    period: BudgetPeriod = BudgetPeriod.MONTH
+    thresholds: list[int] = Field(default_factory=lambda: [50, 80, 100], max_length=10)
+
+    @model_validator(mode="after")
+    def _percentages(self) -> BudgetIn:
+        if any(not 1 <= t <= 100 for t in self.thresholds):
+            raise ValueError("thresholds are percentages between 1 and 100")
+        return self

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from app.core import agents, tasks
+from app.core import agents, costs, tasks
 from app.core.runtime import Runtime
 from app.graph.queries import q
 
@@ -49,9 +49,15 @@ async def recover(rt: Runtime) -> int:
     return await tasks.expire_leases(rt.store, now=rt.now(), backoff=rt.backoff)
 
 
+async def charge(rt: Runtime) -> int:
+    """Charge cost entries left uncharged (a crash between report and charge)."""
+    return await costs.charge(rt.store, now=rt.now())
+
+
 JOBS: list[Job] = [
     Job("route", route, lambda rt: rt.settings.route_interval_ms),
     Job("recover", recover, lambda rt: max(250, rt.settings.lease_ms // 10)),
+    Job("charge", charge, lambda rt: 2_000),
 ]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import policies
+from app.core import costs, policies
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -206,6 +206,8 @@ async def claim(
         hour=utc_hour(now),
         actor=agent_id,
     )
+    if not rows:
+        await costs.raise_if_exhausted(store, agent_id)
     return [_task(r["task"]) for r in rows]
 
 
@@ -232,7 +234,11 @@ async def finish(
     cost_usd: float = 0.0,
     backoff: Backoff = DEFAULT_BACKOFF,
 ) -> Task:
-    """Report done / failed / retry for the current attempt (stale tokens get CONFLICT)."""
+    """Report done / failed / retry for the current attempt (stale tokens get CONFLICT).
+    Its spend is recorded first, idempotently, so a resent report never counts twice."""
+    if cost_usd > 0:
+        spend = costs.Spend(f"{task_id}:{fence}:final", task_id, fence, cost_usd)
+        await costs.report(store, agent_id, [spend], now=now)
     rows = await store.write(
         FINISH,
         taskId=task_id,
@@ -241,7 +247,6 @@ async def finish(
         outcome=outcome,
         result=json.dumps(result) if result is not None else None,
         error=dumps({**(error or {}), "fence": fence, "agentId": agent_id, "at": now}),
-        costUsd=float(cost_usd),
         backoffBaseMs=backoff.base_ms,
         backoffMaxMs=backoff.max_ms,
         jitter=random.uniform(0.5, 1.0),
@@ -269,6 +274,12 @@ async def complete_many(
     """Complete several held tasks in one statement; returns the ids accepted (the others
     had a stale token or were no longer this agent's, and are left untouched)."""
     unique = {c.task_id: c for c in items}
+    spends = [
+        costs.Spend(f"{c.task_id}:{c.fence}:final", c.task_id, c.fence, c.cost_usd)
+        for c in unique.values()
+        if c.cost_usd > 0
+    ]
+    await costs.report(store, agent_id, spends, now=now)
     rows = await store.write(
         COMPLETE_MANY,
         agentId=agent_id,
@@ -276,7 +287,6 @@ async def complete_many(
             {
                 "taskId": c.task_id,
                 "fence": c.fence,
-                "costUsd": float(c.cost_usd),
                 "result": json.dumps(c.result) if c.result is not None else None,
             }
             for c in unique.values()

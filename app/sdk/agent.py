@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core import errors
-from app.sdk._transport import Transport
+from app.sdk._transport import Transport, TransportError, backoff
 
 log = logging.getLogger("baton.sdk.agent")
 
@@ -121,12 +121,7 @@ class Agent:
 
     async def run(self) -> None:
         """Register, then work until stopped; returns after draining."""
-        head = (await self.api.execute("{ eventHead }"))["eventHead"]
-        await self.api.execute(
-            REGISTER,
-            {"i": {"id": self.id, "name": self.name, "capabilities": self.capabilities,
-                   "maxConcurrency": self.max_concurrency, "team": self.team}},
-        )  # fmt: skip
+        head = await self._register()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -147,11 +142,40 @@ class Agent:
             await asyncio.gather(*background, return_exceptions=True)
             await self.api.close()
 
+    async def _register(self) -> int:
+        """Register (retrying while the control plane is unreachable: a worker outlives
+        restarts of the app); returns the event cursor to subscribe from."""
+        attempt = 0
+        while True:
+            try:
+                head = int((await self.api.execute("{ eventHead }"))["eventHead"])
+                await self.api.execute(
+                    REGISTER,
+                    {"i": {"id": self.id, "name": self.name, "capabilities": self.capabilities,
+                           "maxConcurrency": self.max_concurrency, "team": self.team}},
+                )  # fmt: skip
+                return head
+            except TransportError as exc:
+                attempt += 1
+                log.warning("cannot register yet (%s); retrying", exc)
+                await asyncio.sleep(backoff(attempt, 0.2, 5.0))
+
     # -- receiving work ---------------------------------------------------------------
 
     async def _listen(self, after: int) -> None:
         """Pushed assignments since just before registering (so none made in between is
-        missed); the transport resumes its cursor after a reconnect."""
+        missed); the transport resumes its cursor after a reconnect. If the subscription
+        itself fails, pulling carries on and the subscription is re-opened."""
+        cursor = after
+        while True:
+            try:
+                async for seq in self._assignments(cursor):
+                    cursor = seq
+            except errors.BatonError as exc:
+                log.warning("assignment subscription failed (%s); re-opening", exc)
+                await asyncio.sleep(1.0)
+
+    async def _assignments(self, after: int) -> Any:
         async for data in self.api.subscribe(
             ASSIGNED, {"a": self.id}, cursor=after, seq_of=lambda d: d["taskAssigned"]["seq"]
         ):
@@ -162,6 +186,7 @@ class Agent:
                     self._launch(ev["task"], start=self.mark_running)
             elif ev["type"] in ("task.cancelled", "task.preempted"):
                 self._abandon(ev["taskId"])
+            yield ev["seq"]
 
     async def _pull(self) -> None:
         """Claim when there are free slots: the fallback when pushes stop arriving."""

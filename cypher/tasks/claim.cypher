@@ -15,16 +15,20 @@ WHERE r.rateLimit > 0
   AND r.tokens + ($now - r.refilledAt) * toFloat(r.rateLimit) / r.windowMs < 1.0
 WITH c, a, locked, collect(r.id) AS throttled
 WITH c, a, locked + throttled AS blocked
+OPTIONAL MATCH (bx:Budget {exhausted: true})
+WITH c, a, blocked, [b IN collect(bx) | b.scope + ':' + b.targetId] AS held
+WHERE NOT ('agent:' + a.id) IN held AND NOT ('team:' + coalesce(a.team, '')) IN held
 // Walk the agent's queue buckets (qk = capability|priority) from priority 100 down.
 UNWIND range(100, 0, -1) AS p
 UNWIND [x IN a.capabilities WHERE $capability IS NULL OR x = $capability] AS cap
-WITH c, a, blocked, p, cap
+WITH c, a, blocked, held, p, cap
 WHERE NOT cap IN coalesce(a.pDenyCaps, [])
   AND (a.pAllowCaps IS NULL OR cap IN a.pAllowCaps)
-WITH c, a, blocked, cap + '|' + toString(p) AS k
+WITH c, a, blocked, held, cap + '|' + toString(p) AS k
 MATCH (t:Task {qk: k})
 WHERE t.notBefore <= $now
   AND (size(t.resources) = 0 OR none(x IN t.resources WHERE x IN blocked))
+  AND NOT ('run:' + coalesce(t.runId, '')) IN held
   AND none(d IN coalesce(t.domains, []) WHERE d IN coalesce(a.pDenyDomains, []))
   AND (a.pAllowDomains IS NULL OR all(d IN coalesce(t.domains, []) WHERE d IN a.pAllowDomains))
   AND none(r IN t.resources WHERE r IN coalesce(a.pDenyResources, []))

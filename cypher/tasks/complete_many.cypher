@@ -1,4 +1,5 @@
-// Bulk completion by one agent ($items: [{taskId, fence, result, costUsd}], distinct tasks):
+// Bulk completion by one agent ($items: [{taskId, fence, result}], distinct tasks; spend was
+// recorded first by costs/report):
 // the same checks as tasks/finish per item (current fencing token, still working, held by
 // $agentId, still allowed by policy); items that fail them are skipped and left untouched.
 // Returns the ids completed.
@@ -19,14 +20,13 @@ WHERE NOT t.capability IN coalesce(a.pDenyCaps, [])
 WITH c, a, collect(t) AS ts, collect(it) AS its
 WHERE size(ts) > 0
 SET a.active = CASE WHEN a.active > size(ts) THEN a.active - size(ts) ELSE 0 END,
-    a.done = coalesce(a.done, 0) + size(ts),
-    a.spentUsd = coalesce(a.spentUsd, 0.0) + reduce(s = 0.0, x IN its | s + x.costUsd)
+    a.done = coalesce(a.done, 0) + size(ts)
 WITH c, a, ts, its, c.seq AS base
 SET c.seq = base + size(ts)
 WITH a, ts, its, base
 UNWIND range(0, size(ts) - 1) AS i
 WITH a, ts[i] AS t, its[i] AS it, base + i + 1 AS seq
-SET t.status = 'done', t.qk = null, t.result = it.result, t.costUsd = t.costUsd + it.costUsd,
+SET t.status = 'done', t.qk = null, t.result = it.result,
     t.leaseUntil = null, t.endedAt = $now, t.updatedAt = $now
 CREATE (e:Event {seq: seq, type: 'task.completed', at: $now, actor: $agentId, subject: t.id,
                  payload: '{"agentId":"' + a.id + '","fence":' + toString(t.fence) +

@@ -2,6 +2,7 @@
 // failure goes back to the queue after exponential backoff with jitter, or to `dead` once
 // maxAttempts are used up; the error history is kept on the task. The fencing token must be
 // the current one, so a worker presumed dead can never overwrite its successor's result.
+// Spend comes in separately and first (costs/report), idempotently.
 // No row back: unknown task, not this agent's, already finished, or a stale token.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
@@ -27,12 +28,10 @@ WITH c, t, a,
 SET a.active = CASE WHEN a.active > 0 THEN a.active - 1 ELSE 0 END,
     a.done = coalesce(a.done, 0) + CASE WHEN next = 'done' THEN 1 ELSE 0 END,
     a.failed = coalesce(a.failed, 0) + CASE WHEN next = 'done' THEN 0 ELSE 1 END,
-    a.spentUsd = coalesce(a.spentUsd, 0.0) + $costUsd,
     t.status = next,
     t.qk = CASE WHEN next = 'queued' THEN t.capability + '|' + toString(t.priority) ELSE null END,
     t.result = CASE WHEN next = 'done' THEN $result ELSE t.result END,
     t.errors = CASE WHEN next = 'done' THEN t.errors ELSE t.errors + [$error] END,
-    t.costUsd = t.costUsd + $costUsd,
     t.notBefore = CASE WHEN next <> 'queued' THEN t.notBefore
                        WHEN backoff > $backoffMaxMs THEN $now + $backoffMaxMs
                        ELSE $now + backoff END,

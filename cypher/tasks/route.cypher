@@ -19,31 +19,36 @@ WHERE r.rateLimit > 0
   AND r.tokens + ($now - r.refilledAt) * toFloat(r.rateLimit) / r.windowMs < 1.0
 WITH c, locked, collect(r.id) AS throttled
 WITH c, locked + throttled AS blocked
+// Exhausted budgets stop new work under them: 'agent:<id>', 'team:<id>', 'run:<id>'.
+OPTIONAL MATCH (bx:Budget {exhausted: true})
+WITH c, blocked, [b IN collect(bx) | b.scope + ':' + b.targetId] AS held
 MATCH (free:Agent {status: 'online'})
 WHERE free.active < free.maxConcurrency
 UNWIND free.capabilities AS cap
-WITH c, blocked, collect(DISTINCT cap) AS caps
+WITH c, blocked, held, collect(DISTINCT cap) AS caps
 // Queued tasks are indexed by qk = capability|priority: walk the buckets from priority 100
 // down and stop at $batch, so the cost does not grow with the length of the queue.
 UNWIND range(100, 0, -1) AS p
 UNWIND caps AS cap
-WITH c, blocked, cap + '|' + toString(p) AS k
+WITH c, blocked, held, cap + '|' + toString(p) AS k
 MATCH (t:Task {qk: k})
 WHERE t.notBefore <= $now AND (size(t.resources) = 0 OR none(x IN t.resources WHERE x IN blocked))
-WITH c, t
+  AND NOT ('run:' + coalesce(t.runId, '')) IN held
+WITH c, held, t
 LIMIT $batch
-WITH c, collect(t) AS cands
-WITH c, cands,
+WITH c, held, collect(t) AS cands
+WITH c, held, cands,
      reduce(acc = [[], []], t IN cands |
        CASE WHEN size(t.resources) = 0 THEN acc
             WHEN any(x IN t.resources WHERE x IN acc[0]) THEN [acc[0], acc[1] + [t.id]]
             ELSE [acc[0] + t.resources, acc[1]] END)[1] AS clashing
 UNWIND cands AS t
-WITH c, t
+WITH c, held, t
 WHERE NOT t.id IN clashing
-WITH c, t.capability AS cap, collect(t) AS tasks
+WITH c, held, t.capability AS cap, collect(t) AS tasks
 MATCH (a:Agent {status: 'online'})
 WHERE cap IN a.capabilities AND a.active < a.maxConcurrency
+  AND NOT ('agent:' + a.id) IN held AND NOT ('team:' + coalesce(a.team, '')) IN held
   AND NOT cap IN coalesce(a.pDenyCaps, [])
   AND (a.pAllowCaps IS NULL OR cap IN a.pAllowCaps)
   AND (a.pHours IS NULL OR ($hour >= a.pHours[0] AND $hour < a.pHours[1]))

@@ -18,12 +18,23 @@ from strawberry.tools import merge_types
 
 from app.api import authz
 from app.api.errors import ErrorCodes
-from app.api.schema import agents, events, locks, policies, principals, system, tasks
+from app.api.schema import (
+    agents,
+    costs,
+    events,
+    locks,
+    policies,
+    principals,
+    system,
+    tasks,
+)
 from app.api.schema.common import SCALARS
 from app.config import Settings
 from app.core.errors import BatonError
 
-MODULES: list[ModuleType] = [system, principals, events, agents, tasks, locks, policies]
+MODULES: list[ModuleType] = [
+    system, principals, events, agents, tasks, locks, policies, costs,
+]  # fmt: skip
 
 
 def _merged(kind: str) -> Any:
