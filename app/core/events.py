@@ -113,6 +113,7 @@ class EventHub:
         self._subs: set[_Subscriber] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._lock = asyncio.Lock()
         self.delivered = 0
 
@@ -127,7 +128,10 @@ class EventHub:
         self._task = asyncio.create_task(self._run(), name="baton-event-hub")
 
     async def stop(self) -> None:
-        """Stop tailing; open subscriptions end."""
+        """Stop tailing; open subscriptions end. The flag, not only the cancel, ends the
+        loop: Python 3.11's ``wait_for`` can swallow a cancel that races a wake-up."""
+        self._stopping = True
+        self._wake.set()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -140,10 +144,13 @@ class EventHub:
         return len(self._subs)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                async with asyncio.timeout(self.poll_s):
+                    await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             if not self._subs:
                 continue
             try:
@@ -203,7 +210,8 @@ class EventHub:
                     break
             while not sub.overflowed:
                 try:
-                    ev = await asyncio.wait_for(sub.queue.get(), timeout=1.0)
+                    async with asyncio.timeout(1.0):
+                        ev = await sub.queue.get()
                 except TimeoutError:
                     continue
                 if ev.seq <= last:

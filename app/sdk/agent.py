@@ -205,7 +205,8 @@ class Agent:
                     continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                async with asyncio.timeout(self.poll_s):
+                    await self._wake.wait()
 
     def _launch(self, task: dict[str, Any], *, start: bool) -> None:
         self.held[task["id"]] = task["fence"]
