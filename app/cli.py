@@ -82,6 +82,49 @@ def schema() -> None:
     typer.echo(build_schema(get_settings()).as_str())
 
 
+audit_cli = typer.Typer(help="The audit trail (the Event log).", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+
+
+@audit_cli.command("export")
+def audit_export(
+    from_: int = typer.Option(0, "--from", help="Start, epoch ms (inclusive)."),
+    to: int | None = typer.Option(None, "--to", help="End, epoch ms (exclusive)."),
+    out: Path = typer.Option(Path("audit.jsonl"), "--out", help="JSON Lines file to write."),
+) -> None:
+    """Write every event in [from, to) as JSON Lines, oldest first (with a progress bar)."""
+    from rich.progress import Progress
+
+    from app.core import events
+    from app.core.runtime import close_runtime, open_runtime
+
+    async def run() -> int:
+        rt = await open_runtime(get_settings(), hub=False)
+        written, after = 0, 0
+        try:
+            total = await events.head(rt.store)
+            with out.open("w") as fh, Progress(console=console) as bar:
+                job = bar.add_task("exporting events", total=total or 1)
+                while True:
+                    page = await events.query(
+                        rt.store, after=after, types=None, actor=None, subject=None,
+                        from_=from_, to=to, limit=1_000,
+                    )  # fmt: skip
+                    for ev in page:
+                        fh.write(events.dumps(ev.__dict__) + "\n")
+                    written += len(page)
+                    if len(page) < 1_000:
+                        bar.update(job, completed=total or 1)
+                        return written
+                    after = page[-1].seq
+                    bar.update(job, completed=after)
+        finally:
+            await close_runtime(rt)
+
+    n = asyncio.run(run())
+    console.print(f"{n} events written to {out}")
+
+
 agent_cli = typer.Typer(help="Run agent workers (the Python SDK).", no_args_is_help=True)
 cli.add_typer(agent_cli, name="agent")
 

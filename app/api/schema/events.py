@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -27,6 +28,7 @@ from app.models import Role
 RULES: Rules = {
     "eventHead": ANY,
     "events": roles(Role.AUDITOR, Role.INTEGRATION, Role.OPERATOR),
+    "auditLog": roles(Role.AUDITOR, Role.OPERATOR),
     "emitEvent": roles(Role.INTEGRATION),
     "graphChanges": roles(Role.AUDITOR, Role.INTEGRATION, Role.OPERATOR),
 }
@@ -75,6 +77,32 @@ class Query:
         rows = await events.events_after(
             info.context.rt.store, decode_int_cursor(after), _types(types), n + 1
         )
+        nodes = [EventType.of(e) for e in rows[:n]]
+        end = encode_cursor(nodes[-1].seq) if nodes else after
+        return EventConnection(
+            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
+        )
+
+    @strawberry.field(
+        description="The audit trail: every change and automatic decision, filtered by actor, "
+        "subject, types and time [from, to) in epoch ms; oldest first."
+    )
+    async def audit_log(
+        self,
+        info: CtxInfo,
+        actor: str | None = None,
+        subject: str | None = None,
+        types: list[str] | None = None,
+        from_: Annotated[Long | None, strawberry.argument(name="from")] = None,
+        to: Long | None = None,
+        first: int = 100,
+        after: str | None = None,
+    ) -> EventConnection:
+        n = page_size(info, first)
+        rows = await events.query(
+            info.context.rt.store, after=decode_int_cursor(after), types=_types(types),
+            actor=actor, subject=subject, from_=from_, to=to, limit=n + 1,
+        )  # fmt: skip
         nodes = [EventType.of(e) for e in rows[:n]]
         end = encode_cursor(nodes[-1].seq) if nodes else after
         return EventConnection(
