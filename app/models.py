@@ -337,3 +337,55 @@ class BudgetIn(Input):
         if any(not 1 <= t <= 100 for t in self.thresholds):
             raise ValueError("thresholds are percentages between 1 and 100")
         return self
+
+
+# --- shared context -----------------------------------------------------------------------
+
+RELATIONS = ("DEPENDS_ON", "PART_OF", "OWNED_BY", "RELATES_TO")
+
+
+class EntityIn(Input):
+    """An org entity (service, system, deployment, incident, customer, contract, …)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_\-]{0,39}$")
+    name: str = Name
+    domain: str = Field(pattern=ID_PATTERN)
+    attrs: dict[str, Any] = Field(default_factory=dict)
+
+
+class LinkIn(Input):
+    """A relation between two entities (``from`` -[type]-> ``to``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str = Field(pattern=ID_PATTERN, alias="from")
+    target: str = Field(pattern=ID_PATTERN, alias="to")
+    type: str = Field(default="DEPENDS_ON", pattern="^(" + "|".join(RELATIONS) + ")$")
+
+
+class FactIn(Input):
+    """``assertFact``: what an agent learned about an entity, how sure, and from what."""
+
+    agent_id: str = Field(pattern=ID_PATTERN)
+    entity_id: str = Field(pattern=ID_PATTERN)
+    key: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.:\-]{0,99}$")
+    value: Any
+    confidence: float = Field(ge=0, le=1)
+    derived_from: list[str] = Field(default_factory=list, max_length=100)
+    valid_to: int | None = Field(default=None, ge=0)
+    sensitivity: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_\-]{0,39}$")
+    id: str | None = Field(default=None, pattern=ID_PATTERN)
+
+    @model_validator(mode="after")
+    def _sound(self) -> FactIn:
+        if self.value is None or not isinstance(self.value, str | int | float | bool | dict | list):
+            raise ValueError("value must be a JSON string, number, boolean, object or array")
+        if len(set(self.derived_from)) != len(self.derived_from):
+            raise ValueError("derivedFrom lists an id twice")
+        if self.id is not None and self.id in self.derived_from:
+            raise ValueError("derivedFrom would make a cycle: a fact cannot derive from itself")
+        bad = [i for i in self.derived_from if not _ID.match(i)]
+        if bad:
+            raise ValueError(f"derivedFrom: invalid ids {bad}")
+        return self

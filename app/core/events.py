@@ -43,6 +43,7 @@ class Event:
     actor: str | None
     subject: str | None
     payload: dict[str, Any]
+    recipients: tuple[str, ...] = ()  # who a targeted event (fact.asserted) is for
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
@@ -55,6 +56,7 @@ class Event:
             row.get("actor"),
             row.get("subject"),
             payload,
+            tuple(row.get("recipients") or ()),
         )
 
 

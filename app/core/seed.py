@@ -36,6 +36,7 @@ class TeamSeed(_Seed):
     name: str
     can_read: list[str] = Field(default_factory=list, alias="canRead")
     can_act: list[str] = Field(default_factory=list, alias="canAct")
+    cleared: list[str] = Field(default_factory=list)  # sensitivity labels it may read
 
 
 class EntitySeed(_Seed):

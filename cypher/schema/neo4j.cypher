@@ -28,3 +28,8 @@ CREATE INDEX event_type IF NOT EXISTS FOR (n:Event) ON (n.type);
 CREATE INDEX decision_traceid IF NOT EXISTS FOR (n:Decision) ON (n.traceId);
 CREATE INDEX workflow_name IF NOT EXISTS FOR (n:Workflow) ON (n.name);
 CREATE INDEX agent_status IF NOT EXISTS FOR (n:Agent) ON (n.status);
+CREATE INDEX cost_entry_id IF NOT EXISTS FOR (n:CostEntry) ON (n.id);
+CREATE INDEX cost_entry_charged IF NOT EXISTS FOR (n:CostEntry) ON (n.charged);
+CREATE INDEX budget_exhausted IF NOT EXISTS FOR (n:Budget) ON (n.exhausted);
+CREATE INDEX label_name IF NOT EXISTS FOR (n:Label) ON (n.name);
+CREATE INDEX fact_entity IF NOT EXISTS FOR (n:Fact) ON (n.entityId);

@@ -20,6 +20,7 @@ from app.api import authz
 from app.api.errors import ErrorCodes
 from app.api.schema import (
     agents,
+    context,
     costs,
     events,
     locks,
@@ -33,7 +34,7 @@ from app.config import Settings
 from app.core.errors import BatonError
 
 MODULES: list[ModuleType] = [
-    system, principals, events, agents, tasks, locks, policies, costs,
+    system, principals, events, agents, tasks, locks, policies, costs, context,
 ]  # fmt: skip
 
 

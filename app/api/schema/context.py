@@ -1,0 +1,279 @@
+"""Shared context over GraphQL: entities, facts, context reads, lineage, live updates.
+
+Every read runs as a *reader* whose grants are applied inside the Cypher statement: an agent
+reads as itself; a human reads with their teams' grants; auditors and admins read all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from enum import Enum
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from app.api.authz import ANY, Rules, authorize, roles
+from app.api.schema.agents import acting_as
+from app.api.schema.common import CtxInfo, Long
+from app.core import context
+from app.core.errors import BadInput
+from app.core.events import Event
+from app.models import EntityIn, FactIn, LinkIn, Role
+
+RULES: Rules = {
+    "upsertEntities": roles(Role.OPERATOR, Role.INTEGRATION),
+    "linkEntities": roles(Role.OPERATOR, Role.INTEGRATION),
+    "assertFact": roles(Role.AGENT),
+    "context": ANY,
+    "contextForTask": ANY,
+    "fact": ANY,
+    "lineage": ANY,
+    "contextUpdates": roles(Role.AGENT),
+}
+MAX_BATCH = 1_000
+
+
+def reader_for(info: CtxInfo, agent_id: str | None) -> context.Reader:
+    """An agent's view (the agent itself, or staff inspecting it), else the caller's own."""
+    caller = info.context.caller
+    if agent_id is not None:
+        if not (caller.may_act_as(agent_id) or caller.has(Role.OPERATOR, Role.AUDITOR)):
+            acting_as(info, agent_id)  # raises FORBIDDEN
+        return context.Reader(agent_id=agent_id)
+    if caller.agent_id is not None and Role.AGENT in caller.roles:
+        return context.Reader(agent_id=caller.agent_id)
+    return context.Reader(
+        principal_id=caller.id,
+        everything=caller.has(Role.AUDITOR),  # admin holds all roles
+    )
+
+
+@strawberry.type(name="Fact")
+class FactType:
+    """Something an agent asserted about an entity, how sure, and when."""
+
+    id: strawberry.ID
+    key: str
+    value: JSON
+    confidence: float
+    entity_id: str
+    agent_id: str = strawberry.field(description="Who asserted it.")
+    observed_at: Long
+    current: bool
+    valid_to: Long | None
+    sensitivity: str | None
+    distance: int | None = strawberry.field(description="Relations from the entity asked about.")
+    history: list[FactType] = strawberry.field(description="Facts it superseded, newest first.")
+    contradicts: list[str]
+
+    @classmethod
+    def of(cls, f: context.Fact) -> FactType:
+        return cls(
+            id=strawberry.ID(f.id), key=f.key, value=cast(JSON, f.value),
+            confidence=f.confidence, entity_id=f.entity_id, agent_id=f.agent_id,
+            observed_at=Long(f.observed_at), current=f.current,
+            valid_to=Long(f.valid_to) if f.valid_to is not None else None,
+            sensitivity=f.sensitivity, distance=f.distance,
+            history=[FactType.of(h) for h in f.history], contradicts=f.contradicts,
+        )  # fmt: skip
+
+
+@strawberry.input
+class EntityInput:
+    id: str
+    kind: str
+    name: str
+    domain: str
+    attrs: JSON | None = None
+
+
+@strawberry.input
+class LinkInput:
+    from_: str = strawberry.field(name="from")
+    to: str
+    type: str = "DEPENDS_ON"
+
+
+@strawberry.input
+class AssertFactInput:
+    agent_id: str
+    entity_id: str
+    key: str
+    value: JSON
+    confidence: float
+    derived_from: list[str] | None = None
+    valid_to: Long | None = None
+    sensitivity: str | None = None
+    id: str | None = None
+
+
+@strawberry.type
+class AssertFactResult:
+    fact: FactType
+    superseded: str | None
+    contradicted: bool
+    recipients: list[str] = strawberry.field(description="Agents it was pushed to at once.")
+
+
+@strawberry.enum
+class Direction(Enum):
+    UPSTREAM = "UPSTREAM"
+    DOWNSTREAM = "DOWNSTREAM"
+    BOTH = "BOTH"
+
+
+@strawberry.type
+class LineageNode:
+    id: strawberry.ID
+    label: str
+    props: JSON
+
+
+@strawberry.type
+class LineageEdge:
+    from_: str = strawberry.field(name="from")
+    to: str
+    type: str
+
+
+@strawberry.type
+class Lineage:
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+
+
+@strawberry.type
+class ContextUpdate:
+    seq: Long
+    type: str
+    fact: FactType | None
+
+
+def _props(n: dict[str, Any]) -> JSON:
+    out = {k: v for k, v in n.items() if k not in ("id", "label")}
+    if isinstance(out.get("value"), str):
+        try:
+            out["value"] = json.loads(out["value"])
+        except ValueError:
+            pass
+    return cast(JSON, out)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Current facts about an entity and its neighbourhood within `hops` "
+        "relations that the reader may read, nearest, newest and surest first."
+    )
+    async def context(
+        self, info: CtxInfo, entity_id: str, agent_id: str | None = None, hops: int = 2,
+        first: int = 50,
+    ) -> list[FactType]:  # fmt: skip
+        rt = info.context.rt
+        facts = await context.context(
+            rt.store, reader_for(info, agent_id), entity_id, hops=hops, now=rt.now(),
+            limit=min(max(first, 1), rt.settings.max_page_size),
+        )  # fmt: skip
+        return [FactType.of(f) for f in facts]
+
+    @strawberry.field(description="The context for the entities a task touches.")
+    async def context_for_task(
+        self, info: CtxInfo, task_id: str, agent_id: str | None = None, hops: int = 1,
+        first: int = 50,
+    ) -> list[FactType]:  # fmt: skip
+        rt = info.context.rt
+        facts = await context.context_for_task(
+            rt.store, reader_for(info, agent_id), task_id, hops=hops, now=rt.now(),
+            limit=min(max(first, 1), rt.settings.max_page_size),
+        )  # fmt: skip
+        return [FactType.of(f) for f in facts]
+
+    @strawberry.field(description="One fact with what it superseded (if readable).")
+    async def fact(self, info: CtxInfo, id: strawberry.ID) -> FactType | None:
+        f = await context.fact(info.context.rt.store, reader_for(info, None), str(id))
+        return FactType.of(f) if f else None
+
+    @strawberry.field(description="What this was derived from / what it influenced.")
+    async def lineage(
+        self, info: CtxInfo, id: strawberry.ID, direction: Direction = Direction.UPSTREAM,
+        depth: int = 3,
+    ) -> Lineage:  # fmt: skip
+        got = await context.lineage(
+            info.context.rt.store, reader_for(info, None), str(id),
+            direction=direction.value, depth=depth,
+        )  # fmt: skip
+        return Lineage(
+            nodes=[LineageNode(id=strawberry.ID(n["id"]), label=n["label"], props=_props(n))
+                   for n in got.nodes],
+            edges=[LineageEdge(from_=e["from"], to=e["to"], type=e["type"]) for e in got.edges],
+        )  # fmt: skip
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create or update org entities (batched, idempotent).")
+    async def upsert_entities(self, info: CtxInfo, entities: list[EntityInput]) -> int:
+        if not 1 <= len(entities) <= MAX_BATCH:
+            raise BadInput(f"between 1 and {MAX_BATCH} entities per call", field="entities")
+        items = [EntityIn(id=e.id, kind=e.kind, name=e.name, domain=e.domain,
+                          attrs=cast(dict[str, Any], e.attrs or {})) for e in entities]  # fmt: skip
+        rt = info.context.rt
+        return await context.upsert_entities(
+            rt.store, items, actor=info.context.caller.id, now=rt.now()
+        )
+
+    @strawberry.mutation(description="Relate entities (batched, idempotent).")
+    async def link_entities(self, info: CtxInfo, links: list[LinkInput]) -> int:
+        if not 1 <= len(links) <= MAX_BATCH:
+            raise BadInput(f"between 1 and {MAX_BATCH} links per call", field="links")
+        items = [LinkIn.model_validate({"from": x.from_, "to": x.to, "type": x.type})
+                 for x in links]  # fmt: skip
+        rt = info.context.rt
+        return await context.link_entities(
+            rt.store, items, actor=info.context.caller.id, now=rt.now()
+        )
+
+    @strawberry.mutation(description="Assert a fact with its provenance; pushed at once to "
+                         "permitted agents working on related entities.")  # fmt: skip
+    async def assert_fact(self, info: CtxInfo, input: AssertFactInput) -> AssertFactResult:
+        acting_as(info, input.agent_id)
+        if len(json.dumps(input.value)) > 32_000:
+            raise BadInput("value larger than 32000 bytes", field="value")
+        data = FactIn(
+            agent_id=input.agent_id, entity_id=input.entity_id, key=input.key,
+            value=input.value, confidence=input.confidence,
+            derived_from=input.derived_from or [], valid_to=input.valid_to,
+            sensitivity=input.sensitivity, id=input.id,
+        )  # fmt: skip
+        rt = info.context.rt
+        got = await context.assert_fact(rt.store, data, now=rt.now())
+        return AssertFactResult(
+            fact=FactType.of(got.fact), superseded=got.superseded,
+            contradicted=got.contradicted, recipients=got.recipients,
+        )  # fmt: skip
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Facts about entities this agent is working on (or near), as they are "
+        "asserted, limited to what it may read. Resume with `after`."
+    )
+    async def context_updates(
+        self, info: CtxInfo, agent_id: str, after: Long | None = None
+    ) -> AsyncGenerator[ContextUpdate, None]:
+        authorize(info)
+        acting_as(info, agent_id)
+        hub = info.context.rt.hub
+        assert hub is not None
+        reader = context.Reader(agent_id=agent_id)
+        kinds = ["fact.asserted", "fact.contradicted"]
+
+        def mine(ev: Event) -> bool:
+            return ev.type in kinds and agent_id in ev.recipients
+
+        async for ev in hub.subscribe(after, mine, kinds):
+            f = await context.fact(info.context.rt.store, reader, ev.subject or "")
+            yield ContextUpdate(seq=Long(ev.seq), type=ev.type, fact=FactType.of(f) if f else None)

@@ -1,0 +1,256 @@
+"""The shared context layer: org entities and relations, facts with provenance, and reads
+that apply each reader's grants inside the Cypher statement itself.
+
+Grants: agent (or human) MEMBER_OF team, team CAN_READ domain, entity IN_DOMAIN domain; a
+fact with a sensitivity label also needs team CLEARED_FOR that label. Admins and auditors
+read everything (``everything=True``). What an agent was shown is handed to
+:data:`CONTEXT_HOOKS` (the observability layer records it as SAW edges).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.errors import BadInput, Forbidden, NotFound
+from app.core.events import dumps
+from app.core.ids import new_id
+from app.graph import ConstraintViolation, GraphStore
+from app.graph.queries import q
+from app.models import EntityIn, FactIn, LinkIn
+
+UPSERT = q("entities/upsert")
+LINK = q("entities/link")
+ASSERT = q("context/assert_fact")
+FOR_ENTITY = q("context/for_entity")
+FOR_TASK = q("context/for_task")
+FACT = q("context/fact")
+LINEAGE_UP = q("context/lineage_up")
+LINEAGE_DOWN = q("context/lineage_down")
+CLASSIFY_ASSERT = q("context/classify_assert")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who is reading: an agent, or a human principal, or someone who sees all."""
+
+    agent_id: str | None = None
+    principal_id: str | None = None
+    everything: bool = False
+
+    def params(self) -> dict[str, Any]:
+        return {"agentId": self.agent_id, "principalId": self.principal_id,
+                "all": self.everything}  # fmt: skip
+
+
+ContextHook = Callable[[Reader, list[str], str | None], Awaitable[None]]
+CONTEXT_HOOKS: list[ContextHook] = []  # (reader, fact ids shown, task id or None)
+
+
+@dataclass
+class Fact:
+    """A fact as stored, value decoded."""
+
+    id: str
+    key: str
+    value: Any
+    confidence: float
+    entity_id: str
+    agent_id: str
+    observed_at: int
+    current: bool
+    valid_to: int | None = None
+    sensitivity: str | None = None
+    distance: int | None = None
+    history: list[Fact] = field(default_factory=list)
+    contradicts: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, p: dict[str, Any], distance: int | None = None) -> Fact:
+        return cls(
+            id=p["id"], key=p["key"], value=json.loads(p["value"]),
+            confidence=float(p["confidence"]), entity_id=p["entityId"], agent_id=p["agentId"],
+            observed_at=int(p["observedAt"]), current=bool(p.get("current")),
+            valid_to=p.get("validTo"), sensitivity=p.get("sensitivity"), distance=distance,
+        )  # fmt: skip
+
+
+async def upsert_entities(store: GraphStore, items: list[EntityIn], *, actor: str, now: int) -> int:
+    """Create or update entities in one statement (all or nothing)."""
+    if not items:
+        return 0
+    rows = await store.write(
+        UPSERT,
+        rows=[{**e.model_dump(exclude={"attrs"}), "attrs": dumps(e.attrs)} for e in items],
+        domains=sorted({e.domain for e in items}),
+        now=now,
+        actor=actor,
+    )
+    if not rows:
+        raise NotFound("unknown domain in the batch", field="domain")
+    return int(rows[0]["upserted"])
+
+
+async def link_entities(store: GraphStore, items: list[LinkIn], *, actor: str, now: int) -> int:
+    """Relate entities in one statement (all or nothing; idempotent)."""
+    if not items:
+        return 0
+    ids = sorted({x for link in items for x in (link.source, link.target)})
+    rows = await store.write(
+        LINK,
+        rows=[{"from": x.source, "to": x.target, "type": x.type} for x in items],
+        ids=ids,
+        now=now,
+        actor=actor,
+    )
+    if not rows:
+        raise NotFound("unknown entity in the batch", field="links")
+    return int(rows[0]["linked"])
+
+
+@dataclass(frozen=True)
+class Asserted:
+    fact: Fact
+    superseded: str | None
+    contradicted: bool
+    recipients: list[str]
+
+
+async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
+    """Record a fact with its provenance; returns who it was propagated to."""
+    fact_id = data.id or new_id("fact")
+    try:
+        rows = await store.write(
+            ASSERT,
+            id=fact_id,
+            agentId=data.agent_id,
+            entityId=data.entity_id,
+            key=data.key,
+            value=json.dumps(data.value, sort_keys=True),
+            confidence=float(data.confidence),
+            derivedFrom=data.derived_from,
+            validTo=data.valid_to,
+            sensitivity=data.sensitivity,
+            payload=dumps(
+                {
+                    "factId": fact_id,
+                    "entityId": data.entity_id,
+                    "key": data.key,
+                    "agentId": data.agent_id,
+                    "confidence": data.confidence,
+                }
+            ),  # fmt: skip
+            now=now,
+        )
+    except ConstraintViolation as exc:
+        raise BadInput(f"fact {fact_id} already exists", field="id") from exc
+    if not rows:
+        await _why_not_asserted(store, data)
+    row = rows[0]
+    return Asserted(
+        Fact.of(row["fact"]), row["superseded"], bool(row["contradicted"]),
+        list(row["recipients"] or []),
+    )  # fmt: skip
+
+
+async def _why_not_asserted(store: GraphStore, data: FactIn) -> None:
+    why = (
+        await store.read(
+            CLASSIFY_ASSERT,
+            agentId=data.agent_id,
+            entityId=data.entity_id,
+            derivedFrom=data.derived_from,
+        )
+    )[0]
+    if not why["agent"]:
+        raise NotFound(f"agent {data.agent_id!r} is not registered", field="agentId")
+    if not why["entity"]:
+        raise NotFound(f"entity {data.entity_id!r} does not exist", field="entityId")
+    if not why["readable"]:
+        raise Forbidden(f"agent {data.agent_id} may not read entity {data.entity_id}")
+    raise NotFound(f"unknown derivedFrom ids: {why['missing']}", field="derivedFrom")
+
+
+async def context(
+    store: GraphStore, reader: Reader, entity_id: str, *, hops: int, now: int, limit: int = 200
+) -> list[Fact]:
+    """Readable current facts about the entity and its neighbourhood, most relevant first."""
+    if not 0 <= hops <= 3:
+        raise BadInput("hops must be between 0 and 3", field="hops")
+    rows = await store.read(
+        FOR_ENTITY, entityId=entity_id, hops=hops, now=now, limit=limit, **reader.params()
+    )
+    facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
+    await _shown(reader, facts, None)
+    return facts
+
+
+async def context_for_task(
+    store: GraphStore, reader: Reader, task_id: str, *, hops: int, now: int, limit: int = 200
+) -> list[Fact]:
+    """Readable context for the entities a task touches."""
+    if not 0 <= hops <= 3:
+        raise BadInput("hops must be between 0 and 3", field="hops")
+    rows = await store.read(
+        FOR_TASK, taskId=task_id, hops=hops, now=now, limit=limit, **reader.params()
+    )
+    facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
+    await _shown(reader, facts, task_id)
+    return facts
+
+
+async def _shown(reader: Reader, facts: list[Fact], task_id: str | None) -> None:
+    for hook in CONTEXT_HOOKS:
+        await hook(reader, [f.id for f in facts], task_id)
+
+
+async def fact(store: GraphStore, reader: Reader, fact_id: str) -> Fact | None:
+    """A fact with its superseded history, if the reader may read it."""
+    rows = await store.read(FACT, id=fact_id, **reader.params())
+    if not rows:
+        return None
+    f = Fact.of(rows[0]["fact"])
+    f.history = [Fact.of(h) for h in rows[0]["history"] or []]
+    f.contradicts = list(rows[0]["contradicts"] or [])
+    return f
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Nodes and edges ready to draw."""
+
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+
+
+SUMMARY = ("id", "key", "value", "confidence", "status", "kind", "capability", "name",
+           "summary", "agentId", "entityId")  # fmt: skip
+
+
+async def lineage(
+    store: GraphStore, reader: Reader, node_id: str, *, direction: str, depth: int,
+    limit: int = 1_000,
+) -> Lineage:  # fmt: skip
+    """Upstream (what it came from), downstream (what it influenced) or both."""
+    if not 1 <= depth <= 5:
+        raise BadInput("depth must be between 1 and 5", field="depth")
+    statements = {"UPSTREAM": [LINEAGE_UP], "DOWNSTREAM": [LINEAGE_DOWN],
+                  "BOTH": [LINEAGE_UP, LINEAGE_DOWN]}[direction]  # fmt: skip
+    nodes: dict[str, dict[str, Any]] = {}
+    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for name in statements:
+        for r in await store.read(name, id=node_id, depth=depth, limit=limit, **reader.params()):
+            for side in ("from", "to"):
+                props = r[f"{side}Props"] or {}
+                nodes[r[f"{side}Id"]] = {
+                    "id": r[f"{side}Id"], "label": r[f"{side}Label"],
+                    **{k: props[k] for k in SUMMARY if k in props},
+                }  # fmt: skip
+            edges[(r["fromId"], r["type"], r["toId"])] = {
+                "from": r["fromId"],
+                "type": r["type"],
+                "to": r["toId"],
+            }
+    return Lineage(list(nodes.values()), list(edges.values()))

@@ -1,0 +1,58 @@
+// An agent asserts a fact about an entity it may read. The fact is ABOUT the entity,
+// ASSERTED_BY the agent, DERIVED_FROM the facts and tasks it names. It SUPERSEDES the
+// current fact on the same (entity, key), which stays as history; if that one came from
+// another agent with another value, the new fact also CONTRADICTS it (fact.contradicted).
+// The Event names its recipients, computed here with the same grants as every read: agents
+// with an active task touching the entity or one within 2 relations, who may read it.
+// No row back: unknown agent/entity, no read grant, or an unknown derivedFrom id.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (a:Agent {id: $agentId})-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
+      <-[:IN_DOMAIN]-(e:Entity {id: $entityId})
+WITH c, a, d, e
+LIMIT 1
+OPTIONAL MATCH (sf:Fact)
+WHERE sf.id IN $derivedFrom
+WITH c, a, d, e, collect(sf) AS facts
+OPTIONAL MATCH (st:Task)
+WHERE st.id IN $derivedFrom
+WITH c, a, d, e, facts, collect(st) AS tasks
+WITH c, a, d, e, facts + tasks AS sources
+WHERE size(sources) = size($derivedFrom)
+OPTIONAL MATCH (old:Fact {current: true})-[:ABOUT]->(e)
+WHERE old.key = $key
+WITH c, a, d, e, sources, old
+LIMIT 1
+CREATE (f:Fact {id: $id, key: $key, value: $value, confidence: $confidence,
+                observedAt: $now, validTo: $validTo, current: true,
+                sensitivity: $sensitivity, agentId: a.id, entityId: e.id, domain: d.id})
+CREATE (f)-[:ABOUT]->(e)
+CREATE (f)-[:ASSERTED_BY]->(a)
+FOREACH (s IN sources | CREATE (f)-[:DERIVED_FROM]->(s))
+WITH c, f, e, d, old,
+     old IS NOT NULL AND old.agentId <> $agentId AND old.value <> $value AS clash
+FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END |
+  SET old.current = false
+  CREATE (f)-[:SUPERSEDES {at: $now}]->(old))
+FOREACH (_ IN CASE WHEN clash THEN [1] ELSE [] END |
+  CREATE (f)-[:CONTRADICTS {at: $now}]->(old))
+WITH c, f, e, d, old, clash
+OPTIONAL MATCH (e)-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..2]-(:Entity)
+               <-[:TOUCHES]-(t:Task)
+WHERE t.status IN ['assigned', 'running', 'awaiting_approval']
+OPTIONAL MATCH (r:Agent {id: t.agentId})-[:MEMBER_OF]->(rt:Team)-[:CAN_READ]->(d)
+WHERE f.sensitivity IS NULL OR (rt)-[:CLEARED_FOR]->(:Label {name: f.sensitivity})
+WITH c, f, old, clash, collect(DISTINCT r.id) AS recipients
+WITH c, f, old, clash, recipients, c.seq AS base
+SET c.seq = base + CASE WHEN clash THEN 2 ELSE 1 END
+CREATE (ev:Event {seq: base + 1, type: 'fact.asserted', at: $now, actor: $agentId,
+                  subject: f.id, payload: $payload, recipients: recipients})
+CREATE (ev)-[:ON]->(f)
+FOREACH (_ IN CASE WHEN clash THEN [1] ELSE [] END |
+  CREATE (cv:Event {seq: base + 2, type: 'fact.contradicted', at: $now, actor: $agentId,
+                    subject: f.id, recipients: recipients,
+                    payload: '{"factId":"' + f.id + '","contradicts":"' + old.id +
+                             '","key":"' + f.key + '"}'})
+  CREATE (cv)-[:ON]->(f))
+RETURN properties(f) AS fact, old.id AS superseded, clash AS contradicted, recipients

@@ -1,0 +1,13 @@
+// Why an assertFact wrote nothing: unknown agent or entity, no read grant, unknown sources.
+OPTIONAL MATCH (a:Agent {id: $agentId})
+OPTIONAL MATCH (e:Entity {id: $entityId})
+OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)<-[:IN_DOMAIN]-(e)
+WITH a, e, count(d) > 0 AS readable
+OPTIONAL MATCH (sf:Fact)
+WHERE sf.id IN $derivedFrom
+WITH a, e, readable, collect(sf.id) AS facts
+OPTIONAL MATCH (st:Task)
+WHERE st.id IN $derivedFrom
+WITH a, e, readable, facts, collect(st.id) AS tasks
+RETURN a IS NOT NULL AS agent, e IS NOT NULL AS entity, readable,
+       [i IN $derivedFrom WHERE NOT i IN facts + tasks] AS missing

@@ -1,0 +1,16 @@
+// One fact with its history (what it superseded, what contradicts it), if the reader may read
+// it (same grants as context/for_entity).
+OPTIONAL MATCH (ra:Agent {id: $agentId})
+OPTIONAL MATCH (rp:Principal {id: $principalId})
+WITH coalesce(ra, rp) AS reader
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
+WITH reader, collect(DISTINCT d.id) AS domains
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
+WITH domains, collect(DISTINCT l.name) AS cleared
+MATCH (f:Fact {id: $id})
+WHERE $all OR (f.domain IN domains AND (f.sensitivity IS NULL OR f.sensitivity IN cleared))
+OPTIONAL MATCH (f)-[:SUPERSEDES*1..50]->(h:Fact)
+WHERE $all OR h.sensitivity IS NULL OR h.sensitivity IN cleared
+WITH f, collect(properties(h)) AS history
+OPTIONAL MATCH (f)-[:CONTRADICTS]-(x:Fact)
+RETURN properties(f) AS fact, history, collect(x.id) AS contradicts

@@ -1,0 +1,19 @@
+// Context for a task: what its agent may read about the entities the task touches and their
+// neighbourhood within $hops relations (same grants and order as context/for_entity).
+MATCH (t:Task {id: $taskId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, t.agentId)})
+OPTIONAL MATCH (rp:Principal {id: $principalId})
+WITH t, coalesce(ra, rp) AS reader
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
+WITH t, reader, collect(DISTINCT d.id) AS domains
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
+WITH t, domains, collect(DISTINCT l.name) AS cleared
+MATCH p = (t)-[:TOUCHES]->(:Entity)-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..3]-(n:Entity)
+WHERE length(p) <= $hops + 1
+WITH domains, cleared, n, min(length(p)) - 1 AS dist
+MATCH (f:Fact)-[:ABOUT]->(n)
+WHERE f.current AND (f.validTo IS NULL OR f.validTo > $now)
+  AND ($all OR (f.domain IN domains AND (f.sensitivity IS NULL OR f.sensitivity IN cleared)))
+RETURN properties(f) AS fact, dist
+ORDER BY dist ASC, f.observedAt DESC, f.confidence DESC
+LIMIT $limit
