@@ -1,0 +1,291 @@
+"""Shared context at scale, on the embedded graph.
+
+1. Propagation: N agents, each working on a task that touches an entity depending on one
+   hub entity, subscribed to `contextUpdates` over WebSocket on a real `baton serve`. A fact
+   about the hub is asserted through the API; latency is from sending `assertFact` to each
+   subscriber receiving it (every recipient, every fact).
+2. Context reads: an org of E entities (each DEPENDS_ON two others) and F facts; `context`
+   with hops=2 for random entities, as the core statement call (graph round trip + decode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+from _common import console, report, summary_ms
+
+from app.core import context
+from app.core.runtime import prepare_graph
+from app.graph.embedded import EmbeddedServer
+from app.graph.falkordb import FalkorStore
+
+HERE = Path(__file__).resolve().parent
+TOKEN = "bt_context_bench_admin_token_0123456789"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _gql(http: httpx.AsyncClient, url: str, token: str, query: str, **v: object) -> dict:  # type: ignore[type-arg]
+    r = await http.post(
+        f"{url}/graphql",
+        json={"query": query, "variables": v},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = r.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"])
+    return dict(body["data"])
+
+
+async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
+    app_port = _free_port()
+    url = f"http://127.0.0.1:{app_port}"
+    env = {
+        **os.environ,
+        "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{port}",
+        "BATON_GRAPH_NAME": "propagation",
+        "BATON_ADMIN_TOKEN": TOKEN,
+        "BATON_RATE_LIMIT_PER_S": "1000000",
+        "BATON_RATE_LIMIT_BURST": "1000000",
+        "BATON_SCHEDULER": "false",
+        "BATON_LOG_LEVEL": "WARNING",
+    }
+    app = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(app_port)],
+        cwd=HERE.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sockets = []
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            for _ in range(300):
+                try:
+                    if (await http.get(f"{url}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            g = lambda q, tok=TOKEN, **v: _gql(http, url, tok, q, **v)  # noqa: E731
+            store = FalkorStore("127.0.0.1", port, graph="propagation")
+            await store.execute_text(
+                "MERGE (d:Domain {id: 'd'}) MERGE (t:Team {id: 't'}) MERGE (t)-[:CAN_READ]->(d)"
+            )
+            await store.close()
+            ents = [{"id": "hub", "kind": "service", "name": "hub", "domain": "d"}] + [
+                {"id": f"e{i}", "kind": "service", "name": f"e{i}", "domain": "d"}
+                for i in range(n_agents)
+            ]
+            await g("mutation($e: [EntityInput!]!) { upsertEntities(entities: $e) }", e=ents)
+            await g(
+                "mutation($l: [LinkInput!]!) { linkEntities(links: $l) }",
+                l=[{"from": f"e{i}", "to": "hub"} for i in range(n_agents)],
+            )
+            tokens = {}
+            for i in range(n_agents + 1):
+                aid = f"a{i}"
+                made = await g(
+                    "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+                    i={
+                        "id": f"p-{aid}",
+                        "kind": "agent",
+                        "name": aid,
+                        "roles": ["AGENT"],
+                        "agentId": aid,
+                    },
+                )
+                tokens[aid] = made["createPrincipal"]["token"]
+                await g(
+                    "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }",
+                    tok=tokens[aid],
+                    i={"id": aid, "name": aid, "capabilities": [f"c{i}"], "team": "t"},
+                )
+                if i < n_agents:
+                    await g(
+                        "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }",
+                        i={"kind": "watch", "capability": f"c{i}", "entities": [f"e{i}"]},
+                    )
+                    await g(
+                        "mutation($a: String!) { claimTask(agentId: $a) { id } }",
+                        tok=tokens[aid],
+                        a=aid,
+                    )
+            got: dict[str, dict[str, float]] = {}
+            ws_url = url.replace("http", "ws") + "/graphql"
+
+            async def listen(aid: str, ready: asyncio.Event) -> None:
+                ws = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+                sockets.append(ws)
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "connection_init",
+                            "payload": {"Authorization": f"Bearer {tokens[aid]}"},
+                        }
+                    )
+                )
+                await ws.recv()
+                await ws.send(
+                    json.dumps(
+                        {
+                            "id": "1",
+                            "type": "subscribe",
+                            "payload": {
+                                "query": "subscription($a: String!) { contextUpdates(agentId: $a) "
+                                "{ fact { key } } }",
+                                "variables": {"a": aid},
+                            },
+                        }
+                    )
+                )
+                ready.set()
+                async for raw in ws:
+                    msg = json.loads(raw)
+                    if msg["type"] == "next":
+                        key = msg["payload"]["data"]["contextUpdates"]["fact"]["key"]
+                        got.setdefault(key, {})[aid] = time.perf_counter()
+
+            readies = []
+            for i in range(n_agents):
+                ev = asyncio.Event()
+                readies.append(ev)
+                asyncio.create_task(listen(f"a{i}", ev))
+            await asyncio.gather(*(r.wait() for r in readies))
+            await asyncio.sleep(0.5)
+            lat: list[float] = []
+            asserter = f"a{n_agents}"
+            for k in range(n_facts):
+                key = f"k{k}"
+                t0 = time.perf_counter()
+                await g(
+                    "mutation($i: AssertFactInput!) { assertFact(input: $i) { recipients } }",
+                    tok=tokens[asserter],
+                    i={
+                        "agentId": asserter,
+                        "entityId": "hub",
+                        "key": key,
+                        "value": k,
+                        "confidence": 0.9,
+                    },
+                )
+                deadline = time.perf_counter() + 10
+                while len(got.get(key, {})) < n_agents and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.001)
+                lat += [t - t0 for t in got.get(key, {}).values()]
+                missing = n_agents - len(got.get(key, {}))
+                if missing:
+                    raise RuntimeError(f"{missing} subscribers never got {key}")
+            return lat
+    finally:
+        for ws in sockets:
+            await ws.close()
+        app.terminate()
+        app.wait(timeout=20)
+
+
+async def context_reads(port: int, n_entities: int, n_facts: int, reads: int) -> list[float]:
+    store = FalkorStore("127.0.0.1", port, graph="contextreads", pool_size=8)
+    await prepare_graph(store)
+    rng = random.Random(3)
+    await store.execute_text(
+        "MERGE (d:Domain {id: 'd'}) MERGE (t:Team {id: 't'}) MERGE (t)-[:CAN_READ]->(d) "
+        "MERGE (a:Agent {id: 'reader'}) MERGE (a)-[:MEMBER_OF]->(t)"
+    )
+    for s in range(0, n_entities, 5_000):
+        await store.execute_text(
+            "MATCH (d:Domain {id: 'd'}) UNWIND range($s, $e - 1) AS i "
+            "CREATE (:Entity {id: 'e' + toString(i), kind: 'service', name: 'e'})"
+            "-[:IN_DOMAIN]->(d)",
+            s=s,
+            e=min(n_entities, s + 5_000),
+        )
+    links = [[f"e{i}", f"e{rng.randrange(n_entities)}"] for i in range(n_entities) for _ in (0, 1)]
+    for s in range(0, len(links), 10_000):
+        await store.execute_text(
+            "UNWIND $l AS l MATCH (a:Entity {id: l[0]}), (b:Entity {id: l[1]}) "
+            "CREATE (a)-[:DEPENDS_ON]->(b)",
+            l=links[s : s + 10_000],
+        )
+    with console.status(f"loading {n_facts:,} facts"):
+        for s in range(0, n_facts, 10_000):
+            rows = [
+                {
+                    "id": f"f{i}",
+                    "e": f"e{rng.randrange(n_entities)}",
+                    "k": f"k{i % 7}",
+                    "v": str(i),
+                    "c": rng.random(),
+                }
+                for i in range(s, min(n_facts, s + 10_000))
+            ]
+            await store.execute_text(
+                "UNWIND $r AS r MATCH (e:Entity {id: r.e}) "
+                "CREATE (f:Fact {id: r.id, key: r.k, value: r.v, confidence: r.c, "
+                "observedAt: 1, current: true, agentId: 'reader', entityId: r.e, domain: 'd'})"
+                "-[:ABOUT]->(e)",
+                r=rows,
+            )
+    reader = context.Reader(agent_id="reader")
+    lat: list[float] = []
+    for _ in range(reads):
+        e = f"e{rng.randrange(n_entities)}"
+        t0 = time.perf_counter()
+        await context.context(store, reader, e, hops=2, now=2, limit=50)
+        lat.append(time.perf_counter() - t0)
+    await store.close()
+    return lat
+
+
+async def run(quick: bool) -> dict[str, object]:
+    n_agents, n_facts_prop = (20, 10) if quick else (100, 30)
+    n_ent, n_facts, reads = (1_000, 10_000, 200) if quick else (10_000, 100_000, 1_000)
+    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-context-")))
+    info = server.start()
+    try:
+        console.print(f"propagation: {n_agents} subscribed agents, {n_facts_prop} facts")
+        prop = await propagation(info.port, n_agents, n_facts_prop)
+        console.print(f"context reads: {n_ent:,} entities, {n_facts:,} facts, {reads} reads")
+        reads_lat = await context_reads(info.port, n_ent, n_facts, reads)
+    finally:
+        server.stop(force=True)
+    p, c = summary_ms(prop), summary_ms(reads_lat)
+    return {
+        "agents": n_agents,
+        "entities": n_ent,
+        "facts": n_facts,
+        "propagation_p50_ms": p["p50_ms"],
+        "propagation_p99_ms": p["p99_ms"],
+        "context_p50_ms": c["p50_ms"],
+        "context_p99_ms": c["p99_ms"],
+        "backend": "falkordb-embedded",
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    m = asyncio.run(run(args.quick))
+    report("Shared context", list(m.items()), m, args.json)
+
+
+if __name__ == "__main__":
+    main()
