@@ -6,6 +6,7 @@ reads as itself; a human reads with their teams' grants; auditors and admins rea
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator
 from enum import Enum
@@ -268,12 +269,27 @@ class Subscription:
         acting_as(info, agent_id)
         hub = info.context.rt.hub
         assert hub is not None
-        reader = context.Reader(agent_id=agent_id)
         kinds = ["fact.asserted", "fact.contradicted"]
 
         def mine(ev: Event) -> bool:
             return ev.type in kinds and agent_id in ev.recipients
 
         async for ev in hub.subscribe(after, mine, kinds):
-            f = await context.fact(info.context.rt.store, reader, ev.subject or "")
+            f = await _delivered_fact(info, ev.subject or "")
             yield ContextUpdate(seq=Long(ev.seq), type=ev.type, fact=FactType.of(f) if f else None)
+
+
+_recent: dict[str, asyncio.Future[context.Fact | None]] = {}
+
+
+async def _delivered_fact(info: CtxInfo, fact_id: str) -> context.Fact | None:
+    """One read per fact however many agents it goes to: the recipients were chosen with
+    their grants inside the statement that stored the fact, so the read need not repeat it."""
+    fut = _recent.get(fact_id)
+    if fut is None:
+        store = info.context.rt.store
+        fut = asyncio.ensure_future(context.fact(store, context.Reader(everything=True), fact_id))
+        _recent[fact_id] = fut
+        while len(_recent) > 1_000:
+            _recent.pop(next(iter(_recent)))
+    return await fut
