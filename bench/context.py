@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import websockets
-from _common import console, report, summary_ms
+from _common import console, free_port, gql, report, summary_ms
 
 from app.core import context
 from app.core.runtime import prepare_graph
@@ -34,28 +34,8 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "bt_context_bench_admin_token_0123456789"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _gql(http: httpx.AsyncClient, url: str, token: str, query: str, **v: object) -> dict:  # type: ignore[type-arg]
-    r = await http.post(
-        f"{url}/graphql",
-        json={"query": query, "variables": v},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    body = r.json()
-    if body.get("errors"):
-        raise RuntimeError(body["errors"])
-    return dict(body["data"])
-
-
 async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
-    app_port = _free_port()
+    app_port = free_port()
     url = f"http://127.0.0.1:{app_port}"
     env = {
         **os.environ,
@@ -83,7 +63,7 @@ async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
-            g = lambda q, tok=TOKEN, **v: _gql(http, url, tok, q, **v)  # noqa: E731
+            g = lambda q, tok=TOKEN, **v: gql(http, url, tok, q, **v)  # noqa: E731
             store = FalkorStore("127.0.0.1", port, graph="propagation")
             await store.execute_text(
                 "MERGE (d:Domain {id: 'd'}) MERGE (t:Team {id: 't'}) MERGE (t)-[:CAN_READ]->(d)"

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import console, report
+from _common import console, free_port, gql, report
 from _peer_celery_side import run_celery
 
 from app.graph.embedded import EmbeddedServer
@@ -30,28 +30,11 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "bt_peer_bench_admin_token_0123456789abcdef"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _gql(http: httpx.AsyncClient, url: str, query: str, **variables: object) -> dict:  # type: ignore[type-arg]
-    r = await http.post(f"{url}/graphql", json={"query": query, "variables": variables},
-                        headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
-    body = r.json()
-    if body.get("errors"):
-        raise RuntimeError(body["errors"])
-    return dict(body["data"])
-
-
 async def run_baton(n: int, n_agents: int) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="peer-baton-"))
     graph = EmbeddedServer(tmp / "graph")
     info = graph.start()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{info.port}",
            "BATON_ADMIN_TOKEN": TOKEN, "BATON_ROUTE_INTERVAL_MS": "20",
@@ -73,8 +56,8 @@ async def run_baton(n: int, n_agents: int) -> dict[str, float]:
                 await asyncio.sleep(0.1)
             pairs = []
             for i in range(n_agents):
-                made = await _gql(
-                    http, url,
+                made = await gql(
+                    http, url, TOKEN,
                     "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
                     i={"id": f"p-w{i}", "kind": "agent", "name": f"w{i}", "roles": ["AGENT"],
                        "agentId": f"w{i}"},
@@ -85,13 +68,13 @@ async def run_baton(n: int, n_agents: int) -> dict[str, float]:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             while True:
-                got = await _gql(http, url, "{ agents(status: ONLINE) { nodes { id } } }")
+                got = await gql(http, url, TOKEN, "{ agents(status: ONLINE) { nodes { id } } }")
                 if len(got["agents"]["nodes"]) == n_agents:
                     break
                 await asyncio.sleep(0.1)
 
             async def done_count() -> int:
-                got = await _gql(http, url, "{ agents(first: 500) { nodes { done } } }")
+                got = await gql(http, url, TOKEN, "{ agents(first: 500) { nodes { done } } }")
                 return sum(a["done"] for a in got["agents"]["nodes"])
 
             async def submit(count: int) -> None:
@@ -102,7 +85,7 @@ async def run_baton(n: int, n_agents: int) -> dict[str, float]:
                     async with sem:
                         items = [{"kind": "noop", "capability": "noop", "payload": {"i": i}}
                                  for i in range(start, min(count, start + batch))]  # fmt: skip
-                        await _gql(http, url, "mutation($i: [SubmitTaskInput!]!) "
+                        await gql(http, url, TOKEN, "mutation($i: [SubmitTaskInput!]!) "
                                    "{ submitTasks(inputs: $i) { id } }", i=items)  # fmt: skip
 
                 await asyncio.gather(*(one(s) for s in range(0, count, batch)))

@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from app.api.authz import ANY, Rules, roles
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode_cursor, page_size
+from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
 from app.core import agents
 from app.core.errors import BadInput, Forbidden, NotFound
 from app.models import Agent, AgentIn, LeaseIn, Role
@@ -132,11 +132,8 @@ class Query:
             status=status.value if status else None,
             capability=capability,
         )
-        nodes = [AgentType.of(a) for a in rows[:n]]
-        end = encode_cursor(nodes[-1].id) if nodes else after
-        return AgentConnection(
-            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
-        )
+        nodes, page = page_of([AgentType.of(a) for a in rows], n, after, lambda x: x.id)
+        return AgentConnection(nodes=nodes, page_info=page)
 
     @strawberry.field(description="One agent with its live load.")
     async def agent(self, info: CtxInfo, id: strawberry.ID) -> AgentType | None:

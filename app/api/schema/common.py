@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, NewType, cast
+from collections.abc import Callable
+from typing import Any, NewType, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,6 +13,7 @@ from app.api.context import Ctx, CtxInfo
 from app.core.errors import BadInput
 from app.core.events import Event as CoreEvent
 
+T = TypeVar("T")
 Long = NewType("Long", int)
 LONG_SCALAR = strawberry.scalar(
     name="Long",
@@ -38,6 +40,15 @@ def page_size(info: CtxInfo, first: int) -> int:
     if not 1 <= first <= limit:
         raise BadInput(f"first must be between 1 and {limit}", field="first")
     return first
+
+
+def page_of(
+    rows: list[T], n: int, after: str | None, key: Callable[[T], str | int]
+) -> tuple[list[T], PageInfo]:
+    """Cut a page read with ``n + 1`` rows: the extra row says whether there is a next one."""
+    page = rows[:n]
+    end = encode_cursor(key(page[-1])) if page else after
+    return page, PageInfo(end_cursor=end, has_next_page=len(rows) > n)
 
 
 def encode_cursor(value: str | int) -> str:

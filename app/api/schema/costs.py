@@ -9,7 +9,7 @@ import strawberry
 
 from app.api.authz import Rules, roles
 from app.api.schema.agents import acting_as
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode_cursor, page_size
+from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
 from app.core import costs
 from app.core.errors import BadInput
 from app.models import BudgetIn, BudgetPeriod, BudgetScope, LeaseIn, Role
@@ -89,11 +89,8 @@ class Query:
     ) -> BudgetConnection:
         n = page_size(info, first)
         rows = await costs.budgets(info.context.rt.store, decode_cursor(after), n + 1)
-        nodes = [Budget.of(b) for b in rows[:n]]
-        end = encode_cursor(nodes[-1].id) if nodes else after
-        return BudgetConnection(
-            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
-        )
+        nodes, page = page_of([Budget.of(b) for b in rows], n, after, lambda x: x.id)
+        return BudgetConnection(nodes=nodes, page_info=page)
 
     @strawberry.field(description="Spend in the current period, grouped, largest first.")
     async def cost_report(

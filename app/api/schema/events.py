@@ -16,9 +16,8 @@ from app.api.schema.common import (
     EventConnection,
     EventType,
     Long,
-    PageInfo,
     decode_int_cursor,
-    encode_cursor,
+    page_of,
     page_size,
 )
 from app.core import events
@@ -77,11 +76,8 @@ class Query:
         rows = await events.events_after(
             info.context.rt.store, decode_int_cursor(after), _types(types), n + 1
         )
-        nodes = [EventType.of(e) for e in rows[:n]]
-        end = encode_cursor(nodes[-1].seq) if nodes else after
-        return EventConnection(
-            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
-        )
+        nodes, page = page_of([EventType.of(e) for e in rows], n, after, lambda x: x.seq)
+        return EventConnection(nodes=nodes, page_info=page)
 
     @strawberry.field(
         description="The audit trail: every change and automatic decision, filtered by actor, "
@@ -103,11 +99,8 @@ class Query:
             info.context.rt.store, after=decode_int_cursor(after), types=_types(types),
             actor=actor, subject=subject, from_=from_, to=to, limit=n + 1,
         )  # fmt: skip
-        nodes = [EventType.of(e) for e in rows[:n]]
-        end = encode_cursor(nodes[-1].seq) if nodes else after
-        return EventConnection(
-            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
-        )
+        nodes, page = page_of([EventType.of(e) for e in rows], n, after, lambda x: x.seq)
+        return EventConnection(nodes=nodes, page_info=page)
 
 
 @strawberry.type

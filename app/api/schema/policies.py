@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.api.authz import ANY, Rules, roles
-from app.api.schema.common import CtxInfo, PageInfo, decode_cursor, encode_cursor, page_size
+from app.api.schema.common import CtxInfo, PageInfo, decode_cursor, page_of, page_size
 from app.core import policies
 from app.models import PolicyIn, PolicyScope, Role
 
@@ -92,11 +92,8 @@ class Query:
     ) -> PolicyConnection:
         n = page_size(info, first)
         rows = await policies.page(info.context.rt.store, decode_cursor(after), n + 1)
-        nodes = [PolicyType.of(p) for p in rows[:n]]
-        end = encode_cursor(nodes[-1].id) if nodes else after
-        return PolicyConnection(
-            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
-        )
+        nodes, page = page_of([PolicyType.of(p) for p in rows], n, after, lambda x: x.id)
+        return PolicyConnection(nodes=nodes, page_info=page)
 
     @strawberry.field(description="May this agent do `action` on `resourceId` now, and why.")
     async def explain_policy(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.api.authz import ANY, Rules, roles
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode_cursor, page_size
+from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
 from app.core import principals
 from app.models import Principal, PrincipalIn, Role
 
@@ -81,11 +81,8 @@ class Query:
     ) -> PrincipalConnection:
         n = page_size(info, first)
         rows = await principals.page(info.context.rt.store, decode_cursor(after), n + 1)
-        nodes = [PrincipalType.of(p) for p in rows[:n]]
-        end = encode_cursor(nodes[-1].id) if nodes else after
-        return PrincipalConnection(
-            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
-        )
+        nodes, page = page_of([PrincipalType.of(p) for p in rows], n, after, lambda x: x.id)
+        return PrincipalConnection(nodes=nodes, page_info=page)
 
 
 @strawberry.type

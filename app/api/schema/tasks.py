@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 from app.api.authz import ANY, Rules, authorize, roles
 from app.api.schema.agents import acting_as
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode_cursor, page_size
+from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
 from app.core import tasks
 from app.core.errors import BadInput
 from app.core.events import Event
@@ -248,11 +248,8 @@ class Query:
             capability=capability,
             agent_id=agent_id,
         )
-        nodes = [TaskType.of(t) for t in rows[:n]]
-        end = encode_cursor(nodes[-1].id) if nodes else after
-        return TaskConnection(
-            nodes=nodes, page_info=PageInfo(end_cursor=end, has_next_page=len(rows) > n)
-        )
+        nodes, page = page_of([TaskType.of(t) for t in rows], n, after, lambda x: x.id)
+        return TaskConnection(nodes=nodes, page_info=page)
 
     @strawberry.field(description="Work waiting or in flight, per capability and status.")
     async def queue_depths(self, info: CtxInfo) -> list[QueueDepth]:
