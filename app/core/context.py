@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core import policies
 from app.core.errors import BadInput, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -147,7 +148,7 @@ async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
     except ConstraintViolation as exc:
         raise BadInput(f"fact {fact_id} already exists", field="id") from exc
     if not rows:
-        await _why_not_asserted(store, data)
+        await _why_not_asserted(store, data, now)
     row = rows[0]
     return Asserted(
         Fact.of(row["fact"]), row["superseded"], bool(row["contradicted"]),
@@ -155,7 +156,7 @@ async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
     )  # fmt: skip
 
 
-async def _why_not_asserted(store: GraphStore, data: FactIn) -> None:
+async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
     why = (
         await store.read(
             CLASSIFY_ASSERT,
@@ -170,6 +171,12 @@ async def _why_not_asserted(store: GraphStore, data: FactIn) -> None:
         raise NotFound(f"entity {data.entity_id!r} does not exist", field="entityId")
     if not why["readable"]:
         raise Forbidden(f"agent {data.agent_id} may not read entity {data.entity_id}")
+    if not why["allowed"]:
+        await policies.record_violation(
+            store, agent_id=data.agent_id, subject=data.entity_id,
+            what=f"assert {data.key} on {data.entity_id}", actor=data.agent_id, now=now,
+        )  # fmt: skip
+        raise Forbidden(f"policy does not allow agent {data.agent_id} facts on {data.entity_id}")
     raise NotFound(f"unknown derivedFrom ids: {why['missing']}", field="derivedFrom")
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from app.core import policies
 from app.core.errors import BudgetExceeded
 from app.core.events import dumps
 from app.graph import GraphStore
@@ -67,6 +68,12 @@ async def report(store: GraphStore, agent_id: str, spends: list[Spend], *, now: 
         now=now,
     )
     await charge(store, now=now)
+    for r in rows:  # spend already happened: record it, and audit the breach of policy
+        if r["maxCost"] is not None and r["taskCost"] > r["maxCost"]:
+            await policies.record_violation(
+                store, agent_id=agent_id, subject=r["taskId"], actor=agent_id, now=now,
+                what=f"task cost {r['taskCost']:.4f} USD over maxCostPerTask {r['maxCost']}",
+            )  # fmt: skip
     return [str(r["id"]) for r in rows]
 
 

@@ -4,12 +4,15 @@
 // another agent with another value, the new fact also CONTRADICTS it (fact.contradicted).
 // The Event names its recipients, computed here with the same grants as every read: agents
 // with an active task touching the entity or one within 2 relations, who may read it.
-// No row back: unknown agent/entity, no read grant, or an unknown derivedFrom id.
+// Its policy (see policies/refresh) must allow the entity's domain.
+// No row back: unknown agent/entity, no read grant, policy, or an unknown derivedFrom id.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
 MATCH (a:Agent {id: $agentId})-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
       <-[:IN_DOMAIN]-(e:Entity {id: $entityId})
+WHERE NOT d.id IN coalesce(a.pDenyDomains, [])
+  AND (a.pAllowDomains IS NULL OR d.id IN a.pAllowDomains)
 WITH c, a, d, e
 LIMIT 1
 OPTIONAL MATCH (sf:Fact)

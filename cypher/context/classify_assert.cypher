@@ -9,5 +9,9 @@ WITH a, e, readable, collect(sf.id) AS facts
 OPTIONAL MATCH (st:Task)
 WHERE st.id IN $derivedFrom
 WITH a, e, readable, facts, collect(st.id) AS tasks
+OPTIONAL MATCH (e)-[:IN_DOMAIN]->(dom:Domain)
+WITH a, e, readable, facts, tasks, dom
 RETURN a IS NOT NULL AS agent, e IS NOT NULL AS entity, readable,
+       NOT dom.id IN coalesce(a.pDenyDomains, [])
+         AND (a.pAllowDomains IS NULL OR dom.id IN a.pAllowDomains) AS allowed,
        [i IN $derivedFrom WHERE NOT i IN facts + tasks] AS missing

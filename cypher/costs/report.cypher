@@ -38,4 +38,6 @@ CREATE (e:Event {seq: seq, type: 'cost.reported', at: $now, actor: ce.agentId,
                  subject: ce.taskId,
                  payload: '{"agentId":"' + ce.agentId + '","usd":' + toString(ce.usd) + '}'})
 CREATE (e)-[:ON]->(ce)
-RETURN ce.id AS id
+WITH ce
+MATCH (t:Task {id: ce.taskId}), (a:Agent {id: ce.agentId})
+RETURN ce.id AS id, t.id AS taskId, t.costUsd AS taskCost, a.pMaxCost AS maxCost

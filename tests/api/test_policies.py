@@ -140,3 +140,24 @@ async def test_bad_policies_are_coded_and_write_nothing(api: App) -> None:
     assert await graph_digest(api.store) == before
     ag = await agent(api, "nosy", ["diagnose"])
     assert await ag.fails(SET, i={"id": "y", "name": "y", "scope": "GLOBAL"}) == ["FORBIDDEN"]
+
+
+async def test_facts_and_spend_outside_policy_are_audited(api: App) -> None:
+    await seed.load(api.store, SEEDS, now=api.rt.now())
+    w = await agent(api, "analyst", ["diagnose"], team="sre")
+    await policy(api.admin, id="no-id", scope="AGENT", targetId="analyst",
+                 denyDomains=["identity"], maxCostPerTask=1.0)  # fmt: skip
+    assert_fact = "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }"
+    i = {"agentId": "analyst", "entityId": "svc-auth", "key": "k", "value": 1, "confidence": 0.5}
+    assert await w.fails(assert_fact, i=i) == ["FORBIDDEN"]  # sre may read identity; policy no
+    ok = await w(assert_fact, i={**i, "entityId": "svc-web"})
+    assert ok["assertFact"]["fact"]["id"]
+    t = await submit(api.admin)
+    got = (await w(CLAIM, a="analyst"))["claimTask"]
+    report = """mutation($t: String!, $f: Int!) {
+      reportCost(taskId: $t, agentId: "analyst", fence: $f, usd: 1.5, key: "call") }"""
+    assert (await w(report, t=t["id"], f=got["fence"]))["reportCost"] is True
+    rows = await api.store.execute_text(
+        "MATCH (e:Event {type: 'policy.violation'}) RETURN e.subject AS s ORDER BY e.seq"
+    )
+    assert [r["s"] for r in rows] == ["svc-auth", t["id"]]
