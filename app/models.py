@@ -288,6 +288,11 @@ class PolicyIn(Input):
     max_cost_per_task: float | None = Field(default=None, ge=0)
     max_concurrent: int | None = Field(default=None, ge=0, le=1_000)
     allowed_hours: list[int] | None = Field(default=None, min_length=2, max_length=2)
+    action_thresholds: dict[str, float] | None = Field(default=None, max_length=100)
+    approvers: IdNames = Field(default=None, max_length=50)
+    escalation: list[str] | None = Field(default=None, max_length=10)
+    approval_sla_ms: int | None = Field(default=None, ge=1_000, le=30 * 86_400_000)
+    on_expiry: str | None = Field(default=None, pattern="^(approve|reject)$")
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyIn:
@@ -298,6 +303,14 @@ class PolicyIn(Input):
             bad = [v for v in getattr(self, name) or [] if not _ID.match(v)]
             if bad:
                 raise ValueError(f"{name}: invalid names {bad}")
+        levels = ["|".join(self.approvers)] if self.approvers else []
+        for level in [*levels, *(self.escalation or [])]:
+            if not all(_ID.match(x.removeprefix("team:")) for x in level.split("|")):
+                raise ValueError(f"escalation level {level!r}: principal ids or team:<id>, "
+                                 "separated by |")  # fmt: skip
+        for kind, value in (self.action_thresholds or {}).items():
+            if not _ID.match(kind) or not 0 <= value <= 1:
+                raise ValueError(f"actionThresholds: {kind!r} must map to 0..1")
         h = self.allowed_hours
         if h is not None and not (0 <= h[0] < h[1] <= 24):
             raise ValueError("allowedHours must be [from, to] with 0 <= from < to <= 24 (UTC)")
@@ -389,3 +402,23 @@ class FactIn(Input):
         if bad:
             raise ValueError(f"derivedFrom: invalid ids {bad}")
         return self
+
+
+class ProposalIn(Input):
+    """``proposeAction``: what an agent wants to do, how sure it is, and why."""
+
+    task_id: str = Field(pattern=ID_PATTERN)
+    agent_id: str = Field(pattern=ID_PATTERN)
+    fence: int = Field(ge=1)
+    kind: str = Field(pattern=ID_PATTERN)
+    summary: str = Field(min_length=1, max_length=2_000)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    confidence: float = Field(ge=0, le=1)
+    rationale: str = Field(default="", max_length=10_000)
+    fact_ids: list[str] = Field(default_factory=list, max_length=100)
+
+
+class Decision(StrEnum):
+    APPROVE = "APPROVE"
+    MODIFY = "MODIFY"
+    REJECT = "REJECT"

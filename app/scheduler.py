@@ -19,7 +19,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from app.core import agents, costs, tasks
+from app.core import agents, costs, proposals, tasks
 from app.core.runtime import Runtime
 from app.graph.queries import q
 
@@ -54,10 +54,16 @@ async def charge(rt: Runtime) -> int:
     return await costs.charge(rt.store, now=rt.now())
 
 
+async def escalate(rt: Runtime) -> int:
+    """Escalate proposals past their SLA; settle those at the top of their chain."""
+    return await proposals.escalate_due(rt.store, now=rt.now(), lease_ms=rt.settings.lease_ms)
+
+
 JOBS: list[Job] = [
     Job("route", route, lambda rt: rt.settings.route_interval_ms),
     Job("recover", recover, lambda rt: max(250, rt.settings.lease_ms // 10)),
     Job("charge", charge, lambda rt: 2_000),
+    Job("escalate", escalate, lambda rt: 1_000),
 ]
 
 

@@ -22,7 +22,10 @@ SET p.version = p.version + 1, p.name = $name, p.scope = $scope, p.targetId = $t
     p.allowResources = $allowResources, p.denyResources = $denyResources,
     p.alwaysApprove = $alwaysApprove, p.autoApproveThreshold = $autoApproveThreshold,
     p.maxCostPerTask = $maxCostPerTask, p.maxConcurrent = $maxConcurrent,
-    p.allowedHours = $allowedHours, p.updatedAt = $now, p.updatedBy = $actor
+    p.allowedHours = $allowedHours, p.thresholdActions = $thresholdActions,
+    p.thresholdValues = $thresholdValues, p.approvers = $approvers, p.escalation = $escalation,
+    p.approvalSlaMs = $approvalSlaMs, p.onExpiry = $onExpiry,
+    p.updatedAt = $now, p.updatedBy = $actor
 WITH c, p, target
 OPTIONAL MATCH (p)-[old:APPLIES_TO]->()
 DELETE old

@@ -23,7 +23,8 @@ FAIL = f"""mutation($t: String!, $a: String!, $f: Int!, $e: String!, $retry: Boo
 }}"""
 TASK = f"query($id: ID!) {{ task(id: $id) {{ {TASK_FIELDS} }} }}"
 ASSIGNED = """subscription($a: String!, $after: Long) {
-  taskAssigned(agentId: $a, after: $after) { seq type taskId fence task { id status } } }"""
+  taskAssigned(agentId: $a, after: $after) {
+    seq type taskId fence decision proposalId task { id status } } }"""
 
 
 async def agent(

@@ -23,6 +23,7 @@ from app.api.schema import (
     context,
     costs,
     events,
+    inbox,
     locks,
     policies,
     principals,
@@ -34,7 +35,7 @@ from app.config import Settings
 from app.core.errors import BatonError
 
 MODULES: list[ModuleType] = [
-    system, principals, events, agents, tasks, locks, policies, costs, context,
+    system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
 ]  # fmt: skip
 
 

@@ -45,6 +45,19 @@ class PolicyInput:
     allowed_hours: list[int] | None = strawberry.field(
         default=None, description="[from, to) hours of the day, UTC."
     )
+    action_thresholds: JSON | None = strawberry.field(
+        default=None, description='Per action kind confidence thresholds: {"restart": 0.8}.'
+    )
+    approvers: list[str] | None = strawberry.field(
+        default=None, description="Who approves first: principal ids or team:<id>."
+    )
+    escalation: list[str] | None = strawberry.field(
+        default=None, description="Levels above the approvers, each 'alice|team:secops'."
+    )
+    approval_sla_ms: int | None = None
+    on_expiry: str | None = strawberry.field(
+        default=None, description="At the top of the chain: approve | reject (default)."
+    )
 
 
 @strawberry.type(name="Policy")

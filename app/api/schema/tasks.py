@@ -35,7 +35,7 @@ RULES: Rules = {
     "taskAssigned": roles(Role.AGENT),
 }
 MAX_JSON = 64_000
-PUSHED = ["task.assigned", "task.cancelled", "task.preempted"]
+PUSHED = ["task.assigned", "task.cancelled", "task.preempted", "proposal.decided"]
 
 
 def _json_arg(value: Any, field: str) -> Any:
@@ -193,14 +193,17 @@ class CompletionInput:
 
 @strawberry.type
 class TaskAssignment:
-    """Pushed to an agent: new work (``task.assigned``), or work taken away
-    (``task.cancelled``, ``task.preempted``)."""
+    """Pushed to an agent: new work (``task.assigned``), work taken away
+    (``task.cancelled``, ``task.preempted``), or a human's answer to its proposal
+    (``proposal.decided``, with ``decision`` and ``proposalId``)."""
 
     seq: Long
     type: str
     task_id: strawberry.ID
     fence: int | None
     task: TaskType | None
+    proposal_id: str | None = None
+    decision: str | None = None
 
 
 def _task_in(input: SubmitTaskInput) -> TaskIn:
@@ -464,11 +467,14 @@ class Subscription:
             return ev.type in PUSHED and ev.payload.get("agentId") == agent_id
 
         async for ev in hub.subscribe(after, mine, PUSHED):
-            t = _pushed(ev, agent_id) or await tasks.props(info.context.rt.store, ev.subject or "")
+            task_id = str(ev.payload.get("taskId") or ev.subject or "")
+            t = _pushed(ev, agent_id) or await tasks.props(info.context.rt.store, task_id)
             yield TaskAssignment(
                 seq=Long(ev.seq),
                 type=ev.type,
-                task_id=strawberry.ID(ev.subject or ""),
+                task_id=strawberry.ID(task_id),
                 fence=ev.payload.get("fence"),
                 task=TaskType.of(t) if t else None,
+                proposal_id=ev.payload.get("proposalId"),
+                decision=ev.payload.get("decision"),
             )
