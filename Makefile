@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := tools/cypher-lint/node_modules/.installed
 
-.PHONY: run test lint bench cypher-lint clean schema
+.PHONY: run test lint bench cypher-lint clean schema browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,16 @@ $(LINT_STAMP): tools/cypher-lint/package.json
 run: $(STAMP)
 	$(BIN)/baton serve --seed
 
-test: $(STAMP) $(LINT_STAMP)
+test: $(STAMP) $(LINT_STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Debian's Chromium + ChromeDriver for the inbox page's browser test (as root, via apt).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "note: chromium could not be installed; the browser test will be skipped"
 
 lint: $(STAMP) $(LINT_STAMP)
 	$(BIN)/ruff check app tests bench

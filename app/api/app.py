@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import generate_latest
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
@@ -114,6 +114,17 @@ def create_app(
         for hook in metrics.SCRAPE_HOOKS:
             await hook(rt)
         return Response(generate_latest(metrics.REGISTRY), media_type="text/plain; version=0.0.4")
+
+    static = Path(__file__).parent / "static"
+
+    @app.get("/inbox", response_class=HTMLResponse)
+    async def inbox_page() -> HTMLResponse:
+        """The humans' inbox (signs in with a token, talks to /graphql)."""
+        return HTMLResponse((static / "inbox.html").read_text())
+
+    @app.get("/inbox/lineage", response_class=HTMLResponse)
+    async def lineage_page() -> HTMLResponse:
+        return HTMLResponse((static / "lineage.html").read_text())
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.MetricsMiddleware)
