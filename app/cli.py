@@ -180,6 +180,26 @@ def audit_export(
     console.print(f"{n} events written to {out}")
 
 
+@cli.command("mcp")
+def mcp_serve(
+    url: str = typer.Option("http://127.0.0.1:8000", envvar="BATON_URL", help="Baton API."),
+    token: str = typer.Option(..., envvar="BATON_TOKEN", help="The agent's API token."),
+    transport: str = typer.Option("stdio", help="stdio | streamable-http"),
+    port: int = typer.Option(8765, help="Port for streamable-http."),
+) -> None:
+    """Serve Baton's tools over MCP, scoped by the token (stdio or streamable HTTP)."""
+    from app.sdk.mcp import build
+
+    server = build(url, token)
+    if transport == "stdio":
+        server.run("stdio")
+    elif transport == "streamable-http":
+        server.run("streamable-http", host="127.0.0.1", port=port)
+    else:
+        console.print("[red]--transport is stdio or streamable-http[/red]")
+        raise typer.Exit(2)
+
+
 agent_cli = typer.Typer(help="Run agent workers (the Python SDK).", no_args_is_help=True)
 cli.add_typer(agent_cli, name="agent")
 

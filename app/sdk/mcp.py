@@ -1,0 +1,160 @@
+"""An MCP server that lets any MCP-capable agent join Baton (`baton mcp`).
+
+It speaks to Baton only through the public GraphQL API with the token it was started with,
+so every tool is scoped exactly as that token is: an agent token reads the context its team
+may read and acts only as its own agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from app.core.errors import BatonError
+from app.sdk._transport import Transport
+
+FACT = "id key value confidence agentId entityId distance observedAt"
+
+
+def build(url: str, token: str) -> MCPServer[Any]:
+    """The MCP server with Baton's tools, bound to one API endpoint and token."""
+    api = Transport(url, token)
+    server: MCPServer[Any] = MCPServer(
+        name="baton",
+        instructions="Baton is the control plane for this organisation's agents. Read shared "
+        "context before acting, assert what you learn, propose actions for human approval.",
+    )
+    me: dict[str, Any] = {}
+
+    async def call(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One API call; Baton's coded errors reach the model as tool errors it can read."""
+        try:
+            return await api.execute(query, variables)
+        except BatonError as exc:
+            raise ToolError(f"{exc.code}: {exc.message}") from exc
+
+    async def resolve_agent(given: str | None) -> str:
+        if given:
+            return given
+        if "agentId" not in me:
+            me.update((await call("{ me { id agentId } }"))["me"])
+        if not me.get("agentId"):
+            raise ValueError("this token is not an agent's: pass agent_id")
+        return str(me["agentId"])
+
+    @server.tool(
+        description="Current facts about an entity and its neighbourhood that you may "
+        "read, nearest, newest and surest first."
+    )
+    async def get_context(
+        entity_id: str, hops: int = 2, agent_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        q = f"query($e: String!, $a: String, $h: Int!) {{ context(entityId: $e, agentId: $a, hops: $h) {{ {FACT} }} }}"  # noqa: E501
+        got = await call(q, {"e": entity_id, "a": await resolve_agent(agent_id), "h": hops})
+        return list(got["context"])
+
+    @server.tool(
+        description="Record what you learned about an entity, how sure you are, and "
+        "the fact or task ids it was based on."
+    )
+    async def assert_fact(
+        entity_id: str,
+        key: str,
+        value: Any,
+        confidence: float,
+        derived_from: list[str] | None = None,
+        agent_id: str | None = None,
+    ) -> dict[str, Any]:
+        q = (
+            "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } superseded "
+            "contradicted recipients } }"
+        )
+        i = {
+            "agentId": await resolve_agent(agent_id),
+            "entityId": entity_id,
+            "key": key,
+            "value": value,
+            "confidence": confidence,
+            "derivedFrom": derived_from or [],
+        }
+        return dict((await call(q, {"i": i}))["assertFact"])
+
+    @server.tool(
+        description="Propose an action for a task you hold. It runs at once if policy "
+        "trusts your confidence, else waits for a human decision."
+    )
+    async def propose_action(
+        task_id: str,
+        fence: int,
+        kind: str,
+        summary: str,
+        confidence: float,
+        rationale: str = "",
+        payload: dict[str, Any] | None = None,
+        fact_ids: list[str] | None = None,
+        agent_id: str | None = None,
+    ) -> dict[str, Any]:
+        q = (
+            "mutation($i: ProposeActionInput!) { proposeAction(input: $i) { id status "
+            "threshold routedTo } }"
+        )
+        i = {
+            "taskId": task_id,
+            "agentId": await resolve_agent(agent_id),
+            "fence": fence,
+            "kind": kind,
+            "summary": summary,
+            "confidence": confidence,
+            "rationale": rationale,
+            "payload": payload or {},
+            "factIds": fact_ids or [],
+        }
+        return dict((await call(q, {"i": i}))["proposeAction"])
+
+    @server.tool(description="Take the best task you are eligible for (or nothing).")
+    async def claim_task(
+        capability: str | None = None, agent_id: str | None = None
+    ) -> dict[str, Any] | None:
+        q = (
+            "mutation($a: String!, $c: String) { claimTask(agentId: $a, capability: $c) "
+            "{ id kind capability payload fence entities } }"
+        )
+        got = await call(q, {"a": await resolve_agent(agent_id), "c": capability})
+        task: dict[str, Any] | None = got["claimTask"]
+        return task
+
+    @server.tool(description="Report a task done, with its fencing token and result.")
+    async def complete_task(
+        task_id: str,
+        fence: int,
+        result: Any = None,
+        cost_usd: float = 0.0,
+        agent_id: str | None = None,
+    ) -> dict[str, Any]:
+        q = (
+            "mutation($t: String!, $a: String!, $f: Int!, $r: JSON, $c: Float!) { completeTask("
+            "taskId: $t, agentId: $a, fence: $f, result: $r, costUsd: $c) { id status } }"
+        )
+        v = {
+            "t": task_id,
+            "a": await resolve_agent(agent_id),
+            "f": fence,
+            "r": result,
+            "c": cost_usd,
+        }
+        return dict((await call(q, v))["completeTask"])
+
+    @server.tool(
+        description="What a fact, task or proposal was derived from (UPSTREAM) or what "
+        "it influenced (DOWNSTREAM), as nodes and edges."
+    )
+    async def lineage(id: str, direction: str = "UPSTREAM", depth: int = 3) -> dict[str, Any]:
+        q = (
+            "query($id: ID!, $d: Direction!, $n: Int!) { lineage(id: $id, direction: $d, "
+            "depth: $n) { nodes { id label props } edges { from type to } } }"
+        )
+        return dict((await call(q, {"id": id, "d": direction, "n": depth}))["lineage"])
+
+    return server
