@@ -23,7 +23,8 @@ log = logging.getLogger("baton.sdk.agent")
 
 TASK_FIELDS = "id kind capability priority payload fence attempts maxAttempts entities resources"
 ASSIGNED = f"""subscription($a: String!, $after: Long) {{
-  taskAssigned(agentId: $a, after: $after) {{ seq type taskId fence task {{ {TASK_FIELDS} }} }}
+  taskAssigned(agentId: $a, after: $after) {{
+    seq type taskId fence proposalId decision task {{ {TASK_FIELDS} }} }}
 }}"""
 CLAIM = f"""mutation($a: String!, $n: Int!) {{
   claimTasks(agentId: $a, max: $n) {{ {TASK_FIELDS} }} }}"""
@@ -36,6 +37,10 @@ FAIL = """mutation($t: String!, $a: String!, $f: Int!, $e: String!, $r: Boolean!
 HEARTBEAT = """mutation($a: String!, $l: [LeaseInput!]) {
   heartbeat(agentId: $a, leases: $l) { status lost } }"""
 REGISTER = """mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id status } }"""
+FACT = "id key value confidence agentId entityId distance"
+ASSERT_FACT = "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }"
+PROPOSE = "mutation($i: ProposeActionInput!) { proposeAction(input: $i) { id status } }"
+PROPOSAL = "query($id: ID!) { proposal(id: $id) { id status payload modifiedPayload reason } }"
 
 
 class Retryable(Exception):
@@ -44,7 +49,8 @@ class Retryable(Exception):
 
 @dataclass
 class TaskContext:
-    """What a handler receives: the task, and the fence it must report under."""
+    """What a handler receives: the task, the fence it must report under, and the shared
+    context, fact and proposal calls made on its behalf."""
 
     id: str
     kind: str
@@ -55,10 +61,70 @@ class TaskContext:
     entities: list[str] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
     cost_usd: float = 0.0
+    agent: Agent | None = field(default=None, repr=False)
 
     def report_cost(self, usd: float) -> None:
         """Attribute spend to this task (sent with the result)."""
         self.cost_usd += usd
+
+    def _api(self) -> Agent:
+        assert self.agent is not None, "TaskContext is not bound to a running Agent"
+        return self.agent
+
+    async def context(self, entity_id: str | None = None, hops: int = 1) -> list[dict[str, Any]]:
+        """What this agent may know around the task's entities (or one entity)."""
+        a = self._api()
+        if entity_id is None:
+            q = f"query($t: String!, $h: Int!) {{ contextForTask(taskId: $t, hops: $h) {{ {FACT} }} }}"  # noqa: E501
+            return list((await a.api.execute(q, {"t": self.id, "h": hops}))["contextForTask"])
+        q = f"query($e: String!, $a: String!, $h: Int!) {{ context(entityId: $e, agentId: $a, hops: $h) {{ {FACT} }} }}"  # noqa: E501
+        got = await a.api.execute(q, {"e": entity_id, "a": a.id, "h": hops})
+        return list(got["context"])
+
+    async def assert_fact(
+        self, entity_id: str, key: str, value: Any, confidence: float,
+        derived_from: list[str] | None = None,
+    ) -> str:  # fmt: skip
+        """Record a finding; by default it is DERIVED_FROM this task. Returns the fact id."""
+        a = self._api()
+        i = {"agentId": a.id, "entityId": entity_id, "key": key, "value": value,
+             "confidence": confidence, "derivedFrom": derived_from or [self.id]}  # fmt: skip
+        got = await a.api.execute(ASSERT_FACT, {"i": i})
+        return str(got["assertFact"]["fact"]["id"])
+
+    async def propose(
+        self, kind: str, summary: str, confidence: float, *, payload: dict[str, Any] | None = None,
+        rationale: str = "", fact_ids: list[str] | None = None, timeout: float | None = None,
+    ) -> ProposalOutcome:  # fmt: skip
+        """Propose an action and wait for the outcome: at once if policy auto-executes it,
+        else when a human decides (the payload to act on is the modified one if they edited
+        it)."""
+        a = self._api()
+        i = {"taskId": self.id, "agentId": a.id, "fence": self.fence, "kind": kind,
+             "summary": summary, "confidence": confidence, "payload": payload or {},
+             "rationale": rationale, "factIds": fact_ids or []}  # fmt: skip
+        got = (await a.api.execute(PROPOSE, {"i": i}))["proposeAction"]
+        if got["status"] != "pending":
+            return ProposalOutcome(got["id"], got["status"], payload or {}, None)
+        decision = await asyncio.wait_for(a._decision(got["id"]), timeout)
+        p = (await a.api.execute(PROPOSAL, {"id": got["id"]}))["proposal"]
+        final = p["modifiedPayload"] if p["modifiedPayload"] is not None else p["payload"]
+        return ProposalOutcome(p["id"], decision, final, p["reason"])
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    """``approved`` / ``modified`` / ``auto_executed``: act on ``payload``; ``rejected``:
+    re-plan or fail the task."""
+
+    id: str
+    status: str
+    payload: dict[str, Any]
+    reason: str | None
+
+    @property
+    def go(self) -> bool:
+        return self.status in ("approved", "modified", "auto_executed")
 
 
 Handler = Callable[[TaskContext], Awaitable[Any]]
@@ -102,6 +168,7 @@ class Agent:
         self._wake = asyncio.Event()
         self._flushed = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._decisions: dict[str, asyncio.Future[str]] = {}
 
     def handles(self, capability: str) -> Callable[[Handler], Handler]:
         """Decorator: this coroutine does tasks of ``capability``."""
@@ -186,6 +253,8 @@ class Agent:
                     self._launch(ev["task"], start=self.mark_running)
             elif ev["type"] in ("task.cancelled", "task.preempted"):
                 self._abandon(ev["taskId"])
+            elif ev["type"] == "proposal.decided" and ev.get("proposalId"):
+                self._decided(ev["proposalId"], ev["decision"])
             yield ev["seq"]
 
     async def _pull(self) -> None:
@@ -214,6 +283,23 @@ class Agent:
         self._running.add(job)
         job.add_done_callback(self._running.discard)
 
+    def _decision_future(self, proposal_id: str) -> asyncio.Future[str]:
+        fut = self._decisions.get(proposal_id)
+        if fut is None:
+            fut = self._decisions[proposal_id] = asyncio.get_running_loop().create_future()
+        return fut
+
+    def _decided(self, proposal_id: str, decision: str) -> None:
+        fut = self._decision_future(proposal_id)  # the answer may beat the waiter
+        if not fut.done():
+            fut.set_result(decision)
+
+    async def _decision(self, proposal_id: str) -> str:
+        try:
+            return await self._decision_future(proposal_id)
+        finally:
+            self._decisions.pop(proposal_id, None)
+
     def _abandon(self, task_id: str) -> None:
         self.held.pop(task_id, None)
         for job in list(self._running):
@@ -226,7 +312,7 @@ class Agent:
         ctx = TaskContext(
             id=task["id"], kind=task["kind"], capability=task["capability"],
             payload=task.get("payload") or {}, fence=task["fence"], attempts=task["attempts"],
-            entities=task.get("entities") or [], resources=task.get("resources") or [],
+            entities=task.get("entities") or [], resources=task.get("resources") or [], agent=self,
         )  # fmt: skip
         try:
             if start:

@@ -1,0 +1,82 @@
+"""A small synchronous client for scripts and notebooks (the worker side is :class:`Agent`).
+
+from app.sdk import Client
+baton = Client("http://127.0.0.1:8000", token="bt_…")
+task = baton.submit_task(kind="incident", capability="diagnose", payload={"alert": "5xx"})
+baton.task(task["id"])["status"]
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from app.core import errors
+from app.sdk._transport import raise_for_errors
+
+TASK = "id kind capability priority status payload result fence attempts agentId errors"
+
+
+class Client:
+    """Blocking GraphQL client bound to one token; errors raise with the API's codes."""
+
+    def __init__(self, url: str, token: str, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {token}"})
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one operation (RATE_LIMITED is waited out and retried)."""
+        for _ in range(5):
+            r = self._http.post(
+                f"{self.url}/graphql", json={"query": query, "variables": variables or {}}
+            )
+            try:
+                return raise_for_errors(r.json())
+            except errors.RateLimited as exc:
+                time.sleep(float(exc.details.get("retryAfterMs", 100)) / 1000)
+        raise errors.RateLimited("still rate limited after 5 tries")
+
+    def submit_task(self, **task: Any) -> dict[str, Any]:
+        """``submitTask`` with the input's fields as keyword arguments (camelCase)."""
+        q = f"mutation($i: SubmitTaskInput!) {{ submitTask(input: $i) {{ {TASK} }} }}"
+        return dict(self.execute(q, {"i": task})["submitTask"])
+
+    def task(self, task_id: str) -> dict[str, Any] | None:
+        got = self.execute(f"query($id: ID!) {{ task(id: $id) {{ {TASK} }} }}", {"id": task_id})
+        return got["task"]  # type: ignore[no-any-return]
+
+    def wait(self, task_id: str, timeout: float = 60.0, poll: float = 0.2) -> dict[str, Any]:
+        """Block until the task has ended (done, failed, dead, cancelled, merged)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            t = self.task(task_id)
+            if t is None:
+                raise errors.NotFound(f"task {task_id} does not exist")
+            if t["status"] in ("done", "failed", "dead", "cancelled", "merged"):
+                return t
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"task {task_id} is still {t['status']}")
+            time.sleep(poll)
+
+    def context(
+        self, entity_id: str, agent_id: str | None = None, hops: int = 2
+    ) -> list[dict[str, Any]]:
+        q = ("query($e: String!, $a: String, $h: Int!) { context(entityId: $e, agentId: $a, "
+             "hops: $h) { id key value confidence agentId distance } }")  # fmt: skip
+        return list(self.execute(q, {"e": entity_id, "a": agent_id, "h": hops})["context"])
+
+    def events(self, after: str | None = None, first: int = 100) -> dict[str, Any]:
+        q = ("query($a: String, $n: Int!) { events(after: $a, first: $n) { nodes { seq type "
+             "actor subject payload } pageInfo { endCursor hasNextPage } } }")  # fmt: skip
+        return dict(self.execute(q, {"a": after, "n": first})["events"])
