@@ -107,6 +107,7 @@ class AgentIn(Input):
     team: str | None = Field(default=None, pattern=ID_PATTERN)
     cost_per_call: float | None = Field(default=None, ge=0, le=1_000_000)
     webhook_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://\S+$")
+    webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
 
     @model_validator(mode="after")
     def _capabilities_are_names(self) -> AgentIn:

@@ -17,9 +17,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.core import agents, costs, proposals, tasks
+from app.core import webhooks as hooks
 from app.core.runtime import Runtime
 from app.graph.queries import q
 
@@ -59,11 +61,21 @@ async def escalate(rt: Runtime) -> int:
     return await proposals.escalate_due(rt.store, now=rt.now(), lease_ms=rt.settings.lease_ms)
 
 
+_http: dict[str, httpx.AsyncClient] = {}
+
+
+async def webhooks(rt: Runtime) -> int:
+    """POST assigned tasks to agents that are HTTP services."""
+    http = _http.setdefault("client", httpx.AsyncClient())
+    return await hooks.deliver_due(rt.store, now=rt.now(), http=http)
+
+
 JOBS: list[Job] = [
     Job("route", route, lambda rt: rt.settings.route_interval_ms),
     Job("recover", recover, lambda rt: max(250, rt.settings.lease_ms // 10)),
     Job("charge", charge, lambda rt: 2_000),
     Job("escalate", escalate, lambda rt: 1_000),
+    Job("webhooks", webhooks, lambda rt: rt.settings.route_interval_ms),
 ]
 
 

@@ -37,6 +37,7 @@ async def register(store: GraphStore, data: AgentIn, *, actor: str, now: int) ->
         team=data.team,
         costPerCall=data.cost_per_call,
         webhookUrl=data.webhook_url,
+        webhookSecret=data.webhook_secret,
         now=now,
         actor=actor,
         payload=dumps({"capabilities": data.capabilities, "maxConcurrency": data.max_concurrency}),

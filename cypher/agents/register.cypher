@@ -14,7 +14,8 @@ SET a.name = $name, a.kind = $kind, a.capabilities = $capabilities,
     a.maxConcurrency = CASE WHEN a.pMaxConcurrent < $maxConcurrency THEN a.pMaxConcurrent
                             ELSE $maxConcurrency END,
     a.costPerCall = $costPerCall,
-    a.webhookUrl = $webhookUrl, a.team = coalesce($team, a.team), a.status = 'online',
+    a.webhookUrl = $webhookUrl, a.webhookSecret = $webhookSecret,
+    a.team = coalesce($team, a.team), a.status = 'online',
     a.lastHeartbeat = $now, a.active = coalesce(a.active, 0)
 WITH c, tm, a
 OPTIONAL MATCH (a)-[old:MEMBER_OF]->(other:Team)

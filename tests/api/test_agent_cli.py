@@ -14,6 +14,7 @@ from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.coord import task
 
 WORKER = """
+import asyncio
 import os
 from app.sdk import Agent, TaskContext
 
@@ -22,6 +23,8 @@ agent = Agent(os.environ["BATON_URL"], os.environ["AGENT_TOKEN"], name="cli-agen
 
 @agent.handles("echo")
 async def echo(t: TaskContext) -> dict:
+    if t.payload.get("slow"):
+        await asyncio.sleep(1.5)  # still running when SIGTERM arrives
     return {"echo": t.payload["text"]}
 """
 
@@ -50,8 +53,20 @@ async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
 
         await wait_for(done, 30)
         assert (await task(app.admin, tid))["result"] == {"echo": "hi"}
-        proc.send_signal(signal.SIGTERM)
+        got = await app.admin(
+            'mutation { submitTask(input: {kind: "k", capability: "echo", '
+            'payload: {text: "slow", slow: true}}) { id } }'
+        )
+        slow = got["submitTask"]["id"]
+
+        async def started() -> bool:
+            return (await task(app.admin, slow))["status"] in ("assigned", "running")
+
+        await wait_for(started, 30)
+        proc.send_signal(signal.SIGTERM)  # drain: finish and report what it holds, then exit
         assert await asyncio.to_thread(proc.wait, 15) == 0
+        drained = await task(app.admin, slow)
+        assert drained["status"] == "done" and drained["result"] == {"echo": "slow"}
     finally:
         await app.store.drop_all()
         await stop_app(app)

@@ -92,6 +92,9 @@ class RegisterAgentInput:
     team: str | None = None
     cost_per_call: float | None = None
     webhook_url: str | None = None
+    webhook_secret: str | None = strawberry.field(
+        default=None, description="HMAC-SHA256 key for the X-Baton-Signature of pushed tasks."
+    )
 
 
 @strawberry.input
@@ -154,6 +157,7 @@ class Mutation:
             team=input.team,
             cost_per_call=input.cost_per_call,
             webhook_url=input.webhook_url,
+            webhook_secret=input.webhook_secret,
         )
         acting_as(info, data.id)
         rt = info.context.rt

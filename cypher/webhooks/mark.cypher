@@ -1,0 +1,11 @@
+// Record a webhook delivery try for the task's current assignment: delivered (the agent has
+// it), or failed with the next try's time. Fenced: a try for an old assignment changes nothing.
+MATCH (t:Task {id: $taskId})
+SET t._lk = coalesce(t._lk, 0) + 1
+WITH t
+WHERE t.fence = $fence AND t.status = 'assigned'
+SET t.hookFence = CASE WHEN $delivered THEN t.fence ELSE t.hookFence END,
+    t.hookTries = CASE WHEN $delivered THEN 0 ELSE coalesce(t.hookTries, 0) + 1 END,
+    t.hookNextAt = CASE WHEN $delivered THEN null ELSE $nextAt END,
+    t.hookError = $error
+RETURN t.hookTries AS tries
