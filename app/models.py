@@ -37,20 +37,21 @@ class Input(BaseModel):
     @model_validator(mode="after")
     def _no_nul_characters(self) -> Input:
         """NUL cannot cross FalkorDB's text protocol, so refuse it at the door on every backend."""
-        if _has_nul(self.__dict__):
+        if has_nul(self.__dict__):
             raise ValueError("strings must not contain NUL (\\x00) characters")
         return self
 
 
-def _has_nul(value: Any) -> bool:
+def has_nul(value: Any) -> bool:
+    """True if any string in a nested value holds NUL (FalkorDB's protocol cannot carry it)."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
-        return any(_has_nul(v) for v in value)
+        return any(has_nul(v) for v in value)
     if isinstance(value, BaseModel):
-        return _has_nul(value.__dict__)
+        return has_nul(value.__dict__)
     return False
 
 

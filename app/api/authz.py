@@ -15,8 +15,8 @@ from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
 from app.api.context import Ctx
-from app.core.errors import Forbidden, RateLimited, Unauthenticated
-from app.models import Role
+from app.core.errors import BadInput, Forbidden, RateLimited, Unauthenticated
+from app.models import Role, has_nul
 
 Rules = dict[str, frozenset[Role]]
 ANY = frozenset(Role)
@@ -81,6 +81,8 @@ class Authorize(SchemaExtension):
     ) -> Any:
         if info.path.prev is None:
             authorize(info)
+            if has_nul(kwargs):  # arguments no pydantic model checks (ids in queries)
+                raise BadInput("strings must not contain NUL (\\x00) characters")
         return _next(root, info, *args, **kwargs)
 
     def on_operation(self) -> Iterator[None]:
