@@ -180,8 +180,10 @@ async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
         app.wait(timeout=20)
 
 
-async def context_reads(port: int, n_entities: int, n_facts: int, reads: int) -> list[float]:
-    store = FalkorStore("127.0.0.1", port, graph="contextreads", pool_size=8)
+async def context_reads(
+    port: int, n_entities: int, n_facts: int, reads: int, graph: str = "contextreads"
+) -> list[float]:
+    store = FalkorStore("127.0.0.1", port, graph=graph, pool_size=8)
     await prepare_graph(store)
     rng = random.Random(3)
     await store.execute_text(
@@ -235,25 +237,38 @@ async def context_reads(port: int, n_entities: int, n_facts: int, reads: int) ->
 
 async def run(quick: bool) -> dict[str, object]:
     n_agents, n_facts_prop = (20, 10) if quick else (100, 30)
-    n_ent, n_facts, reads = (1_000, 10_000, 200) if quick else (10_000, 100_000, 1_000)
+    scales = [1, 10] if quick else [1, 10, 100]  # x 100 entities / 1,000 facts
     server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-context-")))
     info = server.start()
+    growth = []
     try:
         console.print(f"propagation: {n_agents} subscribed agents, {n_facts_prop} facts")
         prop = await propagation(info.port, n_agents, n_facts_prop)
-        console.print(f"context reads: {n_ent:,} entities, {n_facts:,} facts, {reads} reads")
-        reads_lat = await context_reads(info.port, n_ent, n_facts, reads)
+        for scale in scales:
+            n_ent, n_facts = 100 * scale, 1_000 * scale
+            console.print(f"context reads at {scale}x: {n_ent:,} entities, {n_facts:,} facts")
+            c = summary_ms(await context_reads(info.port, n_ent, n_facts, 500, f"reads{scale}"))
+            growth.append(
+                {
+                    "scale": scale,
+                    "entities": n_ent,
+                    "facts": n_facts,
+                    "context_p50_ms": c["p50_ms"],
+                    "context_p99_ms": c["p99_ms"],
+                }
+            )
     finally:
         server.stop(force=True)
-    p, c = summary_ms(prop), summary_ms(reads_lat)
+    p, top = summary_ms(prop), growth[-1]
     return {
         "agents": n_agents,
-        "entities": n_ent,
-        "facts": n_facts,
+        "entities": top["entities"],
+        "facts": top["facts"],
         "propagation_p50_ms": p["p50_ms"],
         "propagation_p99_ms": p["p99_ms"],
-        "context_p50_ms": c["p50_ms"],
-        "context_p99_ms": c["p99_ms"],
+        "context_p50_ms": top["context_p50_ms"],
+        "context_p99_ms": top["context_p99_ms"],
+        "growth": growth,
         "backend": "falkordb-embedded",
     }
 
@@ -264,7 +279,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     m = asyncio.run(run(args.quick))
-    report("Shared context", list(m.items()), m, args.json)
+    rows = [(k, v) for k, v in m.items() if k != "growth"] + [
+        (f"{g['scale']}x context p99 ms ({g['facts']:,} facts)", g["context_p99_ms"])
+        for g in m["growth"]  # type: ignore[attr-defined]
+    ]
+    report("Shared context", rows, m, args.json)
 
 
 if __name__ == "__main__":

@@ -98,17 +98,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--agents", type=int, default=1_000)
-    ap.add_argument("--tasks", type=int, default=100_000)
+    ap.add_argument("--agents", type=int, default=1_000, help="Agents at the largest scale.")
+    ap.add_argument("--tasks", type=int, default=100_000, help="Tasks at the largest scale.")
     ap.add_argument("--batch", type=int, default=2_000)
     args = ap.parse_args()
-    n_agents, n_tasks, claims = (
-        (100, 5_000, 200) if args.quick else (args.agents, args.tasks, 1_000)
-    )
-    m = asyncio.run(run(n_agents, n_tasks, claims, args.batch))
-    metrics = {**m, "backend": "falkordb-embedded", "claim_p50_ms": m["claim_p50_ms"],
-               "claim_p99_ms": m["claim_p99_ms"]}  # fmt: skip
-    report("Routing", list(m.items()), metrics, args.json)
+    # The growth curve: 1x, 10x, 100x (the largest is the target size).
+    scales = [(1, 100), (10, 10)] if args.quick else [(1, 100), (10, 10), (100, 1)]
+    curve = []
+    for scale, _ in scales:
+        n_agents, n_tasks = max(10, args.agents // 100 * scale), args.tasks // 100 * scale
+        console.rule(f"{scale}x: {n_agents} agents, {n_tasks:,} tasks")
+        m = asyncio.run(run(n_agents, n_tasks, min(1_000, n_tasks // 10), args.batch))
+        curve.append({"scale": scale, **m})
+    top = curve[-1]
+    shown = ("agents", "tasks", "assignments_per_s", "claim_p50_ms", "claim_p99_ms")
+    rows = [(f"{c['scale']}x {k}", c[k]) for c in curve for k in shown]
+    metrics = {**top, "backend": "falkordb-embedded", "growth": [
+        {k: c[k] for k in ("scale", "agents", "tasks", "assignments_per_s", "claim_p50_ms",
+                           "claim_p99_ms", "submit_per_s")} for c in curve]}  # fmt: skip
+    report("Routing", rows, metrics, args.json)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,115 @@
+"""Subscription fan-out: N WebSocket subscribers on one `baton serve` (graphChanges), one
+integration emitting events; latency from emitEvent to each subscriber's delivery."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+from _common import console, free_port, gql, report, summary_ms
+
+from app.graph.embedded import EmbeddedServer
+
+HERE = Path(__file__).resolve().parent
+TOKEN = "bt_fanout_bench_admin_token_0123456789"
+SUB = 'subscription { graphChanges(types: ["bench.ping"]) { seq subject } }'
+
+
+async def run(n_subs: int, n_events: int) -> dict[str, object]:
+    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-fanout-")))
+    info = server.start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{info.port}",
+           "BATON_ADMIN_TOKEN": TOKEN, "BATON_SCHEDULER": "false", "BATON_LOG_LEVEL": "WARNING",
+           "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000"}  # fmt: skip
+    app = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                           cwd=HERE.parent, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+    sockets: list[websockets.ClientConnection] = []
+    got: dict[str, list[float]] = {}
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            for _ in range(300):
+                try:
+                    if (await http.get(f"{url}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+
+            async def listen(ready: asyncio.Event) -> None:
+                ws = await websockets.connect(
+                    url.replace("http", "ws") + "/graphql",
+                    subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+                )  # noqa: E501
+                sockets.append(ws)
+                await ws.send(
+                    json.dumps(
+                        {"type": "connection_init", "payload": {"Authorization": f"Bearer {TOKEN}"}}
+                    )
+                )
+                await ws.recv()
+                await ws.send(
+                    json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUB}})
+                )
+                ready.set()
+                async for raw in ws:
+                    msg = json.loads(raw)
+                    if msg["type"] == "next":
+                        subject = msg["payload"]["data"]["graphChanges"]["subject"]
+                        got.setdefault(subject, []).append(time.perf_counter())
+
+            readies = [asyncio.Event() for _ in range(n_subs)]
+            for r in readies:
+                asyncio.create_task(listen(r))
+            await asyncio.gather(*(r.wait() for r in readies))
+            await asyncio.sleep(1.0)
+            lat: list[float] = []
+            for k in range(n_events):
+                subject = f"ping-{k}"
+                t0 = time.perf_counter()
+                await gql(http, url, TOKEN, "mutation($s: String!) { emitEvent(type: "
+                          '"bench.ping", subject: $s) { seq } }', s=subject)  # fmt: skip
+                deadline = time.perf_counter() + 20
+                while len(got.get(subject, [])) < n_subs and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.002)
+                if len(got.get(subject, [])) < n_subs:
+                    raise RuntimeError(
+                        f"only {len(got.get(subject, []))} of {n_subs} got {subject}"
+                    )
+                lat += [t - t0 for t in got[subject]]
+        s = summary_ms(lat)
+        return {"subscribers": n_subs, "events": n_events, "deliveries": len(lat),
+                "fanout_p50_ms": s["p50_ms"], "fanout_p99_ms": s["p99_ms"],
+                "backend": "falkordb-embedded"}  # fmt: skip
+    finally:
+        for ws in sockets:
+            await ws.close()
+        app.terminate()
+        app.wait(timeout=20)
+        server.stop(force=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--subscribers", type=int, default=500)
+    args = ap.parse_args()
+    n = 50 if args.quick else args.subscribers
+    console.print(f"{n} subscribers")
+    m = asyncio.run(run(n, 10 if args.quick else 20))
+    report("Subscription fan-out", list(m.items()), m, args.json)
+
+
+if __name__ == "__main__":
+    main()
