@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import console, free_port, gql, report
+from _common import console, free_port, gql, pct, report
 from _peer_celery_side import run_celery
 
 from app.graph.embedded import EmbeddedServer
@@ -98,7 +98,10 @@ async def run_baton(n: int, n_agents: int) -> dict[str, float]:
             while await done_count() < 200 + n:
                 await asyncio.sleep(0.02)
             elapsed = time.perf_counter() - start
-        return {"baton_tasks_per_s": round(n / elapsed, 1), "baton_seconds": round(elapsed, 3)}
+            lifecycle = await lifecycle_ms(http, url)
+        return {"baton_tasks_per_s": round(n / elapsed, 1), "baton_seconds": round(elapsed, 3),
+                "lifecycle_p50_ms": round(pct(lifecycle, 50), 1),
+                "lifecycle_p99_ms": round(pct(lifecycle, 99), 1)}  # fmt: skip
     finally:
         for p in (workers, app):
             if p is not None:
@@ -108,6 +111,21 @@ async def run_baton(n: int, n_agents: int) -> dict[str, float]:
                 except subprocess.TimeoutExpired:
                     p.kill()
         graph.stop(force=True)
+
+
+async def lifecycle_ms(http: httpx.AsyncClient, url: str) -> list[float]:
+    """submit -> assign -> complete per task, from the graph's own timestamps."""
+    out: list[float] = []
+    after = None
+    while True:
+        got = await gql(http, url, TOKEN, "query($a: String) { tasks(status: \"done\", "
+                        "first: 500, after: $a) { nodes { createdAt endedAt } pageInfo "
+                        "{ endCursor hasNextPage } } }", a=after)  # fmt: skip
+        page = got["tasks"]
+        out += [float(t["endedAt"] - t["createdAt"]) for t in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return out
+        after = page["pageInfo"]["endCursor"]
 
 
 def main() -> None:
