@@ -42,6 +42,15 @@ class Input(BaseModel):
         return self
 
 
+class CamelInput(Input):
+    """An input whose JSON form is camelCase (policies and budgets are stored that way)."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, alias_generator=to_camel,
+        populate_by_name=True,
+    )  # fmt: skip
+
+
 def has_nul(value: Any) -> bool:
     """True if any string in a nested value holds NUL (FalkorDB's protocol cannot carry it)."""
     if isinstance(value, str):
@@ -267,13 +276,8 @@ _POLICY_LISTS = (
 )  # fmt: skip
 
 
-class PolicyIn(Input):
+class PolicyIn(CamelInput):
     """``setPolicy``: rules for a scope. A list left out means "no rule"; deny wins."""
-
-    model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, frozen=True, alias_generator=to_camel,
-        populate_by_name=True,
-    )  # fmt: skip
 
     id: str = Field(pattern=ID_PATTERN)
     name: str = Name
@@ -332,13 +336,8 @@ class BudgetPeriod(StrEnum):
     TOTAL = "total"
 
 
-class BudgetIn(Input):
+class BudgetIn(CamelInput):
     """``setBudget``: a USD limit per period on an agent, team, workflow or run."""
-
-    model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, frozen=True, alias_generator=to_camel,
-        populate_by_name=True,
-    )  # fmt: skip
 
     id: str = Field(pattern=ID_PATTERN)
     scope: BudgetScope

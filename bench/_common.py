@@ -73,3 +73,31 @@ def report(title: str, rows: list[tuple[str, Any]], metrics: dict[str, Any], as_
     console.print(table)
     if as_json:
         print(json.dumps({**metrics, "machine": machine()}), flush=True)
+
+
+def serve_app(graph_port: int, token: str, **env: str) -> tuple[Any, str]:
+    """Start `baton serve` on the given graph (a real process, like production); returns
+    the process and its URL once /health answers."""
+    import os
+    import subprocess
+    import time
+
+    import httpx
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    full = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
+            "BATON_ADMIN_TOKEN": token, "BATON_LOG_LEVEL": "WARNING",
+            "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000",
+            **env}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
+                            cwd=Path(__file__).resolve().parents[1], env=full,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("baton serve did not become healthy")

@@ -13,17 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import websockets
-from _common import console, free_port, gql, report, summary_ms
+from _common import console, gql, report, serve_app, summary_ms
 
 from app.core import context
 from app.core.runtime import prepare_graph
@@ -35,34 +32,12 @@ TOKEN = "bt_context_bench_admin_token_0123456789"
 
 
 async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
-    app_port = free_port()
-    url = f"http://127.0.0.1:{app_port}"
-    env = {
-        **os.environ,
-        "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{port}",
-        "BATON_GRAPH_NAME": "propagation",
-        "BATON_ADMIN_TOKEN": TOKEN,
-        "BATON_RATE_LIMIT_PER_S": "1000000",
-        "BATON_RATE_LIMIT_BURST": "1000000",
-        "BATON_SCHEDULER": "false",
-        "BATON_LOG_LEVEL": "WARNING",
-    }
-    app = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(app_port)],
-        cwd=HERE.parent,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    app, url = await asyncio.to_thread(
+        serve_app, port, TOKEN, BATON_GRAPH_NAME="propagation", BATON_SCHEDULER="false"
     )
     sockets = []
     try:
         async with httpx.AsyncClient(timeout=60) as http:
-            for _ in range(300):
-                try:
-                    if (await http.get(f"{url}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
             g = lambda q, tok=TOKEN, **v: gql(http, url, tok, q, **v)  # noqa: E731
             store = FalkorStore("127.0.0.1", port, graph="propagation")
             await store.execute_text(

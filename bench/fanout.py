@@ -6,16 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import websockets
-from _common import console, free_port, gql, report, summary_ms
+from _common import console, gql, report, serve_app, summary_ms
 
 from app.graph.embedded import EmbeddedServer
 
@@ -27,24 +24,11 @@ SUB = 'subscription { graphChanges(types: ["bench.ping"]) { seq subject } }'
 async def run(n_subs: int, n_events: int) -> dict[str, object]:
     server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-fanout-")))
     info = server.start()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{info.port}",
-           "BATON_ADMIN_TOKEN": TOKEN, "BATON_SCHEDULER": "false", "BATON_LOG_LEVEL": "WARNING",
-           "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000"}  # fmt: skip
-    app = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
-                           cwd=HERE.parent, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)  # fmt: skip
+    app, url = await asyncio.to_thread(serve_app, info.port, TOKEN, BATON_SCHEDULER="false")
     sockets: list[websockets.ClientConnection] = []
     got: dict[str, list[float]] = {}
     try:
         async with httpx.AsyncClient(timeout=60) as http:
-            for _ in range(300):
-                try:
-                    if (await http.get(f"{url}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
 
             async def listen(ready: asyncio.Event) -> None:
                 ws = await websockets.connect(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import console, free_port, gql, pct, report
+from _common import console, gql, pct, report, serve_app
 from _peer_celery_side import run_celery
 
 from app.graph.embedded import EmbeddedServer
@@ -34,26 +33,10 @@ async def run_baton(n: int, n_agents: int) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="peer-baton-"))
     graph = EmbeddedServer(tmp / "graph")
     info = graph.start()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{info.port}",
-           "BATON_ADMIN_TOKEN": TOKEN, "BATON_ROUTE_INTERVAL_MS": "20",
-           "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000",
-           "BATON_LOG_LEVEL": "WARNING"}  # fmt: skip
-    app = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=HERE.parent, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    app, url = await asyncio.to_thread(serve_app, info.port, TOKEN, BATON_ROUTE_INTERVAL_MS="20")
     workers = None
     try:
         async with httpx.AsyncClient(timeout=60) as http:
-            for _ in range(300):
-                try:
-                    if (await http.get(f"{url}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
             pairs = []
             for i in range(n_agents):
                 made = await gql(
