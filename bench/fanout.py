@@ -87,12 +87,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--subscribers", type=int, default=500)
+    ap.add_argument("--subscribers", type=int, default=500, help="At the largest scale.")
     args = ap.parse_args()
-    n = 50 if args.quick else args.subscribers
-    console.print(f"{n} subscribers")
-    m = asyncio.run(run(n, 10 if args.quick else 20))
-    report("Subscription fan-out", list(m.items()), m, args.json)
+    sizes = [5, 50] if args.quick else [args.subscribers // 100, args.subscribers // 10,
+                                        args.subscribers]  # fmt: skip
+    growth = []
+    for n in sizes:
+        console.rule(f"{n} subscribers")
+        growth.append(asyncio.run(run(max(1, n), 10 if args.quick else 20)))
+    m = {**growth[-1], "growth": [{k: g[k] for k in ("subscribers", "fanout_p50_ms",
+                                                     "fanout_p99_ms")} for g in growth]}  # fmt: skip
+    rows = [(f"{g['subscribers']} subscribers p50 / p99 ms",
+             f"{g['fanout_p50_ms']} / {g['fanout_p99_ms']}") for g in growth]  # fmt: skip
+    report("Subscription fan-out", rows, m, args.json)
 
 
 if __name__ == "__main__":

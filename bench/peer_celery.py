@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 from _common import console, gql, pct, report, serve_app
-from _peer_celery_side import run_celery
+from _peer_celery_side import run_celery_isolated
 
 from app.graph.embedded import EmbeddedServer
 
@@ -115,18 +115,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--tasks", type=int, default=5_000)
+    ap.add_argument("--tasks", type=int, default=5_000, help="Tasks at the largest scale.")
     ap.add_argument("--agents", type=int, default=4)
     args = ap.parse_args()
-    n = 500 if args.quick else args.tasks
-    console.print(f"Baton: {n} tasks, {args.agents} SDK agents")
-    baton = asyncio.run(run_baton(n, args.agents))
-    console.print(f"Celery: {n} tasks, 2 prefork workers")
-    celery = run_celery(n)
-    ratio = baton["baton_tasks_per_s"] / celery["celery_tasks_per_s"]
-    metrics = {"tasks": n, "agents": args.agents, "backend": "falkordb-embedded",
-               **baton, **celery, "celery_ratio": round(ratio, 3)}  # fmt: skip
-    report("Baton vs Celery (end to end)", list(metrics.items()), metrics, args.json)
+    sizes = [50, 500] if args.quick else [args.tasks // 100, args.tasks // 10, args.tasks]
+    growth = []
+    for n in sizes:
+        console.rule(f"{n} tasks: Baton ({args.agents} SDK agents), then Celery (2 workers)")
+        baton = asyncio.run(run_baton(n, args.agents))
+        celery = run_celery_isolated(n)
+        ratio = baton["baton_tasks_per_s"] / celery["celery_tasks_per_s"]
+        growth.append({"tasks": n, **baton, **celery, "celery_ratio": round(ratio, 3)})
+    metrics = {**growth[-1], "agents": args.agents, "backend": "falkordb-embedded",
+               "growth": growth}  # fmt: skip
+    rows = [(f"{g['tasks']} tasks: Baton / Celery tasks/s (ratio)",
+             f"{g['baton_tasks_per_s']} / {g['celery_tasks_per_s']} ({g['celery_ratio']})")
+            for g in growth] + [("lifecycle p50 / p99 ms (largest)",
+                                 f"{metrics['lifecycle_p50_ms']} / {metrics['lifecycle_p99_ms']}")]  # fmt: skip
+    report("Baton vs Celery (end to end)", rows, metrics, args.json)
 
 
 if __name__ == "__main__":
