@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     retry_base_ms: int = Field(default=1_000, description="First retry delay (doubles, jittered)")
     retry_max_ms: int = Field(default=60_000, description="Longest retry delay")
     event_poll_ms: int = 25
+    workflow_interval_ms: int = Field(
+        default=250, description="How often runs and triggers advance"
+    )
+    inbound_webhook_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description='POST /webhooks/{source} shared secrets, JSON: {"ci": "s3cret"}',
+    )
     # API limits.
     max_body_bytes: int = 1_000_000
     max_query_depth: int = 12

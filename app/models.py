@@ -251,6 +251,9 @@ class Task(Stored):
     history: list[Attempt] = Field(default_factory=list)
     merged_into: str | None = None
     deferred_behind: list[str] = Field(default_factory=list)
+    feedback: str | None = None  # a supervisor's, when it sent this sub-task back
+    rounds: int = 0  # how many times it was sent back
+    review: str | None = None  # accepted | sent_back
 
 
 _CAPABILITY = re.compile(r"^[a-z][a-z0-9_.:\-]{0,63}$")

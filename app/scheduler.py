@@ -5,7 +5,9 @@ runs it at a time; every job is also safe to run twice, because its statements r
 their preconditions. Each job calls core functions only.
 
 Routing runs on an interval well under a second and is also *nudged* (run now) by the API
-right after a submit, so a task normally reaches its agent within one round trip.
+right after a submit, so a task normally reaches its agent within one round trip; workflow
+runs and triggers are nudged the same way when a task ends, a proposal is decided or an
+event arrives.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import datetime
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from app.core import agents, costs, proposals, tasks
+from app.core import agents, costs, proposals, tasks, triggers, workflows
 from app.core import webhooks as hooks
 from app.core.runtime import Runtime
 from app.graph.queries import q
@@ -70,12 +72,36 @@ async def webhooks(rt: Runtime) -> int:
     return await hooks.deliver_due(rt.store, now=rt.now(), http=http)
 
 
+async def advance_runs(rt: Runtime) -> int:
+    """Move every running workflow run forward (start ready steps, settle ended ones)."""
+    started = await workflows.advance_all(rt.store, now=rt.now(), lease_ms=rt.settings.lease_ms)
+    if started:
+        rt.nudge("route")
+    return started
+
+
+async def fire_triggers(rt: Runtime) -> int:
+    """Start workflow runs for new events that match a trigger."""
+    started = await triggers.fire(rt.store, now=rt.now())
+    if started:
+        rt.nudge("workflows")
+    return started
+
+
+async def sla(rt: Runtime) -> int:
+    """Flag tasks and runs past their deadline (sla.breached events)."""
+    return await triggers.sla_breaches(rt.store, now=rt.now())
+
+
 JOBS: list[Job] = [
     Job("route", route, lambda rt: rt.settings.route_interval_ms),
     Job("recover", recover, lambda rt: max(250, rt.settings.lease_ms // 10)),
     Job("charge", charge, lambda rt: 2_000),
     Job("escalate", escalate, lambda rt: 1_000),
     Job("webhooks", webhooks, lambda rt: rt.settings.route_interval_ms),
+    Job("workflows", advance_runs, lambda rt: rt.settings.workflow_interval_ms),
+    Job("triggers", fire_triggers, lambda rt: rt.settings.workflow_interval_ms),
+    Job("sla", sla, lambda rt: 1_000),
 ]
 
 
@@ -115,9 +141,9 @@ async def start_scheduler(rt: Runtime) -> AsyncIOScheduler:
         )
     sched.start()
 
-    def nudge() -> None:
-        job = sched.get_job("route")
-        if "route" not in busy and job is not None and job.next_run_time is not None:
+    def nudge(name: str) -> None:
+        job = sched.get_job(name)
+        if name not in busy and job is not None and job.next_run_time is not None:
             job.modify(next_run_time=datetime.now(job.next_run_time.tzinfo))
 
     rt.nudges.append(nudge)

@@ -16,7 +16,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 
 from app import __version__
-from app.api import metrics
+from app.api import inbound, metrics
 from app.api.context import Ctx
 from app.api.limits import BodyLimit
 from app.api.ratelimit import RateLimiter
@@ -96,6 +96,7 @@ def create_app(
     app = FastAPI(title="Baton", version=__version__, lifespan=lifespan)
     router = BatonRouter(build_schema(settings), context_getter=get_context, graphql_ide="graphiql")
     app.include_router(router, prefix="/graphql")
+    app.include_router(inbound.router)
 
     @app.get("/health")
     async def health(request: Request) -> JSONResponse:

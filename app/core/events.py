@@ -14,12 +14,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.errors import BadInput
 from app.graph import GraphStore
 from app.graph.queries import q
+from app.models import has_nul
 
 log = logging.getLogger("baton.events")
 
@@ -44,6 +47,7 @@ class Event:
     subject: str | None
     payload: dict[str, Any]
     recipients: tuple[str, ...] = ()  # who a targeted event (fact.asserted) is for
+    key: str | None = None  # the sender's delivery id (emitEvent, inbound webhooks)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
@@ -57,6 +61,7 @@ class Event:
             row.get("subject"),
             payload,
             tuple(row.get("recipients") or ()),
+            row.get("key"),
         )
 
 
@@ -87,12 +92,42 @@ async def emit(
     actor: str | None,
     subject: str | None,
     payload: dict[str, Any] | None = None,
-) -> Event:
-    """Append a free-standing event (integrations' ``emitEvent``)."""
+    key: str | None = None,
+) -> tuple[Event, bool]:
+    """Append a free-standing event (integrations' ``emitEvent``, inbound webhooks).
+    With a ``key`` a re-delivery appends nothing: returns (the first event, True)."""
     rows = await store.write(
-        EMIT, type=type_, now=now, actor=actor, subject=subject, payload=dumps(payload)
+        EMIT, type=type_, now=now, actor=actor, subject=subject, payload=dumps(payload), key=key
     )
-    return Event.from_row(rows[0])
+    return Event.from_row(rows[0]), bool(rows[0]["duplicate"])
+
+
+EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,3}$")
+RESERVED = (
+    "principal.", "agent.", "task.", "lock.", "fact.", "entity.", "proposal.", "policy.",
+    "budget.", "run.", "step.", "workflow.", "rate.", "sla.",
+)  # fmt: skip
+MAX_PAYLOAD = 64_000
+KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,199}$")
+
+
+def check_external(type_: str, subject: str | None, payload: Any, key: str | None) -> None:
+    """What an outside system may append: its own event types only (never one Baton itself
+    writes), a JSON object payload under 64 kB, a short subject and delivery key."""
+    if not EVENT_TYPE.match(type_) or type_.startswith(RESERVED):
+        raise BadInput(
+            "type must look like 'source.happened' and not use a reserved prefix", field="type"
+        )
+    if payload is not None and not isinstance(payload, dict):
+        raise BadInput("payload must be a JSON object", field="payload")
+    if len(json.dumps(payload or {})) > MAX_PAYLOAD:
+        raise BadInput(f"payload larger than {MAX_PAYLOAD} bytes", field="payload")
+    if subject is not None and len(subject) > 200:
+        raise BadInput("subject longer than 200 characters", field="subject")
+    if key is not None and not KEY.match(key):
+        raise BadInput("key: 1-200 characters of letters, digits and _.:/-", field="key")
+    if has_nul([type_, subject, payload]):
+        raise BadInput("strings must not contain NUL (\\x00) characters", field="payload")
 
 
 Match = Callable[[Event], bool]

@@ -13,7 +13,7 @@ policy's ``onExpiry`` (reject unless it says approve).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.core.errors import Conflict, Forbidden, NotFound
@@ -32,6 +32,7 @@ INBOX = q("proposals/inbox")
 GET = q("proposals/get")
 STATUS = {Decision.APPROVE: "approved", Decision.MODIFY: "modified", Decision.REJECT: "rejected"}
 DEFAULT_SLA_MS = 15 * 60_000
+NOBODY = "team:__nobody__"  # no approvers configured: only an admin can decide
 
 
 @dataclass
@@ -104,7 +105,7 @@ def route_for(policies: list[dict[str, Any]], kind: str, confidence: float) -> R
     chain_of = next((p for p in policies if p.get("approvers")), None)
     chain = (
         ["|".join(chain_of["approvers"]), *(chain_of.get("escalation") or [])]
-        if chain_of else ["team:__nobody__"]
+        if chain_of else [NOBODY]
     )  # fmt: skip
     sla = next((int(p["approvalSlaMs"]) for p in policies if p.get("approvalSlaMs")), None)
     expiry = next((p["onExpiry"] for p in policies if p.get("onExpiry")), "reject")
@@ -112,13 +113,19 @@ def route_for(policies: list[dict[str, Any]], kind: str, confidence: float) -> R
     return Route(auto, threshold, source if auto else None, chain, sla or DEFAULT_SLA_MS, expiry)
 
 
-async def propose(store: GraphStore, data: ProposalIn, *, now: int) -> Proposal:
-    """Queue an action for approval, or record its auto-execution under policy."""
+async def propose(
+    store: GraphStore, data: ProposalIn, *, now: int, approvers: list[str] | None = None
+) -> Proposal:
+    """Queue an action for approval, or record its auto-execution under policy.
+    ``approvers`` (a workflow step's own) replace the first level of the policy's chain."""
     rows = await store.read(EXPLAIN, agentId=data.agent_id, resourceId=None)
     if not rows:
         raise NotFound(f"agent {data.agent_id!r} is not registered", field="agentId")
     applicable = [p for _, p in rows[0]["policies"]]
     r = route_for(applicable, data.kind, data.confidence)
+    if approvers:
+        rest = [] if r.chain[0] == NOBODY else r.chain[1:]
+        r = replace(r, chain=["|".join(approvers), *rest])
     first = r.chain[0].split("|")
     pid = new_id("prop")
     got = await store.write(

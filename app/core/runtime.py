@@ -29,7 +29,7 @@ class Runtime:
     clock: Clock = field(default_factory=Clock)
     hub: EventHub | None = None
     admin_token: str | None = None  # set only on the very first start (printed once)
-    nudges: list[Callable[[], None]] = field(default_factory=list)  # e.g. "route now"
+    nudges: list[Callable[[str], None]] = field(default_factory=list)  # "run job X now"
 
     def now(self) -> int:
         return self.clock.now()
@@ -39,10 +39,10 @@ class Runtime:
         """Retry delays from settings."""
         return Backoff(self.settings.retry_base_ms, self.settings.retry_max_ms)
 
-    def nudge(self) -> None:
-        """New work arrived: wake whoever routes it (the scheduler, if it runs here)."""
+    def nudge(self, job: str = "route") -> None:
+        """New work arrived: wake the scheduler job that handles it (if it runs here)."""
         for fn in self.nudges:
-            fn()
+            fn(job)
 
 
 async def prepare_graph(store: GraphStore) -> None:

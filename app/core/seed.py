@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.core import workflows
 from app.core.errors import BadInput
 from app.graph import GraphStore
 from app.graph.queries import q
@@ -106,7 +107,8 @@ def read_org(path: Path) -> OrgSeed:
 
 
 async def load(store: GraphStore, folder: Path, *, now: int) -> dict[str, int]:
-    """Load ``folder/org.yaml`` idempotently; returns how many nodes/edges were created."""
+    """Load ``folder/org.yaml`` and ``folder/workflows/*.yaml`` idempotently; returns how
+    many nodes/edges (and workflow versions) were created."""
     org = read_org(folder / "org.yaml")
     steps: list[tuple[str, str, list[dict[str, Any]]]] = [
         ("domains", DOMAINS, [d.model_dump() for d in org.domains]),
@@ -124,4 +126,22 @@ async def load(store: GraphStore, folder: Path, *, now: int) -> dict[str, int]:
     for label, name, rows in steps:
         result = await store.write(name, rows=rows, now=now) if rows else []
         counts[label] = int(result[0]["created"]) if result else 0
+    counts["workflows"] = await load_workflows(store, folder / "workflows", now=now)
     return counts
+
+
+async def load_workflows(store: GraphStore, folder: Path, *, now: int) -> int:
+    """Define every ``*.yaml`` workflow in ``folder`` (after the agents, whose capabilities
+    the definitions are checked against); returns how many new versions were written."""
+    written = 0
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            _, new = await workflows.define(
+                store, yaml.safe_load(path.read_text()), actor="seed", now=now
+            )
+        except yaml.YAMLError as exc:
+            raise BadInput(f"{path.name}: YAML does not parse: {exc}") from None
+        except BadInput as exc:
+            raise BadInput(f"{path.name}: {exc.message}", **exc.details) from None
+        written += int(new)
+    return written

@@ -40,6 +40,7 @@ GET = q("tasks/get")
 PROPS = q("tasks/props")
 LIST = q("tasks/list")
 QUEUE_DEPTHS = q("tasks/queue_depths")
+REVIEW = q("tasks/review")
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,35 @@ async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, no
     if task is None:
         raise NotFound(f"task {task_id!r} does not exist", id=task_id)
     raise Conflict(f"task {task_id} has already ended ({task.status})", status=task.status)
+
+
+async def review(
+    store: GraphStore, task_id: str, agent_id: str, *, accept: bool, feedback: str, now: int
+) -> Task:
+    """A supervisor accepts a sub-task's result or sends it back with feedback; the parent's
+    payload ``maxRounds`` (default 3) bounds the send-backs."""
+    task = await props(store, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id!r} does not exist", id=task_id)
+    parent = await props(store, task.parent_id) if task.parent_id else None
+    rounds = parent.payload.get("maxRounds", 3) if parent else 3
+    max_rounds = rounds if isinstance(rounds, int) and 0 < rounds <= 10 else 3
+    rows = await store.write(
+        REVIEW, taskId=task_id, agentId=agent_id, accept=accept, feedback=feedback or None,
+        maxRounds=max_rounds, now=now,
+        eventPayload=dumps({"taskId": task_id, "parentId": task.parent_id, "accept": accept,
+                            "round": task.rounds + (0 if accept else 1), "feedback": feedback}),
+    )  # fmt: skip
+    if rows:
+        return _task(rows[0]["task"])
+    if parent is None or parent.agent_id != agent_id or parent.status not in WORKING:
+        raise Forbidden(f"task {task_id} is not a sub-task of a task {agent_id} is working on")
+    if task.status != "done" or task.review == "accepted":
+        raise Conflict(f"task {task_id} is {task.status}"
+                       + (" and already accepted" if task.review == "accepted" else ""),
+                       status=task.status)  # fmt: skip
+    raise Conflict(f"task {task_id} was sent back {task.rounds} times (maxRounds {max_rounds}): "
+                   "accept it or fail the parent", rounds=task.rounds)  # fmt: skip
 
 
 async def requeue_dead(store: GraphStore, task_id: str, *, actor: str, now: int) -> Task:

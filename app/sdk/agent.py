@@ -21,7 +21,10 @@ from app.sdk._transport import Transport, TransportError, backoff
 
 log = logging.getLogger("baton.sdk.agent")
 
-TASK_FIELDS = "id kind capability priority payload fence attempts maxAttempts entities resources"
+TASK_FIELDS = (
+    "id kind capability priority payload fence attempts maxAttempts entities resources "
+    "runId parentId rounds feedback"
+)
 ASSIGNED = f"""subscription($a: String!, $after: Long) {{
   taskAssigned(agentId: $a, after: $after) {{
     seq type taskId fence proposalId decision task {{ {TASK_FIELDS} }} }}
@@ -41,6 +44,10 @@ FACT = "id key value confidence agentId entityId distance"
 ASSERT_FACT = "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }"
 PROPOSE = "mutation($i: ProposeActionInput!) { proposeAction(input: $i) { id status } }"
 PROPOSAL = "query($id: ID!) { proposal(id: $id) { id status payload modifiedPayload reason } }"
+SUBMIT_CHILD = """mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }"""
+TASK = """query($id: ID!) { task(id: $id) { id status result feedback rounds review } }"""
+REVIEW = """mutation($a: String!, $t: String!, $ok: Boolean!, $f: String!) {
+  reviewTask(agentId: $a, taskId: $t, accept: $ok, feedback: $f) { id status rounds } }"""
 
 
 class Retryable(Exception):
@@ -61,6 +68,10 @@ class TaskContext:
     entities: list[str] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
     cost_usd: float = 0.0
+    run_id: str | None = None  # the workflow run it belongs to
+    parent_id: str | None = None  # the supervisor's task, for a sub-task
+    rounds: int = 0  # times a supervisor sent it back
+    feedback: str | None = None  # the supervisor's feedback on the last round
     agent: Agent | None = field(default=None, repr=False)
 
     def report_cost(self, usd: float) -> None:
@@ -110,6 +121,34 @@ class TaskContext:
         p = (await a.api.execute(PROPOSAL, {"id": got["id"]}))["proposal"]
         final = p["modifiedPayload"] if p["modifiedPayload"] is not None else p["payload"]
         return ProposalOutcome(p["id"], decision, final, p["reason"])
+
+
+    # -- supervising (hierarchical workflows)
+
+    async def delegate(self, capability: str, payload: dict[str, Any], kind: str = "") -> str:
+        """Create a sub-task (``CHILD_OF`` this one, in the same run); returns its id."""
+        i = {"kind": kind or f"{self.kind}.sub", "capability": capability, "payload": payload,
+             "parentId": self.id}  # fmt: skip
+        got = await self._api().api.execute(SUBMIT_CHILD, {"i": i})
+        return str(got["submitTask"]["id"])
+
+    async def outcome(self, task_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Wait until a sub-task has ended (done, failed, dead or cancelled); returns it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            t = (await self._api().api.execute(TASK, {"id": task_id}))["task"]
+            if t and t["status"] in ("done", "failed", "dead", "cancelled"):
+                return dict(t)
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"sub-task {task_id} did not finish in {timeout} s")
+            await asyncio.sleep(0.1)
+
+    async def review(self, task_id: str, accept: bool, feedback: str = "") -> dict[str, Any]:
+        """Accept a finished sub-task, or send it back with feedback (bounded rounds)."""
+        got = await self._api().api.execute(
+            REVIEW, {"a": self._api().id, "t": task_id, "ok": accept, "f": feedback}
+        )
+        return dict(got["reviewTask"])
 
 
 @dataclass(frozen=True)
@@ -313,8 +352,13 @@ class Agent:
             id=task["id"], kind=task["kind"], capability=task["capability"],
             payload=task.get("payload") or {}, fence=task["fence"], attempts=task["attempts"],
             entities=task.get("entities") or [], resources=task.get("resources") or [], agent=self,
+            run_id=task.get("runId"), parent_id=task.get("parentId"),
+            rounds=task.get("rounds") or 0, feedback=task.get("feedback"),
         )  # fmt: skip
         try:
+            if ctx.rounds and ctx.feedback is None:  # pushed: the event does not carry free text
+                got = await self.api.execute(TASK, {"id": ctx.id})
+                ctx.feedback = (got["task"] or {}).get("feedback")
             if start:
                 await self.api.execute(START, {"t": ctx.id, "a": self.id, "f": ctx.fence})
             handler = self.handlers.get(ctx.capability)

@@ -102,6 +102,11 @@ CREATE (e:Event {seq: seq, type: 'task.assigned', at: $now, actor: 'router', sub
                  payload: '{"agentId":"' + t.agentId + '","fence":' + toString(t.fence) +
                           ',"capability":"' + t.capability + '","kind":"' + t.kind +
                           '","priority":' + toString(t.priority) + ',"attempts":' +
-                          toString(t.attempts) + ',"payload":' + t.payload + '}'})
+                          toString(t.attempts) + ',"rounds":' + toString(coalesce(t.rounds, 0)) +
+                          ',"runId":' + CASE WHEN t.runId IS NULL THEN 'null'
+                                             ELSE '"' + t.runId + '"' END +
+                          ',"parentId":' + CASE WHEN t.parentId IS NULL THEN 'null'
+                                                ELSE '"' + t.parentId + '"' END +
+                          ',"payload":' + t.payload + '}'})
 CREATE (e)-[:ON]->(t)
 RETURN count(e) AS assigned

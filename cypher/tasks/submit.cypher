@@ -6,6 +6,7 @@
 //  - same capability on an entity an active task touches: `deferred`, DEFERRED_BEHIND the
 //    newest such task (a FIFO chain, released by tasks/release_deferred);
 //  - otherwise `queued`.
+// A task with a workflow run is PART_OF it; a sub-task inherits its parent's run.
 // No row back also when an entity or the parent task is unknown; the caller tells which.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
@@ -33,11 +34,12 @@ WHERE same IS NULL AND x IN ents AND o.capability = $capability
 WITH c, ents, domains, p, same, o
 ORDER BY o.createdAt DESC
 LIMIT 1
+OPTIONAL MATCH (run:Run {id: coalesce($runId, p.runId, '')})
 CREATE (t:Task {id: $id, kind: $kind, capability: $capability, priority: $priority,
                 payload: $payload, contentHash: $contentHash, dedupKey: $dedupKey,
                 resources: $resources, entities: $entities, deadline: $deadline,
                 maxAttempts: $maxAttempts, attempts: 0, fence: 0, costUsd: 0.0,
-                errors: [], submittedBy: $actor, runId: $runId, parentId: $parentId,
+                errors: [], submittedBy: $actor, runId: coalesce($runId, p.runId), parentId: $parentId,
                 createdAt: $now, queuedAt: $now, notBefore: $now, updatedAt: $now,
                 status: CASE WHEN same IS NOT NULL THEN 'merged'
                              WHEN o IS NOT NULL THEN 'deferred' ELSE 'queued' END})
@@ -47,6 +49,7 @@ FOREACH (_ IN CASE WHEN o IS NULL THEN [] ELSE [1] END |
   CREATE (t)-[:DEFERRED_BEHIND {rule: 'same capability on an entity it touches',
                                 at: $now}]->(o))
 FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (t)-[:CHILD_OF]->(p))
+FOREACH (_ IN CASE WHEN run IS NULL THEN [] ELSE [1] END | CREATE (t)-[:PART_OF]->(run))
 FOREACH (x IN ents | CREATE (t)-[:TOUCHES]->(x))
 FOREACH (rid IN $resources |
   MERGE (r:Resource {id: rid})

@@ -1,6 +1,7 @@
 // Bulk submit of plain tasks (no dedupKey, no entities: nothing to merge or defer), one
 // statement for the whole batch; each gets its own task.queued event. Writes nothing when a
-// parent task ($parents: the distinct parent ids) does not exist.
+// parent task ($parents: the distinct parent ids) does not exist. A task with a run is
+// PART_OF it (sub-tasks inherit their parent's run).
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
@@ -26,6 +27,11 @@ FOREACH (rid IN r.resources |
 WITH seq, t, r
 OPTIONAL MATCH (p:Task {id: r.parentId})
 FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (t)-[:CHILD_OF]->(p))
+// A sub-task belongs to its parent's workflow run unless it names one.
+SET t.runId = coalesce(t.runId, p.runId)
+WITH seq, t
+OPTIONAL MATCH (run:Run {id: t.runId})
+FOREACH (_ IN CASE WHEN run IS NULL THEN [] ELSE [1] END | CREATE (t)-[:PART_OF]->(run))
 CREATE (e:Event {seq: seq, type: 'task.queued', at: $now, actor: $actor, subject: t.id,
                  payload: '{"capability":"' + t.capability + '","priority":' +
                           toString(t.priority) + ',"into":null}'})

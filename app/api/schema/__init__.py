@@ -29,6 +29,7 @@ from app.api.schema import (
     principals,
     system,
     tasks,
+    workflows,
 )
 from app.api.schema.common import SCALARS
 from app.config import Settings
@@ -36,6 +37,7 @@ from app.core.errors import BatonError
 
 MODULES: list[ModuleType] = [
     system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
+    workflows,
 ]  # fmt: skip
 
 

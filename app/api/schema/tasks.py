@@ -32,6 +32,7 @@ RULES: Rules = {
     "task": ANY,
     "tasks": ANY,
     "queueDepths": ANY,
+    "reviewTask": roles(Role.AGENT),
     "taskAssigned": roles(Role.AGENT),
 }
 MAX_JSON = 64_000
@@ -89,6 +90,11 @@ class TaskType:
     loaded_history: strawberry.Private[list[AttemptType] | None]
     merged_into: str | None
     deferred_behind: list[str]
+    feedback: str | None = strawberry.field(
+        description="A supervisor's feedback when it sent this sub-task back."
+    )
+    rounds: int = strawberry.field(description="How many times it was sent back.")
+    review: str | None = strawberry.field(description="accepted | sent_back")
 
     @strawberry.field(description="Every assignment of this task and how it ended.")
     async def history(self, info: CtxInfo) -> list[AttemptType]:
@@ -135,6 +141,9 @@ class TaskType:
             created_at=Long(t.created_at),
             updated_at=Long(t.updated_at),
             ended_at=long(t.ended_at),
+            feedback=t.feedback,
+            rounds=t.rounds,
+            review=t.review,
             loaded_history=None
             if not t.history and t.attempts
             else [
@@ -340,6 +349,8 @@ class Mutation:
             backoff=rt.backoff,
             now=rt.now(),
         )
+        if t.run_id:
+            rt.nudge("workflows")
         return TaskType.of(t)
 
     @strawberry.mutation(
@@ -397,6 +408,8 @@ class Mutation:
         )
         if t.status == "queued":
             rt.nudge()
+        elif t.run_id:
+            rt.nudge("workflows")
         return TaskType.of(t)
 
     @strawberry.mutation(description="Cancel a task that has not ended; its agent is told.")
@@ -407,6 +420,24 @@ class Mutation:
         t = await tasks.cancel(
             rt.store, task_id, reason=reason, actor=info.context.caller.id, now=rt.now()
         )
+        return TaskType.of(t)
+
+    @strawberry.mutation(
+        description="A supervisor accepts a finished sub-task of the task it holds, or sends "
+        "it back with feedback (re-queued; at most the parent's payload maxRounds, default 3)."
+    )
+    async def review_task(
+        self, info: CtxInfo, agent_id: str, task_id: str, accept: bool, feedback: str = ""
+    ) -> TaskType:
+        acting_as(info, agent_id)
+        if len(feedback) > 10_000:
+            raise BadInput("feedback too long", field="feedback")
+        rt = info.context.rt
+        t = await tasks.review(
+            rt.store, task_id, agent_id, accept=accept, feedback=feedback, now=rt.now()
+        )
+        if not accept:
+            rt.nudge()
         return TaskType.of(t)
 
     @strawberry.mutation(description="Put a dead-lettered task back in the queue.")
@@ -426,6 +457,7 @@ def _pushed(ev: Event, agent_id: str) -> Task | None:
         id=ev.subject or "", kind=p["kind"], capability=p["capability"],
         priority=p["priority"], status="assigned", payload=p["payload"], fence=p["fence"],
         attempts=p["attempts"], agent_id=agent_id, created_at=ev.at, updated_at=ev.at,
+        run_id=p.get("runId"), parent_id=p.get("parentId"), rounds=p.get("rounds") or 0,
     )  # fmt: skip
 
 

@@ -1,0 +1,1 @@
+"""Built-in example agents and the ``baton demo`` showcases (deterministic, no LLM)."""

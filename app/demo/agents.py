@@ -1,0 +1,207 @@
+"""Deterministic example agents for the showcase workflows, written with the public SDK.
+
+Each seed agent (``seeds/org.yaml``) gets an SDK :class:`Agent` with handlers for its
+capabilities. The answers are canned but the work is real: they read context, assert facts
+(two of them disagree on the root cause, on purpose), report cost, and the supervisor creates
+and reviews sub-tasks. ``faults`` makes chosen capabilities fail, to show recovery.
+
+Run them as a process: ``python -m app.demo.agents URL ADMIN_TOKEN [--fail provision]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from app.sdk import Agent, TaskContext
+from app.sdk._transport import Transport
+
+Handler = Callable[[TaskContext], Awaitable[Any]]
+PRINCIPAL = """mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }"""
+
+
+class DemoFailure(Exception):
+    """A fault the demo asked for (not retryable)."""
+
+
+def _entity(service: Any) -> str:
+    return service if isinstance(service, str) and service else "svc-checkout"
+
+
+async def triage(t: TaskContext) -> dict[str, Any]:
+    t.report_cost(0.002)
+    return {"severity": "high", "service": t.payload.get("service"), "confidence": 0.9}
+
+
+async def root_cause(t: TaskContext) -> dict[str, Any]:
+    service = _entity(t.payload.get("service"))
+    seen = await t.context(service)
+    cause = "bad deploy dep-checkout-412 (connection pool size 5)"
+    fact = await t.assert_fact(service, "rootCause", cause, 0.82)
+    t.report_cost(0.04)
+    return {"rootCause": cause, "confidence": 0.82, "fact": fact, "factsSeen": len(seen)}
+
+
+async def related_incidents(t: TaskContext) -> dict[str, Any]:
+    service = _entity(t.payload.get("service"))
+    cause = "postgres saturation, as in INC-1875"
+    fact = await t.assert_fact(service, "rootCause", cause, 0.55)
+    t.report_cost(0.01)
+    return {"rootCause": cause, "confidence": 0.55, "similar": ["INC-1875"], "fact": fact}
+
+
+async def business_impact(t: TaskContext) -> dict[str, Any]:
+    t.report_cost(0.03)
+    return {"ordersPerMinuteLost": 140, "customers": ["cust-initech"], "confidence": 0.7}
+
+
+async def draft_comms(t: TaskContext) -> dict[str, Any]:
+    t.report_cost(0.01)
+    if t.payload.get("kind") == "training":
+        sections = ["getting started", "billing"] + (["SSO set-up"] if t.rounds else [])
+        return {"material": sections, "version": t.rounds + 1, "feedback": t.feedback}
+    return {"draft": f"We are investigating degraded {t.payload.get('service')}; next update "
+                     "in 30 minutes.", "severity": t.payload.get("severity")}  # fmt: skip
+
+
+async def notify(t: TaskContext) -> dict[str, Any]:
+    return {"sent": True, "kind": t.payload.get("kind"), "to": t.payload.get("customer")}
+
+
+async def rollback(t: TaskContext) -> dict[str, Any]:
+    t.report_cost(0.02)
+    return {"rolledBack": True, "service": t.payload.get("service"),
+            "decision": t.payload.get("decision")}  # fmt: skip
+
+
+async def evidence(t: TaskContext) -> dict[str, Any]:
+    if t.payload.get("report"):
+        return {"report": f"compliance report for {t.payload.get('system')}", "complete": True}
+    return {"items": ["access-logs-q3", "iam-policy-export", "dpa-register"]}
+
+
+async def compliance_check(t: TaskContext) -> dict[str, Any]:
+    t.report_cost(0.02)
+    return {"check": t.payload.get("check"), "verdict": "pass",
+            "evidence": t.payload.get("evidence")}  # fmt: skip
+
+
+async def scan(t: TaskContext) -> dict[str, Any]:
+    t.report_cost(0.06)
+    return {"verdict": "clean", "findings": []}
+
+
+async def security_review(t: TaskContext) -> dict[str, Any]:
+    return {"approved": not t.payload.get("findings"), "deployment": t.payload.get("deployment")}
+
+
+async def contract_analysis(t: TaskContext) -> dict[str, Any]:
+    t.report_cost(0.08)
+    return {"risk": "low", "terms": ["99.9% SLA", "EU data residency"]}
+
+
+async def provision(t: TaskContext) -> dict[str, Any]:
+    customer = t.payload.get("customer")
+    if t.payload.get("undo"):
+        return {"deprovisioned": True, "tenant": f"tenant-{customer}"}
+    t.report_cost(0.01)
+    return {"tenant": f"tenant-{customer}", "plan": t.payload.get("plan")}
+
+
+async def quality_check(t: TaskContext) -> dict[str, Any]:
+    """The supervisor: asks for a fresh training-material draft, sends the first version back
+    with feedback, accepts the second, then signs the onboarding off."""
+    customer = t.payload.get("customer")
+    sub = await t.delegate("draft_comms", {"customer": customer, "kind": "training"},
+                           kind="onboarding.training-review")  # fmt: skip
+    rounds = 0
+    while True:
+        out = await t.outcome(sub, timeout=60)
+        if out["status"] != "done":
+            raise DemoFailure(f"sub-task {sub} {out['status']}")
+        if "SSO set-up" in (out["result"] or {}).get("material", []):
+            await t.review(sub, True)
+            break
+        rounds += 1
+        await t.review(sub, False, "add the SSO set-up section: the customer uses Okta")
+    t.report_cost(0.05)
+    return {"approved": True, "customer": customer, "subTasks": [sub], "sentBack": rounds,
+            "checked": sorted((t.payload.get("results") or {}).keys())}  # fmt: skip
+
+
+async def cost_optimisation(t: TaskContext) -> dict[str, Any]:
+    return {"recommendation": "route diagnose tasks to the cheaper analyst", "savingUsd": 1.2}
+
+
+# seed agent -> its team and the handlers it runs
+ROSTER: dict[str, tuple[str, dict[str, Handler]]] = {
+    "agent-triage": ("sre", {"triage": triage}),
+    "agent-rootcause": ("sre", {"root_cause": root_cause}),
+    "agent-history": ("sre", {"related_incidents": related_incidents}),
+    "agent-impact": ("customer-success", {"business_impact": business_impact}),
+    "agent-comms": ("customer-success", {"draft_comms": draft_comms, "notify": notify}),
+    "agent-remediate": ("sre", {"rollback": rollback}),
+    "agent-compliance": (
+        "compliance", {"evidence": evidence, "compliance_check": compliance_check},
+    ),  # fmt: skip
+    "agent-secreview": ("secops", {"scan": scan, "security_review": security_review}),
+    "agent-contracts": ("customer-success", {"contract_analysis": contract_analysis}),
+    "agent-provision": ("sre", {"provision": provision}),
+    "agent-supervisor": ("sre", {"quality_check": quality_check}),
+    "agent-finops": ("sre", {"cost_optimisation": cost_optimisation}),
+}
+
+
+def _failing(handler: Handler, capability: str) -> Handler:
+    async def fail(t: TaskContext) -> Any:
+        if t.payload.get("undo"):  # compensation still works
+            return await handler(t)
+        raise DemoFailure(f"{capability} failed (demo fault)")
+
+    return fail
+
+
+async def build(url: str, admin_token: str, *, faults: frozenset[str] = frozenset(),
+                poll_s: float = 0.2) -> list[Agent]:  # fmt: skip
+    """One SDK agent per seed agent, each with a fresh agent principal and token."""
+    admin = Transport(url, admin_token)
+    tag = secrets.token_hex(3)
+    out = []
+    try:
+        for agent_id, (team, handlers) in ROSTER.items():
+            got = await admin.execute(PRINCIPAL, {"i": {
+                "id": f"p-{agent_id}-{tag}", "kind": "agent", "name": agent_id,
+                "roles": ["AGENT"], "agentId": agent_id}})  # fmt: skip
+            a = Agent(url, got["createPrincipal"]["token"], agent_id, team=team,
+                      max_concurrency=4, heartbeat_s=1.0, poll_s=poll_s)  # fmt: skip
+            for cap, fn in handlers.items():
+                a.handles(cap)(_failing(fn, cap) if cap in faults else fn)
+            out.append(a)
+    finally:
+        await admin.close()
+    return out
+
+
+async def run_all(agents: list[Agent]) -> None:
+    await asyncio.gather(*(a.run() for a in agents))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Run the demo agents against a Baton.")
+    ap.add_argument("url")
+    ap.add_argument("token", help="an admin token (to create the agents' principals)")
+    ap.add_argument("--fail", default="", help="comma-separated capabilities that fail")
+    args = ap.parse_args()
+    faults = frozenset(f for f in args.fail.split(",") if f)
+
+    async def go() -> None:
+        await run_all(await build(args.url, args.token, faults=faults))
+
+    asyncio.run(go())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+// retryRun: a failed or cancelled run runs again from where it stopped: steps that failed
+// or were cancelled wait again (their next attempt gets a new task); done and skipped steps
+// keep their results and never run twice. No row back: unknown run or it is not failed /
+// cancelled.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (r:Run {id: $runId})
+WHERE r.status IN ['failed', 'cancelled']
+SET r.status = 'running', r.error = null, r.endedAt = null, r.updatedAt = $now,
+    r.retries = coalesce(r.retries, 0) + 1
+WITH c, r
+OPTIONAL MATCH (s:Step)-[:STEP_OF]->(r)
+WHERE s.status IN ['failed', 'cancelled', 'running', 'awaiting_approval']
+SET s.status = 'waiting', s.taskId = null, s.proposalId = null, s.note = null,
+    s.endedAt = null, s.updatedAt = $now
+WITH DISTINCT c, r
+SET c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'run.retried', at: $now, actor: $actor, subject: r.id,
+                 payload: $eventPayload})
+CREATE (e)-[:ON]->(r)
+RETURN properties(r) AS run

@@ -1,0 +1,28 @@
+// Scheduler job: tasks and runs past their deadline, not yet flagged, are flagged once and
+// each gets an `sla.breached` event (which triggers can turn into an escalation run).
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+OPTIONAL MATCH (t:Task)
+WHERE t.deadline IS NOT NULL AND t.deadline < $now AND t.slaBreachedAt IS NULL
+  AND t.status IN ['queued', 'assigned', 'running', 'awaiting_approval', 'deferred']
+WITH c, collect(t)[..$limit] AS tasks
+OPTIONAL MATCH (r:Run {status: 'running'})
+WHERE r.deadline IS NOT NULL AND r.deadline < $now AND r.slaBreachedAt IS NULL
+WITH c, tasks, collect(r)[..$limit] AS runs
+WITH c, [x IN tasks | [x, 'task', x.capability]] + [x IN runs | [x, 'run', x.workflow]] AS due
+WHERE size(due) > 0
+WITH c, due, c.seq AS base
+SET c.seq = base + size(due)
+WITH due, base
+UNWIND range(0, size(due) - 1) AS i
+WITH due[i][0] AS x, due[i][1] AS kind, due[i][2] AS what, base + i + 1 AS seq
+SET x.slaBreachedAt = $now
+CREATE (e:Event {seq: seq, type: 'sla.breached', at: $now, actor: 'scheduler', subject: x.id,
+                 key: 'sla:' + x.id,
+                 payload: '{"kind":"' + kind + '","id":"' + x.id + '","what":"' + what +
+                          '","deadline":' + toString(x.deadline) + ',"runId":' +
+                          CASE WHEN x.runId IS NULL THEN 'null'
+                               ELSE '"' + x.runId + '"' END + '}'})
+CREATE (e)-[:ON]->(x)
+RETURN count(e) AS breached

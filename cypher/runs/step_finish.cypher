@@ -1,0 +1,35 @@
+// A step ends ($status: done | failed | skipped | cancelled | awaiting_approval) from one
+// of the statuses in $allowed, with its result (JSON) and a note saying why. A supervisor's
+// agent becomes the run's accountable party ($accountable). A join's merge is recorded as a
+// Merge node IN the run that CHOSE the fact behind the winning finding and CONSIDERED the
+// others (facts the join's input tasks asserted under the merge key, with their CONTRADICTS
+// edges from the context layer).
+// No row back: the run is not running or the step is no longer in $allowed.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
+WHERE r.status = 'running' AND s.status IN $allowed
+SET s.status = $status, s.result = $result, s.note = $note, s.updatedAt = $now,
+    s.proposalId = coalesce($proposalId, s.proposalId),
+    s.endedAt = CASE WHEN $status = 'awaiting_approval' THEN null ELSE $now END,
+    r.updatedAt = $now, r.accountable = coalesce($accountable, r.accountable)
+SET c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'step.' + $status, at: $now, actor: 'workflow',
+                 subject: r.id, payload: $eventPayload})
+CREATE (e)-[:ON]->(r)
+WITH s, r
+FOREACH (m IN CASE WHEN $merge IS NULL THEN [] ELSE [$merge] END |
+  CREATE (:Merge {id: $runId + '/' + $stepId + '/merge', runId: $runId, stepId: $stepId,
+                  key: m.key, strategy: m.strategy, chosenStep: m.chosenStep,
+                  value: m.value, agreed: m.agreed, reason: m.reason, decidedBy: m.decidedBy,
+                  at: $now})-[:IN]->(r))
+WITH s, r
+OPTIONAL MATCH (m:Merge {id: $runId + '/' + $stepId + '/merge'})
+OPTIONAL MATCH (f:Fact)-[:DERIVED_FROM]->(t:Task)
+WHERE m IS NOT NULL AND t.id IN $mergeTasks AND f.key = m.key
+FOREACH (_ IN CASE WHEN f IS NOT NULL AND t.id = $chosenTask THEN [1] ELSE [] END |
+  MERGE (m)-[:CHOSE]->(f))
+FOREACH (_ IN CASE WHEN f IS NOT NULL AND t.id <> $chosenTask THEN [1] ELSE [] END |
+  MERGE (m)-[:CONSIDERED]->(f))
+RETURN DISTINCT properties(s) AS step

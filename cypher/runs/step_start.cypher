@@ -1,0 +1,20 @@
+// A waiting step starts: it now runs the task (or waits on the proposal) the engine made
+// for it, with dedupKey run:<run>:<step>:<attempt>, so a crash between making the task and
+// this statement makes the same task again, never a second one. The task is PART_OF the run
+// and FOR_STEP the step. $status is running, or awaiting_approval for a human checkpoint.
+// No row back: the run is not running or the step already started (another replica won).
+MATCH (c:Counter {name: 'event'})
+SET c._lk = coalesce(c._lk, 0) + 1
+WITH c
+MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
+WHERE r.status = 'running' AND s.status = 'waiting'
+MATCH (t:Task {id: $taskId})
+SET s.status = $status, s.taskId = t.id, s.proposalId = $proposalId,
+    s.attempt = s.attempt + 1, s.startedAt = $now, s.updatedAt = $now, r.updatedAt = $now
+CREATE (t)-[:FOR_STEP]->(s)
+MERGE (t)-[:PART_OF]->(r)
+SET c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'step.started', at: $now, actor: 'workflow',
+                 subject: r.id, payload: $eventPayload})
+CREATE (e)-[:ON]->(r)
+RETURN properties(s) AS step
