@@ -39,6 +39,11 @@ FAIL = """mutation($t: String!, $a: String!, $f: Int!, $e: String!, $r: Boolean!
 }"""
 HEARTBEAT = """mutation($a: String!, $l: [LeaseInput!]) {
   heartbeat(agentId: $a, leases: $l) { status lost } }"""
+MINE = f"""query($a: String!) {{
+  assigned: tasks(agentId: $a, status: "assigned", first: 100) {{ nodes {{ {TASK_FIELDS} }} }}
+  running: tasks(agentId: $a, status: "running", first: 100) {{ nodes {{ {TASK_FIELDS} }} }}
+}}"""
+PAUSE = """mutation($a: String!) { setAgentStatus(agentId: $a, status: PAUSED) { id } }"""
 REGISTER = """mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id status } }"""
 FACT = "id key value confidence agentId entityId distance"
 ASSERT_FACT = "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }"
@@ -169,6 +174,24 @@ class ProposalOutcome:
 Handler = Callable[[TaskContext], Awaitable[Any]]
 
 
+_RUNNING: set[Agent] = set()
+
+
+def _on_signal(agent: Agent) -> None:
+    """SIGTERM/SIGINT stop every agent running in this process (one handler for all of them:
+    a second ``add_signal_handler`` would replace the first)."""
+    _RUNNING.add(agent)
+
+    def stop_all() -> None:
+        for a in list(_RUNNING):
+            a.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop_all)
+
+
 class Agent:
     """An agent worker. ``await agent.run()`` until stopped (SIGTERM/SIGINT or ``stop()``)."""
 
@@ -228,10 +251,8 @@ class Agent:
     async def run(self) -> None:
         """Register, then work until stopped; returns after draining."""
         head = await self._register()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.stop)
+        _on_signal(self)
+        await self._resume()
         background = [
             asyncio.create_task(self._listen(head), name="baton-listen"),
             asyncio.create_task(self._heartbeat(), name="baton-heartbeat"),
@@ -240,6 +261,10 @@ class Agent:
         try:
             await self._pull()
         finally:
+            _RUNNING.discard(self)
+            # Draining: pause first so the router stops sending work this process won't do.
+            with contextlib.suppress(Exception):
+                await self.api.execute(PAUSE, {"a": self.id})
             if self._running:
                 await asyncio.gather(*self._running, return_exceptions=True)
             await self._flush()
@@ -315,6 +340,21 @@ class Agent:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_s):
                     await self._wake.wait()
+
+    async def _resume(self) -> None:
+        """Work already assigned to this agent id (pushed to a previous incarnation of this
+        worker that died, or while this one was starting) is done now, not after its lease
+        runs out: the fencing token still guards against a zombie predecessor."""
+        try:
+            got = await self.api.execute(MINE, {"a": self.id})
+        except errors.BatonError as exc:
+            log.warning("could not list assigned work: %s", exc)
+            return
+        for status in ("assigned", "running"):
+            for t in got[status]["nodes"]:
+                if t["id"] not in self.held and len(self.held) < self.max_concurrency:
+                    await self._slots.acquire()
+                    self._launch(t, start=False)
 
     def _launch(self, task: dict[str, Any], *, start: bool) -> None:
         self.held[task["id"]] = task["fence"]

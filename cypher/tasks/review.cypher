@@ -12,7 +12,8 @@ WHERE p.agentId = $agentId AND p.status IN ['assigned', 'running'] AND t.status 
   AND coalesce(t.review, '') <> 'accepted'
   AND ($accept OR coalesce(t.rounds, 0) < $maxRounds)
 SET t.review = CASE WHEN $accept THEN 'accepted' ELSE 'sent_back' END,
-    t.reviewedBy = $agentId, t.reviewedAt = $now, t.feedback = $feedback,
+    t.reviewedBy = $agentId, t.reviewedAt = $now,
+    t.feedback = CASE WHEN $accept THEN coalesce($feedback, t.feedback) ELSE $feedback END,
     t.rounds = coalesce(t.rounds, 0) + CASE WHEN $accept THEN 0 ELSE 1 END,
     t.previousResult = CASE WHEN $accept THEN t.previousResult ELSE t.result END,
     t.status = CASE WHEN $accept THEN 'done' ELSE 'queued' END,

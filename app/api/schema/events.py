@@ -29,6 +29,8 @@ RULES: Rules = {
     "emitEvent": roles(Role.INTEGRATION),
     "graphChanges": roles(Role.AUDITOR, Role.INTEGRATION, Role.OPERATOR),
 }
+
+
 def _types(types: list[str] | None) -> list[str] | None:
     if types is not None and (len(types) > 50 or any(len(t) > 100 for t in types)):
         raise BadInput("types: at most 50 names of at most 100 characters", field="types")
