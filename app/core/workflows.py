@@ -426,7 +426,8 @@ class Engine:
             kind=f"{self.run.workflow}.{st.step_id}", capability=capability,
             priority=sp.priority if sp else 50, payload=payload,
             dedup_key=f"run:{self.run.id}:{st.step_id}:{st.attempt + 1}", run_id=self.run.id,
-            max_attempts=(sp.on_failure.retries + 1) if sp else 1,
+            # lease expiries (a crashed worker) are retried too, so never fewer than 3
+            max_attempts=max(3, sp.on_failure.retries + 1) if sp else 3,
             deadline=self.now + sp.timeout_ms if sp and sp.timeout_ms else None,
         )  # fmt: skip
         return await tasks.submit(self.store, data, actor="workflow", now=self.now)

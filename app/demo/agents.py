@@ -16,8 +16,10 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.core.errors import BatonError
 from app.sdk import Agent, TaskContext
 from app.sdk._transport import Transport
+from app.sdk.agent import TRANSIENT
 
 Handler = Callable[[TaskContext], Awaitable[Any]]
 PRINCIPAL = """mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }"""
@@ -172,7 +174,7 @@ async def build(url: str, admin_token: str, *, faults: frozenset[str] = frozense
     out = []
     try:
         for agent_id, (team, handlers) in ROSTER.items():
-            got = await admin.execute(PRINCIPAL, {"i": {
+            got = await _patiently(admin, PRINCIPAL, {"i": {
                 "id": f"p-{agent_id}-{tag}", "kind": "agent", "name": agent_id,
                 "roles": ["AGENT"], "agentId": agent_id}})  # fmt: skip
             a = Agent(url, got["createPrincipal"]["token"], agent_id, team=team,
@@ -183,6 +185,18 @@ async def build(url: str, admin_token: str, *, faults: frozenset[str] = frozense
     finally:
         await admin.close()
     return out
+
+
+async def _patiently(api: Transport, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """Retry while the control plane (or its graph) restarts: workers outlive restarts."""
+    for attempt in range(120):
+        try:
+            return await api.execute(query, variables)
+        except BatonError as exc:
+            if exc.code not in TRANSIENT or attempt == 119:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def run_all(agents: list[Agent]) -> None:

@@ -175,6 +175,7 @@ Handler = Callable[[TaskContext], Awaitable[Any]]
 
 
 _RUNNING: set[Agent] = set()
+TRANSIENT = ("INTERNAL", "UNAVAILABLE", "RATE_LIMITED")
 
 
 def _on_signal(agent: Agent) -> None:
@@ -419,13 +420,21 @@ class Agent:
             self._slots.release()
             self._wake.set()
 
+    def _transient(self, exc: Exception) -> bool:
+        """Worth another attempt: the declared retryable types, and API errors that say the
+        control plane (or its graph) was briefly unavailable rather than that the work is
+        wrong."""
+        if isinstance(exc, self.retryable):
+            return True
+        return isinstance(exc, errors.BatonError) and exc.code in TRANSIENT
+
     async def _report_failure(self, ctx: TaskContext, exc: Exception) -> None:
         details = {"type": type(exc).__name__, "traceback": traceback.format_exc()[-4000:]}
         try:
             await self.api.execute(
                 FAIL,
                 {"t": ctx.id, "a": self.id, "f": ctx.fence, "e": str(exc) or type(exc).__name__,
-                 "r": isinstance(exc, self.retryable), "d": details},
+                 "r": self._transient(exc), "d": details},
             )  # fmt: skip
         except errors.Conflict:
             log.info("failure of %s not recorded: no longer ours", ctx.id)
@@ -444,6 +453,12 @@ class Agent:
         try:
             got = await self.api.execute(COMPLETE_MANY, {"a": self.id, "items": batch})
             self.completed += len(got["completeTasks"])
+        except TransportError as exc:  # the app is restarting: keep the results, resend later
+            log.warning("could not report %d results yet (%s); retrying", len(batch), exc)
+            self.done = batch + self.done
+            if not self._stop.is_set():
+                await asyncio.sleep(1.0)
+                self._flushed.set()
         except errors.BatonError as exc:
             log.error("could not report %d results: %s", len(batch), exc)
 

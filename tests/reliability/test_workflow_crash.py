@@ -1,0 +1,141 @@
+"""A workflow run survives crashes: SIGKILL the app (and, in turn, the worker process and the
+graph database) at random points of a running incident-response run, restart each, and the
+run completes with no step run twice and none skipped. Real processes throughout: `baton
+serve`, the demo agents, the embedded FalkorDB."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.graph.embedded import EmbeddedServer
+from tests.conftest import ADMIN_TOKEN, free_port
+from tests.reliability.test_faults import _retrying
+from tests.support.flows import DECIDE, RUN, START, demo_agents, stop
+from tests.support.gql import GQL
+from tests.support.invariants import all_events
+from tests.support.procs import Served, redis_pids_for
+
+STEPS = ["triage", "root_cause", "impact", "comms", "related", "findings", "decide", "remediate"]
+
+
+class Stack:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp, self.db_dir = tmp, tmp / "graph"
+        self.db = EmbeddedServer(self.db_dir)
+        self.db_port, self.port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app: Served | None = None
+        self.agents: subprocess.Popen[bytes] | None = None
+
+    def start_app(self, seed: bool = False) -> None:
+        env = {"BATON_GRAPH_URI": f"falkordb://127.0.0.1:{self.db_port}",
+               "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
+               "BATON_WORKFLOW_INTERVAL_MS": "100", "BATON_LEASE_MS": "3000",
+               "BATON_HEARTBEAT_TIMEOUT_MS": "5000"}  # fmt: skip
+        self.app = Served(env, self.port, seed=seed, log=self.tmp / "app.log")
+        self.app.wait_healthy()
+
+    def kill(self, what: str) -> None:
+        if what == "app":
+            assert self.app is not None
+            self.app.kill()
+            self.start_app()
+        elif what == "worker":
+            assert self.agents is not None
+            self.agents.kill()
+            self.agents.wait(10)
+            self.agents = demo_agents(self.url, ADMIN_TOKEN)
+        else:
+            for pid in redis_pids_for(self.db_dir):
+                os.kill(pid, signal.SIGKILL)
+            self.db.start(detached=True, port=self.db_port)
+
+    def close(self) -> None:
+        stop(self.agents)
+        if self.app is not None and self.app.proc.poll() is None:
+            self.app.kill()
+        self.db.stop(force=True)
+
+
+async def _follow_with_faults(
+    stack: Stack, admin: GQL, faults: list[str], seed: int
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    inputs = {"service": "svc-checkout", "incident": "inc-2291"}
+    rid = (await _retrying(admin, START, n="incident-response", i=inputs))["startWorkflow"]["id"]
+    pending = list(faults)
+    decided: set[str] = set()
+    deadline = asyncio.get_running_loop().time() + 90
+    run: dict[str, Any] = {}
+    while asyncio.get_running_loop().time() < deadline:
+        run = (await _retrying(admin, RUN, id=rid))["run"]
+        if run["status"] != "running":
+            return dict(run)
+        started = sum(1 for s in run["steps"] if s["status"] != "waiting")
+        if pending and started >= rng.randint(1, 6):  # a random point of the run
+            await asyncio.to_thread(stack.kill, pending.pop(0))
+            continue
+        for s in run["steps"]:
+            if s["status"] == "awaiting_approval" and s["proposalId"] not in decided:
+                await _retrying(admin, DECIDE, id=s["proposalId"], d="APPROVE", p=None, r="ok")
+                decided.add(s["proposalId"])
+        await asyncio.sleep(0.1)
+    state = await _retrying(admin, "{ tasks(first: 50) { nodes { kind status agentId errors } } "
+                            "agents(first: 50) { nodes { id status active } } }")  # fmt: skip
+    raise AssertionError(f"run did not finish: {run}\n--- tasks and agents ---\n{state}")
+
+
+async def _check(admin: GQL, stack: Stack, run: dict[str, Any]) -> None:
+    assert run["status"] == "done", run
+    assert [s["stepId"] for s in run["steps"]] == STEPS
+    for s in run["steps"]:  # every step done, on its first attempt (a join has none)
+        assert s["status"] == "done" and s["attempt"] == (s["kind"] != "join"), s
+    got = await admin("{ tasks(first: 500) { nodes { kind runId } } }")
+    kinds: dict[str, int] = {}
+    for t in got["tasks"]["nodes"]:
+        if t["runId"] == run["id"]:
+            kinds[t["kind"].split(".", 1)[1]] = kinds.get(t["kind"].split(".", 1)[1], 0) + 1
+    # one task per step (the join has none): no step was run twice and none skipped
+    assert kinds == {s: 1 for s in STEPS if s != "findings"}, kinds
+    events = await all_events(admin)
+    started = [e for e in events if e["type"] == "step.started" and e["subject"] == run["id"]]
+    assert sorted(e["payload"]["stepId"] for e in started) == sorted(kinds)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # gap-free
+
+
+async def _scenario(tmp: Path, faults: list[str], seed: int) -> None:
+    stack = Stack(tmp)
+    try:
+        stack.db.start(detached=True, port=stack.db_port)
+        await asyncio.to_thread(stack.start_app, True)
+        stack.agents = demo_agents(stack.url, ADMIN_TOKEN)
+        async with httpx.AsyncClient(timeout=10) as http:
+            admin = GQL(stack.url, ADMIN_TOKEN, http)
+            run = await _follow_with_faults(stack, admin, faults, seed)
+            await _check(admin, stack, run)
+    finally:
+        await asyncio.to_thread(stack.close)
+
+
+async def test_run_survives_an_app_crash_mid_run(tmp_path: Path) -> None:
+    await _scenario(tmp_path, ["app"], seed=7)
+
+
+async def test_run_survives_app_worker_and_database_crashes(tmp_path: Path) -> None:
+    await _scenario(tmp_path, ["app", "worker", "db"], seed=11)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+async def test_run_survives_repeated_random_crashes(tmp_path: Path, seed: int) -> None:
+    faults = random.Random(seed).choices(["app", "worker", "db"], k=4)
+    await _scenario(tmp_path, faults, seed)
