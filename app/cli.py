@@ -1,4 +1,4 @@
-"""The ``baton`` command: serve, seed, db, schema, bench, agent run."""
+"""The ``baton`` command: serve, seed, demo, db, schema, bench, agent run."""
 
 from __future__ import annotations
 
@@ -52,6 +52,28 @@ def serve(
         f"(graph: {settings.graph_uri})"
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+
+
+@cli.command()
+def demo(
+    name: str = typer.Argument(..., help="incident | compliance | onboarding"),
+    url: str | None = typer.Option(None, help="A running, seeded Baton (else a private one)."),
+    token: str | None = typer.Option(None, help="Its admin token (with --url)."),
+    fail: str = typer.Option("", help="Capabilities whose demo agent fails, e.g. provision."),
+) -> None:
+    """Run a showcase workflow end to end with the built-in example agents: live timeline,
+    then the run's trace and cost."""
+    from app.demo.run import SHOWCASES
+    from app.demo.run import demo as run_demo
+
+    if name not in SHOWCASES:
+        console.print(f"[red]unknown demo {name!r}; choose {', '.join(SHOWCASES)}[/red]")
+        raise typer.Exit(2)
+    if url and not token:
+        console.print("[red]--url needs --token (an admin token)[/red]")
+        raise typer.Exit(2)
+    run = asyncio.run(run_demo(name, url, token, fail, console))
+    raise typer.Exit(0 if run["status"] == "done" else 1)
 
 
 @cli.command()

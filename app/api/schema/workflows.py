@@ -76,6 +76,7 @@ class StepType:
     started_at: Long | None
     ended_at: Long | None
     agent_id: str | None = strawberry.field(description="Who did (or does) its task.")
+    cost_usd: float = strawberry.field(description="Spend on its task (sub-tasks not included).")
 
     @classmethod
     def of(cls, s: workflows.Step) -> StepType:
@@ -83,7 +84,7 @@ class StepType:
             step_id=s.step_id, kind=s.kind, status=s.status, deps=s.deps, attempt=s.attempt,
             task_id=s.task_id, proposal_id=s.proposal_id, result=cast(JSON, s.result),
             note=s.note, started_at=_long(s.started_at), ended_at=_long(s.ended_at),
-            agent_id=s.task_agent,
+            agent_id=s.task_agent, cost_usd=round(s.task_cost, 6),
         )  # fmt: skip
 
 
