@@ -1,4 +1,4 @@
-"""The ``baton`` command: serve, seed, demo, db, schema, bench, agent run."""
+"""The ``baton`` command: serve, seed, demo, trace, db, schema, bench, agent run."""
 
 from __future__ import annotations
 
@@ -74,6 +74,29 @@ def demo(
         raise typer.Exit(2)
     run = asyncio.run(run_demo(name, url, token, fail, console))
     raise typer.Exit(0 if run["status"] == "done" else 1)
+
+
+@cli.command()
+def trace(
+    run_id: str = typer.Argument(..., help="The run whose decisions to show."),
+    html: Path | None = typer.Option(None, "--html", help="Write a self-contained timeline."),
+    url: str = typer.Option("http://127.0.0.1:8000", envvar="BATON_URL", help="Baton's URL."),
+    token: str = typer.Option(..., envvar="BATON_TOKEN", help="An operator/auditor token."),
+) -> None:
+    """Print a run's span tree (who decided what, when, with which facts)."""
+    from app import traceview
+    from app.sdk.client import Client
+
+    with Client(url, token) as api:
+        got = api.execute(traceview.TRACE_QUERY, {"id": run_id})["trace"]
+    if got is None:
+        console.print(f"[red]no run {run_id!r}[/red]")
+        raise typer.Exit(1)
+    if html:
+        html.write_text(traceview.timeline_html(got, f"run {run_id}"))
+        console.print(f"wrote {html} ({len(got['spans'])} spans)")
+    else:
+        console.print(traceview.tree(got, f"run {run_id}"))
 
 
 @cli.command()

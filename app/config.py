@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     retry_base_ms: int = Field(default=1_000, description="First retry delay (doubles, jittered)")
     retry_max_ms: int = Field(default=60_000, description="Longest retry delay")
     event_poll_ms: int = 25
+    tracing: bool = Field(default=True, description="Write Decision spans on the hot paths")
     workflow_interval_ms: int = Field(
         default=250, description="How often runs and triggers advance"
     )

@@ -143,6 +143,9 @@ class TaskIn(Input):
     run_id: str | None = Field(default=None, pattern=ID_PATTERN)
     dedup_key: str | None = Field(default=None, min_length=1, max_length=200)
     max_attempts: int = Field(default=3, ge=1, le=100)
+    # W3C trace context of the caller (traceparent) or of the workflow step; not content.
+    trace_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    parent_span_id: str | None = Field(default=None, min_length=1, max_length=300)
 
     @model_validator(mode="after")
     def _ids(self) -> TaskIn:

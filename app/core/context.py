@@ -46,8 +46,8 @@ class Reader:
                 "all": self.everything}  # fmt: skip
 
 
-ContextHook = Callable[[Reader, list[str], str | None], Awaitable[None]]
-CONTEXT_HOOKS: list[ContextHook] = []  # (reader, fact ids shown, task id or None)
+ContextHook = Callable[[GraphStore, Reader, list[str], str | None, int], Awaitable[None]]
+CONTEXT_HOOKS: list[ContextHook] = []  # (store, reader, fact ids shown, task id or None, now)
 
 
 @dataclass
@@ -181,8 +181,9 @@ async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
 
 
 async def context(
-    store: GraphStore, reader: Reader, entity_id: str, *, hops: int, now: int, limit: int = 200
-) -> list[Fact]:
+    store: GraphStore, reader: Reader, entity_id: str, *, hops: int, now: int, limit: int = 200,
+    task_id: str | None = None,
+) -> list[Fact]:  # fmt: skip
     """Readable current facts about the entity and its neighbourhood, most relevant first."""
     if not 0 <= hops <= 3:
         raise BadInput("hops must be between 0 and 3", field="hops")
@@ -190,7 +191,7 @@ async def context(
         FOR_ENTITY, entityId=entity_id, hops=hops, now=now, limit=limit, **reader.params()
     )
     facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
-    await _shown(reader, facts, None)
+    await _shown(store, reader, facts, task_id, now)
     return facts
 
 
@@ -204,13 +205,15 @@ async def context_for_task(
         FOR_TASK, taskId=task_id, hops=hops, now=now, limit=limit, **reader.params()
     )
     facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
-    await _shown(reader, facts, task_id)
+    await _shown(store, reader, facts, task_id, now)
     return facts
 
 
-async def _shown(reader: Reader, facts: list[Fact], task_id: str | None) -> None:
+async def _shown(
+    store: GraphStore, reader: Reader, facts: list[Fact], task_id: str | None, now: int
+) -> None:
     for hook in CONTEXT_HOOKS:
-        await hook(reader, [f.id for f in facts], task_id)
+        await hook(store, reader, [f.id for f in facts], task_id, now)
 
 
 async def fact(store: GraphStore, reader: Reader, fact_id: str) -> Fact | None:

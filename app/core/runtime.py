@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.config import Settings
-from app.core import principals
+from app.core import principals, traces
 from app.core.clock import Clock
 from app.core.events import BOOTSTRAP, EventHub
 from app.core.tasks import Backoff
@@ -53,6 +53,7 @@ async def prepare_graph(store: GraphStore) -> None:
 
 async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool = True) -> Runtime:
     """Connect (starting the embedded graph if configured), prepare the graph, mint the admin."""
+    traces.set_enabled(settings.tracing)
     store = open_store(settings)
     try:
         await prepare_graph(store)

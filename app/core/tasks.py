@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import costs, policies
+from app.core import costs, policies, traces
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -68,7 +68,7 @@ def _task(props: dict[str, Any], **extra: Any) -> Task:
 
 def content_hash(data: TaskIn) -> str:
     """What makes two submissions with one dedupKey "the same request"."""
-    body = data.model_dump(mode="json", exclude={"dedup_key"})
+    body = data.model_dump(mode="json", exclude={"dedup_key", "trace_id", "parent_span_id"})
     return hashlib.sha256(dumps(body).encode()).hexdigest()[:32]
 
 
@@ -89,6 +89,10 @@ async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Ta
         maxAttempts=data.max_attempts,
         runId=data.run_id,
         parentId=data.parent_id,
+        traceId=data.trace_id,
+        newTraceId=traces.new_trace_id(),
+        spanId=traces.new_span_id(),
+        parentSpanId=data.parent_span_id,
         now=now,
         actor=actor,
     )
@@ -164,12 +168,18 @@ def _bulk_row(d: TaskIn) -> dict[str, Any]:
         "maxAttempts": d.max_attempts,
         "runId": d.run_id,
         "parentId": d.parent_id,
+        "traceId": d.trace_id or traces.new_trace_id(),
+        "traced": d.trace_id is not None,
+        "spanId": traces.new_span_id(),
+        "parentSpanId": d.parent_span_id,
     }
 
 
 async def route(store: GraphStore, *, batch: int, lease_ms: int, now: int) -> int:
     """One push-routing batch; returns how many tasks were assigned."""
-    rows = await store.write(ROUTE, batch=batch, leaseMs=lease_ms, now=now, hour=utc_hour(now))
+    rows = await store.write(
+        ROUTE, batch=batch, leaseMs=lease_ms, now=now, hour=utc_hour(now), trace=traces.enabled()
+    )
     return int(rows[0]["assigned"]) if rows else 0
 
 
@@ -206,6 +216,7 @@ async def claim(
         now=now,
         hour=utc_hour(now),
         actor=agent_id,
+        trace=traces.enabled(),
     )
     if not rows:
         await costs.raise_if_exhausted(store, agent_id)
@@ -253,6 +264,7 @@ async def finish(
         jitter=random.uniform(0.5, 1.0),
         now=now,
         actor=agent_id,
+        trace=traces.enabled(),
     )
     if not rows:
         await _refuse(store, task_id, agent_id, fence, outcome, now)
@@ -293,6 +305,7 @@ async def complete_many(
             for c in unique.values()
         ],  # fmt: skip
         now=now,
+        trace=traces.enabled(),
     )
     return [str(r["id"]) for r in rows]
 
@@ -382,8 +395,9 @@ async def expire_leases(
 ) -> int:
     """Scheduler job: re-queue (or dead-letter) tasks whose lease ran out."""
     rows = await store.write(
-        EXPIRE, now=now, limit=limit, backoffBaseMs=backoff.base_ms, backoffMaxMs=backoff.max_ms
-    )
+        EXPIRE, now=now, limit=limit, backoffBaseMs=backoff.base_ms, backoffMaxMs=backoff.max_ms,
+        trace=traces.enabled(),
+    )  # fmt: skip
     return int(rows[0]["expired"]) if rows else 0
 
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core import costs, proposals, tasks
+from app.core import costs, proposals, tasks, traces
 from app.core.errors import BadInput, BatonError, Conflict, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -252,6 +252,7 @@ async def start(
     trigger_id: str | None = None,
     event_seq: int | None = None,
     trace_id: str | None = None,
+    parent_span_id: str | None = None,
     parent_run_id: str | None = None,
 ) -> tuple[Run, bool]:
     """Start a run (or, for a ``run_id`` that exists, return it: idempotent).
@@ -273,7 +274,8 @@ async def start(
         steps=[{"stepId": s.id, "kind": s.kind, "deps": deps[s.id], "index": i}
                for i, s in enumerate(spec.steps)],
         deadline=now + spec.deadline_ms if spec.deadline_ms else None,
-        budgetUsd=spec.budget_usd, traceId=trace_id or uuid_hex(32), parentRunId=parent_run_id,
+        budgetUsd=spec.budget_usd, traceId=trace_id or traces.new_trace_id(),
+        parentSpanId=parent_span_id, parentRunId=parent_run_id,
         eventPayload=dumps({"runId": rid, "workflow": wf.name, "version": wf.version,
                             "triggerId": trigger_id, "eventSeq": event_seq}),
         now=now, actor=actor,
@@ -293,13 +295,6 @@ async def start(
     run = await get_run(store, rid)
     assert run is not None
     return run, True
-
-
-def uuid_hex(n: int) -> str:
-    """Random lowercase hex (W3C trace ids are 32 hex digits)."""
-    import secrets
-
-    return secrets.token_hex(n // 2)
 
 
 async def get_run(store: GraphStore, run_id: str) -> Run | None:
@@ -429,6 +424,8 @@ class Engine:
             # lease expiries (a crashed worker) are retried too, so never fewer than 3
             max_attempts=max(3, sp.on_failure.retries + 1) if sp else 3,
             deadline=self.now + sp.timeout_ms if sp and sp.timeout_ms else None,
+            trace_id=self.run.trace_id,
+            parent_span_id=f"{self.run.id}/{st.step_id}/{st.attempt + 1}",  # the step's span
         )  # fmt: skip
         return await tasks.submit(self.store, data, actor="workflow", now=self.now)
 
@@ -436,7 +433,7 @@ class Engine:
                            proposal_id: str | None = None) -> None:  # fmt: skip
         rows = await self.store.write(
             STEP_START, runId=self.run.id, stepId=st.step_id, taskId=task_id, status=status,
-            proposalId=proposal_id, now=self.now,
+            proposalId=proposal_id, now=self.now, attrs=dumps({"kind": st.kind}),
             eventPayload=dumps({"runId": self.run.id, "stepId": st.step_id, "taskId": task_id,
                                 "status": status}),
         )  # fmt: skip

@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.table import Table
-from rich.tree import Tree
 
+from app import traceview
 from app.sdk._transport import Transport
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,8 +39,7 @@ START = """mutation($n: String!, $i: JSON) { startWorkflow(name: $n, input: $i) 
 ROTATE = """mutation($p: String!) { rotateToken(principalId: $p) }"""
 DECIDE = """mutation($id: ID!, $r: String!) {
   decideProposal(id: $id, decision: APPROVE, reason: $r) { status decidedBy } }"""
-TRACE = """query($id: ID!) { trace(runId: $id) { spans { spanId parentSpanId name agentId
-  principalId startedAt endedAt costUsd saw produced } } }"""
+TRACE = traceview.TRACE_QUERY
 
 
 @dataclass(frozen=True)
@@ -185,16 +184,7 @@ async def follow(
 def summary(run: dict[str, Any], trace: dict[str, Any] | None, console: Console) -> None:
     """The run's trace (span tree, when the trace API is there) and its cost per step."""
     if trace and trace.get("spans"):
-        spans = trace["spans"]
-        tree = Tree(f"[bold]trace {run['traceId']}[/bold] ({run['workflow']})")
-        nodes = {None: tree}
-        for sp in sorted(spans, key=lambda x: x["startedAt"]):
-            parent = nodes.get(sp["parentSpanId"], tree)
-            who = sp["agentId"] or sp["principalId"] or "baton"
-            ms = (sp["endedAt"] or sp["startedAt"]) - sp["startedAt"]
-            saw = f" saw {len(sp['saw'])} facts" if sp["saw"] else ""
-            nodes[sp["spanId"]] = parent.add(f"{sp['name']} [dim]{who} {ms} ms{saw}[/dim]")
-        console.print(tree)
+        console.print(traceview.tree(trace, f"{run['workflow']} {run['id']}"))
     table = Table("step", "kind", "agent", "status", "ms", "cost $", title=f"run {run['id']}")
     for s in run["steps"]:
         ms = (s["endedAt"] - s["startedAt"]) if s["endedAt"] and s["startedAt"] else None
@@ -226,7 +216,8 @@ async def demo(name: str, url: str | None = None, token: str | None = None, fail
             run = await follow(api, run_id, show, console, human)
             try:
                 trace = (await api.execute(TRACE, {"id": run_id}))["trace"]
-            except Exception:  # an older server without the trace API
+            except Exception as exc:  # an older server without the trace API
+                console.print(f"[dim]no trace: {exc}[/dim]")
                 trace = None
             summary(run, trace, console)
             return run

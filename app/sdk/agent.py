@@ -93,8 +93,8 @@ class TaskContext:
         if entity_id is None:
             q = f"query($t: String!, $h: Int!) {{ contextForTask(taskId: $t, hops: $h) {{ {FACT} }} }}"  # noqa: E501
             return list((await a.api.execute(q, {"t": self.id, "h": hops}))["contextForTask"])
-        q = f"query($e: String!, $a: String!, $h: Int!) {{ context(entityId: $e, agentId: $a, hops: $h) {{ {FACT} }} }}"  # noqa: E501
-        got = await a.api.execute(q, {"e": entity_id, "a": a.id, "h": hops})
+        q = f"query($e: String!, $a: String!, $h: Int!, $t: String) {{ context(entityId: $e, agentId: $a, hops: $h, taskId: $t) {{ {FACT} }} }}"  # noqa: E501
+        got = await a.api.execute(q, {"e": entity_id, "a": a.id, "h": hops, "t": self.id})
         return list(got["context"])
 
     async def assert_fact(

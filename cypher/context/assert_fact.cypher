@@ -58,4 +58,16 @@ FOREACH (_ IN CASE WHEN clash THEN [1] ELSE [] END |
                     payload: '{"factId":"' + f.id + '","contradicts":"' + old.id +
                              '","key":"' + f.key + '"}'})
   CREATE (cv)-[:ON]->(f))
+WITH f, old, clash, recipients
+OPTIONAL MATCH (f)-[:DERIVED_FROM]->(st:Task)
+OPTIONAL MATCH (st)-[:PART_OF]->(inRun:Run)
+OPTIONAL MATCH (a:Agent {id: f.agentId})
+WITH f, old, clash, recipients, a, collect(st)[0] AS st, collect(inRun)[0] AS inRun
+CREATE (d:Decision {id: f.id + '/assert', spanId: f.id + '/assert', traceId: st.traceId,
+                    parentSpanId: st.spanId, name: 'fact.assert ' + f.key, startedAt: $now,
+                    endedAt: $now, taskId: st.id, runId: st.runId, agentId: a.id})
+CREATE (d)-[:BY]->(a)
+CREATE (d)-[:PRODUCED]->(f)
+FOREACH (x IN CASE WHEN st IS NULL THEN [] ELSE [st] END | CREATE (d)-[:ON]->(x))
+FOREACH (x IN CASE WHEN inRun IS NULL THEN [] ELSE [inRun] END | CREATE (d)-[:IN]->(x))
 RETURN properties(f) AS fact, old.id AS superseded, clash AS contradicted, recipients

@@ -25,4 +25,14 @@ CREATE (e:Event {seq: c.seq, type: 'proposal.decided', at: $now, actor: $princip
                           p.agentId + '","decision":"' + p.status + '","fence":' +
                           toString(t.fence) + '}'})
 CREATE (e)-[:ON]->(p)
+WITH p, t
+MATCH (h:Principal {id: $principalId})
+OPTIONAL MATCH (t)-[:PART_OF]->(inRun:Run)
+CREATE (d:Decision {id: p.id + '/decide', spanId: p.id + '/decide', traceId: t.traceId,
+                    parentSpanId: p.id + '/propose', name: 'approval ' + p.status,
+                    startedAt: p.createdAt, endedAt: $now, taskId: t.id, runId: t.runId,
+                    principalId: h.id, attrs: '{"decision":"' + p.status + '"}'})
+CREATE (d)-[:BY]->(h)
+CREATE (d)-[:ON]->(p)
+FOREACH (x IN CASE WHEN inRun IS NULL THEN [] ELSE [inRun] END | CREATE (d)-[:IN]->(x))
 RETURN properties(p) AS proposal

@@ -42,4 +42,16 @@ SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'proposal.' + p.status, at: $now, actor: p.agentId,
                  subject: p.id, payload: $eventPayload, recipients: routed})
 CREATE (e)-[:ON]->(p)
+WITH p, routed
+MATCH (t:Task {id: p.taskId})
+MATCH (a:Agent {id: p.agentId})
+OPTIONAL MATCH (t)-[:PART_OF]->(inRun:Run)
+CREATE (d:Decision {id: p.id + '/propose', spanId: p.id + '/propose', traceId: t.traceId,
+                    parentSpanId: t.spanId, name: 'propose ' + p.kind, startedAt: $now,
+                    endedAt: $now, taskId: t.id, runId: t.runId, agentId: a.id,
+                    attrs: '{"status":"' + p.status + '"}'})
+CREATE (d)-[:BY]->(a)
+CREATE (d)-[:ON]->(t)
+CREATE (d)-[:PRODUCED]->(p)
+FOREACH (x IN CASE WHEN inRun IS NULL THEN [] ELSE [inRun] END | CREATE (d)-[:IN]->(x))
 RETURN properties(p) AS proposal, routed

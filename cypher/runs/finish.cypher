@@ -12,4 +12,7 @@ CREATE (e:Event {seq: c.seq, type: 'run.' + CASE $status WHEN 'done' THEN 'compl
                                                          ELSE $status END,
                  at: $now, actor: 'workflow', subject: r.id, payload: $eventPayload})
 CREATE (e)-[:ON]->(r)
+WITH r
+OPTIONAL MATCH (rd:Decision {id: r.spanId})
+SET rd.endedAt = $now, rd.status = $status
 RETURN properties(r) AS run

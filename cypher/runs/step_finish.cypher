@@ -19,6 +19,10 @@ CREATE (e:Event {seq: c.seq, type: 'step.' + $status, at: $now, actor: 'workflow
                  subject: r.id, payload: $eventPayload})
 CREATE (e)-[:ON]->(r)
 WITH s, r
+OPTIONAL MATCH (sd:Decision {id: s.spanId})
+SET sd.endedAt = CASE WHEN $status = 'awaiting_approval' THEN null ELSE $now END,
+    sd.status = $status
+WITH s, r
 FOREACH (m IN CASE WHEN $merge IS NULL THEN [] ELSE [$merge] END |
   CREATE (:Merge {id: $runId + '/' + $stepId + '/merge', runId: $runId, stepId: $stepId,
                   key: m.key, strategy: m.strategy, chosenStep: m.chosenStep,
@@ -26,8 +30,22 @@ FOREACH (m IN CASE WHEN $merge IS NULL THEN [] ELSE [$merge] END |
                   at: $now})-[:IN]->(r))
 WITH s, r
 OPTIONAL MATCH (m:Merge {id: $runId + '/' + $stepId + '/merge'})
+FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END |
+  MERGE (s)-[:MERGED]->(m)
+  MERGE (md:Decision {id: m.id})
+  ON CREATE SET md.spanId = m.id, md.traceId = r.traceId, md.parentSpanId = r.spanId,
+                md.name = 'merge ' + s.stepId, md.startedAt = $now, md.endedAt = $now,
+                md.runId = r.id, md.principalId = m.decidedBy,
+                md.attrs = '{"strategy":"' + m.strategy + '","chosenStep":"' +
+                           coalesce(m.chosenStep, '') + '"}'
+  MERGE (md)-[:IN]->(r)
+  MERGE (md)-[:PRODUCED]->(m))
+WITH s, r, m
 OPTIONAL MATCH (f:Fact)-[:DERIVED_FROM]->(t:Task)
 WHERE m IS NOT NULL AND t.id IN $mergeTasks AND f.key = m.key
+OPTIONAL MATCH (md:Decision {id: m.id})
+FOREACH (_ IN CASE WHEN f IS NOT NULL AND md IS NOT NULL THEN [1] ELSE [] END |
+  MERGE (md)-[:SAW]->(f))
 FOREACH (_ IN CASE WHEN f IS NOT NULL AND t.id = $chosenTask THEN [1] ELSE [] END |
   MERGE (m)-[:CHOSE]->(f))
 FOREACH (_ IN CASE WHEN f IS NOT NULL AND t.id <> $chosenTask THEN [1] ELSE [] END |

@@ -12,7 +12,18 @@ MATCH (t:Task {id: $taskId})
 SET s.status = $status, s.taskId = t.id, s.proposalId = $proposalId,
     s.attempt = s.attempt + 1, s.startedAt = $now, s.updatedAt = $now, r.updatedAt = $now
 CREATE (t)-[:FOR_STEP]->(s)
+CREATE (s)-[:RAN]->(t)
 MERGE (t)-[:PART_OF]->(r)
+// The step's span (its task's spans are its children), ended by runs/step_finish.
+CREATE (sd:Decision {id: s.id + '/' + toString(s.attempt), spanId: s.id + '/' + toString(s.attempt),
+                     traceId: r.traceId, parentSpanId: r.spanId, name: 'step ' + s.stepId,
+                     startedAt: $now, runId: r.id, taskId: t.id, attrs: $attrs})
+CREATE (sd)-[:IN]->(r)
+CREATE (sd)-[:PRODUCED]->(t)
+SET s.spanId = sd.id
+WITH c, r, s
+OPTIONAL MATCH (p:Proposal {id: $proposalId})
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (s)-[:ASKED]->(p))
 SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'step.started', at: $now, actor: 'workflow',
                  subject: r.id, payload: $eventPayload})

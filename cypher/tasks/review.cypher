@@ -28,4 +28,14 @@ SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: CASE WHEN $accept THEN 'task.accepted' ELSE 'task.sent_back' END,
                  at: $now, actor: $agentId, subject: t.id, payload: $eventPayload})
 CREATE (e)-[:ON]->(t)
+// The review is a decision of the supervisor's, in the sub-task's trace.
+WITH t, p
+MATCH (a:Agent {id: $agentId})
+CREATE (d:Decision {id: t.id + '/review/' + toString(t.rounds) + '/' + t.review,
+                    spanId: t.id + '/review/' + toString(t.rounds) + '/' + t.review,
+                    traceId: t.traceId, parentSpanId: t.spanId, name: 'review ' + t.review,
+                    startedAt: $now, endedAt: $now, taskId: t.id, runId: t.runId,
+                    agentId: a.id, attrs: $eventPayload})
+CREATE (d)-[:BY]->(a)
+CREATE (d)-[:ON]->(t)
 RETURN properties(t) AS task

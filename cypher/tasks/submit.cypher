@@ -6,7 +6,8 @@
 //  - same capability on an entity an active task touches: `deferred`, DEFERRED_BEHIND the
 //    newest such task (a FIFO chain, released by tasks/release_deferred);
 //  - otherwise `queued`.
-// A task with a workflow run is PART_OF it; a sub-task inherits its parent's run.
+// A task with a workflow run is PART_OF it; a sub-task inherits its parent's run. Its trace
+// is the caller's (traceparent), else its parent's or its run's, else a new one.
 // No row back also when an entity or the parent task is unknown; the caller tells which.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
@@ -40,6 +41,8 @@ CREATE (t:Task {id: $id, kind: $kind, capability: $capability, priority: $priori
                 resources: $resources, entities: $entities, deadline: $deadline,
                 maxAttempts: $maxAttempts, attempts: 0, fence: 0, costUsd: 0.0,
                 errors: [], submittedBy: $actor, runId: coalesce($runId, p.runId), parentId: $parentId,
+                traceId: coalesce($traceId, p.traceId, run.traceId, $newTraceId),
+                spanId: $spanId, parentSpanId: coalesce($parentSpanId, p.spanId, run.spanId),
                 createdAt: $now, queuedAt: $now, notBefore: $now, updatedAt: $now,
                 status: CASE WHEN same IS NOT NULL THEN 'merged'
                              WHEN o IS NOT NULL THEN 'deferred' ELSE 'queued' END})

@@ -18,7 +18,8 @@ CREATE (t:Task {id: r.id, kind: r.kind, capability: r.capability, priority: r.pr
                 payload: r.payload, contentHash: r.contentHash, resources: r.resources,
                 entities: [], deadline: r.deadline, maxAttempts: r.maxAttempts, attempts: 0,
                 fence: 0, costUsd: 0.0, errors: [], submittedBy: $actor, runId: r.runId,
-                parentId: r.parentId, createdAt: $now, queuedAt: $now, notBefore: $now,
+                parentId: r.parentId, spanId: r.spanId, traceId: r.traceId,
+                parentSpanId: r.parentSpanId, createdAt: $now, queuedAt: $now, notBefore: $now,
                 updatedAt: $now, status: 'queued', qk: r.capability + '|' + toString(r.priority)})
 FOREACH (rid IN r.resources |
   MERGE (x:Resource {id: rid})
@@ -28,7 +29,9 @@ WITH seq, t, r
 OPTIONAL MATCH (p:Task {id: r.parentId})
 FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (t)-[:CHILD_OF]->(p))
 // A sub-task belongs to its parent's workflow run unless it names one.
-SET t.runId = coalesce(t.runId, p.runId)
+SET t.runId = coalesce(t.runId, p.runId),
+    t.traceId = CASE WHEN r.traced THEN t.traceId ELSE coalesce(p.traceId, t.traceId) END,
+    t.parentSpanId = coalesce(t.parentSpanId, p.spanId)
 WITH seq, t
 OPTIONAL MATCH (run:Run {id: t.runId})
 FOREACH (_ IN CASE WHEN run IS NULL THEN [] ELSE [1] END | CREATE (t)-[:PART_OF]->(run))

@@ -29,6 +29,7 @@ from app.api.schema import (
     principals,
     system,
     tasks,
+    traces,
     workflows,
 )
 from app.api.schema.common import SCALARS
@@ -37,7 +38,7 @@ from app.core.errors import BatonError
 
 MODULES: list[ModuleType] = [
     system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
-    workflows,
+    workflows, traces,
 ]  # fmt: skip
 
 

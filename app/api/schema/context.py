@@ -170,12 +170,12 @@ class Query:
     )
     async def context(
         self, info: CtxInfo, entity_id: str, agent_id: str | None = None, hops: int = 2,
-        first: int = 50,
+        first: int = 50, task_id: str | None = None,
     ) -> list[FactType]:  # fmt: skip
         rt = info.context.rt
         facts = await context.context(
             rt.store, reader_for(info, agent_id), entity_id, hops=hops, now=rt.now(),
-            limit=min(max(first, 1), rt.settings.max_page_size),
+            limit=min(max(first, 1), rt.settings.max_page_size), task_id=task_id,
         )  # fmt: skip
         return [FactType.of(f) for f in facts]
 

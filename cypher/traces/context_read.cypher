@@ -1,0 +1,20 @@
+// A reader was shown these facts: a Decision span that SAW exactly them (the fact ids the
+// context read returned, in the order returned), ON the task it was working on and IN that
+// task's run when given, BY the agent (or the human principal) who read.
+OPTIONAL MATCH (t:Task {id: $taskId})
+OPTIONAL MATCH (t)-[:PART_OF]->(run:Run)
+OPTIONAL MATCH (a:Agent {id: $agentId})
+OPTIONAL MATCH (h:Principal {id: $principalId})
+CREATE (d:Decision {id: $id, spanId: $id, traceId: coalesce(t.traceId, $traceId),
+                    parentSpanId: t.spanId, name: 'context.read', startedAt: $now,
+                    endedAt: $now, taskId: t.id, runId: t.runId, agentId: a.id,
+                    principalId: h.id, factIds: $factIds, attrs: $attrs})
+FOREACH (x IN CASE WHEN a IS NULL THEN [] ELSE [a] END | CREATE (d)-[:BY]->(x))
+FOREACH (x IN CASE WHEN a IS NULL AND h IS NOT NULL THEN [h] ELSE [] END | CREATE (d)-[:BY]->(x))
+FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | CREATE (d)-[:ON]->(x))
+FOREACH (x IN CASE WHEN run IS NULL THEN [] ELSE [run] END | CREATE (d)-[:IN]->(x))
+WITH d
+OPTIONAL MATCH (f:Fact)
+WHERE f.id IN $factIds
+FOREACH (x IN CASE WHEN f IS NULL THEN [] ELSE [f] END | CREATE (d)-[:SAW]->(x))
+RETURN d.id AS id, count(f) AS saw
