@@ -44,7 +44,8 @@ async def root_cause(t: TaskContext) -> dict[str, Any]:
     cause = "bad deploy dep-checkout-412 (connection pool size 5)"
     fact = await t.assert_fact(service, "rootCause", cause, 0.82)
     t.report_cost(0.04)
-    return {"rootCause": cause, "confidence": 0.82, "fact": fact, "factsSeen": len(seen)}
+    return {"rootCause": cause, "confidence": 0.82, "fact": fact,
+            "factsSeen": [f["id"] for f in seen]}  # fmt: skip
 
 
 async def related_incidents(t: TaskContext) -> dict[str, Any]:

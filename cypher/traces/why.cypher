@@ -12,15 +12,19 @@ MATCH path = (x)-[:DERIVED_FROM|CHILD_OF|PART_OF|TRIGGERED_BY|FOR|BASED_ON|FOR_S
 WITH x, collect(DISTINCT n) AS nodes, collect(path) AS paths
 UNWIND paths AS pth
 UNWIND relationships(pth) AS rel
-WITH x, nodes, collect(DISTINCT {from: startNode(rel).id, type: type(rel), to: endNode(rel).id})
+WITH x, nodes, collect(DISTINCT {from: coalesce(startNode(rel).id, 'event:' + toString(startNode(rel).seq)),
+                                   type: type(rel),
+                                   to: coalesce(endNode(rel).id, 'event:' + toString(endNode(rel).seq))})
      AS edges
 UNWIND nodes AS n
 OPTIONAL MATCH (d:Decision)-[:ON|PRODUCED]->(n)
 OPTIONAL MATCH (d)-[:SAW]->(sf:Fact)
 WITH x, edges, n, d, collect(sf.id) AS saw
 RETURN x.id AS root, edges,
-       collect(DISTINCT {id: n.id, label: labels(n)[0], name: coalesce(n.kind, n.key, n.type, n.stepId, n.workflow, n.summary),
+       collect(DISTINCT {id: coalesce(n.id, 'event:' + toString(n.seq)), label: labels(n)[0],
+                         name: coalesce(n.kind, n.key, n.type, n.stepId, n.workflow, n.summary),
                          at: coalesce(n.createdAt, n.observedAt, n.at, n.startedAt)}) AS nodes,
        collect(DISTINCT CASE WHEN d IS NULL THEN null
-                        ELSE {span: d.spanId, name: d.name, on: n.id, by: coalesce(d.agentId, d.principalId),
+                        ELSE {span: d.spanId, name: d.name, on: coalesce(n.id, 'event:' + toString(n.seq)),
+                              by: coalesce(d.agentId, d.principalId),
                               at: d.startedAt, saw: saw} END) AS decisions

@@ -1,0 +1,140 @@
+"""Decision traces after a real showcase run (demo agents in their own process): every task
+has its spans, a context read SAW exactly the facts the agent received, and whyDid on the
+final action reaches the event that triggered the run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core import seed
+from tests.conftest import App, fresh_name, start_app, stop_app
+from tests.support.flows import demo_agents, follow, step, stop
+from tests.support.procs import REPO
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+TRACE = """query($id: ID!) { trace(runId: $id) { traceId spans { spanId parentSpanId name kind
+  agentId principalId taskId saw produced startedAt endedAt } } }"""
+WHY = "query($id: ID!) { whyDid(id: $id) { root nodes edges decisions } }"
+EMIT = """mutation($p: JSON, $k: String) { emitEvent(type: "alert.fired", payload: $p, key: $k) {
+  seq } }"""
+
+
+@pytest.fixture(scope="module")
+async def traced(graph_port: int) -> AsyncIterator[tuple[App, dict[str, Any], int]]:
+    """Two incident runs; the second is triggered by an alert and sees the first's facts."""
+    app = await start_app(graph_port, fresh_name(), scheduler=True, route_interval_ms=50,
+                          workflow_interval_ms=100)  # fmt: skip
+    await seed.load(app.store, SEEDS, now=app.rt.now())
+    agents = demo_agents(app.url, app.admin.token or "")
+    try:
+        first = await app.admin(
+            'mutation { startWorkflow(name: "incident-response", input: '
+            '{service: "svc-checkout", incident: "inc-1"}) { id } }'
+        )
+        await follow(app.admin, first["startWorkflow"]["id"])
+        ev = await app.admin(EMIT, p={"severity": "critical", "service": "svc-checkout",
+                                      "incident": "inc-2"}, k="pagerduty-42")  # fmt: skip
+        rid = None
+        for _ in range(100):
+            got = await app.admin('{ runs(workflow: "incident-response", first: 5) '
+                                  "{ nodes { id trigger } } }")  # fmt: skip
+            rid = next((r["id"] for r in got["runs"]["nodes"]
+                        if (r["trigger"] or {}).get("key") == "pagerduty-42"), None)  # fmt: skip
+            if rid:
+                break
+            await asyncio.sleep(0.1)
+        assert rid, "the alert did not trigger a run"
+        run = await follow(app.admin, rid)
+        assert run["status"] == "done", run
+        yield app, run, ev["emitEvent"]["seq"]
+    finally:
+        stop(agents)
+        await app.store.drop_all()
+        await stop_app(app)
+
+
+async def spans_of(app: App, run_id: str) -> list[dict[str, Any]]:
+    got = await app.admin(TRACE, id=run_id)
+    return list(got["trace"]["spans"])
+
+
+async def test_every_task_has_its_spans(traced: tuple[App, dict[str, Any], int]) -> None:
+    app, run, _ = traced
+    spans = await spans_of(app, run["id"])
+    by_id = {s["spanId"]: s for s in spans}
+    for st in run["steps"]:
+        if st["kind"] == "join":
+            assert any(s["name"] == f"merge {st['stepId']}" for s in spans)
+            continue
+        tid = st["taskId"]
+        task = next(s for s in spans if s["kind"] == "task" and s["taskId"] == tid)
+        assert by_id[task["parentSpanId"]]["name"] == f"step {st['stepId']}"  # nested in its step
+        names = {s["name"] for s in spans if s["taskId"] == tid and s["kind"] == "decision"}
+        assert "complete" in names, (st, names)
+        assert any(n in ("route", "claim") or n.startswith("propose") for n in names), names
+        assert all(s["parentSpanId"] in by_id for s in spans if s["taskId"] == tid)
+    assert len({s["spanId"] for s in spans}) == len(spans)
+    (root,) = [s for s in spans if s["parentSpanId"] is None]
+    assert root["name"] == "run incident-response" and root["endedAt"] >= root["startedAt"]
+
+
+async def test_a_context_read_saw_exactly_what_the_agent_received(
+    traced: tuple[App, dict[str, Any], int],
+) -> None:
+    app, run, _ = traced
+    rc = step(run, "root_cause")
+    received = rc["result"]["factsSeen"]  # what the agent got back from the context API
+    assert received, "the second run should see the first run's findings"
+    spans = await spans_of(app, run["id"])
+    (read,) = [s for s in spans if s["name"] == "context.read" and s["taskId"] == rc["taskId"]]
+    assert read["saw"] == received and read["agentId"] == "agent-rootcause"
+    merge = next(s for s in spans if s["name"] == "merge findings")
+    assert len(merge["saw"]) == 2  # the two contradicting root-cause facts it weighed
+
+
+async def test_why_did_the_final_action_reaches_the_triggering_event(
+    traced: tuple[App, dict[str, Any], int],
+) -> None:
+    app, run, seq = traced
+    got = (await app.admin(WHY, id=step(run, "remediate")["taskId"]))["whyDid"]
+    ids = {n["id"] for n in got["nodes"]}
+    assert f"event:{seq}" in ids  # ... back to the alert
+    labels = {n["label"] for n in got["nodes"]}
+    assert {"Task", "Step", "Proposal", "Merge", "Fact", "Run", "Event"} <= labels
+    names = {d["name"] for d in got["decisions"]}
+    assert "approval approved" in names and "fact.assert rootCause" in names
+    assert {"from": run["id"], "type": "TRIGGERED_BY", "to": f"event:{seq}"} in got["edges"]
+    assert (await app.admin(WHY, id="nope"))["whyDid"] is None
+
+
+async def baton(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    """The CLI in a child process, without blocking this loop (it serves the app)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "app", *args, cwd=REPO, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    return int(proc.returncode or 0), out.decode()
+
+
+async def test_trace_cli_prints_the_tree_and_writes_html(
+    traced: tuple[App, dict[str, Any], int], tmp_path: Path
+) -> None:
+    app, run, _ = traced
+    env = {**os.environ, "BATON_URL": app.url, "BATON_TOKEN": app.admin.token or "",
+           "COLUMNS": "200"}  # fmt: skip
+    code, out = await baton("trace", run["id"], env=env)
+    assert code == 0, out
+    assert "step root_cause" in out and "context.read" in out
+    page = tmp_path / "t.html"
+    code, out = await baton("trace", run["id"], "--html", str(page), env=env)
+    assert code == 0, out
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and "merge findings" in text and "http" not in text
