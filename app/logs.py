@@ -8,6 +8,8 @@ import logging
 import time
 from typing import Any
 
+from app.core import tracecontext
+
 _STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -22,6 +24,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        ctx = tracecontext.current()
+        if ctx is not None:
+            out["trace_id"], out["span_id"] = ctx.trace_id, ctx.span_id
         out.update({k: v for k, v in vars(record).items() if k not in _STD})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
@@ -38,3 +43,5 @@ def configure(fmt: str = "text", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # one access line per request in JSON mode (text mode keeps the console quiet)
+    logging.getLogger("baton.http").setLevel(level if fmt == "json" else "WARNING")

@@ -257,6 +257,16 @@ class Task(Stored):
     feedback: str | None = None  # a supervisor's, when it sent this sub-task back
     rounds: int = 0  # how many times it was sent back
     review: str | None = None  # accepted | sent_back
+    trace_id: str | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+
+    @property
+    def traceparent(self) -> str | None:
+        """W3C form of this task's span, for agents to carry on (None for legacy tasks)."""
+        if self.trace_id and self.span_id and len(self.span_id) == 16 and len(self.trace_id) == 32:
+            return f"00-{self.trace_id}-{self.span_id}-01"
+        return None
 
 
 _CAPABILITY = re.compile(r"^[a-z][a-z0-9_.:\-]{0,63}$")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,8 @@ from datetime import datetime
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from app.core import agents, costs, proposals, tasks, triggers, workflows
+from app.api.metrics import JOB_ITEMS, JOB_SECONDS
+from app.core import agents, costs, otel, proposals, tasks, triggers, workflows
 from app.core import webhooks as hooks
 from app.core.runtime import Runtime
 from app.graph.queries import q
@@ -93,6 +95,13 @@ async def sla(rt: Runtime) -> int:
     return await triggers.sla_breaches(rt.store, now=rt.now())
 
 
+async def export_traces(rt: Runtime) -> int:
+    """Hand newly ended spans to OpenTelemetry (only when OTEL_* configured an exporter)."""
+    if rt.otel is None:
+        return 0
+    return await otel.export_ended(rt.store, rt.otel, now=rt.now())
+
+
 JOBS: list[Job] = [
     Job("route", route, lambda rt: rt.settings.route_interval_ms),
     Job("recover", recover, lambda rt: max(250, rt.settings.lease_ms // 10)),
@@ -102,6 +111,7 @@ JOBS: list[Job] = [
     Job("workflows", advance_runs, lambda rt: rt.settings.workflow_interval_ms),
     Job("triggers", fire_triggers, lambda rt: rt.settings.workflow_interval_ms),
     Job("sla", sla, lambda rt: 1_000),
+    Job("otel", export_traces, lambda rt: 2_000),
 ]
 
 
@@ -117,7 +127,11 @@ async def run_job(rt: Runtime, j: Job, busy: set[str] | None = None) -> None:
     busy.add(j.name)
     try:
         if await take_lease(rt, j.name, max(1_000, 3 * j.interval_ms(rt))):
-            await j.fn(rt)
+            start = time.perf_counter()
+            done = await j.fn(rt)
+            JOB_SECONDS.labels(j.name).observe(time.perf_counter() - start)
+            if isinstance(done, int) and done:
+                JOB_ITEMS.labels(j.name).inc(done)
     except Exception:
         log.exception("job %s failed", j.name)
     finally:

@@ -21,6 +21,7 @@ from app.api.context import Ctx
 from app.api.limits import BodyLimit
 from app.api.ratelimit import RateLimiter
 from app.api.schema import build_schema
+from app.api.tracing import TraceContextMiddleware
 from app.config import Settings
 from app.core import events, principals
 from app.core.clock import Clock
@@ -129,4 +130,5 @@ def create_app(
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.MetricsMiddleware)
+    app.add_middleware(TraceContextMiddleware)
     return app

@@ -9,7 +9,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.graph.queries import q
+
 REGISTRY = CollectorRegistry(auto_describe=True)
+SUMMARY = q("metrics/summary")
 HTTP_REQUESTS = Counter(
     "baton_http_requests_total", "HTTP requests", ["path", "status"], registry=REGISTRY
 )
@@ -42,6 +45,34 @@ QUEUE_AGE = Gauge(
     registry=REGISTRY,
 )
 
+EVENTS = Gauge("baton_events_total", "Events in the log by type (lifetime)", ["type"],
+               registry=REGISTRY)  # fmt: skip
+APPROVALS_PENDING = Gauge("baton_approvals_pending", "Proposals waiting for a human",
+                          registry=REGISTRY)  # fmt: skip
+TIME_TO_DECISION = Gauge(
+    "baton_approval_decision_seconds_mean", "Mean time from proposal to a human decision",
+    registry=REGISTRY,
+)  # fmt: skip
+RUNS = Gauge("baton_runs", "Workflow runs by status", ["status"], registry=REGISTRY)
+SPEND = Gauge("baton_spend_usd", "Spend this month per team", ["team"], registry=REGISTRY)
+LAG = Gauge("baton_subscription_lag_events", "Events the live hub has yet to deliver",
+            registry=REGISTRY)  # fmt: skip
+JOB_SECONDS = Histogram(
+    "baton_job_seconds", "Scheduler job run time (route = routing latency)", ["job"],
+    registry=REGISTRY, buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)  # fmt: skip
+JOB_ITEMS = Counter(
+    "baton_job_items_total",
+    "What jobs did (route: tasks assigned; recover: leases expired; workflows: tasks started)",
+    ["job"], registry=REGISTRY,
+)  # fmt: skip
+COUNTED = [
+    "task.queued", "task.assigned", "task.claimed", "task.completed", "task.retrying",
+    "task.dead", "task.lease_expired", "task.cancelled", "proposal.pending", "proposal.decided",
+    "proposal.escalated", "fact.asserted", "fact.contradicted", "run.started", "run.completed",
+    "run.failed", "sla.breached", "budget.threshold", "policy.violation",
+]  # fmt: skip
+
 ScrapeHook = Callable[[Any], Awaitable[None]]
 
 
@@ -57,7 +88,33 @@ async def _task_gauges(rt: Any) -> None:
             QUEUE_AGE.labels(d.capability).set(max(0, now - d.oldest) / 1000)
 
 
-SCRAPE_HOOKS: list[ScrapeHook] = [_task_gauges]  # gauges refreshed on each scrape
+async def _graph_gauges(rt: Any) -> None:
+    """Counts, approvals, runs (one statement) and this month's spend per team."""
+    from app.core import costs
+    from app.core.events import head
+
+    row = (await rt.store.read(SUMMARY, types=COUNTED))[0]
+    EVENTS.clear()
+    for t in COUNTED:
+        EVENTS.labels(t).set(0)
+    for e in row["events"]:
+        EVENTS.labels(e["type"]).set(e["n"])
+    APPROVALS_PENDING.set(row["pending"] or 0)
+    TIME_TO_DECISION.set((row["decideMs"] or 0) / 1000)
+    RUNS.clear()
+    for r in row["runs"]:
+        RUNS.labels(r["status"]).set(r["n"])
+    SPEND.clear()
+    month = time.gmtime(rt.now() / 1000)
+    since = int(time.mktime((month.tm_year, month.tm_mon, 1, 0, 0, 0, 0, 0, 0)) * 1000)
+    for g in await costs.by_group(rt.store, "team", since):
+        if g.get("key"):
+            SPEND.labels(g["key"]).set(g.get("usd") or 0)
+    hub = rt.hub
+    LAG.set(max(0, await head(rt.store) - hub.cursor) if hub and hub.subscribers else 0)
+
+
+SCRAPE_HOOKS: list[ScrapeHook] = [_task_gauges, _graph_gauges]  # refreshed on each scrape
 
 
 class MetricsMiddleware:

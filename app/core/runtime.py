@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.config import Settings
-from app.core import principals, traces
+from app.core import otel, principals, traces
 from app.core.clock import Clock
 from app.core.events import BOOTSTRAP, EventHub
 from app.core.tasks import Backoff
@@ -30,6 +30,7 @@ class Runtime:
     hub: EventHub | None = None
     admin_token: str | None = None  # set only on the very first start (printed once)
     nudges: list[Callable[[str], None]] = field(default_factory=list)  # "run job X now"
+    otel: otel.Exporter | None = None  # OpenTelemetry export, when OTEL_* asks for it
 
     def now(self) -> int:
         return self.clock.now()
@@ -61,6 +62,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
         rt.admin_token = await principals.ensure_admin(
             store, token=settings.admin_token, now=rt.now()
         )
+        rt.otel = otel.configure_from_env()
         if hub:
             rt.hub = EventHub(store, settings.event_poll_ms)
             await rt.hub.start()
@@ -74,4 +76,7 @@ async def close_runtime(rt: Runtime) -> None:
     """Stop the hub and close the store (stopping an embedded server this process owns)."""
     if rt.hub:
         await rt.hub.stop()
+    if rt.otel is not None:
+        rt.otel.flush()
+        rt.otel.shutdown()
     await rt.store.close()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import costs, policies, traces
+from app.core import costs, policies, tracecontext, traces
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -90,8 +90,8 @@ async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Ta
         runId=data.run_id,
         parentId=data.parent_id,
         traceId=data.trace_id,
-        newTraceId=traces.new_trace_id(),
-        spanId=traces.new_span_id(),
+        newTraceId=tracecontext.new_trace_id(),
+        spanId=tracecontext.new_span_id(),
         parentSpanId=data.parent_span_id,
         now=now,
         actor=actor,
@@ -168,9 +168,9 @@ def _bulk_row(d: TaskIn) -> dict[str, Any]:
         "maxAttempts": d.max_attempts,
         "runId": d.run_id,
         "parentId": d.parent_id,
-        "traceId": d.trace_id or traces.new_trace_id(),
+        "traceId": d.trace_id or tracecontext.new_trace_id(),
         "traced": d.trace_id is not None,
-        "spanId": traces.new_span_id(),
+        "spanId": tracecontext.new_span_id(),
         "parentSpanId": d.parent_span_id,
     }
 

@@ -12,12 +12,12 @@ with ``BATON_TRACING=false`` (bench/tracing.py measures what they cost).
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.core import context
 from app.core.events import dumps
+from app.core.tracecontext import new_span_id, new_trace_id
 from app.graph import GraphStore
 from app.graph.queries import q
 
@@ -35,14 +35,6 @@ def enabled() -> bool:
 def set_enabled(on: bool) -> None:
     """Process configuration (from settings), not state: every replica reads the same env."""
     _enabled["on"] = on
-
-
-def new_trace_id() -> str:
-    return secrets.token_hex(16)
-
-
-def new_span_id() -> str:
-    return secrets.token_hex(8)
 
 
 async def record_context_read(

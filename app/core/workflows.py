@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core import costs, proposals, tasks, traces
+from app.core import costs, proposals, tasks, tracecontext
 from app.core.errors import BadInput, BatonError, Conflict, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -274,7 +274,7 @@ async def start(
         steps=[{"stepId": s.id, "kind": s.kind, "deps": deps[s.id], "index": i}
                for i, s in enumerate(spec.steps)],
         deadline=now + spec.deadline_ms if spec.deadline_ms else None,
-        budgetUsd=spec.budget_usd, traceId=trace_id or traces.new_trace_id(),
+        budgetUsd=spec.budget_usd, traceId=trace_id or tracecontext.new_trace_id(),
         parentSpanId=parent_span_id, parentRunId=parent_run_id,
         eventPayload=dumps({"runId": rid, "workflow": wf.name, "version": wf.version,
                             "triggerId": trigger_id, "eventSeq": event_seq}),

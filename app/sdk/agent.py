@@ -23,7 +23,7 @@ log = logging.getLogger("baton.sdk.agent")
 
 TASK_FIELDS = (
     "id kind capability priority payload fence attempts maxAttempts entities resources "
-    "runId parentId rounds feedback"
+    "runId parentId rounds feedback traceparent"
 )
 ASSIGNED = f"""subscription($a: String!, $after: Long) {{
   taskAssigned(agentId: $a, after: $after) {{
@@ -77,6 +77,7 @@ class TaskContext:
     parent_id: str | None = None  # the supervisor's task, for a sub-task
     rounds: int = 0  # times a supervisor sent it back
     feedback: str | None = None  # the supervisor's feedback on the last round
+    traceparent: str | None = None  # W3C: pass it to your own tracing / LLM calls
     agent: Agent | None = field(default=None, repr=False)
 
     def report_cost(self, usd: float) -> None:
@@ -395,6 +396,7 @@ class Agent:
             entities=task.get("entities") or [], resources=task.get("resources") or [], agent=self,
             run_id=task.get("runId"), parent_id=task.get("parentId"),
             rounds=task.get("rounds") or 0, feedback=task.get("feedback"),
+            traceparent=task.get("traceparent"),
         )  # fmt: skip
         try:
             if ctx.rounds and ctx.feedback is None:  # pushed: the event does not carry free text

@@ -39,3 +39,5 @@ CREATE INDEX event_key IF NOT EXISTS FOR (n:Event) ON (n.key);
 CREATE INDEX run_status IF NOT EXISTS FOR (n:Run) ON (n.status);
 CREATE INDEX task_run IF NOT EXISTS FOR (n:Task) ON (n.runId);
 CREATE INDEX trigger_workflow IF NOT EXISTS FOR (n:Trigger) ON (n.workflow);
+CREATE INDEX decision_ended IF NOT EXISTS FOR (n:Decision) ON (n.endedAt);
+CREATE INDEX task_ended IF NOT EXISTS FOR (n:Task) ON (n.endedAt);

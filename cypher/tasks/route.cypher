@@ -119,6 +119,8 @@ CREATE (e:Event {seq: seq, type: 'task.assigned', at: $now, actor: 'router', sub
                                              ELSE '"' + t.runId + '"' END +
                           ',"parentId":' + CASE WHEN t.parentId IS NULL THEN 'null'
                                                 ELSE '"' + t.parentId + '"' END +
+                          ',"traceId":"' + coalesce(t.traceId, '') + '","spanId":"' +
+                          coalesce(t.spanId, '') + '"' +
                           ',"payload":' + t.payload + '}'})
 CREATE (e)-[:ON]->(t)
 RETURN count(e) AS assigned

@@ -138,3 +138,26 @@ async def test_trace_cli_prints_the_tree_and_writes_html(
     assert code == 0, out
     text = page.read_text()
     assert text.startswith("<!doctype html>") and "merge findings" in text and "http" not in text
+
+
+async def test_metrics_after_real_runs(traced: tuple[App, dict[str, Any], int]) -> None:
+    import re
+
+    app, _, _ = traced
+    text = (await app.http.get(f"{app.url}/metrics")).text
+
+    def value(name: str) -> float:
+        m = re.search(rf"^{re.escape(name)} ([0-9.e+-]+)$", text, re.M)
+        assert m, f"{name} missing"
+        return float(m.group(1))
+
+    assert value('baton_runs{status="done"}') == 2
+    assert value('baton_events_total{type="proposal.decided"}') == 2
+    assert value('baton_events_total{type="task.completed"}') >= 14
+    assert value('baton_events_total{type="fact.contradicted"}') >= 1
+    assert value("baton_approvals_pending") == 0
+    assert value("baton_approval_decision_seconds_mean") > 0
+    assert value('baton_spend_usd{team="sre"}') > 0
+    assert value('baton_job_seconds_count{job="route"}') > 0
+    assert value('baton_job_items_total{job="workflows"}') >= 12  # 6 task steps per run
+    assert value("baton_subscription_lag_events") >= 0

@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 from app.api.authz import ANY, Rules, authorize, roles
 from app.api.schema.agents import acting_as
 from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
-from app.core import tasks
+from app.core import tasks, tracecontext
 from app.core.errors import BadInput
 from app.core.events import Event
 from app.models import LeaseIn, Role, Task, TaskIn
@@ -95,6 +95,9 @@ class TaskType:
     )
     rounds: int = strawberry.field(description="How many times it was sent back.")
     review: str | None = strawberry.field(description="accepted | sent_back")
+    traceparent: str | None = strawberry.field(
+        description="W3C traceparent of this task's span: agents pass it on to join the trace."
+    )
 
     @strawberry.field(description="Every assignment of this task and how it ended.")
     async def history(self, info: CtxInfo) -> list[AttemptType]:
@@ -144,6 +147,7 @@ class TaskType:
             feedback=t.feedback,
             rounds=t.rounds,
             review=t.review,
+            traceparent=t.traceparent,
             loaded_history=None
             if not t.history and t.attempts
             else [
@@ -219,6 +223,7 @@ def _task_in(input: SubmitTaskInput) -> TaskIn:
     payload = _json_arg(input.payload if input.payload is not None else {}, "payload")
     if not isinstance(payload, dict):
         raise BadInput("payload must be a JSON object", field="payload")
+    caller = tracecontext.caller()
     return TaskIn(
         kind=input.kind,
         capability=input.capability,
@@ -231,6 +236,9 @@ def _task_in(input: SubmitTaskInput) -> TaskIn:
         run_id=input.run_id,
         dedup_key=input.dedup_key,
         max_attempts=input.max_attempts,
+        # a caller's traceparent: the task joins the caller's trace, under the caller's span
+        trace_id=caller.trace_id if caller else None,
+        parent_span_id=caller.span_id if caller else None,
     )
 
 
@@ -458,6 +466,7 @@ def _pushed(ev: Event, agent_id: str) -> Task | None:
         priority=p["priority"], status="assigned", payload=p["payload"], fence=p["fence"],
         attempts=p["attempts"], agent_id=agent_id, created_at=ev.at, updated_at=ev.at,
         run_id=p.get("runId"), parent_id=p.get("parentId"), rounds=p.get("rounds") or 0,
+        trace_id=p.get("traceId"), span_id=p.get("spanId"),
     )  # fmt: skip
 
 

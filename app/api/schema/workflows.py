@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 from app.api.authz import ANY, Rules, authorize, roles
 from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode_cursor, page_size
-from app.core import workflows
+from app.core import tracecontext, workflows
 from app.core.errors import BadInput
 from app.core.events import Event, dumps
 from app.graph.queries import q
@@ -239,9 +239,11 @@ class Mutation:
         if run_id is not None and not workflows.RUN_ID.match(run_id):
             raise BadInput("runId: 1-128 characters of letters, digits and _.:-", field="runId")
         rt = info.context.rt
+        caller = tracecontext.caller()  # a traceparent: the run joins the caller's trace
         run, _ = await workflows.start(
             rt.store, name, _input(input), actor=info.context.caller.id, now=rt.now(),
-            version=version, run_id=run_id,
+            version=version, run_id=run_id, trace_id=caller.trace_id if caller else None,
+            parent_span_id=caller.span_id if caller else None,
         )  # fmt: skip
         rt.nudge("workflows")
         return RunType.of(run)
