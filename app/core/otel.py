@@ -137,23 +137,34 @@ def configure_from_env(environ: Mapping[str, str] | None = None) -> Exporter | N
     return configure(OTLPSpanExporter(), service=service)
 
 
-def _record(row: dict[str, Any]) -> SpanRecord | None:
-    d = row["span"]
-    if not d.get("traceId") or not d.get("spanId"):
+def record(sp: traces.Span) -> SpanRecord | None:
+    """A graph span as an export record (spans outside any trace are skipped)."""
+    if not sp.trace_id or sp.ended_at is None:
         return None
-    attrs = {k: v for k, v in traces._attrs(d.get("attrs")).items()
-             if isinstance(v, str | int | float | bool)}  # fmt: skip
-    attrs["baton.kind"] = row["kind"]
-    if d.get("status"):
-        attrs["baton.status"] = d["status"]
-    name = d.get("name") or f"task {d.get('capability')}"
+    attrs: dict[str, str | int | float | bool] = {
+        k: v for k, v in sp.attrs.items() if isinstance(v, str | int | float | bool)
+    }
+    attrs["baton.kind"] = sp.kind
+    if sp.status:
+        attrs["baton.status"] = sp.status
+    if sp.cost_usd:
+        attrs["baton.cost_usd"] = sp.cost_usd
     return SpanRecord(
-        trace_id=d["traceId"], span_id=d["spanId"], parent_span_id=d.get("parentSpanId"),
-        name=name, start_ms=int(d.get("startedAt") or d.get("createdAt") or 0),
-        end_ms=int(d["endedAt"]), agent_id=d.get("agentId"), principal_id=d.get("principalId"),
-        run_id=d.get("runId"), task_id=d.get("taskId") or (d["id"] if row["kind"] == "task"
-                                                           else None), attrs=attrs,
+        trace_id=sp.trace_id, span_id=sp.span_id, parent_span_id=sp.parent_span_id,
+        name=sp.name, start_ms=sp.started_at, end_ms=int(sp.ended_at), agent_id=sp.agent_id,
+        principal_id=sp.principal_id, run_id=sp.run_id, task_id=sp.task_id, attrs=attrs,
     )  # fmt: skip
+
+
+def _spans(dec_rows: list[dict[str, Any]], task_rows: list[dict[str, Any]]) -> list[traces.Span]:
+    out = [traces.decision_span(r["span"], [], [], {}) for r in dec_rows]
+    for r in task_rows:
+        t = r["span"]
+        out.append(traces.task_span(t))
+        out += [traces.decision_span(d, [], [], {t["id"]: t}) for d in r["decisions"] or []]
+        out += [traces.decision_span(c, [], [], {t["id"]: t}) for c in r.get("claims") or []
+                if c.get("at") is not None]  # fmt: skip
+    return out
 
 
 async def export_ended(store: GraphStore, exporter: Exporter, *, now: int, settle_ms: int = 500,
@@ -161,11 +172,11 @@ async def export_ended(store: GraphStore, exporter: Exporter, *, now: int, settl
     """Scheduler job: spans (decisions and tasks) that ended since the cursor, exported once."""
     after = int((await store.read(CURSOR, name=NAME))[0]["seq"])
     until = now - settle_ms  # spans still being written in this instant wait for the next run
-    rows = [r for name in ENDED for r in await store.read(name, after=after, until=until,
-                                                             limit=limit)]  # fmt: skip
-    records = [r for r in (_record(x) for x in rows) if r is not None]
+    dec_rows = await store.read(ENDED[0], after=after, until=until, limit=limit)
+    task_rows = await store.read(ENDED[1], after=after, until=until, limit=limit)
+    records = [r for r in (record(x) for x in _spans(dec_rows, task_rows)) if r is not None]
     exporter.export(records)
-    last = max((int(x["span"]["endedAt"]) for x in rows), default=until)
-    full = len(rows) >= limit  # a page was cut: resume from its last end (ties are resent)
-    await store.write(ADVANCE, name=NAME, seq=last - 1 if full else until, now=now)
+    # A page cut short at `limit`: resume just before its last end (ties are sent again).
+    cut = [int(p[-1]["span"]["endedAt"]) - 1 for p in (dec_rows, task_rows) if len(p) >= limit]
+    await store.write(ADVANCE, name=NAME, seq=min(cut) if cut else until, now=now)
     return len(records)

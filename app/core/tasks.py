@@ -216,7 +216,6 @@ async def claim(
         now=now,
         hour=utc_hour(now),
         actor=agent_id,
-        trace=traces.enabled(),
     )
     if not rows:
         await costs.raise_if_exhausted(store, agent_id)

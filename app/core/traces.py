@@ -88,50 +88,54 @@ def _attrs(raw: Any) -> dict[str, Any]:
     return got if isinstance(got, dict) else {}
 
 
+def decision_span(d: dict[str, Any], saw: list[str], produced: list[str],
+              tasks: dict[str, dict[str, Any]]) -> Span:  # fmt: skip
+    """A Decision as a span; a hot-path one takes its trace and parent from its task."""
+    task = tasks.get(d.get("taskId") or "", {})
+    at = int(d.get("startedAt") or d.get("at") or 0)
+    return Span(
+        span_id=d.get("spanId") or d["id"],
+        parent_span_id=d.get("parentSpanId") or task.get("spanId"),
+        trace_id=d.get("traceId") or task.get("traceId"), name=d["name"], started_at=at,
+        ended_at=d.get("endedAt", at if "at" in d else None), agent_id=d.get("agentId"),
+        principal_id=d.get("principalId"), task_id=d.get("taskId"),
+        run_id=d.get("runId") or task.get("runId"), status=d.get("status"),
+        attrs=_attrs(d.get("attrs")), saw=saw, produced=produced,
+    )  # fmt: skip
+
+
+def task_span(t: dict[str, Any]) -> Span:
+    return Span(
+        span_id=t["spanId"], parent_span_id=t.get("parentSpanId"), trace_id=t.get("traceId"),
+        name=f"task {t['capability']}", started_at=int(t["createdAt"]),
+        ended_at=t.get("endedAt"), agent_id=t.get("agentId"), task_id=t["id"],
+        run_id=t.get("runId"), kind="task", status=t["status"],
+        cost_usd=float(t.get("costUsd") or 0.0),
+        attrs={"kind": t["kind"], "attempts": t.get("attempts", 0)},
+    )  # fmt: skip
+
+
 async def trace(store: GraphStore, run_id: str) -> Trace | None:
     """The span tree of a run (one read): decisions and tasks, oldest first."""
     rows = await store.read(TRACE, runId=run_id)
     if not rows:
         return None
     row = rows[0]
-    spans = [
-        Span(
-            span_id=d["span"]["spanId"],
-            parent_span_id=d["span"].get("parentSpanId"),
-            trace_id=d["span"].get("traceId"),
-            name=d["span"]["name"],
-            started_at=int(d["span"]["startedAt"]),
-            ended_at=d["span"].get("endedAt"),
-            agent_id=d["span"].get("agentId"),
-            principal_id=d["span"].get("principalId"),
-            task_id=d["span"].get("taskId"),
-            run_id=d["span"].get("runId"),
-            status=d["span"].get("status"),
-            attrs=_attrs(d["span"].get("attrs")),
-            saw=list(d.get("saw") or []),
-            produced=list(d.get("produced") or []),
-        )  # fmt: skip
-        for d in row["spans"]
-    ]
-    spans += [
-        Span(
-            span_id=t["spanId"],
-            parent_span_id=t.get("parentSpanId"),
-            trace_id=t.get("traceId"),
-            name=f"task {t['capability']}",
-            started_at=int(t["createdAt"]),
-            ended_at=t.get("endedAt"),
-            agent_id=t.get("agentId"),
-            task_id=t["id"],
-            run_id=t.get("runId"),
-            kind="task",
-            status=t["status"],
-            cost_usd=float(t.get("costUsd") or 0.0),
-            attrs={"kind": t["kind"], "attempts": t.get("attempts", 0)},
-        )  # fmt: skip
-        for t in row["tasks"]
-        if t.get("spanId")
-    ]
+    tasks = {t["id"]: t for t in row["tasks"] if t}
+    seen: set[str] = set()
+    spans = []
+    for d in row["spans"]:
+        if d and d["span"]["id"] not in seen:
+            seen.add(d["span"]["id"])
+            spans.append(decision_span(d["span"], list(d["saw"] or []), list(d["produced"] or []),
+                                   tasks))  # fmt: skip
+    for c in row["claims"] or []:  # a claim's span is its assignment edge
+        for e in c["claims"]:
+            if e.get("fence") is not None:
+                d = {"id": f"{c['taskId']}/{e['fence']}/claim", "name": "claim", "at": e["at"],
+                     "taskId": c["taskId"], "agentId": e["agentId"]}  # fmt: skip
+                spans.append(decision_span(d, [], [], tasks))
+    spans += [task_span(t) for t in tasks.values() if t.get("spanId")]
     spans.sort(key=lambda s: (s.started_at, s.kind != "task", s.span_id))
     return Trace(run_id, row["run"]["traceId"], spans)
 

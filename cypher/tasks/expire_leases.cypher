@@ -35,18 +35,13 @@ CREATE (e:Event {seq: seq, type: CASE next WHEN 'dead' THEN 'task.dead'
                  payload: '{"agentId":"' + a.id + '","attempt":' + toString(t.attempts) +
                           ',"status":"' + next + '"}'})
 CREATE (e)-[:ON]->(t)
-// Decision span (tracing on): who was given / took / ended the task, when, in which run.
-WITH t, a
-OPTIONAL MATCH (t)-[:PART_OF]->(inRun:Run)
+// Decision span (tracing on), kept small on this hot path: who was given / took / ended
+// the task, when. Its trace, parent span and run are the task's (ON).
 FOREACH (_ IN CASE WHEN $trace THEN [1] ELSE [] END |
-  CREATE (d:Decision {id: t.id + '/' + toString(t.fence) + '/' + 'lease.expired',
-                      spanId: t.id + '/' + toString(t.fence) + '/' + 'lease.expired',
-                      parentSpanId: t.spanId, traceId: t.traceId, name: 'lease.expired',
-                      startedAt: $now, endedAt: $now, taskId: t.id, runId: t.runId,
-                      agentId: a.id})
+  CREATE (d:Decision {id: t.id + '/' + toString(t.fence) + '/' + 'lease.expired', name: 'lease.expired',
+                      at: $now, taskId: t.id, agentId: a.id})
   CREATE (d)-[:BY]->(a)
-  CREATE (d)-[:ON]->(t)
-  FOREACH (ir IN CASE WHEN inRun IS NULL THEN [] ELSE [inRun] END | CREATE (d)-[:IN]->(ir)))
+  CREATE (d)-[:ON]->(t))
 WITH t, a
 OPTIONAL MATCH (t)-[r:ASSIGNED_TO {attempt: t.attempts}]->(a)
 SET r.outcome = 'lease_expired', r.endedAt = $now

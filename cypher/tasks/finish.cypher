@@ -54,16 +54,12 @@ CREATE (e:Event {seq: c.seq,
                  payload: '{"agentId":"' + a.id + '","fence":' + toString($fence) +
                           ',"attempt":' + toString(t.attempts) + ',"status":"' + next + '"}'})
 CREATE (e)-[:ON]->(t)
-// Decision span (tracing on): who was given / took / ended the task, when, in which run.
-WITH t, a, next
-OPTIONAL MATCH (t)-[:PART_OF]->(inRun:Run)
+// Decision span (tracing on), kept small on this hot path: who was given / took / ended
+// the task, when. Its trace, parent span and run are the task's (ON).
+WITH t, a, CASE next WHEN 'done' THEN 'complete' WHEN 'queued' THEN 'retry' ELSE 'fail' END AS dn
 FOREACH (_ IN CASE WHEN $trace THEN [1] ELSE [] END |
-  CREATE (d:Decision {id: t.id + '/' + toString(t.fence) + '/' + CASE next WHEN 'done' THEN 'complete' WHEN 'queued' THEN 'retry' ELSE 'fail' END,
-                      spanId: t.id + '/' + toString(t.fence) + '/' + CASE next WHEN 'done' THEN 'complete' WHEN 'queued' THEN 'retry' ELSE 'fail' END,
-                      parentSpanId: t.spanId, traceId: t.traceId, name: CASE next WHEN 'done' THEN 'complete' WHEN 'queued' THEN 'retry' ELSE 'fail' END,
-                      startedAt: $now, endedAt: $now, taskId: t.id, runId: t.runId,
-                      agentId: a.id})
+  CREATE (d:Decision {id: t.id + '/' + toString(t.fence) + '/' + dn, name: dn,
+                      at: $now, taskId: t.id, agentId: a.id})
   CREATE (d)-[:BY]->(a)
-  CREATE (d)-[:ON]->(t)
-  FOREACH (ir IN CASE WHEN inRun IS NULL THEN [] ELSE [inRun] END | CREATE (d)-[:IN]->(ir)))
+  CREATE (d)-[:ON]->(t))
 RETURN DISTINCT properties(t) AS task

@@ -86,18 +86,13 @@ SET t.status = 'assigned', t.qk = null, t.agentId = a.id, t.attempts = t.attempt
     t.fence = t.fence + 1, t.leaseUntil = $now + $leaseMs, t.assignedAt = $now,
     t.updatedAt = $now
 CREATE (t)-[:ASSIGNED_TO {attempt: t.attempts, fence: t.fence, at: $now, via: 'route'}]->(a)
-// Decision span (tracing on): who was given / took / ended the task, when, in which run.
-WITH c, t, a
-OPTIONAL MATCH (t)-[:PART_OF]->(inRun:Run)
+// Decision span (tracing on), kept small on this hot path: who was given / took / ended
+// the task, when. Its trace, parent span and run are the task's (ON).
 FOREACH (_ IN CASE WHEN $trace THEN [1] ELSE [] END |
-  CREATE (d:Decision {id: t.id + '/' + toString(t.fence) + '/' + 'route',
-                      spanId: t.id + '/' + toString(t.fence) + '/' + 'route',
-                      parentSpanId: t.spanId, traceId: t.traceId, name: 'route',
-                      startedAt: $now, endedAt: $now, taskId: t.id, runId: t.runId,
-                      agentId: a.id})
+  CREATE (d:Decision {id: t.id + '/' + toString(t.fence) + '/' + 'route', name: 'route',
+                      at: $now, taskId: t.id, agentId: a.id})
   CREATE (d)-[:BY]->(a)
-  CREATE (d)-[:ON]->(t)
-  FOREACH (ir IN CASE WHEN inRun IS NULL THEN [] ELSE [inRun] END | CREATE (d)-[:IN]->(ir)))
+  CREATE (d)-[:ON]->(t))
 WITH c, t
 OPTIONAL MATCH (t)-[:USES]->(r:Resource)
 FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END |

@@ -25,6 +25,6 @@ RETURN x.id AS root, edges,
                          name: coalesce(n.kind, n.key, n.type, n.stepId, n.workflow, n.summary),
                          at: coalesce(n.createdAt, n.observedAt, n.at, n.startedAt)}) AS nodes,
        collect(DISTINCT CASE WHEN d IS NULL THEN null
-                        ELSE {span: d.spanId, name: d.name, on: coalesce(n.id, 'event:' + toString(n.seq)),
+                        ELSE {span: coalesce(d.spanId, d.id), name: d.name, on: coalesce(n.id, 'event:' + toString(n.seq)),
                               by: coalesce(d.agentId, d.principalId),
-                              at: d.startedAt, saw: saw} END) AS decisions
+                              at: coalesce(d.startedAt, d.at), saw: saw} END) AS decisions
