@@ -22,7 +22,7 @@ OPTIONAL MATCH (d)-[:SAW]->(sf:Fact)
 WITH x, edges, n, d, collect(sf.id) AS saw
 RETURN x.id AS root, edges,
        collect(DISTINCT {id: coalesce(n.id, 'event:' + toString(n.seq)), label: labels(n)[0],
-                         name: coalesce(n.kind, n.key, n.type, n.stepId, n.workflow, n.summary),
+                         name: coalesce(n.stepId, n.kind, n.type, n.key, n.workflow, n.summary),
                          at: coalesce(n.createdAt, n.observedAt, n.at, n.startedAt)}) AS nodes,
        collect(DISTINCT CASE WHEN d IS NULL THEN null
                         ELSE {span: coalesce(d.spanId, d.id), name: d.name, on: coalesce(n.id, 'event:' + toString(n.seq)),
