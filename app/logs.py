@@ -27,7 +27,7 @@ class JsonFormatter(logging.Formatter):
         ctx = tracecontext.current()
         if ctx is not None:
             out["trace_id"], out["span_id"] = ctx.trace_id, ctx.span_id
-        out.update({k: v for k, v in vars(record).items() if k not in _STD})
+        out.update({k: v for k, v in vars(record).items() if k not in _STD and v is not None})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, default=str)

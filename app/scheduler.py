@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from app.api.metrics import JOB_ITEMS, JOB_SECONDS
 from app.core import agents, costs, otel, proposals, tasks, triggers, workflows
 from app.core import webhooks as hooks
+from app.core.events import head
 from app.core.runtime import Runtime
 from app.graph.queries import q
 
@@ -102,6 +103,30 @@ async def export_traces(rt: Runtime) -> int:
     return await otel.export_ended(rt.store, rt.otel, now=rt.now())
 
 
+_event_log = {"cursor": -1}  # where this process's JSON event log stands (log output only)
+LOG_PAGE = q("events/log_page")
+events_log = logging.getLogger("baton.events")
+
+
+async def log_events(rt: Runtime) -> int:
+    """With BATON_LOG_FORMAT=json: one log line per event (with the trace id of what it is
+    about), from when this process started; the job lease means one replica writes them."""
+    if rt.settings.log_format != "json":
+        return 0
+    if _event_log["cursor"] < 0:
+        _event_log["cursor"] = await head(rt.store)
+    rows = await rt.store.read(LOG_PAGE, after=_event_log["cursor"], limit=1_000)
+    for r in rows:
+        events_log.info(
+            r["type"],
+            extra={"event": {k: r[k] for k in ("seq", "type", "at", "actor", "subject")},
+                   "payload": r["payload"], "trace_id": r["traceId"],
+                   "span_id": r["spanId"]},
+        )  # fmt: skip
+        _event_log["cursor"] = int(r["seq"])
+    return len(rows)
+
+
 JOBS: list[Job] = [
     Job("route", route, lambda rt: rt.settings.route_interval_ms),
     Job("recover", recover, lambda rt: max(250, rt.settings.lease_ms // 10)),
@@ -112,6 +137,7 @@ JOBS: list[Job] = [
     Job("triggers", fire_triggers, lambda rt: rt.settings.workflow_interval_ms),
     Job("sla", sla, lambda rt: 1_000),
     Job("otel", export_traces, lambda rt: 2_000),
+    Job("eventlog", log_events, lambda rt: 500),
 ]
 
 

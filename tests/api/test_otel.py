@@ -150,3 +150,27 @@ def test_spans_reach_a_real_otlp_receiver(
     assert by_name["task triage"].start_time_unix_nano == 1_000 * 1_000_000
     attrs = {a.key: a.value.string_value for a in by_name["task triage"].attributes}
     assert attrs["gen_ai.agent.id"] == "agent-triage" and attrs["baton.run.id"] == "run-1"
+
+
+async def test_json_event_log_lines_carry_the_trace_of_their_subject(
+    api: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app import scheduler
+
+    api.rt.settings.log_format = "json"
+    scheduler._event_log["cursor"] = -1
+    try:
+        assert await scheduler.log_events(api.rt) == 0  # starts from now
+        await api.http.post(
+            f"{api.url}/graphql", headers={"Authorization": f"Bearer {api.admin.token}",
+                                           "traceparent": TRACEPARENT},
+            json={"query": 'mutation { submitTask(input: {kind: "k", capability: "x"}) { id } }'},
+        )  # fmt: skip
+        with caplog.at_level(logging.INFO, logger="baton.events"):
+            assert await scheduler.log_events(api.rt) == 1
+        (rec,) = [r for r in caplog.records if r.name == "baton.events"]
+        assert rec.getMessage() == "task.queued" and rec.trace_id == CALLER_TRACE  # type: ignore[attr-defined]
+        line = json.loads(logs.JsonFormatter().format(rec))
+        assert line["event"]["type"] == "task.queued" and line["trace_id"] == CALLER_TRACE
+    finally:
+        api.rt.settings.log_format = "text"
