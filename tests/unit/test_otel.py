@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as PbSpan
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -142,7 +143,7 @@ class Receiver:
     requests: list[tuple[str, ExportTraceServiceRequest]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 
-    def spans(self) -> list[tuple[str, object]]:
+    def spans(self) -> list[tuple[str, PbSpan]]:
         return [(path, s) for path, req in self.requests for rs in req.resource_spans
                 for ss in rs.scope_spans for s in ss.spans]  # fmt: skip
 
@@ -189,7 +190,7 @@ def test_spans_reach_a_real_otlp_http_receiver(receiver: Receiver) -> None:
         exporter.shutdown()
     got = receiver.spans()
     assert {path for path, _ in got} == {"/v1/traces"}
-    by_name = {s.name: s for _, s in got}  # type: ignore[attr-defined]
+    by_name = {s.name: s for _, s in got}
     assert set(by_name) == {"task triage", "route"}
     root, child = by_name["task triage"], by_name["route"]
     assert root.trace_id.hex() == child.trace_id.hex() == TRACE

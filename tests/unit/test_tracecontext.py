@@ -96,5 +96,5 @@ async def test_each_task_sees_its_own_context() -> None:
 
     a, b = tc.fresh(), tc.fresh()
     got = await asyncio.gather(run(a), run(b))
-    assert got == [(a.trace_id, a.span_id), (b.trace_id, b.span_id)]
+    assert list(got) == [(a.trace_id, a.span_id), (b.trace_id, b.span_id)]
     assert tc.current() is None
