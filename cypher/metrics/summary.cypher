@@ -4,6 +4,8 @@
 // not a human's), and runs by status.
 // Each part is a unit subquery (one row out), so no part's rows carry the others' values:
 // 7.7 ms on 100k events / 2k proposals (bench/metrics.py) against 19 ms chained with WITH.
+// `CALL {` (no scope clause) is the form both run: FalkorDB 4.16 rejects `CALL () {`, and
+// Neo4j 5 accepts `CALL {` (newer 5.x releases only warn that it is deprecated).
 CALL {
   OPTIONAL MATCH (e:Event)
   WHERE e.type IN $types
