@@ -13,8 +13,20 @@ from app.core import tracecontext
 _STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+class TraceIdFilter(logging.Filter):
+    """Stamps ``trace_id``/``span_id`` on records when they are emitted, so a handler that
+    formats later (or in another thread) still has the ids of the request that logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ids = tracecontext.current_ids()
+        if ids is not None and not hasattr(record, "trace_id"):
+            record.trace_id, record.span_id = ids
+        return True
+
+
 class JsonFormatter(logging.Formatter):
-    """One line per record: ts, level, logger, msg, plus any ``extra=`` fields."""
+    """One line per record: ts, level, logger, msg, trace_id/span_id when a trace context is
+    current, plus any ``extra=`` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
@@ -24,12 +36,15 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        ctx = tracecontext.current()
-        if ctx is not None:
-            out["trace_id"], out["span_id"] = ctx.trace_id, ctx.span_id
+        ids = tracecontext.current_ids()
+        if ids is not None:
+            out["trace_id"], out["span_id"] = ids
+        # extras (and ids stamped when the record was made) win; None never hides an id
         out.update({k: v for k, v in vars(record).items() if k not in _STD and v is not None})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            out["stack"] = self.formatStack(record.stack_info)
         return json.dumps(out, default=str)
 
 
@@ -38,6 +53,7 @@ def configure(fmt: str = "text", level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
+        handler.addFilter(TraceIdFilter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

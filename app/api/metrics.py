@@ -53,6 +53,13 @@ TIME_TO_DECISION = Gauge(
     "baton_approval_decision_seconds_mean", "Mean time from proposal to a human decision",
     registry=REGISTRY,
 )  # fmt: skip
+DECISION_QUANTILES = Gauge(
+    "baton_approval_decision_seconds",
+    "Time from proposal to a human decision, by quantile (0.5, 0.9, 0.99; all time)",
+    ["quantile"], registry=REGISTRY,
+)  # fmt: skip
+DECIDED = Gauge("baton_approvals_decided", "Proposals a human has decided (all time)",
+                registry=REGISTRY)  # fmt: skip
 RUNS = Gauge("baton_runs", "Workflow runs by status", ["status"], registry=REGISTRY)
 SPEND = Gauge("baton_spend_usd", "Spend this month per team", ["team"], registry=REGISTRY)
 LAG = Gauge("baton_subscription_lag_events", "Events the live hub has yet to deliver",
@@ -68,9 +75,10 @@ JOB_ITEMS = Counter(
 )  # fmt: skip
 COUNTED = [
     "task.queued", "task.assigned", "task.claimed", "task.completed", "task.retrying",
-    "task.dead", "task.lease_expired", "task.cancelled", "proposal.pending", "proposal.decided",
-    "proposal.escalated", "fact.asserted", "fact.contradicted", "run.started", "run.completed",
-    "run.failed", "sla.breached", "budget.threshold", "policy.violation",
+    "task.failed", "task.dead", "task.lease_expired", "task.cancelled", "proposal.pending",
+    "proposal.auto_executed", "proposal.decided", "proposal.escalated", "fact.asserted",
+    "fact.contradicted", "run.started", "run.completed", "run.failed", "sla.breached",
+    "budget.threshold", "policy.violation",
 ]  # fmt: skip
 
 ScrapeHook = Callable[[Any], Awaitable[None]]
@@ -89,7 +97,8 @@ async def _task_gauges(rt: Any) -> None:
 
 
 async def _graph_gauges(rt: Any) -> None:
-    """Counts, approvals, runs (one statement) and this month's spend per team."""
+    """Event counts, approvals and time to decision, runs (one statement), this month's spend
+    per team, and how far the live subscription hub is behind the event log."""
     from app.core import costs
     from app.core.events import head
 
@@ -100,7 +109,10 @@ async def _graph_gauges(rt: Any) -> None:
     for e in row["events"]:
         EVENTS.labels(e["type"]).set(e["n"])
     APPROVALS_PENDING.set(row["pending"] or 0)
+    DECIDED.set(row["decided"] or 0)
     TIME_TO_DECISION.set((row["decideMs"] or 0) / 1000)
+    for quantile, key in (("0.5", "decideP50"), ("0.9", "decideP90"), ("0.99", "decideP99")):
+        DECISION_QUANTILES.labels(quantile).set((row[key] or 0) / 1000)
     RUNS.clear()
     for r in row["runs"]:
         RUNS.labels(r["status"]).set(r["n"])

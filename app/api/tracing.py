@@ -2,7 +2,8 @@
 
 Every HTTP request and WebSocket handshake runs inside a trace context: the caller's (if it
 sent a valid ``traceparent``) or a fresh one, so logs and the tasks/runs the request creates
-carry trace ids that join the caller's tracing.
+carry trace ids that join the caller's tracing, and the caller learns the trace id Baton used
+from ``traceresponse`` even when it sent none.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from app.core import tracecontext as tc
 log = logging.getLogger("baton.http")
 
 
+def _with_traceresponse(message: Message, value: bytes) -> Message:
+    headers = [h for h in message.get("headers") or [] if h[0].lower() != b"traceresponse"]
+    return {**message, "headers": [*headers, (b"traceresponse", value)]}
+
+
 class TraceContextMiddleware:
+    """Sets :data:`app.core.tracecontext.CURRENT` for the request and answers with its ids."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -25,30 +33,31 @@ class TraceContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        raw = dict(scope.get("headers") or []).get(b"traceparent")
-        ctx = tc.parse(raw.decode("latin-1") if raw else None) or tc.TraceContext(
-            tc.new_trace_id(), tc.new_span_id()
-        )
-        token = tc.CURRENT.set(ctx)
-        server_span = tc.new_span_id()
+        raw = next((v for k, v in scope.get("headers") or [] if k == b"traceparent"), None)
+        server_span = tc.new_span_id()  # this request's own span, reported in traceresponse
+        ctx = tc.parse(raw) or tc.TraceContext(tc.new_trace_id(), server_span)
+        answer = tc.format_traceparent(ctx.trace_id, server_span, ctx.sampled).encode()
+        token = tc.set_current(ctx)
         status = {"code": 0}
         start = time.perf_counter()
 
         async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                headers = list(message.get("headers") or [])
-                answer = tc.format_traceparent(ctx.trace_id, server_span)
-                headers.append((b"traceresponse", answer.encode()))
-                message = {**message, "headers": headers}
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                status["code"] = int(message.get("status", 101))
+                message = _with_traceresponse(message, answer)
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except BaseException:
+            status["code"] = status["code"] or 500
+            raise
         finally:
-            if scope["type"] == "http":
-                log.info("%s %s %s", scope.get("method"), scope.get("path"), status["code"],
-                         extra={"method": scope.get("method"), "path": scope.get("path"),
-                                "status": status["code"],
-                                "ms": round((time.perf_counter() - start) * 1000, 2)})  # fmt: skip
-            tc.CURRENT.reset(token)
+            if scope["type"] == "http" and log.isEnabledFor(logging.INFO):
+                method, path = scope.get("method"), scope.get("path")
+                ms = round((time.perf_counter() - start) * 1000, 2)
+                log.info(
+                    "%s %s %s %.2fms", method, path, status["code"], ms,
+                    extra={"method": method, "path": path, "status": status["code"], "ms": ms},
+                )  # fmt: skip
+            tc.reset(token)

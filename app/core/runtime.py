@@ -63,6 +63,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
             store, token=settings.admin_token, now=rt.now()
         )
         rt.otel = otel.configure_from_env()
+        if rt.otel is not None:
+            otel.install(rt.otel)  # otel.export_spans() goes to this runtime's exporter
         if hub:
             rt.hub = EventHub(store, settings.event_poll_ms)
             await rt.hub.start()
@@ -77,6 +79,8 @@ async def close_runtime(rt: Runtime) -> None:
     if rt.hub:
         await rt.hub.stop()
     if rt.otel is not None:
+        if otel.active() is rt.otel:
+            otel.install(None)
         rt.otel.flush()
         rt.otel.shutdown()
     await rt.store.close()

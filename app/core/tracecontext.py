@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextvars import ContextVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+# Lower-case hex only (the spec's grammar); a future version may append fields after flags.
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
+_ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
 
 
 @dataclass(frozen=True)
 class TraceContext:
+    """One position in a trace: the trace id and the span new work hangs under."""
+
     trace_id: str
     span_id: str
     sampled: bool = True
@@ -28,38 +34,85 @@ class TraceContext:
 
 
 def new_trace_id() -> str:
-    return secrets.token_hex(16)
+    """32 random lower-case hex digits (never all zeros, which the spec forbids)."""
+    while (value := secrets.token_hex(16)) == _ZERO_TRACE:  # pragma: no cover - 2**-128
+        pass
+    return value
 
 
 def new_span_id() -> str:
-    return secrets.token_hex(8)
+    """16 random lower-case hex digits (never all zeros)."""
+    while (value := secrets.token_hex(8)) == _ZERO_SPAN:  # pragma: no cover - 2**-64
+        pass
+    return value
 
 
-def parse(value: str | None) -> TraceContext | None:
-    """A valid version-00 (or future-version) traceparent, else None (treated as absent)."""
+def parse(value: str | bytes | None) -> TraceContext | None:
+    """A valid ``traceparent``, else None: a malformed header is treated as absent.
+
+    Version 00 must be exactly ``00-<32 hex>-<16 hex>-<2 hex>``; a higher version is read by
+    its first four fields (forward compatible, as the spec asks); ``ff`` and all-zero ids are
+    invalid.
+    """
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
     if not value:
         return None
-    m = _TRACEPARENT.match(value.strip().lower())
+    m = _TRACEPARENT.match(value.strip(" \t"))
     if not m:
         return None
-    version, trace_id, span_id, flags = m.groups()
-    if version == "ff" or trace_id == "0" * 32 or span_id == "0" * 16:
+    version, trace_id, span_id, flags, rest = m.groups()
+    if version == "ff" or (version == "00" and rest is not None):
+        return None
+    if trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
         return None
     return TraceContext(trace_id, span_id, bool(int(flags, 16) & 1), from_caller=True)
 
 
 def format_traceparent(trace_id: str, span_id: str, sampled: bool = True) -> str:
+    """The version-00 header value (also the shape of ``traceresponse``)."""
     return f"00-{trace_id}-{span_id}-{'01' if sampled else '00'}"
+
+
+def fresh() -> TraceContext:
+    """A new root context, for work that arrived without a (valid) traceparent."""
+    return TraceContext(new_trace_id(), new_span_id())
 
 
 CURRENT: ContextVar[TraceContext | None] = ContextVar("baton_trace", default=None)
 
 
 def current() -> TraceContext | None:
+    """The context of the request (or job) this code runs for, if any."""
     return CURRENT.get()
+
+
+def current_ids() -> tuple[str, str] | None:
+    """``(trace_id, span_id)`` of the current context, for logs and span records."""
+    ctx = CURRENT.get()
+    return (ctx.trace_id, ctx.span_id) if ctx is not None else None
 
 
 def caller() -> TraceContext | None:
     """The trace context the caller sent (not one Baton made up for the request)."""
     ctx = CURRENT.get()
     return ctx if ctx is not None and ctx.from_caller else None
+
+
+def set_current(ctx: TraceContext | None) -> Token[TraceContext | None]:
+    """Make ``ctx`` current; pass the token to :func:`reset` to restore the previous one."""
+    return CURRENT.set(ctx)
+
+
+def reset(token: Token[TraceContext | None]) -> None:
+    CURRENT.reset(token)
+
+
+@contextmanager
+def use(ctx: TraceContext | None) -> Iterator[TraceContext | None]:
+    """``with use(ctx):`` runs a block (a job, a test) inside a trace context."""
+    token = CURRENT.set(ctx)
+    try:
+        yield ctx
+    finally:
+        CURRENT.reset(token)

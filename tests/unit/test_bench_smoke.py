@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("script", ["routing", "fanout", "tracing"])
+@pytest.mark.parametrize("script", ["routing", "fanout", "tracing", "metrics"])
 def test_bench_quick_run_prints_its_metrics(script: str) -> None:
     run = subprocess.run(
         [sys.executable, str(REPO / "bench" / f"{script}.py"), "--quick", "--json"],
