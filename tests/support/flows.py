@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -23,11 +24,13 @@ DECIDE = """mutation($id: ID!, $d: Decision!, $p: JSON, $r: String!) {
 
 
 def demo_agents(url: str, token: str, fail: str = "") -> subprocess.Popen[bytes]:
-    """``python -m app.demo.agents`` in its own process (the agents of seeds/org.yaml)."""
+    """``python -m app.demo.agents`` in its own process (the agents of seeds/org.yaml). Its
+    log goes to a file: an unread pipe fills up while the app is down and blocks the worker."""
     args = [sys.executable, "-m", "app.demo.agents", url, token]
     if fail:
         args += ["--fail", fail]
-    return subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.NamedTemporaryFile(prefix="demo-agents-", suffix=".log", delete=False)  # noqa: SIM115
+    return subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def stop(proc: subprocess.Popen[bytes] | None) -> None:
