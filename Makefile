@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := tools/cypher-lint/node_modules/.installed
 
-.PHONY: run test lint bench cypher-lint clean schema browser
+NEO4J_STAMP := tools/neo4j/target/classpath.txt
+
+.PHONY: run test test-falkordb test-neo4j lint bench cypher-lint clean schema browser neo4j
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +22,24 @@ $(LINT_STAMP): tools/cypher-lint/package.json
 run: $(STAMP)
 	$(BIN)/baton serve --seed
 
-test: $(STAMP) $(LINT_STAMP) browser
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+# Neo4j 5.26 Community from Maven Central (Java 17 + Maven): built once, rebuilt on change.
+$(NEO4J_STAMP): tools/neo4j/pom.xml tools/neo4j/src/main/java/baton/Neo4jLauncher.java
+	@echo "building tools/neo4j (Neo4j 5.26 Community from Maven Central; first time ~150 MB)"
+	mvn -q -B -DskipTests -f tools/neo4j/pom.xml package
+	touch $(NEO4J_STAMP)
+
+# Neo4j in the foreground on 127.0.0.1:7687 (Browser on :7474), data kept in .baton/neo4j.
+neo4j: $(STAMP) $(NEO4J_STAMP)
+	$(BIN)/baton neo4j --home .baton/neo4j --bolt-port 7687 --http-port 7474
+
+# The whole suite on both backends: embedded FalkorDB, then a private Neo4j 5.26.
+test: test-falkordb test-neo4j
+
+test-falkordb: $(STAMP) $(LINT_STAMP) browser
+	$(BIN)/python -m pytest -q --graph-backend=falkordb $(PYTEST_ARGS)
+
+test-neo4j: $(STAMP) $(LINT_STAMP) $(NEO4J_STAMP) browser
+	$(BIN)/python -m pytest -q --graph-backend=neo4j $(PYTEST_ARGS)
 
 # Debian's Chromium + ChromeDriver for the inbox page's browser test (as root, via apt).
 browser:
@@ -51,4 +69,4 @@ schema: $(STAMP)
 	$(BIN)/baton schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) .baton tools/cypher-lint/node_modules
+	rm -rf $(VENV) .baton tools/cypher-lint/node_modules tools/neo4j/target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -343,6 +344,38 @@ def db_status() -> None:
     from app.graph.embedded import EmbeddedServer
 
     console.print_json(json.dumps(EmbeddedServer(_embedded_dir(get_settings())).status()))
+
+
+@cli.command("neo4j")
+def neo4j_server(
+    home: Path = typer.Option(Path(".baton/neo4j"), help="Data directory (kept across runs)."),
+    bolt_port: int = typer.Option(7687, help="Bolt port on 127.0.0.1 (0: a free one)."),
+    http_port: int = typer.Option(7474, help="HTTP/Browser port (0: free, -1: off)."),
+) -> None:
+    """Run Neo4j 5 Community on loopback in the foreground (development; needs Java + Maven)."""
+    import signal
+
+    from app.graph.neo4j_launcher import DEFAULT_PASSWORD, Neo4jLaunchError, Neo4jServer
+
+    password = os.environ.get("BATON_NEO4J_PASSWORD") or DEFAULT_PASSWORD
+    server = Neo4jServer(home, bolt_port, http_port, password)
+    with console.status("building and starting Neo4j 5.26 (first build downloads ~150 MB)..."):
+        try:
+            server.start()
+        except Neo4jLaunchError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    console.print(f"Neo4j ready: [bold]{server.uri}[/bold]  Browser: {server.browser_url or 'off'}")
+    console.print(f"Serve Baton on it: BATON_GRAPH_URI=neo4j://127.0.0.1:{server.bolt_port_in_use}"
+                  f" BATON_NEO4J_PASSWORD=… make run    (Ctrl-C stops Neo4j)")  # fmt: skip
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops Neo4j too
+    try:
+        assert server.proc is not None
+        server.proc.wait()
+    except KeyboardInterrupt:
+        console.print("stopping Neo4j…")
+    finally:
+        server.stop()
 
 
 def main() -> None:

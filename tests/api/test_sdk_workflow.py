@@ -16,13 +16,14 @@ from app.sdk import Agent, Client, TaskContext
 from tests.api.test_inbox import SET, human
 from tests.api.test_sdk import token_for, wait_for
 from tests.conftest import App, fresh_name, start_app, stop_app
+from tests.support.graphs import GraphTarget
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 @pytest.fixture
-async def live(graph_port: int) -> AsyncIterator[App]:
-    app = await start_app(graph_port, fresh_name(), scheduler=True, route_interval_ms=50,
+async def live(graph: GraphTarget) -> AsyncIterator[App]:
+    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50,
                           lease_ms=1_000)  # fmt: skip
     yield app
     await app.store.drop_all()

@@ -15,6 +15,7 @@ from app.core import costs, seed, triggers
 from app.core.webhooks import sign
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.coord import COMPLETE, agent, submit
+from tests.support.graphs import GraphTarget
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 EMIT = """mutation($t: String!, $p: JSON, $k: String) {
@@ -25,8 +26,8 @@ SECRET = "inbound-test-secret"
 
 
 @pytest.fixture
-async def app(graph_port: int) -> AsyncIterator[App]:
-    a = await start_app(graph_port, fresh_name(), scheduler=False,
+async def app(graph: GraphTarget) -> AsyncIterator[App]:
+    a = await start_app(graph, fresh_name(), scheduler=False,
                         inbound_webhook_secrets={"ci": SECRET})  # fmt: skip
     await seed.load(a.store, SEEDS, now=a.rt.now())
     yield a

@@ -1,0 +1,135 @@
+"""The graph server a test session runs against: embedded FalkorDB or a private Neo4j 5.
+
+FalkorDB isolates tests by graph name on one server. Neo4j Community has one user database,
+so on Neo4j every graph name maps to it and a name the session has not used before starts
+from an empty database (it is wiped when first claimed). Tests therefore use one graph at a
+time on Neo4j, which is how the suite is written (module-wide rigs are torn down first).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.runtime import prepare_graph
+from app.graph import GraphStore
+from app.graph.neo4j_launcher import DEFAULT_PASSWORD, Neo4jServer
+
+NEO4J_DB = "neo4j"
+
+
+@dataclass
+class GraphTarget:
+    """Where test apps, stores and child processes find the graph."""
+
+    backend: str  # "falkordb" | "neo4j"
+    uri: str  # falkordb://127.0.0.1:P | neo4j://127.0.0.1:P
+    password: str = DEFAULT_PASSWORD
+    server: Any = None  # the EmbeddedServer / Neo4jServer this session owns
+    _claimed: set[str] = field(default_factory=set)
+
+    def claim(self, name: str) -> str:
+        """The database/graph name to use for ``name``; on Neo4j a new name wipes the
+        session's private database first, so it starts as empty as a new FalkorDB graph."""
+        if self.backend == "falkordb" or name == NEO4J_DB:  # the latter: an app's own setting
+            return name
+        if name not in self._claimed:
+            self._claimed.add(name)
+            wipe_neo4j(self.uri, self.password)
+        return NEO4J_DB
+
+    def settings(self, name: str) -> dict[str, Any]:
+        """``Settings`` overrides for an app on graph ``name``."""
+        return {
+            "graph_uri": self.uri,
+            "graph_name": self.claim(name),
+            "neo4j_password": self.password,
+        }
+
+    def env(self, name: str) -> dict[str, str]:
+        """Environment for a ``baton`` child process on graph ``name``."""
+        return {
+            "BATON_GRAPH_URI": self.uri,
+            "BATON_GRAPH_NAME": self.claim(name),
+            "BATON_NEO4J_PASSWORD": self.password,
+        }
+
+    def store(self, name: str, pool_size: int = 64) -> GraphStore:
+        """An unprepared store on graph ``name``."""
+        db = self.claim(name)
+        if self.backend == "falkordb":
+            from app.graph.falkordb import FalkorStore
+
+            host_port = self.uri.split("://", 1)[1]
+            host, port = host_port.rsplit(":", 1)
+            return FalkorStore(host, int(port), db, pool_size=pool_size)
+        from app.graph.neo4j import Neo4jStore
+
+        return Neo4jStore(self.uri, "neo4j", self.password, db, pool_size=pool_size)
+
+    async def open(self, name: str) -> GraphStore:
+        """A fresh, prepared store on graph ``name``."""
+        s = self.store(name)
+        await prepare_graph(s)
+        return s
+
+
+def wipe_neo4j(uri: str, password: str) -> None:
+    """Delete every node of the session's own Neo4j (in batches: no huge transaction)."""
+    import neo4j
+
+    with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
+        with driver.session(database=NEO4J_DB) as session:
+            session.run(
+                "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+            ).consume()
+
+
+def _neo4j_is_empty(uri: str, password: str) -> bool:
+    import neo4j
+
+    with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
+        records, _, _ = driver.execute_query(
+            "MATCH (n) RETURN count(n) AS n LIMIT 1", database_=NEO4J_DB
+        )
+        return int(records[0]["n"]) == 0
+
+
+@contextmanager
+def open_target(backend: str, tmp: Path) -> Iterator[GraphTarget]:
+    """Start the session's graph server (or check an external Neo4j is empty) and stop it."""
+    if backend == "falkordb":
+        from app.graph.embedded import EmbeddedServer
+
+        embedded = EmbeddedServer(tmp)
+        info = embedded.start()
+        try:
+            yield GraphTarget("falkordb", f"falkordb://127.0.0.1:{info.port}", server=embedded)
+        finally:
+            embedded.stop()
+        return
+    external = os.environ.get("BATON_TEST_NEO4J_URI")
+    password = os.environ.get("BATON_TEST_NEO4J_PASSWORD", DEFAULT_PASSWORD)
+    if external:
+        if not _neo4j_is_empty(external, password):
+            raise RuntimeError(
+                f"BATON_TEST_NEO4J_URI={external} holds data: the suite wipes the database it "
+                "runs on, so it only runs on an empty one (or unset it: the suite then starts "
+                "a private Neo4j)"
+            )
+        yield GraphTarget("neo4j", external, password)
+        return
+    # Tests wipe and refill a small graph all the time: keep compiled plans instead of
+    # replanning on every statistics swing (the default suits production's steady graphs).
+    conf = {"dbms.cypher.min_replan_interval": "1h"}
+    server = Neo4jServer(tmp / "neo4j", http_port=0, password=password, conf=conf).start()
+    try:
+        yield GraphTarget(
+            "neo4j", f"neo4j://127.0.0.1:{server.bolt_port_in_use}", password, server=server
+        )
+    finally:
+        server.stop()
