@@ -13,7 +13,6 @@ from app.graph.queries import Queries, load, schema_statements
 from app.graph.store import ConstraintViolation, GraphError, Row
 from app.graph.values import plain
 
-
 # The name in `CREATE CONSTRAINT name IF NOT EXISTS …` / `CREATE [VECTOR|…] INDEX name …`;
 # a constraint's backing index carries the constraint's name.
 _SCHEMA_NAME = re.compile(r"CREATE\s+(?:\w+\s+)?(?:CONSTRAINT|INDEX)\s+(\w+)\s+IF NOT EXISTS", re.I)

@@ -16,7 +16,6 @@ from app.graph.embedded import EmbeddedError, EmbeddedServer
 from tests.conftest import ADMIN_TOKEN, free_port
 from tests.support.procs import Served, redis_pids_for
 
-
 pytestmark = pytest.mark.falkordb_only(
     "these tests start, kill and inspect the embedded FalkorDB server"
 )

@@ -56,7 +56,8 @@ async def test_concurrent_dedup_submits_make_one_task(api: App) -> None:
             *(
                 api.admin.raw(
                     "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }",
-                    {"i": {"kind": "t", "capability": "x", "dedupKey": f"k{r}", "payload": {"n": r}}},
+                    {"i": {"kind": "t", "capability": "x", "dedupKey": f"k{r}",
+                           "payload": {"n": r}}},  # fmt: skip
                 )
                 for _ in range(20)
             )
@@ -106,7 +107,7 @@ async def test_concurrent_decisions_have_one_winner(api: App) -> None:
 async def test_lock_races_have_one_holder(api: App) -> None:
     n = 10
     lockers = await agents(api, "l", n, ["lock"])
-    for i in range(n):
+    for _ in range(n):
         await submit(api.admin, capability="lock")
     running = {}
     for i, w in enumerate(lockers):
