@@ -16,7 +16,10 @@ class Settings(BaseSettings):
 
     graph_uri: str = Field(
         default="embedded://.baton/graph",
-        description="embedded://<dir> | falkordb://host:port | neo4j://… | bolt://…",
+        description=(
+            "embedded://<dir> | falkordb://host:port | falkordb+unix:///path/to/sock | "
+            "neo4j://… | bolt://…"
+        ),
     )
     graph_name: str = Field(default="baton", description="FalkorDB graph key / Neo4j database")
     neo4j_user: str = "neo4j"

@@ -75,7 +75,7 @@ def report(title: str, rows: list[tuple[str, Any]], metrics: dict[str, Any], as_
         print(json.dumps({**metrics, "machine": machine()}), flush=True)
 
 
-def serve_app(graph_port: int, token: str, **env: str) -> tuple[Any, str]:
+def serve_app(graph_uri: str, token: str, **env: str) -> tuple[Any, str]:
     """Start `baton serve` on the given graph (a real process, like production); returns
     the process and its URL once /health answers."""
     import os
@@ -86,7 +86,7 @@ def serve_app(graph_port: int, token: str, **env: str) -> tuple[Any, str]:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    full = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
+    full = {**os.environ, "BATON_GRAPH_URI": graph_uri,
             "BATON_ADMIN_TOKEN": token, "BATON_LOG_LEVEL": "WARNING",
             "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000",
             **env}  # fmt: skip

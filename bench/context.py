@@ -31,15 +31,15 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "bt_context_bench_admin_token_0123456789"
 
 
-async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
+async def propagation(uri: str, n_agents: int, n_facts: int) -> list[float]:
     app, url = await asyncio.to_thread(
-        serve_app, port, TOKEN, BATON_GRAPH_NAME="propagation", BATON_SCHEDULER="false"
+        serve_app, uri, TOKEN, BATON_GRAPH_NAME="propagation", BATON_SCHEDULER="false"
     )
     sockets = []
     try:
         async with httpx.AsyncClient(timeout=60) as http:
             g = lambda q, tok=TOKEN, **v: gql(http, url, tok, q, **v)  # noqa: E731
-            store = FalkorStore("127.0.0.1", port, graph="propagation")
+            store = FalkorStore.at(uri, graph="propagation")
             await store.execute_text(
                 "MERGE (d:Domain {id: 'd'}) MERGE (t:Team {id: 't'}) MERGE (t)-[:CAN_READ]->(d)"
             )
@@ -156,9 +156,9 @@ async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
 
 
 async def context_reads(
-    port: int, n_entities: int, n_facts: int, reads: int, graph: str = "contextreads"
+    uri: str, n_entities: int, n_facts: int, reads: int, graph: str = "contextreads"
 ) -> list[float]:
-    store = FalkorStore("127.0.0.1", port, graph=graph, pool_size=8)
+    store = FalkorStore.at(uri, graph=graph, pool_size=8)
     await prepare_graph(store)
     rng = random.Random(3)
     await store.execute_text(
@@ -218,11 +218,11 @@ async def run(quick: bool) -> dict[str, object]:
     growth = []
     try:
         console.print(f"propagation: {n_agents} subscribed agents, {n_facts_prop} facts")
-        prop = await propagation(info.port, n_agents, n_facts_prop)
+        prop = await propagation(info.uri, n_agents, n_facts_prop)
         for scale in scales:
             n_ent, n_facts = 100 * scale, 1_000 * scale
             console.print(f"context reads at {scale}x: {n_ent:,} entities, {n_facts:,} facts")
-            c = summary_ms(await context_reads(info.port, n_ent, n_facts, 500, f"reads{scale}"))
+            c = summary_ms(await context_reads(info.uri, n_ent, n_facts, 500, f"reads{scale}"))
             growth.append(
                 {
                     "scale": scale,

@@ -24,7 +24,7 @@ SUB = 'subscription { graphChanges(types: ["bench.ping"]) { seq subject } }'
 async def run(n_subs: int, n_events: int) -> dict[str, object]:
     server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-fanout-")))
     info = server.start()
-    app, url = await asyncio.to_thread(serve_app, info.port, TOKEN, BATON_SCHEDULER="false")
+    app, url = await asyncio.to_thread(serve_app, info.uri, TOKEN, BATON_SCHEDULER="false")
     sockets: list[websockets.ClientConnection] = []
     got: dict[str, list[float]] = {}
     try:

@@ -33,7 +33,7 @@ async def run_baton(n: int, n_agents: int) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="peer-baton-"))
     graph = EmbeddedServer(tmp / "graph")
     info = graph.start()
-    app, url = await asyncio.to_thread(serve_app, info.port, TOKEN, BATON_ROUTE_INTERVAL_MS="20")
+    app, url = await asyncio.to_thread(serve_app, info.uri, TOKEN, BATON_ROUTE_INTERVAL_MS="20")
     workers = None
     try:
         async with httpx.AsyncClient(timeout=60) as http:

@@ -30,7 +30,7 @@ CAPS = [f"cap{i}" for i in range(10)]
 async def run(n_agents: int, n_tasks: int, claims: int, batch: int) -> dict[str, float]:
     server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-routing-")))
     info = server.start()
-    store = FalkorStore("127.0.0.1", info.port, graph="bench", pool_size=64)
+    store = FalkorStore.at(info.uri, graph="bench", pool_size=64)
     clock = Clock()
     try:
         await prepare_graph(store)

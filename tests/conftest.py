@@ -60,23 +60,24 @@ def graph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS
 
 
 @pytest.fixture(scope="session")
-def graph_port(graph_server: EmbeddedServer) -> int:
+def graph_port(graph_server: EmbeddedServer) -> str:
+    """The session server's address: a ``falkordb+unix://`` URI (it has no TCP port)."""
     assert graph_server.info is not None
-    return graph_server.info.port
+    return graph_server.info.uri
 
 
 def fresh_name() -> str:
     return f"t_{uuid.uuid4().hex[:12]}"
 
 
-async def _falkor(port: int, name: str) -> FalkorStore:
-    store = FalkorStore("127.0.0.1", port, name, pool_size=64)
+async def _falkor(uri: str, name: str) -> FalkorStore:
+    store = FalkorStore.at(uri, name, pool_size=64)
     await prepare_graph(store)
     return store
 
 
 @pytest.fixture
-async def store(graph_port: int) -> AsyncIterator[FalkorStore]:
+async def store(graph_port: str) -> AsyncIterator[FalkorStore]:
     """A fresh, prepared graph on the embedded server."""
     s = await _falkor(graph_port, fresh_name())
     yield s
@@ -85,7 +86,7 @@ async def store(graph_port: int) -> AsyncIterator[FalkorStore]:
 
 
 @pytest.fixture
-async def backend_store(backend: str, graph_port: int) -> AsyncIterator[GraphStore]:
+async def backend_store(backend: str, graph_port: str) -> AsyncIterator[GraphStore]:
     """A fresh, prepared graph on each selected backend."""
     if backend == "falkordb":
         s: GraphStore = await _falkor(graph_port, fresh_name())
@@ -136,12 +137,13 @@ class App:
 
 
 async def start_app(
-    graph_port: int, graph_name: str, clock: Clock | None = None, **overrides: Any
+    graph_port: str, graph_name: str, clock: Clock | None = None, **overrides: Any
 ) -> App:
-    """Serve the real app with uvicorn on a loopback port, in this event loop."""
+    """Serve the real app with uvicorn on a loopback port, in this event loop
+    (``graph_port``: the graph URI, see the fixture)."""
     port = free_port()
     settings = Settings(
-        graph_uri=f"falkordb://127.0.0.1:{graph_port}",
+        graph_uri=graph_port,
         graph_name=graph_name,
         admin_token=ADMIN_TOKEN,
         host="127.0.0.1",
@@ -173,7 +175,7 @@ async def stop_app(app: App) -> None:
 
 
 @pytest.fixture
-async def api(graph_port: int) -> AsyncIterator[App]:
+async def api(graph_port: str) -> AsyncIterator[App]:
     """The real app (scheduler off; tests drive jobs explicitly) on a fresh graph."""
     app = await start_app(graph_port, fresh_name(), scheduler=False)
     yield app
@@ -182,7 +184,7 @@ async def api(graph_port: int) -> AsyncIterator[App]:
 
 
 @pytest.fixture
-async def api_clock(graph_port: int) -> AsyncIterator[tuple[App, ManualClock]]:
+async def api_clock(graph_port: str) -> AsyncIterator[tuple[App, ManualClock]]:
     """The real app with a manual clock (leases, SLAs, escalations)."""
     clock = ManualClock()
     app = await start_app(graph_port, fresh_name(), clock=clock, scheduler=False)

@@ -79,10 +79,10 @@ async def test_reconnect_with_cursor_gets_every_missed_event_once(
 
 
 async def test_event_written_on_one_replica_reaches_subscriber_on_another(
-    api: App, graph_port: int, tmp_path: Path
+    api: App, graph_port: str, tmp_path: Path
 ) -> None:
     other = Served(
-        {"BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
+        {"BATON_GRAPH_URI": graph_port,
          "BATON_GRAPH_NAME": api.settings.graph_name, "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
          "BATON_SCHEDULER": "false"},
         free_port(), log=tmp_path / "replica.log",

@@ -36,8 +36,8 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] * 1000 if xs else 0.0
 
 
-async def run_load(graph_port: int, seconds: float, tmp: Path) -> dict[str, Any]:
-    env = {"BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
+async def run_load(graph_port: str, seconds: float, tmp: Path) -> dict[str, Any]:
+    env = {"BATON_GRAPH_URI": graph_port,
            "BATON_GRAPH_NAME": fresh_name(), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
            "BATON_ROUTE_INTERVAL_MS": "50", "BATON_RATE_LIMIT_PER_S": "100000",
            "BATON_RATE_LIMIT_BURST": "100000", "BATON_LOG_LEVEL": "WARNING"}  # fmt: skip
@@ -119,7 +119,7 @@ async def run_load(graph_port: int, seconds: float, tmp: Path) -> dict[str, Any]
         await asyncio.to_thread(app.kill)
 
 
-async def _check(graph_port: int, seconds: float, tmp: Path, grow_mb: float) -> None:
+async def _check(graph_port: str, seconds: float, tmp: Path, grow_mb: float) -> None:
     got = await run_load(graph_port, seconds, tmp)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "load.json").write_text(json.dumps(got, indent=1))
@@ -127,10 +127,10 @@ async def _check(graph_port: int, seconds: float, tmp: Path, grow_mb: float) -> 
     assert got["rss_end_mb"] - got["rss_warm_mb"] < grow_mb, got
 
 
-async def test_bounded_mixed_load(graph_port: int, tmp_path: Path) -> None:
+async def test_bounded_mixed_load(graph_port: str, tmp_path: Path) -> None:
     await _check(graph_port, 6.0, tmp_path, grow_mb=60)
 
 
 @pytest.mark.slow
-async def test_two_minutes_of_mixed_load(graph_port: int, tmp_path: Path) -> None:
+async def test_two_minutes_of_mixed_load(graph_port: str, tmp_path: Path) -> None:
     await _check(graph_port, 120.0, tmp_path, grow_mb=60)

@@ -47,11 +47,11 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 async def cluster(
-    graph_port: int, tmp_path_factory: pytest.TempPathFactory
+    graph_port: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
     logs = tmp_path_factory.mktemp("replicas")
     env = {
-        "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
+        "BATON_GRAPH_URI": graph_port,
         "BATON_GRAPH_NAME": fresh_name(),
         "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
         "BATON_ROUTE_INTERVAL_MS": "50",
