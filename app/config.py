@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='POST /webhooks/{source} shared secrets, JSON: {"ci": "s3cret"}',
     )
+    # Outbound webhooks (agents that are HTTP services).
+    webhook_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description='Hosts and CIDRs exempt from the egress policy, JSON: ["127.0.0.1"]',
+    )
+    webhook_timeout_ms: int = Field(default=5_000, ge=100, description="Per delivery, in all")
+    webhook_per_endpoint: int = Field(default=4, ge=1, description="Deliveries in flight")
     # API limits.
     max_body_bytes: int = 1_000_000
     max_query_depth: int = 12
