@@ -1,12 +1,14 @@
 """Push mode for agents that are HTTP services: their assigned tasks are POSTed to them.
 
-The body is JSON (the task, its fencing token, the agent id) signed with the agent's secret
-(``X-Baton-Signature: sha256=<hex HMAC of the body>``). A 200 answer with a ``result`` (or
-``error``) completes (or fails) the task at once; 202 means accepted, and the service reports
-later through the API (``completeTask`` with the fence) like any agent. Timeouts and 5xx are
-retried with exponential backoff; after ``MAX_TRIES`` the attempt fails as retryable, so the
-task is re-queued. Delivery is marked per fencing token and every report is fenced, so a
-retried POST can never complete a task twice.
+The body is JSON (the task, its fencing token, the agent id) signed with the agent's secret,
+both the Standard Webhooks way (``webhook-id: <task>.<fence>``, ``webhook-timestamp``,
+``webhook-signature: v1,<base64 HMAC of "id.timestamp.body">``, which a receiver can check
+against replays) and as ``X-Baton-Signature: sha256=<hex HMAC of the body>``. A 200 answer
+with a ``result`` (or ``error``) completes (or fails) the task at once; 202 means accepted,
+and the service reports later through the API (``completeTask`` with the fence) like any
+agent. Timeouts and 5xx are retried with exponential backoff; after ``MAX_TRIES`` the
+attempt fails as retryable, so the task is re-queued. Delivery is marked per fencing token
+and every report is fenced, so a retried POST can never complete a task twice.
 
 The edge trusts nothing: every URL passes the egress policy (:mod:`app.core.egress`: public
 addresses only, checked after DNS and connected to as checked); a failure is recorded and
@@ -20,6 +22,7 @@ endpoint delays only itself.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
 import hashlib
@@ -50,8 +53,37 @@ FAILED = "webhook delivery failed"  # the one text agents and task errors see
 
 
 def sign(secret: str, body: bytes) -> str:
-    """The signature header value receivers verify (constant-time compare)."""
+    """The ``X-Baton-Signature`` value of a push (body only; kept for existing receivers)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: ``whsec_<base64>`` is decoded, any other
+    string is used as its UTF-8 bytes."""
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret[len("whsec_") :], validate=True)
+        except ValueError:
+            pass
+    return secret.encode()
+
+
+def standard_signature(secret: str, msg_id: str, timestamp: int | str, body: bytes) -> str:
+    """Standard Webhooks: ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return (
+        "v1,"
+        + base64.b64encode(hmac.new(secret_key(secret), signed, hashlib.sha256).digest()).decode()
+    )
+
+
+def standard_headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three headers of a signed Standard Webhooks message."""
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secret, msg_id, timestamp, body),
+    }
 
 
 def endpoint(url: str) -> str:
@@ -167,6 +199,9 @@ class Dispatcher:
         headers = {"content-type": "application/json", "X-Baton-Task": t["id"]}
         if row["secret"]:
             headers["X-Baton-Signature"] = sign(row["secret"], body)
+            headers.update(standard_headers(
+                row["secret"], f"{t['id']}.{t['fence']}", self.clock() // 1000, body
+            ))  # fmt: skip
         try:
             status, answer = await self._post(row["url"], body, headers)
             reason = f"HTTP {status}"
