@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     scheduler: bool = Field(default=True, description="Run background jobs in this process")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text | json")
     log_level: str = "INFO"
+    metrics_max_label_values: int = Field(
+        default=50, ge=2, description="Distinct capability / team labels in /metrics"
+    )
 
 
 @lru_cache
