@@ -134,15 +134,14 @@ def _private_dir(path: Path) -> None:
 
 def _tighten(data_dir: Path) -> None:
     """Directories 0700 and files 0600 under ``data_dir`` (left by older versions)."""
-    for root, dirs, files in os.walk(data_dir):
-        for d in dirs:
+    for root, dirs, files in os.walk(data_dir):  # symlinks are neither followed nor changed
+        for name, mode, kind in [(d, 0o700, stat.S_ISDIR) for d in dirs] + [
+            (f, 0o600, stat.S_ISREG) for f in files
+        ]:
+            full = os.path.join(root, name)
             with contextlib.suppress(OSError):
-                os.chmod(os.path.join(root, d), 0o700, follow_symlinks=False)
-        for f in files:
-            full = os.path.join(root, f)
-            with contextlib.suppress(OSError):
-                if stat.S_ISREG(os.lstat(full).st_mode):
-                    os.chmod(full, 0o600)
+                if kind(os.lstat(full).st_mode):
+                    os.chmod(full, mode)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -51,6 +51,10 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
     os.chmod(data, 0o755)  # as older versions left it
     (data / "old.aof").write_text("x")
     os.chmod(data / "old.aof", 0o644)
+    (data / "old-dir").mkdir(mode=0o755)
+    os.chmod(data / "old-dir", 0o755)
+    (data / "old-dir" / "old.rdb").write_text("x")
+    os.chmod(data / "old-dir" / "old.rdb", 0o666)
     s = EmbeddedServer(data)
     s.start()
     yield s
@@ -84,7 +88,7 @@ async def test_data_dir_0700_and_files_0600(server: EmbeddedServer) -> None:
         dirs += [Path(root) / d for d in ds]
         files += [Path(root) / f for f in fs if not stat.S_ISSOCK(os.lstat(Path(root) / f).st_mode)]
     names = {f.name for f in files}
-    assert "server.json" in names and "old.aof" in names
+    assert {"server.json", "old.aof", "old.rdb"} <= names
     assert any(f.suffix == ".aof" and f.name != "old.aof" for f in files)  # the live AOF
     assert {str(f): _mode(f) for f in files if _mode(f) != 0o600} == {}
     assert {str(d): _mode(d) for d in dirs if _mode(d) != 0o700} == {}
