@@ -137,3 +137,16 @@ async def test_unknown_sources_and_bad_signatures_answer_alike(
     assert len(set(answers.values())) == 1, answers
     assert answers["unknown source"][0] == 401
     assert await events_keyed(api) == []
+
+
+async def test_webhook_delivery_keys_cannot_be_taken_by_emit_event(
+    app: tuple[App, ManualClock],
+) -> None:
+    """Otherwise a principal could pre-empt a sender's future id (its delivery would then
+    read as a duplicate)."""
+    api, _ = app
+    emit = "mutation($k: String) { emitEvent(type: \"deployment.created\", key: $k) { seq } }"
+    assert await api.admin.fails(emit, k="webhook:ci:msg-9") == ["BAD_INPUT"]
+    raw = json.dumps(BODY).encode()
+    code, body = await send(api, signed("msg-9", api.rt.now() // 1000, raw), raw)
+    assert code == 202 and json.loads(body)["duplicate"] is False
