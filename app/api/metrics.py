@@ -96,7 +96,8 @@ def bounded(weights: dict[str, float], cap: int) -> Callable[[str], str]:
 
 
 def _cap(rt: Any) -> int:
-    return max(2, int(getattr(rt.settings, "metrics_max_label_values", 50)))
+    settings = getattr(rt, "settings", None)  # the runtime's; a stand-in may have none
+    return max(2, int(getattr(settings, "metrics_max_label_values", 50)))
 
 
 async def _task_gauges(rt: Any) -> None:
