@@ -326,7 +326,7 @@ def db_start() -> None:
     from app.graph.embedded import EmbeddedServer
 
     info = EmbeddedServer(_embedded_dir(get_settings())).start(detached=True)
-    console.print(f"FalkorDB running: pid {info.pid}, 127.0.0.1:{info.port}")
+    console.print(f"FalkorDB running: pid {info.pid}, {info.uri}")
 
 
 @db_cli.command("stop")

@@ -16,7 +16,10 @@ class Settings(BaseSettings):
 
     graph_uri: str = Field(
         default="embedded://.baton/graph",
-        description="embedded://<dir> | falkordb://host:port | neo4j://… | bolt://…",
+        description=(
+            "embedded://<dir> | falkordb://host:port | falkordb+unix:///path/to/sock | "
+            "neo4j://… | bolt://…"
+        ),
     )
     graph_name: str = Field(default="baton", description="FalkorDB graph key / Neo4j database")
     neo4j_user: str = "neo4j"
@@ -42,6 +45,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='POST /webhooks/{source} shared secrets, JSON: {"ci": "s3cret"}',
     )
+    # Outbound webhooks (agents that are HTTP services).
+    webhook_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description='Hosts and CIDRs exempt from the egress policy, JSON: ["127.0.0.1"]',
+    )
+    webhook_timeout_ms: int = Field(default=5_000, ge=100, description="Per delivery, in all")
+    webhook_per_endpoint: int = Field(default=4, ge=1, description="Deliveries in flight")
     # API limits.
     max_body_bytes: int = 1_000_000
     max_query_depth: int = 12
@@ -52,6 +62,9 @@ class Settings(BaseSettings):
     scheduler: bool = Field(default=True, description="Run background jobs in this process")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text | json")
     log_level: str = "INFO"
+    metrics_max_label_values: int = Field(
+        default=50, ge=2, description="Distinct capability / team labels in /metrics"
+    )
 
 
 @lru_cache

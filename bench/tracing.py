@@ -31,7 +31,7 @@ CAPS = [f"cap{i}" for i in range(10)]
 
 async def run(n_agents: int, n_tasks: int, claims: int, batch: int) -> dict[str, float]:
     server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-tracing-")))
-    store = FalkorStore("127.0.0.1", server.start().port, graph="bench", pool_size=16)
+    store = FalkorStore.at(server.start().uri, graph="bench", pool_size=16)
     clock = Clock()
     try:
         await prepare_graph(store)

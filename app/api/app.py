@@ -18,6 +18,7 @@ from strawberry.fastapi import GraphQLRouter
 from app import __version__
 from app.api import inbound, metrics
 from app.api.context import Ctx
+from app.api.headers import SecurityHeaders
 from app.api.limits import BodyLimit
 from app.api.ratelimit import RateLimiter
 from app.api.schema import build_schema
@@ -131,4 +132,5 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(TraceContextMiddleware)
+    app.add_middleware(SecurityHeaders, static=static)  # outermost: every answer has them
     return app

@@ -167,10 +167,9 @@ async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
     )[0]
     if not why["agent"]:
         raise NotFound(f"agent {data.agent_id!r} is not registered", field="agentId")
-    if not why["entity"]:
+    if not why["entity"] or not why["readable"]:
+        # The same answer for "exists, but not yours to read": no existence oracle.
         raise NotFound(f"entity {data.entity_id!r} does not exist", field="entityId")
-    if not why["readable"]:
-        raise Forbidden(f"agent {data.agent_id} may not read entity {data.entity_id}")
     if not why["allowed"]:
         await policies.record_violation(
             store, agent_id=data.agent_id, subject=data.entity_id,

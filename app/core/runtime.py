@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.config import Settings
-from app.core import otel, principals, traces
+from app.core import otel, principals, traces, webhooks
 from app.core.clock import Clock
 from app.core.events import BOOTSTRAP, EventHub
 from app.core.tasks import Backoff
@@ -31,6 +31,7 @@ class Runtime:
     admin_token: str | None = None  # set only on the very first start (printed once)
     nudges: list[Callable[[str], None]] = field(default_factory=list)  # "run job X now"
     otel: otel.Exporter | None = None  # OpenTelemetry export, when OTEL_* asks for it
+    dispatcher: webhooks.Dispatcher | None = None  # outbound webhooks (made by their job)
 
     def now(self) -> int:
         return self.clock.now()
@@ -76,6 +77,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
 
 async def close_runtime(rt: Runtime) -> None:
     """Stop the hub and close the store (stopping an embedded server this process owns)."""
+    if rt.dispatcher:
+        await rt.dispatcher.close()
     if rt.hub:
         await rt.hub.stop()
     if rt.otel is not None:

@@ -30,19 +30,13 @@ def open_store(settings: Settings) -> GraphStore:
         raw = uri[len("embedded://") :] or str(settings.data_dir / "graph")
         server = EmbeddedServer(Path(raw))
         info = server.start()
-        store = FalkorStore(info.host, info.port, settings.graph_name, settings.pool_size)
+        store = FalkorStore.at(info.uri, settings.graph_name, settings.pool_size)
         store.on_close.append(server.stop)
         return store
-    if scheme == "falkordb":
+    if scheme in {"falkordb", "falkordb+unix"}:
         from app.graph.falkordb import FalkorStore
 
-        parsed = urlparse(uri)
-        return FalkorStore(
-            parsed.hostname or "127.0.0.1",
-            parsed.port or 6379,
-            settings.graph_name,
-            settings.pool_size,
-        )
+        return FalkorStore.at(uri, settings.graph_name, settings.pool_size)
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
         from app.graph.neo4j import Neo4jStore
 

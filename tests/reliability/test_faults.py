@@ -58,7 +58,6 @@ class Rig:
         self.tmp = tmp
         self.db_dir = tmp / "graph"
         self.db = EmbeddedServer(self.db_dir)
-        self.db_port = free_port()
         self.app_port = free_port()
         self.url = f"http://127.0.0.1:{self.app_port}"
         self.app: Served | None = None
@@ -67,14 +66,14 @@ class Rig:
         (tmp / "faultworker.py").write_text(WORKER)
 
     def start_db(self) -> None:
-        self.db.start(detached=True, port=self.db_port)
+        self.db.start(detached=True)
 
     def kill_db(self) -> None:
         for pid in redis_pids_for(self.db_dir):
             os.kill(pid, signal.SIGKILL)
 
     def start_app(self) -> None:
-        env = {"BATON_GRAPH_URI": f"falkordb://127.0.0.1:{self.db_port}",
+        env = {"BATON_GRAPH_URI": self.db.uri,
                "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
                "BATON_LEASE_MS": "1500", "BATON_HEARTBEAT_TIMEOUT_MS": "3000",
                "BATON_RETRY_BASE_MS": "50", "BATON_RETRY_MAX_MS": "300",

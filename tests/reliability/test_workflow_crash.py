@@ -31,13 +31,13 @@ class Stack:
     def __init__(self, tmp: Path) -> None:
         self.tmp, self.db_dir = tmp, tmp / "graph"
         self.db = EmbeddedServer(self.db_dir)
-        self.db_port, self.port = free_port(), free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app: Served | None = None
         self.agents: subprocess.Popen[bytes] | None = None
 
     def start_app(self, seed: bool = False) -> None:
-        env = {"BATON_GRAPH_URI": f"falkordb://127.0.0.1:{self.db_port}",
+        env = {"BATON_GRAPH_URI": self.db.uri,
                "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
                "BATON_WORKFLOW_INTERVAL_MS": "100", "BATON_LEASE_MS": "3000",
                "BATON_HEARTBEAT_TIMEOUT_MS": "5000"}  # fmt: skip
@@ -57,7 +57,7 @@ class Stack:
         else:
             for pid in redis_pids_for(self.db_dir):
                 os.kill(pid, signal.SIGKILL)
-            self.db.start(detached=True, port=self.db_port)
+            self.db.start(detached=True)
 
     def close(self) -> None:
         stop(self.agents)
@@ -115,7 +115,7 @@ async def _check(admin: GQL, stack: Stack, run: dict[str, Any]) -> None:
 async def _scenario(tmp: Path, faults: list[str], seed: int) -> None:
     stack = Stack(tmp)
     try:
-        stack.db.start(detached=True, port=stack.db_port)
+        stack.db.start(detached=True)
         await asyncio.to_thread(stack.start_app, True)
         stack.agents = demo_agents(stack.url, ADMIN_TOKEN)
         async with httpx.AsyncClient(timeout=10) as http:

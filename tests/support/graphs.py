@@ -27,7 +27,7 @@ class GraphTarget:
     """Where test apps, stores and child processes find the graph."""
 
     backend: str  # "falkordb" | "neo4j"
-    uri: str  # falkordb://127.0.0.1:P | neo4j://127.0.0.1:P
+    uri: str  # falkordb+unix:///…/falkordb.sock | neo4j://127.0.0.1:P
     password: str = DEFAULT_PASSWORD
     server: Any = None  # the EmbeddedServer / Neo4jServer this session owns
     _claimed: set[str] = field(default_factory=set)
@@ -64,9 +64,7 @@ class GraphTarget:
         if self.backend == "falkordb":
             from app.graph.falkordb import FalkorStore
 
-            host_port = self.uri.split("://", 1)[1]
-            host, port = host_port.rsplit(":", 1)
-            return FalkorStore(host, int(port), db, pool_size=pool_size)
+            return FalkorStore.at(self.uri, db, pool_size=pool_size)
         from app.graph.neo4j import Neo4jStore
 
         return Neo4jStore(self.uri, "neo4j", self.password, db, pool_size=pool_size)
@@ -108,7 +106,7 @@ def open_target(backend: str, tmp: Path) -> Iterator[GraphTarget]:
         embedded = EmbeddedServer(tmp)
         info = embedded.start()
         try:
-            yield GraphTarget("falkordb", f"falkordb://127.0.0.1:{info.port}", server=embedded)
+            yield GraphTarget("falkordb", info.uri, server=embedded)
         finally:
             embedded.stop()
         return

@@ -95,6 +95,8 @@ class Mutation:
         """``key`` is the sender's delivery id: the same (type, key) twice appends once, so
         a re-delivered event starts its triggered workflows once."""
         events.check_external(type, subject, payload, key)
+        if key is not None and key.startswith("webhook:"):  # inbound webhooks' delivery ids
+            raise BadInput("keys starting with 'webhook:' are reserved", field="key")
         rt = info.context.rt
         ev, _ = await events.emit(
             rt.store, type, now=rt.now(), actor=info.context.caller.id, subject=subject,

@@ -133,7 +133,8 @@ class Query:
         p = await proposals.get(info.context.rt.store, str(id))
         caller = info.context.caller
         if p and Role.AGENT in caller.roles and not caller.has(Role.OPERATOR):
-            acting_as(info, p.agent_id)  # agents see their own proposals only
+            if not caller.may_act_as(p.agent_id):
+                return None  # agents see their own proposals only; others' look absent
         return ProposalType.of(p) if p else None
 
 

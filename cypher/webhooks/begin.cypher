@@ -1,0 +1,10 @@
+// Claim one due webhook delivery for the task's current assignment before sending it: the
+// next try waits until $until (a crashed sender's claim runs out), so concurrent dispatch
+// passes (or replicas) never send the same push twice at once. Fenced like webhooks/mark.
+MATCH (t:Task {id: $taskId})
+SET t._lk = coalesce(t._lk, 0) + 1
+WITH t
+WHERE t.fence = $fence AND t.status = 'assigned'
+  AND coalesce(t.hookFence, 0) < t.fence AND coalesce(t.hookNextAt, 0) <= $now
+SET t.hookNextAt = $until
+RETURN t.id AS id
