@@ -17,6 +17,7 @@ from tests.support.gql import GQL
 from tests.support.invariants import all_events, check_replay
 
 ROUNDS = 20
+HEARTBEAT = "mutation($a: String!) { heartbeat(agentId: $a) { status } }"
 LOCK = """mutation($i: AcquireLockInput!) { acquireLock(input: $i) { outcome granted holder } }"""
 
 
@@ -97,8 +98,7 @@ async def test_concurrent_decisions_have_one_winner(api: App) -> None:
         codes = {g["errors"][0]["extensions"]["code"] for g in got if g.get("errors")}
         assert len(wins) == 1 and codes == {"CONFLICT"}, got
     rows = await api.store.execute_text(
-        "MATCH (e:Event) WHERE e.type STARTS WITH 'proposal.' AND e.type <> 'proposal.created' "
-        "RETURN e.subject AS p, count(*) AS n"
+        "MATCH (e:Event {type: 'proposal.decided'}) RETURN e.subject AS p, count(*) AS n"
     )
     assert len(rows) == ROUNDS and all(r["n"] == 1 for r in rows), rows
     assert_log_is_gap_free(await all_events(api.admin))
@@ -142,6 +142,7 @@ async def test_stale_fence_loses_to_the_new_holder_after_lease_expiry(
         t = await submit(api.admin, capability="f")
         first = (await a(CLAIM, a="fa"))["claimTask"]
         clock.advance(api.settings.lease_ms + 1)  # fa stalls past its lease
+        await b(HEARTBEAT, a="fb")  # fb is alive; fa is silent
         await scheduler.recover(api.rt)
         await api.store.execute_text(
             "MATCH (t:Task {id: $id}) SET t.notBefore = 0", id=t["id"]
@@ -156,7 +157,7 @@ async def test_stale_fence_loses_to_the_new_holder_after_lease_expiry(
         assert not got[1].get("errors")
         done = await task(api.admin, t["id"])
         assert done["status"] == "done" and done["result"] == {"by": "b"}
-        await a("mutation { heartbeat(agentId: \"fa\") { id } }")  # back online for next round
+        await a(HEARTBEAT, a="fa")  # fa comes back for the next round
     assert_log_is_gap_free(await all_events(api.admin))
 
 

@@ -131,3 +131,53 @@ def open_target(backend: str, tmp: Path) -> Iterator[GraphTarget]:
         )
     finally:
         server.stop()
+
+
+class KillableGraph:
+    """A graph server of the session's backend that a fault test owns: started in its own
+    directory, SIGKILLed mid-workload, restarted on the same data at the same address."""
+
+    def __init__(self, backend: str, tmp: Path) -> None:
+        self.backend = backend
+        self.dir = tmp / "graph"
+        if backend == "falkordb":
+            from app.graph.embedded import EmbeddedServer
+
+            self._embedded = EmbeddedServer(self.dir)
+            self.uri = self._embedded.uri
+        else:
+            import socket
+
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = int(s.getsockname()[1])
+            self._neo4j = Neo4jServer(self.dir, bolt_port=port)
+            self.uri = f"neo4j://127.0.0.1:{port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for an app on this server."""
+        return {"BATON_GRAPH_URI": self.uri, "BATON_NEO4J_PASSWORD": DEFAULT_PASSWORD}
+
+    def start(self) -> None:
+        if self.backend == "falkordb":
+            self._embedded.start(detached=True)
+        else:
+            self._neo4j.start()
+
+    def kill(self) -> None:
+        """SIGKILL the server process: a crash, not a shutdown."""
+        if self.backend == "falkordb":
+            import signal
+
+            from tests.support.procs import redis_pids_for
+
+            for pid in redis_pids_for(self.dir):
+                os.kill(pid, signal.SIGKILL)
+        else:
+            self._neo4j.kill()
+
+    def stop(self) -> None:
+        if self.backend == "falkordb":
+            self._embedded.stop(force=True)
+        else:
+            self._neo4j.stop()
