@@ -168,7 +168,8 @@ def import_org(
                 job = bar.add_task("entities", total=len(ents))
                 for i in range(0, len(ents), batch):
                     part = ents[i : i + batch]
-                    await context.upsert_entities(rt.store, part, actor="import", now=rt.now())
+                    await context.upsert_entities(rt.store, part, actor="import", now=rt.now(),
+                                                    may_move=True)
                     bar.advance(job, len(part))
                 job = bar.add_task("relations", total=len(links))
                 for i in range(0, len(links), batch):

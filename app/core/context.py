@@ -23,6 +23,7 @@ from app.graph.queries import q
 from app.models import EntityIn, FactIn, LinkIn
 
 UPSERT = q("entities/upsert")
+KNOWN_DOMAINS = q("entities/known_domains")
 LINK = q("entities/link")
 ASSERT = q("context/assert_fact")
 FOR_ENTITY = q("context/for_entity")
@@ -78,19 +79,30 @@ class Fact:
         )  # fmt: skip
 
 
-async def upsert_entities(store: GraphStore, items: list[EntityIn], *, actor: str, now: int) -> int:
-    """Create or update entities in one statement (all or nothing)."""
+async def upsert_entities(
+    store: GraphStore, items: list[EntityIn], *, actor: str, now: int, may_move: bool = False
+) -> int:
+    """Create or update entities in one statement (all or nothing). Moving an existing
+    entity to another domain needs ``may_move`` (admins, operators): else FORBIDDEN."""
     if not items:
         return 0
+    domains = sorted({e.domain for e in items})
     rows = await store.write(
         UPSERT,
         rows=[{**e.model_dump(exclude={"attrs"}), "attrs": dumps(e.attrs)} for e in items],
-        domains=sorted({e.domain for e in items}),
+        domains=domains,
+        mayMove=may_move,
         now=now,
         actor=actor,
     )
     if not rows:
-        raise NotFound("unknown domain in the batch", field="domain")
+        known = await store.read(KNOWN_DOMAINS, domains=domains)
+        if int(known[0]["n"]) < len(domains):
+            raise NotFound("unknown domain in the batch", field="domain")
+        raise Forbidden(
+            f"{actor} may not move an entity to another domain (admins and operators only)",
+            field="domain",
+        )
     return int(rows[0]["upserted"])
 
 

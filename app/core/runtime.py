@@ -7,6 +7,7 @@ would lose (the graph holds all of that).
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,9 +48,9 @@ class Runtime:
 
 
 async def prepare_graph(store: GraphStore) -> None:
-    """Idempotent start-up: schema and the event counter."""
+    """Idempotent start-up: schema, the event counter and the run-id secret."""
     await store.apply_schema()
-    await store.write(BOOTSTRAP)
+    await store.write(BOOTSTRAP, secret=secrets.token_hex(32))
 
 
 async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool = True) -> Runtime:

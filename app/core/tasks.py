@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core import costs, policies, tracecontext, traces
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import BadInput, Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
 from app.core.policies import utc_hour
@@ -72,8 +72,21 @@ def content_hash(data: TaskIn) -> str:
     return hashlib.sha256(dumps(body).encode()).hexdigest()[:32]
 
 
-async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Task:
-    """Create a task (queued, merged or deferred), or return the earlier one for a retry."""
+ENGINE_DEDUP_PREFIX = "run:"  # run:<run>:<step>:<attempt>, the workflow engine's own keys
+
+
+async def submit(
+    store: GraphStore, data: TaskIn, *, actor: str, now: int, engine: bool = False
+) -> Task:
+    """Create a task (queued, merged or deferred), or return the earlier one for a retry.
+
+    dedupKeys are scoped: a client's key matches only its own earlier submissions, and
+    only the workflow engine (``engine``) makes or matches tasks in its own namespace."""
+    if not engine and data.dedup_key and data.dedup_key.startswith(ENGINE_DEDUP_PREFIX):
+        raise BadInput(
+            f"dedupKey prefix {ENGINE_DEDUP_PREFIX!r} is reserved for the workflow engine",
+            field="dedupKey",
+        )
     rows = await store.write(
         SUBMIT,
         id=new_id("task"),
@@ -93,6 +106,7 @@ async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Ta
         newTraceId=tracecontext.new_trace_id(),
         spanId=tracecontext.new_span_id(),
         parentSpanId=data.parent_span_id,
+        engine=engine,
         now=now,
         actor=actor,
     )
@@ -106,6 +120,8 @@ async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Ta
         await store.read(
             CLASSIFY_SUBMIT,
             dedupKey=data.dedup_key,
+            engine=engine,
+            actor=actor,
             entities=data.entities,
             parentId=data.parent_id,
         )

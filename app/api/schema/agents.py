@@ -162,7 +162,10 @@ class Mutation:
         acting_as(info, data.id)
         rt = info.context.rt
         return AgentType.of(
-            await agents.register(rt.store, data, actor=info.context.caller.id, now=rt.now())
+            await agents.register(
+                rt.store, data, actor=info.context.caller.id, now=rt.now(),
+                admin=info.context.caller.has(Role.ADMIN),
+            )  # fmt: skip
         )
 
     @strawberry.mutation(description="I am alive; extend the leases of the tasks I still hold.")

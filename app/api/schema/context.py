@@ -221,8 +221,9 @@ class Mutation:
         items = [EntityIn(id=e.id, kind=e.kind, name=e.name, domain=e.domain,
                           attrs=cast(dict[str, Any], e.attrs or {})) for e in entities]  # fmt: skip
         rt = info.context.rt
+        caller = info.context.caller
         return await context.upsert_entities(
-            rt.store, items, actor=info.context.caller.id, now=rt.now()
+            rt.store, items, actor=caller.id, now=rt.now(), may_move=caller.has(Role.OPERATOR)
         )
 
     @strawberry.mutation(description="Relate entities (batched, idempotent).")
