@@ -84,8 +84,9 @@ class Heartbeat:
 
 
 async def heartbeat(
-    store: GraphStore, agent_id: str, leases: list[LeaseIn], *, lease_ms: int, now: int
-) -> Heartbeat:
+    store: GraphStore, agent_id: str, leases: list[LeaseIn], *, lease_ms: int, now: int,
+    actor: str | None = None,
+) -> Heartbeat:  # fmt: skip
     """Record liveness and extend the leases whose fencing tokens are still current."""
     rows = await store.write(
         HEARTBEAT,
@@ -93,7 +94,7 @@ async def heartbeat(
         leases=[{"taskId": lease.task_id, "fence": lease.fence} for lease in leases],
         leaseUntil=now + lease_ms,
         now=now,
-        actor=agent_id,
+        actor=actor or agent_id,
     )
     if not rows:
         raise NotFound(f"agent {agent_id!r} is not registered", id=agent_id)

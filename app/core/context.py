@@ -131,8 +131,12 @@ class Asserted:
     recipients: list[str]
 
 
-async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
-    """Record a fact with its provenance; returns who it was propagated to."""
+async def assert_fact(
+    store: GraphStore, data: FactIn, *, now: int, actor: str | None = None
+) -> Asserted:
+    """Record a fact with its provenance; returns who it was propagated to. ``actor`` is the
+    calling principal (the audit identity; the agent is recorded beside it)."""
+    actor = actor or data.agent_id
     fact_id = data.id or new_id("fact")
     try:
         rows = await store.write(
@@ -156,11 +160,12 @@ async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
                 }
             ),  # fmt: skip
             now=now,
+            actor=actor,
         )
     except ConstraintViolation as exc:
         raise BadInput(f"fact {fact_id} already exists", field="id") from exc
     if not rows:
-        await _why_not_asserted(store, data, now)
+        await _why_not_asserted(store, data, now, actor)
     row = rows[0]
     return Asserted(
         Fact.of(row["fact"]), row["superseded"], bool(row["contradicted"]),
@@ -168,7 +173,7 @@ async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
     )  # fmt: skip
 
 
-async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
+async def _why_not_asserted(store: GraphStore, data: FactIn, now: int, actor: str) -> None:
     why = (
         await store.read(
             CLASSIFY_ASSERT,
@@ -186,7 +191,7 @@ async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
     if not why["allowed"]:
         await policies.record_violation(
             store, agent_id=data.agent_id, subject=data.entity_id,
-            what=f"assert {data.key} on {data.entity_id}", actor=data.agent_id, now=now,
+            what=f"assert {data.key} on {data.entity_id}", actor=actor, now=now,
         )  # fmt: skip
         raise Forbidden(f"policy does not allow agent {data.agent_id} facts on {data.entity_id}")
     raise NotFound(f"unknown derivedFrom ids: {why['missing']}", field="derivedFrom")

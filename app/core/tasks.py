@@ -41,6 +41,7 @@ PROPS = q("tasks/props")
 LIST = q("tasks/list")
 QUEUE_DEPTHS = q("tasks/queue_depths")
 REVIEW = q("tasks/review")
+COST_CAP = q("tasks/cost_cap")
 
 
 @dataclass(frozen=True)
@@ -221,8 +222,10 @@ async def claim(
     capability: str | None = None,
     lease_ms: int,
     now: int,
+    actor: str | None = None,
 ) -> list[Task]:
-    """Pull: the best eligible queued tasks for this agent, now running under it."""
+    """Pull: the best eligible queued tasks for this agent, now running under it. ``actor``
+    (here and below) is the calling principal, the audit identity (default: the agent)."""
     rows = await store.write(
         CLAIM,
         agentId=agent_id,
@@ -231,20 +234,23 @@ async def claim(
         leaseMs=lease_ms,
         now=now,
         hour=utc_hour(now),
-        actor=agent_id,
+        actor=actor or agent_id,
     )
     if not rows:
         await costs.raise_if_exhausted(store, agent_id)
     return [_task(r["task"]) for r in rows]
 
 
-async def start(store: GraphStore, task_id: str, agent_id: str, fence: int, *, now: int) -> Task:
+async def start(
+    store: GraphStore, task_id: str, agent_id: str, fence: int, *, now: int,
+    actor: str | None = None,
+) -> Task:  # fmt: skip
     """assigned -> running, for the holder of the current fencing token."""
     rows = await store.write(
-        START, taskId=task_id, agentId=agent_id, fence=fence, now=now, actor=agent_id
+        START, taskId=task_id, agentId=agent_id, fence=fence, now=now, actor=actor or agent_id
     )
     if not rows:
-        await _refuse(store, task_id, agent_id, fence, "start")
+        await _refuse(store, task_id, agent_id, fence, "start", actor=actor or agent_id)
     return _task(rows[0]["task"])
 
 
@@ -260,14 +266,25 @@ async def finish(
     error: dict[str, Any] | None = None,
     cost_usd: float = 0.0,
     backoff: Backoff = DEFAULT_BACKOFF,
+    actor: str | None = None,
 ) -> Task:
     """Report done / failed / retry for the current attempt (stale tokens get CONFLICT).
-    Its spend is recorded first, idempotently, so a resent report never counts twice."""
+    Its spend is recorded first, idempotently, so a resent report never counts twice.
+
+    A completion (``done``) whose cost would take the task over the agent's
+    ``maxCostPerTask`` is refused: FORBIDDEN plus a ``policy.violation`` event, nothing else
+    recorded (not the cost, not the result); the agent may fail the task instead, which
+    records the spend that happened (failures are always accepted)."""
+    actor = actor or agent_id
+    key = f"{task_id}:{fence}:final"
     if cost_usd > 0:
-        spend = costs.Spend(f"{task_id}:{fence}:final", task_id, fence, cost_usd)
-        await costs.report(store, agent_id, [spend], now=now)
+        spend = costs.Spend(key, task_id, fence, cost_usd)
+        await costs.report(store, agent_id, [spend], now=now, actor=actor,
+                           capped=outcome == "done")  # fmt: skip
     rows = await store.write(
         FINISH,
+        costKey=key,
+        costUsd=float(cost_usd),
         taskId=task_id,
         agentId=agent_id,
         fence=fence,
@@ -278,11 +295,12 @@ async def finish(
         backoffMaxMs=backoff.max_ms,
         jitter=random.uniform(0.5, 1.0),
         now=now,
-        actor=agent_id,
+        actor=actor,
         trace=traces.enabled(),
     )
     if not rows:
-        await _refuse(store, task_id, agent_id, fence, outcome, now)
+        await _refuse(store, task_id, agent_id, fence, outcome, now, actor=actor,
+                      cost_usd=cost_usd)  # fmt: skip
     return _task(rows[0]["task"])
 
 
@@ -297,25 +315,31 @@ class Completion:
 
 
 async def complete_many(
-    store: GraphStore, agent_id: str, items: list[Completion], *, now: int
-) -> list[str]:
+    store: GraphStore, agent_id: str, items: list[Completion], *, now: int,
+    actor: str | None = None,
+) -> list[str]:  # fmt: skip
     """Complete several held tasks in one statement; returns the ids accepted (the others
-    had a stale token or were no longer this agent's, and are left untouched)."""
+    had a stale token, were no longer this agent's, or would go over maxCostPerTask, and
+    are left untouched)."""
+    actor = actor or agent_id
     unique = {c.task_id: c for c in items}
     spends = [
         costs.Spend(f"{c.task_id}:{c.fence}:final", c.task_id, c.fence, c.cost_usd)
         for c in unique.values()
         if c.cost_usd > 0
     ]
-    await costs.report(store, agent_id, spends, now=now)
+    await costs.report(store, agent_id, spends, now=now, actor=actor, capped=True)
     rows = await store.write(
         COMPLETE_MANY,
         agentId=agent_id,
+        actor=actor,
         items=[
             {
                 "taskId": c.task_id,
                 "fence": c.fence,
                 "result": json.dumps(c.result) if c.result is not None else None,
+                "usd": float(c.cost_usd),
+                "costKey": f"{c.task_id}:{c.fence}:final",
             }
             for c in unique.values()
         ],  # fmt: skip
@@ -326,8 +350,9 @@ async def complete_many(
 
 
 async def _refuse(
-    store: GraphStore, task_id: str, agent_id: str, fence: int, op: str, now: int = 0
-) -> None:
+    store: GraphStore, task_id: str, agent_id: str, fence: int, op: str, now: int = 0,
+    *, actor: str, cost_usd: float = 0.0,
+) -> None:  # fmt: skip
     """Raise the precise reason a fenced transition wrote nothing."""
     task = await get(store, task_id)
     if task is None:
@@ -343,9 +368,20 @@ async def _refuse(
     if task.agent_id != agent_id:
         raise Forbidden(f"task {task_id} is held by another agent, not {agent_id}", id=task_id)
     # Held, current token, still working: the statement's policy guard refused it.
+    if op == "done":
+        cap = (await store.read(COST_CAP, taskId=task_id, agentId=agent_id,
+                                costKey=f"{task_id}:{fence}:final"))[0]  # fmt: skip
+        total = float(cap["cost"] or 0.0) + (0.0 if cap["recorded"] else cost_usd)
+        if cap["cap"] is not None and total > float(cap["cap"]):
+            what = f"task cost {total:.4f} USD over maxCostPerTask {cap['cap']}"
+            await policies.record_violation(
+                store, agent_id=agent_id, subject=task_id, what=what, actor=actor, now=now
+            )
+            raise Forbidden(f"refused: {what} (fail the task instead)", id=task_id,
+                            maxCostPerTask=cap["cap"])  # fmt: skip
     await policies.record_violation(
         store, agent_id=agent_id, subject=task_id, what=f"{op} {task.capability} task",
-        actor=agent_id, now=now,
+        actor=actor, now=now,
     )  # fmt: skip
     raise Forbidden(f"policy no longer allows agent {agent_id} this task", id=task_id)
 
@@ -367,8 +403,9 @@ async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, no
 
 
 async def review(
-    store: GraphStore, task_id: str, agent_id: str, *, accept: bool, feedback: str, now: int
-) -> Task:
+    store: GraphStore, task_id: str, agent_id: str, *, accept: bool, feedback: str, now: int,
+    actor: str | None = None,
+) -> Task:  # fmt: skip
     """A supervisor accepts a sub-task's result or sends it back with feedback; the parent's
     payload ``maxRounds`` (default 3) bounds the send-backs."""
     task = await props(store, task_id)
@@ -379,7 +416,7 @@ async def review(
     max_rounds = rounds if isinstance(rounds, int) and 0 < rounds <= 10 else 3
     rows = await store.write(
         REVIEW, taskId=task_id, agentId=agent_id, accept=accept, feedback=feedback or None,
-        maxRounds=max_rounds, now=now,
+        maxRounds=max_rounds, now=now, actor=actor or agent_id,
         eventPayload=dumps({"taskId": task_id, "parentId": task.parent_id, "accept": accept,
                             "round": task.rounds + (0 if accept else 1), "feedback": feedback}),
     )  # fmt: skip

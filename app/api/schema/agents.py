@@ -176,8 +176,9 @@ class Mutation:
         held = [LeaseIn(task_id=x.task_id, fence=x.fence) for x in leases or []]
         rt = info.context.rt
         hb = await agents.heartbeat(
-            rt.store, agent_id, held, lease_ms=rt.settings.lease_ms, now=rt.now()
-        )
+            rt.store, agent_id, held, lease_ms=rt.settings.lease_ms, now=rt.now(),
+            actor=info.context.caller.id,
+        )  # fmt: skip
         return HeartbeatResult(
             status=hb.status,
             extended=[strawberry.ID(t) for t in hb.extended],

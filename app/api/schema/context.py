@@ -250,7 +250,7 @@ class Mutation:
             sensitivity=input.sensitivity, id=input.id,
         )  # fmt: skip
         rt = info.context.rt
-        got = await context.assert_fact(rt.store, data, now=rt.now())
+        got = await context.assert_fact(rt.store, data, now=rt.now(), actor=info.context.caller.id)
         return AssertFactResult(
             fact=FactType.of(got.fact), superseded=got.superseded,
             contradicted=got.contradicted, recipients=got.recipients,
