@@ -28,7 +28,8 @@ def _settings() -> Settings:
         return get_settings()
     except ValidationError as exc:
         for err in exc.errors():
-            console.print(f"[red]configuration refused: {err['msg']}[/red]")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            typer.echo(f"baton: configuration refused: {msg}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -134,7 +135,7 @@ def seed(path: Path = typer.Option(Path("seeds"), help="Seed folder.")) -> None:
         table.add_row(k, str(v))
     console.print(table)
     if minted:
-        console.print(
+        typer.echo(
             f"\n  Baton admin token (first start, keep it safe): {minted[0]}\n"
             f"  (kept in {admin_token_path(settings)}, mode 0600: `baton admin-token`)\n"
         )
@@ -147,14 +148,14 @@ def admin_token() -> None:
 
     settings = _settings()
     if settings.admin_token:
-        console.print("[yellow]BATON_ADMIN_TOKEN is set: the admin token is that value[/yellow]")
+        typer.echo("baton: BATON_ADMIN_TOKEN is set: the admin token is that value", err=True)
         raise typer.Exit(1)
     path = admin_token_path(settings)
     try:
         token = path.read_text().strip()
     except FileNotFoundError:
-        console.print(f"[red]no admin token in {path}: start Baton once (baton serve) first, "
-                      "or an admin rotates one with rotateToken[/red]")  # fmt: skip
+        typer.echo(f"baton: no admin token in {path}: start Baton once (baton serve) first, "
+                   "or an admin rotates one with rotateToken", err=True)  # fmt: skip
         raise typer.Exit(1) from None
     typer.echo(token)
 
