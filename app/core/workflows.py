@@ -598,7 +598,7 @@ class Engine:
                 st, f"Contradictory findings for {sp.merge.key} in {self.run.workflow}: "
                     f"choose one (MODIFY with {{\"choice\": value}}) or approve the suggestion",
                 {"key": sp.merge.key, "options": options, "suggested": suggested.value,
-                 "suggestedStep": suggested.step}, sp.approvers,
+                 "suggestedStep": suggested.step}, sp.approvers, sp.auto_approve,
             )  # fmt: skip
             return
         await self.record_merge(st, sp, m.chosen, m.agreed, m.reason, None, ("waiting",),

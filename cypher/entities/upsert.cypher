@@ -13,18 +13,18 @@ WITH c, count(d) AS known
 WHERE known = size($domains)
 OPTIONAL MATCH (x:Entity)-[:IN_DOMAIN]->(xd:Domain)
 WHERE x.id IN [r IN $rows | r.id]
-WITH c, collect({id: x.id, from: xd.id}) AS current
+WITH c, collect({id: x.id, was: xd.id}) AS current
 WITH c, [m IN current WHERE m.id IS NOT NULL |
-         {id: m.id, from: m.from, to: head([r IN $rows WHERE r.id = m.id | r.domain])}] AS held
-WITH c, [m IN held WHERE m.to <> m.from] AS moves
+         {id: m.id, was: m.was, goes: head([r IN $rows WHERE r.id = m.id | r.domain])}] AS held
+WITH c, [m IN held WHERE m.goes <> m.was] AS moves
 WHERE $mayMove OR size(moves) = 0
 WITH c, moves, c.seq AS base
 SET c.seq = base + size(moves)
 FOREACH (i IN range(0, size(moves) - 1) |
   CREATE (:Event {seq: base + i + 1, type: 'entity.moved', at: $now, actor: $actor,
                   subject: moves[i].id,
-                  payload: '{"entityId":"' + moves[i].id + '","from":"' + moves[i].from +
-                           '","to":"' + moves[i].to + '"}'}))
+                  payload: '{"entityId":"' + moves[i].id + '","from":"' + moves[i].was +
+                           '","to":"' + moves[i].goes + '"}'}))
 WITH c
 UNWIND $rows AS r
 MATCH (d:Domain {id: r.domain})
