@@ -29,6 +29,7 @@ DUE = q("webhooks/due")
 MARK = q("webhooks/mark")
 MAX_TRIES = 5
 TIMEOUT_S = 5.0
+WEBHOOK_ACTOR = "webhook"  # the answer of an agent's webhook: no principal, the agent is beside it
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -77,7 +78,8 @@ async def _deliver(
         log.warning("webhook for %s failed %d times (%s): retrying the task", t["id"], tries, error)
         try:
             await tasks.finish(store, t["id"], agent_id, t["fence"], outcome="retry", now=now,
-                               error={"error": f"webhook delivery failed: {error}"})  # fmt: skip
+                               error={"error": f"webhook delivery failed: {error}"},
+                               actor=WEBHOOK_ACTOR)  # fmt: skip
         except BatonError:
             pass  # the task moved on meanwhile
         return 0
@@ -101,11 +103,12 @@ async def _report(
             await tasks.finish(
                 store, t["id"], agent_id, t["fence"], now=now,
                 outcome="retry" if answer.get("retryable", True) else "failed",
-                error={"error": str(answer["error"])[:2_000]},
+                error={"error": str(answer["error"])[:2_000]}, actor=WEBHOOK_ACTOR,
             )  # fmt: skip
         else:
             cost = float(answer.get("costUsd", 0))
             await tasks.finish(store, t["id"], agent_id, t["fence"], outcome="done", now=now,
-                               result=answer["result"], cost_usd=cost)  # fmt: skip
+                               result=answer["result"], cost_usd=cost,
+                               actor=WEBHOOK_ACTOR)  # fmt: skip
     except BatonError as exc:  # stale fence or already reported: nothing to do twice
         log.info("webhook answer for %s not applied: %s", t["id"], exc)
