@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ADMIN_TOKEN_MIN = 32
 
 
 class Settings(BaseSettings):
@@ -27,7 +29,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".baton"), description="Where local state lives")
     host: str = "127.0.0.1"
     port: int = 8000
-    admin_token: str | None = Field(default=None, description="Fixed admin token (else minted)")
+    admin_token: str | None = Field(
+        default=None,
+        description="Fixed admin token (else minted): bt_ + at least 29 more characters; "
+        "empty means unset",
+    )
     pool_size: int = Field(default=32, description="Graph connections per app process")
     # Coordination timings (milliseconds).
     lease_ms: int = 30_000
@@ -65,6 +71,23 @@ class Settings(BaseSettings):
     metrics_max_label_values: int = Field(
         default=50, ge=2, description="Distinct capability / team labels in /metrics"
     )
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _admin_token(cls, v: object) -> object:
+        """Empty (what docker-compose passes for an unset variable) means unset; a token an
+        attacker could guess, or one that could never authenticate, is refused at start-up."""
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if isinstance(v, str):
+            if len(v) < ADMIN_TOKEN_MIN:
+                raise ValueError(
+                    f"BATON_ADMIN_TOKEN is {len(v)} characters; it must be at least "
+                    f"{ADMIN_TOKEN_MIN} (leave it unset to have one minted)"
+                )
+            if not v.startswith("bt_"):
+                raise ValueError("BATON_ADMIN_TOKEN must start with 'bt_'")
+        return v
 
 
 @lru_cache

@@ -70,6 +70,7 @@ class PrincipalIn(Input):
     name: str = Name
     roles: list[Role] = Field(min_length=1, max_length=5)
     agent_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    team: str | None = Field(default=None, pattern=ID_PATTERN)  # the team its agent may join
 
 
 class Principal(BaseModel):

@@ -26,7 +26,7 @@ from app.api.tracing import TraceContextMiddleware
 from app.config import Settings
 from app.core import events, principals
 from app.core.clock import Clock
-from app.core.runtime import Runtime, close_runtime, open_runtime
+from app.core.runtime import Runtime, admin_token_path, close_runtime, open_runtime
 
 log = logging.getLogger("baton.api")
 
@@ -75,7 +75,9 @@ def create_app(
             log.info("seeds loaded: %s", counts)
         if rt.admin_token and not settings.admin_token:
             print(
-                f"\n  Baton admin token (shown once, keep it safe): {rt.admin_token}\n", flush=True
+                f"\n  Baton admin token (shown once, keep it safe): {rt.admin_token}\n"
+                f"  (also kept in {admin_token_path(settings)}, mode 0600: `baton admin-token`)\n",
+                flush=True,
             )
         sched = None
         if settings.scheduler:

@@ -23,6 +23,7 @@ from app.graph.queries import q
 from app.models import EntityIn, FactIn, LinkIn
 
 UPSERT = q("entities/upsert")
+KNOWN_DOMAINS = q("entities/known_domains")
 LINK = q("entities/link")
 ASSERT = q("context/assert_fact")
 FOR_ENTITY = q("context/for_entity")
@@ -78,19 +79,30 @@ class Fact:
         )  # fmt: skip
 
 
-async def upsert_entities(store: GraphStore, items: list[EntityIn], *, actor: str, now: int) -> int:
-    """Create or update entities in one statement (all or nothing)."""
+async def upsert_entities(
+    store: GraphStore, items: list[EntityIn], *, actor: str, now: int, may_move: bool = False
+) -> int:
+    """Create or update entities in one statement (all or nothing). Moving an existing
+    entity to another domain needs ``may_move`` (admins, operators): else FORBIDDEN."""
     if not items:
         return 0
+    domains = sorted({e.domain for e in items})
     rows = await store.write(
         UPSERT,
         rows=[{**e.model_dump(exclude={"attrs"}), "attrs": dumps(e.attrs)} for e in items],
-        domains=sorted({e.domain for e in items}),
+        domains=domains,
+        mayMove=may_move,
         now=now,
         actor=actor,
     )
     if not rows:
-        raise NotFound("unknown domain in the batch", field="domain")
+        known = await store.read(KNOWN_DOMAINS, domains=domains)
+        if int(known[0]["n"]) < len(domains):
+            raise NotFound("unknown domain in the batch", field="domain")
+        raise Forbidden(
+            f"{actor} may not move an entity to another domain (admins and operators only)",
+            field="domain",
+        )
     return int(rows[0]["upserted"])
 
 
@@ -119,8 +131,12 @@ class Asserted:
     recipients: list[str]
 
 
-async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
-    """Record a fact with its provenance; returns who it was propagated to."""
+async def assert_fact(
+    store: GraphStore, data: FactIn, *, now: int, actor: str | None = None
+) -> Asserted:
+    """Record a fact with its provenance; returns who it was propagated to. ``actor`` is the
+    calling principal (the audit identity; the agent is recorded beside it)."""
+    actor = actor or data.agent_id
     fact_id = data.id or new_id("fact")
     try:
         rows = await store.write(
@@ -144,11 +160,12 @@ async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
                 }
             ),  # fmt: skip
             now=now,
+            actor=actor,
         )
     except ConstraintViolation as exc:
         raise BadInput(f"fact {fact_id} already exists", field="id") from exc
     if not rows:
-        await _why_not_asserted(store, data, now)
+        await _why_not_asserted(store, data, now, actor)
     row = rows[0]
     return Asserted(
         Fact.of(row["fact"]), row["superseded"], bool(row["contradicted"]),
@@ -156,7 +173,7 @@ async def assert_fact(store: GraphStore, data: FactIn, *, now: int) -> Asserted:
     )  # fmt: skip
 
 
-async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
+async def _why_not_asserted(store: GraphStore, data: FactIn, now: int, actor: str) -> None:
     why = (
         await store.read(
             CLASSIFY_ASSERT,
@@ -173,7 +190,7 @@ async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
     if not why["allowed"]:
         await policies.record_violation(
             store, agent_id=data.agent_id, subject=data.entity_id,
-            what=f"assert {data.key} on {data.entity_id}", actor=data.agent_id, now=now,
+            what=f"assert {data.key} on {data.entity_id}", actor=actor, now=now,
         )  # fmt: skip
         raise Forbidden(f"policy does not allow agent {data.agent_id} facts on {data.entity_id}")
     raise NotFound(f"unknown derivedFrom ids: {why['missing']}", field="derivedFrom")

@@ -48,6 +48,7 @@ class Event:
     payload: dict[str, Any]
     recipients: tuple[str, ...] = ()  # who a targeted event (fact.asserted) is for
     key: str | None = None  # the sender's delivery id (emitEvent, inbound webhooks)
+    agent_id: str | None = None  # the agent the actor acted as (actor is the principal)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
@@ -62,6 +63,7 @@ class Event:
             payload,
             tuple(row.get("recipients") or ()),
             row.get("key"),
+            row.get("agentId"),
         )
 
 
@@ -270,6 +272,7 @@ async def query(
     from_: int | None,
     to: int | None,
     limit: int,
+    agent: str | None = None,
 ) -> list[Event]:
     """Filtered page of the log for ``auditLog`` and ``baton audit export``."""
     rows = await store.read(
@@ -277,6 +280,7 @@ async def query(
         after=after,
         types=types or None,
         actor=actor,
+        agent=agent,
         subject=subject,
         since=from_,
         until=to,

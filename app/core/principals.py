@@ -62,6 +62,8 @@ async def create(
     """Create a principal and return it with its token (the only time the token is seen)."""
     if data.kind == "agent" and data.agent_id is None:
         raise BadInput("an agent principal needs agentId", field="agentId")
+    if data.agent_id == "baton":
+        raise BadInput("agent id 'baton' is reserved for the workflow engine", field="agentId")
     token = new_token()
     try:
         rows = await store.write(
@@ -71,13 +73,17 @@ async def create(
             name=data.name,
             roles=[r.value for r in data.roles],
             agentId=data.agent_id,
+            team=data.team,
             tokenHash=token_hash(token),
             now=now,
             actor=actor,
-            payload=dumps({"roles": [r.value for r in data.roles], "kind": data.kind.value}),
-        )
+            payload=dumps({"roles": [r.value for r in data.roles], "kind": data.kind.value,
+                           "agentId": data.agent_id, "team": data.team}),
+        )  # fmt: skip
     except ConstraintViolation as exc:
         raise Conflict(f"principal {data.id!r} already exists", id=data.id) from exc
+    if not rows:
+        raise NotFound(f"team {data.team!r} does not exist", field="team")
     return _principal(rows[0]), token
 
 

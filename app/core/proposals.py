@@ -114,16 +114,26 @@ def route_for(policies: list[dict[str, Any]], kind: str, confidence: float) -> R
 
 
 async def propose(
-    store: GraphStore, data: ProposalIn, *, now: int, approvers: list[str] | None = None
-) -> Proposal:
+    store: GraphStore, data: ProposalIn, *, now: int, actor: str | None = None,
+    approvers: list[str] | None = None, engine: bool = False, policy_auto: bool = False,
+) -> Proposal:  # fmt: skip
     """Queue an action for approval, or record its auto-execution under policy.
-    ``approvers`` (a workflow step's own) replace the first level of the policy's chain."""
+
+    ``engine``: a workflow's human checkpoint, made by the engine on its own task. Only the
+    step's ``approvers`` (the whole chain; the policy's chain only when the step names
+    none) or an admin decide it, and no policy threshold or ``onExpiry: approve`` settles
+    it, unless the definition says so (``policy_auto``, the step's ``autoApprove``)."""
     rows = await store.read(EXPLAIN, agentId=data.agent_id, resourceId=None)
     if not rows:
         raise NotFound(f"agent {data.agent_id!r} is not registered", field="agentId")
     applicable = [p for _, p in rows[0]["policies"]]
     r = route_for(applicable, data.kind, data.confidence)
-    if approvers:
+    if engine:
+        if approvers:
+            r = replace(r, chain=["|".join(approvers)])
+        if not policy_auto:
+            r = replace(r, auto=False, threshold=None, policy_id=None, on_expiry="reject")
+    elif approvers:
         rest = [] if r.chain[0] == NOBODY else r.chain[1:]
         r = replace(r, chain=["|".join(approvers), *rest])
     first = r.chain[0].split("|")
@@ -139,7 +149,7 @@ async def propose(
         eventPayload=dumps({"proposalId": pid, "taskId": data.task_id, "agentId": data.agent_id,
                             "kind": data.kind, "confidence": data.confidence,
                             "threshold": r.threshold, "auto": r.auto}),
-        now=now,
+        engine=engine, actor=actor or data.agent_id, now=now,
     )  # fmt: skip
     if not got:
         raise Conflict(

@@ -50,6 +50,7 @@ MAX_TRIES = 5
 TIMEOUT_S = 5.0
 MAX_ANSWER = 1_000_000  # bytes of an agent's answer we read at most
 FAILED = "webhook delivery failed"  # the one text agents and task errors see
+WEBHOOK_ACTOR = "webhook"  # the answer of an agent's webhook: no principal, the agent is beside it
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -222,7 +223,7 @@ class Dispatcher:
         if tries >= MAX_TRIES:
             try:
                 await tasks.finish(store, t["id"], agent_id, t["fence"], outcome="retry", now=now,
-                                   error={"error": FAILED})  # fmt: skip
+                                   error={"error": FAILED}, actor=WEBHOOK_ACTOR)  # fmt: skip
             except BatonError:
                 pass  # the task moved on meanwhile
             return
@@ -246,11 +247,12 @@ async def _report(
             await tasks.finish(
                 store, t["id"], agent_id, t["fence"], now=now,
                 outcome="retry" if answer.get("retryable", True) else "failed",
-                error={"error": str(answer["error"])[:2_000]},
+                error={"error": str(answer["error"])[:2_000]}, actor=WEBHOOK_ACTOR,
             )  # fmt: skip
         else:
             cost = float(answer.get("costUsd", 0))
             await tasks.finish(store, t["id"], agent_id, t["fence"], outcome="done", now=now,
-                               result=answer["result"], cost_usd=cost)  # fmt: skip
+                               result=answer["result"], cost_usd=cost,
+                               actor=WEBHOOK_ACTOR)  # fmt: skip
     except BatonError as exc:  # stale fence or already reported: nothing to do twice
         log.info("webhook answer for %s not applied: %s", t["id"], exc)

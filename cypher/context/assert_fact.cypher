@@ -49,11 +49,13 @@ WHERE f.sensitivity IS NULL OR (rt)-[:CLEARED_FOR]->(:Label {name: f.sensitivity
 WITH c, f, old, clash, collect(DISTINCT r.id) AS recipients
 WITH c, f, old, clash, recipients, c.seq AS base
 SET c.seq = base + CASE WHEN clash THEN 2 ELSE 1 END
-CREATE (ev:Event {seq: base + 1, type: 'fact.asserted', at: $now, actor: $agentId,
+CREATE (ev:Event {seq: base + 1, type: 'fact.asserted', at: $now, actor: $actor,
+                  agentId: $agentId,
                   subject: f.id, payload: $payload, recipients: recipients})
 CREATE (ev)-[:ON]->(f)
 FOREACH (_ IN CASE WHEN clash THEN [1] ELSE [] END |
-  CREATE (cv:Event {seq: base + 2, type: 'fact.contradicted', at: $now, actor: $agentId,
+  CREATE (cv:Event {seq: base + 2, type: 'fact.contradicted', at: $now, actor: $actor,
+                    agentId: $agentId,
                     subject: f.id, recipients: recipients,
                     payload: '{"factId":"' + f.id + '","contradicts":"' + old.id +
                              '","key":"' + f.key + '"}'})

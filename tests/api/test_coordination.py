@@ -194,8 +194,8 @@ async def test_explicit_locks_wait_expire_and_preempt(api_clock: Clocked) -> Non
     r3 = await b(LOCK, i={"resourceId": "k8s", "taskId": t2["id"], "fence": 1})
     assert r3["acquireLock"]["outcome"] == "acquired"
     # Pre-emption: the critical task takes a lock held by a lower-priority one.
-    await b("mutation($r: String!, $t: String!) { releaseLock(resourceId: $r, taskId: $t) }",
-            r="k8s", t=t2["id"])  # fmt: skip
+    await b("mutation($r: String!, $t: String!) { releaseLock(resourceId: $r, taskId: $t, "
+            "fence: 1) }", r="k8s", t=t2["id"])  # fmt: skip
     r4 = await a(LOCK, i={"resourceId": "k8s", "taskId": t1["id"], "fence": 1, "priority": 10})
     assert r4["acquireLock"]["outcome"] == "acquired"
     async with subscribe(api.url, a.token, ASSIGNED, {"a": "la"}) as q:

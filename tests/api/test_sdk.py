@@ -25,11 +25,11 @@ async def live(graph: GraphTarget) -> AsyncIterator[App]:
     await stop_app(app)
 
 
-async def token_for(app: App, agent_id: str) -> str:
+async def token_for(app: App, agent_id: str, team: str | None = None) -> str:
     got = await app.admin(
         "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
         i={"id": f"p-{agent_id}", "kind": "agent", "name": agent_id, "roles": ["AGENT"],
-           "agentId": agent_id},
+           "agentId": agent_id, "team": team},
     )  # fmt: skip
     return str(got["createPrincipal"]["token"])
 

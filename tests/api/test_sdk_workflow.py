@@ -34,7 +34,7 @@ async def test_handler_uses_context_facts_and_a_human_approval(live: App) -> Non
     await seed.load(live.store, SEEDS, now=live.rt.now())
     await live.admin(SET, i={"id": "approve", "name": "a", "scope": "GLOBAL",
                              "approvers": ["alice"], "alwaysApprove": ["rollback"]})  # fmt: skip
-    worker = Agent(live.url, await token_for(live, "sdk-rc"), name="sdk-rc", team="sre",
+    worker = Agent(live.url, await token_for(live, "sdk-rc", "sre"), name="sdk-rc", team="sre",
                    max_concurrency=2, heartbeat_s=0.3, poll_s=0.2)  # fmt: skip
     seen: dict[str, Any] = {}
 

@@ -54,7 +54,7 @@ async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, A
                 made = await admin(
                     "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
                     i={"id": f"p-{aid}", "kind": "agent", "name": aid, "roles": ["AGENT"],
-                       "agentId": aid},
+                       "agentId": aid, "team": "sre"},
                 )  # fmt: skip
                 tokens[aid] = made["createPrincipal"]["token"]
                 w = Agent(app.url, tokens[aid], name=aid, team="sre", max_concurrency=8,

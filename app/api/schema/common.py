@@ -81,9 +81,14 @@ class EventType:
     seq: Long
     type: str
     at: Long
-    actor: str | None
+    actor: str | None = strawberry.field(
+        description="The principal who acted (one audit identity per principal)."
+    )
     subject: str | None
     payload: JSON
+    agent_id: str | None = strawberry.field(
+        description="The agent the principal acted as, for an agent's actions."
+    )
 
     @classmethod
     def of(cls, ev: CoreEvent) -> EventType:
@@ -94,6 +99,7 @@ class EventType:
             actor=ev.actor,
             subject=ev.subject,
             payload=cast(JSON, ev.payload),
+            agent_id=ev.agent_id,
         )
 
 

@@ -221,8 +221,9 @@ class Mutation:
         items = [EntityIn(id=e.id, kind=e.kind, name=e.name, domain=e.domain,
                           attrs=cast(dict[str, Any], e.attrs or {})) for e in entities]  # fmt: skip
         rt = info.context.rt
+        caller = info.context.caller
         return await context.upsert_entities(
-            rt.store, items, actor=info.context.caller.id, now=rt.now()
+            rt.store, items, actor=caller.id, now=rt.now(), may_move=caller.has(Role.OPERATOR)
         )
 
     @strawberry.mutation(description="Relate entities (batched, idempotent).")
@@ -249,7 +250,7 @@ class Mutation:
             sensitivity=input.sensitivity, id=input.id,
         )  # fmt: skip
         rt = info.context.rt
-        got = await context.assert_fact(rt.store, data, now=rt.now())
+        got = await context.assert_fact(rt.store, data, now=rt.now(), actor=info.context.caller.id)
         return AssertFactResult(
             fact=FactType.of(got.fact), superseded=got.superseded,
             contradicted=got.contradicted, recipients=got.recipients,

@@ -62,13 +62,15 @@ class Query:
         return EventConnection(nodes=nodes, page_info=page)
 
     @strawberry.field(
-        description="The audit trail: every change and automatic decision, filtered by actor, "
-        "subject, types and time [from, to) in epoch ms; oldest first."
+        description="The audit trail: every change and automatic decision, filtered by actor "
+        "(the principal), agent (the agent it acted as), subject, types and time [from, to) "
+        "in epoch ms; oldest first."
     )
     async def audit_log(
         self,
         info: CtxInfo,
         actor: str | None = None,
+        agent: str | None = None,
         subject: str | None = None,
         types: list[str] | None = None,
         from_: Annotated[Long | None, strawberry.argument(name="from")] = None,
@@ -79,7 +81,7 @@ class Query:
         n = page_size(info, first)
         rows = await events.query(
             info.context.rt.store, after=decode_int_cursor(after), types=_types(types),
-            actor=actor, subject=subject, from_=from_, to=to, limit=n + 1,
+            actor=actor, agent=agent, subject=subject, from_=from_, to=to, limit=n + 1,
         )  # fmt: skip
         nodes, page = page_of([EventType.of(e) for e in rows], n, after, lambda x: x.seq)
         return EventConnection(nodes=nodes, page_info=page)

@@ -154,7 +154,9 @@ class Mutation:
             fact_ids=input.fact_ids or [],
         )  # fmt: skip
         rt = info.context.rt
-        return ProposalType.of(await proposals.propose(rt.store, data, now=rt.now()))
+        return ProposalType.of(
+            await proposals.propose(rt.store, data, now=rt.now(), actor=info.context.caller.id)
+        )
 
     @strawberry.mutation(
         description="Approve, modify (with the edited payload) or reject. Exactly one "

@@ -67,6 +67,11 @@ class CreatePrincipalInput:
     name: str
     roles: list[RoleGQL]  # type: ignore[valid-type]
     agent_id: str | None = None
+    team: str | None = strawberry.field(
+        default=None,
+        description="The team this principal's agent may join (registerAgent): membership "
+        "is granted by admins only.",
+    )
 
 
 @strawberry.type
@@ -97,6 +102,7 @@ class Mutation:
             name=input.name,
             roles=input.roles,
             agent_id=input.agent_id,
+            team=input.team,
         )
         rt = info.context.rt
         p, token = await principals.create(

@@ -330,7 +330,11 @@ class Mutation:
     async def start_task(self, info: CtxInfo, task_id: str, agent_id: str, fence: int) -> TaskType:
         acting_as(info, agent_id)
         rt = info.context.rt
-        return TaskType.of(await tasks.start(rt.store, task_id, agent_id, fence, now=rt.now()))
+        return TaskType.of(
+            await tasks.start(
+                rt.store, task_id, agent_id, fence, now=rt.now(), actor=info.context.caller.id
+            )
+        )
 
     @strawberry.mutation(description="Report success; a stale fencing token gets CONFLICT.")
     async def complete_task(
@@ -356,6 +360,7 @@ class Mutation:
             cost_usd=cost_usd,
             backoff=rt.backoff,
             now=rt.now(),
+            actor=info.context.caller.id,
         )
         if t.run_id:
             rt.nudge("workflows")
@@ -381,7 +386,9 @@ class Mutation:
             for i in items
         ]
         rt = info.context.rt
-        ids = await tasks.complete_many(rt.store, agent_id, done, now=rt.now())
+        ids = await tasks.complete_many(
+            rt.store, agent_id, done, now=rt.now(), actor=info.context.caller.id
+        )
         return [strawberry.ID(i) for i in ids]
 
     @strawberry.mutation(
@@ -413,6 +420,7 @@ class Mutation:
             cost_usd=cost_usd,
             backoff=rt.backoff,
             now=rt.now(),
+            actor=info.context.caller.id,
         )
         if t.status == "queued":
             rt.nudge()
@@ -442,8 +450,9 @@ class Mutation:
             raise BadInput("feedback too long", field="feedback")
         rt = info.context.rt
         t = await tasks.review(
-            rt.store, task_id, agent_id, accept=accept, feedback=feedback, now=rt.now()
-        )
+            rt.store, task_id, agent_id, accept=accept, feedback=feedback, now=rt.now(),
+            actor=info.context.caller.id,
+        )  # fmt: skip
         if not accept:
             rt.nudge()
         return TaskType.of(t)
@@ -486,6 +495,7 @@ async def _claim(
         capability=capability,
         lease_ms=rt.settings.lease_ms,
         now=rt.now(),
+        actor=info.context.caller.id,
     )
     return [TaskType.of(t) for t in got]
 
