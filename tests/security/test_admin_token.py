@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from app.config import Settings
 from app.core import principals
 from app.core.runtime import close_runtime, open_runtime
-from app.graph.falkordb import FalkorStore
+from app.graph import GraphStore
 from tests.conftest import fresh_name
 from tests.support.graphs import GraphTarget
 
@@ -28,24 +28,24 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def graph(graph: GraphTarget) -> AsyncIterator[tuple[str, FalkorStore]]:
-    """A fresh, empty graph name (nothing prepared: the first start happens in the test)."""
+async def empty(graph: GraphTarget) -> AsyncIterator[tuple[str, GraphStore]]:
+    """A fresh, empty graph (nothing prepared: the first start happens in the test)."""
     name = fresh_name()
-    store = FalkorStore("127.0.0.1", graph, name)
+    store = graph.store(name)
     yield name, store
     await store.drop_all()
     await store.close()
 
 
-def settings(port: int, name: str, data_dir: Path, token: str | None) -> Settings:
-    return Settings(graph_uri=f"falkordb://127.0.0.1:{port}", graph_name=name,
-                    data_dir=data_dir, admin_token=token)  # fmt: skip
+def settings(graph: GraphTarget, name: str, data_dir: Path, token: str | None) -> Settings:
+    return Settings(**graph.settings(name), data_dir=data_dir, admin_token=token)
 
 
-def cli(*args: str, port: int, name: str, data_dir: Path, token: str | None = None
-        ) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    env = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{port}",
-           "BATON_GRAPH_NAME": name, "BATON_DATA_DIR": str(data_dir)}  # fmt: skip
+def cli(*args: str, graph: GraphTarget | None, name: str, data_dir: Path,
+        token: str | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    where = graph.env(name) if graph else {"BATON_GRAPH_URI": "falkordb://127.0.0.1:1",
+                                            "BATON_GRAPH_NAME": name}  # fmt: skip
+    env = {**os.environ, **where, "BATON_DATA_DIR": str(data_dir)}
     env.pop("BATON_ADMIN_TOKEN", None)
     if token is not None:
         env["BATON_ADMIN_TOKEN"] = token
@@ -64,25 +64,25 @@ def test_empty_means_unset_and_weak_tokens_are_refused() -> None:
 
 
 def test_a_short_token_stops_the_start_with_a_clear_message(tmp_path: Path) -> None:
-    got = cli("serve", port=1, name="unused", data_dir=tmp_path, token="abcd")
+    got = cli("serve", graph=None, name="unused", data_dir=tmp_path, token="abcd")
     assert got.returncode == 2, got
     assert "BATON_ADMIN_TOKEN is 4 characters; it must be at least 32" in got.stderr
     assert "Traceback" not in got.stdout + got.stderr
 
 
 async def test_seed_before_serve_keeps_the_first_token(
-    graph: GraphTarget, graph: tuple[str, FalkorStore], tmp_path: Path
+    graph: GraphTarget, empty: tuple[str, GraphStore], tmp_path: Path
 ) -> None:
-    name, store = graph
+    name, store = empty
     data = tmp_path / "data"
-    seeded = cli("seed", port=graph, name=name, data_dir=data, token="")
+    seeded = cli("seed", graph=graph, name=name, data_dir=data, token="")
     assert seeded.returncode == 0, seeded.stderr
     kept = data / "admin-token"
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     token = kept.read_text().strip()
     assert token in seeded.stdout  # shown once, by the process that minted it
-    shown = cli("admin-token", port=graph, name=name, data_dir=data)
+    shown = cli("admin-token", graph=graph, name=name, data_dir=data)
     assert shown.returncode == 0 and shown.stdout.strip() == token
     admin = await principals.authenticate(store, token)
     assert admin is not None and admin.id == "admin"
@@ -99,5 +99,5 @@ async def test_seed_before_serve_keeps_the_first_token(
 
 
 def test_admin_token_without_a_first_start_says_so(tmp_path: Path) -> None:
-    got = cli("admin-token", port=1, name="unused", data_dir=tmp_path / "none")
+    got = cli("admin-token", graph=None, name="unused", data_dir=tmp_path / "none")
     assert got.returncode == 1 and "no admin token" in got.stderr
