@@ -1,10 +1,16 @@
-// Why an assertFact wrote nothing: unknown agent or entity, no read grant, unknown sources.
+// Why an assertFact wrote nothing: unknown agent or entity, no read grant, unknown sources
+// (a fact the agent may not read counts as unknown: the answer reveals nothing about it).
 OPTIONAL MATCH (a:Agent {id: $agentId})
 OPTIONAL MATCH (e:Entity {id: $entityId})
 OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)<-[:IN_DOMAIN]-(e)
 WITH a, e, count(d) > 0 AS readable
+OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(rd:Domain)
+WITH a, e, readable, collect(DISTINCT rd.id) AS domains
+OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
+WITH a, e, readable, domains, collect(DISTINCT l.name) AS cleared
 OPTIONAL MATCH (sf:Fact)
-WHERE sf.id IN $derivedFrom
+WHERE sf.id IN $derivedFrom AND sf.domain IN domains
+  AND (sf.sensitivity IS NULL OR sf.sensitivity IN cleared)
 WITH a, e, readable, collect(sf.id) AS facts
 OPTIONAL MATCH (st:Task)
 WHERE st.id IN $derivedFrom
