@@ -82,6 +82,7 @@ class Principal(BaseModel):
     agent_id: str | None = None
     revoked: bool = False
     created_at: int | None = None
+    expires_at: int | None = None
 
     def has(self, *roles: Role) -> bool:
         """True if the principal holds any of ``roles`` (admin holds all)."""
