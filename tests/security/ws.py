@@ -51,8 +51,8 @@ class Socket:
         """Send a subscribe message (any operation); returns its id."""
         self._n += 1
         op = str(self._n)
-        await self.ws.send(json.dumps({"id": op, "type": "subscribe",
-                                       "payload": {"query": query, "variables": variables}}))  # fmt: skip
+        payload = {"query": query, "variables": variables}
+        await self.ws.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
         return op
 
     async def next(self, op: str, timeout: float = 5.0) -> dict[str, Any]:
@@ -77,5 +77,5 @@ class Socket:
 def codes(msg: dict[str, Any]) -> list[str | None]:
     """``extensions.code`` of every error in an ``error`` or ``next`` message."""
     payload = msg.get("payload")
-    errors = payload if msg["type"] == "error" else (payload or {}).get("errors") or []
+    errors: list[Any] = (payload if msg["type"] == "error" else (payload or {}).get("errors")) or []
     return [e.get("extensions", {}).get("code") for e in errors]
