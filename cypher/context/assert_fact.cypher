@@ -24,20 +24,24 @@ WITH c, a, d, e, collect(DISTINCT rd.id) AS domains
 OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH c, a, d, e, domains, collect(DISTINCT l.name) AS cleared
 OPTIONAL MATCH (sf:Fact)
-WHERE sf.id IN $derivedFrom AND sf.domain IN domains
-  AND (sf.sensitivity IS NULL OR sf.sensitivity IN cleared)
-WITH c, a, d, e, domains, cleared, collect(sf) AS facts
+WHERE sf.id IN $derivedFrom
+WITH c, a, d, e, domains, cleared, collect(sf) AS found
+WITH c, a, d, e, domains, cleared,
+     [x IN found WHERE x.domain IN domains
+      AND (x.sensitivity IS NULL OR x.sensitivity IN cleared)] AS facts
 OPTIONAL MATCH (st:Task)
 WHERE st.id IN $derivedFrom
 WITH c, a, d, e, domains, cleared, facts, collect(st) AS tasks
 WITH c, a, d, e, domains, cleared, facts + tasks AS sources
 WHERE size(sources) = size($derivedFrom)
 OPTIONAL MATCH (old:Fact {current: true})-[:ABOUT]->(e)
-WHERE old.key = $key AND old.domain IN domains
-  AND (old.sensitivity IS NULL OR old.sensitivity IN cleared)
-WITH c, a, d, e, sources, old
+WHERE old.key = $key
+WITH c, a, d, e, domains, cleared, sources, old
 ORDER BY old.observedAt DESC
-WITH c, a, d, e, sources, collect(old) AS olds
+WITH c, a, d, e, domains, cleared, sources, collect(old) AS current
+WITH c, a, d, e, sources,
+     [x IN current WHERE x.domain IN domains
+      AND (x.sensitivity IS NULL OR x.sensitivity IN cleared)] AS olds
 CREATE (f:Fact {id: $id, key: $key, value: $value, confidence: $confidence,
                 observedAt: $now, validTo: $validTo, current: true,
                 sensitivity: $sensitivity, agentId: a.id, entityId: e.id, domain: d.id})

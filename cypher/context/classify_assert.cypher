@@ -9,15 +9,16 @@ WITH a, e, readable, collect(DISTINCT rd.id) AS domains
 OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH a, e, readable, domains, collect(DISTINCT l.name) AS cleared
 OPTIONAL MATCH (sf:Fact)
-WHERE sf.id IN $derivedFrom AND sf.domain IN domains
-  AND (sf.sensitivity IS NULL OR sf.sensitivity IN cleared)
-WITH a, e, readable, collect(sf.id) AS facts
+WHERE sf.id IN $derivedFrom
+WITH a, e, readable, domains, cleared, collect(sf) AS found
+WITH a, e, readable, [x IN found WHERE x.domain IN domains
+                      AND (x.sensitivity IS NULL OR x.sensitivity IN cleared) | x.id] AS facts
 OPTIONAL MATCH (st:Task)
 WHERE st.id IN $derivedFrom
 WITH a, e, readable, facts, collect(st.id) AS tasks
 OPTIONAL MATCH (e)-[:IN_DOMAIN]->(dom:Domain)
-WITH a, e, readable, facts, tasks, dom
+WITH a, e, readable, facts + tasks AS known, dom
 RETURN a IS NOT NULL AS agent, e IS NOT NULL AS entity, readable,
        NOT dom.id IN coalesce(a.pDenyDomains, [])
          AND (a.pAllowDomains IS NULL OR dom.id IN a.pAllowDomains) AS allowed,
-       [i IN $derivedFrom WHERE NOT i IN facts + tasks] AS missing
+       [i IN $derivedFrom WHERE NOT (i IN known)] AS missing
