@@ -261,6 +261,7 @@ class Task(Stored):
     trace_id: str | None = None
     span_id: str | None = None
     parent_span_id: str | None = None
+    hidden: bool = False  # payload, result and errors withheld: the reader may not read them
 
     @property
     def traceparent(self) -> str | None:

@@ -48,10 +48,15 @@ class Reader:
     principal_id: str | None = None
     everything: bool = False
     inspector: str | None = None
+    caller: str | None = None  # the calling principal's id (what it submitted, approves)
 
     def params(self) -> dict[str, Any]:
         return {"agentId": self.agent_id, "principalId": self.principal_id,
-                "all": self.everything}  # fmt: skip
+                "all": self.everything, "callerId": self.caller}  # fmt: skip
+
+
+EVERYONE = Reader(everything=True)
+"""The reader for internal reads (the engine, exports run by an admin)."""
 
 
 ContextHook = Callable[[GraphStore, Reader, list[str], str | None, int], Awaitable[None]]

@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from app.core.errors import BadInput
 from app.graph import GraphStore
@@ -27,9 +27,19 @@ from app.models import has_nul
 
 log = logging.getLogger("baton.events")
 
+
+class Grants(Protocol):
+    """A reader (``app.core.context.Reader``): the parameters of the grant filter."""
+
+    def params(self) -> dict[str, Any]: ...
+
+
+ALL: dict[str, Any] = {"agentId": None, "principalId": None, "all": True, "callerId": None}
+
 BOOTSTRAP = q("events/bootstrap")
 HEAD = q("events/head")
 AFTER = q("events/after")
+AFTER_FOR = q("events/after_for")
 EMIT = q("events/emit")
 QUERY = q("events/query")
 
@@ -49,6 +59,7 @@ class Event:
     payload: dict[str, Any]
     recipients: tuple[str, ...] = ()  # who a targeted event (fact.asserted) is for
     key: str | None = None  # the sender's delivery id (emitEvent, inbound webhooks)
+    hidden: bool = False  # payload withheld: the reader may not read what it is about
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
@@ -63,6 +74,7 @@ class Event:
             payload,
             tuple(row.get("recipients") or ()),
             row.get("key"),
+            bool(row.get("hidden") or False),
         )
 
 
@@ -82,6 +94,17 @@ async def events_after(
 ) -> list[Event]:
     """Events with ``seq > after`` (oldest first), optionally only of ``types``."""
     rows = await store.read(AFTER, after=after, types=types or None, limit=limit)
+    return [Event.from_row(r) for r in rows]
+
+
+async def events_for(
+    store: GraphStore, reader: Grants, after: int, types: list[str] | None, limit: int
+) -> list[Event]:
+    """Events with ``seq > after`` as ``reader`` may see them: a payload about something it
+    may not read is withheld (``hidden``), the rest of the row stays."""
+    rows = await store.read(
+        AFTER_FOR, after=after, types=types or None, limit=limit, **reader.params()
+    )
     return [Event.from_row(r) for r in rows]
 
 
@@ -319,10 +342,13 @@ async def query(
     from_: int | None,
     to: int | None,
     limit: int,
+    reader: Grants | None = None,
 ) -> list[Event]:
-    """Filtered page of the log for ``auditLog`` and ``baton audit export``."""
+    """Filtered page of the log for ``auditLog`` and ``baton audit export`` (``reader``:
+    payloads it may not read are withheld; None: everything, for admin tools)."""
     rows = await store.read(
         QUERY,
+        **(reader.params() if reader is not None else ALL),
         after=after,
         types=types or None,
         actor=actor,

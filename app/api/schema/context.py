@@ -48,12 +48,13 @@ def reader_for(info: CtxInfo, agent_id: str | None) -> context.Reader:
                 f"{caller.id} may not read as agent {agent_id} (inspection is for auditors)",
                 agentId=agent_id,
             )
-        return context.Reader(agent_id=agent_id, inspector=caller.id)
+        return context.Reader(agent_id=agent_id, inspector=caller.id, caller=caller.id)
     if own is not None:
-        return context.Reader(agent_id=own)
+        return context.Reader(agent_id=own, caller=caller.id)
     return context.Reader(
         principal_id=caller.id,
         everything=caller.has(Role.AUDITOR),  # admin holds all roles
+        caller=caller.id,
     )
 
 
