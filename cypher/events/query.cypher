@@ -23,7 +23,7 @@ WITH domains, cleared, e
 ORDER BY e.seq
 LIMIT $limit
 OPTIONAL MATCH (e)-[:ON]->(n)
-WITH e, n IS NULL OR ($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
+WITH e, coalesce(n IS NULL OR ($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
        OR ('Fact' IN labels(n) AND n.domain IN domains
            AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
        OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
@@ -34,7 +34,7 @@ WITH e, n IS NULL OR ($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task
            OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
                   WHERE y IN domains)))
        OR ('Entity' IN labels(n)
-           AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains))) AS ok
+           AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains))), false) AS ok
 WITH e, collect(ok) AS oks
 RETURN e.seq AS seq, e.type AS type, e.at AS at, e.actor AS actor, e.subject AS subject,
        CASE WHEN all(x IN oks WHERE x) THEN e.payload END AS payload,
