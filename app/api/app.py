@@ -84,6 +84,7 @@ class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
             await self._close(CLOSE_REVOKED, "token revoked, rotated or expired")
             return
         ctx.principal = fresh
+        ctx.rate_checked = False  # each operation on a socket is rate-limited, as over HTTP
         token = events.SESSION.set(_session(ctx))
         try:
             await super().handle_subscribe(message)  # the operation task copies SESSION

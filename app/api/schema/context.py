@@ -43,6 +43,8 @@ def reader_for(info: CtxInfo, agent_id: str | None) -> context.Reader:
     caller = info.context.caller
     own = caller.agent_id if Role.AGENT in caller.roles else None
     if agent_id is not None and agent_id != own:
+        if own is not None and not caller.has(Role.AUDITOR):
+            acting_as(info, agent_id)  # an agent reads only as itself: FORBIDDEN
         if not caller.has(Role.AUDITOR):
             raise Forbidden(
                 f"{caller.id} may not read as agent {agent_id} (inspection is for auditors)",
