@@ -23,8 +23,9 @@ OPTIONAL MATCH (r:Run {id: $id})
 WITH domains, cleared, coalesce(t, f, p, r) AS x
 WHERE x IS NOT NULL
 MATCH path = (x)-[:DERIVED_FROM|CHILD_OF|PART_OF|TRIGGERED_BY|FOR|BASED_ON|FOR_STEP|AFTER|ASKED|MERGED|CHOSE|CONSIDERED|RAN*0..10]->(m)
+UNWIND nodes(path) AS n
 WITH domains, cleared, x, path, m,
-     coalesce(all(n IN nodes(path) WHERE $all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
+     coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
                    OR ('Fact' IN labels(n) AND n.domain IN domains
                        AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
                    OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
@@ -35,9 +36,9 @@ WITH domains, cleared, x, path, m,
                        OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
                               WHERE y IN domains)))
                    OR ('Entity' IN labels(n)
-                       AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains))), false) AS ok
-WITH domains, cleared, x, path, m, ok
-WHERE ok
+                       AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH domains, cleared, x, path, m, min(CASE WHEN ok THEN 1 ELSE 0 END) AS readable
+WHERE readable = 1
 WITH domains, cleared, x, collect(DISTINCT m) AS nodes, collect(path) AS paths
 WHERE x IN nodes
 UNWIND paths AS pth
