@@ -83,6 +83,7 @@ class Principal(BaseModel):
     agent_id: str | None = None
     revoked: bool = False
     created_at: int | None = None
+    expires_at: int | None = None
 
     def has(self, *roles: Role) -> bool:
         """True if the principal holds any of ``roles`` (admin holds all)."""
@@ -261,6 +262,7 @@ class Task(Stored):
     trace_id: str | None = None
     span_id: str | None = None
     parent_span_id: str | None = None
+    hidden: bool = False  # payload, result and errors withheld: the reader may not read them
 
     @property
     def traceparent(self) -> str | None:

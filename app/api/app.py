@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,10 +16,22 @@ from prometheus_client import generate_latest
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.schema.schema import StreamResult
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+from strawberry.types.execution import ExecutionResult
 
 from app import __version__
 from app.api import inbound, metrics
 from app.api.context import Ctx
+from app.api.errors import coded
 from app.api.headers import SecurityHeaders
 from app.api.limits import BodyLimit
 from app.api.ratelimit import RateLimiter
@@ -38,21 +52,126 @@ def _bearer(value: object) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token else None
 
 
+CLOSE_REVOKED = 4403
+CLOSE_EXPIRED = 4401
+
+
+class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
+    """graphql-transport-ws with Baton's trust rules:
+
+    - every operation on the socket re-authenticates the token against the graph (the
+      principal's current state), and a revoked, rotated or expired token closes the socket;
+    - a watcher tails the event log (so it works whichever replica revoked) and closes the
+      socket within a poll interval of ``principal.revoked`` / ``principal.token_rotated``
+      (4403), or at the token's expiry (4401); the event hub already stops delivering
+      anything after that event to the socket's subscriptions;
+    - errors carry the same ``extensions.code`` as over HTTP.
+    """
+
+    watcher: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.watcher is None:
+            self.watcher = asyncio.create_task(self._watch(), name="baton-ws-session")
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        ctx = self.context
+        if not self.connection_acknowledged:
+            await super().handle_subscribe(message)  # closes 4401
+            return
+        fresh = await _current(ctx)
+        if fresh is None:
+            await self._close(CLOSE_REVOKED, "token revoked, rotated or expired")
+            return
+        ctx.principal = fresh
+        ctx.rate_checked = False  # each operation on a socket is rate-limited, as over HTTP
+        token = events.SESSION.set(_session(ctx))
+        try:
+            await super().handle_subscribe(message)  # the operation task copies SESSION
+        finally:
+            events.SESSION.reset(token)
+
+    async def _send_result_stream(
+        self, operation: Operation[Ctx, None], result_source: StreamResult
+    ) -> None:
+        async def with_codes() -> AsyncIterator[Any]:
+            async for result in result_source:
+                if isinstance(result, ExecutionResult) and result.errors:
+                    result.errors = [coded(e) for e in result.errors]
+                yield result
+
+        await super()._send_result_stream(operation, with_codes())  # type: ignore[arg-type]
+
+    async def shutdown(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.watcher
+        await super().shutdown()
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=code, reason=reason)
+
+    async def _watch(self) -> None:
+        ctx = self.context
+        session = _session(ctx)
+        hub = ctx.rt.hub
+        expires = ctx.principal.expires_at if ctx.principal else None
+        wait = None if expires is None else max(0.0, (expires - ctx.rt.now()) / 1000)
+        try:
+            async with asyncio.timeout(wait):
+                if hub is not None:
+                    token = events.SESSION.set(session)
+                    try:
+                        kinds = sorted(events.SESSION_ENDING)
+                        async for _ in hub.subscribe(session.since, lambda _ev: False, kinds):
+                            pass  # ends at the event that revokes or rotates this token
+                    finally:
+                        events.SESSION.reset(token)
+                else:
+                    await asyncio.Event().wait()
+            await self._close(CLOSE_REVOKED, "token revoked or rotated")
+        except TimeoutError:
+            await self._close(CLOSE_EXPIRED, "token expired")
+
+
+def _session(ctx: Ctx) -> events.Session:
+    return events.Session(ctx.caller.id, ctx.session_since)
+
+
+async def _current(ctx: Ctx) -> Any:
+    """The socket's principal as the graph has it now (None: revoked, rotated or expired)."""
+    if ctx.token is None:
+        return None
+    return await principals.authenticate(ctx.rt.store, ctx.token, now=ctx.rt.now())
+
+
 class BatonRouter(GraphQLRouter[Ctx, None]):
-    """GraphQL router that authenticates WebSocket clients from ``connection_init``."""
+    """GraphQL router that authenticates WebSocket clients from ``connection_init`` (only the
+    graphql-transport-ws protocol, whose handler enforces revocation and expiry)."""
+
+    graphql_transport_ws_handler_class = BatonWSHandler
 
     async def on_ws_connect(self, context: Ctx) -> Any:
-        if context.principal is not None:
-            return None
         params = context.connection_params or {}
         raw = params.get("Authorization") or params.get("authorization")
         token = _bearer(raw) or (
             params.get("token") if isinstance(params.get("token"), str) else None
         )
-        principal = await principals.authenticate(context.rt.store, token) if token else None
+        if token is None and context.token is not None:
+            token = context.token  # an Authorization header on the upgrade request
+        context.session_since = await events.head(context.rt.store)
+        principal = (
+            await principals.authenticate(context.rt.store, token, now=context.rt.now())
+            if token
+            else None
+        )
         if principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         context.principal = principal
+        context.token = token
         return None
 
 
@@ -94,11 +213,16 @@ def create_app(
     async def get_context(connection: HTTPConnection) -> Ctx:
         rt = holder["rt"]
         token = _bearer(connection.headers.get("authorization"))
-        principal = await principals.authenticate(rt.store, token) if token else None
-        return Ctx(rt, limiter, principal)
+        principal = await principals.authenticate(rt.store, token, now=rt.now()) if token else None
+        ctx = Ctx(rt, limiter, principal)
+        ctx.token = token if principal is not None else None
+        return ctx
 
     app = FastAPI(title="Baton", version=__version__, lifespan=lifespan)
-    router = BatonRouter(build_schema(settings), context_getter=get_context, graphql_ide="graphiql")
+    router = BatonRouter(
+        build_schema(settings), context_getter=get_context, graphql_ide="graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+    )  # fmt: skip
     app.include_router(router, prefix="/graphql")
     app.include_router(inbound.router)
 

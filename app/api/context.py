@@ -22,6 +22,8 @@ class Ctx(BaseContext):
         self.principal = principal
         self.rate_checked = False
         self.connection_params: dict[str, Any] | None = None
+        self.token: str | None = None  # the bearer token (WebSockets re-check it per operation)
+        self.session_since = 0  # the log head when a WebSocket authenticated
 
     @property
     def caller(self) -> Principal:

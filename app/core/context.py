@@ -32,19 +32,32 @@ FACT = q("context/fact")
 LINEAGE_UP = q("context/lineage_up")
 LINEAGE_DOWN = q("context/lineage_down")
 CLASSIFY_ASSERT = q("context/classify_assert")
+TASK_OWNER = q("context/task_owner")
+INSPECTED = q("context/inspected")
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Who is reading: an agent, or a human principal, or someone who sees all."""
+    """Who is reading: an agent, or a human principal, or someone who sees all.
+
+    The reader is always the caller. ``inspector`` marks the one exception: an auditor (or
+    admin) reading *as* agent ``agent_id`` sees what that agent may see, and the read is
+    audited as the inspector's own ``context.inspected`` event, never as the agent's decision.
+    """
 
     agent_id: str | None = None
     principal_id: str | None = None
     everything: bool = False
+    inspector: str | None = None
+    caller: str | None = None  # the calling principal's id (what it submitted, approves)
 
     def params(self) -> dict[str, Any]:
         return {"agentId": self.agent_id, "principalId": self.principal_id,
-                "all": self.everything}  # fmt: skip
+                "all": self.everything, "callerId": self.caller}  # fmt: skip
+
+
+EVERYONE = Reader(everything=True)
+"""The reader for internal reads (the engine, exports run by an admin)."""
 
 
 ContextHook = Callable[[GraphStore, Reader, list[str], str | None, int], Awaitable[None]]
@@ -200,14 +213,18 @@ async def context(
     store: GraphStore, reader: Reader, entity_id: str, *, hops: int, now: int, limit: int = 200,
     task_id: str | None = None,
 ) -> list[Fact]:  # fmt: skip
-    """Readable current facts about the entity and its neighbourhood, most relevant first."""
+    """Readable current facts about the entity and its neighbourhood, most relevant first.
+    ``task_id`` attaches the read to a task (its trace): only the task's own agent may."""
     if not 0 <= hops <= 3:
         raise BadInput("hops must be between 0 and 3", field="hops")
+    if task_id is not None and not await _owns(store, reader, task_id):
+        raise Forbidden(f"only the task's own agent may attach a read to task {task_id}",
+                        taskId=task_id)  # fmt: skip
     rows = await store.read(
         FOR_ENTITY, entityId=entity_id, hops=hops, now=now, limit=limit, **reader.params()
     )
     facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
-    await _shown(store, reader, facts, task_id, now)
+    await _shown(store, reader, facts, task_id, now, asked=task_id or entity_id)
     return facts
 
 
@@ -221,13 +238,30 @@ async def context_for_task(
         FOR_TASK, taskId=task_id, hops=hops, now=now, limit=limit, **reader.params()
     )
     facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
-    await _shown(store, reader, facts, task_id, now)
+    own = await _owns(store, reader, task_id)
+    await _shown(store, reader, facts, task_id if own else None, now, asked=task_id)
     return facts
 
 
+async def _owns(store: GraphStore, reader: Reader, task_id: str | None) -> bool:
+    """True if ``reader`` is the task's own agent reading as itself."""
+    if task_id is None or reader.agent_id is None or reader.inspector is not None:
+        return False
+    rows = await store.read(TASK_OWNER, taskId=task_id)
+    return bool(rows) and rows[0]["agentId"] == reader.agent_id
+
+
 async def _shown(
-    store: GraphStore, reader: Reader, facts: list[Fact], task_id: str | None, now: int
-) -> None:
+    store: GraphStore, reader: Reader, facts: list[Fact], task_id: str | None, now: int,
+    asked: str | None = None,
+) -> None:  # fmt: skip
+    if reader.inspector is not None:
+        await store.write(
+            INSPECTED, agentId=reader.agent_id, actor=reader.inspector, now=now,
+            payload=dumps({"agentId": reader.agent_id, "about": asked,
+                           "factIds": [f.id for f in facts]}),
+        )  # fmt: skip
+        return
     for hook in CONTEXT_HOOKS:
         await hook(store, reader, [f.id for f in facts], task_id, now)
 

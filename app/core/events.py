@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from app.core.errors import BadInput
 from app.graph import GraphStore
@@ -26,9 +27,19 @@ from app.models import has_nul
 
 log = logging.getLogger("baton.events")
 
+
+class Grants(Protocol):
+    """A reader (``app.core.context.Reader``): the parameters of the grant filter."""
+
+    def params(self) -> dict[str, Any]: ...
+
+
+ALL: dict[str, Any] = {"agentId": None, "principalId": None, "all": True, "callerId": None}
+
 BOOTSTRAP = q("events/bootstrap")
 HEAD = q("events/head")
 AFTER = q("events/after")
+AFTER_FOR = q("events/after_for")
 EMIT = q("events/emit")
 QUERY = q("events/query")
 
@@ -49,6 +60,7 @@ class Event:
     recipients: tuple[str, ...] = ()  # who a targeted event (fact.asserted) is for
     key: str | None = None  # the sender's delivery id (emitEvent, inbound webhooks)
     agent_id: str | None = None  # the agent the actor acted as (actor is the principal)
+    hidden: bool = False  # payload withheld: the reader may not read what it is about
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
@@ -64,6 +76,7 @@ class Event:
             tuple(row.get("recipients") or ()),
             row.get("key"),
             row.get("agentId"),
+            bool(row.get("hidden") or False),
         )
 
 
@@ -83,6 +96,17 @@ async def events_after(
 ) -> list[Event]:
     """Events with ``seq > after`` (oldest first), optionally only of ``types``."""
     rows = await store.read(AFTER, after=after, types=types or None, limit=limit)
+    return [Event.from_row(r) for r in rows]
+
+
+async def events_for(
+    store: GraphStore, reader: Grants, after: int, types: list[str] | None, limit: int
+) -> list[Event]:
+    """Events with ``seq > after`` as ``reader`` may see them: a payload about something it
+    may not read is withheld (``hidden``), the rest of the row stays."""
+    rows = await store.read(
+        AFTER_FOR, after=after, types=types or None, limit=limit, **reader.params()
+    )
     return [Event.from_row(r) for r in rows]
 
 
@@ -134,12 +158,42 @@ def check_external(type_: str, subject: str | None, payload: Any, key: str | Non
 
 Match = Callable[[Event], bool]
 
+SESSION_ENDING = frozenset({"principal.revoked", "principal.token_rotated"})
+
+
+@dataclass(frozen=True)
+class Session:
+    """Whose connection a subscription runs on: the principal, and the log head when it
+    authenticated. A later ``principal.revoked`` / ``principal.token_rotated`` event for that
+    principal ends the subscription: nothing after that event is delivered to it."""
+
+    principal_id: str
+    since: int
+
+
+SESSION: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "baton_session", default=None
+)
+"""Set by the WebSocket transport for the operations it runs; read by :meth:`EventHub.subscribe`."""
+
+
+def ends_session(ev: Event, session: Session | None) -> bool:
+    """True if ``ev`` revokes or rotates the token ``session`` was opened with."""
+    return (
+        session is not None
+        and ev.type in SESSION_ENDING
+        and ev.subject == session.principal_id
+        and ev.seq > session.since
+    )
+
 
 @dataclass(eq=False)
 class _Subscriber:
     match: Match
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_MAX))
     overflowed: bool = False
+    session: Session | None = None
+    cutoff: int | None = None  # seq of the event that ended its session
 
 
 class EventHub:
@@ -204,7 +258,12 @@ class EventHub:
                 batch = await events_after(self.store, self.cursor, None, PAGE)
                 for ev in batch:
                     for sub in tuple(self._subs):
-                        if sub.overflowed or not sub.match(ev):
+                        if sub.cutoff is None and ends_session(ev, sub.session):
+                            sub.cutoff = ev.seq  # its session ended: deliver nothing after
+                            with contextlib.suppress(asyncio.QueueFull):
+                                sub.queue.put_nowait(ev)  # wake it up
+                            continue
+                        if sub.overflowed or sub.cutoff is not None or not sub.match(ev):
                             continue
                         try:
                             sub.queue.put_nowait(ev)
@@ -220,8 +279,10 @@ class EventHub:
         self, after: int | None, match: Match, types: list[str] | None = None
     ) -> AsyncIterator[Event]:
         """Yield matching events with ``seq > after`` (``None``: only new ones), replaying
-        from the log first and then streaming live, with no gap and no duplicate."""
-        sub = _Subscriber(match)
+        from the log first and then streaming live, with no gap and no duplicate. On a
+        WebSocket (:data:`SESSION` set) the stream ends at the event that revokes or rotates
+        the caller's token, and nothing after it is delivered."""
+        sub = _Subscriber(match, session=SESSION.get())
         async with self._lock:
             if not self._subs:
                 self.cursor = await head(self.store)  # hub idled: skip what nobody wanted
@@ -236,12 +297,19 @@ class EventHub:
     async def _stream(
         self, sub: _Subscriber, last: int, types: list[str] | None
     ) -> AsyncIterator[Event]:
+        def cut(ev: Event) -> bool:
+            if sub.cutoff is None and ends_session(ev, sub.session):
+                sub.cutoff = ev.seq
+            return sub.cutoff is not None and ev.seq >= sub.cutoff
+
         while True:
             # Catch up from the log (first connect, or after this subscriber overflowed).
             # The hub is already queueing for us, so whatever the log read misses is queued.
             while True:
                 page = await events_after(self.store, last, types, PAGE)
                 for ev in page:
+                    if cut(ev):
+                        return
                     last = ev.seq
                     if sub.match(ev):
                         yield ev
@@ -252,7 +320,11 @@ class EventHub:
                     async with asyncio.timeout(1.0):
                         ev = await sub.queue.get()
                 except TimeoutError:
+                    if sub.cutoff is not None:
+                        return
                     continue
+                if cut(ev):
+                    return
                 if ev.seq <= last:
                     continue  # already replayed
                 last = ev.seq
@@ -273,10 +345,13 @@ async def query(
     to: int | None,
     limit: int,
     agent: str | None = None,
+    reader: Grants | None = None,
 ) -> list[Event]:
-    """Filtered page of the log for ``auditLog`` and ``baton audit export``."""
+    """Filtered page of the log for ``auditLog`` and ``baton audit export`` (``reader``:
+    payloads it may not read are withheld; None: everything, for admin tools)."""
     rows = await store.read(
         QUERY,
+        **(reader.params() if reader is not None else ALL),
         after=after,
         types=types or None,
         actor=actor,

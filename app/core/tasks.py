@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import costs, policies, tracecontext, traces
+from app.core import context, costs, policies, tracecontext, traces
 from app.core.errors import BadInput, Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -39,6 +39,8 @@ RELEASE_DEFERRED = q("tasks/release_deferred")
 GET = q("tasks/get")
 PROPS = q("tasks/props")
 LIST = q("tasks/list")
+GET_FOR = q("tasks/get_for")
+LIST_FOR = q("tasks/list_for")
 QUEUE_DEPTHS = q("tasks/queue_depths")
 REVIEW = q("tasks/review")
 COST_CAP = q("tasks/cost_cap")
@@ -61,6 +63,7 @@ def _json(raw: Any) -> Any:
 
 def _task(props: dict[str, Any], **extra: Any) -> Task:
     data = dict(props)
+    data["hidden"] = bool(props.get("_hidden"))
     data["payload"] = _json(props.get("payload")) or {}
     data["result"] = _json(props.get("result"))
     data["errors"] = [_json(e) if isinstance(e, str) else e for e in props.get("errors") or []]
@@ -490,6 +493,32 @@ async def page(
     rows = await store.read(
         LIST, after=after, limit=limit, status=status, capability=capability, agentId=agent_id
     )
+    return [_task(r["task"]) for r in rows]
+
+
+async def get_for(store: GraphStore, reader: context.Reader, task_id: str) -> Task | None:
+    """One task as ``reader`` may see it (payload, result and errors hidden unless readable)."""
+    rows = await store.read(GET_FOR, id=task_id, **reader.params())
+    if not rows:
+        return None
+    row = rows[0]
+    return _task(
+        row["task"],
+        history=[Attempt.model_validate(h) for h in row["history"] or []],
+        merged_into=row.get("mergedInto"),
+        deferred_behind=list(row.get("deferredBehind") or []),
+    )
+
+
+async def page_for(
+    store: GraphStore, reader: context.Reader, after: str, limit: int, *,
+    status: str | None = None, capability: str | None = None, agent_id: str | None = None,
+) -> list[Task]:  # fmt: skip
+    """Tasks by id as ``reader`` may see them (see :func:`get_for`)."""
+    rows = await store.read(
+        LIST_FOR, after=after, limit=limit, status=status, capability=capability,
+        agentFilter=agent_id, **reader.params(),
+    )  # fmt: skip
     return [_task(r["task"]) for r in rows]
 
 

@@ -115,9 +115,12 @@ def task_span(t: dict[str, Any]) -> Span:
     )  # fmt: skip
 
 
-async def trace(store: GraphStore, run_id: str) -> Trace | None:
-    """The span tree of a run (one read): decisions and tasks, oldest first."""
-    rows = await store.read(TRACE, runId=run_id)
+async def trace(
+    store: GraphStore, run_id: str, reader: context.Reader = context.EVERYONE
+) -> Trace | None:
+    """The span tree of a run (one read): decisions and tasks, oldest first, as ``reader``
+    may see it (tasks it may not read are left out, SAW/PRODUCED name only readable things)."""
+    rows = await store.read(TRACE, runId=run_id, **reader.params())
     if not rows:
         return None
     row = rows[0]
@@ -148,9 +151,12 @@ class Why:
     decisions: list[dict[str, Any]]
 
 
-async def why_did(store: GraphStore, node_id: str) -> Why | None:
-    """The decisions, facts, approvals, runs and events upstream of a task/fact/proposal/run."""
-    rows = await store.read(WHY, id=node_id)
+async def why_did(
+    store: GraphStore, node_id: str, reader: context.Reader = context.EVERYONE
+) -> Why | None:
+    """The decisions, facts, approvals, runs and events upstream of a task/fact/proposal/run,
+    as ``reader`` may see them (unreadable nodes left out with their edges and decisions)."""
+    rows = await store.read(WHY, id=node_id, **reader.params())
     if not rows:
         return None
     r = rows[0]

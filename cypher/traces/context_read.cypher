@@ -1,7 +1,9 @@
 // A reader was shown these facts: a Decision span that SAW exactly them (the fact ids the
 // context read returned, in the order returned), ON the task it was working on and IN that
-// task's run when given, BY the agent (or the human principal) who read.
+// task's run when given, BY the agent (or the human principal) who read. A read is attached
+// to a task only when the reader is that task's agent.
 OPTIONAL MATCH (t:Task {id: $taskId})
+WHERE $agentId IS NOT NULL AND t.agentId = $agentId
 OPTIONAL MATCH (t)-[:PART_OF]->(run:Run)
 OPTIONAL MATCH (a:Agent {id: $agentId})
 OPTIONAL MATCH (h:Principal {id: $principalId})

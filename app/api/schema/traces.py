@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.api.authz import Rules, roles
-from app.api.schema.common import CtxInfo, Long
+from app.api.schema.common import CtxInfo, Long, caller_reader
 from app.core import traces
 from app.models import Role
 
@@ -77,7 +77,7 @@ class Query:
     @strawberry.field(description="A run's trace: every decision span with timings, agents, "
                       "costs and the facts each one saw.")  # fmt: skip
     async def trace(self, info: CtxInfo, run_id: strawberry.ID) -> TraceType | None:
-        t = await traces.trace(info.context.rt.store, str(run_id))
+        t = await traces.trace(info.context.rt.store, str(run_id), caller_reader(info))
         if t is None:
             return None
         return TraceType(run_id=t.run_id, trace_id=t.trace_id,
@@ -87,7 +87,7 @@ class Query:
                       "of decisions, facts and approvals upstream of it, back to the "
                       "triggering event.")  # fmt: skip
     async def why_did(self, info: CtxInfo, id: strawberry.ID) -> WhyType | None:
-        w = await traces.why_did(info.context.rt.store, str(id))
+        w = await traces.why_did(info.context.rt.store, str(id), caller_reader(info))
         if w is None:
             return None
         return WhyType(root=w.root, nodes=cast(list[JSON], w.nodes),
