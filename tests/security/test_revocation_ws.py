@@ -18,8 +18,8 @@ from tests.conftest import ADMIN_TOKEN, App, free_port
 from tests.security.ws import Socket, codes
 from tests.support.digest import graph_digest
 from tests.support.gql import GQL
-from tests.support.procs import Served
 from tests.support.graphs import GraphTarget
+from tests.support.procs import Served
 
 CHANGES = "subscription { graphChanges { seq type subject } }"
 EMIT = 'mutation($s: String) { emitEvent(type: "probe.tick", subject: $s) { seq } }'
