@@ -38,8 +38,9 @@ test: test-falkordb test-neo4j
 test-falkordb: $(STAMP) $(LINT_STAMP) browser
 	$(BIN)/python -m pytest -q --graph-backend=falkordb $(PYTEST_ARGS)
 
+# tests/unit touch no graph: they run once, in the FalkorDB pass.
 test-neo4j: $(STAMP) $(LINT_STAMP) $(NEO4J_STAMP) browser
-	$(BIN)/python -m pytest -q --graph-backend=neo4j $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --graph-backend=neo4j --ignore=tests/unit $(NEO4J_PYTEST_ARGS) $(PYTEST_ARGS)
 
 # Debian's Chromium + ChromeDriver for the inbox page's browser test (as root, via apt).
 browser:

@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -84,7 +85,7 @@ async def test_seed_before_serve_keeps_the_first_token(
     assert token in seeded.stdout  # shown once, by the process that minted it
     shown = cli("admin-token", graph=graph, name=name, data_dir=data)
     assert shown.returncode == 0 and shown.stdout.strip() == token
-    admin = await principals.authenticate(store, token)
+    admin = await principals.authenticate(store, token, now=int(time.time() * 1000))
     assert admin is not None and admin.id == "admin"
     # Later starts (empty BATON_ADMIN_TOKEN as docker-compose passes it, or none) neither
     # mint another token nor rotate the admin's: the first token keeps working.
@@ -95,7 +96,7 @@ async def test_seed_before_serve_keeps_the_first_token(
         finally:
             await close_runtime(rt)
     assert kept.read_text().strip() == token
-    assert await principals.authenticate(store, token) is not None
+    assert await principals.authenticate(store, token, now=int(time.time() * 1000)) is not None
 
 
 def test_admin_token_without_a_first_start_says_so(tmp_path: Path) -> None:

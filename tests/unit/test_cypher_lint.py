@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 
 def lint(folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["node", str(LINT), str(folder)], capture_output=True, text=True, timeout=60
+        ["node", str(LINT), str(folder)], capture_output=True, text=True, timeout=110
     )
 
 
