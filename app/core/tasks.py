@@ -462,8 +462,8 @@ async def release_deferred(store: GraphStore, *, now: int) -> int:
     return int(rows[0]["released"]) if rows else 0
 
 
-async def get(store: GraphStore, task_id: str) -> Task | None:
-    rows = await store.read(GET, id=task_id)
+def _with_history(rows: list[dict[str, Any]]) -> Task | None:
+    """A task row with its attempts, merge and deferral (tasks/get and tasks/get_for)."""
     if not rows:
         return None
     row = rows[0]
@@ -473,6 +473,10 @@ async def get(store: GraphStore, task_id: str) -> Task | None:
         merged_into=row.get("mergedInto"),
         deferred_behind=list(row.get("deferredBehind") or []),
     )
+
+
+async def get(store: GraphStore, task_id: str) -> Task | None:
+    return _with_history(await store.read(GET, id=task_id))
 
 
 async def props(store: GraphStore, task_id: str) -> Task | None:
@@ -498,16 +502,7 @@ async def page(
 
 async def get_for(store: GraphStore, reader: context.Reader, task_id: str) -> Task | None:
     """One task as ``reader`` may see it (payload, result and errors hidden unless readable)."""
-    rows = await store.read(GET_FOR, id=task_id, **reader.params())
-    if not rows:
-        return None
-    row = rows[0]
-    return _task(
-        row["task"],
-        history=[Attempt.model_validate(h) for h in row["history"] or []],
-        merged_into=row.get("mergedInto"),
-        deferred_behind=list(row.get("deferredBehind") or []),
-    )
+    return _with_history(await store.read(GET_FOR, id=task_id, **reader.params()))
 
 
 async def page_for(
