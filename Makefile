@@ -47,7 +47,8 @@ NEO4J_SLICE ?= \
   --deselect tests/reliability/test_workflow_crash.py::test_run_survives_app_worker_and_database_crashes \
   --deselect tests/reliability/test_load.py::test_bounded_mixed_load \
   --deselect tests/api/test_agent_cli.py::test_agent_run_cli_serves_tasks_and_drains_on_sigterm \
-  --deselect tests/api/test_sdk_workflow.py::test_heartbeats_keep_a_long_task_alive
+  --deselect tests/api/test_sdk_workflow.py::test_heartbeats_keep_a_long_task_alive \
+  --ignore=tests/scenarios
 test-neo4j: $(STAMP) $(LINT_STAMP) $(NEO4J_STAMP) browser
 	$(BIN)/python -m pytest -q --graph-backend=neo4j --ignore=tests/unit $(NEO4J_SLICE) $(PYTEST_ARGS)
 
