@@ -174,10 +174,14 @@ def _drive_browser(url: str, bolt: str, password: str, run_id: str, shot: Path) 
         frame = (By.XPATH, "//*[@data-testid='frame'][.//*[@data-testid='frameCommand']"
                            "[contains(., 'MATCH (r:Run')]]"
                            "//*[@data-testid='frameStatusbar']")  # fmt: skip
-        status = wait.until(ec.visibility_of_element_located(frame))
-        wait.until(lambda d: "node" in status.text or "record" in status.text)
+        def done(d: object) -> str | bool:  # frames re-render: find the status line afresh
+            text = str(driver.find_element(*frame).text)
+            return text if ("node" in text or "record" in text) else False
+
+        wait.until(ec.visibility_of_element_located(frame))
+        text = str(wait.until(done))
         driver.save_screenshot(str(shot))
-        return str(status.text)
+        return text
     finally:
         driver.quit()
 
