@@ -64,20 +64,35 @@ class Event:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
-        raw = row.get("payload")
-        payload = json.loads(raw) if isinstance(raw, str) and raw else {}
         return cls(
             int(row["seq"]),
             str(row["type"]),
             int(row.get("at") or 0),
             row.get("actor"),
             row.get("subject"),
-            payload,
+            _payload(row),
             tuple(row.get("recipients") or ()),
             row.get("key"),
             row.get("agentId"),
             bool(row.get("hidden") or False),
         )
+
+
+def _payload(row: dict[str, Any]) -> dict[str, Any]:
+    """The decoded payload; a malformed one is reported, not raised.
+
+    Why: one event the log cannot decode must not wedge the hub (every poll would fail on
+    it and no subscriber would see anything after it)."""
+    raw = row.get("payload")
+    if not isinstance(raw, str) or not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        log.error("event %s has a malformed payload (%d chars); delivered without it",
+                  row.get("seq"), len(raw))  # fmt: skip
+        return {"malformed": True}
+    return value if isinstance(value, dict) else {"value": value}
 
 
 def dumps(payload: dict[str, Any] | None) -> str:
