@@ -9,10 +9,15 @@ import redis.asyncio as aioredis
 from falkordb.asyncio import FalkorDB
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.graph.queries import Queries, load, schema_statements
 from app.graph.store import ConstraintViolation, GraphError, Row
 from app.graph.values import plain
+
+# Explicit, so the client library's default (5 s since redis-py 8) cannot decide it: a bulk
+# statement on a loaded machine may run longer; a reply later than this is a lost server.
+SOCKET_TIMEOUT_S = 120.0
 
 
 class FalkorStore:
@@ -35,12 +40,13 @@ class FalkorStore:
             self.address = unix_socket_path
             self._pool = aioredis.BlockingConnectionPool(
                 connection_class=aioredis.UnixDomainSocketConnection, path=unix_socket_path,
-                max_connections=pool_size, timeout=None,
+                max_connections=pool_size, timeout=None, socket_timeout=SOCKET_TIMEOUT_S,
             )  # fmt: skip
         else:
             self.address = f"{host}:{port}"
             self._pool = aioredis.BlockingConnectionPool(
-                host=host, port=port, max_connections=pool_size, timeout=None
+                host=host, port=port, max_connections=pool_size, timeout=None,
+                socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=10.0,
             )
         self._db = FalkorDB(connection_pool=self._pool)
         self._graph = self._db.select_graph(graph)
@@ -75,7 +81,7 @@ class FalkorStore:
             if "unique constraint" in msg.lower():
                 raise ConstraintViolation(f"{name}: {msg}") from exc
             raise GraphError(f"{name}: {msg}") from exc
-        except (RedisConnectionError, OSError) as exc:
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise GraphError(f"{name}: graph unreachable at {self.address}: {exc}") from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
         return [
@@ -99,6 +105,8 @@ class FalkorStore:
             result = await self._graph.query(text, params or None)
         except ResponseError as exc:
             raise GraphError(str(exc)) from exc
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise GraphError(f"graph unreachable at {self.address}: {exc}") from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
         return [
             dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set

@@ -35,7 +35,10 @@ class Neo4jStore:
     ) -> None:
         self.database = database
         self._driver = AsyncGraphDatabase.driver(
-            uri, auth=(user, password), max_connection_pool_size=pool_size
+            uri, auth=(user, password), max_connection_pool_size=pool_size,
+            # Statements are reviewed and planned in tests; per-call planner notices (an
+            # unknown property on an empty graph) would only flood the log.
+            notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
         )
         self.queries = queries or load(self.backend)
         self.on_close: list[Any] = []
