@@ -139,11 +139,15 @@ async def record_violation(
     store: GraphStore, *, agent_id: str, subject: str, what: str, actor: str, now: int
 ) -> None:
     """Audit a refused attempt (it changed nothing else)."""
-    await store.write(
-        VIOLATION,
-        agentId=agent_id,
-        subject=subject,
-        payload=dumps({"agentId": agent_id, "attempt": what}),
-        actor=actor,
-        now=now,
-    )
+    await record_violations(store, agent_id=agent_id, refused=[(subject, what)], actor=actor,
+                            now=now)  # fmt: skip
+
+
+async def record_violations(
+    store: GraphStore, *, agent_id: str, refused: list[tuple[str, str]], actor: str, now: int
+) -> None:
+    """Audit refused attempts, (subject, what) each, in one statement."""
+    if refused:
+        items = [{"subject": subject, "payload": dumps({"agentId": agent_id, "attempt": what})}
+                 for subject, what in refused]  # fmt: skip
+        await store.write(VIOLATION, agentId=agent_id, items=items, actor=actor, now=now)

@@ -43,7 +43,7 @@ GET_FOR = q("tasks/get_for")
 LIST_FOR = q("tasks/list_for")
 QUEUE_DEPTHS = q("tasks/queue_depths")
 REVIEW = q("tasks/review")
-COST_CAP = q("tasks/cost_cap")
+REFUSALS = q("tasks/refusals")
 
 
 @dataclass(frozen=True)
@@ -321,9 +321,10 @@ async def complete_many(
     store: GraphStore, agent_id: str, items: list[Completion], *, now: int,
     actor: str | None = None,
 ) -> list[str]:  # fmt: skip
-    """Complete several held tasks in one statement; returns the ids accepted (the others
-    had a stale token, were no longer this agent's, or would go over maxCostPerTask, and
-    are left untouched)."""
+    """Complete several held tasks in one statement; returns the ids accepted. The others
+    are left untouched: a stale token or a task no longer this agent's is simply not
+    accepted; one that policy refused (maxCostPerTask, a rule changed since it was assigned)
+    is also audited with a ``policy.violation`` event, as :func:`finish` does."""
     actor = actor or agent_id
     unique = {c.task_id: c for c in items}
     spends = [
@@ -349,7 +350,37 @@ async def complete_many(
         now=now,
         trace=traces.enabled(),
     )
-    return [str(r["id"]) for r in rows]
+    accepted = [str(r["id"]) for r in rows]
+    skipped = [c for c in unique.values() if c.task_id not in set(accepted)]
+    if skipped:
+        refused = await _policy_refusals(store, agent_id, skipped, "done")
+        await policies.record_violations(
+            store, agent_id=agent_id, actor=actor, now=now,
+            refused=[(tid, what) for tid, what, _ in refused],
+        )  # fmt: skip
+    return accepted
+
+
+async def _policy_refusals(
+    store: GraphStore, agent_id: str, items: list[Completion], op: str
+) -> list[tuple[str, str, float | None]]:
+    """(task id, what was refused, the maxCostPerTask it went over or None) for each item
+    that a policy guard refused: still the agent's, under its current token, still working."""
+    rows = await store.read(
+        REFUSALS, agentId=agent_id,
+        items=[{"taskId": c.task_id, "fence": c.fence, "costKey": f"{c.task_id}:{c.fence}:final"}
+               for c in items],
+    )  # fmt: skip
+    usd = {c.task_id: c.cost_usd for c in items}
+    out: list[tuple[str, str, float | None]] = []
+    for r in rows:
+        total = float(r["cost"] or 0.0) + (0.0 if r["recorded"] else usd[r["id"]])
+        if op == "done" and r["cap"] is not None and total > float(r["cap"]):
+            cap = float(r["cap"])
+            out.append((r["id"], f"task cost {total:.4f} USD over maxCostPerTask {cap}", cap))
+        else:
+            out.append((r["id"], f"{op} {r['capability']} task", None))
+    return out
 
 
 async def _refuse(
@@ -371,21 +402,15 @@ async def _refuse(
     if task.agent_id != agent_id:
         raise Forbidden(f"task {task_id} is held by another agent, not {agent_id}", id=task_id)
     # Held, current token, still working: the statement's policy guard refused it.
-    if op == "done":
-        cap = (await store.read(COST_CAP, taskId=task_id, agentId=agent_id,
-                                costKey=f"{task_id}:{fence}:final"))[0]  # fmt: skip
-        total = float(cap["cost"] or 0.0) + (0.0 if cap["recorded"] else cost_usd)
-        if cap["cap"] is not None and total > float(cap["cap"]):
-            what = f"task cost {total:.4f} USD over maxCostPerTask {cap['cap']}"
-            await policies.record_violation(
-                store, agent_id=agent_id, subject=task_id, what=what, actor=actor, now=now
-            )
-            raise Forbidden(f"refused: {what} (fail the task instead)", id=task_id,
-                            maxCostPerTask=cap["cap"])  # fmt: skip
+    item = Completion(task_id, fence, cost_usd=cost_usd)
+    refused = await _policy_refusals(store, agent_id, [item], op)
+    _, what, cap = refused[0] if refused else (task_id, f"{op} task", None)
     await policies.record_violation(
-        store, agent_id=agent_id, subject=task_id, what=f"{op} {task.capability} task",
-        actor=actor, now=now,
-    )  # fmt: skip
+        store, agent_id=agent_id, subject=task_id, what=what, actor=actor, now=now
+    )
+    if cap is not None:
+        raise Forbidden(f"refused: {what} (fail the task instead)", id=task_id,
+                        maxCostPerTask=cap)  # fmt: skip
     raise Forbidden(f"policy no longer allows agent {agent_id} this task", id=task_id)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core import costs, proposals, tasks, tracecontext
+from app.core.context import Reader
 from app.core.errors import BadInput, BatonError, Conflict, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -50,7 +51,8 @@ FINISH = q("runs/finish")
 CANCEL = q("runs/cancel")
 RETRY = q("runs/retry")
 ACTIVE = q("runs/active")
-LIST_RUNS = q("runs/list")
+LIST_RUNS = q("runs/list_for")
+STATE_FOR = q("runs/state_for")
 LIVE_TASKS = q("runs/live_tasks")
 HOLD = q("runs/hold")
 TASK_PROPOSAL = q("runs/task_proposal")
@@ -159,7 +161,7 @@ class Run:
     version: int
     workflow_id: str
     status: str
-    input: dict[str, Any]
+    input: dict[str, Any] | None  # None: hidden from this reader (runs/state_for)
     trigger: dict[str, Any] | None
     started_at: int
     started_by: str | None
@@ -181,7 +183,7 @@ class Run:
            steps: list[dict[str, Any]] | None = None) -> Run:  # fmt: skip
         return cls(
             id=r["id"], workflow=r["workflow"], version=int(r["version"]),
-            workflow_id=r["workflowId"], status=r["status"], input=_json(r.get("input")) or {},
+            workflow_id=r["workflowId"], status=r["status"], input=_json(r.get("input")),
             trigger=_json(r.get("trigger")), started_at=int(r["startedAt"]),
             started_by=r.get("startedBy"), accountable=r.get("accountable"),
             definition=_json(definition) or {}, steps=[Step.of(s) for s in steps or []],
@@ -301,6 +303,10 @@ async def start(
         existing = await get_run(store, rid)
         if existing is None:  # pragma: no cover - the workflow vanished between two reads
             raise Conflict("run was not started; retry", id=rid)
+        if not engine_run_id and (existing.started_by != actor or existing.workflow != name):
+            # a client's run id is its own: another principal's run (or another workflow's)
+            # is neither returned nor adopted, and says nothing about what it holds
+            raise Conflict(f"runId {rid!r} is already taken", field="runId")
         return existing, False
     if spec.budget_usd is not None:
         await costs.set_budget(
@@ -321,13 +327,22 @@ async def get_run(store: GraphStore, run_id: str) -> Run | None:
     return Run.of(rows[0]["run"], rows[0]["definition"], rows[0]["steps"])
 
 
+async def get_run_for(store: GraphStore, reader: Reader, run_id: str) -> Run | None:
+    """One run as ``reader`` may see it (runs/state_for: what it may not read is null)."""
+    rows = await store.read(STATE_FOR, id=run_id, **reader.params())
+    if not rows:
+        return None
+    return Run.of(rows[0]["run"], rows[0]["definition"], rows[0]["steps"])
+
+
 async def list_runs(
-    store: GraphStore, *, workflow: str | None, status: str | None,
+    store: GraphStore, reader: Reader, *, workflow: str | None, status: str | None,
     before: tuple[int, str] | None, limit: int,
 ) -> list[Run]:  # fmt: skip
+    """A page of runs as ``reader`` may see them."""
     rows = await store.read(
         LIST_RUNS, workflow=workflow, status=status, before=before[0] if before else None,
-        beforeId=before[1] if before else "", limit=limit,
+        beforeId=before[1] if before else "", limit=limit, **reader.params(),
     )  # fmt: skip
     return [Run.of(r["run"]) for r in rows]
 
@@ -398,7 +413,7 @@ class Engine:
 
     def scope(self) -> dict[str, Any]:
         return {
-            "input": self.run.input,
+            "input": self.run.input or {},
             "trigger": self.run.trigger or {},
             "run": {"id": self.run.id, "workflow": self.run.workflow},
             "steps": {s.step_id: {"result": s.result, "status": s.status} for s in self.run.steps},

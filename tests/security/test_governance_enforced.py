@@ -95,6 +95,18 @@ async def test_a_completion_over_max_cost_per_task_is_refused(api: App) -> None:
     assert done["completeTasks"] == [a3["id"]]
     left = (await api.admin(TASK, id=a4["id"]))["task"]
     assert (left["status"], left["costUsd"]) == ("running", 0.0)
+    # ...and audited like a refused completeTask: one violation, naming the cost.
+    seen = await violations(api.store)
+    assert seen[-1] == {"subject": a4["id"], "actor": "p-spender", "agent": "spender"}
+    assert len(seen) == 3, seen
+    # A stale item is not a violation (nothing to audit): it is just not accepted.
+    stale = await w(COMPLETE_MANY, a="spender", items=[
+        {"taskId": a4["id"], "fence": a4["fence"] + 7, "costUsd": 0.1}])  # fmt: skip
+    assert stale["completeTasks"] == [] and len(await violations(api.store)) == 3
+    rows = await api.store.execute_text(
+        "MATCH (e:Event {type: 'policy.violation', subject: $s}) RETURN e.payload AS p",
+        s=a4["id"])
+    assert "maxCostPerTask" in json.loads(rows[-1]["p"])["attempt"]
 
 
 async def test_one_agent_has_one_audit_identity(api: App) -> None:

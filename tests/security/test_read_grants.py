@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from app.core import workflows
 from tests.conftest import App
 from tests.security.org import fact, org
 from tests.security.ws import Socket
 from tests.support.coord import CLAIM, COMPLETE, submit
 from tests.support.gql import GQL
+from tests.support.security import refused
 
 TASK = "query($id: ID!) { task(id: $id) { id status payload result } }"
 TASKS = "{ tasks(first: 100) { nodes { id payload result } } }"
@@ -131,3 +133,75 @@ async def test_why_did_shows_only_what_the_operator_may_read(api: App) -> None:
     for who in ("erin", "dan"):
         why = (await a[who](WHY, id=ids["fact"]))["whyDid"]
         assert {n["id"] for n in why["nodes"]} >= {ids["fact"], ids["task"]}, who
+
+
+RUN = """query($id: ID!) { run(id: $id) { id status input result error
+  steps { stepId status result note } } }"""
+RUNS = "{ runs(first: 50) { nodes { id input result } } }"
+TRACE = "query($id: ID!) { trace(runId: $id) { spans { taskId kind } } }"
+START_RUN = """mutation($n: String!, $i: JSON, $r: String) {
+  startWorkflow(name: $n, input: $i, runId: $r) { id input result } }"""
+FLOW = {"name": "acme-review", "inputs": ["customer"],
+        "steps": [{"id": "look", "capability": "diagnose",
+                   "input": {"customer": "$input.customer"}}]}  # fmt: skip
+
+
+async def run_scene(api: App) -> tuple[dict[str, GQL], dict[str, Any]]:
+    """A run started by the integration whose one step (worked by agent-rootcause, sre)
+    handed a sub-task on cust-acme (customers) to agent-impact; both done, the run done."""
+    a = await org(api)
+    await api.admin("mutation($d: JSON) { defineWorkflow(definition: $d) { name } }", d=FLOW)
+    run = (await a["integ"](START_RUN, n=FLOW["name"], i={"customer": "ACME"},
+                            r="acme-1"))["startWorkflow"]  # fmt: skip
+    await workflows.advance(api.store, run["id"], now=api.rt.now(), lease_ms=30_000)
+    step = (await a["sre"](CLAIM, a="agent-rootcause"))["claimTask"]
+    sub = await submit(a["sre"], capability="business_impact", entities=["cust-acme"],
+                       parentId=step["id"], payload={"customer": "ACME", "arr": 1_200_000})
+    got = (await a["cs"](CLAIM, a="agent-impact"))["claimTask"]
+    assert got["id"] == sub["id"]
+    await a["cs"](COMPLETE, t=sub["id"], a="agent-impact", f=got["fence"], r={"churn": "likely"})
+    await a["sre"](COMPLETE, t=step["id"], a="agent-rootcause", f=step["fence"],
+                   r={"cause": "ACME churn risk"})  # fmt: skip
+    await workflows.advance(api.store, run["id"], now=api.rt.now(), lease_ms=30_000)
+    return a, {"run": run["id"], "step": step["id"], "sub": sub["id"]}
+
+
+async def test_runs_and_traces_show_only_what_the_caller_may_read(api: App) -> None:
+    a, ids = await run_scene(api)
+    full = (await api.admin(RUN, id=ids["run"]))["run"]
+    assert full["status"] == "done" and full["input"] == {"customer": "ACME"}
+    assert full["result"] is not None
+    # alice (operator, sre) and agent-payments may not read the customers sub-task: the run's
+    # input and result stay hidden, and the trace leaves the sub-task out.
+    for who in ("alice", "pay", "bob"):
+        r = (await a[who](RUN, id=ids["run"]))["run"]
+        assert (r["status"], r["input"], r["result"]) == ("done", None, None), who
+        row = by_id((await a[who](RUNS))["runs"]["nodes"])[ids["run"]]
+        assert row["input"] is None and row["result"] is None, who
+    for who in ("alice", "bob"):  # trace is an operator's and auditor's read
+        t = (await a[who](TRACE, id=ids["run"]))["trace"]
+        seen = {s["taskId"] for s in t["spans"]}
+        assert ids["sub"] not in seen and ids["step"] in seen, who
+    # The integration started it: it sees the input it gave, not what came of it.
+    r = (await a["integ"](RUN, id=ids["run"]))["run"]
+    assert (r["input"], r["result"]) == ({"customer": "ACME"}, None)
+    # Readers of customers and the auditor see the whole run, and the sub-task in the trace.
+    for who in ("sales", "dan"):
+        r = (await a[who](RUN, id=ids["run"]))["run"]
+        assert (r["input"], r["result"], r["steps"]) == (
+            full["input"], full["result"], full["steps"]), who
+    t = (await a["dan"](TRACE, id=ids["run"]))["trace"]
+    assert ids["sub"] in {s["taskId"] for s in t["spans"]}
+
+
+async def test_a_client_run_id_is_its_starters_alone(api: App) -> None:
+    a, ids = await run_scene(api)
+    # Another principal naming the same run id gets CONFLICT, not the integration's run;
+    # the integration itself gets its run back (idempotent), and changes nothing either way.
+    for who in ("alice", "bob"):
+        errors = await refused(api, a[who], START_RUN, ["CONFLICT"], n=FLOW["name"],
+                               i={"customer": "Other"}, r="acme-1")  # fmt: skip
+        assert "ACME" not in str(errors)
+    again = (await a["integ"](START_RUN, n=FLOW["name"], i={"customer": "ACME"},
+                              r="acme-1"))["startWorkflow"]  # fmt: skip
+    assert again["id"] == ids["run"] and again["input"] == {"customer": "ACME"}

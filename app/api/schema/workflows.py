@@ -11,7 +11,15 @@ import yaml
 from strawberry.scalars import JSON
 
 from app.api.authz import ANY, Rules, authorize, roles
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, encode_cursor, page_size
+from app.api.schema.common import (
+    CtxInfo,
+    Long,
+    PageInfo,
+    caller_reader,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)  # fmt: skip
 from app.core import tracecontext, workflows
 from app.core.errors import BadInput
 from app.core.events import Event, dumps
@@ -96,7 +104,10 @@ class RunType:
     workflow: str
     version: int
     status: str = strawberry.field(description="running | done | failed | cancelled")
-    input: JSON
+    input: JSON | None = strawberry.field(
+        description="What it was started with (null unless you started it or may read the "
+        "whole run: README \"Who may read what\")."
+    )
     trigger: JSON | None = strawberry.field(description="The event that started it, if any.")
     trigger_id: str | None
     started_at: Long
@@ -171,6 +182,12 @@ def _input(value: JSON | None) -> dict[str, Any]:
     return value
 
 
+async def _seen(info: CtxInfo, run_id: str) -> RunType | None:
+    """A run as the caller may see it: mutations and runUpdates answer with the view of `run`."""
+    r = await workflows.get_run_for(info.context.rt.store, caller_reader(info), run_id)
+    return RunType.of(r) if r else None
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The latest version of every workflow.")
@@ -186,7 +203,7 @@ class Query:
 
     @strawberry.field(description="One run with its steps.")
     async def run(self, info: CtxInfo, id: strawberry.ID) -> RunType | None:
-        r = await workflows.get_run(info.context.rt.store, str(id))
+        r = await workflows.get_run_for(info.context.rt.store, caller_reader(info), str(id))
         return RunType.of(r) if r else None
 
     @strawberry.field(description="Runs, newest first (steps are loaded per run with `run`).")
@@ -202,8 +219,9 @@ class Query:
                 raise BadInput("malformed cursor", field="after")
             before = (int(at), rid)
         rows = await workflows.list_runs(
-            info.context.rt.store, workflow=workflow, status=status, before=before, limit=n + 1
-        )
+            info.context.rt.store, caller_reader(info), workflow=workflow, status=status,
+            before=before, limit=n + 1,
+        )  # fmt: skip
         page = rows[:n]
         end = encode_cursor(f"{page[-1].started_at}|{page[-1].id}") if page else after
         return RunConnection(
@@ -246,7 +264,7 @@ class Mutation:
             parent_span_id=caller.span_id if caller else None,
         )  # fmt: skip
         rt.nudge("workflows")
-        return RunType.of(run)
+        return cast(RunType, await _seen(info, run.id))
 
     @strawberry.mutation(description="Cancel a running run and every unfinished task of it.")
     async def cancel_run(self, info: CtxInfo, id: strawberry.ID, reason: str = "") -> RunType:
@@ -257,7 +275,7 @@ class Mutation:
             rt.store, str(id), reason=reason or "cancelled", actor=info.context.caller.id,
             now=rt.now(),
         )  # fmt: skip
-        return RunType.of(run)
+        return cast(RunType, await _seen(info, run.id))
 
     @strawberry.mutation(
         description="Run a failed or cancelled run again from where it stopped: finished steps "
@@ -267,7 +285,7 @@ class Mutation:
         rt = info.context.rt
         run = await workflows.retry(rt.store, str(id), actor=info.context.caller.id, now=rt.now())
         rt.nudge("workflows")
-        return RunType.of(run)
+        return cast(RunType, await _seen(info, run.id))
 
 
 @strawberry.type
@@ -289,9 +307,9 @@ class Subscription:
             return ev.subject == run_id and ev.type in kinds
 
         async for ev in hub.subscribe(after, mine, kinds):
-            run = await workflows.get_run(info.context.rt.store, run_id)
+            run = await _seen(info, run_id)
             p = ev.payload
             yield RunUpdate(
                 seq=Long(ev.seq), type=ev.type, step_id=p.get("stepId"), status=p.get("status"),
-                run=RunType.of(run) if run else None,
+                run=run,
             )  # fmt: skip
