@@ -324,7 +324,12 @@ def db_start() -> None:
     """Start the embedded graph server detached (apps then attach to it)."""
     from app.graph.embedded import EmbeddedServer
 
-    info = EmbeddedServer(_embedded_dir(get_settings())).start(detached=True)
+    settings = get_settings()
+    info = EmbeddedServer(
+        _embedded_dir(settings),
+        timeout_ms=settings.graph_timeout_ms,
+        query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
+    ).start(detached=True)
     console.print(f"FalkorDB running: pid {info.pid}, 127.0.0.1:{info.port}")
 
 

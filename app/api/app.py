@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,10 +15,17 @@ from prometheus_client import generate_latest
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.types.unset import UNSET
 
 from app import __version__
-from app.api import inbound, metrics
+from app.api import inbound, metrics, strictjson
 from app.api.context import Ctx
+from app.api.errors import graph_error
 from app.api.limits import BodyLimit
 from app.api.ratelimit import RateLimiter
 from app.api.schema import build_schema
@@ -26,6 +34,7 @@ from app.config import Settings
 from app.core import events, principals
 from app.core.clock import Clock
 from app.core.runtime import Runtime, close_runtime, open_runtime
+from app.graph import GraphError
 
 log = logging.getLogger("baton.api")
 
@@ -37,22 +46,101 @@ def _bearer(value: object) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token else None
 
 
+_refusal: contextvars.ContextVar[str | None] = contextvars.ContextVar("ws_refusal", default=None)
+
+
+class _Refused(Exception):
+    """Close the socket with this WebSocket close code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
+    """graphql-transport-ws with Baton's refusals: a clear close reason for a refused
+    message (too large, not strict JSON) and for a refused connection (socket cap, graph
+    busy), instead of the generic ones."""
+
+    async def handle_invalid_message(self, error_message: str) -> None:
+        reason = _refusal.get()
+        await self.websocket.close(code=4400, reason=(reason or error_message)[:120])
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except _Refused as exc:
+            await self.websocket.close(code=exc.code, reason=exc.reason[:120])
+
+
 class BatonRouter(GraphQLRouter[Ctx, None]):
-    """GraphQL router that authenticates WebSocket clients from ``connection_init``."""
+    """GraphQL router that authenticates WebSocket clients from ``connection_init``, caps
+    sockets per principal, and parses every client message as strict, bounded JSON."""
+
+    graphql_transport_ws_handler_class = BatonWSHandler
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        kwargs["subscription_protocols"] = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+        self._sockets: dict[str, set[int]] = {}  # principal id -> open socket ids
+        self._owner: dict[int, str] = {}  # socket id -> principal id
+
+    def decode_json(self, data: str | bytes) -> object:
+        """GET variables and WebSocket messages: the HTTP body limit and strict JSON."""
+        _refusal.set(None)
+        size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "replace"))
+        if size > self.settings.max_body_bytes:
+            reason = f"message larger than {self.settings.max_body_bytes} bytes"
+            _refusal.set(reason)
+            raise strictjson.BadJson(reason)
+        try:
+            return strictjson.loads(data, self.settings.max_json_depth)
+        except strictjson.BadJson as exc:
+            _refusal.set(f"invalid JSON: {exc.reason}")
+            raise
 
     async def on_ws_connect(self, context: Ctx) -> Any:
-        if context.principal is not None:
-            return None
-        params = context.connection_params or {}
-        raw = params.get("Authorization") or params.get("authorization")
-        token = _bearer(raw) or (
-            params.get("token") if isinstance(params.get("token"), str) else None
-        )
-        principal = await principals.authenticate(context.rt.store, token) if token else None
-        if principal is None:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-        context.principal = principal
+        if context.principal is None:
+            params = context.connection_params or {}
+            raw = params.get("Authorization") or params.get("authorization")
+            token = _bearer(raw) or (
+                params.get("token") if isinstance(params.get("token"), str) else None
+            )
+            try:
+                principal = (
+                    await principals.authenticate(context.rt.store, token) if token else None
+                )
+            except GraphError as exc:
+                mapped = graph_error(exc)
+                if mapped is None:
+                    raise
+                raise _Refused(4503, f"{mapped.code}: {mapped.message}") from exc
+            if principal is None:
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+            context.principal = principal
+        pid = context.principal.id
+        held = self._sockets.setdefault(pid, set())
+        if len(held) >= self.settings.ws_max_sockets:
+            raise _Refused(
+                4429, f"RATE_LIMITED: at most {self.settings.ws_max_sockets} sockets per principal"
+            )
+        sid = id(context.request)
+        held.add(sid)
+        self._owner[sid] = pid
         return None
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            pid = self._owner.pop(id(request), None)
+            if pid is not None:
+                held = self._sockets.get(pid)
+                if held is not None:
+                    held.discard(id(request))
+                    if not held:
+                        self._sockets.pop(pid, None)
 
 
 def create_app(
@@ -91,11 +179,24 @@ def create_app(
     async def get_context(connection: HTTPConnection) -> Ctx:
         rt = holder["rt"]
         token = _bearer(connection.headers.get("authorization"))
-        principal = await principals.authenticate(rt.store, token) if token else None
+        try:
+            principal = await principals.authenticate(rt.store, token) if token else None
+        except GraphError as exc:  # busy or down graph: a coded error, never an HTTP 500
+            mapped = graph_error(exc)
+            if mapped is None:
+                raise
+            ctx = Ctx(rt, limiter, None)
+            ctx.auth_error = mapped
+            return ctx
         return Ctx(rt, limiter, principal)
 
     app = FastAPI(title="Baton", version=__version__, lifespan=lifespan)
-    router = BatonRouter(build_schema(settings), context_getter=get_context, graphql_ide="graphiql")
+    router = BatonRouter(
+        build_schema(settings),
+        context_getter=get_context,
+        graphql_ide="graphiql",
+        settings=settings,
+    )
     app.include_router(router, prefix="/graphql")
     app.include_router(inbound.router)
 
@@ -128,7 +229,9 @@ def create_app(
     async def lineage_page() -> HTMLResponse:
         return HTMLResponse((static / "lineage.html").read_text())
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+    )
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(TraceContextMiddleware)
     return app

@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.errors import BadInput
-from app.graph import GraphStore
+from app.core.errors import BadInput, RateLimited
+from app.graph import GraphStore, GraphTimeout
 from app.graph.queries import q
 from app.models import has_nul
 
@@ -84,6 +84,15 @@ async def events_after(
     return [Event.from_row(r) for r in rows]
 
 
+async def replay_page(
+    store: GraphStore, after: int, types: list[str] | None, limit: int
+) -> list[Event]:
+    """One page of a subscription's catch-up read: a heavy read, so replays queue for the few
+    heavy-read slots instead of crowding out live traffic."""
+    rows = await store.read_heavy(AFTER, after=after, types=types or None, limit=limit)
+    return [Event.from_row(r) for r in rows]
+
+
 async def emit(
     store: GraphStore,
     type_: str,
@@ -143,9 +152,18 @@ class _Subscriber:
 class EventHub:
     """Tails the Event log for this process and fans events out to live subscribers."""
 
-    def __init__(self, store: GraphStore, poll_ms: int = 25) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        poll_ms: int = 25,
+        max_per_owner: int = 64,
+        replay_page: int = 200,
+    ) -> None:
         self.store = store
         self.poll_s = poll_ms / 1000
+        self.max_per_owner = max_per_owner
+        self.replay_page = replay_page
+        self._owners: dict[str, int] = {}
         self.cursor = 0
         self._subs: set[_Subscriber] = set()
         self._wake = asyncio.Event()
@@ -215,10 +233,37 @@ class EventHub:
                 return
 
     async def subscribe(
-        self, after: int | None, match: Match, types: list[str] | None = None
+        self,
+        after: int | None,
+        match: Match,
+        types: list[str] | None = None,
+        owner: str | None = None,
     ) -> AsyncIterator[Event]:
         """Yield matching events with ``seq > after`` (``None``: only new ones), replaying
-        from the log first and then streaming live, with no gap and no duplicate."""
+        from the log first and then streaming live, with no gap and no duplicate. An
+        ``owner`` (the principal) holds at most ``max_per_owner`` live subscriptions."""
+        if owner is not None:
+            held = self._owners.get(owner, 0)
+            if held >= self.max_per_owner:
+                raise RateLimited(
+                    f"at most {self.max_per_owner} live subscriptions per principal",
+                    limit=self.max_per_owner,
+                )
+            self._owners[owner] = held + 1
+        try:
+            async for ev in self._subscribe(after, match, types):
+                yield ev
+        finally:
+            if owner is not None:
+                left = self._owners.get(owner, 1) - 1
+                if left > 0:
+                    self._owners[owner] = left
+                else:
+                    self._owners.pop(owner, None)
+
+    async def _subscribe(
+        self, after: int | None, match: Match, types: list[str] | None
+    ) -> AsyncIterator[Event]:
         sub = _Subscriber(match)
         async with self._lock:
             if not self._subs:
@@ -237,13 +282,19 @@ class EventHub:
         while True:
             # Catch up from the log (first connect, or after this subscriber overflowed).
             # The hub is already queueing for us, so whatever the log read misses is queued.
+            # Bounded pages through the heavy-read gate: a crowd replaying from 0 queues
+            # there (and waits again if the gate is busy) instead of starving live work.
             while True:
-                page = await events_after(self.store, last, types, PAGE)
+                try:
+                    page = await replay_page(self.store, last, types, self.replay_page)
+                except GraphTimeout:
+                    await asyncio.sleep(0.05)
+                    continue
                 for ev in page:
                     last = ev.seq
                     if sub.match(ev):
                         yield ev
-                if len(page) < PAGE:
+                if len(page) < self.replay_page:
                     break
             while not sub.overflowed:
                 try:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import redis.asyncio as aioredis
 from falkordb.asyncio import FalkorDB
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.graph.queries import Queries, load, schema_statements
-from app.graph.store import ConstraintViolation, GraphError, Row
+from app.graph.store import (
+    ConstraintViolation,
+    GraphError,
+    GraphLimitExceeded,
+    GraphTimeout,
+    GraphUnavailable,
+    Row,
+    StatementLimits,
+)
 from app.graph.values import plain
 
 
@@ -26,10 +36,19 @@ class FalkorStore:
         graph: str = "baton",
         pool_size: int = 32,
         queries: Queries | None = None,
+        limits: StatementLimits | None = None,
     ) -> None:
         self.host, self.port, self.graph_name = host, port, graph
+        self.limits = limits or StatementLimits()
+        # Explicit socket deadlines (redis-py's own default would surface as a raw
+        # TimeoutError): just above the server-side statement timeout.
         self._pool = aioredis.BlockingConnectionPool(
-            host=host, port=port, max_connections=pool_size, timeout=None
+            host=host,
+            port=port,
+            max_connections=pool_size,
+            timeout=None,
+            socket_timeout=self.limits.client_timeout_s,
+            socket_connect_timeout=min(5.0, self.limits.client_timeout_s),
         )
         self._db = FalkorDB(connection_pool=self._pool)
         self._graph = self._db.select_graph(graph)
@@ -39,18 +58,19 @@ class FalkorStore:
 
     async def _run(self, name: str, params: dict[str, Any], read_only: bool) -> list[Row]:
         text = self.queries[name]
+        timeout_ms = self.limits.timeout_ms
         try:
-            if read_only:
-                result = await self._graph.ro_query(text, params or None)
-            else:
-                result = await self._graph.query(text, params or None)
+            async with asyncio.timeout(self.limits.client_timeout_s):
+                if read_only:
+                    result = await self._graph.ro_query(text, params or None, timeout=timeout_ms)
+                else:
+                    result = await self._graph.query(text, params or None, timeout=timeout_ms)
         except ResponseError as exc:
-            msg = str(exc)
-            if "unique constraint" in msg.lower():
-                raise ConstraintViolation(f"{name}: {msg}") from exc
-            raise GraphError(f"{name}: {msg}") from exc
+            raise _mapped(name, exc) from exc
+        except (RedisTimeoutError, TimeoutError) as exc:
+            raise GraphTimeout(f"{name}: no answer within {self.limits.client_timeout_s}s") from exc
         except (RedisConnectionError, OSError) as exc:
-            raise GraphError(
+            raise GraphUnavailable(
                 f"{name}: graph unreachable at {self.host}:{self.port}: {exc}"
             ) from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
@@ -61,6 +81,11 @@ class FalkorStore:
     async def read(self, name: str, /, **params: Any) -> list[Row]:
         """Run a read-only statement (``GRAPH.RO_QUERY``)."""
         return await self._run(name, params, read_only=True)
+
+    async def read_heavy(self, name: str, /, **params: Any) -> list[Row]:
+        """A read that may be expensive: one of ``limits.heavy_concurrency`` slots at a time."""
+        async with self.limits.heavy():
+            return await self._run(name, params, read_only=True)
 
     async def write(self, name: str, /, **params: Any) -> list[Row]:
         """Run a statement; FalkorDB executes each one atomically under the graph write lock."""
@@ -74,7 +99,11 @@ class FalkorStore:
         try:
             result = await self._graph.query(text, params or None)
         except ResponseError as exc:
-            raise GraphError(str(exc)) from exc
+            raise _mapped("text", exc) from exc
+        except RedisTimeoutError as exc:
+            raise GraphTimeout(f"no answer within {self.limits.client_timeout_s}s") from exc
+        except (RedisConnectionError, OSError) as exc:
+            raise GraphUnavailable(f"graph unreachable at {self.host}:{self.port}: {exc}") from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
         return [
             dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set
@@ -112,6 +141,18 @@ class FalkorStore:
         await self._pool.aclose()
         for hook in self.on_close:
             hook()
+
+
+def _mapped(name: str, exc: ResponseError) -> GraphError:
+    msg = str(exc)
+    low = msg.lower()
+    if "unique constraint" in low:
+        return ConstraintViolation(f"{name}: {msg}")
+    if "timed out" in low or "timeout" in low:
+        return GraphTimeout(f"{name}: {msg}")
+    if "mem consumption exceeded" in low:
+        return GraphLimitExceeded(f"{name}: {msg}")
+    return GraphError(f"{name}: {msg}")
 
 
 def _constraint_args(stmt: str, graph: str) -> list[str]:

@@ -116,5 +116,5 @@ class Subscription:
         hub = info.context.rt.hub
         assert hub is not None
         match = (lambda ev: ev.type in wanted) if wanted else (lambda ev: True)
-        async for ev in hub.subscribe(after, match, wanted):
+        async for ev in hub.subscribe(after, match, wanted, owner=info.context.caller.id):
             yield EventType.of(ev)

@@ -195,7 +195,7 @@ class Subscription:
         def mine(ev: Event) -> bool:
             return ev.type in kinds and me in ev.recipients
 
-        async for ev in hub.subscribe(after, mine, kinds):
+        async for ev in hub.subscribe(after, mine, kinds, owner=info.context.caller.id):
             p = await proposals.get(info.context.rt.store, ev.subject or "")
             yield InboxUpdate(
                 seq=Long(ev.seq), type=ev.type, proposal=ProposalType.of(p) if p else None
