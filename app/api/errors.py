@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from pydantic import ValidationError
@@ -77,3 +78,10 @@ class ErrorCodes(SchemaExtension):
         pre = self.execution_context.pre_execution_errors
         if pre:
             self.execution_context.pre_execution_errors = [_coded(e) for e in pre]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result a subscription (or an operation over a WebSocket) streams: coded too."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [_coded(e) for e in errors]
+        yield

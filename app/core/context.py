@@ -248,6 +248,11 @@ SUMMARY = ("id", "key", "value", "confidence", "status", "kind", "capability", "
            "summary", "agentId", "entityId")  # fmt: skip
 
 
+def _summary(node_id: str, label: str, props: dict[str, Any] | None) -> dict[str, Any]:
+    kept = {k: v for k, v in (props or {}).items() if k in SUMMARY and v is not None}
+    return {"id": node_id, "label": label, **kept}
+
+
 async def lineage(
     store: GraphStore, reader: Reader, node_id: str, *, direction: str, depth: int,
     limit: int = 1_000,
@@ -259,41 +264,36 @@ async def lineage(
     ``limit`` nodes in all; a walk cut short says so with ``truncated``."""
     if not 1 <= depth <= 5:
         raise BadInput("depth must be between 1 and 5", field="depth")
-    steps = {"UPSTREAM": [(LINEAGE_UP, "to")], "DOWNSTREAM": [(LINEAGE_DOWN, "from")],
-             "BOTH": [(LINEAGE_UP, "to"), (LINEAGE_DOWN, "from")]}[direction]  # fmt: skip
+    steps = {"UPSTREAM": [(LINEAGE_UP, True)], "DOWNSTREAM": [(LINEAGE_DOWN, False)],
+             "BOTH": [(LINEAGE_UP, True), (LINEAGE_DOWN, False)]}[direction]  # fmt: skip
     nodes: dict[str, dict[str, Any]] = {}
     edges: dict[tuple[str, str, str], dict[str, Any]] = {}
     truncated = False
-    for name, far in steps:
+    for name, upstream in steps:
         seen = {node_id}
         frontier = [node_id]
-        for _level in range(depth):
+        for level in range(depth):
             room = limit - len(edges)
             if not frontier or room <= 0:
                 truncated = truncated or bool(frontier)
                 break
             rows = await store.read_heavy(
-                name, ids=frontier, limit=room + 1, **reader.params()
+                name, ids=frontier, limit=room + 1, first=level == 0, **reader.params()
             )
             if len(rows) > room:
                 rows, truncated = rows[:room], True
             nxt: list[str] = []
             for r in rows:
-                for side in ("from", "to"):
-                    props = r[f"{side}Props"] or {}
-                    nodes[r[f"{side}Id"]] = {
-                        "id": r[f"{side}Id"], "label": r[f"{side}Label"],
-                        **{k: props[k] for k in SUMMARY if k in props},
-                    }  # fmt: skip
-                edges[(r["fromId"], r["type"], r["toId"])] = {
-                    "from": r["fromId"],
-                    "type": r["type"],
-                    "to": r["toId"],
-                }
-                nid = r[f"{far}Id"]
-                if nid is not None and nid not in seen:
-                    seen.add(nid)
-                    nxt.append(nid)
+                near, far = r["nearId"], r["farId"]
+                if r.get("near") is not None and near not in nodes:
+                    nodes[near] = _summary(near, r["nearLabel"], r["near"])
+                if far not in nodes:
+                    nodes[far] = _summary(far, r["farLabel"], r["far"])
+                src, dst = (near, far) if upstream else (far, near)
+                edges[(src, r["type"], dst)] = {"from": src, "type": r["type"], "to": dst}
+                if far is not None and far not in seen:
+                    seen.add(far)
+                    nxt.append(far)
             if len(nodes) > limit:
                 truncated = True
                 break

@@ -4,7 +4,7 @@
 // The app walks level by level with a node/edge budget (a path-by-path match explodes on
 // a dense DERIVED_FROM graph), so each step is one bounded expansion. Facts the reader may
 // not read are neither expanded nor reached (same grants as context/for_entity; $all for
-// auditors). At most $limit edges.
+// auditors). At most $limit edges, each with a summary of its far end.
 OPTIONAL MATCH (ra:Agent {id: $agentId})
 OPTIONAL MATCH (rp:Principal {id: $principalId})
 WITH coalesce(ra, rp) AS reader
@@ -24,6 +24,13 @@ WHERE x IS NOT NULL
 MATCH (x)<-[r:DERIVED_FROM|SUPERSEDES|ASSERTED_BY|CHILD_OF|ASSIGNED_TO|FOR|PROPOSED_BY|BASED_ON]-(y)
 WHERE $all OR NOT 'Fact' IN labels(y)
    OR (y.domain IN domains AND (y.sensitivity IS NULL OR y.sensitivity IN cleared))
-RETURN y.id AS fromId, labels(y)[0] AS fromLabel, properties(y) AS fromProps, type(r) AS type,
-       x.id AS toId, labels(x)[0] AS toLabel, properties(x) AS toProps
+// The near end's summary only on the first step (later, it was a far end already).
+RETURN x.id AS nearId, type(r) AS type, y.id AS farId, labels(y)[0] AS farLabel,
+       {id: y.id, key: y.key, value: y.value, confidence: y.confidence,
+        status: y.status, kind: y.kind, capability: y.capability, name: y.name,
+        summary: y.summary, agentId: y.agentId, entityId: y.entityId} AS far,
+       CASE WHEN $first THEN labels(x)[0] END AS nearLabel,
+       CASE WHEN $first THEN {id: x.id, key: x.key, value: x.value, confidence: x.confidence,
+        status: x.status, kind: x.kind, capability: x.capability, name: x.name,
+        summary: x.summary, agentId: x.agentId, entityId: x.entityId} END AS near
 LIMIT $limit
