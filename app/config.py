@@ -78,7 +78,10 @@ class Settings(BaseSettings):
         default=64, description="Live subscriptions per principal (all sockets)"
     )
     replay_page: int = Field(
-        default=200, description="Events per page when a subscription replays the log"
+        default=200, ge=1, description="Events per page when a subscription replays the log"
+    )
+    replay_concurrency: int = Field(
+        default=2, ge=1, description="Subscriptions reading replay pages at once (per process)"
     )
     scheduler: bool = Field(default=True, description="Run background jobs in this process")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text | json")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.errors import BadInput, RateLimited
-from app.graph import GraphStore, GraphTimeout
+from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import has_nul
 
@@ -81,15 +81,6 @@ async def events_after(
 ) -> list[Event]:
     """Events with ``seq > after`` (oldest first), optionally only of ``types``."""
     rows = await store.read(AFTER, after=after, types=types or None, limit=limit)
-    return [Event.from_row(r) for r in rows]
-
-
-async def replay_page(
-    store: GraphStore, after: int, types: list[str] | None, limit: int
-) -> list[Event]:
-    """One page of a subscription's catch-up read: a heavy read, so replays queue for the few
-    heavy-read slots instead of crowding out live traffic."""
-    rows = await store.read_heavy(AFTER, after=after, types=types or None, limit=limit)
     return [Event.from_row(r) for r in rows]
 
 
@@ -158,11 +149,13 @@ class EventHub:
         poll_ms: int = 25,
         max_per_owner: int = 64,
         replay_page: int = 200,
+        replay_concurrency: int = 2,
     ) -> None:
         self.store = store
         self.poll_s = poll_ms / 1000
         self.max_per_owner = max_per_owner
         self.replay_page = replay_page
+        self._replays = asyncio.Semaphore(max(1, replay_concurrency))
         self._owners: dict[str, int] = {}
         self.cursor = 0
         self._subs: set[_Subscriber] = set()
@@ -282,14 +275,12 @@ class EventHub:
         while True:
             # Catch up from the log (first connect, or after this subscriber overflowed).
             # The hub is already queueing for us, so whatever the log read misses is queued.
-            # Bounded pages through the heavy-read gate: a crowd replaying from 0 queues
-            # there (and waits again if the gate is busy) instead of starving live work.
+            # Bounded pages, a few replays at a time: a crowd replaying from 0 takes turns,
+            # page by page (first come, first served), and live traffic goes between them.
             while True:
-                try:
-                    page = await replay_page(self.store, last, types, self.replay_page)
-                except GraphTimeout:
-                    await asyncio.sleep(0.05)
-                    continue
+                async with self._replays:
+                    page = await events_after(self.store, last, types, self.replay_page)
+                await asyncio.sleep(0)
                 for ev in page:
                     last = ev.seq
                     if sub.match(ev):

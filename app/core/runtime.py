@@ -71,6 +71,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
                 settings.event_poll_ms,
                 max_per_owner=settings.ws_max_subscriptions,
                 replay_page=settings.replay_page,
+                replay_concurrency=settings.replay_concurrency,
             )
             await rt.hub.start()
     except BaseException:
