@@ -62,6 +62,28 @@ class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
     message (too large, not strict JSON) and for a refused connection (socket cap, graph
     busy), instead of the generic ones."""
 
+    async def handle_message(self, message: Any) -> None:
+        """Refuse malformed envelopes (``null``, a list, a subscribe without a payload
+        object) with 4400 instead of letting them raise inside the protocol handler."""
+        kind = message.get("type") if isinstance(message, dict) else None
+        if not isinstance(kind, str):
+            await self.handle_invalid_message("message must be a JSON object with a type")
+            return
+        if kind == "subscribe":
+            payload = message.get("payload")
+            if (
+                not isinstance(message.get("id"), str)
+                or not isinstance(payload, dict)
+                or not isinstance(payload.get("query"), str)
+                or not isinstance(payload.get("variables") or {}, dict)
+                or not isinstance(payload.get("operationName") or "", str)
+            ):
+                await self.handle_invalid_message(
+                    "subscribe needs a string id and a payload with a string query"
+                )
+                return
+        await super().handle_message(message)
+
     async def handle_invalid_message(self, error_message: str) -> None:
         reason = _refusal.get()
         await self.websocket.close(code=4400, reason=(reason or error_message)[:120])

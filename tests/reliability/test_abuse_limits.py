@@ -189,7 +189,7 @@ async def test_small_lineage_is_complete_and_derived_from_is_capped(api: App) ->
     codes = await sre.fails(ASSERT, i={**base, "key": "c", "value": 3, "derivedFrom": many})
     assert codes == ["BAD_INPUT"]
     assert await graph_digest(api.store) == before
-    two = (await sre(ASSERT, i={**base, "key": "b", "value": 2, "derivedFrom": [one]}))
+    two = await sre(ASSERT, i={**base, "key": "b", "value": 2, "derivedFrom": [one]})
     two_id = two["assertFact"]["fact"]["id"]
     up = (await sre(LINEAGE, id=two_id, d="UPSTREAM"))["lineage"]
     assert up["truncated"] is False
@@ -431,8 +431,9 @@ async def test_replay_from_zero_is_paged_and_does_not_starve_live_traffic(
                 while not seqs or seqs[-1] < head:
                     try:
                         got = await ws_result(ws, "r")
-                    except TimeoutError:
-                        raise AssertionError(f"replay stalled after {seqs[-3:]} (head {head})")
+                    except TimeoutError as exc:
+                        stalled = f"replay stalled after {seqs[-3:]} (head {head})"
+                        raise AssertionError(stalled) from exc
                     assert not got.get("errors"), got
                     seqs.append(int(got["data"]["graphChanges"]["seq"]))
                 return seqs
@@ -447,7 +448,7 @@ async def test_replay_from_zero_is_paged_and_does_not_starve_live_traffic(
             runs = await routed_while(app, worker, attack(), timeout=20)
         watch.check(quiet)
         for seqs in runs:
-            assert seqs[: head] == list(range(1, head + 1))  # complete, ordered, no gap
+            assert seqs[:head] == list(range(1, head + 1))  # complete, ordered, no gap
     finally:
         await app.store.drop_all()
         await stop_app(app)
@@ -521,7 +522,7 @@ async def test_huge_long_is_refused_not_clamped(api: App) -> None:
 async def test_payload_keys_are_kept_exactly(api: App) -> None:
     """Keys that differ only by whitespace are two keys, never stripped into one."""
     payload = {"a": 1, "a ": 2, " a": 3, "b": {" c ": "  v  "}}
-    t = (await api.admin(SUBMIT, i={"kind": "k", "capability": "c", "payload": payload}))
+    t = await api.admin(SUBMIT, i={"kind": "k", "capability": "c", "payload": payload})
     got = await api.admin("query($id: ID!) { task(id: $id) { payload } }",
                           id=t["submitTask"]["id"])  # fmt: skip
     assert got["task"]["payload"] == payload
