@@ -41,6 +41,7 @@ ASSERT = """mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id }
 LINEAGE = """query($id: ID!, $d: Direction!) { lineage(id: $id, direction: $d, depth: 5) {
   nodes { id } edges { from to type } truncated } }"""
 TASK = "query($id: ID!) { task(id: $id) { id status agentId } }"
+WHY = "query($id: ID!) { whyDid(id: $id) { root edges truncated } }"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 WS_PROTO = ["graphql-transport-ws"]
 
@@ -156,9 +157,12 @@ async def test_dense_lineage_is_bounded_and_does_not_stall_the_control_plane(liv
     # derivedFrom is capped (BAD_INPUT).
     assert await sre.fails(ASSERT, i={**base, "value": 1, "derivedFrom": ids}) == ["BAD_INPUT"]
 
+    budget = live.settings.lineage_budget
+
     async def attack() -> list[dict[str, Any]]:
         calls = [sre.raw(LINEAGE, {"id": ids[-1], "d": "UPSTREAM"}) for _ in range(4)]
         calls += [sre.raw(LINEAGE, {"id": ids[0], "d": "DOWNSTREAM"}) for _ in range(4)]
+        calls += [live.admin.raw(WHY, {"id": ids[-1]}) for _ in range(2)]
         return list(await asyncio.gather(*calls))
 
     quiet = await Watch.baseline(live.url)
@@ -170,10 +174,11 @@ async def test_dense_lineage_is_bounded_and_does_not_stall_the_control_plane(liv
     for body in bodies:
         codes = [e["extensions"]["code"] for e in body.get("errors") or []]
         assert not codes or set(codes) <= {"TIMEOUT", "RATE_LIMITED"}, body
-    done = [b["data"]["lineage"] for b in bodies if not b.get("errors")]
+    why = [b["data"]["whyDid"] for b in bodies if not b.get("errors") and "whyDid" in b["data"]]
+    assert why and why[0]["truncated"] is True and len(why[0]["edges"]) <= budget
+    done = [b["data"]["lineage"] for b in bodies if not b.get("errors") and "lineage" in b["data"]]
     assert done, "every lineage call failed"
     up = done[0]
-    budget = live.settings.lineage_budget
     assert up["truncated"] is True and len(up["edges"]) <= budget
     assert {"from": ids[-1], "to": ids[-2], "type": "DERIVED_FROM"} in up["edges"]
     assert took < 20, f"8 bounded lineage walks took {took:.1f}s"
