@@ -3,3 +3,5 @@
 MATCH (x {id: $id})
 MATCH path = (x)-[:DERIVED_FROM|SUPERSEDES|ASSERTED_BY|CHILD_OF|ASSIGNED_TO|FOR|PROPOSED_BY*1..5]->()
 RETURN path
+// Bounded: a dense DERIVED_FROM graph has exponentially many paths (docs/reliability.md).
+LIMIT 300

@@ -5,3 +5,5 @@
 MATCH (x {id: $id})
 MATCH path = (x)-[:FOR_STEP|AFTER|ASKED|MERGED|CHOSE|CONSIDERED|DERIVED_FROM|PART_OF|TRIGGERED_BY|RAN|ASSERTED_BY|CONTRADICTS*1..8]->()
 RETURN path
+// Bounded: a dense DERIVED_FROM graph has exponentially many paths (docs/reliability.md).
+LIMIT 300
