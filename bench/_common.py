@@ -89,6 +89,7 @@ def serve_app(graph_port: int, token: str, **env: str) -> tuple[Any, str]:
     full = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
             "BATON_ADMIN_TOKEN": token, "BATON_LOG_LEVEL": "WARNING",
             "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000",
+            "BATON_WS_MAX_SOCKETS": "100000", "BATON_WS_MAX_SUBSCRIPTIONS": "100000",
             **env}  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
                             cwd=Path(__file__).resolve().parents[1], env=full,
