@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     )
     max_json_depth: int = Field(default=64, description="Deepest JSON nesting in a request")
     max_derived_from: int = Field(default=32, description="derivedFrom ids per assertFact")
-    lineage_budget: int = Field(default=500, description="Nodes/edges one lineage walk visits")
+    lineage_budget: int = Field(default=250, description="Nodes/edges one lineage walk visits")
     rate_limit_per_s: float = Field(
         default=2_000.0, description="Operations/s per principal (HTTP and each WS operation)"
     )

@@ -152,7 +152,7 @@ class Why:
     truncated: bool = False
 
 
-async def why_did(store: GraphStore, node_id: str, *, budget: int = 500) -> Why | None:
+async def why_did(store: GraphStore, node_id: str, *, budget: int = 250) -> Why | None:
     """The decisions, facts, approvals, runs and events upstream of a task/fact/proposal/run.
 
     Walked breadth-first up to 10 steps, one bounded statement per level (never path by
