@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import websockets
-from _common import console, gql, report, serve_app, summary_ms
+from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, gql, report, serve_app, summary_ms
 
 from app.core import context
 from app.core.runtime import prepare_graph
@@ -39,7 +39,7 @@ async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
     try:
         async with httpx.AsyncClient(timeout=60) as http:
             g = lambda q, tok=TOKEN, **v: gql(http, url, tok, q, **v)  # noqa: E731
-            store = FalkorStore("127.0.0.1", port, graph="propagation")
+            store = FalkorStore("127.0.0.1", port, graph="propagation", limits=BENCH_LIMITS)
             await store.execute_text(
                 "MERGE (d:Domain {id: 'd'}) MERGE (t:Team {id: 't'}) MERGE (t)-[:CAN_READ]->(d)"
             )
@@ -158,7 +158,7 @@ async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
 async def context_reads(
     port: int, n_entities: int, n_facts: int, reads: int, graph: str = "contextreads"
 ) -> list[float]:
-    store = FalkorStore("127.0.0.1", port, graph=graph, pool_size=8)
+    store = FalkorStore("127.0.0.1", port, graph=graph, pool_size=8, limits=BENCH_LIMITS)
     await prepare_graph(store)
     rng = random.Random(3)
     await store.execute_text(
@@ -213,7 +213,9 @@ async def context_reads(
 async def run(quick: bool) -> dict[str, object]:
     n_agents, n_facts_prop = (20, 10) if quick else (100, 30)
     scales = [1, 10] if quick else [1, 10, 100]  # x 100 entities / 1,000 facts
-    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-context-")))
+    server = EmbeddedServer(
+        Path(tempfile.mkdtemp(prefix="bench-context-")), timeout_ms=BENCH_TIMEOUT_MS
+    )
     info = server.start()
     growth = []
     try:

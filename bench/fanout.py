@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import websockets
-from _common import console, gql, report, serve_app, summary_ms
+from _common import BENCH_TIMEOUT_MS, console, gql, report, serve_app, summary_ms
 
 from app.graph.embedded import EmbeddedServer
 
@@ -22,7 +22,9 @@ SUB = 'subscription { graphChanges(types: ["bench.ping"]) { seq subject } }'
 
 
 async def run(n_subs: int, n_events: int) -> dict[str, object]:
-    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-fanout-")))
+    server = EmbeddedServer(
+        Path(tempfile.mkdtemp(prefix="bench-fanout-")), timeout_ms=BENCH_TIMEOUT_MS
+    )
     info = server.start()
     app, url = await asyncio.to_thread(serve_app, info.port, TOKEN, BATON_SCHEDULER="false")
     sockets: list[websockets.ClientConnection] = []

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import console, gql, pct, report, serve_app
+from _common import BENCH_TIMEOUT_MS, console, gql, pct, report, serve_app
 from _peer_celery_side import run_celery_isolated
 
 from app.graph.embedded import EmbeddedServer
@@ -31,7 +31,7 @@ TOKEN = "bt_peer_bench_admin_token_0123456789abcdef"
 
 async def run_baton(n: int, n_agents: int) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="peer-baton-"))
-    graph = EmbeddedServer(tmp / "graph")
+    graph = EmbeddedServer(tmp / "graph", timeout_ms=BENCH_TIMEOUT_MS)
     info = graph.start()
     app, url = await asyncio.to_thread(serve_app, info.port, TOKEN, BATON_ROUTE_INTERVAL_MS="20")
     workers = None

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import console, report, summary_ms
+from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, report, summary_ms
 
 from app.core import agents, tasks
 from app.core.clock import Clock
@@ -28,9 +28,13 @@ CAPS = [f"cap{i}" for i in range(10)]
 
 
 async def run(n_agents: int, n_tasks: int, claims: int, batch: int) -> dict[str, float]:
-    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-routing-")))
+    server = EmbeddedServer(
+        Path(tempfile.mkdtemp(prefix="bench-routing-")), timeout_ms=BENCH_TIMEOUT_MS
+    )
     info = server.start()
-    store = FalkorStore("127.0.0.1", info.port, graph="bench", pool_size=64)
+    store = FalkorStore(
+        "127.0.0.1", info.port, graph="bench", pool_size=64, limits=BENCH_LIMITS
+    )
     clock = Clock()
     try:
         await prepare_graph(store)
