@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := tools/cypher-lint/node_modules/.installed
 
-.PHONY: run test lint bench cypher-lint clean schema browser
+NEO4J_STAMP := tools/neo4j/target/classpath.txt
+
+.PHONY: run test test-falkordb test-neo4j lint bench cypher-lint clean schema browser neo4j
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +22,35 @@ $(LINT_STAMP): tools/cypher-lint/package.json
 run: $(STAMP)
 	$(BIN)/baton serve --seed
 
-test: $(STAMP) $(LINT_STAMP) browser
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+# Neo4j 5.26 Community from Maven Central (Java 17 + Maven): built once, rebuilt on change.
+$(NEO4J_STAMP): tools/neo4j/pom.xml tools/neo4j/src/main/java/baton/Neo4jLauncher.java
+	@echo "building tools/neo4j (Neo4j 5.26 Community from Maven Central; first time ~150 MB)"
+	mvn -q -B -DskipTests -f tools/neo4j/pom.xml package
+	touch $(NEO4J_STAMP)
+
+# Neo4j in the foreground on 127.0.0.1:7687 (Browser on :7474), data kept in .baton/neo4j.
+neo4j: $(STAMP) $(NEO4J_STAMP)
+	$(BIN)/baton neo4j --home .baton/neo4j --bolt-port 7687 --http-port 7474
+
+# The whole suite on both backends: embedded FalkorDB, then a private Neo4j 5.26.
+test: test-falkordb test-neo4j
+
+test-falkordb: $(STAMP) $(LINT_STAMP) browser
+	$(BIN)/python -m pytest -q --graph-backend=falkordb $(PYTEST_ARGS)
+
+# tests/unit touch no graph: they run once, in the FalkorDB pass. NEO4J_SLICE leaves out
+# of `make test` the tests that do not yet pass on Neo4j within CI's time on 2 cores (see
+# README "Tests on Neo4j"); `make test-neo4j NEO4J_SLICE=` runs the whole suite on Neo4j.
+NEO4J_SLICE ?= \
+  --deselect tests/reliability/test_faults.py::test_kill_worker_app_and_database_nothing_lost \
+  --deselect tests/reliability/test_workflow_crash.py::test_run_survives_an_app_crash_mid_run \
+  --deselect tests/reliability/test_workflow_crash.py::test_run_survives_app_worker_and_database_crashes \
+  --deselect tests/reliability/test_load.py::test_bounded_mixed_load \
+  --deselect tests/api/test_agent_cli.py::test_agent_run_cli_serves_tasks_and_drains_on_sigterm \
+  --deselect tests/api/test_sdk_workflow.py::test_heartbeats_keep_a_long_task_alive \
+  --ignore=tests/scenarios
+test-neo4j: $(STAMP) $(LINT_STAMP) $(NEO4J_STAMP) browser
+	$(BIN)/python -m pytest -q --graph-backend=neo4j --ignore=tests/unit $(NEO4J_SLICE) $(PYTEST_ARGS)
 
 # Debian's Chromium + ChromeDriver for the inbox page's browser test (as root, via apt).
 browser:
@@ -51,4 +80,4 @@ schema: $(STAMP)
 	$(BIN)/baton schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) .baton tools/cypher-lint/node_modules
+	rm -rf $(VENV) .baton tools/cypher-lint/node_modules tools/neo4j/target

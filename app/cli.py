@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -19,6 +21,17 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="The embedded FalkorDB server.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 console = Console()
+
+
+def _settings() -> Settings:
+    """The settings, or a clear message (not a traceback) when one is refused."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            typer.echo(f"baton: configuration refused: {msg}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _embedded_dir(settings: Settings) -> Path:
@@ -40,7 +53,7 @@ def serve(
 
     from app.api.app import create_app
 
-    settings = get_settings()
+    settings = _settings()
     if host:
         settings.host = host
     if port:
@@ -103,11 +116,16 @@ def trace(
 def seed(path: Path = typer.Option(Path("seeds"), help="Seed folder.")) -> None:
     """Load the demo organisation (idempotent: MERGE by id)."""
     from app.core import seed as seeding
-    from app.core.runtime import close_runtime, open_runtime
+    from app.core.runtime import admin_token_path, close_runtime, open_runtime
+
+    settings = _settings()
+    minted: list[str] = []
 
     async def run() -> dict[str, int]:
-        rt = await open_runtime(get_settings(), hub=False)
+        rt = await open_runtime(settings, hub=False)
         try:
+            if rt.admin_token and not settings.admin_token:
+                minted.append(rt.admin_token)  # the very first start: never swallow it
             return await seeding.load(rt.store, path, now=rt.now())
         finally:
             await close_runtime(rt)
@@ -117,6 +135,30 @@ def seed(path: Path = typer.Option(Path("seeds"), help="Seed folder.")) -> None:
     for k, v in counts.items():
         table.add_row(k, str(v))
     console.print(table)
+    if minted:
+        typer.echo(
+            f"\n  Baton admin token (first start, keep it safe): {minted[0]}\n"
+            f"  (kept in {admin_token_path(settings)}, mode 0600: `baton admin-token`)\n"
+        )
+
+
+@cli.command("admin-token")
+def admin_token() -> None:
+    """Print the admin token minted on the first start (kept in the data dir, mode 0600)."""
+    from app.core.runtime import admin_token_path
+
+    settings = _settings()
+    if settings.admin_token:
+        typer.echo("baton: BATON_ADMIN_TOKEN is set: the admin token is that value", err=True)
+        raise typer.Exit(1)
+    path = admin_token_path(settings)
+    try:
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        typer.echo(f"baton: no admin token in {path}: start Baton once (baton serve) first, "
+                   "or an admin rotates one with rotateToken", err=True)  # fmt: skip
+        raise typer.Exit(1) from None
+    typer.echo(token)
 
 
 @cli.command()
@@ -124,7 +166,7 @@ def schema() -> None:
     """Print the GraphQL schema (SDL)."""
     from app.api.schema import build_schema
 
-    typer.echo(build_schema(get_settings()).as_str())
+    typer.echo(build_schema(_settings()).as_str())
 
 
 @cli.command("import")
@@ -160,7 +202,7 @@ def import_org(
         raise typer.Exit(2) from exc
 
     async def run() -> None:
-        rt = await open_runtime(get_settings(), hub=False)
+        rt = await open_runtime(_settings(), hub=False)
         try:
             with Progress(console=console) as bar:
                 if domains:
@@ -168,7 +210,8 @@ def import_org(
                 job = bar.add_task("entities", total=len(ents))
                 for i in range(0, len(ents), batch):
                     part = ents[i : i + batch]
-                    await context.upsert_entities(rt.store, part, actor="import", now=rt.now())
+                    await context.upsert_entities(rt.store, part, actor="import", now=rt.now(),
+                                                    may_move=True)
                     bar.advance(job, len(part))
                 job = bar.add_task("relations", total=len(links))
                 for i in range(0, len(links), batch):
@@ -199,7 +242,7 @@ def audit_export(
     from app.core.runtime import close_runtime, open_runtime
 
     async def run() -> int:
-        rt = await open_runtime(get_settings(), hub=False)
+        rt = await open_runtime(_settings(), hub=False)
         written, after = 0, 0
         try:
             total = await events.head(rt.store)
@@ -268,7 +311,7 @@ def agent_run(
     if not isinstance(obj, Agent):
         console.print(f"[red]{target} is not an app.sdk.Agent[/red]")
         raise typer.Exit(2)
-    settings = get_settings()
+    settings = _settings()
     logs.configure(settings.log_format, settings.log_level)
     console.print(f"agent [bold]{obj.id}[/bold] serving {', '.join(obj.capabilities)}")
     asyncio.run(obj.run())
@@ -324,13 +367,13 @@ def db_start() -> None:
     """Start the embedded graph server detached (apps then attach to it)."""
     from app.graph.embedded import EmbeddedServer
 
-    settings = get_settings()
+    settings = _settings()
     info = EmbeddedServer(
         _embedded_dir(settings),
         timeout_ms=settings.graph_timeout_ms,
         query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
     ).start(detached=True)
-    console.print(f"FalkorDB running: pid {info.pid}, 127.0.0.1:{info.port}")
+    console.print(f"FalkorDB running: pid {info.pid}, {info.uri}")
 
 
 @db_cli.command("stop")
@@ -338,7 +381,7 @@ def db_stop() -> None:
     """Stop the embedded graph server for this data dir."""
     from app.graph.embedded import EmbeddedServer
 
-    stopped = EmbeddedServer(_embedded_dir(get_settings())).stop(force=True)
+    stopped = EmbeddedServer(_embedded_dir(_settings())).stop(force=True)
     console.print("stopped" if stopped else "not running")
 
 
@@ -347,7 +390,39 @@ def db_status() -> None:
     """Show whether the embedded graph server is running."""
     from app.graph.embedded import EmbeddedServer
 
-    console.print_json(json.dumps(EmbeddedServer(_embedded_dir(get_settings())).status()))
+    console.print_json(json.dumps(EmbeddedServer(_embedded_dir(_settings())).status()))
+
+
+@cli.command("neo4j")
+def neo4j_server(
+    home: Path = typer.Option(Path(".baton/neo4j"), help="Data directory (kept across runs)."),
+    bolt_port: int = typer.Option(7687, help="Bolt port on 127.0.0.1 (0: a free one)."),
+    http_port: int = typer.Option(7474, help="HTTP/Browser port (0: free, -1: off)."),
+) -> None:
+    """Run Neo4j 5 Community on loopback in the foreground (development; needs Java + Maven)."""
+    import signal
+
+    from app.graph.neo4j_launcher import DEFAULT_PASSWORD, Neo4jLaunchError, Neo4jServer
+
+    password = os.environ.get("BATON_NEO4J_PASSWORD") or DEFAULT_PASSWORD
+    server = Neo4jServer(home, bolt_port, http_port, password)
+    with console.status("building and starting Neo4j 5.26 (first build downloads ~150 MB)..."):
+        try:
+            server.start()
+        except Neo4jLaunchError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+    console.print(f"Neo4j ready: [bold]{server.uri}[/bold]  Browser: {server.browser_url or 'off'}")
+    console.print(f"Serve Baton on it: BATON_GRAPH_URI=neo4j://127.0.0.1:{server.bolt_port_in_use}"
+                  f" BATON_NEO4J_PASSWORD=… make run    (Ctrl-C stops Neo4j)")  # fmt: skip
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops Neo4j too
+    try:
+        assert server.proc is not None
+        server.proc.wait()
+    except KeyboardInterrupt:
+        console.print("stopping Neo4j…")
+    finally:
+        server.stop()
 
 
 def main() -> None:

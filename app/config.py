@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ADMIN_TOKEN_MIN = 32
 
 
 class Settings(BaseSettings):
@@ -16,7 +18,10 @@ class Settings(BaseSettings):
 
     graph_uri: str = Field(
         default="embedded://.baton/graph",
-        description="embedded://<dir> | falkordb://host:port | neo4j://… | bolt://…",
+        description=(
+            "embedded://<dir> | falkordb://host:port | falkordb+unix:///path/to/sock | "
+            "neo4j://… | bolt://…"
+        ),
     )
     graph_name: str = Field(default="baton", description="FalkorDB graph key / Neo4j database")
     neo4j_user: str = "neo4j"
@@ -24,7 +29,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".baton"), description="Where local state lives")
     host: str = "127.0.0.1"
     port: int = 8000
-    admin_token: str | None = Field(default=None, description="Fixed admin token (else minted)")
+    admin_token: str | None = Field(
+        default=None,
+        description="Fixed admin token (else minted): bt_ + at least 29 more characters; "
+        "empty means unset",
+    )
     pool_size: int = Field(default=32, description="Graph connections per app process")
     graph_timeout_ms: int = Field(
         default=5_000,
@@ -56,6 +65,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='POST /webhooks/{source} shared secrets, JSON: {"ci": "s3cret"}',
     )
+    # Outbound webhooks (agents that are HTTP services).
+    webhook_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description='Hosts and CIDRs exempt from the egress policy, JSON: ["127.0.0.1"]',
+    )
+    webhook_timeout_ms: int = Field(default=5_000, ge=100, description="Per delivery, in all")
+    webhook_per_endpoint: int = Field(default=4, ge=1, description="Deliveries in flight")
     # API limits.
     max_body_bytes: int = 1_000_000
     max_query_depth: int = 12
@@ -86,6 +102,26 @@ class Settings(BaseSettings):
     scheduler: bool = Field(default=True, description="Run background jobs in this process")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text | json")
     log_level: str = "INFO"
+    metrics_max_label_values: int = Field(
+        default=50, ge=2, description="Distinct capability / team labels in /metrics"
+    )
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _admin_token(cls, v: object) -> object:
+        """Empty (what docker-compose passes for an unset variable) means unset; a token an
+        attacker could guess, or one that could never authenticate, is refused at start-up."""
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if isinstance(v, str):
+            if len(v) < ADMIN_TOKEN_MIN:
+                raise ValueError(
+                    f"BATON_ADMIN_TOKEN is {len(v)} characters; it must be at least "
+                    f"{ADMIN_TOKEN_MIN} (leave it unset to have one minted)"
+                )
+            if not v.startswith("bt_"):
+                raise ValueError("BATON_ADMIN_TOKEN must start with 'bt_'")
+        return v
 
 
 @lru_cache

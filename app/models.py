@@ -73,6 +73,7 @@ class PrincipalIn(Input):
     name: str = Name
     roles: list[Role] = Field(min_length=1, max_length=5)
     agent_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    team: str | None = Field(default=None, pattern=ID_PATTERN)  # the team its agent may join
 
 
 class Principal(BaseModel):
@@ -85,6 +86,7 @@ class Principal(BaseModel):
     agent_id: str | None = None
     revoked: bool = False
     created_at: int | None = None
+    expires_at: int | None = None
 
     def has(self, *roles: Role) -> bool:
         """True if the principal holds any of ``roles`` (admin holds all)."""
@@ -263,6 +265,7 @@ class Task(Stored):
     trace_id: str | None = None
     span_id: str | None = None
     parent_span_id: str | None = None
+    hidden: bool = False  # payload, result and errors withheld: the reader may not read them
 
     @property
     def traceparent(self) -> str | None:

@@ -20,12 +20,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.api.metrics import JOB_ITEMS, JOB_SECONDS
 from app.core import agents, costs, otel, proposals, tasks, triggers, workflows
 from app.core import webhooks as hooks
+from app.core.egress import EgressPolicy
 from app.core.events import head
 from app.core.runtime import Runtime
 from app.graph.queries import q
@@ -66,13 +66,21 @@ async def escalate(rt: Runtime) -> int:
     return await proposals.escalate_due(rt.store, now=rt.now(), lease_ms=rt.settings.lease_ms)
 
 
-_http: dict[str, httpx.AsyncClient] = {}
+def dispatcher(rt: Runtime) -> hooks.Dispatcher:
+    """This runtime's webhook dispatcher (made on first use, closed with the runtime)."""
+    if rt.dispatcher is None:
+        s = rt.settings
+        rt.dispatcher = hooks.Dispatcher(
+            rt.store, clock=rt.now, policy=EgressPolicy.of(s.webhook_allow_hosts),
+            timeout_s=s.webhook_timeout_ms / 1000, per_endpoint=s.webhook_per_endpoint,
+        )  # fmt: skip
+    return rt.dispatcher
 
 
 async def webhooks(rt: Runtime) -> int:
-    """POST assigned tasks to agents that are HTTP services."""
-    http = _http.setdefault("client", httpx.AsyncClient())
-    return await hooks.deliver_due(rt.store, now=rt.now(), http=http)
+    """POST assigned tasks to agents that are HTTP services (started, not awaited: each
+    delivery runs on its own, so a slow endpoint holds up only itself)."""
+    return await dispatcher(rt).dispatch()
 
 
 async def advance_runs(rt: Runtime) -> int:

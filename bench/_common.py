@@ -7,8 +7,11 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -23,6 +26,29 @@ BENCH_LIMITS = StatementLimits(timeout_ms=BENCH_TIMEOUT_MS)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/x.py`
 
 console = Console(stderr=False)
+
+if TYPE_CHECKING:
+    from tests.support.graphs import GraphTarget
+
+BACKENDS = ("falkordb", "neo4j")
+
+
+@contextmanager
+def graph_target(backend: str) -> Iterator[GraphTarget]:
+    """A private graph server for one bench run: embedded FalkorDB or Neo4j 5.26 (started
+    from tools/neo4j in a temporary directory), the same way the test suite gets one, with
+    the bench statement timeout (bulk statements on purpose)."""
+    from tests.support.graphs import open_target
+
+    with console.status(f"starting {backend}"), open_target(
+        backend, Path(tempfile.mkdtemp(prefix=f"bench-{backend}-")), timeout_ms=BENCH_TIMEOUT_MS
+    ) as target:
+        yield target
+
+
+def backend_label(target: GraphTarget) -> str:
+    """How results name the backend."""
+    return "falkordb-embedded" if target.backend == "falkordb" else "neo4j-5.26-community"
 
 
 def free_port() -> int:
@@ -82,7 +108,7 @@ def report(title: str, rows: list[tuple[str, Any]], metrics: dict[str, Any], as_
         print(json.dumps({**metrics, "machine": machine()}), flush=True)
 
 
-def serve_app(graph_port: int, token: str, **env: str) -> tuple[Any, str]:
+def serve_app(target: GraphTarget, graph: str, token: str, **env: str) -> tuple[Any, str]:
     """Start `baton serve` on the given graph (a real process, like production); returns
     the process and its URL once /health answers."""
     import os
@@ -93,8 +119,8 @@ def serve_app(graph_port: int, token: str, **env: str) -> tuple[Any, str]:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    full = {**os.environ, "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
-            "BATON_ADMIN_TOKEN": token, "BATON_LOG_LEVEL": "WARNING",
+    full = {**os.environ, **target.env(graph), "BATON_ADMIN_TOKEN": token,
+            "BATON_LOG_LEVEL": "WARNING",
             "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000",
             "BATON_WS_MAX_SOCKETS": "100000", "BATON_WS_MAX_SUBSCRIPTIONS": "100000",
             "BATON_GRAPH_TIMEOUT_MS": str(BENCH_TIMEOUT_MS),

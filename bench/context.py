@@ -14,32 +14,38 @@ import argparse
 import asyncio
 import json
 import random
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import websockets
-from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, gql, report, serve_app, summary_ms
+from _common import (
+    BACKENDS,
+    backend_label,
+    console,
+    gql,
+    graph_target,
+    report,
+    serve_app,
+    summary_ms,
+)
 
 from app.core import context
-from app.core.runtime import prepare_graph
-from app.graph.embedded import EmbeddedServer
-from app.graph.falkordb import FalkorStore
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "bt_context_bench_admin_token_0123456789"
 
 
-async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
+async def propagation(target: Any, n_agents: int, n_facts: int) -> list[float]:
     app, url = await asyncio.to_thread(
-        serve_app, port, TOKEN, BATON_GRAPH_NAME="propagation", BATON_SCHEDULER="false"
+        serve_app, target, "propagation", TOKEN, BATON_SCHEDULER="false"
     )
     sockets = []
     try:
         async with httpx.AsyncClient(timeout=60) as http:
             g = lambda q, tok=TOKEN, **v: gql(http, url, tok, q, **v)  # noqa: E731
-            store = FalkorStore("127.0.0.1", port, graph="propagation", limits=BENCH_LIMITS)
+            store = target.store("propagation")
             await store.execute_text(
                 "MERGE (d:Domain {id: 'd'}) MERGE (t:Team {id: 't'}) MERGE (t)-[:CAN_READ]->(d)"
             )
@@ -156,10 +162,9 @@ async def propagation(port: int, n_agents: int, n_facts: int) -> list[float]:
 
 
 async def context_reads(
-    port: int, n_entities: int, n_facts: int, reads: int, graph: str = "contextreads"
+    target: Any, n_entities: int, n_facts: int, reads: int, graph: str = "contextreads"
 ) -> list[float]:
-    store = FalkorStore("127.0.0.1", port, graph=graph, pool_size=8, limits=BENCH_LIMITS)
-    await prepare_graph(store)
+    store = await target.open(graph)
     rng = random.Random(3)
     await store.execute_text(
         "MERGE (d:Domain {id: 'd'}) MERGE (t:Team {id: 't'}) MERGE (t)-[:CAN_READ]->(d) "
@@ -210,32 +215,25 @@ async def context_reads(
     return lat
 
 
-async def run(quick: bool) -> dict[str, object]:
+async def run(quick: bool, target: Any) -> dict[str, object]:
     n_agents, n_facts_prop = (20, 10) if quick else (100, 30)
     scales = [1, 10] if quick else [1, 10, 100]  # x 100 entities / 1,000 facts
-    server = EmbeddedServer(
-        Path(tempfile.mkdtemp(prefix="bench-context-")), timeout_ms=BENCH_TIMEOUT_MS
-    )
-    info = server.start()
     growth = []
-    try:
-        console.print(f"propagation: {n_agents} subscribed agents, {n_facts_prop} facts")
-        prop = await propagation(info.port, n_agents, n_facts_prop)
-        for scale in scales:
-            n_ent, n_facts = 100 * scale, 1_000 * scale
-            console.print(f"context reads at {scale}x: {n_ent:,} entities, {n_facts:,} facts")
-            c = summary_ms(await context_reads(info.port, n_ent, n_facts, 500, f"reads{scale}"))
-            growth.append(
-                {
-                    "scale": scale,
-                    "entities": n_ent,
-                    "facts": n_facts,
-                    "context_p50_ms": c["p50_ms"],
-                    "context_p99_ms": c["p99_ms"],
-                }
-            )
-    finally:
-        server.stop(force=True)
+    console.print(f"propagation: {n_agents} subscribed agents, {n_facts_prop} facts")
+    prop = await propagation(target, n_agents, n_facts_prop)
+    for scale in scales:
+        n_ent, n_facts = 100 * scale, 1_000 * scale
+        console.print(f"context reads at {scale}x: {n_ent:,} entities, {n_facts:,} facts")
+        c = summary_ms(await context_reads(target, n_ent, n_facts, 500, f"reads{scale}"))
+        growth.append(
+            {
+                "scale": scale,
+                "entities": n_ent,
+                "facts": n_facts,
+                "context_p50_ms": c["p50_ms"],
+                "context_p99_ms": c["p99_ms"],
+            }
+        )
     p, top = summary_ms(prop), growth[-1]
     return {
         "agents": n_agents,
@@ -246,7 +244,7 @@ async def run(quick: bool) -> dict[str, object]:
         "context_p50_ms": top["context_p50_ms"],
         "context_p99_ms": top["context_p99_ms"],
         "growth": growth,
-        "backend": "falkordb-embedded",
+        "backend": backend_label(target),
     }
 
 
@@ -254,8 +252,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
     args = ap.parse_args()
-    m = asyncio.run(run(args.quick))
+    with graph_target(args.backend) as target:
+        m = asyncio.run(run(args.quick, target))
     rows = [(k, v) for k, v in m.items() if k != "growth"] + [
         (f"{g['scale']}x context p99 ms ({g['facts']:,} facts)", g["context_p99_ms"])
         for g in m["growth"]  # type: ignore[attr-defined]

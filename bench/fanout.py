@@ -6,27 +6,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import websockets
-from _common import BENCH_TIMEOUT_MS, console, gql, report, serve_app, summary_ms
-
-from app.graph.embedded import EmbeddedServer
+from _common import (
+    BACKENDS,
+    backend_label,
+    console,
+    gql,
+    graph_target,
+    report,
+    serve_app,
+    summary_ms,
+)
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "bt_fanout_bench_admin_token_0123456789"
 SUB = 'subscription { graphChanges(types: ["bench.ping"]) { seq subject } }'
 
 
-async def run(n_subs: int, n_events: int) -> dict[str, object]:
-    server = EmbeddedServer(
-        Path(tempfile.mkdtemp(prefix="bench-fanout-")), timeout_ms=BENCH_TIMEOUT_MS
+async def run(target: Any, n_subs: int, n_events: int) -> dict[str, object]:
+    app, url = await asyncio.to_thread(
+        serve_app, target, f"fanout-{n_subs}", TOKEN, BATON_SCHEDULER="false"
     )
-    info = server.start()
-    app, url = await asyncio.to_thread(serve_app, info.port, TOKEN, BATON_SCHEDULER="false")
     sockets: list[websockets.ClientConnection] = []
     got: dict[str, list[float]] = {}
     try:
@@ -76,13 +81,12 @@ async def run(n_subs: int, n_events: int) -> dict[str, object]:
         s = summary_ms(lat)
         return {"subscribers": n_subs, "events": n_events, "deliveries": len(lat),
                 "fanout_p50_ms": s["p50_ms"], "fanout_p99_ms": s["p99_ms"],
-                "backend": "falkordb-embedded"}  # fmt: skip
+                "backend": backend_label(target)}  # fmt: skip
     finally:
         for ws in sockets:
             await ws.close()
         app.terminate()
         app.wait(timeout=20)
-        server.stop(force=True)
 
 
 def main() -> None:
@@ -90,13 +94,15 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--subscribers", type=int, default=500, help="At the largest scale.")
+    ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
     args = ap.parse_args()
     sizes = [5, 50] if args.quick else [args.subscribers // 100, args.subscribers // 10,
                                         args.subscribers]  # fmt: skip
     growth = []
-    for n in sizes:
-        console.rule(f"{n} subscribers")
-        growth.append(asyncio.run(run(max(1, n), 10 if args.quick else 20)))
+    with graph_target(args.backend) as target:
+        for n in sizes:
+            console.rule(f"{n} subscribers")
+            growth.append(asyncio.run(run(target, max(1, n), 10 if args.quick else 20)))
     keys = ("subscribers", "fanout_p50_ms", "fanout_p99_ms")
     m = {**growth[-1], "growth": [{k: g[k] for k in keys} for g in growth]}
     rows = [(f"{g['subscribers']} subscribers p50 / p99 ms",

@@ -49,7 +49,7 @@ async def main(events: int, proposals: int, runs: int, rounds: int, as_json: boo
         server = EmbeddedServer(Path(tmp), timeout_ms=BENCH_TIMEOUT_MS)
         server.start()
         assert server.info is not None
-        store = FalkorStore("127.0.0.1", server.info.port, "metrics_bench", limits=BENCH_LIMITS)
+        store = FalkorStore.at(server.info.uri, "metrics_bench", limits=BENCH_LIMITS)
         try:
             await prepare_graph(store)
             types = COUNTED + OTHER * 2  # the counted types are about a third of the log

@@ -15,25 +15,22 @@ import argparse
 import asyncio
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
-from _common import BENCH_TIMEOUT_MS, console, gql, pct, report, serve_app
+from _common import BACKENDS, backend_label, console, gql, graph_target, pct, report, serve_app
 from _peer_celery_side import run_celery_isolated
-
-from app.graph.embedded import EmbeddedServer
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "bt_peer_bench_admin_token_0123456789abcdef"
 
 
-async def run_baton(n: int, n_agents: int) -> dict[str, float]:
-    tmp = Path(tempfile.mkdtemp(prefix="peer-baton-"))
-    graph = EmbeddedServer(tmp / "graph", timeout_ms=BENCH_TIMEOUT_MS)
-    info = graph.start()
-    app, url = await asyncio.to_thread(serve_app, info.port, TOKEN, BATON_ROUTE_INTERVAL_MS="20")
+async def run_baton(target: Any, n: int, n_agents: int) -> dict[str, float]:
+    app, url = await asyncio.to_thread(
+        serve_app, target, f"peer-{n}", TOKEN, BATON_ROUTE_INTERVAL_MS="20"
+    )
     workers = None
     try:
         async with httpx.AsyncClient(timeout=60) as http:
@@ -93,7 +90,6 @@ async def run_baton(n: int, n_agents: int) -> dict[str, float]:
                     p.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     p.kill()
-        graph.stop(force=True)
 
 
 async def lifecycle_ms(http: httpx.AsyncClient, url: str) -> list[float]:
@@ -117,16 +113,19 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tasks", type=int, default=5_000, help="Tasks at the largest scale.")
     ap.add_argument("--agents", type=int, default=4)
+    ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
     args = ap.parse_args()
     sizes = [50, 500] if args.quick else [args.tasks // 100, args.tasks // 10, args.tasks]
     growth = []
-    for n in sizes:
-        console.rule(f"{n} tasks: Baton ({args.agents} SDK agents), then Celery (2 workers)")
-        baton = asyncio.run(run_baton(n, args.agents))
-        celery = run_celery_isolated(n)
-        ratio = baton["baton_tasks_per_s"] / celery["celery_tasks_per_s"]
-        growth.append({"tasks": n, **baton, **celery, "celery_ratio": round(ratio, 3)})
-    metrics = {**growth[-1], "agents": args.agents, "backend": "falkordb-embedded",
+    with graph_target(args.backend) as target:
+        for n in sizes:
+            console.rule(f"{n} tasks: Baton ({args.agents} SDK agents), then Celery (2 workers)")
+            baton = asyncio.run(run_baton(target, n, args.agents))
+            celery = run_celery_isolated(n)
+            ratio = baton["baton_tasks_per_s"] / celery["celery_tasks_per_s"]
+            growth.append({"tasks": n, **baton, **celery, "celery_ratio": round(ratio, 3)})
+        backend = backend_label(target)
+    metrics = {**growth[-1], "agents": args.agents, "backend": backend,
                "growth": growth}  # fmt: skip
     rows = [(f"{g['tasks']} tasks: Baton / Celery tasks/s (ratio)",
              f"{g['baton_tasks_per_s']} / {g['celery_tasks_per_s']} ({g['celery_ratio']})")

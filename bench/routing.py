@@ -11,33 +11,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import tempfile
 import time
-from pathlib import Path
+from typing import Any
 
-from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, report, summary_ms
+from _common import BACKENDS, backend_label, console, graph_target, report, summary_ms
 
 from app.core import agents, tasks
 from app.core.clock import Clock
-from app.core.runtime import prepare_graph
-from app.graph.embedded import EmbeddedServer
-from app.graph.falkordb import FalkorStore
 from app.models import AgentIn, TaskIn
 
 CAPS = [f"cap{i}" for i in range(10)]
 
 
-async def run(n_agents: int, n_tasks: int, claims: int, batch: int) -> dict[str, float]:
-    server = EmbeddedServer(
-        Path(tempfile.mkdtemp(prefix="bench-routing-")), timeout_ms=BENCH_TIMEOUT_MS
-    )
-    info = server.start()
-    store = FalkorStore(
-        "127.0.0.1", info.port, graph="bench", pool_size=64, limits=BENCH_LIMITS
-    )
+async def run(
+    target: Any, n_agents: int, n_tasks: int, claims: int, batch: int
+) -> dict[str, float]:
+    store = await target.open(f"routing-{n_agents}-{n_tasks}")
     clock = Clock()
     try:
-        await prepare_graph(store)
         slots = n_tasks // n_agents * 2 + 10
         console.print(f"registering {n_agents} agents ({slots} slots each)")
         rng = random.Random(7)
@@ -95,7 +86,6 @@ async def run(n_agents: int, n_tasks: int, claims: int, batch: int) -> dict[str,
         }
     finally:
         await store.close()
-        server.stop(force=True)
 
 
 def main() -> None:
@@ -105,19 +95,23 @@ def main() -> None:
     ap.add_argument("--agents", type=int, default=1_000, help="Agents at the largest scale.")
     ap.add_argument("--tasks", type=int, default=100_000, help="Tasks at the largest scale.")
     ap.add_argument("--batch", type=int, default=2_000)
+    ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
     args = ap.parse_args()
     # The growth curve: 1x, 10x, 100x (the largest is the target size).
     scales = [(1, 100), (10, 10)] if args.quick else [(1, 100), (10, 10), (100, 1)]
     curve = []
-    for scale, _ in scales:
-        n_agents, n_tasks = max(10, args.agents // 100 * scale), args.tasks // 100 * scale
-        console.rule(f"{scale}x: {n_agents} agents, {n_tasks:,} tasks")
-        m = asyncio.run(run(n_agents, n_tasks, min(1_000, n_tasks // 10), args.batch))
-        curve.append({"scale": scale, **m})
+    with graph_target(args.backend) as target:
+        for scale, _ in scales:
+            n_agents, n_tasks = max(10, args.agents // 100 * scale), args.tasks // 100 * scale
+            console.rule(f"{scale}x: {n_agents} agents, {n_tasks:,} tasks")
+            claims = min(1_000, n_tasks // 10)
+            m = asyncio.run(run(target, n_agents, n_tasks, claims, args.batch))
+            curve.append({"scale": scale, **m})
+        backend = backend_label(target)
     top = curve[-1]
     shown = ("agents", "tasks", "assignments_per_s", "claim_p50_ms", "claim_p99_ms")
     rows = [(f"{c['scale']}x {k}", c[k]) for c in curve for k in shown]
-    metrics = {**top, "backend": "falkordb-embedded", "growth": [
+    metrics = {**top, "backend": backend, "growth": [
         {k: c[k] for k in ("scale", "agents", "tasks", "assignments_per_s", "claim_p50_ms",
                            "claim_p99_ms", "submit_per_s")} for c in curve]}  # fmt: skip
     report("Routing", rows, metrics, args.json)

@@ -33,9 +33,7 @@ async def run(n_agents: int, n_tasks: int, claims: int, batch: int) -> dict[str,
     server = EmbeddedServer(
         Path(tempfile.mkdtemp(prefix="bench-tracing-")), timeout_ms=BENCH_TIMEOUT_MS
     )
-    store = FalkorStore(
-        "127.0.0.1", server.start().port, graph="bench", pool_size=16, limits=BENCH_LIMITS
-    )
+    store = FalkorStore.at(server.start().uri, graph="bench", pool_size=16, limits=BENCH_LIMITS)
     clock = Clock()
     try:
         await prepare_graph(store)

@@ -1,8 +1,8 @@
 """Fixtures on real parts: an embedded FalkorDB server per test session, a fresh graph per
 test, and the real app served by uvicorn on a loopback port.
 
-``--graph-backend=falkordb|neo4j|all`` picks the backends for ``backend_store`` (the
-conformance suite); Neo4j needs ``BATON_NEO4J_URI`` (+ ``BATON_NEO4J_USER/PASSWORD``).
+``--graph-backend=falkordb|neo4j`` (or ``BATON_TEST_BACKEND``) picks the backend for the
+whole suite; on Neo4j the session starts a private Neo4j 5 Community from ``tools/neo4j``.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ import uvicorn
 from app.api.app import create_app
 from app.config import Settings
 from app.core.clock import Clock, ManualClock
-from app.core.runtime import Runtime, prepare_graph
+from app.core.runtime import Runtime
 from app.graph import GraphStore
-from app.graph.embedded import EmbeddedServer
-from app.graph.falkordb import FalkorStore
 from tests.support.gql import GQL
+from tests.support.graphs import GraphTarget, open_target
 
 ADMIN_TOKEN = "bt_test-admin-token-0123456789abcdef"
 
@@ -35,73 +34,61 @@ ADMIN_TOKEN = "bt_test-admin-token-0123456789abcdef"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--graph-backend",
-        default="falkordb",
-        choices=["falkordb", "neo4j", "all"],
-        help="backends for the conformance suite",
+        default=os.environ.get("BATON_TEST_BACKEND", "falkordb"),
+        choices=["falkordb", "neo4j"],
+        help="the graph backend the whole suite runs on (env BATON_TEST_BACKEND)",
     )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"baton graph backend: {config.getoption('--graph-backend')}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``falkordb_only`` tests (the embedded server itself) are skipped on Neo4j, with why."""
+    if config.getoption("--graph-backend") != "neo4j":
+        return
+    for item in items:
+        mark = item.get_closest_marker("falkordb_only")
+        if mark is not None:
+            why = mark.args[0] if mark.args else "tests the embedded FalkorDB server"
+            item.add_marker(pytest.mark.skip(reason=f"FalkorDB only: {why}"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        choice = metafunc.config.getoption("--graph-backend")
-        backends = ["falkordb", "neo4j"] if choice == "all" else [choice]
-        if choice == "falkordb":
-            backends.append("neo4j")  # shown as skipped unless BATON_NEO4J_URI is set
-        metafunc.parametrize("backend", backends)
+        metafunc.parametrize("backend", [metafunc.config.getoption("--graph-backend")])
 
 
 @pytest.fixture(scope="session")
-def graph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
-    """One embedded FalkorDB for the whole session; tests isolate by graph name."""
-    server = EmbeddedServer(tmp_path_factory.mktemp("falkordb"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def graph_port(graph_server: EmbeddedServer) -> int:
-    assert graph_server.info is not None
-    return graph_server.info.port
+def graph(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GraphTarget]:
+    """The session's graph server: an embedded FalkorDB, or a private Neo4j 5 that the
+    session starts itself (``BATON_TEST_NEO4J_URI`` points at an external, empty one)."""
+    backend = request.config.getoption("--graph-backend")
+    with open_target(backend, tmp_path_factory.mktemp(backend)) as target:
+        yield target
 
 
 def fresh_name() -> str:
     return f"t_{uuid.uuid4().hex[:12]}"
 
 
-async def _falkor(port: int, name: str) -> FalkorStore:
-    store = FalkorStore("127.0.0.1", port, name, pool_size=64)
-    await prepare_graph(store)
-    return store
-
-
 @pytest.fixture
-async def store(graph_port: int) -> AsyncIterator[FalkorStore]:
-    """A fresh, prepared graph on the embedded server."""
-    s = await _falkor(graph_port, fresh_name())
+async def store(graph: GraphTarget) -> AsyncIterator[GraphStore]:
+    """A fresh, prepared graph on the session's backend."""
+    s = await graph.open(fresh_name())
     yield s
     await s.drop_all()
     await s.close()
 
 
 @pytest.fixture
-async def backend_store(backend: str, graph_port: int) -> AsyncIterator[GraphStore]:
-    """A fresh, prepared graph on each selected backend."""
-    if backend == "falkordb":
-        s: GraphStore = await _falkor(graph_port, fresh_name())
-    else:
-        uri = os.environ.get("BATON_NEO4J_URI")
-        if not uri:
-            pytest.skip("Neo4j backend: set BATON_NEO4J_URI to run the conformance suite on it")
-        from app.graph.neo4j import Neo4jStore
-
-        s = Neo4jStore(
-            uri,
-            os.environ.get("BATON_NEO4J_USER", "neo4j"),
-            os.environ.get("BATON_NEO4J_PASSWORD", "baton-dev-password"),
-        )
-        await s.drop_all()
-        await prepare_graph(s)
+async def backend_store(backend: str, graph: GraphTarget) -> AsyncIterator[GraphStore]:
+    """The conformance suite's store (parametrised by backend name for its ids)."""
+    assert backend == graph.backend
+    s = await graph.open(fresh_name())
     yield s
     await s.drop_all()
     await s.close()
@@ -136,13 +123,13 @@ class App:
 
 
 async def start_app(
-    graph_port: int, graph_name: str, clock: Clock | None = None, **overrides: Any
+    graph: GraphTarget, graph_name: str, clock: Clock | None = None, **overrides: Any
 ) -> App:
-    """Serve the real app with uvicorn on a loopback port, in this event loop."""
+    """Serve the real app with uvicorn on a loopback port, in this event loop (a graph name
+    the session has not used before starts empty, on either backend)."""
     port = free_port()
     settings = Settings(
-        graph_uri=f"falkordb://127.0.0.1:{graph_port}",
-        graph_name=graph_name,
+        **graph.settings(graph_name),
         admin_token=ADMIN_TOKEN,
         host="127.0.0.1",
         port=port,
@@ -155,7 +142,7 @@ async def start_app(
     server.config.app = app  # keep a handle on the FastAPI app (uvicorn wraps it)
     task = asyncio.create_task(server.serve())
     server._baton_task = task  # type: ignore[attr-defined]
-    for _ in range(500):
+    for _ in range(6000):  # up to 60 s: a loaded machine, a first schema on Neo4j
         if server.started:
             break
         if task.done():
@@ -173,19 +160,19 @@ async def stop_app(app: App) -> None:
 
 
 @pytest.fixture
-async def api(graph_port: int) -> AsyncIterator[App]:
+async def api(graph: GraphTarget) -> AsyncIterator[App]:
     """The real app (scheduler off; tests drive jobs explicitly) on a fresh graph."""
-    app = await start_app(graph_port, fresh_name(), scheduler=False)
+    app = await start_app(graph, fresh_name(), scheduler=False)
     yield app
     await app.store.drop_all()
     await stop_app(app)
 
 
 @pytest.fixture
-async def api_clock(graph_port: int) -> AsyncIterator[tuple[App, ManualClock]]:
+async def api_clock(graph: GraphTarget) -> AsyncIterator[tuple[App, ManualClock]]:
     """The real app with a manual clock (leases, SLAs, escalations)."""
     clock = ManualClock()
-    app = await start_app(graph_port, fresh_name(), clock=clock, scheduler=False)
+    app = await start_app(graph, fresh_name(), clock=clock, scheduler=False)
     yield app, clock
     await app.store.drop_all()
     await stop_app(app)

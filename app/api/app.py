@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import logging
 from collections.abc import AsyncIterator
@@ -19,13 +21,17 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types.unset import UNSET
 
 from app import __version__
 from app.api import inbound, metrics, strictjson
 from app.api.context import Ctx
 from app.api.errors import graph_error
+from app.api.headers import SecurityHeaders
 from app.api.limits import BodyLimit
 from app.api.ratelimit import RateLimiter
 from app.api.schema import build_schema
@@ -33,7 +39,7 @@ from app.api.tracing import TraceContextMiddleware
 from app.config import Settings
 from app.core import events, principals
 from app.core.clock import Clock
-from app.core.runtime import Runtime, close_runtime, open_runtime
+from app.core.runtime import Runtime, admin_token_path, close_runtime, open_runtime
 from app.graph import GraphError
 
 log = logging.getLogger("baton.api")
@@ -48,6 +54,9 @@ def _bearer(value: object) -> str | None:
 
 _refusal: contextvars.ContextVar[str | None] = contextvars.ContextVar("ws_refusal", default=None)
 
+CLOSE_REVOKED = 4403
+CLOSE_EXPIRED = 4401
+
 
 class _Refused(Exception):
     """Close the socket with this WebSocket close code and reason."""
@@ -58,9 +67,21 @@ class _Refused(Exception):
 
 
 class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
-    """graphql-transport-ws with Baton's refusals: a clear close reason for a refused
-    message (too large, not strict JSON) and for a refused connection (socket cap, graph
-    busy), instead of the generic ones."""
+    """graphql-transport-ws with Baton's trust rules and refusals:
+
+    - every operation on the socket re-authenticates the token against the graph (the
+      principal's current state), and a revoked, rotated or expired token closes the socket;
+    - a watcher tails the event log (so it works whichever replica revoked) and closes the
+      socket within a poll interval of ``principal.revoked`` / ``principal.token_rotated``
+      (4403), or at the token's expiry (4401); the event hub already stops delivering
+      anything after that event to the socket's subscriptions;
+    - errors carry the same ``extensions.code`` as over HTTP (:class:`ErrorCodes` codes each
+      streamed result), and each operation takes its rate-limit token as over HTTP;
+    - a refused message (too large, not strict JSON, a malformed envelope) or connection
+      (socket cap, graph busy) closes with a clear reason instead of the generic one.
+    """
+
+    watcher: asyncio.Task[None] | None = None
 
     async def handle_message(self, message: Any) -> None:
         """Refuse malformed envelopes (``null``, a list, a subscribe without a payload
@@ -92,11 +113,91 @@ class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
         try:
             await super().handle_connection_init(message)
         except _Refused as exc:
-            await self.websocket.close(code=exc.code, reason=exc.reason[:120])
+            await self._close(exc.code, exc.reason[:120])
+            return
+        if self.connection_acknowledged and self.watcher is None:
+            self.watcher = asyncio.create_task(self._watch(), name="baton-ws-session")
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        ctx = self.context
+        if not self.connection_acknowledged:
+            await super().handle_subscribe(message)  # closes 4401
+            return
+        try:
+            fresh = await _current(ctx)
+        except GraphError as exc:  # busy or down graph: this operation fails coded, not 500
+            mapped = graph_error(exc)
+            if mapped is None:
+                raise
+            ctx.auth_error = mapped
+        else:
+            if fresh is None:
+                await self._close(CLOSE_REVOKED, "token revoked, rotated or expired")
+                return
+            ctx.principal = fresh
+            ctx.auth_error = None
+        token = events.SESSION.set(_session(ctx))
+        try:
+            await super().handle_subscribe(message)  # the operation task copies SESSION
+        finally:
+            events.SESSION.reset(token)
+
+    async def shutdown(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.watcher
+        await super().shutdown()
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=code, reason=reason)
+
+    async def _watch(self) -> None:
+        ctx = self.context
+        session = _session(ctx)
+        hub = ctx.rt.hub
+        expires = ctx.principal.expires_at if ctx.principal else None
+        wait = None if expires is None else max(0.0, (expires - ctx.rt.now()) / 1000)
+        try:
+            async with asyncio.timeout(wait):
+                if hub is not None:
+                    token = events.SESSION.set(session)
+                    try:
+                        kinds = sorted(events.SESSION_ENDING)
+                        while True:
+                            try:
+                                async for _ in hub.subscribe(
+                                    session.since, lambda _ev: False, kinds
+                                ):
+                                    pass  # ends at the event that revokes or rotates this token
+                                break
+                            except GraphError:  # a busy graph: keep watching
+                                log.warning("session watcher: graph busy, retrying")
+                                await asyncio.sleep(1.0)
+                    finally:
+                        events.SESSION.reset(token)
+                else:
+                    await asyncio.Event().wait()
+            await self._close(CLOSE_REVOKED, "token revoked or rotated")
+        except TimeoutError:
+            await self._close(CLOSE_EXPIRED, "token expired")
+
+
+def _session(ctx: Ctx) -> events.Session:
+    return events.Session(ctx.caller.id, ctx.session_since)
+
+
+async def _current(ctx: Ctx) -> Any:
+    """The socket's principal as the graph has it now (None: revoked, rotated or expired)."""
+    if ctx.token is None:
+        return None
+    return await principals.authenticate(ctx.rt.store, ctx.token, now=ctx.rt.now())
 
 
 class BatonRouter(GraphQLRouter[Ctx, None]):
-    """GraphQL router that authenticates WebSocket clients from ``connection_init``, caps
+    """GraphQL router that authenticates WebSocket clients from ``connection_init`` (only the
+    graphql-transport-ws protocol, whose handler enforces revocation and expiry), caps
     sockets per principal, and parses every client message as strict, bounded JSON."""
 
     graphql_transport_ws_handler_class = BatonWSHandler
@@ -123,25 +224,31 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
             raise
 
     async def on_ws_connect(self, context: Ctx) -> Any:
-        if context.principal is None:
-            params = context.connection_params or {}
-            raw = params.get("Authorization") or params.get("authorization")
-            token = _bearer(raw) or (
-                params.get("token") if isinstance(params.get("token"), str) else None
+        params = context.connection_params or {}
+        raw = params.get("Authorization") or params.get("authorization")
+        token = _bearer(raw) or (
+            params.get("token") if isinstance(params.get("token"), str) else None
+        )
+        if token is None and context.token is not None:
+            token = context.token  # an Authorization header on the upgrade request
+        try:
+            context.session_since = await events.head(context.rt.store)
+            principal = (
+                await principals.authenticate(context.rt.store, token, now=context.rt.now())
+                if token
+                else None
             )
-            try:
-                principal = (
-                    await principals.authenticate(context.rt.store, token) if token else None
-                )
-            except GraphError as exc:
-                mapped = graph_error(exc)
-                if mapped is None:
-                    raise
-                raise _Refused(4503, f"{mapped.code}: {mapped.message}") from exc
-            if principal is None:
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-            context.principal = principal
-        pid = context.principal.id
+        except GraphError as exc:
+            mapped = graph_error(exc)
+            if mapped is None:
+                raise
+            raise _Refused(4503, f"{mapped.code}: {mapped.message}") from exc
+        if principal is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        context.principal = principal
+        context.token = token
+        context.auth_error = None
+        pid = principal.id
         held = self._sockets.setdefault(pid, set())
         if len(held) >= self.settings.ws_max_sockets:
             raise _Refused(
@@ -184,7 +291,9 @@ def create_app(
             log.info("seeds loaded: %s", counts)
         if rt.admin_token and not settings.admin_token:
             print(
-                f"\n  Baton admin token (shown once, keep it safe): {rt.admin_token}\n", flush=True
+                f"\n  Baton admin token (shown once, keep it safe): {rt.admin_token}\n"
+                f"  (also kept in {admin_token_path(settings)}, mode 0600: `baton admin-token`)\n",
+                flush=True,
             )
         sched = None
         if settings.scheduler:
@@ -202,15 +311,20 @@ def create_app(
         rt = holder["rt"]
         token = _bearer(connection.headers.get("authorization"))
         try:
-            principal = await principals.authenticate(rt.store, token) if token else None
+            principal = (
+                await principals.authenticate(rt.store, token, now=rt.now()) if token else None
+            )
         except GraphError as exc:  # busy or down graph: a coded error, never an HTTP 500
             mapped = graph_error(exc)
             if mapped is None:
                 raise
             ctx = Ctx(rt, limiter, None)
             ctx.auth_error = mapped
+            ctx.token = token  # a WebSocket upgrade tries it again in connection_init
             return ctx
-        return Ctx(rt, limiter, principal)
+        ctx = Ctx(rt, limiter, principal)
+        ctx.token = token if principal is not None else None
+        return ctx
 
     app = FastAPI(title="Baton", version=__version__, lifespan=lifespan)
     router = BatonRouter(
@@ -256,4 +370,5 @@ def create_app(
     )
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(TraceContextMiddleware)
+    app.add_middleware(SecurityHeaders, static=static)  # outermost: every answer has them
     return app

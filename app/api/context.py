@@ -24,6 +24,8 @@ class Ctx(BaseContext):
         self.connection_params: dict[str, Any] | None = None
         self.auth_error: BatonError | None = None  # the graph failed while authenticating
         self.socket_id: int | None = None  # set for WebSocket connections (caps per principal)
+        self.token: str | None = None  # the bearer token (WebSockets re-check it per operation)
+        self.session_since = 0  # the log head when a WebSocket authenticated
 
     @property
     def caller(self) -> Principal:

@@ -27,7 +27,8 @@ def graph_error(exc: BaseException) -> BatonError | None:
     return None
 
 
-def _coded(error: GraphQLError) -> GraphQLError:
+def coded(error: GraphQLError) -> GraphQLError:
+    """The error with its contract code (the same on HTTP and WebSocket)."""
     original = error.original_error
     ext = dict(error.extensions or {})
     message = error.message
@@ -74,14 +75,14 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         errors = getattr(result, "errors", None) if result is not None else None
         if result is not None and errors:
-            result.errors = [_coded(e) for e in errors]
+            result.errors = [coded(e) for e in errors]
         pre = self.execution_context.pre_execution_errors
         if pre:
-            self.execution_context.pre_execution_errors = [_coded(e) for e in pre]
+            self.execution_context.pre_execution_errors = [coded(e) for e in pre]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each result a subscription (or an operation over a WebSocket) streams: coded too."""
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = [_coded(e) for e in errors]
+            result.errors = [coded(e) for e in errors]
         yield

@@ -82,18 +82,47 @@ COUNTED = [
 ]  # fmt: skip
 
 ScrapeHook = Callable[[Any], Awaitable[None]]
+OTHER = "other"  # the label value that label values past the cap fold into
+
+
+def bounded(weights: dict[str, float], cap: int) -> Callable[[str], str]:
+    """Label values come from clients (capability names, team ids): keep the ``cap - 1``
+    heaviest as they are and fold the rest into ``other``, so a client cannot grow the
+    number of series without bound."""
+    if len(weights) <= cap:
+        return lambda v: v
+    keep = {v for v, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: cap - 1]}
+    return lambda v: v if v in keep else OTHER
+
+
+def _cap(rt: Any) -> int:
+    settings = getattr(rt, "settings", None)  # the runtime's; a stand-in may have none
+    return max(2, int(getattr(settings, "metrics_max_label_values", 50)))
 
 
 async def _task_gauges(rt: Any) -> None:
     from app.core import tasks
 
+    depths = await tasks.queue_depths(rt.store)
+    weights: dict[str, float] = {}
+    for d in depths:
+        weights[d.capability] = weights.get(d.capability, 0) + d.count
+    label = bounded(weights, _cap(rt))
+    counts: dict[tuple[str, str], float] = {}
+    ages: dict[str, float] = {}
+    now = rt.now()
+    for d in depths:
+        key = (label(d.capability), d.status)
+        counts[key] = counts.get(key, 0) + d.count
+        if d.status == "queued" and d.oldest is not None:
+            age = max(0, now - d.oldest) / 1000
+            ages[key[0]] = max(age, ages.get(key[0], 0))
     TASKS.clear()
     QUEUE_AGE.clear()
-    now = rt.now()
-    for d in await tasks.queue_depths(rt.store):
-        TASKS.labels(d.capability, d.status).set(d.count)
-        if d.status == "queued" and d.oldest is not None:
-            QUEUE_AGE.labels(d.capability).set(max(0, now - d.oldest) / 1000)
+    for (capability, status), n in counts.items():
+        TASKS.labels(capability, status).set(n)
+    for capability, age in ages.items():
+        QUEUE_AGE.labels(capability).set(age)
 
 
 async def _graph_gauges(rt: Any) -> None:
@@ -116,12 +145,17 @@ async def _graph_gauges(rt: Any) -> None:
     RUNS.clear()
     for r in row["runs"]:
         RUNS.labels(r["status"]).set(r["n"])
-    SPEND.clear()
     month = time.gmtime(rt.now() / 1000)
     since = int(time.mktime((month.tm_year, month.tm_mon, 1, 0, 0, 0, 0, 0, 0)) * 1000)
-    for g in await costs.by_group(rt.store, "team", since):
-        if g.get("key"):
-            SPEND.labels(g["key"]).set(g.get("usd") or 0)
+    spend = {str(g["key"]): float(g.get("usd") or 0)
+             for g in await costs.by_group(rt.store, "team", since) if g.get("key")}  # fmt: skip
+    label = bounded(spend, _cap(rt))
+    per_team: dict[str, float] = {}
+    for team, usd in spend.items():
+        per_team[label(team)] = per_team.get(label(team), 0) + usd
+    SPEND.clear()
+    for team, usd in per_team.items():
+        SPEND.labels(team).set(usd)
     hub = rt.hub
     LAG.set(max(0, await head(rt.store) - hub.cursor) if hub and hub.subscribers else 0)
 

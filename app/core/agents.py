@@ -7,26 +7,42 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core import policies
-from app.core.errors import NotFound
+from app.core.errors import BadInput, Forbidden, NotFound
 from app.core.events import dumps
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import Agent, AgentIn, LeaseIn
 
 REGISTER = q("agents/register")
+CLASSIFY_REGISTER = q("agents/classify_register")
 HEARTBEAT = q("agents/heartbeat")
 SET_STATUS = q("agents/set_status")
 MARK_OFFLINE = q("agents/mark_offline")
 GET = q("agents/get")
 LIST = q("agents/list")
+ENGINE_AGENT = "baton"  # the workflow engine's own agent (holds approval tasks)
+RESERVED_CAPABILITIES = frozenset({"workflow.approval"})  # only the engine's agent has it
 
 
 def _agent(row: dict[str, Any]) -> Agent:
     return Agent.model_validate(row["agent"])
 
 
-async def register(store: GraphStore, data: AgentIn, *, actor: str, now: int) -> Agent:
-    """Create or update the agent and mark it online."""
+async def register(
+    store: GraphStore, data: AgentIn, *, actor: str, now: int, admin: bool = False,
+) -> Agent:  # fmt: skip
+    """Create or update the agent and mark it online.
+
+    Team membership is granted by admins: unless ``admin``, the team named must be the
+    agent's current one or (an agent with none yet) the one an admin granted the calling
+    principal ``actor`` (createPrincipal's ``team``); otherwise FORBIDDEN, nothing written."""
+    if data.id == ENGINE_AGENT:
+        raise BadInput(f"agent id {ENGINE_AGENT!r} is reserved for the workflow engine",
+                       field="id")  # fmt: skip
+    reserved = RESERVED_CAPABILITIES.intersection(data.capabilities)
+    if reserved:
+        raise BadInput(f"capability {sorted(reserved)[0]!r} is reserved for the workflow engine",
+                       field="capabilities")  # fmt: skip
     rows = await store.write(
         REGISTER,
         id=data.id,
@@ -38,12 +54,21 @@ async def register(store: GraphStore, data: AgentIn, *, actor: str, now: int) ->
         costPerCall=data.cost_per_call,
         webhookUrl=data.webhook_url,
         webhookSecret=data.webhook_secret,
+        admin=admin,
+        principalId=actor,
         now=now,
         actor=actor,
         payload=dumps({"capabilities": data.capabilities, "maxConcurrency": data.max_concurrency}),
     )
     if not rows:
-        raise NotFound(f"team {data.team!r} does not exist", field="team")
+        why = await store.read(CLASSIFY_REGISTER, team=data.team)
+        if not why or not why[0]["teamExists"]:
+            raise NotFound(f"team {data.team!r} does not exist", field="team")
+        raise Forbidden(
+            f"{actor} may not put agent {data.id} in team {data.team!r}: team membership is "
+            "granted by an admin (createPrincipal team, or registerAgent as admin)",
+            field="team",
+        )
     await policies.refresh(store, [data.id])  # its team's policies may differ
     return await get(store, data.id) or _agent(rows[0])
 
@@ -59,8 +84,9 @@ class Heartbeat:
 
 
 async def heartbeat(
-    store: GraphStore, agent_id: str, leases: list[LeaseIn], *, lease_ms: int, now: int
-) -> Heartbeat:
+    store: GraphStore, agent_id: str, leases: list[LeaseIn], *, lease_ms: int, now: int,
+    actor: str | None = None,
+) -> Heartbeat:  # fmt: skip
     """Record liveness and extend the leases whose fencing tokens are still current."""
     rows = await store.write(
         HEARTBEAT,
@@ -68,7 +94,7 @@ async def heartbeat(
         leases=[{"taskId": lease.task_id, "fence": lease.fence} for lease in leases],
         leaseUntil=now + lease_ms,
         now=now,
-        actor=agent_id,
+        actor=actor or agent_id,
     )
     if not rows:
         raise NotFound(f"agent {agent_id!r} is not registered", id=agent_id)

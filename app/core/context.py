@@ -23,6 +23,7 @@ from app.graph.queries import q
 from app.models import EntityIn, FactIn, LinkIn
 
 UPSERT = q("entities/upsert")
+KNOWN_DOMAINS = q("entities/known_domains")
 LINK = q("entities/link")
 ASSERT = q("context/assert_fact")
 FOR_ENTITY = q("context/for_entity")
@@ -31,19 +32,32 @@ FACT = q("context/fact")
 LINEAGE_UP = q("context/lineage_step_up")
 LINEAGE_DOWN = q("context/lineage_step_down")
 CLASSIFY_ASSERT = q("context/classify_assert")
+TASK_OWNER = q("context/task_owner")
+INSPECTED = q("context/inspected")
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Who is reading: an agent, or a human principal, or someone who sees all."""
+    """Who is reading: an agent, or a human principal, or someone who sees all.
+
+    The reader is always the caller. ``inspector`` marks the one exception: an auditor (or
+    admin) reading *as* agent ``agent_id`` sees what that agent may see, and the read is
+    audited as the inspector's own ``context.inspected`` event, never as the agent's decision.
+    """
 
     agent_id: str | None = None
     principal_id: str | None = None
     everything: bool = False
+    inspector: str | None = None
+    caller: str | None = None  # the calling principal's id (what it submitted, approves)
 
     def params(self) -> dict[str, Any]:
         return {"agentId": self.agent_id, "principalId": self.principal_id,
-                "all": self.everything}  # fmt: skip
+                "all": self.everything, "callerId": self.caller}  # fmt: skip
+
+
+EVERYONE = Reader(everything=True)
+"""The reader for internal reads (the engine, exports run by an admin)."""
 
 
 ContextHook = Callable[[GraphStore, Reader, list[str], str | None, int], Awaitable[None]]
@@ -78,19 +92,30 @@ class Fact:
         )  # fmt: skip
 
 
-async def upsert_entities(store: GraphStore, items: list[EntityIn], *, actor: str, now: int) -> int:
-    """Create or update entities in one statement (all or nothing)."""
+async def upsert_entities(
+    store: GraphStore, items: list[EntityIn], *, actor: str, now: int, may_move: bool = False
+) -> int:
+    """Create or update entities in one statement (all or nothing). Moving an existing
+    entity to another domain needs ``may_move`` (admins, operators): else FORBIDDEN."""
     if not items:
         return 0
+    domains = sorted({e.domain for e in items})
     rows = await store.write(
         UPSERT,
         rows=[{**e.model_dump(exclude={"attrs"}), "attrs": dumps(e.attrs)} for e in items],
-        domains=sorted({e.domain for e in items}),
+        domains=domains,
+        mayMove=may_move,
         now=now,
         actor=actor,
     )
     if not rows:
-        raise NotFound("unknown domain in the batch", field="domain")
+        known = await store.read(KNOWN_DOMAINS, domains=domains)
+        if int(known[0]["n"]) < len(domains):
+            raise NotFound("unknown domain in the batch", field="domain")
+        raise Forbidden(
+            f"{actor} may not move an entity to another domain (admins and operators only)",
+            field="domain",
+        )
     return int(rows[0]["upserted"])
 
 
@@ -120,15 +145,18 @@ class Asserted:
 
 
 async def assert_fact(
-    store: GraphStore, data: FactIn, *, now: int, max_derived_from: int = 32
+    store: GraphStore, data: FactIn, *, now: int, actor: str | None = None,
+    max_derived_from: int = 32,
 ) -> Asserted:
-    """Record a fact with its provenance; returns who it was propagated to. At most
+    """Record a fact with its provenance; returns who it was propagated to. ``actor`` is the
+    calling principal (the audit identity; the agent is recorded beside it). At most
     ``max_derived_from`` sources, so provenance stays a sparse graph that can be walked."""
     if len(data.derived_from) > max_derived_from:
         raise BadInput(
             f"derivedFrom: at most {max_derived_from} ids", field="derivedFrom",
             limit=max_derived_from,
         )  # fmt: skip
+    actor = actor or data.agent_id
     fact_id = data.id or new_id("fact")
     try:
         rows = await store.write(
@@ -152,11 +180,12 @@ async def assert_fact(
                 }
             ),  # fmt: skip
             now=now,
+            actor=actor,
         )
     except ConstraintViolation as exc:
         raise BadInput(f"fact {fact_id} already exists", field="id") from exc
     if not rows:
-        await _why_not_asserted(store, data, now)
+        await _why_not_asserted(store, data, now, actor)
     row = rows[0]
     return Asserted(
         Fact.of(row["fact"]), row["superseded"], bool(row["contradicted"]),
@@ -164,7 +193,7 @@ async def assert_fact(
     )  # fmt: skip
 
 
-async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
+async def _why_not_asserted(store: GraphStore, data: FactIn, now: int, actor: str) -> None:
     why = (
         await store.read(
             CLASSIFY_ASSERT,
@@ -175,14 +204,13 @@ async def _why_not_asserted(store: GraphStore, data: FactIn, now: int) -> None:
     )[0]
     if not why["agent"]:
         raise NotFound(f"agent {data.agent_id!r} is not registered", field="agentId")
-    if not why["entity"]:
+    if not why["entity"] or not why["readable"]:
+        # The same answer for "exists, but not yours to read": no existence oracle.
         raise NotFound(f"entity {data.entity_id!r} does not exist", field="entityId")
-    if not why["readable"]:
-        raise Forbidden(f"agent {data.agent_id} may not read entity {data.entity_id}")
     if not why["allowed"]:
         await policies.record_violation(
             store, agent_id=data.agent_id, subject=data.entity_id,
-            what=f"assert {data.key} on {data.entity_id}", actor=data.agent_id, now=now,
+            what=f"assert {data.key} on {data.entity_id}", actor=actor, now=now,
         )  # fmt: skip
         raise Forbidden(f"policy does not allow agent {data.agent_id} facts on {data.entity_id}")
     raise NotFound(f"unknown derivedFrom ids: {why['missing']}", field="derivedFrom")
@@ -192,14 +220,18 @@ async def context(
     store: GraphStore, reader: Reader, entity_id: str, *, hops: int, now: int, limit: int = 200,
     task_id: str | None = None,
 ) -> list[Fact]:  # fmt: skip
-    """Readable current facts about the entity and its neighbourhood, most relevant first."""
+    """Readable current facts about the entity and its neighbourhood, most relevant first.
+    ``task_id`` attaches the read to a task (its trace): only the task's own agent may."""
     if not 0 <= hops <= 3:
         raise BadInput("hops must be between 0 and 3", field="hops")
+    if task_id is not None and not await _owns(store, reader, task_id):
+        raise Forbidden(f"only the task's own agent may attach a read to task {task_id}",
+                        taskId=task_id)  # fmt: skip
     rows = await store.read(
         FOR_ENTITY, entityId=entity_id, hops=hops, now=now, limit=limit, **reader.params()
     )
     facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
-    await _shown(store, reader, facts, task_id, now)
+    await _shown(store, reader, facts, task_id, now, asked=task_id or entity_id)
     return facts
 
 
@@ -213,13 +245,30 @@ async def context_for_task(
         FOR_TASK, taskId=task_id, hops=hops, now=now, limit=limit, **reader.params()
     )
     facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
-    await _shown(store, reader, facts, task_id, now)
+    own = await _owns(store, reader, task_id)
+    await _shown(store, reader, facts, task_id if own else None, now, asked=task_id)
     return facts
 
 
+async def _owns(store: GraphStore, reader: Reader, task_id: str | None) -> bool:
+    """True if ``reader`` is the task's own agent reading as itself."""
+    if task_id is None or reader.agent_id is None or reader.inspector is not None:
+        return False
+    rows = await store.read(TASK_OWNER, taskId=task_id)
+    return bool(rows) and rows[0]["agentId"] == reader.agent_id
+
+
 async def _shown(
-    store: GraphStore, reader: Reader, facts: list[Fact], task_id: str | None, now: int
-) -> None:
+    store: GraphStore, reader: Reader, facts: list[Fact], task_id: str | None, now: int,
+    asked: str | None = None,
+) -> None:  # fmt: skip
+    if reader.inspector is not None:
+        await store.write(
+            INSPECTED, agentId=reader.agent_id, actor=reader.inspector, now=now,
+            payload=dumps({"agentId": reader.agent_id, "about": asked,
+                           "factIds": [f.id for f in facts]}),
+        )  # fmt: skip
+        return
     for hook in CONTEXT_HOOKS:
         await hook(store, reader, [f.id for f in facts], task_id, now)
 

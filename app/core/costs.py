@@ -45,11 +45,18 @@ def period_starts(now_ms: int) -> tuple[int, int]:
     return int(day.timestamp() * 1000), int(month.timestamp() * 1000)
 
 
-async def report(store: GraphStore, agent_id: str, spends: list[Spend], *, now: int) -> list[str]:
+async def report(
+    store: GraphStore, agent_id: str, spends: list[Spend], *, now: int,
+    actor: str | None = None, capped: bool = False,
+) -> list[str]:  # fmt: skip
     """Record spend (rolled up at once), then charge budgets. Returns the entries recorded
-    (a resent key, a stale token or a task not held records nothing)."""
+    (a resent key, a stale token or a task not held records nothing). Spend reported on its
+    own has already happened: over maxCostPerTask it is recorded and audited as a
+    ``policy.violation``. ``capped`` (a completion's cost): an entry that would go over is
+    not recorded (the completion is refused)."""
     if not spends:
         return []
+    actor = actor or agent_id
     rows = await store.write(
         REPORT,
         agentId=agent_id,
@@ -65,13 +72,15 @@ async def report(store: GraphStore, agent_id: str, spends: list[Spend], *, now: 
             }
             for s in spends
         ],  # fmt: skip
+        capped=capped,
         now=now,
+        actor=actor,
     )
     await charge(store, now=now)
     for r in rows:  # spend already happened: record it, and audit the breach of policy
         if r["maxCost"] is not None and r["taskCost"] > r["maxCost"]:
             await policies.record_violation(
-                store, agent_id=agent_id, subject=r["taskId"], actor=agent_id, now=now,
+                store, agent_id=agent_id, subject=r["taskId"], actor=actor, now=now,
                 what=f"task cost {r['taskCost']:.4f} USD over maxCostPerTask {r['maxCost']}",
             )  # fmt: skip
     return [str(r["id"]) for r in rows]

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from app.core.errors import BadInput, RateLimited
 from app.graph import GraphStore
@@ -26,9 +27,19 @@ from app.models import has_nul
 
 log = logging.getLogger("baton.events")
 
+
+class Grants(Protocol):
+    """A reader (``app.core.context.Reader``): the parameters of the grant filter."""
+
+    def params(self) -> dict[str, Any]: ...
+
+
+ALL: dict[str, Any] = {"agentId": None, "principalId": None, "all": True, "callerId": None}
+
 BOOTSTRAP = q("events/bootstrap")
 HEAD = q("events/head")
 AFTER = q("events/after")
+AFTER_FOR = q("events/after_for")
 EMIT = q("events/emit")
 QUERY = q("events/query")
 
@@ -48,21 +59,40 @@ class Event:
     payload: dict[str, Any]
     recipients: tuple[str, ...] = ()  # who a targeted event (fact.asserted) is for
     key: str | None = None  # the sender's delivery id (emitEvent, inbound webhooks)
+    agent_id: str | None = None  # the agent the actor acted as (actor is the principal)
+    hidden: bool = False  # payload withheld: the reader may not read what it is about
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
-        raw = row.get("payload")
-        payload = json.loads(raw) if isinstance(raw, str) and raw else {}
         return cls(
             int(row["seq"]),
             str(row["type"]),
             int(row.get("at") or 0),
             row.get("actor"),
             row.get("subject"),
-            payload,
+            _payload(row),
             tuple(row.get("recipients") or ()),
             row.get("key"),
+            row.get("agentId"),
+            bool(row.get("hidden") or False),
         )
+
+
+def _payload(row: dict[str, Any]) -> dict[str, Any]:
+    """The decoded payload; a malformed one is reported, not raised.
+
+    Why: one event the log cannot decode must not wedge the hub (every poll would fail on
+    it and no subscriber would see anything after it)."""
+    raw = row.get("payload")
+    if not isinstance(raw, str) or not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        log.error("event %s has a malformed payload (%d chars); delivered without it",
+                  row.get("seq"), len(raw))  # fmt: skip
+        return {"malformed": True}
+    return value if isinstance(value, dict) else {"value": value}
 
 
 def dumps(payload: dict[str, Any] | None) -> str:
@@ -81,6 +111,17 @@ async def events_after(
 ) -> list[Event]:
     """Events with ``seq > after`` (oldest first), optionally only of ``types``."""
     rows = await store.read(AFTER, after=after, types=types or None, limit=limit)
+    return [Event.from_row(r) for r in rows]
+
+
+async def events_for(
+    store: GraphStore, reader: Grants, after: int, types: list[str] | None, limit: int
+) -> list[Event]:
+    """Events with ``seq > after`` as ``reader`` may see them: a payload about something it
+    may not read is withheld (``hidden``), the rest of the row stays."""
+    rows = await store.read(
+        AFTER_FOR, after=after, types=types or None, limit=limit, **reader.params()
+    )
     return [Event.from_row(r) for r in rows]
 
 
@@ -132,12 +173,42 @@ def check_external(type_: str, subject: str | None, payload: Any, key: str | Non
 
 Match = Callable[[Event], bool]
 
+SESSION_ENDING = frozenset({"principal.revoked", "principal.token_rotated"})
+
+
+@dataclass(frozen=True)
+class Session:
+    """Whose connection a subscription runs on: the principal, and the log head when it
+    authenticated. A later ``principal.revoked`` / ``principal.token_rotated`` event for that
+    principal ends the subscription: nothing after that event is delivered to it."""
+
+    principal_id: str
+    since: int
+
+
+SESSION: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "baton_session", default=None
+)
+"""Set by the WebSocket transport for the operations it runs; read by :meth:`EventHub.subscribe`."""
+
+
+def ends_session(ev: Event, session: Session | None) -> bool:
+    """True if ``ev`` revokes or rotates the token ``session`` was opened with."""
+    return (
+        session is not None
+        and ev.type in SESSION_ENDING
+        and ev.subject == session.principal_id
+        and ev.seq > session.since
+    )
+
 
 @dataclass(eq=False)
 class _Subscriber:
     match: Match
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_MAX))
     overflowed: bool = False
+    session: Session | None = None
+    cutoff: int | None = None  # seq of the event that ended its session
 
 
 class EventHub:
@@ -213,7 +284,12 @@ class EventHub:
                 batch = await events_after(self.store, self.cursor, None, PAGE)
                 for ev in batch:
                     for sub in tuple(self._subs):
-                        if sub.overflowed or not sub.match(ev):
+                        if sub.cutoff is None and ends_session(ev, sub.session):
+                            sub.cutoff = ev.seq  # its session ended: deliver nothing after
+                            with contextlib.suppress(asyncio.QueueFull):
+                                sub.queue.put_nowait(ev)  # wake it up
+                            continue
+                        if sub.overflowed or sub.cutoff is not None or not sub.match(ev):
                             continue
                         try:
                             sub.queue.put_nowait(ev)
@@ -234,7 +310,10 @@ class EventHub:
     ) -> AsyncIterator[Event]:
         """Yield matching events with ``seq > after`` (``None``: only new ones), replaying
         from the log first and then streaming live, with no gap and no duplicate. An
-        ``owner`` (the principal) holds at most ``max_per_owner`` live subscriptions."""
+        ``owner`` (the principal) holds at most ``max_per_owner`` live subscriptions. On a
+        WebSocket (:data:`SESSION` set) the stream ends at the event that revokes or rotates
+        the caller's token, and nothing after it is delivered."""
+        session = SESSION.get()
         if owner is not None:
             held = self._owners.get(owner, 0)
             if held >= self.max_per_owner:
@@ -244,7 +323,7 @@ class EventHub:
                 )
             self._owners[owner] = held + 1
         try:
-            async for ev in self._subscribe(after, match, types):
+            async for ev in self._subscribe(after, match, types, session):
                 yield ev
         finally:
             if owner is not None:
@@ -255,9 +334,10 @@ class EventHub:
                     self._owners.pop(owner, None)
 
     async def _subscribe(
-        self, after: int | None, match: Match, types: list[str] | None
+        self, after: int | None, match: Match, types: list[str] | None,
+        session: Session | None,
     ) -> AsyncIterator[Event]:
-        sub = _Subscriber(match)
+        sub = _Subscriber(match, session=session)
         async with self._lock:
             if not self._subs:
                 self.cursor = await head(self.store)  # hub idled: skip what nobody wanted
@@ -272,6 +352,11 @@ class EventHub:
     async def _stream(
         self, sub: _Subscriber, last: int, types: list[str] | None
     ) -> AsyncIterator[Event]:
+        def cut(ev: Event) -> bool:
+            if sub.cutoff is None and ends_session(ev, sub.session):
+                sub.cutoff = ev.seq
+            return sub.cutoff is not None and ev.seq >= sub.cutoff
+
         while True:
             # Catch up from the log (first connect, or after this subscriber overflowed).
             # The hub is already queueing for us, so whatever the log read misses is queued.
@@ -282,6 +367,8 @@ class EventHub:
                     page = await events_after(self.store, last, types, self.replay_page)
                 await asyncio.sleep(0)
                 for ev in page:
+                    if cut(ev):
+                        return
                     last = ev.seq
                     if sub.match(ev):
                         yield ev
@@ -292,7 +379,11 @@ class EventHub:
                     async with asyncio.timeout(1.0):
                         ev = await sub.queue.get()
                 except TimeoutError:
+                    if sub.cutoff is not None:
+                        return
                     continue
+                if cut(ev):
+                    return
                 if ev.seq <= last:
                     continue  # already replayed
                 last = ev.seq
@@ -312,13 +403,18 @@ async def query(
     from_: int | None,
     to: int | None,
     limit: int,
+    agent: str | None = None,
+    reader: Grants | None = None,
 ) -> list[Event]:
-    """Filtered page of the log for ``auditLog`` and ``baton audit export``."""
+    """Filtered page of the log for ``auditLog`` and ``baton audit export`` (``reader``:
+    payloads it may not read are withheld; None: everything, for admin tools)."""
     rows = await store.read(
         QUERY,
+        **(reader.params() if reader is not None else ALL),
         after=after,
         types=types or None,
         actor=actor,
+        agent=agent,
         subject=subject,
         since=from_,
         until=to,

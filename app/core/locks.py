@@ -69,13 +69,27 @@ async def acquire(
 
 
 async def release(
-    store: GraphStore, resource_id: str, task_id: str, *, actor: str, now: int
-) -> list[str]:
-    """Drop the task's lock; returns the waiters (best first), who were told by event."""
-    rows = await store.write(RELEASE, resourceId=resource_id, taskId=task_id, now=now, actor=actor)
-    if not rows:
-        raise NotFound(f"task {task_id} holds no lock on {resource_id}", id=resource_id)
-    return list(rows[0]["waiters"] or [])
+    store: GraphStore, resource_id: str, task_id: str, fence: int, *, agent_id: str | None,
+    actor: str, now: int,
+) -> list[str]:  # fmt: skip
+    """Drop the task's lock; returns the waiters (best first), who were told by event.
+    Only the holder may: ``agent_id`` (None for admins) must hold the task, under ``fence``."""
+    rows = await store.write(
+        RELEASE, resourceId=resource_id, taskId=task_id, fence=fence, agentId=agent_id,
+        now=now, actor=actor,
+    )  # fmt: skip
+    if rows:
+        return list(rows[0]["waiters"] or [])
+    task = await tasks.props(store, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id!r} does not exist", id=task_id)
+    if agent_id is not None and task.agent_id != agent_id:
+        raise Forbidden(f"task {task_id} is not held by agent {agent_id}", id=task_id)
+    if task.fence != fence or task.status not in WORKING:
+        raise Conflict(
+            f"task {task_id} is not working under fencing token {fence}", id=task_id
+        )
+    raise NotFound(f"task {task_id} holds no lock on {resource_id}", id=resource_id)
 
 
 async def define(store: GraphStore, data: ResourceIn, *, actor: str, now: int) -> dict[str, Any]:

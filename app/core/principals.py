@@ -45,23 +45,43 @@ def _principal(row: dict[str, Any]) -> Principal:
         agent_id=row.get("agentId"),
         revoked=bool(row.get("revoked") or False),
         created_at=row.get("createdAt"),
+        expires_at=row.get("expiresAt"),
     )
 
 
-async def authenticate(store: GraphStore, token: str) -> Principal | None:
-    """The principal for a bearer token, or None (unknown, malformed or revoked)."""
+SESSION_ENDING = ("principal.revoked", "principal.token_rotated")
+"""Events that end every open session (WebSocket) of their subject principal."""
+
+
+def expiry(now: int, expires_at: int | None, ttl_seconds: int | None) -> int | None:
+    """A token's expiry (epoch ms) from an absolute time or a TTL; BAD_INPUT if in the past."""
+    if expires_at is not None and ttl_seconds is not None:
+        raise BadInput("give expiresAt or ttlSeconds, not both", field="ttlSeconds")
+    if ttl_seconds is not None:
+        if not 1 <= ttl_seconds <= 10 * 365 * 86_400:
+            raise BadInput("ttlSeconds must be between 1 and 10 years", field="ttlSeconds")
+        return now + ttl_seconds * 1000
+    if expires_at is not None and expires_at <= now:
+        raise BadInput("expiresAt must be in the future", field="expiresAt")
+    return expires_at
+
+
+async def authenticate(store: GraphStore, token: str, *, now: int) -> Principal | None:
+    """The principal for a bearer token, or None (unknown, malformed, revoked or expired)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    rows = await store.read(BY_TOKEN, tokenHash=token_hash(token))
+    rows = await store.read(BY_TOKEN, tokenHash=token_hash(token), now=now)
     return _principal(rows[0]) if rows else None
 
 
 async def create(
-    store: GraphStore, data: PrincipalIn, *, actor: str, now: int
+    store: GraphStore, data: PrincipalIn, *, actor: str, now: int, expires_at: int | None = None
 ) -> tuple[Principal, str]:
     """Create a principal and return it with its token (the only time the token is seen)."""
     if data.kind == "agent" and data.agent_id is None:
         raise BadInput("an agent principal needs agentId", field="agentId")
+    if data.agent_id == "baton":
+        raise BadInput("agent id 'baton' is reserved for the workflow engine", field="agentId")
     token = new_token()
     try:
         rows = await store.write(
@@ -71,13 +91,19 @@ async def create(
             name=data.name,
             roles=[r.value for r in data.roles],
             agentId=data.agent_id,
+            team=data.team,
             tokenHash=token_hash(token),
+            expiresAt=expires_at,
             now=now,
             actor=actor,
-            payload=dumps({"roles": [r.value for r in data.roles], "kind": data.kind.value}),
-        )
+            payload=dumps({"roles": [r.value for r in data.roles], "kind": data.kind.value,
+                           "agentId": data.agent_id, "team": data.team,
+                           "expiresAt": expires_at}),
+        )  # fmt: skip
     except ConstraintViolation as exc:
         raise Conflict(f"principal {data.id!r} already exists", id=data.id) from exc
+    if not rows:
+        raise NotFound(f"team {data.team!r} does not exist", field="team")
     return _principal(rows[0]), token
 
 
@@ -102,12 +128,15 @@ async def revoke(store: GraphStore, principal_id: str, *, actor: str, now: int) 
         raise Conflict(f"principal {principal_id!r} is already revoked", id=principal_id)
 
 
-async def rotate(store: GraphStore, principal_id: str, *, actor: str, now: int) -> str:
-    """Issue a new token for a principal."""
+async def rotate(
+    store: GraphStore, principal_id: str, *, actor: str, now: int, expires_at: int | None = None
+) -> str:
+    """Issue a new token for a principal; sessions opened with the old one end."""
     token = new_token()
     rows = await store.write(
-        ROTATE, id=principal_id, tokenHash=token_hash(token), actor=actor, now=now
-    )
+        ROTATE, id=principal_id, tokenHash=token_hash(token), actor=actor, now=now,
+        expiresAt=expires_at,
+    )  # fmt: skip
     if not rows:
         raise NotFound(f"principal {principal_id!r} not found", id=principal_id)
     return token
@@ -121,6 +150,7 @@ async def ensure_admin(store: GraphStore, *, token: str | None, now: int) -> str
     minted = token or new_token()
     rows = await store.write(ENSURE_ADMIN, tokenHash=token_hash(minted), now=now)
     created = bool(rows and rows[0]["created"])
-    if token is not None and not created and (await authenticate(store, token)) is None:
-        await store.write(ROTATE, id="admin", tokenHash=token_hash(token), actor="system", now=now)
+    if token is not None and not created and (await authenticate(store, token, now=now)) is None:
+        await store.write(ROTATE, id="admin", tokenHash=token_hash(token), actor="system", now=now,
+                          expiresAt=None)  # fmt: skip
     return minted if created else None

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.core.context import Reader
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -30,6 +31,7 @@ ESCALATE = q("proposals/escalate")
 EXPIRE = q("proposals/expire")
 INBOX = q("proposals/inbox")
 GET = q("proposals/get")
+GET_FOR = q("proposals/get_for")
 STATUS = {Decision.APPROVE: "approved", Decision.MODIFY: "modified", Decision.REJECT: "rejected"}
 DEFAULT_SLA_MS = 15 * 60_000
 NOBODY = "team:__nobody__"  # no approvers configured: only an admin can decide
@@ -58,12 +60,15 @@ class Proposal:
     modified_payload: dict[str, Any] | None = None
     fact_ids: list[str] = field(default_factory=list)
     routed_to: list[str] = field(default_factory=list)
+    hidden: bool = False  # payload and rationale withheld: the reader may not read them
 
     @classmethod
     def of(cls, p: dict[str, Any], routed: list[str] | None = None) -> Proposal:
         mod = p.get("modifiedPayload")
         return cls(
-            id=p["id"], kind=p["kind"], summary=p["summary"], payload=json.loads(p["payload"]),
+            hidden=bool(p.get("_hidden")),
+            id=p["id"], kind=p["kind"], summary=p["summary"],
+            payload=json.loads(p["payload"]) if p.get("payload") else {},
             confidence=float(p["confidence"]), rationale=p.get("rationale") or "",
             status=p["status"], task_id=p["taskId"], agent_id=p["agentId"],
             created_at=int(p["createdAt"]), level=int(p.get("level") or 0),
@@ -114,16 +119,26 @@ def route_for(policies: list[dict[str, Any]], kind: str, confidence: float) -> R
 
 
 async def propose(
-    store: GraphStore, data: ProposalIn, *, now: int, approvers: list[str] | None = None
-) -> Proposal:
+    store: GraphStore, data: ProposalIn, *, now: int, actor: str | None = None,
+    approvers: list[str] | None = None, engine: bool = False, policy_auto: bool = False,
+) -> Proposal:  # fmt: skip
     """Queue an action for approval, or record its auto-execution under policy.
-    ``approvers`` (a workflow step's own) replace the first level of the policy's chain."""
+
+    ``engine``: a workflow's human checkpoint, made by the engine on its own task. Only the
+    step's ``approvers`` (the whole chain; the policy's chain only when the step names
+    none) or an admin decide it, and no policy threshold or ``onExpiry: approve`` settles
+    it, unless the definition says so (``policy_auto``, the step's ``autoApprove``)."""
     rows = await store.read(EXPLAIN, agentId=data.agent_id, resourceId=None)
     if not rows:
         raise NotFound(f"agent {data.agent_id!r} is not registered", field="agentId")
     applicable = [p for _, p in rows[0]["policies"]]
     r = route_for(applicable, data.kind, data.confidence)
-    if approvers:
+    if engine:
+        if approvers:
+            r = replace(r, chain=["|".join(approvers)])
+        if not policy_auto:
+            r = replace(r, auto=False, threshold=None, policy_id=None, on_expiry="reject")
+    elif approvers:
         rest = [] if r.chain[0] == NOBODY else r.chain[1:]
         r = replace(r, chain=["|".join(approvers), *rest])
     first = r.chain[0].split("|")
@@ -139,7 +154,7 @@ async def propose(
         eventPayload=dumps({"proposalId": pid, "taskId": data.task_id, "agentId": data.agent_id,
                             "kind": data.kind, "confidence": data.confidence,
                             "threshold": r.threshold, "auto": r.auto}),
-        now=now,
+        engine=engine, actor=actor or data.agent_id, now=now,
     )  # fmt: skip
     if not got:
         raise Conflict(
@@ -184,6 +199,13 @@ async def decide(
 
 async def get(store: GraphStore, proposal_id: str) -> Proposal | None:
     rows = await store.read(GET, id=proposal_id)
+    return Proposal.of(rows[0]["proposal"], rows[0]["routedTo"]) if rows else None
+
+
+async def get_for(store: GraphStore, reader: Reader, proposal_id: str) -> Proposal | None:
+    """One proposal as ``reader`` may see it (payload and rationale hidden unless readable:
+    its own, a named approver, or its task's entities are all in readable domains)."""
+    rows = await store.read(GET_FOR, id=proposal_id, **reader.params())
     return Proposal.of(rows[0]["proposal"], rows[0]["routedTo"]) if rows else None
 
 

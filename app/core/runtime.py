@@ -7,11 +7,14 @@ would lose (the graph holds all of that).
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from app.config import Settings
-from app.core import otel, principals, traces
+from app.core import otel, principals, traces, webhooks
 from app.core.clock import Clock
 from app.core.events import BOOTSTRAP, EventHub
 from app.core.tasks import Backoff
@@ -31,6 +34,7 @@ class Runtime:
     admin_token: str | None = None  # set only on the very first start (printed once)
     nudges: list[Callable[[str], None]] = field(default_factory=list)  # "run job X now"
     otel: otel.Exporter | None = None  # OpenTelemetry export, when OTEL_* asks for it
+    dispatcher: webhooks.Dispatcher | None = None  # outbound webhooks (made by their job)
 
     def now(self) -> int:
         return self.clock.now()
@@ -46,10 +50,31 @@ class Runtime:
             fn(job)
 
 
+def admin_token_path(settings: Settings) -> Path:
+    """Where the first-start admin token is kept (``baton admin-token`` prints it)."""
+    return Path(settings.data_dir) / "admin-token"
+
+
+def save_admin_token(settings: Settings, token: str) -> Path | None:
+    """Keep a freshly minted admin token in a 0600 file in the data dir (a 0700 dir), so
+    whatever process started first (``serve``, ``seed``) never loses it."""
+    path = admin_token_path(settings)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        log.warning("could not write the admin token to %s: %s", path, exc)
+        return None
+    return path
+
+
 async def prepare_graph(store: GraphStore) -> None:
-    """Idempotent start-up: schema and the event counter."""
+    """Idempotent start-up: schema, the event counter and the run-id secret."""
     await store.apply_schema()
-    await store.write(BOOTSTRAP)
+    await store.write(BOOTSTRAP, secret=secrets.token_hex(32))
 
 
 async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool = True) -> Runtime:
@@ -62,6 +87,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
         rt.admin_token = await principals.ensure_admin(
             store, token=settings.admin_token, now=rt.now()
         )
+        if rt.admin_token and not settings.admin_token:
+            save_admin_token(settings, rt.admin_token)
         rt.otel = otel.configure_from_env()
         if rt.otel is not None:
             otel.install(rt.otel)  # otel.export_spans() goes to this runtime's exporter
@@ -82,6 +109,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
 
 async def close_runtime(rt: Runtime) -> None:
     """Stop the hub and close the store (stopping an embedded server this process owns)."""
+    if rt.dispatcher:
+        await rt.dispatcher.close()
     if rt.hub:
         await rt.hub.stop()
     if rt.otel is not None:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import costs, policies, tracecontext, traces
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core import context, costs, policies, tracecontext, traces
+from app.core.errors import BadInput, Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
 from app.core.policies import utc_hour
@@ -39,8 +39,11 @@ RELEASE_DEFERRED = q("tasks/release_deferred")
 GET = q("tasks/get")
 PROPS = q("tasks/props")
 LIST = q("tasks/list")
+GET_FOR = q("tasks/get_for")
+LIST_FOR = q("tasks/list_for")
 QUEUE_DEPTHS = q("tasks/queue_depths")
 REVIEW = q("tasks/review")
+COST_CAP = q("tasks/cost_cap")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ def _json(raw: Any) -> Any:
 
 def _task(props: dict[str, Any], **extra: Any) -> Task:
     data = dict(props)
+    data["hidden"] = bool(props.get("_hidden"))
     data["payload"] = _json(props.get("payload")) or {}
     data["result"] = _json(props.get("result"))
     data["errors"] = [_json(e) if isinstance(e, str) else e for e in props.get("errors") or []]
@@ -72,8 +76,21 @@ def content_hash(data: TaskIn) -> str:
     return hashlib.sha256(dumps(body).encode()).hexdigest()[:32]
 
 
-async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Task:
-    """Create a task (queued, merged or deferred), or return the earlier one for a retry."""
+ENGINE_DEDUP_PREFIX = "run:"  # run:<run>:<step>:<attempt>, the workflow engine's own keys
+
+
+async def submit(
+    store: GraphStore, data: TaskIn, *, actor: str, now: int, engine: bool = False
+) -> Task:
+    """Create a task (queued, merged or deferred), or return the earlier one for a retry.
+
+    dedupKeys are scoped: a client's key matches only its own earlier submissions, and
+    only the workflow engine (``engine``) makes or matches tasks in its own namespace."""
+    if not engine and data.dedup_key and data.dedup_key.startswith(ENGINE_DEDUP_PREFIX):
+        raise BadInput(
+            f"dedupKey prefix {ENGINE_DEDUP_PREFIX!r} is reserved for the workflow engine",
+            field="dedupKey",
+        )
     rows = await store.write(
         SUBMIT,
         id=new_id("task"),
@@ -93,6 +110,7 @@ async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Ta
         newTraceId=tracecontext.new_trace_id(),
         spanId=tracecontext.new_span_id(),
         parentSpanId=data.parent_span_id,
+        engine=engine,
         now=now,
         actor=actor,
     )
@@ -106,6 +124,8 @@ async def submit(store: GraphStore, data: TaskIn, *, actor: str, now: int) -> Ta
         await store.read(
             CLASSIFY_SUBMIT,
             dedupKey=data.dedup_key,
+            engine=engine,
+            actor=actor,
             entities=data.entities,
             parentId=data.parent_id,
         )
@@ -205,8 +225,10 @@ async def claim(
     capability: str | None = None,
     lease_ms: int,
     now: int,
+    actor: str | None = None,
 ) -> list[Task]:
-    """Pull: the best eligible queued tasks for this agent, now running under it."""
+    """Pull: the best eligible queued tasks for this agent, now running under it. ``actor``
+    (here and below) is the calling principal, the audit identity (default: the agent)."""
     rows = await store.write(
         CLAIM,
         agentId=agent_id,
@@ -215,20 +237,23 @@ async def claim(
         leaseMs=lease_ms,
         now=now,
         hour=utc_hour(now),
-        actor=agent_id,
+        actor=actor or agent_id,
     )
     if not rows:
         await costs.raise_if_exhausted(store, agent_id)
     return [_task(r["task"]) for r in rows]
 
 
-async def start(store: GraphStore, task_id: str, agent_id: str, fence: int, *, now: int) -> Task:
+async def start(
+    store: GraphStore, task_id: str, agent_id: str, fence: int, *, now: int,
+    actor: str | None = None,
+) -> Task:  # fmt: skip
     """assigned -> running, for the holder of the current fencing token."""
     rows = await store.write(
-        START, taskId=task_id, agentId=agent_id, fence=fence, now=now, actor=agent_id
+        START, taskId=task_id, agentId=agent_id, fence=fence, now=now, actor=actor or agent_id
     )
     if not rows:
-        await _refuse(store, task_id, agent_id, fence, "start")
+        await _refuse(store, task_id, agent_id, fence, "start", actor=actor or agent_id)
     return _task(rows[0]["task"])
 
 
@@ -244,14 +269,25 @@ async def finish(
     error: dict[str, Any] | None = None,
     cost_usd: float = 0.0,
     backoff: Backoff = DEFAULT_BACKOFF,
+    actor: str | None = None,
 ) -> Task:
     """Report done / failed / retry for the current attempt (stale tokens get CONFLICT).
-    Its spend is recorded first, idempotently, so a resent report never counts twice."""
+    Its spend is recorded first, idempotently, so a resent report never counts twice.
+
+    A completion (``done``) whose cost would take the task over the agent's
+    ``maxCostPerTask`` is refused: FORBIDDEN plus a ``policy.violation`` event, nothing else
+    recorded (not the cost, not the result); the agent may fail the task instead, which
+    records the spend that happened (failures are always accepted)."""
+    actor = actor or agent_id
+    key = f"{task_id}:{fence}:final"
     if cost_usd > 0:
-        spend = costs.Spend(f"{task_id}:{fence}:final", task_id, fence, cost_usd)
-        await costs.report(store, agent_id, [spend], now=now)
+        spend = costs.Spend(key, task_id, fence, cost_usd)
+        await costs.report(store, agent_id, [spend], now=now, actor=actor,
+                           capped=outcome == "done")  # fmt: skip
     rows = await store.write(
         FINISH,
+        costKey=key,
+        costUsd=float(cost_usd),
         taskId=task_id,
         agentId=agent_id,
         fence=fence,
@@ -262,11 +298,12 @@ async def finish(
         backoffMaxMs=backoff.max_ms,
         jitter=random.uniform(0.5, 1.0),
         now=now,
-        actor=agent_id,
+        actor=actor,
         trace=traces.enabled(),
     )
     if not rows:
-        await _refuse(store, task_id, agent_id, fence, outcome, now)
+        await _refuse(store, task_id, agent_id, fence, outcome, now, actor=actor,
+                      cost_usd=cost_usd)  # fmt: skip
     return _task(rows[0]["task"])
 
 
@@ -281,25 +318,31 @@ class Completion:
 
 
 async def complete_many(
-    store: GraphStore, agent_id: str, items: list[Completion], *, now: int
-) -> list[str]:
+    store: GraphStore, agent_id: str, items: list[Completion], *, now: int,
+    actor: str | None = None,
+) -> list[str]:  # fmt: skip
     """Complete several held tasks in one statement; returns the ids accepted (the others
-    had a stale token or were no longer this agent's, and are left untouched)."""
+    had a stale token, were no longer this agent's, or would go over maxCostPerTask, and
+    are left untouched)."""
+    actor = actor or agent_id
     unique = {c.task_id: c for c in items}
     spends = [
         costs.Spend(f"{c.task_id}:{c.fence}:final", c.task_id, c.fence, c.cost_usd)
         for c in unique.values()
         if c.cost_usd > 0
     ]
-    await costs.report(store, agent_id, spends, now=now)
+    await costs.report(store, agent_id, spends, now=now, actor=actor, capped=True)
     rows = await store.write(
         COMPLETE_MANY,
         agentId=agent_id,
+        actor=actor,
         items=[
             {
                 "taskId": c.task_id,
                 "fence": c.fence,
                 "result": json.dumps(c.result) if c.result is not None else None,
+                "usd": float(c.cost_usd),
+                "costKey": f"{c.task_id}:{c.fence}:final",
             }
             for c in unique.values()
         ],  # fmt: skip
@@ -310,8 +353,9 @@ async def complete_many(
 
 
 async def _refuse(
-    store: GraphStore, task_id: str, agent_id: str, fence: int, op: str, now: int = 0
-) -> None:
+    store: GraphStore, task_id: str, agent_id: str, fence: int, op: str, now: int = 0,
+    *, actor: str, cost_usd: float = 0.0,
+) -> None:  # fmt: skip
     """Raise the precise reason a fenced transition wrote nothing."""
     task = await get(store, task_id)
     if task is None:
@@ -327,9 +371,20 @@ async def _refuse(
     if task.agent_id != agent_id:
         raise Forbidden(f"task {task_id} is held by another agent, not {agent_id}", id=task_id)
     # Held, current token, still working: the statement's policy guard refused it.
+    if op == "done":
+        cap = (await store.read(COST_CAP, taskId=task_id, agentId=agent_id,
+                                costKey=f"{task_id}:{fence}:final"))[0]  # fmt: skip
+        total = float(cap["cost"] or 0.0) + (0.0 if cap["recorded"] else cost_usd)
+        if cap["cap"] is not None and total > float(cap["cap"]):
+            what = f"task cost {total:.4f} USD over maxCostPerTask {cap['cap']}"
+            await policies.record_violation(
+                store, agent_id=agent_id, subject=task_id, what=what, actor=actor, now=now
+            )
+            raise Forbidden(f"refused: {what} (fail the task instead)", id=task_id,
+                            maxCostPerTask=cap["cap"])  # fmt: skip
     await policies.record_violation(
         store, agent_id=agent_id, subject=task_id, what=f"{op} {task.capability} task",
-        actor=agent_id, now=now,
+        actor=actor, now=now,
     )  # fmt: skip
     raise Forbidden(f"policy no longer allows agent {agent_id} this task", id=task_id)
 
@@ -351,8 +406,9 @@ async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, no
 
 
 async def review(
-    store: GraphStore, task_id: str, agent_id: str, *, accept: bool, feedback: str, now: int
-) -> Task:
+    store: GraphStore, task_id: str, agent_id: str, *, accept: bool, feedback: str, now: int,
+    actor: str | None = None,
+) -> Task:  # fmt: skip
     """A supervisor accepts a sub-task's result or sends it back with feedback; the parent's
     payload ``maxRounds`` (default 3) bounds the send-backs."""
     task = await props(store, task_id)
@@ -363,7 +419,7 @@ async def review(
     max_rounds = rounds if isinstance(rounds, int) and 0 < rounds <= 10 else 3
     rows = await store.write(
         REVIEW, taskId=task_id, agentId=agent_id, accept=accept, feedback=feedback or None,
-        maxRounds=max_rounds, now=now,
+        maxRounds=max_rounds, now=now, actor=actor or agent_id,
         eventPayload=dumps({"taskId": task_id, "parentId": task.parent_id, "accept": accept,
                             "round": task.rounds + (0 if accept else 1), "feedback": feedback}),
     )  # fmt: skip
@@ -406,8 +462,8 @@ async def release_deferred(store: GraphStore, *, now: int) -> int:
     return int(rows[0]["released"]) if rows else 0
 
 
-async def get(store: GraphStore, task_id: str) -> Task | None:
-    rows = await store.read(GET, id=task_id)
+def _with_history(rows: list[dict[str, Any]]) -> Task | None:
+    """A task row with its attempts, merge and deferral (tasks/get and tasks/get_for)."""
     if not rows:
         return None
     row = rows[0]
@@ -417,6 +473,10 @@ async def get(store: GraphStore, task_id: str) -> Task | None:
         merged_into=row.get("mergedInto"),
         deferred_behind=list(row.get("deferredBehind") or []),
     )
+
+
+async def get(store: GraphStore, task_id: str) -> Task | None:
+    return _with_history(await store.read(GET, id=task_id))
 
 
 async def props(store: GraphStore, task_id: str) -> Task | None:
@@ -437,6 +497,23 @@ async def page(
     rows = await store.read(
         LIST, after=after, limit=limit, status=status, capability=capability, agentId=agent_id
     )
+    return [_task(r["task"]) for r in rows]
+
+
+async def get_for(store: GraphStore, reader: context.Reader, task_id: str) -> Task | None:
+    """One task as ``reader`` may see it (payload, result and errors hidden unless readable)."""
+    return _with_history(await store.read(GET_FOR, id=task_id, **reader.params()))
+
+
+async def page_for(
+    store: GraphStore, reader: context.Reader, after: str, limit: int, *,
+    status: str | None = None, capability: str | None = None, agent_id: str | None = None,
+) -> list[Task]:  # fmt: skip
+    """Tasks by id as ``reader`` may see them (see :func:`get_for`)."""
+    rows = await store.read(
+        LIST_FOR, after=after, limit=limit, status=status, capability=capability,
+        agentFilter=agent_id, **reader.params(),
+    )  # fmt: skip
     return [_task(r["task"]) for r in rows]
 
 

@@ -118,9 +118,12 @@ def task_span(t: dict[str, Any]) -> Span:
     )  # fmt: skip
 
 
-async def trace(store: GraphStore, run_id: str) -> Trace | None:
-    """The span tree of a run (one read): decisions and tasks, oldest first."""
-    rows = await store.read(TRACE, runId=run_id)
+async def trace(
+    store: GraphStore, run_id: str, reader: context.Reader = context.EVERYONE
+) -> Trace | None:
+    """The span tree of a run (one read): decisions and tasks, oldest first, as ``reader``
+    may see it (tasks it may not read are left out, SAW/PRODUCED name only readable things)."""
+    rows = await store.read(TRACE, runId=run_id, **reader.params())
     if not rows:
         return None
     row = rows[0]
@@ -152,8 +155,13 @@ class Why:
     truncated: bool = False
 
 
-async def why_did(store: GraphStore, node_id: str, *, budget: int = 250) -> Why | None:
-    """The decisions, facts, approvals, runs and events upstream of a task/fact/proposal/run.
+async def why_did(
+    store: GraphStore, node_id: str, reader: context.Reader = context.EVERYONE, *,
+    budget: int = 250,
+) -> Why | None:
+    """The decisions, facts, approvals, runs and events upstream of a task/fact/proposal/run,
+    as ``reader`` may see them: unreadable nodes are neither reached nor expanded (so their
+    edges and decisions are left out) and nothing at all if the node asked about is unreadable.
 
     Walked breadth-first up to 10 steps, one bounded statement per level (never path by
     path): at most ``budget`` nodes and edges; ``truncated`` says the walk stopped there."""
@@ -167,7 +175,9 @@ async def why_did(store: GraphStore, node_id: str, *, budget: int = 250) -> Why 
         if not frontier or room <= 0:
             truncated = truncated or bool(frontier)
             break
-        rows = await store.read_heavy(WHY_STEP, keys=frontier, limit=room + 1)
+        rows = await store.read_heavy(
+            WHY_STEP, keys=frontier, limit=room + 1, **reader.params()
+        )
         if len(rows) > room:
             rows, truncated = rows[:room], True
         nxt: list[str] = []
@@ -183,7 +193,7 @@ async def why_did(store: GraphStore, node_id: str, *, budget: int = 250) -> Why 
             keys, truncated = keys[:budget], True
             break
         frontier = nxt
-    found = {r["id"]: r for r in await store.read_heavy(WHY_NODES, keys=keys)}
+    found = {r["id"]: r for r in await store.read_heavy(WHY_NODES, keys=keys, **reader.params())}
     root = found.get(node_id)
     if root is None or root["label"] not in ROOTS:
         return None

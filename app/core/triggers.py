@@ -10,6 +10,7 @@ turns deadlines that passed into ``sla.breached`` events, which triggers can esc
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ LIST = q("triggers/list")
 CURSOR = q("triggers/cursor")
 ADVANCE = q("triggers/advance")
 SLA = q("runs/sla_breaches")
+SECRET = q("triggers/secret")
 NAME = "triggers"
 PAGE = 500
 
@@ -50,10 +52,20 @@ class Trigger:
         )  # fmt: skip
 
 
-def run_id_for(trigger_id: str, ev: Event) -> str:
-    """The same trigger and the same event key always name the same run."""
+def run_id_for(trigger_id: str, ev: Event, secret: str) -> str:
+    """The same trigger and the same event key always name the same run. The id is an HMAC
+    under the server's secret (kept in the graph), in the engine's ``run-`` namespace that
+    clients may not use, so no client can predict or pre-create the run an event maps to."""
     key = ev.key or f"seq:{ev.seq}"
-    return "run-" + hashlib.sha256(f"{trigger_id}|{ev.type}|{key}".encode()).hexdigest()[:24]
+    mac = hmac.new(secret.encode(), f"{trigger_id}|{ev.type}|{key}".encode(), hashlib.sha256)
+    return workflows.TRIGGER_RUN_PREFIX + mac.hexdigest()[:32]
+
+
+async def run_id_secret(store: GraphStore) -> str:
+    rows = await store.read(SECRET)
+    if not rows or not rows[0]["value"]:  # pragma: no cover - prepare_graph makes it
+        raise RuntimeError("the run-id secret is missing: start the app once (prepare_graph)")
+    return str(rows[0]["value"])
 
 
 def event_view(ev: Event) -> dict[str, Any]:
@@ -75,6 +87,7 @@ async def fire(store: GraphStore, *, now: int, trace_id: str | None = None) -> i
         await store.write(ADVANCE, name=NAME, seq=top, now=now)
         return 0
     batch = await events_after(store, cursor, sorted({t.event for t in triggers}), PAGE)
+    secret = await run_id_secret(store) if batch else ""
     started = 0
     for ev in batch:
         view = event_view(ev)
@@ -84,7 +97,8 @@ async def fire(store: GraphStore, *, now: int, trace_id: str | None = None) -> i
             try:
                 _, new = await workflows.start(
                     store, t.workflow, resolve(t.input, {"event": view}),
-                    actor=f"trigger:{t.id}", now=now, run_id=run_id_for(t.id, ev),
+                    actor=f"trigger:{t.id}", now=now, run_id=run_id_for(t.id, ev, secret),
+                    engine_run_id=True,
                     trigger=view, trigger_id=t.id, event_seq=ev.seq, trace_id=trace_id,
                 )  # fmt: skip
                 started += int(new)

@@ -70,6 +70,9 @@ class StepSpec(CamelInput):
     merge: MergeSpec | None = None
     summary: str | None = Field(default=None, max_length=2_000)
     approvers: list[str] | None = Field(default=None, max_length=20)
+    # an approval step is decided by its approvers (or an admin) only; with autoApprove the
+    # approval policies' thresholds and onExpiry may settle it, as for agent proposals
+    auto_approve: bool = False
     max_rounds: int = Field(default=3, ge=1, le=10)
 
 

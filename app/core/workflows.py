@@ -56,6 +56,19 @@ HOLD = q("runs/hold")
 TASK_PROPOSAL = q("runs/task_proposal")
 
 RUN_ID = re.compile(ID_PATTERN)
+TRIGGER_RUN_PREFIX = "run-"  # run-<hmac>: trigger runs (app.core.triggers.run_id_for)
+RESERVED_RUN_PREFIXES = (TRIGGER_RUN_PREFIX, "run_")  # run_<id>: runs the engine names
+
+
+def check_client_run_id(run_id: str) -> None:
+    """A client's own run id: well formed and outside the engine's namespace, or BAD_INPUT."""
+    if not RUN_ID.match(run_id):
+        raise BadInput("runId: 1-128 characters of letters, digits and _.:-", field="runId")
+    if run_id.startswith(RESERVED_RUN_PREFIXES):
+        raise BadInput(
+            f"runId prefixes {', '.join(RESERVED_RUN_PREFIXES)} are reserved for the engine",
+            field="runId",
+        )
 ENGINE = "baton"  # the engine's own agent: holds approval tasks so proposals can stand on them
 OK = ("done", "skipped")
 ENDED = ("done", "skipped", "failed", "cancelled")
@@ -254,9 +267,13 @@ async def start(
     trace_id: str | None = None,
     parent_span_id: str | None = None,
     parent_run_id: str | None = None,
+    engine_run_id: bool = False,
 ) -> tuple[Run, bool]:
     """Start a run (or, for a ``run_id`` that exists, return it: idempotent).
-    Returns (the run, whether this call started it)."""
+    Returns (the run, whether this call started it). A ``run_id`` is a client's (checked
+    against the engine's namespace) unless ``engine_run_id`` (triggers)."""
+    if run_id is not None and not engine_run_id:
+        check_client_run_id(run_id)
     wf = await get_workflow(store, name, version)
     if wf is None:
         raise NotFound(f"workflow {name!r} does not exist", field="workflow")
@@ -407,7 +424,7 @@ class Engine:
         payload = resolve(sp.input, self.scope())
         if sp.kind == "approval":
             summary = sp.summary or f"Approve step {sp.id} of {self.run.workflow}"
-            await self.start_approval(st, summary, payload, sp.approvers)
+            await self.start_approval(st, summary, payload, sp.approvers, sp.auto_approve)
             return
         if sp.kind == "supervisor":
             payload = {**payload, "maxRounds": sp.max_rounds}
@@ -427,7 +444,9 @@ class Engine:
             trace_id=self.run.trace_id,
             parent_span_id=f"{self.run.id}/{st.step_id}/{st.attempt + 1}",  # the step's span
         )  # fmt: skip
-        return await tasks.submit(self.store, data, actor="workflow", now=self.now)
+        return await tasks.submit(
+            self.store, data, actor="workflow", now=self.now, engine=True
+        )
 
     async def mark_started(self, st: Step, task_id: str, status: str,
                            proposal_id: str | None = None) -> None:  # fmt: skip
@@ -440,9 +459,10 @@ class Engine:
         self.acted |= bool(rows)
 
     async def start_approval(self, st: Step, summary: str, payload: dict[str, Any],
-                             approvers: list[str] | None) -> None:  # fmt: skip
-        """A human checkpoint: a task held by the engine's agent with a proposal on it, routed
-        like any proposal (thresholds, approvers, SLA, escalation)."""
+                             approvers: list[str] | None, auto: bool = False) -> None:  # fmt: skip
+        """A human checkpoint: a task held by the engine's agent with the engine's proposal
+        on it, decided only by the step's approvers (or an admin); policy thresholds and
+        ``onExpiry: approve`` apply only if the step says ``autoApprove``."""
         task = await self.submit(st, APPROVAL_CAPABILITY, payload)
         held = await self.store.write(HOLD, taskId=task.id, now=self.now, leaseMs=self.lease_ms)
         fence = int(held[0]["task"]["fence"]) if held else task.fence
@@ -458,7 +478,8 @@ class Engine:
                            summary=summary[:2_000], payload=payload,
                            confidence=float(conf) if isinstance(conf, int | float)
                            and 0 <= conf <= 1 else 0.0),
-                now=self.now, approvers=approvers,
+                now=self.now, actor="workflow", approvers=approvers, engine=True,
+                policy_auto=auto,
             )  # fmt: skip
             pid = p.id
         await self.mark_started(st, task.id, "awaiting_approval", pid)
@@ -577,7 +598,7 @@ class Engine:
                 st, f"Contradictory findings for {sp.merge.key} in {self.run.workflow}: "
                     f"choose one (MODIFY with {{\"choice\": value}}) or approve the suggestion",
                 {"key": sp.merge.key, "options": options, "suggested": suggested.value,
-                 "suggestedStep": suggested.step}, sp.approvers,
+                 "suggestedStep": suggested.step}, sp.approvers, sp.auto_approve,
             )  # fmt: skip
             return
         await self.record_merge(st, sp, m.chosen, m.agreed, m.reason, None, ("waiting",),

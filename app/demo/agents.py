@@ -177,7 +177,7 @@ async def build(url: str, admin_token: str, *, faults: frozenset[str] = frozense
         for agent_id, (team, handlers) in ROSTER.items():
             got = await _patiently(admin, PRINCIPAL, {"i": {
                 "id": f"p-{agent_id}-{tag}", "kind": "agent", "name": agent_id,
-                "roles": ["AGENT"], "agentId": agent_id}})  # fmt: skip
+                "roles": ["AGENT"], "agentId": agent_id, "team": team}})  # fmt: skip
             a = Agent(url, got["createPrincipal"]["token"], agent_id, team=team,
                       max_concurrency=4, heartbeat_s=1.0, poll_s=poll_s)  # fmt: skip
             for cap, fn in handlers.items():

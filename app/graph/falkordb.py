@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import redis.asyncio as aioredis
 from falkordb.asyncio import FalkorDB
@@ -37,24 +38,51 @@ class FalkorStore:
         pool_size: int = 32,
         queries: Queries | None = None,
         limits: StatementLimits | None = None,
+        *,
+        unix_socket_path: str | None = None,
     ) -> None:
         self.host, self.port, self.graph_name = host, port, graph
         self.limits = limits or StatementLimits()
         # Explicit socket deadlines (redis-py's own default would surface as a raw
         # TimeoutError): just above the server-side statement timeout.
-        self._pool = aioredis.BlockingConnectionPool(
-            host=host,
-            port=port,
-            max_connections=pool_size,
-            timeout=None,
-            socket_timeout=self.limits.client_timeout_s,
-            socket_connect_timeout=min(5.0, self.limits.client_timeout_s),
-        )
+        deadlines: dict[str, Any] = {
+            "max_connections": pool_size,
+            "timeout": None,
+            "socket_timeout": self.limits.client_timeout_s,
+            "socket_connect_timeout": min(5.0, self.limits.client_timeout_s),
+        }
+        if unix_socket_path:  # the embedded server: no TCP listener, a socket in a 0700 dir
+            self.address = unix_socket_path
+            self._pool = aioredis.BlockingConnectionPool(
+                connection_class=aioredis.UnixDomainSocketConnection, path=unix_socket_path,
+                **deadlines,
+            )  # fmt: skip
+        else:
+            self.address = f"{host}:{port}"
+            self._pool = aioredis.BlockingConnectionPool(host=host, port=port, **deadlines)
         self._db = FalkorDB(connection_pool=self._pool)
         self._graph = self._db.select_graph(graph)
         self.queries = queries or load(self.backend)
         self.on_close: list[Any] = []
         self.on_write: list[Any] = []  # called after each write (event hub nudge)
+
+    @classmethod
+    def at(
+        cls, uri: str, graph: str = "baton", pool_size: int = 32, queries: Queries | None = None,
+        limits: StatementLimits | None = None,
+    ) -> FalkorStore:
+        """A store on ``falkordb://host:port`` or ``falkordb+unix:///path/to/socket``."""
+        parsed = urlparse(uri)
+        if parsed.scheme == "falkordb+unix":
+            path = unquote(parsed.path)
+            if not path:
+                raise ValueError(f"no socket path in {uri!r}: falkordb+unix:///path/to/sock")
+            return cls("", 0, graph, pool_size, queries, limits, unix_socket_path=path)
+        if parsed.scheme != "falkordb":
+            raise ValueError(f"not a FalkorDB URI: {uri!r}")
+        return cls(
+            parsed.hostname or "127.0.0.1", parsed.port or 6379, graph, pool_size, queries, limits
+        )
 
     async def _run(self, name: str, params: dict[str, Any], read_only: bool) -> list[Row]:
         text = self.queries[name]
@@ -70,9 +98,7 @@ class FalkorStore:
         except (RedisTimeoutError, TimeoutError) as exc:
             raise GraphTimeout(f"{name}: no answer within {self.limits.client_timeout_s}s") from exc
         except (RedisConnectionError, OSError) as exc:
-            raise GraphUnavailable(
-                f"{name}: graph unreachable at {self.host}:{self.port}: {exc}"
-            ) from exc
+            raise GraphUnavailable(f"{name}: graph unreachable at {self.address}: {exc}") from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
         return [
             dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set
@@ -103,7 +129,7 @@ class FalkorStore:
         except RedisTimeoutError as exc:
             raise GraphTimeout(f"no answer within {self.limits.client_timeout_s}s") from exc
         except (RedisConnectionError, OSError) as exc:
-            raise GraphUnavailable(f"graph unreachable at {self.host}:{self.port}: {exc}") from exc
+            raise GraphUnavailable(f"graph unreachable at {self.address}: {exc}") from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
         return [
             dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set
@@ -158,3 +184,4 @@ def _mapped(name: str, exc: ResponseError) -> GraphError:
 def _constraint_args(stmt: str, graph: str) -> list[str]:
     """``GRAPH.CONSTRAINT CREATE {g} UNIQUE NODE Label PROPERTIES 1 id`` -> command args."""
     return [part.replace("{g}", graph) for part in stmt.split()]
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import neo4j
@@ -20,6 +21,10 @@ from app.graph.store import (
     StatementLimits,
 )
 from app.graph.values import plain
+
+# The name in `CREATE CONSTRAINT name IF NOT EXISTS …` / `CREATE [VECTOR|…] INDEX name …`;
+# a constraint's backing index carries the constraint's name.
+_SCHEMA_NAME = re.compile(r"CREATE\s+(?:\w+\s+)?(?:CONSTRAINT|INDEX)\s+(\w+)\s+IF NOT EXISTS", re.I)
 
 
 class Neo4jStore:
@@ -107,9 +112,19 @@ class Neo4jStore:
         return [{k: plain(r[k]) for k in keys} for r in records]
 
     async def apply_schema(self) -> None:
-        """Named ``IF NOT EXISTS`` DDL: idempotent by construction."""
-        for stmt in schema_statements(self.backend):
+        """Named ``IF NOT EXISTS`` DDL: idempotent by construction. Only the statements whose
+        index or constraint is missing run (one read when the schema is already there, as on
+        every start after the first)."""
+        rows = await self.execute_text("SHOW INDEXES YIELD name RETURN collect(name) AS names")
+        present = set(rows[0]["names"]) if rows else set()
+        missing = [
+            stmt for stmt in schema_statements(self.backend)
+            if (m := _SCHEMA_NAME.search(stmt)) is None or m.group(1) not in present
+        ]  # fmt: skip
+        for stmt in missing:
             await self.execute_text(stmt)
+        if missing:
+            await self.execute_text("CALL db.awaitIndexes(300)")
 
     async def health(self) -> dict[str, Any]:
         """Reachability and size; used by ``GET /health``."""
@@ -117,8 +132,12 @@ class Neo4jStore:
         return {"backend": self.backend, "ok": True, **(rows[0] if rows else {})}
 
     async def drop_all(self) -> None:
-        """Delete every node (tests only)."""
-        await self.execute_text("MATCH (n) DETACH DELETE n")
+        """Delete every node (tests only), in batches so no transaction holds the whole graph."""
+        async with self._driver.session(database=self.database) as session:
+            result = await session.run(
+                "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+            )
+            await result.consume()
 
     async def close(self) -> None:
         """Close the driver."""

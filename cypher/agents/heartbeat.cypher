@@ -12,6 +12,7 @@ SET a.lastHeartbeat = $now,
     c.seq = c.seq + CASE WHEN was = 'offline' THEN 1 ELSE 0 END
 FOREACH (_ IN CASE WHEN was = 'offline' THEN [1] ELSE [] END |
   CREATE (e:Event {seq: c.seq, type: 'agent.online', at: $now, actor: $actor, subject: a.id,
+                   agentId: a.id,
                    payload: '{}'})
   CREATE (e)-[:ON]->(a))
 WITH a

@@ -1,12 +1,21 @@
 // Register (or re-register) an agent: online now, MEMBER_OF its team. Idempotent by id:
 // re-registering updates capabilities and limits but keeps load counters and history.
-// No row back means the team does not exist (nothing written).
+// Team membership is granted, never taken: an admin ($admin) may name any team; anyone else
+// only the agent's current team, or (an agent with none yet) the team an admin granted its
+// principal ($principalId's `team`, set by createPrincipal). A change of team is audited as
+// `agent.team_changed` with before and after.
+// No row back means the team does not exist, or the caller may not put the agent in it
+// (nothing written; the caller tells which).
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
 OPTIONAL MATCH (tm:Team {id: $team})
 WITH c, tm
 WHERE $team IS NULL OR tm IS NOT NULL
+OPTIONAL MATCH (cur:Agent {id: $id})
+OPTIONAL MATCH (pr:Principal {id: $principalId})
+WITH c, tm, cur.team AS before, pr.team AS granted
+WHERE $admin OR $team IS NULL OR $team = coalesce(before, granted)
 MERGE (a:Agent {id: $id})
 ON CREATE SET a.createdAt = $now, a.active = 0, a.done = 0, a.failed = 0
 SET a.name = $name, a.kind = $kind, a.capabilities = $capabilities,
@@ -17,14 +26,23 @@ SET a.name = $name, a.kind = $kind, a.capabilities = $capabilities,
     a.webhookUrl = $webhookUrl, a.webhookSecret = $webhookSecret,
     a.team = coalesce($team, a.team), a.status = 'online',
     a.lastHeartbeat = $now, a.active = coalesce(a.active, 0)
-WITH c, tm, a
+WITH c, tm, a, before
 OPTIONAL MATCH (a)-[old:MEMBER_OF]->(other:Team)
 WHERE tm IS NOT NULL AND other.id <> tm.id
 DELETE old
-WITH DISTINCT c, tm, a
+WITH DISTINCT c, tm, a, before
 FOREACH (_ IN CASE WHEN tm IS NULL THEN [] ELSE [1] END | MERGE (a)-[:MEMBER_OF]->(tm))
 SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'agent.registered', at: $now, actor: $actor, subject: a.id,
-                 payload: $payload})
+                 agentId: a.id, payload: $payload})
 CREATE (e)-[:ON]->(a)
+FOREACH (_ IN CASE WHEN $team IS NOT NULL AND coalesce(before, '') <> $team THEN [1]
+              ELSE [] END |
+  SET c.seq = c.seq + 1
+  CREATE (t:Event {seq: c.seq, type: 'agent.team_changed', at: $now, actor: $actor,
+                   subject: a.id, agentId: a.id,
+                   payload: '{"agentId":"' + a.id + '","before":' +
+                            CASE WHEN before IS NULL THEN 'null' ELSE '"' + before + '"' END +
+                            ',"after":"' + $team + '"}'})
+  CREATE (t)-[:ON]->(a))
 RETURN properties(a) AS agent

@@ -1,7 +1,11 @@
 // An agent asserts a fact about an entity it may read. The fact is ABOUT the entity,
-// ASSERTED_BY the agent, DERIVED_FROM the facts and tasks it names. It SUPERSEDES the
-// current fact on the same (entity, key), which stays as history; if that one came from
-// another agent with another value, the new fact also CONTRADICTS it (fact.contradicted).
+// ASSERTED_BY the agent, DERIVED_FROM the facts (it may read) and tasks it names. It
+// SUPERSEDES the current facts on the same (entity, key) *that the writer may read*, which
+// stay as history; one that came from another agent with another value is also
+// CONTRADICTED (fact.contradicted). A current fact the writer may not read (another domain,
+// or a sensitivity label its teams are not cleared for) is left alone, still current for
+// its readers: a write neither buries nor reveals what its writer cannot see, and the
+// answer (superseded, contradicted) names only readable facts.
 // The Event names its recipients, computed here with the same grants as every read: agents
 // with an active task touching the entity or one within 2 relations, who may read it.
 // Its policy (see policies/refresh) must allow the entity's domain.
@@ -15,47 +19,59 @@ WHERE NOT d.id IN coalesce(a.pDenyDomains, [])
   AND (a.pAllowDomains IS NULL OR d.id IN a.pAllowDomains)
 WITH c, a, d, e
 LIMIT 1
+OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(rd:Domain)
+WITH c, a, d, e, collect(DISTINCT rd.id) AS domains
+OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
+WITH c, a, d, e, domains, collect(DISTINCT l.name) AS cleared
 OPTIONAL MATCH (sf:Fact)
 WHERE sf.id IN $derivedFrom
-WITH c, a, d, e, collect(sf) AS facts
+WITH c, a, d, e, domains, cleared, collect(sf) AS found
+WITH c, a, d, e, domains, cleared,
+     [x IN found WHERE x.domain IN domains
+      AND (x.sensitivity IS NULL OR x.sensitivity IN cleared)] AS facts
 OPTIONAL MATCH (st:Task)
 WHERE st.id IN $derivedFrom
-WITH c, a, d, e, facts, collect(st) AS tasks
-WITH c, a, d, e, facts + tasks AS sources
+WITH c, a, d, e, domains, cleared, facts, collect(st) AS tasks
+WITH c, a, d, e, domains, cleared, facts + tasks AS sources
 WHERE size(sources) = size($derivedFrom)
 OPTIONAL MATCH (old:Fact {current: true})-[:ABOUT]->(e)
 WHERE old.key = $key
-WITH c, a, d, e, sources, old
-LIMIT 1
+WITH c, a, d, e, domains, cleared, sources, old
+ORDER BY old.observedAt DESC
+WITH c, a, d, e, domains, cleared, sources, collect(old) AS current
+WITH c, a, d, e, sources,
+     [x IN current WHERE x.domain IN domains
+      AND (x.sensitivity IS NULL OR x.sensitivity IN cleared)] AS olds
 CREATE (f:Fact {id: $id, key: $key, value: $value, confidence: $confidence,
                 observedAt: $now, validTo: $validTo, current: true,
                 sensitivity: $sensitivity, agentId: a.id, entityId: e.id, domain: d.id})
 CREATE (f)-[:ABOUT]->(e)
 CREATE (f)-[:ASSERTED_BY]->(a)
 FOREACH (s IN sources | CREATE (f)-[:DERIVED_FROM]->(s))
-WITH c, f, e, d, old,
-     old IS NOT NULL AND old.agentId <> $agentId AND old.value <> $value AS clash
-FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END |
-  SET old.current = false
-  CREATE (f)-[:SUPERSEDES {at: $now}]->(old))
-FOREACH (_ IN CASE WHEN clash THEN [1] ELSE [] END |
-  CREATE (f)-[:CONTRADICTS {at: $now}]->(old))
-WITH c, f, e, d, old, clash
+WITH c, f, e, d, olds,
+     [o IN olds WHERE o.agentId <> $agentId AND o.value <> $value] AS clashes
+FOREACH (o IN olds |
+  SET o.current = false
+  CREATE (f)-[:SUPERSEDES {at: $now}]->(o))
+FOREACH (o IN clashes | CREATE (f)-[:CONTRADICTS {at: $now}]->(o))
+WITH c, f, e, d, head(olds) AS old, head(clashes) AS clashed, size(clashes) > 0 AS clash
 OPTIONAL MATCH (e)-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..2]-(:Entity)
                <-[:TOUCHES]-(t:Task)
 WHERE t.status IN ['assigned', 'running', 'awaiting_approval']
 OPTIONAL MATCH (r:Agent {id: t.agentId})-[:MEMBER_OF]->(rt:Team)-[:CAN_READ]->(d)
 WHERE f.sensitivity IS NULL OR (rt)-[:CLEARED_FOR]->(:Label {name: f.sensitivity})
-WITH c, f, old, clash, collect(DISTINCT r.id) AS recipients
-WITH c, f, old, clash, recipients, c.seq AS base
+WITH c, f, old, clashed, clash, collect(DISTINCT r.id) AS recipients
+WITH c, f, old, clashed, clash, recipients, c.seq AS base
 SET c.seq = base + CASE WHEN clash THEN 2 ELSE 1 END
-CREATE (ev:Event {seq: base + 1, type: 'fact.asserted', at: $now, actor: $agentId,
+CREATE (ev:Event {seq: base + 1, type: 'fact.asserted', at: $now, actor: $actor,
+                  agentId: $agentId,
                   subject: f.id, payload: $payload, recipients: recipients})
 CREATE (ev)-[:ON]->(f)
 FOREACH (_ IN CASE WHEN clash THEN [1] ELSE [] END |
-  CREATE (cv:Event {seq: base + 2, type: 'fact.contradicted', at: $now, actor: $agentId,
+  CREATE (cv:Event {seq: base + 2, type: 'fact.contradicted', at: $now, actor: $actor,
+                    agentId: $agentId,
                     subject: f.id, recipients: recipients,
-                    payload: '{"factId":"' + f.id + '","contradicts":"' + old.id +
+                    payload: '{"factId":"' + f.id + '","contradicts":"' + clashed.id +
                              '","key":"' + f.key + '"}'})
   CREATE (cv)-[:ON]->(f))
 WITH f, old, clash, recipients

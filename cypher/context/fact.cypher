@@ -1,5 +1,6 @@
 // One fact with its history (what it superseded, what contradicts it), if the reader may read
-// it (same grants as context/for_entity).
+// it (same grants as context/for_entity). History and contradictions name only facts the
+// reader may read too.
 OPTIONAL MATCH (ra:Agent {id: $agentId})
 OPTIONAL MATCH (rp:Principal {id: $principalId})
 WITH coalesce(ra, rp) AS reader
@@ -10,7 +11,8 @@ WITH domains, collect(DISTINCT l.name) AS cleared
 MATCH (f:Fact {id: $id})
 WHERE $all OR (f.domain IN domains AND (f.sensitivity IS NULL OR f.sensitivity IN cleared))
 OPTIONAL MATCH (f)-[:SUPERSEDES*1..50]->(h:Fact)
-WHERE $all OR h.sensitivity IS NULL OR h.sensitivity IN cleared
-WITH f, collect(properties(h)) AS history
+WHERE $all OR (h.domain IN domains AND (h.sensitivity IS NULL OR h.sensitivity IN cleared))
+WITH domains, cleared, f, collect(properties(h)) AS history
 OPTIONAL MATCH (f)-[:CONTRADICTS]-(x:Fact)
+WHERE $all OR (x.domain IN domains AND (x.sensitivity IS NULL OR x.sensitivity IN cleared))
 RETURN properties(f) AS fact, history, collect(x.id) AS contradicts

@@ -1,7 +1,9 @@
-// Context for a task: what its agent may read about the entities the task touches and their
-// neighbourhood within $hops relations (same grants and order as context/for_entity).
+// Context for a task: what the *reader* (the caller: an agent, a human principal, or $all
+// for auditors) may read about the entities the task touches and their neighbourhood within
+// $hops relations (same grants and order as context/for_entity). Never the task's agent's
+// grants on someone else's behalf.
 MATCH (t:Task {id: $taskId})
-OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, t.agentId)})
+OPTIONAL MATCH (ra:Agent {id: $agentId})
 OPTIONAL MATCH (rp:Principal {id: $principalId})
 WITH t, coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)

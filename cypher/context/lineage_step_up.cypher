@@ -1,9 +1,15 @@
+// Object-level read grants (README "Who may read what"): the reader is the caller, an agent
+// ($agentId) or another principal ($principalId, its teams' grants); $callerId is the calling
+// principal; $all for admins and auditors. The first block (the caller's readable domains and
+// cleared labels) and the readable(n) expression are the same text in every statement that
+// filters by them (tests/security/test_read_grants.py checks it).
 // One step of a lineage walk upstream: the edges from the nodes in $ids (facts, tasks,
 // proposals, agents) to what they were derived from, superseded, asserted or decided by.
 // The app walks level by level with a node/edge budget (a path-by-path match explodes on
-// a dense DERIVED_FROM graph), so each step is one bounded expansion. Facts the reader may
-// not read are neither expanded nor reached (same grants as context/for_entity; $all for
-// auditors). At most $limit edges, each with a summary of its far end.
+// a dense DERIVED_FROM graph), so each step is one bounded expansion. A node the reader may
+// not read (a fact, task, proposal or entity: see the header) is neither expanded nor
+// reached, so the walk never passes through it (as a path through it is left out entirely).
+// At most $limit edges, each with a summary of its far end.
 OPTIONAL MATCH (ra:Agent {id: $agentId})
 OPTIONAL MATCH (rp:Principal {id: $principalId})
 WITH coalesce(ra, rp) AS reader
@@ -16,18 +22,41 @@ OPTIONAL MATCH (xf:Fact {id: xid})
 OPTIONAL MATCH (xt:Task {id: xid})
 OPTIONAL MATCH (xp:Proposal {id: xid})
 OPTIONAL MATCH (xa:Agent {id: xid})
-WITH domains, cleared, coalesce(xf, xt, xp, xa) AS x
-WHERE x IS NOT NULL
-  AND ($all OR NOT 'Fact' IN labels(x)
-       OR (x.domain IN domains AND (x.sensitivity IS NULL OR x.sensitivity IN cleared)))
-MATCH (x)-[r:DERIVED_FROM|SUPERSEDES|ASSERTED_BY|CHILD_OF|ASSIGNED_TO|FOR|PROPOSED_BY|BASED_ON]->(y)
-WHERE $all OR NOT 'Fact' IN labels(y)
-   OR (y.domain IN domains AND (y.sensitivity IS NULL OR y.sensitivity IN cleared))
+WITH domains, cleared, coalesce(xf, xt, xp, xa) AS n
+WHERE n IS NOT NULL
+WITH domains, cleared, n, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
+                                     OR ('Fact' IN labels(n) AND n.domain IN domains
+                                         AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
+                                     OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
+                                         OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
+                                                WHERE y IN domains)))
+                                     OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
+                                         OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
+                                         OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
+                                                WHERE y IN domains)))
+                                     OR ('Entity' IN labels(n)
+                                         AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WHERE ok
+WITH domains, cleared, n AS x
+MATCH (x)-[r:DERIVED_FROM|SUPERSEDES|ASSERTED_BY|CHILD_OF|ASSIGNED_TO|FOR|PROPOSED_BY|BASED_ON]->(n)
+WITH x, r, n, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
+                         OR ('Fact' IN labels(n) AND n.domain IN domains
+                             AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
+                         OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
+                             OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
+                                    WHERE y IN domains)))
+                         OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
+                             OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
+                             OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
+                                    WHERE y IN domains)))
+                         OR ('Entity' IN labels(n)
+                             AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WHERE ok
 // The near end's summary only on the first step (later, it was a far end already).
-RETURN x.id AS nearId, type(r) AS type, y.id AS farId, labels(y)[0] AS farLabel,
-       {id: y.id, key: y.key, value: y.value, confidence: y.confidence,
-        status: y.status, kind: y.kind, capability: y.capability, name: y.name,
-        summary: y.summary, agentId: y.agentId, entityId: y.entityId} AS far,
+RETURN x.id AS nearId, type(r) AS type, n.id AS farId, labels(n)[0] AS farLabel,
+       {id: n.id, key: n.key, value: n.value, confidence: n.confidence,
+        status: n.status, kind: n.kind, capability: n.capability, name: n.name,
+        summary: n.summary, agentId: n.agentId, entityId: n.entityId} AS far,
        CASE WHEN $first THEN labels(x)[0] END AS nearLabel,
        CASE WHEN $first THEN {id: x.id, key: x.key, value: x.value, confidence: x.confidence,
         status: x.status, kind: x.kind, capability: x.capability, name: x.name,

@@ -13,6 +13,9 @@ OPTIONAL MATCH (dup:CostEntry {id: x.key})
 WITH c, t, x
 WHERE dup IS NULL
 MATCH (a:Agent {id: $agentId})
+// $capped (the cost of a completion): an entry that would take the task over the agent's
+// maxCostPerTask is not recorded (the completion is refused with it)
+WHERE NOT $capped OR a.pMaxCost IS NULL OR t.costUsd + x.usd <= a.pMaxCost
 OPTIONAL MATCH (:Run {id: t.runId})-[:INSTANCE_OF]->(w:Workflow)
 CREATE (ce:CostEntry {id: x.key, usd: x.usd, tokensIn: x.tokensIn, tokensOut: x.tokensOut,
                       model: x.model, at: $now, taskId: t.id, agentId: a.id, team: a.team,
@@ -34,7 +37,7 @@ SET c.seq = base + size(ces)
 WITH ces, base
 UNWIND range(0, size(ces) - 1) AS i
 WITH ces[i] AS ce, base + i + 1 AS seq
-CREATE (e:Event {seq: seq, type: 'cost.reported', at: $now, actor: ce.agentId,
+CREATE (e:Event {seq: seq, type: 'cost.reported', at: $now, actor: $actor, agentId: ce.agentId,
                  subject: ce.taskId,
                  payload: '{"agentId":"' + ce.agentId + '","usd":' + toString(ce.usd) + '}'})
 CREATE (e)-[:ON]->(ce)

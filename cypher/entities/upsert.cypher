@@ -1,5 +1,9 @@
 // Create or update org entities in a batch ($rows: [{id, kind, name, domain, attrs}]), each
-// IN_DOMAIN its domain; idempotent. No row back when a domain is unknown (nothing written).
+// IN_DOMAIN its domain; idempotent. Moving an existing entity to another domain changes who
+// may read and write its facts, so only a caller with $mayMove (admin, operator) may, and
+// each move is audited as `entity.moved` with the old and the new domain.
+// No row back (nothing written) when a domain is unknown, or the batch would move an entity
+// and the caller may not (the caller tells which).
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
@@ -7,6 +11,21 @@ OPTIONAL MATCH (d:Domain)
 WHERE d.id IN $domains
 WITH c, count(d) AS known
 WHERE known = size($domains)
+OPTIONAL MATCH (x:Entity)-[:IN_DOMAIN]->(xd:Domain)
+WHERE x.id IN [r IN $rows | r.id]
+WITH c, collect({id: x.id, was: xd.id}) AS current
+WITH c, [m IN current WHERE m.id IS NOT NULL |
+         {id: m.id, was: m.was, goes: head([r IN $rows WHERE r.id = m.id | r.domain])}] AS held
+WITH c, [m IN held WHERE m.goes <> m.was] AS moves
+WHERE $mayMove OR size(moves) = 0
+WITH c, moves, c.seq AS base
+SET c.seq = base + size(moves)
+FOREACH (i IN range(0, size(moves) - 1) |
+  CREATE (:Event {seq: base + i + 1, type: 'entity.moved', at: $now, actor: $actor,
+                  subject: moves[i].id,
+                  payload: '{"entityId":"' + moves[i].id + '","from":"' + moves[i].was +
+                           '","to":"' + moves[i].goes + '"}'}))
+WITH c
 UNWIND $rows AS r
 MATCH (d:Domain {id: r.domain})
 MERGE (e:Entity {id: r.id})

@@ -66,6 +66,7 @@ FOREACH (_ IN CASE WHEN outcome = 'waiting' THEN [] ELSE [1] END |
                           at: $now}]->(t))
 SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'lock.' + outcome, at: $now, actor: $actor, subject: r.id,
+                 agentId: t.agentId,
                  payload: '{"taskId":"' + t.id + '","holder":' +
                           CASE WHEN h IS NULL THEN 'null' ELSE '"' + h.id + '"' END + '}'})
 CREATE (e)-[:ON]->(r)

@@ -5,6 +5,11 @@
 // level; scalar limits come from the most specific policy that sets them. The agent's own
 // maxConcurrency (declaredMax) is lowered to a policy's maxConcurrent. Derived state: the
 // policy.set / agent.registered events that caused it are the audit record.
+// Serialise with every other writer first (Neo4j: the counter's write lock before any
+// node this statement touches, so lock order is the same everywhere and cannot deadlock).
+MATCH (lk:Counter {name: 'event'})
+SET lk._lk = coalesce(lk._lk, 0) + 1
+WITH lk
 MATCH (a:Agent)
 WHERE $agentIds IS NULL OR a.id IN $agentIds
 OPTIONAL MATCH (pa:Policy)-[:APPLIES_TO]->(a)

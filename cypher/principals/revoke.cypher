@@ -1,4 +1,5 @@
-// Revoke a principal's token: authentication stops matching it at once.
+// Revoke a principal's token: authentication stops matching it at once, and the event ends
+// its open sessions (WebSockets) on every replica (the event hubs act on it).
 MATCH (p:Principal {id: $id})
 SET p._lk = coalesce(p._lk, 0) + 1
 WITH p WHERE p.revoked = false

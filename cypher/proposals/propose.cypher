@@ -4,12 +4,15 @@
 // waits in `awaiting_approval` (no lease runs out while humans think) and the proposal is
 // ROUTED_TO the first level of its approval chain ($principals, members of $teams).
 // The Event lists the humans it went to, for their inboxUpdates.
+// $engine: a workflow checkpoint the engine makes on its own task (`engine: true`); only
+// such proposals carry `engine: true`, the only ones the engine adopts (runs/task_proposal).
 // No row back: the task is not held under that token, or a fact id is unknown.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.agentId = $agentId AND t.fence = $fence AND t.status IN ['assigned', 'running']
+  AND (NOT $engine OR t.engine = true)
 MATCH (a:Agent {id: $agentId})
 OPTIONAL MATCH (f:Fact)
 WHERE f.id IN $factIds
@@ -23,7 +26,7 @@ CREATE (p:Proposal {id: $id, kind: $kind, summary: $summary, payload: $payload,
                     escalateAt: CASE WHEN $auto OR $slaMs IS NULL THEN null
                                      ELSE $now + $slaMs END,
                     priority: t.priority, deadline: t.deadline, agentId: a.id, taskId: t.id,
-                    fence: t.fence, factIds: $factIds})
+                    fence: t.fence, factIds: $factIds, engine: $engine})
 CREATE (p)-[:PROPOSED_BY]->(a)
 CREATE (p)-[:FOR]->(t)
 FOREACH (x IN facts | CREATE (p)-[:BASED_ON]->(x))
@@ -39,8 +42,9 @@ WITH c, p, named + members AS humans
 FOREACH (h IN humans | MERGE (p)-[:ROUTED_TO {level: 0}]->(h))
 WITH c, p, [h IN humans | h.id] AS routed
 SET c.seq = c.seq + 1
-CREATE (e:Event {seq: c.seq, type: 'proposal.' + p.status, at: $now, actor: p.agentId,
-                 subject: p.id, payload: $eventPayload, recipients: routed})
+CREATE (e:Event {seq: c.seq, type: 'proposal.' + p.status, at: $now, actor: $actor,
+                 agentId: p.agentId, subject: p.id, payload: $eventPayload,
+                 recipients: routed})
 CREATE (e)-[:ON]->(p)
 WITH p, routed
 MATCH (t:Task {id: p.taskId})

@@ -2,6 +2,11 @@
 // take $n tokens if there are enough. Returns whether it was allowed and how long to wait
 // for the missing tokens otherwise. Consumption is counted, not logged (no Event): it is a
 // high-rate meter, not a change anyone audits; refusals show up in metrics.
+// Serialise with every other writer first (Neo4j: the counter's write lock before any
+// node this statement touches, so lock order is the same everywhere and cannot deadlock).
+MATCH (lk:Counter {name: 'event'})
+SET lk._lk = coalesce(lk._lk, 0) + 1
+WITH lk
 MATCH (r:Resource {id: $id})
 SET r._lk = coalesce(r._lk, 0) + 1
 WITH r,

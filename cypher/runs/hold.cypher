@@ -1,12 +1,13 @@
 // A human checkpoint's task is held by the engine's own agent ('baton') so that a proposal
 // can stand on it: queued -> running under a new fencing token, never routed to anyone else.
 // The engine's agent is made on first use: offline, no capacity, so nothing routes to it.
+// Only a task the engine made (`engine: true`) is held.
 // No row back: the task is no longer queued (already held: the caller reads it).
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
 MATCH (t:Task {id: $taskId})
-WHERE t.status = 'queued'
+WHERE t.status = 'queued' AND t.engine = true
 MERGE (a:Agent {id: 'baton'})
 ON CREATE SET a.name = 'Baton workflow engine', a.kind = 'supervisor',
               a.capabilities = ['workflow.approval'], a.maxConcurrency = 0, a.declaredMax = 0,

@@ -2,13 +2,20 @@
 // for it, with dedupKey run:<run>:<step>:<attempt>, so a crash between making the task and
 // this statement makes the same task again, never a second one. The task is PART_OF the run
 // and FOR_STEP the step. $status is running, or awaiting_approval for a human checkpoint.
-// No row back: the run is not running or the step already started (another replica won).
+// The engine adopts only what it made for this very step: a task with `engine: true` and
+// this step's dedupKey, and (for a checkpoint) the engine's own proposal on that task.
+// No row back: the run is not running, the step already started (another replica won), or
+// the task / proposal is not the engine's own for this step.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
 MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
 WHERE r.status = 'running' AND s.status = 'waiting'
 MATCH (t:Task {id: $taskId})
+WHERE t.engine = true AND t.dedupKey = 'run:' + $runId + ':' + $stepId + ':' + toString(s.attempt + 1)
+OPTIONAL MATCH (p0:Proposal {id: $proposalId})-[:FOR]->(t)
+WITH c, r, s, t, p0
+WHERE $proposalId IS NULL OR p0.engine = true
 SET s.status = $status, s.taskId = t.id, s.proposalId = $proposalId,
     s.attempt = s.attempt + 1, s.startedAt = $now, s.updatedAt = $now, r.updatedAt = $now
 CREATE (t)-[:FOR_STEP]->(s)

@@ -1,5 +1,7 @@
-// The proposal already standing on a task (a human checkpoint made before a crash).
+// The proposal the engine itself already made on a task (a human checkpoint made before a
+// crash). Never one a client made: only proposals with `engine: true` are adopted.
 MATCH (p:Proposal)-[:FOR]->(:Task {id: $taskId})
+WHERE p.engine = true
 RETURN p.id AS id
 ORDER BY p.createdAt DESC
 LIMIT 1

@@ -15,7 +15,13 @@ CREATE CONSTRAINT budget_id IF NOT EXISTS FOR (n:Budget) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (n:Decision) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT trigger_id IF NOT EXISTS FOR (n:Trigger) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT event_seq IF NOT EXISTS FOR (n:Event) REQUIRE n.seq IS UNIQUE;
-CREATE CONSTRAINT counter_name IF NOT EXISTS FOR (n:Counter) REQUIRE n.name IS UNIQUE;
+// The event counter is looked up by `name` through a plain index, not a unique constraint:
+// a unique seek in a writing statement takes a shared lock that every statement then upgrades
+// to write the counter, and concurrent upgrades deadlock. Uniqueness lives on `key`
+// (written once, by events/bootstrap), so a second counter still cannot appear.
+DROP CONSTRAINT counter_name IF EXISTS;
+CREATE CONSTRAINT counter_key IF NOT EXISTS FOR (n:Counter) REQUIRE n.key IS UNIQUE;
+CREATE INDEX counter_lookup IF NOT EXISTS FOR (n:Counter) ON (n.name);
 CREATE CONSTRAINT lease_name IF NOT EXISTS FOR (n:Lease) REQUIRE n.name IS UNIQUE;
 CREATE INDEX principal_tokenhash IF NOT EXISTS FOR (n:Principal) ON (n.tokenHash);
 CREATE INDEX task_status IF NOT EXISTS FOR (n:Task) ON (n.status);

@@ -56,6 +56,7 @@ CREATE (t)-[:ASSIGNED_TO {attempt: t.attempts, fence: t.fence, at: $now, via: 'c
 // The claim's Decision span is this ASSIGNED_TO edge itself (by the agent, at, fence, via):
 // a separate node per single claim cost ~17% of a claim's latency (bench/tracing.py).
 CREATE (e:Event {seq: seq, type: 'task.claimed', at: $now, actor: $actor, subject: t.id,
+                 agentId: a.id,
                  payload: '{"agentId":"' + a.id + '","fence":' + toString(t.fence) +
                           ',"capability":"' + t.capability + '"}'})
 CREATE (e)-[:ON]->(t)

@@ -2,6 +2,7 @@
 // or which entities / parent are unknown.
 OPTIONAL MATCH (same:Task {dedupKey: $dedupKey})
 WHERE $dedupKey IS NOT NULL AND same.status <> 'merged'
+  AND coalesce(same.engine, false) = $engine AND ($engine OR same.submittedBy = $actor)
 WITH same
 ORDER BY same.createdAt DESC
 LIMIT 1

@@ -17,6 +17,12 @@ WHERE NOT t.capability IN coalesce(a.pDenyCaps, [])
   AND (a.pAllowDomains IS NULL OR all(d IN coalesce(t.domains, []) WHERE d IN a.pAllowDomains))
   AND none(r IN t.resources WHERE r IN coalesce(a.pDenyResources, []))
   AND (a.pAllowResources IS NULL OR all(r IN t.resources WHERE r IN a.pAllowResources))
+// maxCostPerTask: the task's recorded cost plus this item's (unless already recorded, under
+// it.costKey) must stay within it, else the item is refused like the others
+OPTIONAL MATCH (fin:CostEntry {id: it.costKey})
+WITH c, a, t, it, fin
+WHERE a.pMaxCost IS NULL
+   OR t.costUsd + CASE WHEN fin IS NULL THEN it.usd ELSE 0.0 END <= a.pMaxCost
 WITH c, a, collect(t) AS ts, collect(it) AS its
 WHERE size(ts) > 0
 SET a.active = CASE WHEN a.active > size(ts) THEN a.active - size(ts) ELSE 0 END,
@@ -28,7 +34,8 @@ UNWIND range(0, size(ts) - 1) AS i
 WITH a, ts[i] AS t, its[i] AS it, base + i + 1 AS seq
 SET t.status = 'done', t.qk = null, t.result = it.result,
     t.leaseUntil = null, t.endedAt = $now, t.updatedAt = $now
-CREATE (e:Event {seq: seq, type: 'task.completed', at: $now, actor: $agentId, subject: t.id,
+CREATE (e:Event {seq: seq, type: 'task.completed', at: $now, actor: $actor, subject: t.id,
+                 agentId: a.id,
                  payload: '{"agentId":"' + a.id + '","fence":' + toString(t.fence) +
                           ',"attempt":' + toString(t.attempts) + ',"status":"done"}'})
 CREATE (e)-[:ON]->(t)

@@ -11,9 +11,15 @@ MATCH (t:Task {id: $taskId})
 WHERE t.agentId = $agentId AND t.fence = $fence
   AND t.status IN ['assigned', 'running', 'awaiting_approval']
 MATCH (a:Agent {id: t.agentId})
+OPTIONAL MATCH (fin:CostEntry {id: $costKey})
+WITH c, t, a, fin
 // A result is accepted only if policy still allows this agent this work (it may have changed
-// since the assignment); failures are always accepted.
+// since the assignment) and the task's cost, with this report's $costUsd unless it is
+// already recorded (under $costKey), stays within maxCostPerTask; failures are always
+// accepted.
 WHERE $outcome <> 'done' OR (NOT t.capability IN coalesce(a.pDenyCaps, [])
+  AND (a.pMaxCost IS NULL
+       OR t.costUsd + CASE WHEN fin IS NULL THEN $costUsd ELSE 0.0 END <= a.pMaxCost)
   AND (a.pAllowCaps IS NULL OR t.capability IN a.pAllowCaps)
   AND none(d IN coalesce(t.domains, []) WHERE d IN coalesce(a.pDenyDomains, []))
   AND (a.pAllowDomains IS NULL OR all(d IN coalesce(t.domains, []) WHERE d IN a.pAllowDomains))
@@ -50,7 +56,7 @@ SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq,
                  type: CASE next WHEN 'done' THEN 'task.completed'
                                  WHEN 'queued' THEN 'task.retrying' ELSE 'task.' + next END,
-                 at: $now, actor: $actor, subject: t.id,
+                 at: $now, actor: $actor, subject: t.id, agentId: a.id,
                  payload: '{"agentId":"' + a.id + '","fence":' + toString($fence) +
                           ',"attempt":' + toString(t.attempts) + ',"status":"' + next + '"}'})
 CREATE (e)-[:ON]->(t)

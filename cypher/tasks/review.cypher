@@ -26,7 +26,8 @@ SET t.review = CASE WHEN $accept THEN 'accepted' ELSE 'sent_back' END,
     t.updatedAt = $now
 SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: CASE WHEN $accept THEN 'task.accepted' ELSE 'task.sent_back' END,
-                 at: $now, actor: $agentId, subject: t.id, payload: $eventPayload})
+                 at: $now, actor: $actor, agentId: $agentId, subject: t.id,
+                 payload: $eventPayload})
 CREATE (e)-[:ON]->(t)
 // The review is a decision of the supervisor's, in the sub-task's trace.
 WITH t, p

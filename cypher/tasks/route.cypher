@@ -5,7 +5,9 @@
 // task's fencing token, locks its resources until the lease ends, and appends task.assigned.
 // The task.assigned payload carries what the agent needs to start (kind, priority, payload:
 // ids and kinds are restricted to JSON-safe characters, payload is JSON already), so a push
-// needs no extra read.
+// needs no extra read. The task payload (any length) is spliced in with replace(), not `+`:
+// FalkorDB truncates `a + b` to 511 characters when `a` is exactly 512 long (ids cannot hold
+// '@', so the placeholder is unambiguous).
 // An agent serving several capabilities may be offered in several groups; the per-agent cut
 // (`mine`) keeps it within maxConcurrency, the surplus stays queued for the next batch.
 MATCH (c:Counter {name: 'event'})
@@ -106,7 +108,7 @@ WITH base, done
 UNWIND range(0, size(done) - 1) AS i
 WITH base + i + 1 AS seq, done[i] AS t
 CREATE (e:Event {seq: seq, type: 'task.assigned', at: $now, actor: 'router', subject: t.id,
-                 payload: '{"agentId":"' + t.agentId + '","fence":' + toString(t.fence) +
+                 payload: replace('{"agentId":"' + t.agentId + '","fence":' + toString(t.fence) +
                           ',"capability":"' + t.capability + '","kind":"' + t.kind +
                           '","priority":' + toString(t.priority) + ',"attempts":' +
                           toString(t.attempts) + ',"rounds":' + toString(coalesce(t.rounds, 0)) +
@@ -116,6 +118,6 @@ CREATE (e:Event {seq: seq, type: 'task.assigned', at: $now, actor: 'router', sub
                                                 ELSE '"' + t.parentId + '"' END +
                           ',"traceId":"' + coalesce(t.traceId, '') + '","spanId":"' +
                           coalesce(t.spanId, '') + '"' +
-                          ',"payload":' + t.payload + '}'})
+                          ',"payload":@payload@}', '@payload@', t.payload)})
 CREATE (e)-[:ON]->(t)
 RETURN count(e) AS assigned

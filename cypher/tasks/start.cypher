@@ -7,6 +7,7 @@ MATCH (t:Task {id: $taskId})
 WHERE t.status = 'assigned' AND t.agentId = $agentId AND t.fence = $fence
 SET t.status = 'running', t.startedAt = $now, t.updatedAt = $now, c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'task.running', at: $now, actor: $actor, subject: t.id,
+                 agentId: t.agentId,
                  payload: '{"agentId":"' + t.agentId + '","fence":' + toString(t.fence) + '}'})
 CREATE (e)-[:ON]->(t)
 RETURN properties(t) AS task

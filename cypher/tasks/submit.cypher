@@ -9,6 +9,9 @@
 // A task with a workflow run is PART_OF it; a sub-task inherits its parent's run. Its trace
 // is the caller's (traceparent), else its parent's or its run's, else a new one.
 // No row back also when an entity or the parent task is unknown; the caller tells which.
+// dedupKeys are scoped: a client's match only its own submissions (same submittedBy, not the
+// engine's), and the workflow engine's ($engine) match only tasks the engine made, which
+// carry `engine: true` from this statement on (no client can set it, so none can squat one).
 MATCH (c:Counter {name: 'event'})
 SET c._lk = coalesce(c._lk, 0) + 1
 WITH c
@@ -22,6 +25,7 @@ WITH c, ents, domains, p
 WHERE $parentId IS NULL OR p IS NOT NULL
 OPTIONAL MATCH (same:Task {dedupKey: $dedupKey})
 WHERE $dedupKey IS NOT NULL AND same.status <> 'merged'
+  AND coalesce(same.engine, false) = $engine AND ($engine OR same.submittedBy = $actor)
 WITH c, ents, domains, p, same
 ORDER BY same.createdAt DESC
 LIMIT 1
@@ -40,7 +44,7 @@ CREATE (t:Task {id: $id, kind: $kind, capability: $capability, priority: $priori
                 payload: $payload, contentHash: $contentHash, dedupKey: $dedupKey,
                 resources: $resources, entities: $entities, deadline: $deadline,
                 maxAttempts: $maxAttempts, attempts: 0, fence: 0, costUsd: 0.0,
-                errors: [], submittedBy: $actor, runId: coalesce($runId, p.runId), parentId: $parentId,
+                errors: [], submittedBy: $actor, engine: $engine, runId: coalesce($runId, p.runId), parentId: $parentId,
                 traceId: coalesce($traceId, p.traceId, run.traceId, $newTraceId),
                 spanId: $spanId, parentSpanId: coalesce($parentSpanId, p.spanId, run.spanId),
                 createdAt: $now, queuedAt: $now, notBefore: $now, updatedAt: $now,

@@ -1,7 +1,14 @@
 // A reader was shown these facts: a Decision span that SAW exactly them (the fact ids the
 // context read returned, in the order returned), ON the task it was working on and IN that
-// task's run when given, BY the agent (or the human principal) who read.
+// task's run when given, BY the agent (or the human principal) who read. A read is attached
+// to a task only when the reader is that task's agent.
+// Serialise with every other writer first (Neo4j: the counter's write lock before any
+// node this statement touches, so lock order is the same everywhere and cannot deadlock).
+MATCH (lk:Counter {name: 'event'})
+SET lk._lk = coalesce(lk._lk, 0) + 1
+WITH lk
 OPTIONAL MATCH (t:Task {id: $taskId})
+WHERE $agentId IS NOT NULL AND t.agentId = $agentId
 OPTIONAL MATCH (t)-[:PART_OF]->(run:Run)
 OPTIONAL MATCH (a:Agent {id: $agentId})
 OPTIONAL MATCH (h:Principal {id: $principalId})

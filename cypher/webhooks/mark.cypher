@@ -1,5 +1,10 @@
 // Record a webhook delivery try for the task's current assignment: delivered (the agent has
 // it), or failed with the next try's time. Fenced: a try for an old assignment changes nothing.
+// Serialise with every other writer first (Neo4j: the counter's write lock before any
+// node this statement touches, so lock order is the same everywhere and cannot deadlock).
+MATCH (lk:Counter {name: 'event'})
+SET lk._lk = coalesce(lk._lk, 0) + 1
+WITH lk
 MATCH (t:Task {id: $taskId})
 SET t._lk = coalesce(t._lk, 0) + 1
 WITH t

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.api.test_sdk import token_for, wait_for
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.coord import task
+from tests.support.graphs import GraphTarget
 
 WORKER = """
 import asyncio
@@ -30,9 +31,9 @@ async def echo(t: TaskContext) -> dict:
 
 
 async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
-    graph_port: int, tmp_path: Path
+    graph: GraphTarget, tmp_path: Path
 ) -> None:
-    app: App = await start_app(graph_port, fresh_name(), scheduler=True, route_interval_ms=50)
+    app: App = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50)
     try:
         (tmp_path / "myworker.py").write_text(WORKER)
         env = {**os.environ, "BATON_URL": app.url,

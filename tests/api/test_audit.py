@@ -28,8 +28,9 @@ async def test_audit_log_filters_and_export_reconstructs_the_run(api: App, tmp_p
     await w(COMPLETE, t=t["id"], a="auditee", f=task["task"]["fence"], r={"cause": "db"})
     log = (await api.admin(AUDIT, subject=t["id"]))["auditLog"]["nodes"]
     assert [e["type"] for e in log] == ["task.queued", "task.assigned", "task.completed"]
-    assert [e["actor"] for e in log] == ["admin", "router", "auditee"]
-    only = (await api.admin(AUDIT, actor="auditee", types=["task.completed"]))["auditLog"]
+    # the actor is the principal (one audit identity); the agent it acted as is beside it
+    assert [e["actor"] for e in log] == ["admin", "router", "p-auditee"]
+    only = (await api.admin(AUDIT, actor="p-auditee", types=["task.completed"]))["auditLog"]
     assert [e["subject"] for e in only["nodes"]] == [t["id"]]
     assert await w.fails(AUDIT) == ["FORBIDDEN"]  # agents do not read the audit trail
 
@@ -48,7 +49,7 @@ async def test_audit_log_filters_and_export_reconstructs_the_run(api: App, tmp_p
     assert [x["seq"] for x in lines] == list(range(1, len(lines) + 1))
     steps = [(x["type"], x["actor"]) for x in lines if x["subject"] == t["id"]]
     assert steps == [("task.queued", "admin"), ("task.assigned", "router"),
-                     ("task.completed", "auditee")]  # fmt: skip
+                     ("task.completed", "p-auditee")]  # fmt: skip
 
 
 EVENT_VAR = re.compile(r"\((\w+):Event\b")

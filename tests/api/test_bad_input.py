@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN, App
 from tests.support.digest import graph_digest
+from tests.support.graphs import GraphTarget
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -68,11 +69,11 @@ async def test_too_many_aliases_is_refused(api: App) -> None:
     assert r.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT"
 
 
-async def test_depth_and_token_limits(graph_port: int) -> None:
+async def test_depth_and_token_limits(graph: GraphTarget) -> None:
     from tests.conftest import fresh_name, start_app, stop_app
 
     app = await start_app(
-        graph_port, fresh_name(), scheduler=False, max_query_depth=1, max_query_tokens=40
+        graph, fresh_name(), scheduler=False, max_query_depth=1, max_query_tokens=40
     )
     try:
         deep = await app.admin.raw("{ events { nodes { seq } } }")
@@ -110,11 +111,11 @@ async def test_streamed_oversized_body_is_refused(api: App) -> None:
     assert r.status_code == 413
 
 
-async def test_rate_limit_is_coded(graph_port: int) -> None:
+async def test_rate_limit_is_coded(graph: GraphTarget) -> None:
     from tests.conftest import fresh_name, start_app, stop_app
 
     app = await start_app(
-        graph_port, fresh_name(), scheduler=False, rate_limit_per_s=1.0, rate_limit_burst=3
+        graph, fresh_name(), scheduler=False, rate_limit_per_s=1.0, rate_limit_burst=3
     )
     try:
         codes = [await app.admin.raw("{ me { id } }") for _ in range(5)]

@@ -167,7 +167,7 @@ async def test_bad_facts_are_coded_and_write_nothing(api: App) -> None:
         ({**i, "id": "fact-x", "derivedFrom": ["fact-x"]}, "BAD_INPUT"),  # a cycle
         ({**i, "derivedFrom": ["fact-missing"]}, "NOT_FOUND"),
         ({**i, "key": "bad key!"}, "BAD_INPUT"),
-        ({**i, "entityId": "cust-acme"}, "FORBIDDEN"),  # sre may not read customers
+        ({**i, "entityId": "cust-acme"}, "NOT_FOUND"),  # sre may not read customers: absent
         ({**i, "agentId": "agent-impact"}, "FORBIDDEN"),  # acting as someone else
     ]
     for bad, code in cases:

@@ -23,6 +23,7 @@ from tests.support.coord import (
 )
 from tests.support.digest import graph_digest
 from tests.support.gql import GraphQLFailure, next_data, subscribe
+from tests.support.invariants import all_events
 
 Clocked = tuple[App, ManualClock]
 
@@ -43,6 +44,26 @@ async def test_push_routing_reaches_the_agent_through_its_subscription(api: App)
     assert [h["outcome"] for h in done["history"]] == ["done"]
     a = (await api.admin('{ agent(id: "rootcause") { active done status } }'))["agent"]
     assert a == {"active": 0, "done": 1, "status": "online"}
+
+
+async def test_assignment_events_carry_payloads_of_every_length(api: App) -> None:
+    """The task.assigned payload is built in Cypher around the task's own JSON; whatever its
+    length (FalkorDB's `+` drops data when its left side is exactly 512 characters long), the
+    event decodes and carries the payload whole."""
+    await agent(api, "wide", ["bulk"], max_concurrency=500)
+    sizes = range(150, 650)
+    subs = [{"kind": "sweep", "capability": "bulk", "payload": {"pad": "x" * n}} for n in sizes]
+    made = await api.admin(
+        "mutation($i: [SubmitTaskInput!]!) { submitTasks(inputs: $i) { id } }", i=subs
+    )
+    want = {t["id"]: s["payload"] for t, s in zip(made["submitTasks"], subs, strict=True)}
+    while await route(api):
+        pass
+    got = {e["subject"]: e["payload"] for e in await all_events(api.admin)
+           if e["type"] == "task.assigned"}  # fmt: skip
+    assert set(got) == set(want)
+    for tid, payload in got.items():
+        assert payload["payload"] == want[tid] and payload["agentId"] == "wide", tid
 
 
 async def test_routing_prefers_priority_then_least_loaded_and_respects_capacity(api: App) -> None:
@@ -194,8 +215,8 @@ async def test_explicit_locks_wait_expire_and_preempt(api_clock: Clocked) -> Non
     r3 = await b(LOCK, i={"resourceId": "k8s", "taskId": t2["id"], "fence": 1})
     assert r3["acquireLock"]["outcome"] == "acquired"
     # Pre-emption: the critical task takes a lock held by a lower-priority one.
-    await b("mutation($r: String!, $t: String!) { releaseLock(resourceId: $r, taskId: $t) }",
-            r="k8s", t=t2["id"])  # fmt: skip
+    await b("mutation($r: String!, $t: String!) { releaseLock(resourceId: $r, taskId: $t, "
+            "fence: 1) }", r="k8s", t=t2["id"])  # fmt: skip
     r4 = await a(LOCK, i={"resourceId": "k8s", "taskId": t1["id"], "fence": 1, "priority": 10})
     assert r4["acquireLock"]["outcome"] == "acquired"
     async with subscribe(api.url, a.token, ASSIGNED, {"a": "la"}) as q:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.coord import CLAIM, COMPLETE, agent, route, submit, task
 from tests.support.gql import GQL
+from tests.support.graphs import GraphTarget
 
 REPORT = """mutation($t: String!, $a: String!, $f: Int!, $u: Float!, $k: String!) {
   reportCost(taskId: $t, agentId: $a, fence: $f, usd: $u, key: $k, tokensIn: 10) }"""
@@ -42,9 +43,9 @@ async def tree_cost(api: App, task_id: str) -> float:
     cents=st.lists(st.integers(min_value=0, max_value=5_000), min_size=12, max_size=12),
 )
 async def test_cost_rolls_up_exactly_over_random_task_trees(
-    graph_port: int, parents: list[int], cents: list[int]
+    graph: GraphTarget, parents: list[int], cents: list[int]
 ) -> None:
-    api = await start_app(graph_port, fresh_name(), scheduler=False)
+    api = await start_app(graph, fresh_name(), scheduler=False)
     try:
         w = await agent(api, "spender", ["diagnose"], max_concurrency=100, team=None)
         ids: list[str] = []

@@ -13,6 +13,7 @@ from app.core.clock import ManualClock
 from tests.conftest import App, start_app, stop_app
 from tests.support.coord import ASSIGNED, CLAIM, agent, submit, task
 from tests.support.gql import GQL, next_data, subscribe
+from tests.support.graphs import GraphTarget
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SET = "mutation($i: PolicyInput!) { setPolicy(input: $i) { id } }"
@@ -115,7 +116,7 @@ async def test_modify_keeps_both_payloads_and_the_agent_hears(api: App) -> None:
 
 
 async def test_unanswered_proposals_escalate_and_survive_a_restart(
-    api_clock: tuple[App, ManualClock], graph_port: int
+    api_clock: tuple[App, ManualClock], graph: GraphTarget
 ) -> None:
     api, clock = api_clock
     await setup(api)
@@ -129,7 +130,7 @@ async def test_unanswered_proposals_escalate_and_survive_a_restart(
     # The app restarts; the proposal and its SLA are in the graph, so it still escalates.
     name = api.settings.graph_name
     await stop_app(api)
-    again = await start_app(graph_port, name, clock=clock, scheduler=False)
+    again = await start_app(graph, name, clock=clock, scheduler=False)
     try:
         clock.advance(60_001)
         await scheduler.escalate(again.rt)

@@ -10,13 +10,14 @@ import pytest
 from app.sdk import Agent, Retryable, TaskContext
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.coord import task
+from tests.support.graphs import GraphTarget
 
 
 @pytest.fixture
-async def live(graph_port: int) -> AsyncIterator[App]:
+async def live(graph: GraphTarget) -> AsyncIterator[App]:
     """The app with its scheduler running (push routing every 50 ms)."""
     app = await start_app(
-        graph_port, fresh_name(), scheduler=True, route_interval_ms=50, retry_base_ms=20,
+        graph, fresh_name(), scheduler=True, route_interval_ms=50, retry_base_ms=20,
         retry_max_ms=100,
     )  # fmt: skip
     yield app
@@ -24,11 +25,11 @@ async def live(graph_port: int) -> AsyncIterator[App]:
     await stop_app(app)
 
 
-async def token_for(app: App, agent_id: str) -> str:
+async def token_for(app: App, agent_id: str, team: str | None = None) -> str:
     got = await app.admin(
         "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
         i={"id": f"p-{agent_id}", "kind": "agent", "name": agent_id, "roles": ["AGENT"],
-           "agentId": agent_id},
+           "agentId": agent_id, "team": team},
     )  # fmt: skip
     return str(got["createPrincipal"]["token"])
 

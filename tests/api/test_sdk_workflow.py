@@ -16,13 +16,14 @@ from app.sdk import Agent, Client, TaskContext
 from tests.api.test_inbox import SET, human
 from tests.api.test_sdk import token_for, wait_for
 from tests.conftest import App, fresh_name, start_app, stop_app
+from tests.support.graphs import GraphTarget
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 @pytest.fixture
-async def live(graph_port: int) -> AsyncIterator[App]:
-    app = await start_app(graph_port, fresh_name(), scheduler=True, route_interval_ms=50,
+async def live(graph: GraphTarget) -> AsyncIterator[App]:
+    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50,
                           lease_ms=1_000)  # fmt: skip
     yield app
     await app.store.drop_all()
@@ -33,7 +34,7 @@ async def test_handler_uses_context_facts_and_a_human_approval(live: App) -> Non
     await seed.load(live.store, SEEDS, now=live.rt.now())
     await live.admin(SET, i={"id": "approve", "name": "a", "scope": "GLOBAL",
                              "approvers": ["alice"], "alwaysApprove": ["rollback"]})  # fmt: skip
-    worker = Agent(live.url, await token_for(live, "sdk-rc"), name="sdk-rc", team="sre",
+    worker = Agent(live.url, await token_for(live, "sdk-rc", "sre"), name="sdk-rc", team="sre",
                    max_concurrency=2, heartbeat_s=0.3, poll_s=0.2)  # fmt: skip
     seen: dict[str, Any] = {}
 

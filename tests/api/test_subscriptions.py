@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ADMIN_TOKEN, App, free_port
 from tests.support.gql import GQL, next_data, subscribe
+from tests.support.graphs import GraphTarget
 from tests.support.procs import Served
 
 SUB = """subscription($after: Int, $types: [String!]) {
@@ -79,11 +80,10 @@ async def test_reconnect_with_cursor_gets_every_missed_event_once(
 
 
 async def test_event_written_on_one_replica_reaches_subscriber_on_another(
-    api: App, graph_port: int, tmp_path: Path
+    api: App, graph: GraphTarget, tmp_path: Path
 ) -> None:
     other = Served(
-        {"BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
-         "BATON_GRAPH_NAME": api.settings.graph_name, "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+        {**graph.env(api.settings.graph_name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
          "BATON_SCHEDULER": "false"},
         free_port(), log=tmp_path / "replica.log",
     )  # fmt: skip

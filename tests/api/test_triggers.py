@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from app.core import costs, seed, triggers
-from app.core.webhooks import sign
+from app.core.webhooks import standard_headers
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.coord import COMPLETE, agent, submit
+from tests.support.graphs import GraphTarget
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 EMIT = """mutation($t: String!, $p: JSON, $k: String) {
@@ -25,8 +26,8 @@ SECRET = "inbound-test-secret"
 
 
 @pytest.fixture
-async def app(graph_port: int) -> AsyncIterator[App]:
-    a = await start_app(graph_port, fresh_name(), scheduler=False,
+async def app(graph: GraphTarget) -> AsyncIterator[App]:
+    a = await start_app(graph, fresh_name(), scheduler=False,
                         inbound_webhook_secrets={"ci": SECRET})  # fmt: skip
     await seed.load(a.store, SEEDS, now=a.rt.now())
     yield a
@@ -89,29 +90,33 @@ async def test_an_event_missing_an_input_starts_nothing_and_blocks_nothing(app: 
 
 
 async def post(app: App, body: Any, *, secret: str = SECRET, source: str = "ci",
-               headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:  # fmt: skip
+               msg_id: str = "msg-1", headers: dict[str, str] | None = None,
+               ) -> tuple[int, dict[str, Any]]:  # fmt: skip
+    """A Standard Webhooks delivery, signed now."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    h = {"X-Baton-Signature": sign(secret, raw), "Content-Type": "application/json",
-         **(headers or {})}  # fmt: skip
+    h = {**standard_headers(secret, msg_id, app.rt.now() // 1000, raw),
+         "Content-Type": "application/json", **(headers or {})}  # fmt: skip
     r = await app.http.post(f"{app.url}/webhooks/{source}", content=raw, headers=h)
     return r.status_code, r.json()
 
 
 async def test_inbound_webhooks_are_signed_and_idempotent(app: App) -> None:
-    body = {"type": "deployment.created", "id": "gh-delivery-1",
+    body = {"type": "deployment.created",
             "payload": {"deployment": "dep-auth-88", "service": "svc-auth"}}  # fmt: skip
-    code, first = await post(app, body)
+    code, first = await post(app, body, msg_id="gh-delivery-1")
     assert code == 202 and first["duplicate"] is False
-    code, again = await post(app, body)
+    code, again = await post(app, body, msg_id="gh-delivery-1")
     assert code == 202 and again == {"seq": first["seq"], "duplicate": True}
     assert await fire(app) == 1
-    assert (await post(app, body, secret="wrong"))[0] == 401
-    assert (await post(app, body, source="nope"))[0] == 404
+    refused = {"error": {"code": "UNAUTHENTICATED",
+                         "message": "missing, stale or wrong webhook signature"}}  # fmt: skip
+    assert await post(app, body, secret="wrong") == (401, refused)
+    assert await post(app, body, source="nope") == (401, refused)  # same: no oracle
     code, err = await post(app, b"not json")
     assert code == 400 and err["error"]["code"] == "BAD_INPUT"
-    code, err = await post(app, {"type": "task.completed", "payload": {}})
+    code, err = await post(app, {"type": "task.completed", "payload": {}}, msg_id="m2")
     assert code == 400 and "reserved" in err["error"]["message"]
-    code, err = await post(app, {"type": "x.y", "payload": {"a": "nul\x00"}})
+    code, err = await post(app, {"type": "x.y", "payload": {"a": "nul\x00"}}, msg_id="m3")
     assert code == 400 and err["error"]["code"] == "BAD_INPUT"
     assert len(await runs(app, "security-review")) == 1
 

@@ -1,5 +1,6 @@
 """Push mode: tasks POSTed to an agent that is an HTTP service, signed, retried on 5xx,
-completed once."""
+completed once. The service is on loopback, which the egress policy refuses unless allowed:
+the app here allows 127.0.0.1 (``BATON_WEBHOOK_ALLOW_HOSTS``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import asyncio
 import hashlib
 import hmac
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,8 +20,9 @@ from starlette.routing import Route
 
 from app import scheduler
 from app.core.clock import ManualClock
-from tests.conftest import App, free_port
+from tests.conftest import App, free_port, fresh_name, start_app, stop_app
 from tests.support.coord import route, submit, task
+from tests.support.graphs import GraphTarget
 
 SECRET = "s3cret-webhook-key-0123"
 
@@ -60,10 +64,27 @@ class Service:
         await self.task
 
 
+@pytest.fixture
+async def hook_api(graph: GraphTarget) -> AsyncIterator[tuple[App, ManualClock]]:
+    clock = ManualClock()
+    app = await start_app(graph, fresh_name(), clock=clock, scheduler=False,
+                          webhook_allow_hosts=["127.0.0.1"])  # fmt: skip
+    yield app, clock
+    await app.store.drop_all()
+    await stop_app(app)
+
+
+async def push(api: App) -> None:
+    """One dispatcher pass, and wait for the deliveries it started."""
+    await scheduler.webhooks(api.rt)
+    assert api.rt.dispatcher is not None
+    await api.rt.dispatcher.drain()
+
+
 async def test_signed_pushes_retry_on_5xx_and_complete_once(
-    api_clock: tuple[App, ManualClock],
+    hook_api: tuple[App, ManualClock],
 ) -> None:
-    api, clock = api_clock
+    api, clock = hook_api
     async with Service() as svc:
         made = await api.admin(
             'mutation { createPrincipal(input: {id: "p-hook", kind: "agent", name: "hook", '
@@ -78,16 +99,16 @@ async def test_signed_pushes_retry_on_5xx_and_complete_once(
         now_t = await submit(api.admin, capability="echo", payload={"n": 7})
         later_t = await submit(api.admin, capability="echo", payload={"n": 8, "later": True})
         assert await route(api) == 2
-        await scheduler.webhooks(api.rt)  # first try: 503 for one, 202 for the other
+        await push(api)  # first try: 503 for one, 202 for the other
         assert (await task(api.admin, now_t["id"]))["status"] == "assigned"
-        await scheduler.webhooks(api.rt)  # not due yet: backoff
+        await push(api)  # not due yet: backoff
         clock.advance(1_000)
-        await scheduler.webhooks(api.rt)  # second try: 200 with the result
+        await push(api)  # second try: 200 with the result
         done = await task(api.admin, now_t["id"])
         assert done["status"] == "done" and done["result"] == {"echo": 7, "tries": 2}
         for _ in range(3):  # nothing is delivered again
             clock.advance(5_000)
-            await scheduler.webhooks(api.rt)
+            await push(api)
         assert [c["taskId"] for c in svc.calls].count(now_t["id"]) == 2
         assert [c["taskId"] for c in svc.calls].count(later_t["id"]) == 1
         # The accepted one reports later through the API, with the fence it was pushed.

@@ -1,5 +1,5 @@
-"""The same statements behave the same on every backend (FalkorDB always; Neo4j when
-``BATON_NEO4J_URI`` is set)."""
+"""The same statements behave the same on every backend (the suite runs once per backend:
+``make test`` runs it on FalkorDB and on Neo4j 5)."""
 
 from __future__ import annotations
 

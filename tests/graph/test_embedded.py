@@ -16,6 +16,10 @@ from app.graph.embedded import EmbeddedError, EmbeddedServer
 from tests.conftest import ADMIN_TOKEN, free_port
 from tests.support.procs import Served, redis_pids_for
 
+pytestmark = pytest.mark.falkordb_only(
+    "these tests start, kill and inspect the embedded FalkorDB server"
+)
+
 
 def _env(data: Path) -> dict[str, str]:
     return {"BATON_GRAPH_URI": f"embedded://{data}", "BATON_ADMIN_TOKEN": ADMIN_TOKEN,

@@ -31,6 +31,7 @@ from tests.conftest import ADMIN_TOKEN, App, fresh_name, start_app, stop_app
 from tests.support.coord import SUBMIT, agent
 from tests.support.digest import graph_digest
 from tests.support.gql import GQL
+from tests.support.graphs import GraphTarget
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 # The target is /health p99 < 100 ms under attack (a benchmark measures it). Tests share an
@@ -127,9 +128,9 @@ async def routed_while(app: App, worker: GQL, attack: Awaitable[Any], timeout: f
 
 
 @pytest.fixture
-async def live(graph_port: int) -> AsyncIterator[App]:
+async def live(graph: GraphTarget) -> AsyncIterator[App]:
     """The app with its scheduler running (jobs must keep working during attacks)."""
-    app = await start_app(graph_port, fresh_name(), scheduler=True)
+    app = await start_app(graph, fresh_name(), scheduler=True)
     yield app
     await app.store.drop_all()
     await stop_app(app)
@@ -203,15 +204,15 @@ async def test_small_lineage_is_complete_and_derived_from_is_capped(api: App) ->
     assert {"from": one, "to": "agent-rootcause", "type": "ASSERTED_BY"} in up["edges"]
 
 
-async def test_falkordb_statement_timeout_is_a_graph_timeout(graph_port: int) -> None:
-    """A statement past the server-side timeout fails fast as GraphTimeout (not a raw redis
-    error), on a real FalkorDB."""
-    name = fresh_name()
-    slow = "MATCH (a:N), (b:N), (c:N) RETURN count(*) AS n"
-    store = FalkorStore(
-        "127.0.0.1", graph_port, name,
-        queries=Queries({"slow": slow}, "falkordb"), limits=StatementLimits(timeout_ms=200),
-    )  # fmt: skip
+async def test_statement_timeout_is_a_graph_timeout(graph: GraphTarget) -> None:
+    """A statement past its timeout fails fast as GraphTimeout (not a raw redis or driver
+    error), on the session's real backend (FalkorDB: per-query TIMEOUT; Neo4j: the
+    transaction timeout of neo4j.Query)."""
+    # A filter on every row of a 1500^3 product: no planner can answer it from counts.
+    slow = "MATCH (a:N), (b:N), (c:N) WHERE a.i + b.i + c.i = -1 RETURN count(*) AS n"
+    store: Any = graph.store(fresh_name())
+    store.queries = Queries({"slow": slow}, graph.backend)
+    store.limits = StatementLimits(timeout_ms=200)
     try:
         await store.execute_text("UNWIND range(1, 1500) AS i CREATE (:N {i: i})")
         start = time.perf_counter()
@@ -225,25 +226,25 @@ async def test_falkordb_statement_timeout_is_a_graph_timeout(graph_port: int) ->
 
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    """A FalkorDB of its own (this test pauses it)."""
+    """A FalkorDB of its own (these tests pause it with CLIENT PAUSE)."""
     server = EmbeddedServer(tmp_path / "graph", timeout_ms=1_000)
     server.start()
     yield server
     server.stop()
 
 
+@pytest.mark.falkordb_only("pauses its own embedded FalkorDB (CLIENT PAUSE)")
 async def test_client_deadline_maps_a_hung_server_to_graph_timeout(
     own_server: EmbeddedServer,
 ) -> None:
     """The server takes the command but never answers (clients paused): the app's own
     deadline, just above the statement timeout, ends the wait as GraphTimeout."""
     assert own_server.info is not None
-    port = own_server.info.port
-    store = FalkorStore(
-        "127.0.0.1", port, "g", queries=Queries({"q": "RETURN 1 AS one"}, "falkordb"),
+    store = FalkorStore.at(
+        own_server.info.uri, "g", queries=Queries({"q": "RETURN 1 AS one"}, "falkordb"),
         limits=StatementLimits(timeout_ms=300, client_margin_ms=200),
     )  # fmt: skip
-    admin = redis.Redis(port=port, socket_timeout=5)
+    admin = redis.Redis(unix_socket_path=own_server.info.socket, socket_timeout=5)
     try:
         await store.execute_text("CREATE (:X)")
         assert await store.read("q") == [{"one": 1}]
@@ -258,19 +259,20 @@ async def test_client_deadline_maps_a_hung_server_to_graph_timeout(
         await store.close()
 
 
+@pytest.mark.falkordb_only("pauses its own embedded FalkorDB (CLIENT PAUSE)")
 async def test_a_hung_graph_gives_coded_timeouts_never_http_500(
     own_server: EmbeddedServer,
 ) -> None:
     """While the graph does not answer, authentication and resolvers answer TIMEOUT (HTTP
     200 with a coded GraphQL error), and WebSocket connection_init is closed with a reason."""
     assert own_server.info is not None
-    port = own_server.info.port
-    app = await start_app(port, fresh_name(), scheduler=False, graph_timeout_ms=300)
+    target = GraphTarget("falkordb", own_server.info.uri)
+    app = await start_app(target, fresh_name(), scheduler=False, graph_timeout_ms=300)
     try:
         r = await app.http.post(f"{app.url}/graphql", json={"query": "{ eventHead }"},
                                 headers=AUTH)  # fmt: skip
         assert r.status_code == 200 and "errors" not in r.json()
-        cfg = redis.Redis(port=port, socket_timeout=5)
+        cfg = redis.Redis(unix_socket_path=own_server.info.socket, socket_timeout=5)
         timeouts = {k.decode(): v for k, v in cfg.execute_command("GRAPH.CONFIG", "GET", "*")}
         assert timeouts["TIMEOUT_MAX"] == 1_000 and timeouts["TIMEOUT_DEFAULT"] == 1_000
         assert timeouts["QUERY_MEM_CAPACITY"] > 0
@@ -347,9 +349,9 @@ async def ws_result(ws: Any, op_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def tight(graph_port: int) -> AsyncIterator[App]:
+async def tight(graph: GraphTarget) -> AsyncIterator[App]:
     app = await start_app(
-        graph_port, fresh_name(), scheduler=False, rate_limit_per_s=1.0, rate_limit_burst=3,
+        graph, fresh_name(), scheduler=False, rate_limit_per_s=1.0, rate_limit_burst=3,
         ws_max_sockets=2, ws_max_subscriptions=2, max_body_bytes=50_000,
     )  # fmt: skip
     yield app
@@ -416,9 +418,9 @@ async def test_websocket_messages_obey_the_http_size_limit(tight: App) -> None:
 
 
 async def test_replay_from_zero_is_paged_and_does_not_starve_live_traffic(
-    graph_port: int,
+    graph: GraphTarget,
 ) -> None:
-    app = await start_app(graph_port, fresh_name(), scheduler=True, ws_max_sockets=200,
+    app = await start_app(graph, fresh_name(), scheduler=True, ws_max_sockets=200,
                           ws_max_subscriptions=200, replay_page=50)  # fmt: skip
     try:
         worker = await prober(app)

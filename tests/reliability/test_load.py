@@ -17,6 +17,7 @@ import pytest
 from app.sdk import Agent, TaskContext
 from tests.conftest import ADMIN_TOKEN, free_port, fresh_name
 from tests.support.gql import GQL
+from tests.support.graphs import GraphTarget
 from tests.support.procs import Served
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -36,9 +37,8 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] * 1000 if xs else 0.0
 
 
-async def run_load(graph_port: int, seconds: float, tmp: Path) -> dict[str, Any]:
-    env = {"BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
-           "BATON_GRAPH_NAME": fresh_name(), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, Any]:
+    env = {**graph.env(fresh_name()), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
            "BATON_ROUTE_INTERVAL_MS": "50", "BATON_RATE_LIMIT_PER_S": "100000",
            "BATON_RATE_LIMIT_BURST": "100000", "BATON_LOG_LEVEL": "WARNING"}  # fmt: skip
     app = Served(env, free_port(), seed=True, log=tmp / "app.log")
@@ -54,7 +54,7 @@ async def run_load(graph_port: int, seconds: float, tmp: Path) -> dict[str, Any]
                 made = await admin(
                     "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
                     i={"id": f"p-{aid}", "kind": "agent", "name": aid, "roles": ["AGENT"],
-                       "agentId": aid},
+                       "agentId": aid, "team": "sre"},
                 )  # fmt: skip
                 tokens[aid] = made["createPrincipal"]["token"]
                 w = Agent(app.url, tokens[aid], name=aid, team="sre", max_concurrency=8,
@@ -119,18 +119,18 @@ async def run_load(graph_port: int, seconds: float, tmp: Path) -> dict[str, Any]
         await asyncio.to_thread(app.kill)
 
 
-async def _check(graph_port: int, seconds: float, tmp: Path, grow_mb: float) -> None:
-    got = await run_load(graph_port, seconds, tmp)
+async def _check(graph: GraphTarget, seconds: float, tmp: Path, grow_mb: float) -> None:
+    got = await run_load(graph, seconds, tmp)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "load.json").write_text(json.dumps(got, indent=1))
     assert got["errors"] == [] and got["requests"] > 100, got
     assert got["rss_end_mb"] - got["rss_warm_mb"] < grow_mb, got
 
 
-async def test_bounded_mixed_load(graph_port: int, tmp_path: Path) -> None:
-    await _check(graph_port, 6.0, tmp_path, grow_mb=60)
+async def test_bounded_mixed_load(graph: GraphTarget, tmp_path: Path) -> None:
+    await _check(graph, 6.0, tmp_path, grow_mb=60)
 
 
 @pytest.mark.slow
-async def test_two_minutes_of_mixed_load(graph_port: int, tmp_path: Path) -> None:
-    await _check(graph_port, 120.0, tmp_path, grow_mb=60)
+async def test_two_minutes_of_mixed_load(graph: GraphTarget, tmp_path: Path) -> None:
+    await _check(graph, 120.0, tmp_path, grow_mb=60)

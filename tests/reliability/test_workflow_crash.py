@@ -6,9 +6,7 @@ serve`, the demo agents, the embedded FalkorDB."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,29 +14,28 @@ from typing import Any
 import httpx
 import pytest
 
-from app.graph.embedded import EmbeddedServer
 from tests.conftest import ADMIN_TOKEN, free_port
 from tests.reliability.test_faults import _retrying
 from tests.support.flows import DECIDE, RUN, START, demo_agents, stop
 from tests.support.gql import GQL
+from tests.support.graphs import GraphTarget, KillableGraph
 from tests.support.invariants import all_events
-from tests.support.procs import Served, redis_pids_for
+from tests.support.procs import Served
 
 STEPS = ["triage", "root_cause", "impact", "comms", "related", "findings", "decide", "remediate"]
 
 
 class Stack:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp, self.db_dir = tmp, tmp / "graph"
-        self.db = EmbeddedServer(self.db_dir)
-        self.db_port, self.port = free_port(), free_port()
+    def __init__(self, tmp: Path, backend: str) -> None:
+        self.tmp = tmp
+        self.db = KillableGraph(backend, tmp)
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app: Served | None = None
         self.agents: subprocess.Popen[bytes] | None = None
 
     def start_app(self, seed: bool = False) -> None:
-        env = {"BATON_GRAPH_URI": f"falkordb://127.0.0.1:{self.db_port}",
-               "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
+        env = {**self.db.env(), "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
                "BATON_WORKFLOW_INTERVAL_MS": "100", "BATON_LEASE_MS": "3000",
                "BATON_HEARTBEAT_TIMEOUT_MS": "5000"}  # fmt: skip
         self.app = Served(env, self.port, seed=seed, log=self.tmp / "app.log")
@@ -55,15 +52,14 @@ class Stack:
             self.agents.wait(10)
             self.agents = demo_agents(self.url, ADMIN_TOKEN)
         else:
-            for pid in redis_pids_for(self.db_dir):
-                os.kill(pid, signal.SIGKILL)
-            self.db.start(detached=True, port=self.db_port)
+            self.db.kill()
+            self.db.start()
 
     def close(self) -> None:
         stop(self.agents)
         if self.app is not None and self.app.proc.poll() is None:
             self.app.kill()
-        self.db.stop(force=True)
+        self.db.stop()
 
 
 async def _follow_with_faults(
@@ -74,7 +70,7 @@ async def _follow_with_faults(
     rid = (await _retrying(admin, START, n="incident-response", i=inputs))["startWorkflow"]["id"]
     pending = list(faults)
     decided: set[str] = set()
-    deadline = asyncio.get_running_loop().time() + 90
+    deadline = asyncio.get_running_loop().time() + 300  # a Neo4j restart is tens of seconds
     run: dict[str, Any] = {}
     while asyncio.get_running_loop().time() < deadline:
         run = (await _retrying(admin, RUN, id=rid))["run"]
@@ -112,10 +108,10 @@ async def _check(admin: GQL, stack: Stack, run: dict[str, Any]) -> None:
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # gap-free
 
 
-async def _scenario(tmp: Path, faults: list[str], seed: int) -> None:
-    stack = Stack(tmp)
+async def _scenario(tmp: Path, backend: str, faults: list[str], seed: int) -> None:
+    stack = Stack(tmp, backend)
     try:
-        stack.db.start(detached=True, port=stack.db_port)
+        stack.db.start()
         await asyncio.to_thread(stack.start_app, True)
         stack.agents = demo_agents(stack.url, ADMIN_TOKEN)
         async with httpx.AsyncClient(timeout=10) as http:
@@ -126,16 +122,23 @@ async def _scenario(tmp: Path, faults: list[str], seed: int) -> None:
         await asyncio.to_thread(stack.close)
 
 
-async def test_run_survives_an_app_crash_mid_run(tmp_path: Path) -> None:
-    await _scenario(tmp_path, ["app"], seed=7)
+@pytest.mark.timeout(600)
+async def test_run_survives_an_app_crash_mid_run(tmp_path: Path, graph: GraphTarget) -> None:
+    await _scenario(tmp_path, graph.backend, ["app"], seed=7)
 
 
-async def test_run_survives_app_worker_and_database_crashes(tmp_path: Path) -> None:
-    await _scenario(tmp_path, ["app", "worker", "db"], seed=11)
+@pytest.mark.timeout(600)  # on Neo4j: a JVM start and a crash restart
+async def test_run_survives_app_worker_and_database_crashes(
+    tmp_path: Path, graph: GraphTarget
+) -> None:
+    await _scenario(tmp_path, graph.backend, ["app", "worker", "db"], seed=11)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("seed", range(5))
-async def test_run_survives_repeated_random_crashes(tmp_path: Path, seed: int) -> None:
+async def test_run_survives_repeated_random_crashes(
+    tmp_path: Path, graph: GraphTarget, seed: int
+) -> None:
     faults = random.Random(seed).choices(["app", "worker", "db"], k=4)
-    await _scenario(tmp_path, faults, seed)
+    await _scenario(tmp_path, graph.backend, faults, seed)

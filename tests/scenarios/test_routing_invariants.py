@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from tests.conftest import ADMIN_TOKEN, free_port, fresh_name
 from tests.support.coord import ASSIGNED, COMPLETE, FAIL, START
 from tests.support.gql import GQL, subscribe
+from tests.support.graphs import GraphTarget
 from tests.support.invariants import TERMINAL, all_events, check_replay
 from tests.support.procs import Served
 
@@ -47,12 +48,11 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 async def cluster(
-    graph_port: int, tmp_path_factory: pytest.TempPathFactory
+    graph: GraphTarget, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
     logs = tmp_path_factory.mktemp("replicas")
     env = {
-        "BATON_GRAPH_URI": f"falkordb://127.0.0.1:{graph_port}",
-        "BATON_GRAPH_NAME": fresh_name(),
+        **graph.env(fresh_name()),
         "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
         "BATON_ROUTE_INTERVAL_MS": "50",
         "BATON_LEASE_MS": "1500",

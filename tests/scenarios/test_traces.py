@@ -16,6 +16,7 @@ import pytest
 from app.core import seed
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.flows import demo_agents, follow, step, stop
+from tests.support.graphs import GraphTarget
 from tests.support.procs import REPO
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -27,9 +28,9 @@ EMIT = """mutation($p: JSON, $k: String) { emitEvent(type: "alert.fired", payloa
 
 
 @pytest.fixture(scope="module")
-async def traced(graph_port: int) -> AsyncIterator[tuple[App, dict[str, Any], int]]:
+async def traced(graph: GraphTarget) -> AsyncIterator[tuple[App, dict[str, Any], int]]:
     """Two incident runs; the second is triggered by an alert and sees the first's facts."""
-    app = await start_app(graph_port, fresh_name(), scheduler=True, route_interval_ms=50,
+    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50,
                           workflow_interval_ms=100)  # fmt: skip
     await seed.load(app.store, SEEDS, now=app.rt.now())
     agents = demo_agents(app.url, app.admin.token or "")

@@ -16,6 +16,7 @@ import pytest
 from app.core import seed
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.flows import RUN, START, demo_agents, follow, step, stop
+from tests.support.graphs import GraphTarget
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 DEFINE = "mutation($d: JSON) { defineWorkflow(definition: $d) { name version } }"
@@ -38,8 +39,8 @@ class Rig:
         self.procs.clear()
 
 
-async def _rig(graph_port: int) -> Rig:
-    app = await start_app(graph_port, fresh_name(), scheduler=True, route_interval_ms=50,
+async def _rig(graph: GraphTarget) -> Rig:
+    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50,
                           workflow_interval_ms=100, retry_base_ms=50, retry_max_ms=200)  # fmt: skip
     await seed.load(app.store, SEEDS, now=app.rt.now())
     return Rig(app)
@@ -52,17 +53,17 @@ async def _teardown(rig: Rig) -> None:
 
 
 @pytest.fixture(scope="module")
-async def shared(graph_port: int) -> AsyncIterator[App]:
+async def shared(graph: GraphTarget) -> AsyncIterator[App]:
     """One app and one healthy agent process for the tests that need no faults."""
-    rig = await _rig(graph_port)
+    rig = await _rig(graph)
     yield rig.agents()
     await _teardown(rig)
 
 
 @pytest.fixture
-async def flow(graph_port: int) -> AsyncIterator[Rig]:
+async def flow(graph: GraphTarget) -> AsyncIterator[Rig]:
     """A fresh app per test, for agents with faults."""
-    rig = await _rig(graph_port)
+    rig = await _rig(graph)
     yield rig
     await _teardown(rig)
 

@@ -34,7 +34,7 @@ async def agent(
     made = await app.admin(
         """mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }""",
         i={"id": f"p-{agent_id}", "kind": "agent", "name": agent_id, "roles": ["AGENT"],
-           "agentId": agent_id},
+           "agentId": agent_id, "team": team},
     )  # fmt: skip
     client = app.client(made["createPrincipal"]["token"])
     await client(

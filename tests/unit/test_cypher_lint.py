@@ -1,4 +1,8 @@
-"""Every statement in cypher/ parses with Neo4j's own parser (the lint `make lint` runs)."""
+"""The offline Cypher lint (`make lint`: Neo4j's JavaScript parser) catches what it should.
+
+Whether cypher/ itself is clean is checked in the suite by Neo4j's own planner
+(tests/graph/test_statements_compile.py), which takes seconds where this parser's semantic
+pass takes over a minute on two cores."""
 
 from __future__ import annotations
 
@@ -19,14 +23,8 @@ pytestmark = pytest.mark.skipif(
 
 def lint(folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["node", str(LINT), str(folder)], capture_output=True, text=True, timeout=60
+        ["node", str(LINT), str(folder)], capture_output=True, text=True, timeout=110
     )
-
-
-def test_cypher_folder_is_clean() -> None:
-    run = lint(ROOT / "cypher")
-    assert run.returncode == 0, run.stderr
-    assert " 0 errors" in run.stdout
 
 
 def test_lint_catches_a_syntax_error(tmp_path: Path) -> None:

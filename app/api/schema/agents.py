@@ -10,6 +10,7 @@ import strawberry
 from app.api.authz import ANY, Rules, roles
 from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
 from app.core import agents
+from app.core.egress import EgressDenied, EgressPolicy
 from app.core.errors import BadInput, Forbidden, NotFound
 from app.models import Agent, AgentIn, LeaseIn, Role
 
@@ -161,8 +162,18 @@ class Mutation:
         )
         acting_as(info, data.id)
         rt = info.context.rt
+        if data.webhook_url is not None:
+            try:  # what can be judged without DNS; deliveries check the resolved address
+                EgressPolicy.of(rt.settings.webhook_allow_hosts).check_url(data.webhook_url)
+            except EgressDenied as exc:
+                raise BadInput(
+                    "webhookUrl must be an http(s) URL of a public host", field="webhookUrl"
+                ) from exc
         return AgentType.of(
-            await agents.register(rt.store, data, actor=info.context.caller.id, now=rt.now())
+            await agents.register(
+                rt.store, data, actor=info.context.caller.id, now=rt.now(),
+                admin=info.context.caller.has(Role.ADMIN),
+            )  # fmt: skip
         )
 
     @strawberry.mutation(description="I am alive; extend the leases of the tasks I still hold.")
@@ -173,8 +184,9 @@ class Mutation:
         held = [LeaseIn(task_id=x.task_id, fence=x.fence) for x in leases or []]
         rt = info.context.rt
         hb = await agents.heartbeat(
-            rt.store, agent_id, held, lease_ms=rt.settings.lease_ms, now=rt.now()
-        )
+            rt.store, agent_id, held, lease_ms=rt.settings.lease_ms, now=rt.now(),
+            actor=info.context.caller.id,
+        )  # fmt: skip
         return HeartbeatResult(
             status=hb.status,
             extended=[strawberry.ID(t) for t in hb.extended],

@@ -10,8 +10,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.api.context import Ctx, CtxInfo
+from app.core.context import Reader
 from app.core.errors import BadInput
 from app.core.events import Event as CoreEvent
+from app.models import Role
 
 T = TypeVar("T")
 Long = NewType("Long", int)
@@ -37,6 +39,15 @@ LONG_SCALAR = strawberry.scalar(
 SCALARS: dict[object, Any] = {Long: LONG_SCALAR}
 
 __all__ = ["JSON", "Ctx", "CtxInfo", "EventConnection", "EventType", "Long", "PageInfo"]
+
+
+def caller_reader(info: CtxInfo) -> Reader:
+    """The caller as a reader: an agent reads as itself, any other principal with its own
+    teams' grants; auditors and admins read everything."""
+    caller = info.context.caller
+    if caller.agent_id is not None and Role.AGENT in caller.roles:
+        return Reader(agent_id=caller.agent_id, caller=caller.id)
+    return Reader(principal_id=caller.id, everything=caller.has(Role.AUDITOR), caller=caller.id)
 
 
 @strawberry.type
@@ -94,9 +105,16 @@ class EventType:
     seq: Long
     type: str
     at: Long
-    actor: str | None
+    actor: str | None = strawberry.field(
+        description="The principal who acted (one audit identity per principal)."
+    )
     subject: str | None
-    payload: JSON
+    payload: JSON | None = strawberry.field(
+        description="Null when the caller may not read what the event is about."
+    )
+    agent_id: str | None = strawberry.field(
+        description="The agent the principal acted as, for an agent's actions."
+    )
 
     @classmethod
     def of(cls, ev: CoreEvent) -> EventType:
@@ -106,7 +124,8 @@ class EventType:
             at=Long(ev.at),
             actor=ev.actor,
             subject=ev.subject,
-            payload=cast(JSON, ev.payload),
+            payload=None if ev.hidden else cast(JSON, ev.payload),
+            agent_id=ev.agent_id,
         )
 
 

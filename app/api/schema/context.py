@@ -19,7 +19,7 @@ from app.api.authz import ANY, Rules, authorize, roles
 from app.api.schema.agents import acting_as
 from app.api.schema.common import CtxInfo, Long
 from app.core import context
-from app.core.errors import BadInput
+from app.core.errors import BadInput, Forbidden
 from app.core.events import Event
 from app.models import EntityIn, FactIn, LinkIn, Role
 
@@ -37,17 +37,26 @@ MAX_BATCH = 1_000
 
 
 def reader_for(info: CtxInfo, agent_id: str | None) -> context.Reader:
-    """An agent's view (the agent itself, or staff inspecting it), else the caller's own."""
+    """The reader is the caller: an agent reads as itself, a human or service with its own
+    teams' grants, auditors and admins everything. ``agentId`` naming another agent is an
+    *inspection*, an auditor/admin capability audited as the caller's own act."""
     caller = info.context.caller
-    if agent_id is not None:
-        if not (caller.may_act_as(agent_id) or caller.has(Role.OPERATOR, Role.AUDITOR)):
-            acting_as(info, agent_id)  # raises FORBIDDEN
-        return context.Reader(agent_id=agent_id)
-    if caller.agent_id is not None and Role.AGENT in caller.roles:
-        return context.Reader(agent_id=caller.agent_id)
+    own = caller.agent_id if Role.AGENT in caller.roles else None
+    if agent_id is not None and agent_id != own:
+        if own is not None and not caller.has(Role.AUDITOR):
+            acting_as(info, agent_id)  # an agent reads only as itself: FORBIDDEN
+        if not caller.has(Role.AUDITOR):
+            raise Forbidden(
+                f"{caller.id} may not read as agent {agent_id} (inspection is for auditors)",
+                agentId=agent_id,
+            )
+        return context.Reader(agent_id=agent_id, inspector=caller.id, caller=caller.id)
+    if own is not None:
+        return context.Reader(agent_id=own, caller=caller.id)
     return context.Reader(
         principal_id=caller.id,
         everything=caller.has(Role.AUDITOR),  # admin holds all roles
+        caller=caller.id,
     )
 
 
@@ -226,8 +235,9 @@ class Mutation:
         items = [EntityIn(id=e.id, kind=e.kind, name=e.name, domain=e.domain,
                           attrs=cast(dict[str, Any], e.attrs or {})) for e in entities]  # fmt: skip
         rt = info.context.rt
+        caller = info.context.caller
         return await context.upsert_entities(
-            rt.store, items, actor=info.context.caller.id, now=rt.now()
+            rt.store, items, actor=caller.id, now=rt.now(), may_move=caller.has(Role.OPERATOR)
         )
 
     @strawberry.mutation(description="Relate entities (batched, idempotent).")
@@ -255,8 +265,9 @@ class Mutation:
         )  # fmt: skip
         rt = info.context.rt
         got = await context.assert_fact(
-            rt.store, data, now=rt.now(), max_derived_from=rt.settings.max_derived_from
-        )
+            rt.store, data, now=rt.now(), actor=info.context.caller.id,
+            max_derived_from=rt.settings.max_derived_from,
+        )  # fmt: skip
         return AssertFactResult(
             fact=FactType.of(got.fact), superseded=got.superseded,
             contradicted=got.contradicted, recipients=got.recipients,

@@ -136,7 +136,11 @@ class Mutation:
             raise BadInput("model name too long", field="model")
         rt = info.context.rt
         spend = costs.Spend(f"{task_id}:{key}", task_id, fence, usd, tokens_in, tokens_out, model)
-        return bool(await costs.report(rt.store, agent_id, [spend], now=rt.now()))
+        return bool(
+            await costs.report(
+                rt.store, agent_id, [spend], now=rt.now(), actor=info.context.caller.id
+            )
+        )
 
     @strawberry.mutation(description="Create or change a budget (raising it resumes work).")
     async def set_budget(self, info: CtxInfo, input: BudgetInput) -> Budget:

@@ -12,7 +12,14 @@ from strawberry.scalars import JSON
 
 from app.api.authz import ANY, Rules, authorize, roles
 from app.api.schema.agents import acting_as
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_int_cursor, encode_cursor
+from app.api.schema.common import (
+    CtxInfo,
+    Long,
+    PageInfo,
+    caller_reader,
+    decode_int_cursor,
+    encode_cursor,
+)
 from app.core import proposals
 from app.core.errors import BadInput, Forbidden
 from app.core.events import Event
@@ -35,10 +42,13 @@ class ProposalType:
     id: strawberry.ID
     kind: str
     summary: str
-    payload: JSON
+    payload: JSON | None = strawberry.field(
+        description="Null (with modifiedPayload and rationale) when the caller may not read "
+        "it: not its own, not a named approver, and its task touches an unreadable domain."
+    )
     modified_payload: JSON | None = strawberry.field(description="The human's edit (MODIFY).")
     confidence: float
-    rationale: str
+    rationale: str | None
     status: str = strawberry.field(
         description="pending | auto_executed | approved | modified | rejected"
     )
@@ -60,8 +70,10 @@ class ProposalType:
     def of(cls, p: proposals.Proposal) -> ProposalType:
         return cls(
             id=strawberry.ID(p.id), kind=p.kind, summary=p.summary,
-            payload=cast(JSON, p.payload), modified_payload=cast(JSON, p.modified_payload),
-            confidence=p.confidence, rationale=p.rationale, status=p.status,
+            payload=None if p.hidden else cast(JSON, p.payload),
+            modified_payload=None if p.hidden else cast(JSON, p.modified_payload),
+            confidence=p.confidence, rationale=None if p.hidden else p.rationale,
+            status=p.status,
             task_id=p.task_id, agent_id=p.agent_id, created_at=Long(p.created_at),
             level=p.level, threshold=p.threshold, policy_id=p.policy_id, priority=p.priority,
             deadline=Long(p.deadline) if p.deadline is not None else None,
@@ -130,10 +142,11 @@ class Query:
 
     @strawberry.field(description="One proposal.")
     async def proposal(self, info: CtxInfo, id: strawberry.ID) -> ProposalType | None:
-        p = await proposals.get(info.context.rt.store, str(id))
+        p = await proposals.get_for(info.context.rt.store, caller_reader(info), str(id))
         caller = info.context.caller
         if p and Role.AGENT in caller.roles and not caller.has(Role.OPERATOR):
-            acting_as(info, p.agent_id)  # agents see their own proposals only
+            if not caller.may_act_as(p.agent_id):
+                return None  # agents see their own proposals only; others' look absent
         return ProposalType.of(p) if p else None
 
 
@@ -153,7 +166,9 @@ class Mutation:
             fact_ids=input.fact_ids or [],
         )  # fmt: skip
         rt = info.context.rt
-        return ProposalType.of(await proposals.propose(rt.store, data, now=rt.now()))
+        return ProposalType.of(
+            await proposals.propose(rt.store, data, now=rt.now(), actor=info.context.caller.id)
+        )
 
     @strawberry.mutation(
         description="Approve, modify (with the edited payload) or reject. Exactly one "
@@ -195,8 +210,9 @@ class Subscription:
         def mine(ev: Event) -> bool:
             return ev.type in kinds and me in ev.recipients
 
+        reader = caller_reader(info)
         async for ev in hub.subscribe(after, mine, kinds, owner=info.context.caller.id):
-            p = await proposals.get(info.context.rt.store, ev.subject or "")
+            p = await proposals.get_for(info.context.rt.store, reader, ev.subject or "")
             yield InboxUpdate(
                 seq=Long(ev.seq), type=ev.type, proposal=ProposalType.of(p) if p else None
             )

@@ -98,15 +98,19 @@ class Mutation:
             until=Long(got.until) if got.until is not None else None,
         )
 
-    @strawberry.mutation(description="Release a lock; returns the waiters, best first.")
+    @strawberry.mutation(
+        description="Release a lock held by a task you hold (its current fencing token); "
+        "returns the waiters, best first."
+    )
     async def release_lock(
-        self, info: CtxInfo, resource_id: str, task_id: str
+        self, info: CtxInfo, resource_id: str, task_id: str, fence: int
     ) -> list[strawberry.ID]:
-        LockIn(resource_id=resource_id, task_id=task_id, fence=1)  # validates the ids
+        LockIn(resource_id=resource_id, task_id=task_id, fence=fence)  # validates the ids
         rt = info.context.rt
         waiters = await locks.release(
-            rt.store, resource_id, task_id, actor=info.context.caller.id, now=rt.now()
-        )
+            rt.store, resource_id, task_id, fence, agent_id=_agent_scope(info),
+            actor=info.context.caller.id, now=rt.now(),
+        )  # fmt: skip
         return [strawberry.ID(w) for w in waiters]
 
     @strawberry.mutation(description="Create or update a shared resource and its rate limit.")

@@ -29,6 +29,9 @@ class PrincipalType:
     agent_id: str | None
     revoked: bool
     created_at: Long | None
+    expires_at: Long | None = strawberry.field(
+        description="When its token stops working (epoch ms); null: never."
+    )
 
     @classmethod
     def of(cls, p: Principal) -> PrincipalType:
@@ -40,6 +43,7 @@ class PrincipalType:
             agent_id=p.agent_id,
             revoked=p.revoked,
             created_at=Long(p.created_at) if p.created_at is not None else None,
+            expires_at=Long(p.expires_at) if p.expires_at is not None else None,
         )
 
 
@@ -67,6 +71,17 @@ class CreatePrincipalInput:
     name: str
     roles: list[RoleGQL]  # type: ignore[valid-type]
     agent_id: str | None = None
+    team: str | None = strawberry.field(
+        default=None,
+        description="The team this principal's agent may join (registerAgent): membership "
+        "is granted by admins only.",
+    )
+    expires_at: Long | None = strawberry.field(
+        default=None, description="The token stops working at this time (epoch ms)."
+    )
+    ttl_seconds: int | None = strawberry.field(
+        default=None, description="The token stops working this many seconds from now."
+    )
 
 
 @strawberry.type
@@ -97,22 +112,36 @@ class Mutation:
             name=input.name,
             roles=input.roles,
             agent_id=input.agent_id,
+            team=input.team,
         )
         rt = info.context.rt
+        now = rt.now()
         p, token = await principals.create(
-            rt.store, data, actor=info.context.caller.id, now=rt.now()
-        )
+            rt.store, data, actor=info.context.caller.id, now=now,
+            expires_at=principals.expiry(now, input.expires_at, input.ttl_seconds),
+        )  # fmt: skip
         return PrincipalWithToken(principal=PrincipalType.of(p), token=token)
 
-    @strawberry.mutation(description="Revoke a principal's token; it stops working at once.")
+    @strawberry.mutation(
+        description="Revoke a principal's token; it stops working at once and its open "
+        "WebSockets are closed (code 4403)."
+    )
     async def revoke_token(self, info: CtxInfo, principal_id: str) -> bool:
         rt = info.context.rt
         await principals.revoke(rt.store, principal_id, actor=info.context.caller.id, now=rt.now())
         return True
 
-    @strawberry.mutation(description="Issue a new token for a principal (the old one stops).")
-    async def rotate_token(self, info: CtxInfo, principal_id: str) -> str:
+    @strawberry.mutation(
+        description="Issue a new token for a principal: the old one stops, sessions opened "
+        "with it end (code 4403); optional expiry of the new one."
+    )
+    async def rotate_token(
+        self, info: CtxInfo, principal_id: str, expires_at: Long | None = None,
+        ttl_seconds: int | None = None,
+    ) -> str:  # fmt: skip
         rt = info.context.rt
+        now = rt.now()
         return await principals.rotate(
-            rt.store, principal_id, actor=info.context.caller.id, now=rt.now()
-        )
+            rt.store, principal_id, actor=info.context.caller.id, now=now,
+            expires_at=principals.expiry(now, expires_at, ttl_seconds),
+        )  # fmt: skip

@@ -12,7 +12,15 @@ from strawberry.scalars import JSON
 
 from app.api.authz import ANY, Rules, authorize, roles
 from app.api.schema.agents import acting_as
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
+from app.api.schema.common import (
+    CtxInfo,
+    Long,
+    PageInfo,
+    caller_reader,
+    decode_cursor,
+    page_of,
+    page_size,
+)
 from app.core import tasks, tracecontext
 from app.core.errors import BadInput
 from app.core.events import Event
@@ -65,7 +73,10 @@ class TaskType:
     capability: str
     priority: int
     status: str
-    payload: JSON
+    payload: JSON | None = strawberry.field(
+        description="Null (with result and errors) when the caller may not read the task: "
+        "not its own and touching an entity in a domain it may not read."
+    )
     result: JSON | None
     dedup_key: str | None
     attempts: int
@@ -103,14 +114,14 @@ class TaskType:
     async def history(self, info: CtxInfo) -> list[AttemptType]:
         if self.loaded_history is not None:
             return self.loaded_history
-        t = await tasks.get(info.context.rt.store, str(self.id))
+        t = await tasks.get_for(info.context.rt.store, caller_reader(info), str(self.id))
         return TaskType.of(t).loaded_history or [] if t else []
 
     @strawberry.field(description="For a merged task: the task whose outcome it shares.")
     async def survivor(self, info: CtxInfo) -> TaskType | None:
         if not self.merged_into:
             return None
-        t = await tasks.get(info.context.rt.store, self.merged_into)
+        t = await tasks.get_for(info.context.rt.store, caller_reader(info), self.merged_into)
         return TaskType.of(t) if t else None
 
     @classmethod
@@ -124,8 +135,8 @@ class TaskType:
             capability=t.capability,
             priority=t.priority,
             status=t.status,
-            payload=cast(JSON, t.payload),
-            result=t.result,
+            payload=None if t.hidden else cast(JSON, t.payload),
+            result=None if t.hidden else t.result,
             dedup_key=t.dedup_key,
             attempts=t.attempts,
             max_attempts=t.max_attempts,
@@ -246,7 +257,7 @@ def _task_in(input: SubmitTaskInput) -> TaskIn:
 class Query:
     @strawberry.field(description="One task with its attempt history.")
     async def task(self, info: CtxInfo, id: strawberry.ID) -> TaskType | None:
-        t = await tasks.get(info.context.rt.store, str(id))
+        t = await tasks.get_for(info.context.rt.store, caller_reader(info), str(id))
         return TaskType.of(t) if t else None
 
     @strawberry.field(description="Tasks by id (creation order), filtered.")
@@ -260,8 +271,9 @@ class Query:
         after: str | None = None,
     ) -> TaskConnection:
         n = page_size(info, first)
-        rows = await tasks.page(
+        rows = await tasks.page_for(
             info.context.rt.store,
+            caller_reader(info),
             decode_cursor(after),
             n + 1,
             status=status,
@@ -330,7 +342,11 @@ class Mutation:
     async def start_task(self, info: CtxInfo, task_id: str, agent_id: str, fence: int) -> TaskType:
         acting_as(info, agent_id)
         rt = info.context.rt
-        return TaskType.of(await tasks.start(rt.store, task_id, agent_id, fence, now=rt.now()))
+        return TaskType.of(
+            await tasks.start(
+                rt.store, task_id, agent_id, fence, now=rt.now(), actor=info.context.caller.id
+            )
+        )
 
     @strawberry.mutation(description="Report success; a stale fencing token gets CONFLICT.")
     async def complete_task(
@@ -356,6 +372,7 @@ class Mutation:
             cost_usd=cost_usd,
             backoff=rt.backoff,
             now=rt.now(),
+            actor=info.context.caller.id,
         )
         if t.run_id:
             rt.nudge("workflows")
@@ -381,7 +398,9 @@ class Mutation:
             for i in items
         ]
         rt = info.context.rt
-        ids = await tasks.complete_many(rt.store, agent_id, done, now=rt.now())
+        ids = await tasks.complete_many(
+            rt.store, agent_id, done, now=rt.now(), actor=info.context.caller.id
+        )
         return [strawberry.ID(i) for i in ids]
 
     @strawberry.mutation(
@@ -413,6 +432,7 @@ class Mutation:
             cost_usd=cost_usd,
             backoff=rt.backoff,
             now=rt.now(),
+            actor=info.context.caller.id,
         )
         if t.status == "queued":
             rt.nudge()
@@ -442,8 +462,9 @@ class Mutation:
             raise BadInput("feedback too long", field="feedback")
         rt = info.context.rt
         t = await tasks.review(
-            rt.store, task_id, agent_id, accept=accept, feedback=feedback, now=rt.now()
-        )
+            rt.store, task_id, agent_id, accept=accept, feedback=feedback, now=rt.now(),
+            actor=info.context.caller.id,
+        )  # fmt: skip
         if not accept:
             rt.nudge()
         return TaskType.of(t)
@@ -486,6 +507,7 @@ async def _claim(
         capability=capability,
         lease_ms=rt.settings.lease_ms,
         now=rt.now(),
+        actor=info.context.caller.id,
     )
     return [TaskType.of(t) for t in got]
 

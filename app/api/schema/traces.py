@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.api.authz import Rules, roles
-from app.api.schema.common import CtxInfo, Long
+from app.api.schema.common import CtxInfo, Long, caller_reader
 from app.core import traces
 from app.models import Role
 
@@ -81,7 +81,7 @@ class Query:
     @strawberry.field(description="A run's trace: every decision span with timings, agents, "
                       "costs and the facts each one saw.")  # fmt: skip
     async def trace(self, info: CtxInfo, run_id: strawberry.ID) -> TraceType | None:
-        t = await traces.trace(info.context.rt.store, str(run_id))
+        t = await traces.trace(info.context.rt.store, str(run_id), caller_reader(info))
         if t is None:
             return None
         return TraceType(run_id=t.run_id, trace_id=t.trace_id,
@@ -92,7 +92,9 @@ class Query:
                       "triggering event.")  # fmt: skip
     async def why_did(self, info: CtxInfo, id: strawberry.ID) -> WhyType | None:
         rt = info.context.rt
-        w = await traces.why_did(rt.store, str(id), budget=rt.settings.lineage_budget)
+        w = await traces.why_did(
+            rt.store, str(id), caller_reader(info), budget=rt.settings.lineage_budget
+        )
         if w is None:
             return None
         return WhyType(root=w.root, nodes=cast(list[JSON], w.nodes),

@@ -236,8 +236,8 @@ class Mutation:
         self, info: CtxInfo, name: str, input: JSON | None = None, version: int | None = None,
         run_id: str | None = None,
     ) -> RunType:  # fmt: skip
-        if run_id is not None and not workflows.RUN_ID.match(run_id):
-            raise BadInput("runId: 1-128 characters of letters, digits and _.:-", field="runId")
+        if run_id is not None:
+            workflows.check_client_run_id(run_id)
         rt = info.context.rt
         caller = tracecontext.caller()  # a traceparent: the run joins the caller's trace
         run, _ = await workflows.start(

@@ -1,0 +1,142 @@
+"""Finding 6: revocation, rotation and expiry reach live WebSockets.
+
+An operator subscribed to ``graphChanges`` is revoked by the admin: its socket closes (4403)
+within a second, no event after the revocation reaches it, and a new operation on the old
+socket is refused. The same holds when the revocation is written through another replica
+(the socket's replica learns it from the event log), after ``rotateToken``, and when the
+token's ``expiresAt`` passes (4401)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import websockets
+
+from tests.conftest import ADMIN_TOKEN, App, free_port
+from tests.security.ws import Socket, codes
+from tests.support.digest import graph_digest
+from tests.support.gql import GQL
+from tests.support.graphs import GraphTarget
+from tests.support.procs import Served
+
+CHANGES = "subscription { graphChanges { seq type subject } }"
+EMIT = 'mutation($s: String) { emitEvent(type: "probe.tick", subject: $s) { seq } }'
+CREATE = """mutation($i: CreatePrincipalInput!) {
+  createPrincipal(input: $i) { token principal { id expiresAt } } }"""
+REVOKE = 'mutation($p: String!) { revokeToken(principalId: $p) }'
+ROTATE = 'mutation($p: String!) { rotateToken(principalId: $p) }'
+
+
+async def principal(api: App, pid: str, roles: list[str], **extra: Any) -> str:
+    got = await api.admin(CREATE, i={"id": pid, "kind": "service", "name": pid,
+                                     "roles": roles, **extra})  # fmt: skip
+    return str(got["createPrincipal"]["token"])
+
+
+async def subscribed(api: App, token: str) -> tuple[Socket, str]:
+    """A socket with a live graphChanges subscription that has delivered one event."""
+    sock = await Socket.open(api.url, token)
+    op = await sock.start(CHANGES)
+    await asyncio.sleep(0.2)
+    await api.admin(EMIT, s="before")
+    msg = await sock.next(op)
+    assert msg["payload"]["data"]["graphChanges"]["subject"] == "before", msg
+    return sock, op
+
+
+async def revoked_socket_is_cut_off(api: App, sock: Socket, op: str, end: GQL, mutation: str,
+                                    pid: str, code: int) -> None:  # fmt: skip
+    before = asyncio.get_running_loop().time()
+    revoked_at = (await end(mutation, p=pid))
+    assert revoked_at
+    # Events written after the revocation must never reach the old socket.
+    for i in range(5):
+        await api.admin(EMIT, s=f"after-{i}")
+    await asyncio.wait_for(sock.closed.wait(), 1.0)
+    assert sock.closed_at is not None and sock.closed_at - before < 1.0
+    assert sock.close_code == code
+    leaked = [m for m in sock.drain() if m["type"] == "next"
+              and m["payload"]["data"]["graphChanges"]["subject"].startswith("after")]  # fmt: skip
+    assert leaked == []
+    # A new operation on the old socket cannot run.
+    try:
+        op2 = await sock.start("query { me { id } }")
+        msg = await sock.next(op2, timeout=1.0)
+        raise AssertionError(f"an operation ran on a revoked socket: {msg}")
+    except (TimeoutError, websockets.ConnectionClosed):
+        pass  # closed socket: refused
+
+
+async def test_revoke_closes_the_socket_within_a_second(api: App) -> None:
+    token = await principal(api, "ops-1", ["OPERATOR"])
+    sock, op = await subscribed(api, token)
+    await revoked_socket_is_cut_off(api, sock, op, api.admin, REVOKE, "ops-1", 4403)
+
+
+async def test_rotate_ends_the_old_sessions_not_the_new_ones(api: App) -> None:
+    token = await principal(api, "ops-2", ["OPERATOR"])
+    sock, op = await subscribed(api, token)
+    new = (await api.admin(ROTATE, p="ops-2"))["rotateToken"]
+    await asyncio.wait_for(sock.closed.wait(), 1.0)
+    assert sock.close_code == 4403
+    fresh, op2 = await subscribed(api, new)  # a session on the new token works and stays
+    await asyncio.sleep(0.3)
+    assert not fresh.closed.is_set()
+    await fresh.close()
+
+
+async def test_an_operation_on_a_revoked_socket_is_refused(api: App) -> None:
+    """Authorisation is per operation, against the graph: even before the watcher closes
+    the socket, a revoked token runs nothing."""
+    token = await principal(api, "ops-3", ["OPERATOR"])
+    sock = await Socket.open(api.url, token)
+    await api.admin(REVOKE, p="ops-3")
+    digest = await graph_digest(api.store)
+    try:
+        op = await sock.start(EMIT.replace("probe.tick", "probe.late"), s="x")
+        msg = await sock.next(op, timeout=1.5)
+        assert msg["type"] == "error" and codes(msg) in (["UNAUTHENTICATED"], ["FORBIDDEN"]), msg
+    except (TimeoutError, websockets.ConnectionClosed):
+        pass  # the socket was already closed: refused
+    await asyncio.wait_for(sock.closed.wait(), 1.0)
+    assert sock.close_code == 4403
+    assert await graph_digest(api.store) == digest
+
+
+async def test_expired_token_closes_its_socket_and_stops_working(api: App) -> None:
+    token = await principal(api, "ops-4", ["OPERATOR"], ttlSeconds=1)
+    sock, _ = await subscribed(api, token)
+    await asyncio.wait_for(sock.closed.wait(), 2.5)
+    assert sock.close_code == 4401
+    assert await api.client(token).fails("{ me { id } }") == ["UNAUTHENTICATED"]
+    got = await api.admin('{ principals { nodes { id expiresAt } } }')
+    assert any(p["id"] == "ops-4" and p["expiresAt"] for p in got["principals"]["nodes"])
+
+
+async def test_expiry_in_the_past_is_bad_input(api: App) -> None:
+    digest = await graph_digest(api.store)
+    i = {"id": "ops-5", "kind": "service", "name": "x", "roles": ["OPERATOR"], "expiresAt": 1}
+    assert await api.admin.fails(CREATE, i=i) == ["BAD_INPUT"]
+    i = {**i, "expiresAt": None, "ttlSeconds": 0}
+    assert await api.admin.fails(CREATE, i=i) == ["BAD_INPUT"]
+    assert await graph_digest(api.store) == digest
+
+
+async def test_revocation_through_another_replica_closes_the_socket(
+    api: App, graph: GraphTarget, tmp_path: Path
+) -> None:
+    other = Served(
+        {**graph.env(api.settings.graph_name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+         "BATON_SCHEDULER": "false"},
+        free_port(), log=tmp_path / "replica.log",
+    )  # fmt: skip
+    try:
+        await asyncio.to_thread(other.wait_healthy)
+        token = await principal(api, "ops-6", ["OPERATOR"])
+        sock, op = await subscribed(api, token)
+        remote = GQL(other.url, ADMIN_TOKEN, api.http)
+        await revoked_socket_is_cut_off(api, sock, op, remote, REVOKE, "ops-6", 4403)
+    finally:
+        other.kill()
