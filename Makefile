@@ -3,17 +3,42 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exact versions with hashes for Python 3.11 on Linux x86_64, written by `make lock` from
+# pyproject.toml. BENCH_LOCK (runtime + dev + bench) is resolved first; LOCK (runtime + dev:
+# the venv's) and APP_LOCK (runtime only: the Docker image's) take its pins, so `make bench`
+# only adds packages to the venv and the image runs the versions the suite runs on.
+LOCK := requirements.lock
+BENCH_LOCK := requirements-bench.lock
+APP_LOCK := requirements-app.lock
+UV_VERSION := 0.13.9
 LINT_STAMP := tools/cypher-lint/node_modules/.installed
 
 NEO4J_STAMP := tools/neo4j/target/classpath.txt
 
-.PHONY: run test test-falkordb test-neo4j lint bench cypher-lint clean schema browser neo4j
+.PHONY: run test test-falkordb test-neo4j lint bench cypher-lint clean schema browser neo4j lock
 
-$(STAMP): pyproject.toml
+# The venv holds exactly the lock (re-installed when it changes) and the project itself with
+# --no-deps, so nothing unpinned comes in; pip check fails when pyproject.toml asks for more
+# than the lock has (then run `make lock`).
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check || { echo "$(LOCK) does not satisfy pyproject.toml: run make lock"; exit 1; }
 	touch $(STAMP)
+
+# Regenerates the locks from pyproject.toml with uv, keeping the pins they already have
+# (only what pyproject.toml added, dropped or no longer allows changes). To move pins:
+# make lock LOCK_ARGS=--upgrade, or LOCK_ARGS='--upgrade-package redis'.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+  --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" $(LOCK_ARGS)
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_COMPILE) pyproject.toml --extra dev --extra bench -o $(BENCH_LOCK)
+	$(UV_COMPILE) pyproject.toml --extra dev -c $(BENCH_LOCK) -o $(LOCK)
+	$(UV_COMPILE) pyproject.toml -c $(BENCH_LOCK) -o $(APP_LOCK)
 
 $(LINT_STAMP): tools/cypher-lint/package.json
 	cd tools/cypher-lint && npm install --no-audit --no-fund --loglevel=error
@@ -69,8 +94,8 @@ cypher-lint: $(LINT_STAMP)
 	node tools/cypher-lint/lint.mjs cypher
 
 BENCH_STAMP := $(VENV)/.bench-installed
-$(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+$(BENCH_STAMP): $(STAMP) $(BENCH_LOCK)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(BENCH_LOCK)
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

@@ -43,8 +43,9 @@ class FalkorStore:
     ) -> None:
         self.host, self.port, self.graph_name = host, port, graph
         self.limits = limits or StatementLimits()
-        # Explicit socket deadlines (redis-py's own default would surface as a raw
-        # TimeoutError): just above the server-side statement timeout.
+        # Explicit socket deadlines, just above the server-side statement timeout, so the
+        # client library's default (5 s since redis-py 8) never decides them; a reply later
+        # than this is a lost or hung server (GraphTimeout), never a raw redis TimeoutError.
         deadlines: dict[str, Any] = {
             "max_connections": pool_size,
             "timeout": None,

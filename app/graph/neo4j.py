@@ -53,6 +53,9 @@ class Neo4jStore:
             connection_acquisition_timeout=deadline,
             connection_timeout=min(5.0, deadline),
             max_transaction_retry_time=deadline,
+            # Statements are reviewed and planned in tests; per-call planner notices (an
+            # unknown property on an empty graph) would only flood the log.
+            notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
         )
         self.queries = queries or load(self.backend)
         self.on_close: list[Any] = []

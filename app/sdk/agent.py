@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import traceback
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,6 +226,9 @@ class Agent:
         self.api = Transport(url, token)
         self.handlers: dict[str, Handler] = {}
         self.held: dict[str, int] = {}  # task id -> fence, while a handler runs
+        # (task id, fence) pairs already started: a replayed or doubly delivered assignment
+        # (push, pull and resume race; a reconnect replays) must not run the work twice.
+        self._started: OrderedDict[tuple[str, int], None] = OrderedDict()
         self.done: list[dict[str, Any]] = []  # results waiting for the next flush
         self.completed = 0
         self._slots = asyncio.Semaphore(max_concurrency)
@@ -314,7 +318,7 @@ class Agent:
         ):
             ev = data["taskAssigned"]
             if ev["type"] == "task.assigned" and ev["task"] and not self._stop.is_set():
-                if ev["taskId"] not in self.held:
+                if self._new(ev["task"]):
                     await self._slots.acquire()
                     self._launch(ev["task"], start=self.mark_running)
             elif ev["type"] in ("task.cancelled", "task.preempted"):
@@ -354,11 +358,23 @@ class Agent:
             return
         for status in ("assigned", "running"):
             for t in got[status]["nodes"]:
-                if t["id"] not in self.held and len(self.held) < self.max_concurrency:
+                if self._new(t) and len(self.held) < self.max_concurrency:
                     await self._slots.acquire()
                     self._launch(t, start=False)
 
+    def _new(self, task: dict[str, Any]) -> bool:
+        """Not running and not run before with this fencing token."""
+        return task["id"] not in self.held and (task["id"], task["fence"]) not in self._started
+
     def _launch(self, task: dict[str, Any], *, start: bool) -> None:
+        """Run ``task`` in the slot the caller holds (released here if it is a repeat that
+        arrived while the caller waited for the slot)."""
+        if not self._new(task):
+            self._slots.release()
+            return
+        self._started[(task["id"], task["fence"])] = None
+        while len(self._started) > 10_000:
+            self._started.popitem(last=False)
         self.held[task["id"]] = task["fence"]
         job = asyncio.create_task(self._execute(task, start), name=task["id"])
         self._running.add(job)

@@ -3,7 +3,7 @@
 // current; the caller reports the others as lost. An offline agent comes back online (an
 // Event); a routine heartbeat is liveness, not a change, so it writes no Event.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (a:Agent {id: $agentId})
 WITH c, a, a.status AS was

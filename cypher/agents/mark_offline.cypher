@@ -1,7 +1,7 @@
 // Scheduler job: agents silent for longer than the heartbeat window go offline and their
 // leases end now, so the lease job re-queues their work on the same tick.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (a:Agent)
 WHERE a.status IN ['online', 'paused'] AND a.lastHeartbeat < $cutoff

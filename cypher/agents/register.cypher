@@ -7,7 +7,7 @@
 // No row back means the team does not exist, or the caller may not put the agent in it
 // (nothing written; the caller tells which).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (tm:Team {id: $team})
 WITH c, tm

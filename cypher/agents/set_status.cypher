@@ -1,7 +1,7 @@
 // Pause (no new work is routed; running work continues) or resume an agent. No row back:
 // unknown agent, or already in that status (nothing written).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (a:Agent {id: $agentId})
 WHERE a.status <> $status

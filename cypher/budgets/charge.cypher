@@ -3,7 +3,7 @@
 // (percent of the limit) crossed for the first time in the period emits budget.threshold,
 // once; at the limit the budget is `exhausted` and routing stops new work under it.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (ce:CostEntry {charged: false})
 WITH c, ce

@@ -2,7 +2,7 @@
 // (day | month | total, UTC) with threshold percentages. Raising the limit re-opens an
 // exhausted budget and re-arms thresholds that are no longer crossed.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MERGE (b:Budget {id: $id})
 ON CREATE SET b.spentUsd = 0.0, b.crossed = [], b.periodStart = $periodStart,

@@ -11,7 +11,7 @@
 // Its policy (see policies/refresh) must allow the entity's domain.
 // No row back: unknown agent/entity, no read grant, policy, or an unknown derivedFrom id.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (a:Agent {id: $agentId})-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
       <-[:IN_DOMAIN]-(e:Entity {id: $entityId})

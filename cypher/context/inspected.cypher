@@ -2,7 +2,7 @@
 // inspector's own act (actor = the real caller, subject = the agent inspected), never as a
 // decision of the inspected agent. The payload names what was asked and the facts shown.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (a:Agent {id: $agentId})
 SET c.seq = c.seq + 1

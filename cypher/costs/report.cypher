@@ -3,7 +3,7 @@
 // counts once) and rolls up at once: the task, every ancestor task (treeCostUsd), the agent,
 // the run and its parent runs. Budgets are charged from the entries by budgets/charge.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 UNWIND $entries AS x
 MATCH (t:Task {id: x.taskId})

@@ -1,7 +1,7 @@
 // Relate entities in a batch ($rows: [{from, to, type}], type one of DEPENDS_ON, PART_OF,
 // OWNED_BY, RELATES_TO); idempotent (MERGE). No row back when an endpoint is unknown.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (x:Entity)
 WHERE x.id IN $ids

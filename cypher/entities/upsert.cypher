@@ -5,7 +5,7 @@
 // No row back (nothing written) when a domain is unknown, or the batch would move an entity
 // and the caller may not (the caller tells which).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (d:Domain)
 WHERE d.id IN $domains

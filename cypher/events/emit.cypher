@@ -2,7 +2,7 @@
 // With a $key (the sender's delivery id) it is idempotent: a re-delivery of the same
 // (type, key) appends nothing and returns the first event, so triggers fire once.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (old:Event {key: $key})
 WHERE $key IS NOT NULL AND old.type = $type

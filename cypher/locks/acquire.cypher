@@ -6,7 +6,7 @@
 //  - otherwise the task waits: a WAITING edge (priority, then age) ranks it for its retry.
 // Expired LOCKED_BY edges are dropped on the way. Returns the outcome and the holder.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.fence = $fence AND t.status IN ['assigned', 'running', 'awaiting_approval']

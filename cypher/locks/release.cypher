@@ -4,7 +4,7 @@
 // admin passes null for the agent, never for the fence).
 // No row back: no such lock, or the caller is not its holder (the caller says which).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (r:Resource {id: $resourceId})-[l:LOCKED_BY]->(t:Task {id: $taskId})
 WHERE t.fence = $fence AND t.status IN ['assigned', 'running', 'awaiting_approval']

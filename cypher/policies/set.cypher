@@ -4,7 +4,7 @@
 // Lists left null mean "no rule"; an empty allow list allows nothing. No row back: the
 // target does not exist (nothing written).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (ta:Agent {id: $targetId})
 WHERE $scope = 'agent'

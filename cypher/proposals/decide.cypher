@@ -4,7 +4,7 @@
 // lease, and the agent hears the outcome through taskAssigned (proposal.decided).
 // No row back: unknown, already decided, or this principal may not decide it.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (p:Proposal {id: $id})-[:FOR]->(t:Task)
 WHERE p.status = 'pending'

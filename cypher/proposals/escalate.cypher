@@ -3,7 +3,7 @@
 // of `chain` is 'principal|principal|team:<id>'. The top level is handled by
 // proposals/expire.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (p:Proposal {status: 'pending'})
 WHERE p.escalateAt <= $now AND p.level + 1 < size(p.chain)

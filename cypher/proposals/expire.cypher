@@ -2,7 +2,7 @@
 // policy, never dropped: `onExpiry` 'approve' approves it, anything else rejects it. The task
 // continues as after a human decision, and everyone it was routed to is told.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (p:Proposal {status: 'pending'})-[:FOR]->(t:Task)
 WHERE p.escalateAt <= $now AND p.level + 1 >= size(p.chain)

@@ -8,7 +8,7 @@
 // such proposals carry `engine: true`, the only ones the engine adopts (runs/task_proposal).
 // No row back: the task is not held under that token, or a fact id is unknown.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.agentId = $agentId AND t.fence = $fence AND t.status IN ['assigned', 'running']

@@ -1,7 +1,7 @@
 // Create or update a shared resource and its rate limit ($rateLimit calls per $windowMs;
 // null = unlimited). A new limit starts with a full bucket.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MERGE (r:Resource {id: $id})
 ON CREATE SET r.createdAt = $now

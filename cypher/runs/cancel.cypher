@@ -2,7 +2,7 @@
 // engine then cancels the run's live tasks (each through tasks/cancel, which tells agents).
 // No row back: unknown run or it had already ended.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (r:Run {id: $runId})
 WHERE r.status = 'running'

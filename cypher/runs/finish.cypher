@@ -1,7 +1,7 @@
 // A running run ends: done (every step done or skipped) or failed (a step failed under
 // onFailure fail, or after its compensation). No row back: the run had already ended.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (r:Run {id: $runId})
 WHERE r.status = 'running'

@@ -4,7 +4,7 @@
 // Only a task the engine made (`engine: true`) is held.
 // No row back: the task is no longer queued (already held: the caller reads it).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.status = 'queued' AND t.engine = true

@@ -3,7 +3,7 @@
 // keep their results and never run twice. No row back: unknown run or it is not failed /
 // cancelled.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (r:Run {id: $runId})
 WHERE r.status IN ['failed', 'cancelled']

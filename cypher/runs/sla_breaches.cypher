@@ -1,7 +1,7 @@
 // Scheduler job: tasks and runs past their deadline, not yet flagged, are flagged once and
 // each gets an `sla.breached` event (which triggers can turn into an escalation run).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (t:Task)
 WHERE t.deadline IS NOT NULL AND t.deadline < $now AND t.slaBreachedAt IS NULL

@@ -4,7 +4,7 @@
 // derived from (trigger, event key), so an event delivered twice starts one run.
 // No row back: a run with this id exists already (or the workflow version does not).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (w:Workflow {id: $workflowId})
 OPTIONAL MATCH (old:Run {id: $id})

@@ -6,7 +6,7 @@
 // edges from the context layer).
 // No row back: the run is not running or the step is no longer in $allowed.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
 WHERE r.status = 'running' AND s.status IN $allowed

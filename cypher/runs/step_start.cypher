@@ -7,7 +7,7 @@
 // No row back: the run is not running, the step already started (another replica won), or
 // the task / proposal is not the engine's own for this step.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
 WHERE r.status = 'running' AND s.status = 'waiting'

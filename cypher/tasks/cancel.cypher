@@ -2,7 +2,7 @@
 // (the task.cancelled event names it) and its slot and locks are released at once.
 // No row back: unknown task or already ended.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE NOT t.status IN ['done', 'failed', 'dead', 'cancelled', 'merged']

@@ -3,7 +3,7 @@
 // rules as push routing (locked or rate-exhausted resources; one task per resource).
 // Claimed tasks go straight to `running` with a fresh fencing token and task.claimed events.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (a:Agent {id: $agentId})
 WHERE a.status = 'online' AND a.active < a.maxConcurrency AND (a.pHours IS NULL OR ($hour >= a.pHours[0] AND $hour < a.pHours[1]))

@@ -4,7 +4,7 @@
 // $agentId, still allowed by policy); items that fail them are skipped and left untouched.
 // Returns the ids completed.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 UNWIND $items AS it
 MATCH (t:Task {id: it.taskId})

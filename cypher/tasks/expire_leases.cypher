@@ -2,7 +2,7 @@
 // silent) loses that attempt: back to the queue after backoff with jitter, or `dead` once
 // maxAttempts are used up. Its agent slot and resource locks are released.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task)
 WHERE t.status IN ['assigned', 'running'] AND t.leaseUntil < $now

@@ -5,7 +5,7 @@
 // Spend comes in separately and first (costs/report), idempotently.
 // No row back: unknown task, not this agent's, already finished, or a stale token.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.agentId = $agentId AND t.fence = $fence

@@ -2,7 +2,7 @@
 // its original place (queuedAt = when it was submitted). The DEFERRED_BEHIND edge stays as
 // history, stamped with when it was released.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (d:Task {status: 'deferred'})-[b:DEFERRED_BEHIND]->(o:Task)
 WHERE o.status IN ['done', 'failed', 'dead', 'cancelled', 'merged']

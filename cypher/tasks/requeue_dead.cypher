@@ -1,7 +1,7 @@
 // Put a dead-lettered task back in the queue with a fresh attempt budget; its error history
 // and fencing token carry on (tokens never go backwards).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.status = 'dead'

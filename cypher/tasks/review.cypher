@@ -5,7 +5,7 @@
 // No row back: not a done sub-task of a task this agent holds, already accepted, or the
 // rounds are used up (the caller reads which).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task {id: $taskId})-[:CHILD_OF]->(p:Task)
 WHERE p.agentId = $agentId AND p.status IN ['assigned', 'running'] AND t.status = 'done'

@@ -11,7 +11,7 @@
 // An agent serving several capabilities may be offered in several groups; the per-agent cut
 // (`mine`) keeps it within maxConcurrency, the surplus stays queued for the next batch.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (r:Resource)-[l:LOCKED_BY]->(:Task)
 WHERE l.until > $now

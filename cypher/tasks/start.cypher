@@ -1,7 +1,7 @@
 // The assigned agent starts work on a pushed task (assigned -> running). The fencing token
 // must be current. No row back: unknown task, not this agent's, or a stale token.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.status = 'assigned' AND t.agentId = $agentId AND t.fence = $fence

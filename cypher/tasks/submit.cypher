@@ -13,7 +13,7 @@
 // engine's), and the workflow engine's ($engine) match only tasks the engine made, which
 // carry `engine: true` from this statement on (no client can set it, so none can squat one).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (x:Entity)
 WHERE x.id IN $entities

@@ -3,7 +3,7 @@
 // parent task ($parents: the distinct parent ids) does not exist. A task with a run is
 // PART_OF it (sub-tasks inherit their parent's run).
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (p:Task)
 WHERE p.id IN $parents

@@ -5,7 +5,7 @@
 // Serialise with every other writer first (Neo4j: the counter's write lock before any
 // node this statement touches, so lock order is the same everywhere and cannot deadlock).
 MATCH (lk:Counter {name: 'event'})
-SET lk._lk = coalesce(lk._lk, 0) + 1
+SET lk._lk = timestamp()
 WITH lk
 OPTIONAL MATCH (t:Task {id: $taskId})
 WHERE $agentId IS NOT NULL AND t.agentId = $agentId

@@ -3,7 +3,7 @@
 // Serialise with every other writer first (Neo4j: the counter's write lock before any
 // node this statement touches, so lock order is the same everywhere and cannot deadlock).
 MATCH (lk:Counter {name: 'event'})
-SET lk._lk = coalesce(lk._lk, 0) + 1
+SET lk._lk = timestamp()
 WITH lk
 MATCH (t:Task {id: $taskId})
 SET t._lk = coalesce(t._lk, 0) + 1

@@ -5,7 +5,7 @@
 // by their stable id (name#index) and enabled. Events after this one can fire them.
 // No row back: someone else defined a newer version meanwhile.
 MATCH (c:Counter {name: 'event'})
-SET c._lk = coalesce(c._lk, 0) + 1
+SET c._lk = timestamp()
 WITH c
 OPTIONAL MATCH (old:Workflow {name: $name})
 WHERE old.latest = true
