@@ -21,6 +21,7 @@ from app.graph.store import (
     GraphUnavailable,
     Row,
     StatementLimits,
+    reraise_lost_cancel,
 )
 from app.graph.values import plain
 
@@ -88,12 +89,15 @@ class FalkorStore:
     async def _run(self, name: str, params: dict[str, Any], read_only: bool) -> list[Row]:
         text = self.queries[name]
         timeout_ms = self.limits.timeout_ms
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
             async with asyncio.timeout(self.limits.client_timeout_s):
                 if read_only:
                     result = await self._graph.ro_query(text, params or None, timeout=timeout_ms)
                 else:
                     result = await self._graph.query(text, params or None, timeout=timeout_ms)
+            reraise_lost_cancel(task, cancels)
         except ResponseError as exc:
             raise _mapped(name, exc) from exc
         except (RedisTimeoutError, TimeoutError) as exc:
@@ -123,8 +127,11 @@ class FalkorStore:
 
     async def execute_text(self, text: str, /, **params: Any) -> list[Row]:
         """Run ad-hoc text: for schema DDL, tests and admin tools only, never user input."""
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
             result = await self._graph.query(text, params or None)
+            reraise_lost_cancel(task, cancels)
         except ResponseError as exc:
             raise _mapped("text", exc) from exc
         except RedisTimeoutError as exc:

@@ -19,6 +19,7 @@ from app.graph.store import (
     GraphUnavailable,
     Row,
     StatementLimits,
+    reraise_lost_cancel,
 )
 from app.graph.values import plain
 
@@ -73,11 +74,14 @@ class Neo4jStore:
         )
 
     async def _run(self, name: str, params: dict[str, Any], routing: RoutingControl) -> list[Row]:
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
             async with asyncio.timeout(self.limits.client_timeout_s):
                 records, _, keys = await self._driver.execute_query(
                     self._query(name), params, routing_=routing, database_=self.database
                 )
+            reraise_lost_cancel(task, cancels)
         except ConstraintError as exc:
             raise ConstraintViolation(f"{name}: {exc.message}") from exc
         except TimeoutError as exc:

@@ -110,3 +110,17 @@ class GraphStore(Protocol):
     async def drop_all(self) -> None:
         """Delete everything (tests only)."""
         ...
+
+
+def reraise_lost_cancel(task: asyncio.Task[Any] | None, cancels: int) -> None:
+    """Raise a cancellation the database client lost; call it right after a statement
+    returned, with ``cancels`` = ``task.cancelling()`` from before it started.
+
+    redis-py writes each command under ``asyncio.wait_for`` (whenever a socket timeout is
+    set, as the FalkorDB store does and redis-py 8 does by default), and on Python 3.11
+    ``wait_for`` returns and drops a ``cancel()`` that lands as the write completes. The
+    caller then ran on as if never cancelled: a WebSocket's session watcher kept tailing the
+    log after its socket closed, and the app could never shut down. A cancel request still
+    counted on the task is honoured here (on either backend: a driver may do the same)."""
+    if task is not None and task.cancelling() > cancels:
+        raise asyncio.CancelledError
