@@ -13,15 +13,15 @@ from tests.conftest import App
 from tests.support.coord import CLAIM, agent, submit
 from tests.support.digest import graph_digest
 from tests.support.gql import GQL, next_data, subscribe
+from tests.support.invariants import all_events
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 ASSERT = """mutation($i: AssertFactInput!) { assertFact(input: $i) {
   fact { id key value confidence agentId } superseded contradicted recipients } }"""
 CONTEXT = """query($e: String!, $a: String, $h: Int!) { context(entityId: $e, agentId: $a, hops: $h)
   { id key value entityId agentId confidence distance } }"""
-UPDATES = (
-    """subscription($a: String!) { contextUpdates(agentId: $a) { seq type fact { id key } } }"""
-)
+UPDATES = """subscription($a: String!, $after: Long) {
+  contextUpdates(agentId: $a, after: $after) { seq type fact { id key } } }"""
 
 
 async def org(api: App) -> dict[str, GQL]:
@@ -117,12 +117,17 @@ async def test_facts_reach_permitted_agents_working_nearby_and_no_one_else(api: 
     await submit(api.admin, capability="compliance_check", entities=["svc-web"])
     await a["comp"](CLAIM, a="agent-compliance")  # near, but may not read commerce
     assert web and far
+    # Each subscription resumes from the log's head as it was before the fact, so a socket
+    # that registers late still gets it, and "no one else received it" is not vacuous.
+    head = max((int(e["seq"]) for e in await all_events(api.admin)), default=0)
     async with (
-        subscribe(api.url, a["sre"].token, UPDATES, {"a": "agent-rootcause"}) as near_q,
-        subscribe(api.url, a["comp"].token, UPDATES, {"a": "agent-compliance"}) as comp_q,
-        subscribe(api.url, a["pay"].token, UPDATES, {"a": "agent-payments"}) as far_q,
+        subscribe(api.url, a["sre"].token, UPDATES, {"a": "agent-rootcause", "after": head})
+        as near_q,
+        subscribe(api.url, a["comp"].token, UPDATES, {"a": "agent-compliance", "after": head})
+        as comp_q,
+        subscribe(api.url, a["pay"].token, UPDATES, {"a": "agent-payments", "after": head})
+        as far_q,
     ):
-        await asyncio.sleep(0.1)
         got = await fact(a["cs"], "agent-impact", "svc-checkout", "health", "degraded")
         assert got["recipients"] == ["agent-rootcause"]
         update = (await next_data(near_q))["contextUpdates"]
