@@ -8,7 +8,9 @@ whole suite; on Neo4j the session starts a private Neo4j 5 Community from ``tool
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,6 +29,7 @@ from app.core.runtime import Runtime
 from app.graph import GraphStore
 from tests.support.gql import GQL
 from tests.support.graphs import GraphTarget, open_target
+from tests.support.procs import Served
 
 ADMIN_TOKEN = "bt_test-admin-token-0123456789abcdef"
 
@@ -181,3 +184,18 @@ async def api_clock(graph: GraphTarget) -> AsyncIterator[tuple[App, ManualClock]
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@contextlib.asynccontextmanager
+async def second_replica(api: App, graph: GraphTarget, log: Path) -> AsyncIterator[Served]:
+    """Another `baton serve` process on ``api``'s graph (no scheduler), healthy, stopped after."""
+    other = Served(
+        {**graph.env(api.settings.graph_name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+         "BATON_SCHEDULER": "false"},
+        free_port(), log=log,
+    )  # fmt: skip
+    try:
+        await asyncio.to_thread(other.wait_healthy)
+        yield other
+    finally:
+        await asyncio.to_thread(other.signal, signal.SIGTERM)

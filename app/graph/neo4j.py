@@ -28,6 +28,10 @@ from app.graph.values import plain
 _SCHEMA_NAME = re.compile(r"CREATE\s+(?:\w+\s+)?(?:CONSTRAINT|INDEX)\s+(\w+)\s+IF NOT EXISTS", re.I)
 
 
+# Every node, in batches, so no transaction holds the whole graph (tests and `db reset`).
+DROP_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+
+
 class Neo4jStore:
     """A :class:`~app.graph.store.GraphStore` on one Neo4j database (routing-aware URIs work
     against clusters and Aura)."""
@@ -141,9 +145,7 @@ class Neo4jStore:
     async def drop_all(self) -> None:
         """Delete every node (tests only), in batches so no transaction holds the whole graph."""
         async with self._driver.session(database=self.database) as session:
-            result = await session.run(
-                "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
-            )
+            result = await session.run(DROP_ALL)
             await result.consume()
 
     async def close(self) -> None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ADMIN_TOKEN, App, free_port
+from tests.conftest import ADMIN_TOKEN, App, second_replica
 from tests.support.gql import GQL, next_data, subscribe
 from tests.support.graphs import GraphTarget
-from tests.support.procs import Served
 
 SUB = """subscription($after: Int, $types: [String!]) {
   graphChanges(after: $after, types: $types) { seq type subject payload } }"""
@@ -82,17 +80,11 @@ async def test_reconnect_with_cursor_gets_every_missed_event_once(
 async def test_event_written_on_one_replica_reaches_subscriber_on_another(
     api: App, graph: GraphTarget, tmp_path: Path
 ) -> None:
-    other = Served(
-        {**graph.env(api.settings.graph_name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
-         "BATON_SCHEDULER": "false"},
-        free_port(), log=tmp_path / "replica.log",
-    )  # fmt: skip
-    try:
-        await asyncio.to_thread(other.wait_healthy)
-        async with subscribe(other.url, ADMIN_TOKEN, SUB, {"types": ["prop.tick"]}) as q:
-            await asyncio.sleep(0.2)
-            seq = await emit(api.admin, "cross")  # written through the in-process replica
-            got = await next_data(q)
-        assert got["graphChanges"]["seq"] == seq
-    finally:
-        await asyncio.to_thread(other.signal, signal.SIGTERM)
+    async with (
+        second_replica(api, graph, tmp_path / "replica.log") as other,
+        subscribe(other.url, ADMIN_TOKEN, SUB, {"types": ["prop.tick"]}) as q,
+    ):
+        await asyncio.sleep(0.2)
+        seq = await emit(api.admin, "cross")  # written through the in-process replica
+        got = await next_data(q)
+    assert got["graphChanges"]["seq"] == seq

@@ -108,13 +108,9 @@ async def hook_state(app: App, task_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def strict(graph: GraphTarget) -> AsyncIterator[tuple[App, ManualClock]]:
+def strict(api_clock: tuple[App, ManualClock]) -> tuple[App, ManualClock]:
     """The default policy: nothing on this machine or its networks is reachable."""
-    clock = ManualClock()
-    app = await start_app(graph, fresh_name(), clock=clock, scheduler=False)
-    yield app, clock
-    await app.store.drop_all()
-    await stop_app(app)
+    return api_clock
 
 
 async def test_ssrf_urls_are_refused_at_registration(strict: tuple[App, ManualClock]) -> None:

@@ -14,12 +14,11 @@ from typing import Any
 
 import websockets
 
-from tests.conftest import ADMIN_TOKEN, App, free_port
+from tests.conftest import ADMIN_TOKEN, App, second_replica
 from tests.security.ws import Socket, codes
 from tests.support.digest import graph_digest
 from tests.support.gql import GQL
 from tests.support.graphs import GraphTarget
-from tests.support.procs import Served
 
 CHANGES = "subscription { graphChanges { seq type subject } }"
 EMIT = 'mutation($s: String) { emitEvent(type: "probe.tick", subject: $s) { seq } }'
@@ -127,16 +126,8 @@ async def test_expiry_in_the_past_is_bad_input(api: App) -> None:
 async def test_revocation_through_another_replica_closes_the_socket(
     api: App, graph: GraphTarget, tmp_path: Path
 ) -> None:
-    other = Served(
-        {**graph.env(api.settings.graph_name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
-         "BATON_SCHEDULER": "false"},
-        free_port(), log=tmp_path / "replica.log",
-    )  # fmt: skip
-    try:
-        await asyncio.to_thread(other.wait_healthy)
+    async with second_replica(api, graph, tmp_path / "replica.log") as other:
         token = await principal(api, "ops-6", ["OPERATOR"])
         sock, op = await subscribed(api, token)
         remote = GQL(other.url, ADMIN_TOKEN, api.http)
         await revoked_socket_is_cut_off(api, sock, op, remote, REVOKE, "ops-6", 4403)
-    finally:
-        other.kill()

@@ -89,11 +89,11 @@ def wipe_neo4j(uri: str, password: str) -> None:
     """Delete every node of the session's own Neo4j (in batches: no huge transaction)."""
     import neo4j
 
+    from app.graph.neo4j import DROP_ALL
+
     with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
         with driver.session(database=NEO4J_DB) as session:
-            session.run(
-                "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
-            ).consume()
+            session.run(DROP_ALL).consume()
 
 
 def _neo4j_is_empty(uri: str, password: str) -> bool:
