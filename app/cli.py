@@ -367,7 +367,12 @@ def db_start() -> None:
     """Start the embedded graph server detached (apps then attach to it)."""
     from app.graph.embedded import EmbeddedServer
 
-    info = EmbeddedServer(_embedded_dir(_settings())).start(detached=True)
+    settings = _settings()
+    info = EmbeddedServer(
+        _embedded_dir(settings),
+        timeout_ms=settings.graph_timeout_ms,
+        query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
+    ).start(detached=True)
     console.print(f"FalkorDB running: pid {info.pid}, {info.uri}")
 
 

@@ -35,6 +35,20 @@ class Settings(BaseSettings):
         "empty means unset",
     )
     pool_size: int = Field(default=32, description="Graph connections per app process")
+    graph_timeout_ms: int = Field(
+        default=5_000,
+        ge=100,
+        description="Server-side timeout per statement (FalkorDB TIMEOUT_DEFAULT/TIMEOUT_MAX "
+        "and per-query TIMEOUT; Neo4j transaction timeout); the client gives up 1 s later",
+    )
+    graph_query_memory_mb: int = Field(
+        default=512, ge=16, description="Embedded FalkorDB QUERY_MEM_CAPACITY per statement"
+    )
+    graph_heavy_concurrency: int = Field(
+        default=1,
+        ge=1,
+        description="Heavy reads (lineage, whyDid, event pages, replay) running at once",
+    )
     # Coordination timings (milliseconds).
     lease_ms: int = 30_000
     heartbeat_timeout_ms: int = 30_000
@@ -63,8 +77,28 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_query_tokens: int = 4_000
     max_page_size: int = 500
-    rate_limit_per_s: float = 2_000.0
+    max_query_cost: int = Field(
+        default=20_000,
+        description="GraphQL cost budget: fields x first/page size x aliases, nested lists "
+        "multiply",
+    )
+    max_json_depth: int = Field(default=64, description="Deepest JSON nesting in a request")
+    max_derived_from: int = Field(default=32, description="derivedFrom ids per assertFact")
+    lineage_budget: int = Field(default=250, description="Nodes/edges one lineage walk visits")
+    rate_limit_per_s: float = Field(
+        default=2_000.0, description="Operations/s per principal (HTTP and each WS operation)"
+    )
     rate_limit_burst: int = 4_000
+    ws_max_sockets: int = Field(default=16, description="Open WebSockets per principal")
+    ws_max_subscriptions: int = Field(
+        default=64, description="Live subscriptions per principal (all sockets)"
+    )
+    replay_page: int = Field(
+        default=200, ge=1, description="Events per page when a subscription replays the log"
+    )
+    replay_concurrency: int = Field(
+        default=2, ge=1, description="Subscriptions reading replay pages at once (per process)"
+    )
     scheduler: bool = Field(default=True, description="Run background jobs in this process")
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text | json")
     log_level: str = "INFO"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 Name = Field(min_length=1, max_length=200)
+# A client's JSON object, kept exactly: inputs strip their string fields, but keys of a
+# payload are data ("a" and "a " are two keys, never silently merged into one).
+JsonObject = dict[Annotated[str, StringConstraints(strip_whitespace=False)], Any]
 
 
 class Role(StrEnum):
@@ -137,7 +140,7 @@ class TaskIn(Input):
     kind: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\- ]{0,99}$")
     capability: str = Capability
     priority: int = Field(default=50, ge=0, le=100)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: JsonObject = Field(default_factory=dict)
     resources: list[str] = Field(default_factory=list, max_length=64)
     entities: list[str] = Field(default_factory=list, max_length=64)
     deadline: int | None = Field(default=None, ge=0)
@@ -384,7 +387,7 @@ class EntityIn(Input):
     kind: str = Field(pattern=r"^[a-z][a-z0-9_\-]{0,39}$")
     name: str = Name
     domain: str = Field(pattern=ID_PATTERN)
-    attrs: dict[str, Any] = Field(default_factory=dict)
+    attrs: JsonObject = Field(default_factory=dict)
 
 
 class LinkIn(Input):
@@ -432,7 +435,7 @@ class ProposalIn(Input):
     fence: int = Field(ge=1)
     kind: str = Field(pattern=ID_PATTERN)
     summary: str = Field(min_length=1, max_length=2_000)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: JsonObject = Field(default_factory=dict)
     confidence: float = Field(ge=0, le=1)
     rationale: str = Field(default="", max_length=10_000)
     fact_ids: list[str] = Field(default_factory=list, max_length=100)

@@ -16,6 +16,13 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from app.graph.store import StatementLimits
+
+# Benchmarks run bulk statements (100,000 tasks in one submit) on purpose: they opt out of
+# the API's 5 s statement timeout (docs/reliability.md, "Limits").
+BENCH_TIMEOUT_MS = 300_000
+BENCH_LIMITS = StatementLimits(timeout_ms=BENCH_TIMEOUT_MS)
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/x.py`
 
 console = Console(stderr=False)
@@ -29,11 +36,12 @@ BACKENDS = ("falkordb", "neo4j")
 @contextmanager
 def graph_target(backend: str) -> Iterator[GraphTarget]:
     """A private graph server for one bench run: embedded FalkorDB or Neo4j 5.26 (started
-    from tools/neo4j in a temporary directory), the same way the test suite gets one."""
+    from tools/neo4j in a temporary directory), the same way the test suite gets one, with
+    the bench statement timeout (bulk statements on purpose)."""
     from tests.support.graphs import open_target
 
     with console.status(f"starting {backend}"), open_target(
-        backend, Path(tempfile.mkdtemp(prefix=f"bench-{backend}-"))
+        backend, Path(tempfile.mkdtemp(prefix=f"bench-{backend}-")), timeout_ms=BENCH_TIMEOUT_MS
     ) as target:
         yield target
 
@@ -114,6 +122,8 @@ def serve_app(target: GraphTarget, graph: str, token: str, **env: str) -> tuple[
     full = {**os.environ, **target.env(graph), "BATON_ADMIN_TOKEN": token,
             "BATON_LOG_LEVEL": "WARNING",
             "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000",
+            "BATON_WS_MAX_SOCKETS": "100000", "BATON_WS_MAX_SUBSCRIPTIONS": "100000",
+            "BATON_GRAPH_TIMEOUT_MS": str(BENCH_TIMEOUT_MS),
             **env}  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
                             cwd=Path(__file__).resolve().parents[1], env=full,

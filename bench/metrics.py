@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import report, summary_ms
+from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, report, summary_ms
 
 from app.api.metrics import COUNTED, SUMMARY
 from app.core import costs
@@ -46,10 +46,10 @@ async def timed(call: object, rounds: int) -> list[float]:
 
 async def main(events: int, proposals: int, runs: int, rounds: int, as_json: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp))
+        server = EmbeddedServer(Path(tmp), timeout_ms=BENCH_TIMEOUT_MS)
         server.start()
         assert server.info is not None
-        store = FalkorStore.at(server.info.uri, "metrics_bench")
+        store = FalkorStore.at(server.info.uri, "metrics_bench", limits=BENCH_LIMITS)
         try:
             await prepare_graph(store)
             types = COUNTED + OTHER * 2  # the counted types are about a third of the log

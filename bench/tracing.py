@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import console, pct, report
+from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, pct, report
 
 from app.core import agents, tasks, traces
 from app.core.clock import Clock
@@ -30,8 +30,10 @@ CAPS = [f"cap{i}" for i in range(10)]
 
 
 async def run(n_agents: int, n_tasks: int, claims: int, batch: int) -> dict[str, float]:
-    server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="bench-tracing-")))
-    store = FalkorStore.at(server.start().uri, graph="bench", pool_size=16)
+    server = EmbeddedServer(
+        Path(tempfile.mkdtemp(prefix="bench-tracing-")), timeout_ms=BENCH_TIMEOUT_MS
+    )
+    store = FalkorStore.at(server.start().uri, graph="bench", pool_size=16, limits=BENCH_LIMITS)
     clock = Clock()
     try:
         await prepare_graph(store)

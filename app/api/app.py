@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,22 +17,20 @@ from prometheus_client import generate_latest
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.schema.schema import StreamResult
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
-    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
-from strawberry.types.execution import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from app import __version__
-from app.api import inbound, metrics
+from app.api import inbound, metrics, strictjson
 from app.api.context import Ctx
-from app.api.errors import coded
+from app.api.errors import graph_error
 from app.api.headers import SecurityHeaders
 from app.api.limits import BodyLimit
 from app.api.ratelimit import RateLimiter
@@ -41,6 +40,7 @@ from app.config import Settings
 from app.core import events, principals
 from app.core.clock import Clock
 from app.core.runtime import Runtime, admin_token_path, close_runtime, open_runtime
+from app.graph import GraphError
 
 log = logging.getLogger("baton.api")
 
@@ -52,12 +52,22 @@ def _bearer(value: object) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token else None
 
 
+_refusal: contextvars.ContextVar[str | None] = contextvars.ContextVar("ws_refusal", default=None)
+
 CLOSE_REVOKED = 4403
 CLOSE_EXPIRED = 4401
 
 
+class _Refused(Exception):
+    """Close the socket with this WebSocket close code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
 class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
-    """graphql-transport-ws with Baton's trust rules:
+    """graphql-transport-ws with Baton's trust rules and refusals:
 
     - every operation on the socket re-authenticates the token against the graph (the
       principal's current state), and a revoked, rotated or expired token closes the socket;
@@ -65,13 +75,46 @@ class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
       socket within a poll interval of ``principal.revoked`` / ``principal.token_rotated``
       (4403), or at the token's expiry (4401); the event hub already stops delivering
       anything after that event to the socket's subscriptions;
-    - errors carry the same ``extensions.code`` as over HTTP.
+    - errors carry the same ``extensions.code`` as over HTTP (:class:`ErrorCodes` codes each
+      streamed result), and each operation takes its rate-limit token as over HTTP;
+    - a refused message (too large, not strict JSON, a malformed envelope) or connection
+      (socket cap, graph busy) closes with a clear reason instead of the generic one.
     """
 
     watcher: asyncio.Task[None] | None = None
 
+    async def handle_message(self, message: Any) -> None:
+        """Refuse malformed envelopes (``null``, a list, a subscribe without a payload
+        object) with 4400 instead of letting them raise inside the protocol handler."""
+        kind = message.get("type") if isinstance(message, dict) else None
+        if not isinstance(kind, str):
+            await self.handle_invalid_message("message must be a JSON object with a type")
+            return
+        if kind == "subscribe":
+            payload = message.get("payload")
+            if (
+                not isinstance(message.get("id"), str)
+                or not isinstance(payload, dict)
+                or not isinstance(payload.get("query"), str)
+                or not isinstance(payload.get("variables") or {}, dict)
+                or not isinstance(payload.get("operationName") or "", str)
+            ):
+                await self.handle_invalid_message(
+                    "subscribe needs a string id and a payload with a string query"
+                )
+                return
+        await super().handle_message(message)
+
+    async def handle_invalid_message(self, error_message: str) -> None:
+        reason = _refusal.get()
+        await self.websocket.close(code=4400, reason=(reason or error_message)[:120])
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except _Refused as exc:
+            await self._close(exc.code, exc.reason[:120])
+            return
         if self.connection_acknowledged and self.watcher is None:
             self.watcher = asyncio.create_task(self._watch(), name="baton-ws-session")
 
@@ -80,28 +123,24 @@ class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
         if not self.connection_acknowledged:
             await super().handle_subscribe(message)  # closes 4401
             return
-        fresh = await _current(ctx)
-        if fresh is None:
-            await self._close(CLOSE_REVOKED, "token revoked, rotated or expired")
-            return
-        ctx.principal = fresh
-        ctx.rate_checked = False  # each operation on a socket is rate-limited, as over HTTP
+        try:
+            fresh = await _current(ctx)
+        except GraphError as exc:  # busy or down graph: this operation fails coded, not 500
+            mapped = graph_error(exc)
+            if mapped is None:
+                raise
+            ctx.auth_error = mapped
+        else:
+            if fresh is None:
+                await self._close(CLOSE_REVOKED, "token revoked, rotated or expired")
+                return
+            ctx.principal = fresh
+            ctx.auth_error = None
         token = events.SESSION.set(_session(ctx))
         try:
             await super().handle_subscribe(message)  # the operation task copies SESSION
         finally:
             events.SESSION.reset(token)
-
-    async def _send_result_stream(
-        self, operation: Operation[Ctx, None], result_source: StreamResult
-    ) -> None:
-        async def with_codes() -> AsyncIterator[Any]:
-            async for result in result_source:
-                if isinstance(result, ExecutionResult) and result.errors:
-                    result.errors = [coded(e) for e in result.errors]
-                yield result
-
-        await super()._send_result_stream(operation, with_codes())  # type: ignore[arg-type]
 
     async def shutdown(self) -> None:
         if self.watcher is not None:
@@ -126,8 +165,16 @@ class BatonWSHandler(BaseGraphQLTransportWSHandler[Ctx, None]):
                     token = events.SESSION.set(session)
                     try:
                         kinds = sorted(events.SESSION_ENDING)
-                        async for _ in hub.subscribe(session.since, lambda _ev: False, kinds):
-                            pass  # ends at the event that revokes or rotates this token
+                        while True:
+                            try:
+                                async for _ in hub.subscribe(
+                                    session.since, lambda _ev: False, kinds
+                                ):
+                                    pass  # ends at the event that revokes or rotates this token
+                                break
+                            except GraphError:  # a busy graph: keep watching
+                                log.warning("session watcher: graph busy, retrying")
+                                await asyncio.sleep(1.0)
                     finally:
                         events.SESSION.reset(token)
                 else:
@@ -150,9 +197,31 @@ async def _current(ctx: Ctx) -> Any:
 
 class BatonRouter(GraphQLRouter[Ctx, None]):
     """GraphQL router that authenticates WebSocket clients from ``connection_init`` (only the
-    graphql-transport-ws protocol, whose handler enforces revocation and expiry)."""
+    graphql-transport-ws protocol, whose handler enforces revocation and expiry), caps
+    sockets per principal, and parses every client message as strict, bounded JSON."""
 
     graphql_transport_ws_handler_class = BatonWSHandler
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        kwargs["subscription_protocols"] = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+        self._sockets: dict[str, set[int]] = {}  # principal id -> open socket ids
+        self._owner: dict[int, str] = {}  # socket id -> principal id
+
+    def decode_json(self, data: str | bytes) -> object:
+        """GET variables and WebSocket messages: the HTTP body limit and strict JSON."""
+        _refusal.set(None)
+        size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "replace"))
+        if size > self.settings.max_body_bytes:
+            reason = f"message larger than {self.settings.max_body_bytes} bytes"
+            _refusal.set(reason)
+            raise strictjson.BadJson(reason)
+        try:
+            return strictjson.loads(data, self.settings.max_json_depth)
+        except strictjson.BadJson as exc:
+            _refusal.set(f"invalid JSON: {exc.reason}")
+            raise
 
     async def on_ws_connect(self, context: Ctx) -> Any:
         params = context.connection_params or {}
@@ -162,17 +231,45 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
         )
         if token is None and context.token is not None:
             token = context.token  # an Authorization header on the upgrade request
-        context.session_since = await events.head(context.rt.store)
-        principal = (
-            await principals.authenticate(context.rt.store, token, now=context.rt.now())
-            if token
-            else None
-        )
+        try:
+            context.session_since = await events.head(context.rt.store)
+            principal = (
+                await principals.authenticate(context.rt.store, token, now=context.rt.now())
+                if token
+                else None
+            )
+        except GraphError as exc:
+            mapped = graph_error(exc)
+            if mapped is None:
+                raise
+            raise _Refused(4503, f"{mapped.code}: {mapped.message}") from exc
         if principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         context.principal = principal
         context.token = token
+        context.auth_error = None
+        pid = principal.id
+        held = self._sockets.setdefault(pid, set())
+        if len(held) >= self.settings.ws_max_sockets:
+            raise _Refused(
+                4429, f"RATE_LIMITED: at most {self.settings.ws_max_sockets} sockets per principal"
+            )
+        sid = id(context.request)
+        held.add(sid)
+        self._owner[sid] = pid
         return None
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            pid = self._owner.pop(id(request), None)
+            if pid is not None:
+                held = self._sockets.get(pid)
+                if held is not None:
+                    held.discard(id(request))
+                    if not held:
+                        self._sockets.pop(pid, None)
 
 
 def create_app(
@@ -213,16 +310,29 @@ def create_app(
     async def get_context(connection: HTTPConnection) -> Ctx:
         rt = holder["rt"]
         token = _bearer(connection.headers.get("authorization"))
-        principal = await principals.authenticate(rt.store, token, now=rt.now()) if token else None
+        try:
+            principal = (
+                await principals.authenticate(rt.store, token, now=rt.now()) if token else None
+            )
+        except GraphError as exc:  # busy or down graph: a coded error, never an HTTP 500
+            mapped = graph_error(exc)
+            if mapped is None:
+                raise
+            ctx = Ctx(rt, limiter, None)
+            ctx.auth_error = mapped
+            ctx.token = token  # a WebSocket upgrade tries it again in connection_init
+            return ctx
         ctx = Ctx(rt, limiter, principal)
         ctx.token = token if principal is not None else None
         return ctx
 
     app = FastAPI(title="Baton", version=__version__, lifespan=lifespan)
     router = BatonRouter(
-        build_schema(settings), context_getter=get_context, graphql_ide="graphiql",
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-    )  # fmt: skip
+        build_schema(settings),
+        context_getter=get_context,
+        graphql_ide="graphiql",
+        settings=settings,
+    )
     app.include_router(router, prefix="/graphql")
     app.include_router(inbound.router)
 
@@ -255,7 +365,9 @@ def create_app(
     async def lineage_page() -> HTMLResponse:
         return HTMLResponse((static / "lineage.html").read_text())
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+    )
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(TraceContextMiddleware)
     app.add_middleware(SecurityHeaders, static=static)  # outermost: every answer has them

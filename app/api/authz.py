@@ -49,16 +49,14 @@ class _FieldInfo(Protocol):
 
 
 def authorize(info: _FieldInfo) -> None:
-    """Authenticate, rate-limit once per operation, and check the field's rule."""
+    """Authenticate and check the field's rule (the rate limit is taken once per operation,
+    on every transport, by :class:`app.api.cost.OperationLimits`)."""
     ctx: Ctx = info.context
+    if ctx.auth_error is not None:
+        raise ctx.auth_error
     principal = ctx.principal
     if principal is None:
         raise Unauthenticated("missing or invalid bearer token")
-    if not ctx.rate_checked:
-        ctx.rate_checked = True
-        retry = ctx.limiter.allow(principal.id)
-        if retry:
-            raise RateLimited("too many requests", retryAfterMs=int(retry * 1000) + 1)
     name = info.field_name
     if name.startswith("__"):
         return  # introspection, for any authenticated caller
@@ -87,3 +85,12 @@ class Authorize(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
+
+
+def rate_limit(ctx: Ctx) -> None:
+    """Take one token from the caller's bucket: once per operation, whatever the transport."""
+    if ctx.principal is None:
+        return
+    retry = ctx.limiter.allow(ctx.principal.id)
+    if retry:
+        raise RateLimited("too many requests", retryAfterMs=int(retry * 1000) + 1)

@@ -8,6 +8,7 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info
 
 from app.api.ratelimit import RateLimiter
+from app.core.errors import BatonError
 from app.core.runtime import Runtime
 from app.models import Principal
 
@@ -20,8 +21,9 @@ class Ctx(BaseContext):
         self.rt = rt
         self.limiter = limiter
         self.principal = principal
-        self.rate_checked = False
         self.connection_params: dict[str, Any] | None = None
+        self.auth_error: BatonError | None = None  # the graph failed while authenticating
+        self.socket_id: int | None = None  # set for WebSocket connections (caps per principal)
         self.token: str | None = None  # the bearer token (WebSockets re-check it per operation)
         self.session_since = 0  # the log head when a WebSocket authenticated
 

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from pydantic import ValidationError
 from strawberry.extensions import SchemaExtension
 
-from app.core.errors import BatonError
+from app.core.errors import BatonError, CostLimit, Timeout, Unavailable
+from app.graph import GraphLimitExceeded, GraphTimeout, GraphUnavailable
 
 log = logging.getLogger("baton.api")
+
+
+def graph_error(exc: BaseException) -> BatonError | None:
+    """The coded error for a graph limit or outage (``None``: not one of those)."""
+    if isinstance(exc, GraphTimeout):
+        return Timeout("the graph did not answer in time: retry later or ask for less")
+    if isinstance(exc, GraphLimitExceeded):
+        return CostLimit("the statement needed more memory than allowed: ask for less")
+    if isinstance(exc, GraphUnavailable):
+        return Unavailable("the graph is unavailable: retry later")
+    return None
 
 
 def coded(error: GraphQLError) -> GraphQLError:
@@ -19,6 +32,10 @@ def coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     ext = dict(error.extensions or {})
     message = error.message
+    mapped = graph_error(original) if original is not None else None
+    if mapped is not None:
+        log.warning("%s in %s: %s", mapped.code, error.path, original)
+        original, message = mapped, mapped.message
     if isinstance(original, BatonError):
         ext.update(original.details)
         ext["code"] = original.code
@@ -62,3 +79,10 @@ class ErrorCodes(SchemaExtension):
         pre = self.execution_context.pre_execution_errors
         if pre:
             self.execution_context.pre_execution_errors = [coded(e) for e in pre]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result a subscription (or an operation over a WebSocket) streams: coded too."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [coded(e) for e in errors]
+        yield

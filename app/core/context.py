@@ -29,8 +29,8 @@ ASSERT = q("context/assert_fact")
 FOR_ENTITY = q("context/for_entity")
 FOR_TASK = q("context/for_task")
 FACT = q("context/fact")
-LINEAGE_UP = q("context/lineage_up")
-LINEAGE_DOWN = q("context/lineage_down")
+LINEAGE_UP = q("context/lineage_step_up")
+LINEAGE_DOWN = q("context/lineage_step_down")
 CLASSIFY_ASSERT = q("context/classify_assert")
 TASK_OWNER = q("context/task_owner")
 INSPECTED = q("context/inspected")
@@ -145,10 +145,17 @@ class Asserted:
 
 
 async def assert_fact(
-    store: GraphStore, data: FactIn, *, now: int, actor: str | None = None
+    store: GraphStore, data: FactIn, *, now: int, actor: str | None = None,
+    max_derived_from: int = 32,
 ) -> Asserted:
     """Record a fact with its provenance; returns who it was propagated to. ``actor`` is the
-    calling principal (the audit identity; the agent is recorded beside it)."""
+    calling principal (the audit identity; the agent is recorded beside it). At most
+    ``max_derived_from`` sources, so provenance stays a sparse graph that can be walked."""
+    if len(data.derived_from) > max_derived_from:
+        raise BadInput(
+            f"derivedFrom: at most {max_derived_from} ids", field="derivedFrom",
+            limit=max_derived_from,
+        )  # fmt: skip
     actor = actor or data.agent_id
     fact_id = data.id or new_id("fact")
     try:
@@ -279,38 +286,65 @@ async def fact(store: GraphStore, reader: Reader, fact_id: str) -> Fact | None:
 
 @dataclass(frozen=True)
 class Lineage:
-    """Nodes and edges ready to draw."""
+    """Nodes and edges ready to draw; ``truncated`` when the walk hit its budget."""
 
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
+    truncated: bool = False
 
 
 SUMMARY = ("id", "key", "value", "confidence", "status", "kind", "capability", "name",
            "summary", "agentId", "entityId")  # fmt: skip
 
 
+def _summary(node_id: str, label: str, props: dict[str, Any] | None) -> dict[str, Any]:
+    kept = {k: v for k, v in (props or {}).items() if k in SUMMARY and v is not None}
+    return {"id": node_id, "label": label, **kept}
+
+
 async def lineage(
     store: GraphStore, reader: Reader, node_id: str, *, direction: str, depth: int,
     limit: int = 1_000,
 ) -> Lineage:  # fmt: skip
-    """Upstream (what it came from), downstream (what it influenced) or both."""
+    """Upstream (what it came from), downstream (what it influenced) or both.
+
+    Walked breadth-first, one bounded statement per level, never path by path (paths through
+    a dense DERIVED_FROM graph grow exponentially with depth): at most ``limit`` edges and
+    ``limit`` nodes in all; a walk cut short says so with ``truncated``."""
     if not 1 <= depth <= 5:
         raise BadInput("depth must be between 1 and 5", field="depth")
-    statements = {"UPSTREAM": [LINEAGE_UP], "DOWNSTREAM": [LINEAGE_DOWN],
-                  "BOTH": [LINEAGE_UP, LINEAGE_DOWN]}[direction]  # fmt: skip
+    steps = {"UPSTREAM": [(LINEAGE_UP, True)], "DOWNSTREAM": [(LINEAGE_DOWN, False)],
+             "BOTH": [(LINEAGE_UP, True), (LINEAGE_DOWN, False)]}[direction]  # fmt: skip
     nodes: dict[str, dict[str, Any]] = {}
     edges: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for name in statements:
-        for r in await store.read(name, id=node_id, depth=depth, limit=limit, **reader.params()):
-            for side in ("from", "to"):
-                props = r[f"{side}Props"] or {}
-                nodes[r[f"{side}Id"]] = {
-                    "id": r[f"{side}Id"], "label": r[f"{side}Label"],
-                    **{k: props[k] for k in SUMMARY if k in props},
-                }  # fmt: skip
-            edges[(r["fromId"], r["type"], r["toId"])] = {
-                "from": r["fromId"],
-                "type": r["type"],
-                "to": r["toId"],
-            }
-    return Lineage(list(nodes.values()), list(edges.values()))
+    truncated = False
+    for name, upstream in steps:
+        seen = {node_id}
+        frontier = [node_id]
+        for level in range(depth):
+            room = limit - len(edges)
+            if not frontier or room <= 0:
+                truncated = truncated or bool(frontier)
+                break
+            rows = await store.read_heavy(
+                name, ids=frontier, limit=room + 1, first=level == 0, **reader.params()
+            )
+            if len(rows) > room:
+                rows, truncated = rows[:room], True
+            nxt: list[str] = []
+            for r in rows:
+                near, far = r["nearId"], r["farId"]
+                if r.get("near") is not None and near not in nodes:
+                    nodes[near] = _summary(near, r["nearLabel"], r["near"])
+                if far not in nodes:
+                    nodes[far] = _summary(far, r["farLabel"], r["far"])
+                src, dst = (near, far) if upstream else (far, near)
+                edges[(src, r["type"], dst)] = {"from": src, "type": r["type"], "to": dst}
+                if far is not None and far not in seen:
+                    seen.add(far)
+                    nxt.append(far)
+            if len(nodes) > limit:
+                truncated = True
+                break
+            frontier = nxt
+    return Lineage(list(nodes.values()), list(edges.values()), truncated)

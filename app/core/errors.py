@@ -42,3 +42,21 @@ class BudgetExceeded(BatonError):
 
 class RateLimited(BatonError):
     code = "RATE_LIMITED"
+
+
+class Timeout(BatonError):
+    """The request ran past a deadline (a statement timeout, a busy heavy-read slot)."""
+
+    code = "TIMEOUT"
+
+
+class CostLimit(BatonError):
+    """The request would cost more than the configured budget (GraphQL cost, query memory)."""
+
+    code = "COST_LIMIT"
+
+
+class Unavailable(BatonError):
+    """The graph cannot be reached right now; retry later."""
+
+    code = "UNAVAILABLE"

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from app.core.errors import BadInput
+from app.core.errors import BadInput, RateLimited
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import has_nul
@@ -214,9 +214,20 @@ class _Subscriber:
 class EventHub:
     """Tails the Event log for this process and fans events out to live subscribers."""
 
-    def __init__(self, store: GraphStore, poll_ms: int = 25) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        poll_ms: int = 25,
+        max_per_owner: int = 64,
+        replay_page: int = 200,
+        replay_concurrency: int = 2,
+    ) -> None:
         self.store = store
         self.poll_s = poll_ms / 1000
+        self.max_per_owner = max_per_owner
+        self.replay_page = replay_page
+        self._replays = asyncio.Semaphore(max(1, replay_concurrency))
+        self._owners: dict[str, int] = {}
         self.cursor = 0
         self._subs: set[_Subscriber] = set()
         self._wake = asyncio.Event()
@@ -291,13 +302,42 @@ class EventHub:
                 return
 
     async def subscribe(
-        self, after: int | None, match: Match, types: list[str] | None = None
+        self,
+        after: int | None,
+        match: Match,
+        types: list[str] | None = None,
+        owner: str | None = None,
     ) -> AsyncIterator[Event]:
         """Yield matching events with ``seq > after`` (``None``: only new ones), replaying
-        from the log first and then streaming live, with no gap and no duplicate. On a
+        from the log first and then streaming live, with no gap and no duplicate. An
+        ``owner`` (the principal) holds at most ``max_per_owner`` live subscriptions. On a
         WebSocket (:data:`SESSION` set) the stream ends at the event that revokes or rotates
         the caller's token, and nothing after it is delivered."""
-        sub = _Subscriber(match, session=SESSION.get())
+        session = SESSION.get()
+        if owner is not None:
+            held = self._owners.get(owner, 0)
+            if held >= self.max_per_owner:
+                raise RateLimited(
+                    f"at most {self.max_per_owner} live subscriptions per principal",
+                    limit=self.max_per_owner,
+                )
+            self._owners[owner] = held + 1
+        try:
+            async for ev in self._subscribe(after, match, types, session):
+                yield ev
+        finally:
+            if owner is not None:
+                left = self._owners.get(owner, 1) - 1
+                if left > 0:
+                    self._owners[owner] = left
+                else:
+                    self._owners.pop(owner, None)
+
+    async def _subscribe(
+        self, after: int | None, match: Match, types: list[str] | None,
+        session: Session | None,
+    ) -> AsyncIterator[Event]:
+        sub = _Subscriber(match, session=session)
         async with self._lock:
             if not self._subs:
                 self.cursor = await head(self.store)  # hub idled: skip what nobody wanted
@@ -320,15 +360,19 @@ class EventHub:
         while True:
             # Catch up from the log (first connect, or after this subscriber overflowed).
             # The hub is already queueing for us, so whatever the log read misses is queued.
+            # Bounded pages, a few replays at a time: a crowd replaying from 0 takes turns,
+            # page by page (first come, first served), and live traffic goes between them.
             while True:
-                page = await events_after(self.store, last, types, PAGE)
+                async with self._replays:
+                    page = await events_after(self.store, last, types, self.replay_page)
+                await asyncio.sleep(0)
                 for ev in page:
                     if cut(ev):
                         return
                     last = ev.seq
                     if sub.match(ev):
                         yield ev
-                if len(page) < PAGE:
+                if len(page) < self.replay_page:
                     break
             while not sub.overflowed:
                 try:

@@ -93,7 +93,13 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
         if rt.otel is not None:
             otel.install(rt.otel)  # otel.export_spans() goes to this runtime's exporter
         if hub:
-            rt.hub = EventHub(store, settings.event_poll_ms)
+            rt.hub = EventHub(
+                store,
+                settings.event_poll_ms,
+                max_per_owner=settings.ws_max_subscriptions,
+                replay_page=settings.replay_page,
+                replay_concurrency=settings.replay_concurrency,
+            )
             await rt.hub.start()
     except BaseException:
         await store.close()

@@ -23,7 +23,10 @@ from app.graph.queries import q
 
 CONTEXT_READ = q("traces/context_read")
 TRACE = q("traces/trace")
-WHY = q("traces/why")
+WHY_STEP = q("traces/why_step")
+WHY_NODES = q("traces/why_nodes")
+WHY_DEPTH = 10
+ROOTS = ("Task", "Fact", "Proposal", "Run")
 
 _enabled = {"on": True}
 
@@ -149,17 +152,58 @@ class Why:
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
+    truncated: bool = False
 
 
 async def why_did(
-    store: GraphStore, node_id: str, reader: context.Reader = context.EVERYONE
+    store: GraphStore, node_id: str, reader: context.Reader = context.EVERYONE, *,
+    budget: int = 250,
 ) -> Why | None:
     """The decisions, facts, approvals, runs and events upstream of a task/fact/proposal/run,
-    as ``reader`` may see them (unreadable nodes left out with their edges and decisions)."""
-    rows = await store.read(WHY, id=node_id, **reader.params())
-    if not rows:
+    as ``reader`` may see them: unreadable nodes are neither reached nor expanded (so their
+    edges and decisions are left out) and nothing at all if the node asked about is unreadable.
+
+    Walked breadth-first up to 10 steps, one bounded statement per level (never path by
+    path): at most ``budget`` nodes and edges; ``truncated`` says the walk stopped there."""
+    keys = [node_id]
+    seen = {node_id}
+    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+    frontier = [node_id]
+    truncated = False
+    for _level in range(WHY_DEPTH):
+        room = budget - len(edges)
+        if not frontier or room <= 0:
+            truncated = truncated or bool(frontier)
+            break
+        rows = await store.read_heavy(
+            WHY_STEP, keys=frontier, limit=room + 1, **reader.params()
+        )
+        if len(rows) > room:
+            rows, truncated = rows[:room], True
+        nxt: list[str] = []
+        for r in rows:
+            edges[(r["near"], r["type"], r["far"])] = {
+                "from": r["near"], "type": r["type"], "to": r["far"],
+            }  # fmt: skip
+            if r["far"] not in seen:
+                seen.add(r["far"])
+                nxt.append(r["far"])
+        keys.extend(nxt)
+        if len(keys) > budget:
+            keys, truncated = keys[:budget], True
+            break
+        frontier = nxt
+    found = {r["id"]: r for r in await store.read_heavy(WHY_NODES, keys=keys, **reader.params())}
+    root = found.get(node_id)
+    if root is None or root["label"] not in ROOTS:
         return None
-    r = rows[0]
-    decisions = sorted((d for d in r["decisions"] if d), key=lambda d: (d["at"] or 0, d["span"]))
-    nodes = sorted(r["nodes"], key=lambda n: (n["at"] or 0, n["id"] or ""))
-    return Why(r["root"], nodes, list(r["edges"]), decisions)
+    nodes = [{"id": k, "label": r["label"], "name": r["name"], "at": r["at"]}
+             for k, r in found.items()]  # fmt: skip
+    kept = set(found)
+    decisions = [d for r in found.values() for d in r["decisions"] or [] if d]
+    decisions.sort(key=lambda d: (d["at"] or 0, d["span"]))
+    nodes.sort(key=lambda n: (n["at"] or 0, n["id"] or ""))
+    return Why(
+        node_id, nodes, [e for e in edges.values() if e["from"] in kept and e["to"] in kept],
+        decisions, truncated,
+    )  # fmt: skip

@@ -7,17 +7,37 @@ from urllib.parse import urlparse
 
 from app.config import Settings
 from app.graph.embedded import EmbeddedError, EmbeddedServer
-from app.graph.store import ConstraintViolation, GraphError, GraphStore, Row
+from app.graph.store import (
+    ConstraintViolation,
+    GraphError,
+    GraphLimitExceeded,
+    GraphStore,
+    GraphTimeout,
+    GraphUnavailable,
+    Row,
+    StatementLimits,
+)
 
 __all__ = [
     "ConstraintViolation",
     "EmbeddedError",
     "EmbeddedServer",
     "GraphError",
+    "GraphLimitExceeded",
     "GraphStore",
+    "GraphTimeout",
+    "GraphUnavailable",
     "Row",
+    "StatementLimits",
     "open_store",
 ]
+
+
+def limits_of(settings: Settings) -> StatementLimits:
+    """The per-statement bounds named by the settings."""
+    return StatementLimits(
+        timeout_ms=settings.graph_timeout_ms, heavy_concurrency=settings.graph_heavy_concurrency
+    )
 
 
 def open_store(settings: Settings) -> GraphStore:
@@ -28,20 +48,29 @@ def open_store(settings: Settings) -> GraphStore:
         from app.graph.falkordb import FalkorStore
 
         raw = uri[len("embedded://") :] or str(settings.data_dir / "graph")
-        server = EmbeddedServer(Path(raw))
+        server = EmbeddedServer(
+            Path(raw),
+            timeout_ms=settings.graph_timeout_ms,
+            query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
+        )
         info = server.start()
-        store = FalkorStore.at(info.uri, settings.graph_name, settings.pool_size)
+        store = FalkorStore.at(
+            info.uri, settings.graph_name, settings.pool_size, limits=limits_of(settings)
+        )
         store.on_close.append(server.stop)
         return store
     if scheme in {"falkordb", "falkordb+unix"}:
         from app.graph.falkordb import FalkorStore
 
-        return FalkorStore.at(uri, settings.graph_name, settings.pool_size)
+        return FalkorStore.at(
+            uri, settings.graph_name, settings.pool_size, limits=limits_of(settings)
+        )
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
         from app.graph.neo4j import Neo4jStore
 
         database = settings.graph_name if settings.graph_name != "baton" else "neo4j"
         return Neo4jStore(
-            uri, settings.neo4j_user, settings.neo4j_password, database, settings.pool_size
-        )
+            uri, settings.neo4j_user, settings.neo4j_password, database, settings.pool_size,
+            limits=limits_of(settings),
+        )  # fmt: skip
     raise ValueError(f"BATON_GRAPH_URI scheme {scheme!r} not supported: {uri}")

@@ -154,8 +154,11 @@ def _write_private(path: Path, text: str) -> None:
 class EmbeddedServer:
     """One FalkorDB server bound to one data directory."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, timeout_ms: int = 5_000, query_mem_bytes: int = 512 * 1024 * 1024
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        self.timeout_ms, self.query_mem_bytes = timeout_ms, query_mem_bytes
         self.info_path = self.data_dir / "server.json"
         self.info: ServerInfo | None = None
         self.owned = False
@@ -230,6 +233,14 @@ class EmbeddedServer:
                 str(self.data_dir / "falkordb.log"),
                 "--loadmodule",
                 module,
+                # Server-side bounds for every statement: a default and a maximum timeout
+                # (a client may ask for less, never more) and a memory cap per query.
+                "TIMEOUT_DEFAULT",
+                str(self.timeout_ms),
+                "TIMEOUT_MAX",
+                str(self.timeout_ms),
+                "QUERY_MEM_CAPACITY",
+                str(self.query_mem_bytes),
             ]
             proc = subprocess.Popen(
                 args,

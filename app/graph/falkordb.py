@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -12,12 +13,17 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.graph.queries import Queries, load, schema_statements
-from app.graph.store import ConstraintViolation, GraphError, Row
+from app.graph.store import (
+    ConstraintViolation,
+    GraphError,
+    GraphLimitExceeded,
+    GraphTimeout,
+    GraphUnavailable,
+    Row,
+    StatementLimits,
+    reraise_lost_cancel,
+)
 from app.graph.values import plain
-
-# Explicit, so the client library's default (5 s since redis-py 8) cannot decide it: a bulk
-# statement on a loaded machine may run longer; a reply later than this is a lost server.
-SOCKET_TIMEOUT_S = 120.0
 
 
 class FalkorStore:
@@ -32,22 +38,30 @@ class FalkorStore:
         graph: str = "baton",
         pool_size: int = 32,
         queries: Queries | None = None,
+        limits: StatementLimits | None = None,
         *,
         unix_socket_path: str | None = None,
     ) -> None:
         self.host, self.port, self.graph_name = host, port, graph
+        self.limits = limits or StatementLimits()
+        # Explicit socket deadlines, just above the server-side statement timeout, so the
+        # client library's default (5 s since redis-py 8) never decides them; a reply later
+        # than this is a lost or hung server (GraphTimeout), never a raw redis TimeoutError.
+        deadlines: dict[str, Any] = {
+            "max_connections": pool_size,
+            "timeout": None,
+            "socket_timeout": self.limits.client_timeout_s,
+            "socket_connect_timeout": min(5.0, self.limits.client_timeout_s),
+        }
         if unix_socket_path:  # the embedded server: no TCP listener, a socket in a 0700 dir
             self.address = unix_socket_path
             self._pool = aioredis.BlockingConnectionPool(
                 connection_class=aioredis.UnixDomainSocketConnection, path=unix_socket_path,
-                max_connections=pool_size, timeout=None, socket_timeout=SOCKET_TIMEOUT_S,
+                **deadlines,
             )  # fmt: skip
         else:
             self.address = f"{host}:{port}"
-            self._pool = aioredis.BlockingConnectionPool(
-                host=host, port=port, max_connections=pool_size, timeout=None,
-                socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=10.0,
-            )
+            self._pool = aioredis.BlockingConnectionPool(host=host, port=port, **deadlines)
         self._db = FalkorDB(connection_pool=self._pool)
         self._graph = self._db.select_graph(graph)
         self.queries = queries or load(self.backend)
@@ -56,7 +70,8 @@ class FalkorStore:
 
     @classmethod
     def at(
-        cls, uri: str, graph: str = "baton", pool_size: int = 32, queries: Queries | None = None
+        cls, uri: str, graph: str = "baton", pool_size: int = 32, queries: Queries | None = None,
+        limits: StatementLimits | None = None,
     ) -> FalkorStore:
         """A store on ``falkordb://host:port`` or ``falkordb+unix:///path/to/socket``."""
         parsed = urlparse(uri)
@@ -64,25 +79,31 @@ class FalkorStore:
             path = unquote(parsed.path)
             if not path:
                 raise ValueError(f"no socket path in {uri!r}: falkordb+unix:///path/to/sock")
-            return cls("", 0, graph, pool_size, queries, unix_socket_path=path)
+            return cls("", 0, graph, pool_size, queries, limits, unix_socket_path=path)
         if parsed.scheme != "falkordb":
             raise ValueError(f"not a FalkorDB URI: {uri!r}")
-        return cls(parsed.hostname or "127.0.0.1", parsed.port or 6379, graph, pool_size, queries)
+        return cls(
+            parsed.hostname or "127.0.0.1", parsed.port or 6379, graph, pool_size, queries, limits
+        )
 
     async def _run(self, name: str, params: dict[str, Any], read_only: bool) -> list[Row]:
         text = self.queries[name]
+        timeout_ms = self.limits.timeout_ms
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
-            if read_only:
-                result = await self._graph.ro_query(text, params or None)
-            else:
-                result = await self._graph.query(text, params or None)
+            async with asyncio.timeout(self.limits.client_timeout_s):
+                if read_only:
+                    result = await self._graph.ro_query(text, params or None, timeout=timeout_ms)
+                else:
+                    result = await self._graph.query(text, params or None, timeout=timeout_ms)
+            reraise_lost_cancel(task, cancels)
         except ResponseError as exc:
-            msg = str(exc)
-            if "unique constraint" in msg.lower():
-                raise ConstraintViolation(f"{name}: {msg}") from exc
-            raise GraphError(f"{name}: {msg}") from exc
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise GraphError(f"{name}: graph unreachable at {self.address}: {exc}") from exc
+            raise _mapped(name, exc) from exc
+        except (RedisTimeoutError, TimeoutError) as exc:
+            raise GraphTimeout(f"{name}: no answer within {self.limits.client_timeout_s}s") from exc
+        except (RedisConnectionError, OSError) as exc:
+            raise GraphUnavailable(f"{name}: graph unreachable at {self.address}: {exc}") from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
         return [
             dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set
@@ -91,6 +112,11 @@ class FalkorStore:
     async def read(self, name: str, /, **params: Any) -> list[Row]:
         """Run a read-only statement (``GRAPH.RO_QUERY``)."""
         return await self._run(name, params, read_only=True)
+
+    async def read_heavy(self, name: str, /, **params: Any) -> list[Row]:
+        """A read that may be expensive: one of ``limits.heavy_concurrency`` slots at a time."""
+        async with self.limits.heavy():
+            return await self._run(name, params, read_only=True)
 
     async def write(self, name: str, /, **params: Any) -> list[Row]:
         """Run a statement; FalkorDB executes each one atomically under the graph write lock."""
@@ -101,12 +127,17 @@ class FalkorStore:
 
     async def execute_text(self, text: str, /, **params: Any) -> list[Row]:
         """Run ad-hoc text: for schema DDL, tests and admin tools only, never user input."""
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
             result = await self._graph.query(text, params or None)
+            reraise_lost_cancel(task, cancels)
         except ResponseError as exc:
-            raise GraphError(str(exc)) from exc
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise GraphError(f"graph unreachable at {self.address}: {exc}") from exc
+            raise _mapped("text", exc) from exc
+        except RedisTimeoutError as exc:
+            raise GraphTimeout(f"no answer within {self.limits.client_timeout_s}s") from exc
+        except (RedisConnectionError, OSError) as exc:
+            raise GraphUnavailable(f"graph unreachable at {self.address}: {exc}") from exc
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
         return [
             dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set
@@ -146,6 +177,19 @@ class FalkorStore:
             hook()
 
 
+def _mapped(name: str, exc: ResponseError) -> GraphError:
+    msg = str(exc)
+    low = msg.lower()
+    if "unique constraint" in low:
+        return ConstraintViolation(f"{name}: {msg}")
+    if "timed out" in low or "timeout" in low:
+        return GraphTimeout(f"{name}: {msg}")
+    if "mem consumption exceeded" in low:
+        return GraphLimitExceeded(f"{name}: {msg}")
+    return GraphError(f"{name}: {msg}")
+
+
 def _constraint_args(stmt: str, graph: str) -> list[str]:
     """``GRAPH.CONSTRAINT CREATE {g} UNIQUE NODE Label PROPERTIES 1 id`` -> command args."""
     return [part.replace("{g}", graph) for part in stmt.split()]
+

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import neo4j
 from neo4j import AsyncGraphDatabase, RoutingControl
-from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from app.graph.queries import Queries, load, schema_statements
-from app.graph.store import ConstraintViolation, GraphError, Row
+from app.graph.store import (
+    ConstraintViolation,
+    GraphError,
+    GraphLimitExceeded,
+    GraphTimeout,
+    GraphUnavailable,
+    Row,
+    StatementLimits,
+    reraise_lost_cancel,
+)
 from app.graph.values import plain
 
 # The name in `CREATE CONSTRAINT name IF NOT EXISTS …` / `CREATE [VECTOR|…] INDEX name …`;
@@ -36,10 +46,18 @@ class Neo4jStore:
         database: str = "neo4j",
         pool_size: int = 32,
         queries: Queries | None = None,
+        limits: StatementLimits | None = None,
     ) -> None:
         self.database = database
+        self.limits = limits or StatementLimits()
+        deadline = self.limits.client_timeout_s
         self._driver = AsyncGraphDatabase.driver(
-            uri, auth=(user, password), max_connection_pool_size=pool_size,
+            uri,
+            auth=(user, password),
+            max_connection_pool_size=pool_size,
+            connection_acquisition_timeout=deadline,
+            connection_timeout=min(5.0, deadline),
+            max_transaction_retry_time=deadline,
             # Statements are reviewed and planned in tests; per-call planner notices (an
             # unknown property on an empty graph) would only flood the log.
             notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
@@ -51,24 +69,46 @@ class Neo4jStore:
     def _query(self, name: str) -> neo4j.Query:
         # Audited: statement text comes only from our own cypher/ files, never from input
         # (mypy treats LiteralString as str, so no cast is needed to satisfy it).
-        return neo4j.Query(self.queries[name], metadata={"query": name})
+        # The server aborts the transaction after ``timeout`` seconds (Neo4j's own
+        # db.transaction.timeout still applies when it is lower).
+        return neo4j.Query(
+            self.queries[name],
+            metadata={"query": name},
+            timeout=self.limits.timeout_ms / 1000,
+        )
 
     async def _run(self, name: str, params: dict[str, Any], routing: RoutingControl) -> list[Row]:
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
-            records, _, keys = await self._driver.execute_query(
-                self._query(name), params, routing_=routing, database_=self.database
-            )
+            async with asyncio.timeout(self.limits.client_timeout_s):
+                records, _, keys = await self._driver.execute_query(
+                    self._query(name), params, routing_=routing, database_=self.database
+                )
+            reraise_lost_cancel(task, cancels)
         except ConstraintError as exc:
             raise ConstraintViolation(f"{name}: {exc.message}") from exc
-        except ServiceUnavailable as exc:
-            raise GraphError(f"{name}: Neo4j unreachable: {exc}") from exc
+        except TimeoutError as exc:
+            raise GraphTimeout(f"{name}: no answer within {self.limits.client_timeout_s}s") from exc
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise GraphUnavailable(f"{name}: Neo4j unreachable: {exc}") from exc
         except Neo4jError as exc:
+            code = exc.code or ""
+            if "TransactionTimedOut" in code or "Timeout" in code:
+                raise GraphTimeout(f"{name}: {exc.message}") from exc
+            if "Memory" in code:
+                raise GraphLimitExceeded(f"{name}: {exc.message}") from exc
             raise GraphError(f"{name}: {exc.message}") from exc
         return [{k: plain(r[k]) for k in keys} for r in records]
 
     async def read(self, name: str, /, **params: Any) -> list[Row]:
         """Run a read statement on a reader (retried by the driver)."""
         return await self._run(name, params, RoutingControl.READ)
+
+    async def read_heavy(self, name: str, /, **params: Any) -> list[Row]:
+        """A read that may be expensive: one of ``limits.heavy_concurrency`` slots at a time."""
+        async with self.limits.heavy():
+            return await self._run(name, params, RoutingControl.READ)
 
     async def write(self, name: str, /, **params: Any) -> list[Row]:
         """Run a write statement in one managed transaction (retried by the driver)."""

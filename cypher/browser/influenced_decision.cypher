@@ -10,5 +10,6 @@ CALL {
 }
 MATCH path = (x)-[:DERIVED_FROM|SUPERSEDES|ASSERTED_BY|CHILD_OF|ASSIGNED_TO|FOR|PROPOSED_BY*1..5]->()
 RETURN path
-// Paths multiply with fan-in: show the first 500.
+// Bounded: paths multiply with fan-in (a dense DERIVED_FROM graph has exponentially many;
+// docs/reliability.md): show the first 500.
 LIMIT 500

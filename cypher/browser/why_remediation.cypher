@@ -14,5 +14,6 @@ CALL {
 }
 MATCH path = (x)-[:FOR_STEP|AFTER|ASKED|MERGED|CHOSE|CONSIDERED|DERIVED_FROM|PART_OF|TRIGGERED_BY|RAN|ASSERTED_BY|CONTRADICTS*1..8]->()
 RETURN path
-// Paths multiply with fan-in: show the first 500.
+// Bounded: paths multiply with fan-in (a dense DERIVED_FROM graph has exponentially many;
+// docs/reliability.md): show the first 500.
 LIMIT 500

@@ -107,3 +107,47 @@ async def test_stop_drains_in_flight_work(live: App) -> None:
     await asyncio.wait_for(running, 10)
     t = await task(live.admin, got["submitTask"]["id"])
     assert t["status"] == "done" and t["result"] == "finished"
+
+
+async def test_an_assignment_listed_and_then_pushed_runs_once(live: App) -> None:
+    """The worker's start-up window: an assignment made just after it registered is listed
+    by ``_resume`` (and done), then replayed by the push subscription, which starts from the
+    log head read before registering. The same task and fence must not run twice; the same
+    task handed out again (a new fence) runs."""
+    worker = Agent(live.url, await token_for(live, "sdk-3"), name="sdk-3", max_concurrency=2,
+                   poll_s=0.1)  # fmt: skip
+    runs: list[tuple[str, int]] = []
+
+    @worker.handles("echo")
+    async def echo(t: TaskContext) -> str:
+        runs.append((t.id, t.fence))
+        return "ok"
+
+    head = await worker._register()  # what run() does first
+    got = await live.admin('mutation { submitTask(input: {kind: "k", capability: "echo"}) { id } }')
+    tid = got["submitTask"]["id"]
+
+    async def assigned() -> bool:
+        return bool((await task(live.admin, tid))["status"] == "assigned")
+
+    await wait_for(assigned)  # pushed by the router, after `head`
+    await worker._resume()  # lists it and runs it
+    await asyncio.gather(*worker._running)
+    assert runs == [(tid, 1)] and not worker.held
+    listening = asyncio.create_task(worker._listen(head))  # replays the task.assigned push
+    try:
+        await asyncio.sleep(1.0)
+        await asyncio.gather(*worker._running)
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+    assert runs == [(tid, 1)], runs  # the replayed push ran nothing
+    assert worker._slots._value == 2  # every slot given back
+    # The same task assigned again (new fence) is new work.
+    again = {"id": tid, "kind": "k", "capability": "echo", "payload": {}, "fence": 2,
+             "attempts": 2}  # fmt: skip
+    await worker._slots.acquire()
+    worker._launch(again, start=False)
+    await asyncio.gather(*worker._running)
+    assert runs == [(tid, 1), (tid, 2)]
+    await worker.api.close()

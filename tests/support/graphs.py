@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.runtime import prepare_graph
-from app.graph import GraphStore
+from app.graph import GraphStore, StatementLimits
 from app.graph.neo4j_launcher import DEFAULT_PASSWORD, Neo4jServer
 
 NEO4J_DB = "neo4j"
@@ -30,6 +30,7 @@ class GraphTarget:
     uri: str  # falkordb+unix:///…/falkordb.sock | neo4j://127.0.0.1:P
     password: str = DEFAULT_PASSWORD
     server: Any = None  # the EmbeddedServer / Neo4jServer this session owns
+    limits: StatementLimits | None = None  # statement bounds (None: the app's defaults)
     _claimed: set[str] = field(default_factory=set)
 
     def claim(self, name: str) -> str:
@@ -44,19 +45,25 @@ class GraphTarget:
 
     def settings(self, name: str) -> dict[str, Any]:
         """``Settings`` overrides for an app on graph ``name``."""
-        return {
+        got: dict[str, Any] = {
             "graph_uri": self.uri,
             "graph_name": self.claim(name),
             "neo4j_password": self.password,
         }
+        if self.limits is not None:
+            got["graph_timeout_ms"] = self.limits.timeout_ms
+        return got
 
     def env(self, name: str) -> dict[str, str]:
         """Environment for a ``baton`` child process on graph ``name``."""
-        return {
+        got = {
             "BATON_GRAPH_URI": self.uri,
             "BATON_GRAPH_NAME": self.claim(name),
             "BATON_NEO4J_PASSWORD": self.password,
         }
+        if self.limits is not None:
+            got["BATON_GRAPH_TIMEOUT_MS"] = str(self.limits.timeout_ms)
+        return got
 
     def store(self, name: str, pool_size: int = 64) -> GraphStore:
         """An unprepared store on graph ``name``."""
@@ -64,10 +71,12 @@ class GraphTarget:
         if self.backend == "falkordb":
             from app.graph.falkordb import FalkorStore
 
-            return FalkorStore.at(self.uri, db, pool_size=pool_size)
+            return FalkorStore.at(self.uri, db, pool_size=pool_size, limits=self.limits)
         from app.graph.neo4j import Neo4jStore
 
-        return Neo4jStore(self.uri, "neo4j", self.password, db, pool_size=pool_size)
+        return Neo4jStore(
+            self.uri, "neo4j", self.password, db, pool_size=pool_size, limits=self.limits
+        )
 
     async def open(self, name: str) -> GraphStore:
         """A fresh, prepared store on graph ``name``."""
@@ -98,15 +107,19 @@ def _neo4j_is_empty(uri: str, password: str) -> bool:
 
 
 @contextmanager
-def open_target(backend: str, tmp: Path) -> Iterator[GraphTarget]:
-    """Start the session's graph server (or check an external Neo4j is empty) and stop it."""
+def open_target(
+    backend: str, tmp: Path, timeout_ms: int | None = None
+) -> Iterator[GraphTarget]:
+    """Start the session's graph server (or check an external Neo4j is empty) and stop it.
+    ``timeout_ms`` overrides the statement timeout (benchmarks run bulk statements)."""
+    limits = None if timeout_ms is None else StatementLimits(timeout_ms=timeout_ms)
     if backend == "falkordb":
         from app.graph.embedded import EmbeddedServer
 
-        embedded = EmbeddedServer(tmp)
+        embedded = EmbeddedServer(tmp, **({} if timeout_ms is None else {"timeout_ms": timeout_ms}))
         info = embedded.start()
         try:
-            yield GraphTarget("falkordb", info.uri, server=embedded)
+            yield GraphTarget("falkordb", info.uri, server=embedded, limits=limits)
         finally:
             embedded.stop()
         return
@@ -119,7 +132,7 @@ def open_target(backend: str, tmp: Path) -> Iterator[GraphTarget]:
                 "runs on, so it only runs on an empty one (or unset it: the suite then starts "
                 "a private Neo4j)"
             )
-        yield GraphTarget("neo4j", external, password)
+        yield GraphTarget("neo4j", external, password, limits=limits)
         return
     # Tests wipe and refill a small graph all the time: keep compiled plans instead of
     # replanning on every statistics swing (the default suits production's steady graphs).
@@ -127,8 +140,9 @@ def open_target(backend: str, tmp: Path) -> Iterator[GraphTarget]:
     server = Neo4jServer(tmp / "neo4j", http_port=0, password=password, conf=conf).start()
     try:
         yield GraphTarget(
-            "neo4j", f"neo4j://127.0.0.1:{server.bolt_port_in_use}", password, server=server
-        )
+            "neo4j", f"neo4j://127.0.0.1:{server.bolt_port_in_use}", password, server=server,
+            limits=limits,
+        )  # fmt: skip
     finally:
         server.stop()
 

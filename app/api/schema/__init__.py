@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from app.api import authz
+from app.api.cost import OperationLimits
 from app.api.errors import ErrorCodes
 from app.api.schema import (
     agents,
@@ -35,6 +36,9 @@ from app.api.schema import (
 from app.api.schema.common import SCALARS
 from app.config import Settings
 from app.core.errors import BatonError
+from app.graph import GraphLimitExceeded, GraphTimeout, GraphUnavailable
+
+GRAPH_LIMITS = (GraphTimeout, GraphLimitExceeded, GraphUnavailable)
 
 MODULES: list[ModuleType] = [
     system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
@@ -55,7 +59,7 @@ class BatonSchema(strawberry.Schema):
             e
             for e in errors
             if e.original_error is not None
-            and not isinstance(e.original_error, (BatonError, ValidationError))
+            and not isinstance(e.original_error, (BatonError, ValidationError, *GRAPH_LIMITS))
         ]
         if unexpected:
             super().process_errors(unexpected, execution_context)
@@ -72,6 +76,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=[
             ErrorCodes,
             authz.Authorize,
+            OperationLimits(settings),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=30),

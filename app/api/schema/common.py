@@ -17,10 +17,23 @@ from app.models import Role
 
 T = TypeVar("T")
 Long = NewType("Long", int)
+LONG_MAX = 2**63 - 1
+
+
+def _parse_long(value: object) -> int:
+    """A whole number within 64 bits: never silently clamped by the graph, never a float."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("Long must be a whole number")
+    n = int(value)
+    if not -LONG_MAX - 1 <= n <= LONG_MAX:
+        raise ValueError("Long out of range (64-bit signed integer)")
+    return n
+
+
 LONG_SCALAR = strawberry.scalar(
     name="Long",
     serialize=int,
-    parse_value=int,
+    parse_value=_parse_long,
     description="64-bit integer: epoch milliseconds and sequence numbers.",
 )
 SCALARS: dict[object, Any] = {Long: LONG_SCALAR}

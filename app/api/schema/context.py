@@ -152,6 +152,10 @@ class LineageEdge:
 class Lineage:
     nodes: list[LineageNode]
     edges: list[LineageEdge]
+    truncated: bool = strawberry.field(
+        description="The walk stopped at its node/edge budget (BATON_LINEAGE_BUDGET): there "
+        "is more; narrow it with a smaller depth or start nearer."
+    )
 
 
 @strawberry.type
@@ -212,9 +216,10 @@ class Query:
     ) -> Lineage:  # fmt: skip
         got = await context.lineage(
             info.context.rt.store, reader_for(info, None), str(id),
-            direction=direction.value, depth=depth,
+            direction=direction.value, depth=depth, limit=info.context.rt.settings.lineage_budget,
         )  # fmt: skip
         return Lineage(
+            truncated=got.truncated,
             nodes=[LineageNode(id=strawberry.ID(n["id"]), label=n["label"], props=_props(n))
                    for n in got.nodes],
             edges=[LineageEdge(from_=e["from"], to=e["to"], type=e["type"]) for e in got.edges],
@@ -259,7 +264,10 @@ class Mutation:
             sensitivity=input.sensitivity, id=input.id,
         )  # fmt: skip
         rt = info.context.rt
-        got = await context.assert_fact(rt.store, data, now=rt.now(), actor=info.context.caller.id)
+        got = await context.assert_fact(
+            rt.store, data, now=rt.now(), actor=info.context.caller.id,
+            max_derived_from=rt.settings.max_derived_from,
+        )  # fmt: skip
         return AssertFactResult(
             fact=FactType.of(got.fact), superseded=got.superseded,
             contradicted=got.contradicted, recipients=got.recipients,
@@ -284,7 +292,7 @@ class Subscription:
         def mine(ev: Event) -> bool:
             return ev.type in kinds and agent_id in ev.recipients
 
-        async for ev in hub.subscribe(after, mine, kinds):
+        async for ev in hub.subscribe(after, mine, kinds, owner=info.context.caller.id):
             f = await _delivered_fact(info, ev.subject or "")
             yield ContextUpdate(seq=Long(ev.seq), type=ev.type, fact=FactType.of(f) if f else None)
 

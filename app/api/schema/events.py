@@ -126,7 +126,7 @@ class Subscription:
         match = (lambda ev: ev.type in wanted) if wanted else (lambda ev: True)
         reader = caller_reader(info)
         store = info.context.rt.store
-        async for ev in hub.subscribe(after, match, wanted):
+        async for ev in hub.subscribe(after, match, wanted, owner=info.context.caller.id):
             if not reader.everything:  # the grant filter runs in the statement, per event
                 seen = await events.events_for(store, reader, ev.seq - 1, None, 1)
                 if not seen or seen[0].seq != ev.seq:

@@ -211,7 +211,7 @@ class Subscription:
             return ev.type in kinds and me in ev.recipients
 
         reader = caller_reader(info)
-        async for ev in hub.subscribe(after, mine, kinds):
+        async for ev in hub.subscribe(after, mine, kinds, owner=info.context.caller.id):
             p = await proposals.get_for(info.context.rt.store, reader, ev.subject or "")
             yield InboxUpdate(
                 seq=Long(ev.seq), type=ev.type, proposal=ProposalType.of(p) if p else None

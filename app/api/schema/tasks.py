@@ -529,7 +529,7 @@ class Subscription:
         def mine(ev: Event) -> bool:
             return ev.type in PUSHED and ev.payload.get("agentId") == agent_id
 
-        async for ev in hub.subscribe(after, mine, PUSHED):
+        async for ev in hub.subscribe(after, mine, PUSHED, owner=info.context.caller.id):
             task_id = str(ev.payload.get("taskId") or ev.subject or "")
             t = _pushed(ev, agent_id) or await tasks.props(info.context.rt.store, task_id)
             yield TaskAssignment(

@@ -70,6 +70,10 @@ class WhyType:
     decisions: list[JSON] = strawberry.field(
         description="{span, name, on, by, at, saw}: the decisions that acted on those nodes"
     )
+    truncated: bool = strawberry.field(
+        default=False,
+        description="The walk stopped at its node/edge budget (BATON_LINEAGE_BUDGET)",
+    )
 
 
 @strawberry.type
@@ -87,9 +91,13 @@ class Query:
                       "of decisions, facts and approvals upstream of it, back to the "
                       "triggering event.")  # fmt: skip
     async def why_did(self, info: CtxInfo, id: strawberry.ID) -> WhyType | None:
-        w = await traces.why_did(info.context.rt.store, str(id), caller_reader(info))
+        rt = info.context.rt
+        w = await traces.why_did(
+            rt.store, str(id), caller_reader(info), budget=rt.settings.lineage_budget
+        )
         if w is None:
             return None
         return WhyType(root=w.root, nodes=cast(list[JSON], w.nodes),
                        edges=cast(list[JSON], w.edges),
-                       decisions=cast(list[JSON], w.decisions))  # fmt: skip
+                       decisions=cast(list[JSON], w.decisions),
+                       truncated=w.truncated)  # fmt: skip

@@ -306,7 +306,7 @@ class Subscription:
         def mine(ev: Event) -> bool:
             return ev.subject == run_id and ev.type in kinds
 
-        async for ev in hub.subscribe(after, mine, kinds):
+        async for ev in hub.subscribe(after, mine, kinds, owner=info.context.caller.id):
             run = await _seen(info, run_id)
             p = ev.payload
             yield RunUpdate(
