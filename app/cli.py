@@ -372,6 +372,7 @@ def db_start() -> None:
         _embedded_dir(settings),
         timeout_ms=settings.graph_timeout_ms,
         query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
+        fsync=settings.graph_fsync,
     ).start(detached=True)
     console.print(f"FalkorDB running: pid {info.pid}, {info.uri}")
 
