@@ -14,6 +14,7 @@ from rich.table import Table
 
 from app import logs
 from app.config import Settings, get_settings
+from app.resources import SEEDS_DIR
 
 cli = typer.Typer(
     help="Baton: orchestration control plane for fleets of AI agents.", no_args_is_help=True
@@ -59,7 +60,7 @@ def serve(
     if port:
         settings.port = port
     logs.configure(settings.log_format, settings.log_level)
-    app = create_app(settings, seed_dir=Path("seeds") if seed else None)
+    app = create_app(settings, seed_dir=SEEDS_DIR if seed else None)
     console.print(
         f"[bold]Baton[/bold] on http://{settings.host}:{settings.port}/graphql "
         f"(graph: {settings.graph_uri})"
@@ -113,7 +114,7 @@ def trace(
 
 
 @cli.command()
-def seed(path: Path = typer.Option(Path("seeds"), help="Seed folder.")) -> None:
+def seed(path: Path = typer.Option(SEEDS_DIR, help="Seed folder (default: the demo org).")) -> None:
     """Load the demo organisation (idempotent: MERGE by id)."""
     from app.core import seed as seeding
     from app.core.runtime import admin_token_path, close_runtime, open_runtime
