@@ -34,9 +34,12 @@ def offline_browser() -> Any:
 
 
 def console_problems(driver: Any) -> list[str]:
-    """Console errors (a CSP violation, a failed load) the page produced so far."""
+    """Console errors (a CSP violation, a failed load) the page produced so far; the
+    browser's own favicon probe is not the page's."""
     return [
-        json.dumps(e) for e in driver.get_log("browser") if e.get("level") in ("SEVERE", "ERROR")
+        json.dumps(e)
+        for e in driver.get_log("browser")
+        if e.get("level") in ("SEVERE", "ERROR") and "/favicon.ico" not in e.get("message", "")
     ]
 
 
