@@ -15,7 +15,7 @@ LINT_STAMP := tools/cypher-lint/node_modules/.installed
 
 NEO4J_STAMP := tools/neo4j/target/classpath.txt
 
-.PHONY: run test test-falkordb test-neo4j lint bench cypher-lint clean schema browser neo4j lock
+.PHONY: run test test-falkordb test-neo4j lint bench cypher-lint clean schema browser neo4j lock graphiql
 
 # The venv holds exactly the lock (re-installed when it changes) and the project itself with
 # --no-deps, so nothing unpinned comes in; pip check fails when pyproject.toml asks for more
@@ -111,8 +111,13 @@ $(BENCH_STAMP): $(STAMP) $(BENCH_LOCK)
 bench: $(BENCH_STAMP)
 	$(BIN)/baton bench $(BENCH_ARGS)
 
+# GraphiQL's bundle in app/api/static/graphiql/ (committed: `make run` needs no node) from
+# the exact npm versions in tools/graphiql/package-lock.json; commit what it writes.
+graphiql:
+	cd tools/graphiql && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
 schema: $(STAMP)
 	$(BIN)/baton schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) .baton tools/cypher-lint/node_modules tools/neo4j/target
+	rm -rf $(VENV) .baton tools/cypher-lint/node_modules tools/graphiql/node_modules tools/neo4j/target

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
@@ -201,6 +202,7 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
     sockets per principal, and parses every client message as strict, bounded JSON."""
 
     graphql_transport_ws_handler_class = BatonWSHandler
+    graphiql_page = Path(__file__).parent / "static" / "graphiql" / "index.html"
 
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         kwargs["subscription_protocols"] = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
@@ -208,6 +210,11 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
         self.settings = settings
         self._sockets: dict[str, set[int]] = {}  # principal id -> open socket ids
         self._owner: dict[int, str] = {}  # socket id -> principal id
+
+    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+        """Baton's own GraphiQL page: its script and styles are served from /graphiql/ (built
+        from npm packages by tools/graphiql, no CDN), so it works offline."""
+        return HTMLResponse(self.graphiql_page.read_text())
 
     def decode_json(self, data: str | bytes) -> object:
         """GET variables and WebSocket messages: the HTTP body limit and strict JSON."""
@@ -364,6 +371,9 @@ def create_app(
     @app.get("/inbox/lineage", response_class=HTMLResponse)
     async def lineage_page() -> HTMLResponse:
         return HTMLResponse((static / "lineage.html").read_text())
+
+    # GraphiQL's bundle (tools/graphiql builds it), loaded by the page at GET /graphql.
+    app.mount("/graphiql", StaticFiles(directory=static / "graphiql"), name="graphiql")
 
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth

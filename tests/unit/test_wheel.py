@@ -165,6 +165,10 @@ def test_the_built_wheel_serves_the_seeded_org_outside_the_checkout(tmp_path: Pa
         }, got
         inbox = httpx.get(f"{url}/inbox", timeout=10)
         assert inbox.status_code == 200 and "<html" in inbox.text.lower()
+        ide = httpx.get(f"{url}/graphql", headers={"accept": "text/html"}, timeout=10)
+        assert "/graphiql/graphiql.js" in ide.text  # GraphiQL from the wheel, no CDN
+        bundle = httpx.get(f"{url}/graphiql/graphiql.js", timeout=10)
+        assert bundle.status_code == 200 and len(bundle.content) > 100_000
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
