@@ -149,9 +149,23 @@ JOBS: list[Job] = [
 ]
 
 
+LEASE_MIN_MS = 3_000  # how long a crashed replica's jobs wait for another to take over
+_held: dict[str, int] = {}  # job -> until, of the leases this process holds in the graph
+
+
 async def take_lease(rt: Runtime, name: str, ttl_ms: int) -> bool:
-    """True if this process holds the lease for ``name`` now."""
-    rows = await rt.store.write(LEASE, name=name, now=rt.now(), ttl=ttl_ms, holder=HOLDER)
+    """True if this process holds the lease for ``name`` now. A lease held is renewed only
+    in the last third of its time (no write on the other ticks): an idle replica writes a
+    few lease renewals a minute, not one per job per tick. The graph stays the authority:
+    until the lease's end nobody else can take it, and then this process asks again."""
+    now = rt.now()
+    if now < _held.get(name, 0) - ttl_ms // 3:
+        return True
+    rows = await rt.store.write(LEASE, name=name, now=now, ttl=ttl_ms, holder=HOLDER)
+    if rows:
+        _held[name] = now + ttl_ms
+    else:
+        _held.pop(name, None)
     return bool(rows)
 
 
@@ -160,7 +174,7 @@ async def run_job(rt: Runtime, j: Job, busy: set[str] | None = None) -> None:
     busy = busy if busy is not None else set()
     busy.add(j.name)
     try:
-        if await take_lease(rt, j.name, max(1_000, 3 * j.interval_ms(rt))):
+        if await take_lease(rt, j.name, max(LEASE_MIN_MS, 3 * j.interval_ms(rt))):
             start = time.perf_counter()
             done = await j.fn(rt)
             JOB_SECONDS.labels(j.name).observe(time.perf_counter() - start)
