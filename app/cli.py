@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 from pathlib import Path
 
 import typer
@@ -49,6 +50,8 @@ def serve(
     port: int | None = typer.Option(None, help="Override BATON_PORT."),
 ) -> None:
     """Run the API server (GraphQL at /graphql, /health, /metrics)."""
+    import signal
+
     import uvicorn
 
     from app.api.app import create_app
@@ -60,11 +63,61 @@ def serve(
         settings.port = port
     logs.configure(settings.log_format, settings.log_level)
     app = create_app(settings, seed_dir=Path("seeds") if seed else None)
-    console.print(
-        f"[bold]Baton[/bold] on http://{settings.host}:{settings.port}/graphql "
-        f"(graph: {settings.graph_uri})"
+
+    class Server(uvicorn.Server):
+        """uvicorn, with the banner once it listens and a quiet, one-line stop."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                typer.echo(banner(settings, getattr(app.state, "first_admin_token", None)))
+
+        async def _serve(self, sockets: list[socket.socket] | None = None) -> None:
+            await super()._serve(sockets)
+            # uvicorn raises a caught SIGINT/SIGTERM again once it has stopped (a
+            # KeyboardInterrupt, or death by signal): the stop was clean, say so and exit 0.
+            if self._captured_signals:
+                names = {int(signal.SIGINT): "Ctrl-C", int(signal.SIGTERM): "SIGTERM"}
+                sig = int(self._captured_signals[0])
+                typer.echo(f"Baton stopped ({names.get(sig, sig)}): graph closed, jobs done.")
+                self._captured_signals.clear()
+
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    server = Server(config)
+    try:
+        server.run()
+    except KeyboardInterrupt:  # a second Ctrl-C: uvicorn's forced exit
+        typer.echo("Baton stopped (forced).")
+    if not server.started:
+        raise typer.Exit(1)
+
+
+def banner(settings: Settings, first_token: str | None) -> str:
+    """What `baton serve` prints last at start-up: where everything is, and the admin token
+    (in full only on the very first start)."""
+    from app import __version__
+    from app.core.runtime import admin_token_path
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = f"http://{host}:{settings.port}"
+    if first_token:
+        token = (f"    admin token  {first_token}\n"
+                 f"                 (shown once; kept in {admin_token_path(settings)}, mode 0600:"
+                 " `baton admin-token` prints it)")  # fmt: skip
+    elif settings.admin_token:
+        token = "    admin token  the value of BATON_ADMIN_TOKEN"
+    else:
+        token = f"    admin token  `baton admin-token` (kept in {admin_token_path(settings)})"
+    return (
+        f"\n  Baton {__version__} is ready  (graph: {settings.graph_uri})\n"
+        f"    GraphiQL     {base}/graphql\n"
+        f"    inbox        {base}/inbox\n"
+        f"    metrics      {base}/metrics   health {base}/health\n"
+        f"{token}\n"
+        f"  Ctrl-C stops Baton (and its embedded graph).\n"
+    )
 
 
 @cli.command()
