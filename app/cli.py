@@ -348,6 +348,12 @@ cli.add_typer(agent_cli, name="agent")
 @agent_cli.command("run")
 def agent_run(
     target: str = typer.Argument(..., help="module:object naming an app.sdk.Agent."),
+    url: str | None = typer.Option(
+        None, help="Baton's URL (else the Agent's own, else $BATON_URL, else 127.0.0.1:8000)."
+    ),
+    token: str | None = typer.Option(
+        None, help="The agent's API token (else the Agent's own, else $BATON_TOKEN)."
+    ),
 ) -> None:
     """Start a worker: `baton agent run mypkg.workers:agent` (SIGTERM drains in-flight work)."""
     import importlib
@@ -364,9 +370,15 @@ def agent_run(
     if not isinstance(obj, Agent):
         console.print(f"[red]{target} is not an app.sdk.Agent[/red]")
         raise typer.Exit(2)
+    obj.connect(url, token)
+    if not obj.token:
+        typer.echo("baton: no API token for the agent: pass --token or set BATON_TOKEN "
+                   "(an admin issues one with createPrincipal)", err=True)  # fmt: skip
+        raise typer.Exit(2)
     settings = _settings()
     logs.configure(settings.log_format, settings.log_level)
-    console.print(f"agent [bold]{obj.id}[/bold] serving {', '.join(obj.capabilities)}")
+    console.print(f"agent [bold]{obj.id}[/bold] on {obj.url} serving "
+                  f"{', '.join(obj.capabilities)}")  # fmt: skip
     asyncio.run(obj.run())
 
 
