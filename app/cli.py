@@ -127,6 +127,9 @@ def demo(
     url: str | None = typer.Option(None, help="A running, seeded Baton (else a private one)."),
     token: str | None = typer.Option(None, help="Its admin token (with --url)."),
     fail: str = typer.Option("", help="Capabilities whose demo agent fails, e.g. provision."),
+    keep: Path | None = typer.Option(
+        None, "--keep", help="Keep the private Baton's data in this dir (to trace it later)."
+    ),
 ) -> None:
     """Run a showcase workflow end to end with the built-in example agents: live timeline,
     then the run's trace and cost."""
@@ -139,7 +142,11 @@ def demo(
     if url and not token:
         console.print("[red]--url needs --token (an admin token)[/red]")
         raise typer.Exit(2)
-    run = asyncio.run(run_demo(name, url, token, fail, console))
+    if keep is not None and url:
+        _fail("--keep is for the private Baton (without --url): yours keeps its data anyway")
+    if keep is not None and keep.exists() and not keep.is_dir():
+        _fail(f"{keep}: not a directory")
+    run = asyncio.run(run_demo(name, url, token, fail, console, keep))
     raise typer.Exit(0 if run["status"] == "done" else 1)
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -56,6 +57,7 @@ def start_worker(cwd: Path, args: list[str], env: dict[str, str]) -> subprocess.
     )  # fmt: skip
 
 
+@pytest.mark.timeout(400)  # several process starts on a loaded machine
 async def test_agent_run_takes_url_and_token_and_runs_sync_handlers(
     graph: GraphTarget, tmp_path: Path
 ) -> None:

@@ -80,6 +80,7 @@ async def stop(app: Served, sig: int, log: Path, token: str) -> None:
     assert after_banner(lines)[0].startswith("Baton stopped"), "\n".join(lines)
 
 
+@pytest.mark.timeout(400)  # several process starts on a loaded machine
 async def test_quiet_console_banner_last_and_clean_stops(tmp_path: Path) -> None:
     # 1. First start: the banner is the last start-up output, with the token shown once.
     log = tmp_path / "first.log"
