@@ -47,7 +47,12 @@ def after_banner(lines: list[str]) -> list[str]:
 
 def serve(tmp: Path, log: Path) -> Served:
     app = Served(env(tmp), free_port(), seed=True, log=log)
-    app.wait_healthy()
+    try:
+        app.wait_healthy()
+    except BaseException:
+        if app.proc.poll() is None:
+            app.kill()
+        raise
     deadline = time.monotonic() + 10
     while "Ctrl-C stops Baton" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -82,44 +87,53 @@ async def stop(app: Served, sig: int, log: Path, token: str) -> None:
 
 @pytest.mark.timeout(400)  # several process starts on a loaded machine
 async def test_quiet_console_banner_last_and_clean_stops(tmp_path: Path) -> None:
-    # 1. First start: the banner is the last start-up output, with the token shown once.
-    log = tmp_path / "first.log"
-    app = await asyncio.to_thread(serve, tmp_path, log)
-    token = (tmp_path / "data" / "admin-token").read_text().strip()
-    await asyncio.sleep(IDLE_S)  # idle: each scheduler job runs 1-5 times a second
-    lines = output(log)
-    assert after_banner(lines) == [], "\n".join(lines)
-    assert len(lines) <= 20, "\n".join(lines)
-    assert not [line for line in lines if any(n in line for n in NOISE)], "\n".join(lines)
-    text = "\n".join(lines)
-    assert text.count(token) == 1  # shown once, in the banner
-    for where in ("/graphql", "/inbox", "/metrics", str(tmp_path / "data" / "admin-token")):
-        assert where in text, text
-    # Requests add at most one line each (the text console logs none).
-    async with httpx.AsyncClient() as http:
-        for _ in range(5):
-            assert (await http.get(f"{app.url}/health")).status_code == 200
-            await http.post(f"{app.url}/graphql", json={"query": "{ health }"},
-                            headers={"Authorization": f"Bearer {token}"})  # fmt: skip
-    await asyncio.sleep(0.5)
-    assert len(after_banner(output(log))) <= 10
-    # 2. Ctrl-C: one line.
-    await stop(app, signal.SIGINT, log, token)
-    assert not (tmp_path / "graph" / "server.json").exists()
+    started: list[Served] = []
+    try:
+        # 1. First start: the banner is the last start-up output, with the token shown once.
+        log = tmp_path / "first.log"
+        app = await asyncio.to_thread(serve, tmp_path, log)
+        started.append(app)
+        token = (tmp_path / "data" / "admin-token").read_text().strip()
+        await asyncio.sleep(IDLE_S)  # idle: each scheduler job runs 1-5 times a second
+        lines = output(log)
+        assert after_banner(lines) == [], "\n".join(lines)
+        assert len(lines) <= 20, "\n".join(lines)
+        assert not [line for line in lines if any(n in line for n in NOISE)], "\n".join(lines)
+        text = "\n".join(lines)
+        assert text.count(token) == 1  # shown once, in the banner
+        for where in ("/graphql", "/inbox", "/metrics", str(tmp_path / "data" / "admin-token")):
+            assert where in text, text
+        # Requests add at most one line each (the text console logs none).
+        async with httpx.AsyncClient() as http:
+            for _ in range(5):
+                assert (await http.get(f"{app.url}/health")).status_code == 200
+                await http.post(f"{app.url}/graphql", json={"query": "{ health }"},
+                                headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        await asyncio.sleep(0.5)
+        assert len(after_banner(output(log))) <= 10
+        # 2. Ctrl-C: one line.
+        await stop(app, signal.SIGINT, log, token)
+        assert not (tmp_path / "graph" / "server.json").exists()
 
-    # 3. A later start shows where the token is, not the token; a SIGKILL leaves a stale
-    # server.json (nothing can remove it) that the next start detects and replaces.
-    second = await asyncio.to_thread(serve, tmp_path, tmp_path / "second.log")
-    text = (tmp_path / "second.log").read_text()
-    assert token not in text and "baton admin-token" in text, text
-    old = json.loads((tmp_path / "graph" / "server.json").read_text())
-    await asyncio.to_thread(second.kill)
-    await asyncio.sleep(0.5)
-    assert (tmp_path / "graph" / "server.json").exists()
-    log = tmp_path / "third.log"
-    third = await asyncio.to_thread(serve, tmp_path, log)
-    new = json.loads((tmp_path / "graph" / "server.json").read_text())
-    assert new["owner_pid"] == third.proc.pid != old["owner_pid"]
-    # 4. SIGTERM: one line too.
-    await stop(third, signal.SIGTERM, log, token)
-    assert not (tmp_path / "graph" / "server.json").exists()
+        # 3. A later start shows where the token is, not the token; a SIGKILL leaves a stale
+        # server.json (nothing can remove it) that the next start detects and replaces.
+        second = await asyncio.to_thread(serve, tmp_path, tmp_path / "second.log")
+        started.append(second)
+        text = (tmp_path / "second.log").read_text()
+        assert token not in text and "baton admin-token" in text, text
+        old = json.loads((tmp_path / "graph" / "server.json").read_text())
+        await asyncio.to_thread(second.kill)
+        await asyncio.sleep(0.5)
+        assert (tmp_path / "graph" / "server.json").exists()
+        log = tmp_path / "third.log"
+        third = await asyncio.to_thread(serve, tmp_path, log)
+        started.append(third)
+        new = json.loads((tmp_path / "graph" / "server.json").read_text())
+        assert new["owner_pid"] == third.proc.pid != old["owner_pid"]
+        # 4. SIGTERM: one line too.
+        await stop(third, signal.SIGTERM, log, token)
+        assert not (tmp_path / "graph" / "server.json").exists()
+    finally:
+        for p in started:
+            if p.proc.poll() is None:
+                p.kill()
