@@ -40,7 +40,7 @@ from app.api.tracing import TraceContextMiddleware
 from app.config import Settings
 from app.core import events, principals
 from app.core.clock import Clock
-from app.core.runtime import Runtime, admin_token_path, close_runtime, open_runtime
+from app.core.runtime import Runtime, close_runtime, open_runtime
 from app.graph import GraphError
 
 log = logging.getLogger("baton.api")
@@ -296,12 +296,8 @@ def create_app(
 
             counts = await seed.load(rt.store, seed_dir, now=rt.now())
             log.info("seeds loaded: %s", counts)
-        if rt.admin_token and not settings.admin_token:
-            print(
-                f"\n  Baton admin token (shown once, keep it safe): {rt.admin_token}\n"
-                f"  (also kept in {admin_token_path(settings)}, mode 0600: `baton admin-token`)\n",
-                flush=True,
-            )
+        # the first start's admin token, for the start-up banner (`baton serve` shows it once)
+        app.state.first_admin_token = rt.admin_token if not settings.admin_token else None
         sched = None
         if settings.scheduler:
             from app.scheduler import start_scheduler
@@ -311,7 +307,7 @@ def create_app(
             yield
         finally:
             if sched is not None:
-                sched.shutdown(wait=False)
+                await sched.stop()
             await close_runtime(rt)
 
     async def get_context(connection: HTTPConnection) -> Ctx:
