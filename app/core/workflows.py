@@ -254,6 +254,14 @@ async def list_workflows(store: GraphStore) -> list[Workflow]:
 # --- runs ---------------------------------------------------------------------------------
 
 
+def check_input(spec: WorkflowSpec, name: str, input: dict[str, Any]) -> None:
+    """BAD_INPUT unless ``input`` names every input the workflow declares."""
+    missing = [i for i in spec.inputs if input.get(i) is None]
+    if missing:
+        raise BadInput(f"missing input {missing[0]!r} (workflow {name} needs "
+                       f"{', '.join(spec.inputs)})", field=f"input.{missing[0]}")  # fmt: skip
+
+
 async def start(
     store: GraphStore,
     name: str,
@@ -280,10 +288,7 @@ async def start(
     if wf is None:
         raise NotFound(f"workflow {name!r} does not exist", field="workflow")
     spec = wf.spec
-    missing = [i for i in spec.inputs if input.get(i) is None]
-    if missing:
-        raise BadInput(f"missing input {missing[0]!r} (workflow {name} needs "
-                       f"{', '.join(spec.inputs)})", field=f"input.{missing[0]}")  # fmt: skip
+    check_input(spec, name, input)
     rid = run_id or new_id("run")
     deps = spec.deps()
     rows = await store.write(

@@ -1,0 +1,85 @@
+"""Issue 21 (the first hour), API parts: what an integrator had to guess.
+
+A trigger that matches an event but cannot start says so to the caller of ``emitEvent`` and
+in the log (``trigger.skipped``); the README's example starts the security review."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core import seed, triggers
+from tests.conftest import App, fresh_name, start_app, stop_app
+from tests.support.graphs import GraphTarget
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+README = Path(__file__).resolve().parents[2] / "README.md"
+EMIT = """mutation($t: String!, $s: String, $p: JSON, $k: String) {
+  emitEvent(type: $t, subject: $s, payload: $p, key: $k) {
+    seq triggers { triggerId workflow willStart code reason } } }"""
+RUNS = "query($w: String) { runs(workflow: $w, first: 50) { nodes { id input } } }"
+SKIPS = """{ events(types: ["trigger.skipped"], first: 50) { nodes { seq type actor subject
+  payload } } }"""
+
+
+@pytest.fixture
+async def app(graph: GraphTarget) -> AsyncIterator[App]:
+    a = await start_app(graph, fresh_name(), scheduler=False)
+    await seed.load(a.store, SEEDS, now=a.rt.now())
+    yield a
+    await a.store.drop_all()
+    await stop_app(a)
+
+
+async def fire(app: App) -> int:
+    return await triggers.fire(app.store, now=app.rt.now())
+
+
+async def test_a_trigger_that_cannot_start_is_visible_to_the_caller_and_in_the_log(
+    app: App,
+) -> None:
+    got = (await app.admin(EMIT, t="deployment.created", s="dep-checkout-412",
+                           p={"version": "4.12"}))["emitEvent"]  # fmt: skip
+    assert got["triggers"] == [{
+        "triggerId": "security-review#0", "workflow": "security-review", "willStart": False,
+        "code": "BAD_INPUT",
+        "reason": "missing input 'deployment' (workflow security-review needs deployment)",
+    }]  # fmt: skip
+    assert await fire(app) == 0
+    assert await fire(app) == 0  # read again: recorded once
+    skips = (await app.admin(SKIPS))["events"]["nodes"]
+    assert len(skips) == 1
+    assert skips[0]["subject"] == "security-review#0"
+    assert skips[0]["actor"] == "trigger:security-review#0"
+    assert skips[0]["payload"] == {
+        "triggerId": "security-review#0", "workflow": "security-review",
+        "eventSeq": got["seq"], "eventType": "deployment.created", "code": "BAD_INPUT",
+        "reason": "missing input 'deployment' (workflow security-review needs deployment)",
+    }  # fmt: skip
+    # a `when` that does not hold is no error: not listed, nothing recorded
+    low = (await app.admin(EMIT, t="alert.fired", p={"severity": "low"}))["emitEvent"]
+    assert low["triggers"] == []
+    # an event nobody listens for
+    assert (await app.admin(EMIT, t="nobody.listens"))["emitEvent"]["triggers"] == []
+    await fire(app)
+    assert len((await app.admin(SKIPS))["events"]["nodes"]) == 1
+    # clients may not forge the engine's trigger.* events
+    assert await app.admin.fails(EMIT, t="trigger.skipped") == ["BAD_INPUT"]
+
+
+async def test_the_readme_emit_event_example_starts_the_security_review(app: App) -> None:
+    line = next(x for x in README.read_text().splitlines()
+                if "emitEvent(type: \\\"deployment.created\\\"" in x)  # fmt: skip
+    body = json.loads(line[line.index("'") + 1 : line.rindex("'")])
+    got: dict[str, Any] = await app.admin(body["query"])
+    assert got["emitEvent"]["triggers"] == [
+        {"workflow": "security-review", "willStart": True, "reason": None}
+    ]
+    assert await fire(app) == 1
+    runs = (await app.admin(RUNS, w="security-review"))["runs"]["nodes"]
+    assert [r["input"]["deployment"] for r in runs] == ["dep-checkout-412"]
+    assert (await app.admin(SKIPS))["events"]["nodes"] == []
