@@ -259,6 +259,7 @@ class Task(Stored):
     history: list[Attempt] = Field(default_factory=list)
     merged_into: str | None = None
     deferred_behind: list[str] = Field(default_factory=list)
+    relations_loaded: bool = False  # merged_into and deferred_behind were read with it
     feedback: str | None = None  # a supervisor's, when it sent this sub-task back
     rounds: int = 0  # how many times it was sent back
     review: str | None = None  # accepted | sent_back

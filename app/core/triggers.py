@@ -106,7 +106,7 @@ async def consider(
         if t.event != ev.type or not matches(t.condition, view):
             continue
         if t.workflow not in defs:
-            defs[t.workflow] = await workflows.get_workflow(store, t.workflow)
+            defs[t.workflow] = await workflows.definition(store, t.workflow)
         wf = defs[t.workflow]
         try:
             if wf is None:

@@ -83,3 +83,28 @@ async def test_the_readme_emit_event_example_starts_the_security_review(app: App
     runs = (await app.admin(RUNS, w="security-review"))["runs"]["nodes"]
     assert [r["input"]["deployment"] for r in runs] == ["dep-checkout-412"]
     assert (await app.admin(SKIPS))["events"]["nodes"] == []
+
+
+SET = "mutation($i: PolicyInput!) { setPolicy(input: $i) { id } }"
+PROPOSE = """mutation($i: ProposeActionInput!) { proposeAction(input: $i) {
+  id status createdAt deadline policyId threshold } }"""
+
+
+async def test_a_pending_proposal_names_its_policy_and_its_sla_deadline(app: App) -> None:
+    from tests.support.coord import CLAIM, agent, submit
+
+    await app.admin(SET, i={"id": "g", "name": "g", "scope": "GLOBAL",
+                            "autoApproveThreshold": 0.9, "approvers": ["alice"],
+                            "approvalSlaMs": 60_000})  # fmt: skip
+    w = await agent(app, "fixer", ["fix"], team="sre")
+    await submit(app.admin, capability="fix")
+    t = (await w(CLAIM, a="fixer"))["claimTask"]
+    p = (await w(PROPOSE, i={"taskId": t["id"], "agentId": "fixer", "fence": t["fence"],
+                             "kind": "restart", "summary": "restart", "confidence": 0.5}))[
+        "proposeAction"]  # fmt: skip
+    assert p["status"] == "pending"
+    assert p["policyId"] == "g"
+    assert p["deadline"] == p["createdAt"] + 60_000
+    alone = (await app.admin("query($id: ID!) { proposal(id: $id) { deadline policyId } }",
+                             id=p["id"]))["proposal"]  # fmt: skip
+    assert alone == {"deadline": p["deadline"], "policyId": "g"}

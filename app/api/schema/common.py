@@ -11,10 +11,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.api.context import Ctx, CtxInfo
-from app.core.context import Reader
-from app.core.errors import BadInput
 from app.core import triggers as core_triggers
 from app.core import workflows as core_workflows
+from app.core.context import Reader
+from app.core.errors import BadInput
 from app.core.events import Event as CoreEvent
 from app.models import Role
 
