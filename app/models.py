@@ -250,6 +250,7 @@ class Task(Stored):
     entities: list[str] = Field(default_factory=list)
     errors: list[Any] = Field(default_factory=list)
     cost_usd: float = 0.0
+    tree_cost_usd: float = 0.0  # its own cost plus every sub-task's (rolled up on report)
     submitted_by: str | None = None
     run_id: str | None = None
     parent_id: str | None = None

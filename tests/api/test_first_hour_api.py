@@ -108,3 +108,69 @@ async def test_a_pending_proposal_names_its_policy_and_its_sla_deadline(app: App
     alone = (await app.admin("query($id: ID!) { proposal(id: $id) { deadline policyId } }",
                              id=p["id"]))["proposal"]  # fmt: skip
     assert alone == {"deadline": p["deadline"], "policyId": "g"}
+
+
+REPORT = """mutation($t: String!, $a: String!, $f: Int!, $u: Float!, $k: String!) {
+  reportCost(taskId: $t, agentId: $a, fence: $f, usd: $u, key: $k) }"""
+COSTS = "query($id: ID!) { task(id: $id) { costUsd treeCostUsd } }"
+
+
+async def test_report_cost_answers_an_error_for_a_task_not_held_and_tree_cost_rolls_up(
+    app: App,
+) -> None:
+    from tests.support.coord import CLAIM, agent, submit
+
+    mine = await agent(app, "mine", ["work"])
+    theirs = await agent(app, "theirs", ["other"])
+    parent = await submit(app.admin, capability="work")
+    child = await submit(app.admin, capability="other", parentId=parent["id"])
+    held = (await mine(CLAIM, a="mine"))["claimTask"]
+    got = (await theirs(CLAIM, a="theirs"))["claimTask"]
+    assert (held["id"], got["id"]) == (parent["id"], child["id"])
+    assert (await mine(REPORT, t=held["id"], a="mine", f=held["fence"], u=1.25, k="a"))[
+        "reportCost"] is True  # fmt: skip
+    assert (await mine(REPORT, t=held["id"], a="mine", f=held["fence"], u=1.25, k="a"))[
+        "reportCost"] is True  # a resend: counted once  # fmt: skip
+    assert (await theirs(REPORT, t=got["id"], a="theirs", f=got["fence"], u=0.5, k="b"))[
+        "reportCost"] is True  # fmt: skip
+    # another agent's task, a stale token, an unknown task: errors, not `false`
+    assert await mine.fails(REPORT, t=got["id"], a="mine", f=got["fence"], u=9.0,
+                            k="x") == ["FORBIDDEN"]  # fmt: skip
+    assert await mine.fails(REPORT, t=held["id"], a="mine", f=held["fence"] + 1, u=9.0,
+                            k="y") == ["CONFLICT"]  # fmt: skip
+    assert await mine.fails(REPORT, t="task_nope", a="mine", f=1, u=9.0, k="z") == ["NOT_FOUND"]
+    assert (await app.admin(COSTS, id=parent["id"]))["task"] == {
+        "costUsd": 1.25, "treeCostUsd": 1.75}  # fmt: skip
+    assert (await app.admin(COSTS, id=child["id"]))["task"] == {
+        "costUsd": 0.5, "treeCostUsd": 0.5}  # fmt: skip
+
+
+BAD_BODIES: dict[str, tuple[bytes, str]] = {
+    "malformed JSON": (b'{"query": "{ me { id } }"', "application/json"),
+    "empty body": (b"", "application/json"),
+    "no query": (b"{}", "application/json"),
+    "empty query": (b'{"query": ""}', "application/json"),
+    "query not a string": (b'{"query": 5}', "application/json"),
+    "variables not an object": (b'{"query": "{ me { id } }", "variables": [1]}',
+                                "application/json"),
+    "not JSON at all": (b"query { me { id } }", "text/plain"),
+    "syntax error": (b'{"query": "{ me { id "}', "application/json"),
+    "unknown field": (b'{"query": "{ nope }"}', "application/json"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BODIES))
+async def test_a_bad_request_answers_a_coded_graphql_error_logged_below_error(
+    app: App, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body, ctype = BAD_BODIES[case]
+    with caplog.at_level("DEBUG"):
+        r = await app.http.post(f"{app.url}/graphql", content=body, headers={
+            "Authorization": f"Bearer {app.admin.token}", "content-type": ctype})  # fmt: skip
+    assert r.status_code in (200, 400), r.text
+    assert r.headers["content-type"].startswith("application/json"), r.text
+    errors = r.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["BAD_INPUT"], errors
+    assert errors[0]["message"]
+    loud = [x for x in caplog.records if x.levelno >= 40]
+    assert not loud, [(x.name, x.getMessage()) for x in loud]

@@ -92,6 +92,10 @@ class TaskType:
     entities: list[str]
     errors: JSON
     cost_usd: float
+    tree_cost_usd: float = strawberry.field(
+        description="USD spent on this task and every sub-task below it (rolled up when "
+        "cost is reported)."
+    )
     submitted_by: str | None
     run_id: str | None
     parent_id: str | None
@@ -166,6 +170,7 @@ class TaskType:
             entities=t.entities,
             errors=cast(JSON, t.errors),
             cost_usd=t.cost_usd,
+            tree_cost_usd=round(t.tree_cost_usd, 6),
             submitted_by=t.submitted_by,
             run_id=t.run_id,
             parent_id=t.parent_id,
