@@ -174,3 +174,34 @@ async def test_a_bad_request_answers_a_coded_graphql_error_logged_below_error(
     assert errors[0]["message"]
     loud = [x for x in caplog.records if x.levelno >= 40]
     assert not loud, [(x.name, x.getMessage()) for x in loud]
+
+
+async def test_one_cursor_story_events_and_graph_changes_take_the_same_seq(app: App) -> None:
+    from tests.support.gql import next_data, subscribe
+
+    head = int((await app.admin("{ eventHead }"))["eventHead"])
+    seqs = [(await app.admin(EMIT, t="cursor.tick", p={"i": i}))["emitEvent"]["seq"]
+            for i in range(3)]  # fmt: skip
+    page = (await app.admin(
+        "query($a: Long) { events(after: $a, first: 2, types: [\"cursor.tick\"]) { "
+        "nodes { seq } pageInfo { endCursor hasNextPage } } }", a=head))["events"]  # fmt: skip
+    assert [n["seq"] for n in page["nodes"]] == seqs[:2]
+    assert page["pageInfo"] == {"endCursor": seqs[1], "hasNextPage": True}
+    audit = (await app.admin(
+        "query($a: Long) { auditLog(after: $a, types: [\"cursor.tick\"]) { nodes { seq } } }",
+        a=page["pageInfo"]["endCursor"]))["auditLog"]["nodes"]  # fmt: skip
+    assert [n["seq"] for n in audit] == seqs[2:]
+    sub = "subscription($a: Long) { graphChanges(after: $a, types: [\"cursor.tick\"]) { seq } }"
+    async with subscribe(app.url, app.admin.token, sub, {"a": page["pageInfo"]["endCursor"]}) \
+            as ws:  # fmt: skip
+        assert (await next_data(ws))["graphChanges"]["seq"] == seqs[2]
+    schema = (await app.admin("{ __schema { subscriptionType { fields { name args { name "
+                              "type { name ofType { name } } } } } queryType { fields { name "
+                              "args { name type { name } } } } } }"))["__schema"]  # fmt: skip
+    subs = {f["name"]: {a["name"]: a["type"]["name"] or a["type"]["ofType"]["name"]
+                        for a in f["args"]} for f in schema["subscriptionType"]["fields"]}
+    queries = {f["name"]: {a["name"]: a["type"]["name"] for a in f["args"]}
+               for f in schema["queryType"]["fields"]}  # fmt: skip
+    cursors = {n: a["after"] for n, a in subs.items() if "after" in a}
+    cursors |= {n: queries[n]["after"] for n in ("events", "auditLog")}
+    assert set(cursors.values()) == {"Long"}, cursors

@@ -192,8 +192,36 @@ async def _empty_defs() -> dict[str, Any]:
 
 
 @strawberry.type
+class EventPageInfo:
+    """Paging through the log: pass ``endCursor`` (the last seq of the page) as ``after``."""
+
+    end_cursor: Long | None = strawberry.field(
+        description="The seq of the last event of this page (the `after` of the next page; "
+        "the same cursor the subscriptions take)."
+    )
+    has_next_page: bool
+
+
+def seq_cursor(after: Long | None) -> int:
+    """An event seq cursor (0: from the start)."""
+    if after is not None and after < 0:
+        raise BadInput("after must be an event seq (0 or more)", field="after")
+    return int(after or 0)
+
+
+def event_page(rows: list[CoreEvent], n: int, after: Long | None) -> EventConnection:
+    """Cut a page of events read with ``n + 1`` rows."""
+    page = rows[:n]
+    end = Long(page[-1].seq) if page else after
+    return EventConnection(
+        nodes=[EventType.of(e) for e in page],
+        page_info=EventPageInfo(end_cursor=end, has_next_page=len(rows) > n),
+    )
+
+
+@strawberry.type
 class EventConnection:
     """A page of events."""
 
     nodes: list[EventType]
-    page_info: PageInfo
+    page_info: EventPageInfo
