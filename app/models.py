@@ -104,6 +104,14 @@ TERMINAL = frozenset({"done", "failed", "dead", "cancelled", "merged"})
 WORKING = frozenset({"assigned", "running", "awaiting_approval"})
 
 
+class AgentMode(StrEnum):
+    """How an agent gets work: pushed by the routing job (``taskAssigned``, webhook) or only
+    what it pulls with ``claimTask``/``claimTasks``."""
+
+    PUSH = "push"
+    PULL = "pull"
+
+
 class AgentKind(StrEnum):
     AI = "ai"
     HUMAN = "human"
@@ -123,6 +131,7 @@ class AgentIn(Input):
     cost_per_call: float | None = Field(default=None, ge=0, le=1_000_000)
     webhook_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://\S+$")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    mode: AgentMode = AgentMode.PUSH
 
     @model_validator(mode="after")
     def _capabilities_are_names(self) -> AgentIn:
@@ -214,6 +223,7 @@ class Agent(Stored):
     done: int = 0
     failed: int = 0
     spent_usd: float = 0.0
+    mode: str = "push"
 
 
 class Attempt(Stored):

@@ -205,3 +205,39 @@ async def test_one_cursor_story_events_and_graph_changes_take_the_same_seq(app: 
     cursors = {n: a["after"] for n, a in subs.items() if "after" in a}
     cursors |= {n: queries[n]["after"] for n in ("events", "auditLog")}
     assert set(cursors.values()) == {"Long"}, cursors
+
+
+async def test_a_pull_only_agent_is_never_pushed_work_and_its_leases_still_expire(
+    graph: GraphTarget,
+) -> None:
+    from app.core.clock import ManualClock
+    from tests.support.coord import CLAIM, recover, route, submit, task
+
+    clock = ManualClock(1_700_000_000_000)
+    app = await start_app(graph, fresh_name(), clock=clock, scheduler=False)
+    try:
+        made = await app.admin(
+            "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+            i={"id": "p-puller", "kind": "agent", "name": "puller", "roles": ["AGENT"],
+               "agentId": "puller"},
+        )  # fmt: skip
+        w = app.client(made["createPrincipal"]["token"])
+        got = (await w("mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { mode } }",
+                       i={"id": "puller", "name": "puller", "capabilities": ["pull"],
+                          "maxConcurrency": 5, "mode": "PULL"}))["registerAgent"]  # fmt: skip
+        assert got == {"mode": "PULL"}
+        t = await submit(app.admin, capability="pull")
+        assert await route(app) == 0  # the routing job leaves it alone
+        assert (await task(app.admin, t["id"]))["status"] == "queued"
+        held = (await w(CLAIM, a="puller"))["claimTask"]
+        assert held["id"] == t["id"] and held["status"] == "running"  # a claim starts it
+        clock.advance(app.settings.lease_ms + 1)
+        await recover(app)  # its lease runs out like any other
+        after = await task(app.admin, t["id"])
+        assert after["status"] == "queued" and after["agentId"] is None
+        assert await route(app) == 0
+        listed = (await app.admin('{ agent(id: "puller") { mode } }'))["agent"]
+        assert listed == {"mode": "PULL"}
+    finally:
+        await app.store.drop_all()
+        await stop_app(app)
