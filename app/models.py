@@ -76,6 +76,41 @@ class PrincipalIn(Input):
     team: str | None = Field(default=None, pattern=ID_PATTERN)  # the team its agent may join
 
 
+LABEL_PATTERN = r"^[a-z][a-z0-9_\-]{0,63}$"
+
+
+class TeamIn(Input):
+    """``setTeam``: a team and its whole set of grants (what is not named is taken away)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Name
+    can_read: list[Annotated[str, StringConstraints(pattern=ID_PATTERN)]] = Field(
+        default_factory=list, max_length=200
+    )
+    can_act: list[Annotated[str, StringConstraints(pattern=ID_PATTERN)]] = Field(
+        default_factory=list, max_length=200
+    )
+    cleared: list[Annotated[str, StringConstraints(pattern=LABEL_PATTERN)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+    def grants(self) -> dict[str, Any]:
+        """The audited shape: name and sorted, distinct grants."""
+        return {
+            "name": self.name,
+            "canRead": sorted(set(self.can_read)),
+            "canAct": sorted(set(self.can_act)),
+            "cleared": sorted(set(self.cleared)),
+        }
+
+
+class MembershipIn(Input):
+    """``addTeamMember`` / ``removeTeamMember``."""
+
+    principal_id: str = Field(pattern=ID_PATTERN)
+    team_id: str = Field(pattern=ID_PATTERN)
+
+
 class Principal(BaseModel):
     """An authenticated caller."""
 
