@@ -133,3 +133,37 @@ async def remove_member(
 ) -> tuple[list[str], bool]:
     """Take a principal out of a team. Returns (its teams now, whether it changed)."""
     return await _membership(store, data, add=False, actor=actor, now=now)
+
+
+HUMANS = q("seed/humans")
+
+
+@dataclass(frozen=True)
+class Human:
+    """A human principal of an org export (``baton import``): no token until an admin
+    rotates one; its memberships are added (audited), never taken away by an import."""
+
+    id: str
+    name: str
+    roles: list[str]
+    teams: list[str]
+
+
+async def import_access(
+    store: GraphStore, teams_in: list[TeamIn], humans: list[Human], *, actor: str, now: int
+) -> dict[str, int]:
+    """Teams with their grants (each ``setTeam``), then human principals and their
+    memberships (each ``addTeamMember``): every change audited like the API's, nothing
+    written twice when the same export is imported again."""
+    changed = 0
+    for t in teams_in:
+        changed += int((await set_team(store, t, actor=actor, now=now))[1])
+    if humans:
+        rows = [{"id": h.id, "name": h.name, "roles": h.roles, "teams": []} for h in humans]
+        await store.write(HUMANS, now=now, rows=rows)
+    joined = 0
+    for h in humans:
+        for team_id in h.teams:
+            ms = MembershipIn(principal_id=h.id, team_id=team_id)
+            joined += int((await add_member(store, ms, actor=actor, now=now))[1])
+    return {"teams": changed, "humans": len(humans), "memberships": joined}

@@ -120,3 +120,41 @@ async def test_only_admins_change_teams_and_memberships(app: App, role: str) -> 
         assert (await c(TEAM, id="sre"))["team"]["id"] == "sre"
     else:
         await refused(app, c, TEAMS, ["FORBIDDEN"])
+
+
+EXPORT = """
+domains:
+  - {id: logistics, name: Logistics}
+entities:
+  - {id: wh-1, kind: warehouse, name: Warehouse 1, domain: logistics}
+teams:
+  - {id: log-ops, name: Logistics ops, canRead: [logistics, commerce], canAct: [logistics],
+     cleared: [pii]}
+humans:
+  - {id: lena, name: Lena (logistics lead), roles: [operator], teams: [log-ops, sre]}
+"""
+
+
+async def test_baton_import_loads_teams_grants_and_memberships_audited(
+    app: App, tmp_path: Path
+) -> None:
+    from tests.api.test_import import run_import
+
+    f = tmp_path / "org.yaml"
+    f.write_text(EXPORT)
+    for _ in range(2):  # the second import changes nothing and audits nothing
+        done = run_import(app, f)
+        assert done.returncode == 0, done.stdout + done.stderr
+    team = (await app.admin(TEAM, id="log-ops"))["team"]
+    assert team == {"id": "log-ops", "name": "Logistics ops", "canRead": ["commerce", "logistics"],
+                    "canAct": ["logistics"], "cleared": ["pii"], "members": ["lena"],
+                    "agents": []}  # fmt: skip
+    assert "lena" in (await app.admin(TEAM, id="sre"))["team"]["members"]
+    assert [e["subject"] for e in await audit(app, "team.set")] == ["log-ops"]
+    added = await audit(app, "team.member_added")
+    assert sorted(e["payload"]["teamId"] for e in added) == ["log-ops", "sre"]
+    assert {e["actor"] for e in added} == {"import"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("humans:\n  - {id: lena, name: L, roles: [operator], teams: [no-team]}\n")
+    done = run_import(app, bad)
+    assert done.returncode == 2 and "NOT_FOUND" in done.stdout, done.stdout + done.stderr
