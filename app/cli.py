@@ -243,8 +243,10 @@ def import_org(
         raise typer.Exit(2) from None
     console.print(f"imported {len(ents)} entities and {len(links)} relations from {path}")
     if access:
-        console.print(f"teams: {len(org_teams)} ({access['teams']} changed), humans: "
-                      f"{access['humans']}, memberships added: {access['memberships']}")
+        console.print(
+            f"teams: {len(org_teams)} ({access['teams']} changed), humans: "
+            f"{access['humans']}, memberships added: {access['memberships']}"
+        )
 
 
 audit_cli = typer.Typer(help="The audit trail (the Event log).", no_args_is_help=True)

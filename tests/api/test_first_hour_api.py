@@ -151,8 +151,10 @@ BAD_BODIES: dict[str, tuple[bytes, str]] = {
     "no query": (b"{}", "application/json"),
     "empty query": (b'{"query": ""}', "application/json"),
     "query not a string": (b'{"query": 5}', "application/json"),
-    "variables not an object": (b'{"query": "{ me { id } }", "variables": [1]}',
-                                "application/json"),
+    "variables not an object": (
+        b'{"query": "{ me { id } }", "variables": [1]}',
+        "application/json",
+    ),
     "not JSON at all": (b"query { me { id } }", "text/plain"),
     "syntax error": (b'{"query": "{ me { id "}', "application/json"),
     "unknown field": (b'{"query": "{ nope }"}', "application/json"),
@@ -191,15 +193,17 @@ async def test_one_cursor_story_events_and_graph_changes_take_the_same_seq(app: 
         "query($a: Long) { auditLog(after: $a, types: [\"cursor.tick\"]) { nodes { seq } } }",
         a=page["pageInfo"]["endCursor"]))["auditLog"]["nodes"]  # fmt: skip
     assert [n["seq"] for n in audit] == seqs[2:]
-    sub = "subscription($a: Long) { graphChanges(after: $a, types: [\"cursor.tick\"]) { seq } }"
+    sub = 'subscription($a: Long) { graphChanges(after: $a, types: ["cursor.tick"]) { seq } }'
     async with subscribe(app.url, app.admin.token, sub, {"a": page["pageInfo"]["endCursor"]}) \
             as ws:  # fmt: skip
         assert (await next_data(ws))["graphChanges"]["seq"] == seqs[2]
     schema = (await app.admin("{ __schema { subscriptionType { fields { name args { name "
                               "type { name ofType { name } } } } } queryType { fields { name "
                               "args { name type { name } } } } } }"))["__schema"]  # fmt: skip
-    subs = {f["name"]: {a["name"]: a["type"]["name"] or a["type"]["ofType"]["name"]
-                        for a in f["args"]} for f in schema["subscriptionType"]["fields"]}
+    subs = {
+        f["name"]: {a["name"]: a["type"]["name"] or a["type"]["ofType"]["name"] for a in f["args"]}
+        for f in schema["subscriptionType"]["fields"]
+    }
     queries = {f["name"]: {a["name"]: a["type"]["name"] for a in f["args"]}
                for f in schema["queryType"]["fields"]}  # fmt: skip
     cursors = {n: a["after"] for n, a in subs.items() if "after" in a}
