@@ -27,7 +27,6 @@ OPTIONAL MATCH (bx:Budget {exhausted: true})
 WITH c, blocked, [b IN collect(bx) | b.scope + ':' + b.targetId] AS held
 MATCH (free:Agent {status: 'online'})
 WHERE free.active < free.maxConcurrency AND coalesce(free.mode, 'push') = 'push'
-
 UNWIND free.capabilities AS cap
 WITH c, blocked, held, collect(DISTINCT cap) AS caps
 // Queued tasks are indexed by qk = capability|priority: walk the buckets from priority 100
@@ -51,8 +50,8 @@ WITH c, held, t
 WHERE NOT t.id IN clashing
 WITH c, held, t.capability AS cap, collect(t) AS tasks
 MATCH (a:Agent {status: 'online'})
-WHERE cap IN a.capabilities AND a.active < a.maxConcurrency AND coalesce(a.mode, 'push') = 'push'
-
+WHERE cap IN a.capabilities AND a.active < a.maxConcurrency
+  AND coalesce(a.mode, 'push') = 'push'
   AND NOT ('agent:' + a.id) IN held AND NOT ('team:' + coalesce(a.team, '')) IN held
   AND NOT cap IN coalesce(a.pDenyCaps, [])
   AND (a.pAllowCaps IS NULL OR cap IN a.pAllowCaps)
