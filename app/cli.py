@@ -327,22 +327,28 @@ def schema() -> None:
 
 @cli.command("import")
 def import_org(
-    path: Path = typer.Argument(..., help="YAML or JSON: {domains, entities, links}."),
+    path: Path = typer.Argument(
+        ..., help="YAML or JSON: {domains, entities, links, teams, humans}."
+    ),
     batch: int = typer.Option(500, help="Rows per statement."),
 ) -> None:
-    """Load an org export (entities and their relations) into the graph, with progress.
+    """Load an org export (entities and their relations, teams and people) into the graph.
 
     Entities: {id, kind, name, domain, attrs?, dependsOn?: [ids]}; links: {from, to, type}
-    (DEPENDS_ON | PART_OF | OWNED_BY | RELATES_TO); domains: {id, name}. Idempotent.
+    (DEPENDS_ON | PART_OF | OWNED_BY | RELATES_TO); domains: {id, name}; teams: {id, name,
+    canRead?: [domains], canAct?: [domains], cleared?: [labels]}; humans: {id, name, roles,
+    teams?: [ids]}. Idempotent; team and membership changes are audited like the API's.
     """
     import yaml
     from pydantic import ValidationError
     from rich.progress import Progress
 
-    from app.core import context
+    from app.core import context, teams
+    from app.core.errors import BatonError
     from app.core.runtime import close_runtime, open_runtime
+    from app.core.seed import HumanSeed, TeamSeed
     from app.graph.queries import q
-    from app.models import EntityIn, LinkIn
+    from app.models import EntityIn, LinkIn, TeamIn
 
     try:
         raw = yaml.safe_load(_read_file(path))  # JSON is YAML too
@@ -358,11 +364,16 @@ def import_org(
             LinkIn.model_validate({"from": e["id"], "to": t, "type": "DEPENDS_ON"})
             for e in raw.get("entities", []) for t in e.get("dependsOn", [])
         ]  # fmt: skip
+        team_rows = [TeamSeed.model_validate(t) for t in raw.get("teams", [])]
+        org_teams = [TeamIn(id=t.id, name=t.name, can_read=t.can_read, can_act=t.can_act,
+                            cleared=t.cleared) for t in team_rows]  # fmt: skip
+        people = [HumanSeed.model_validate(x) for x in raw.get("humans", [])]
+        humans = [teams.Human(h.id, h.name, [r.value for r in h.roles], h.teams) for h in people]
     except (ValidationError, KeyError, TypeError, AttributeError) as exc:
         first = str(exc).splitlines()
         _fail(f"{path}: invalid export: {' '.join(first[:3])}")
 
-    async def run() -> None:
+    async def run() -> dict[str, int]:
         rt = await open_runtime(_settings(), hub=False)
         try:
             with Progress(console=console) as bar:
@@ -379,11 +390,24 @@ def import_org(
                     part2 = links[i : i + batch]
                     await context.link_entities(rt.store, part2, actor="import", now=rt.now())
                     bar.advance(job, len(part2))
+                if org_teams or humans:
+                    return await teams.import_access(rt.store, org_teams, humans,
+                                                     actor="import", now=rt.now())  # fmt: skip
+                return {}
         finally:
             await close_runtime(rt)
 
-    asyncio.run(run())
+    try:
+        access = asyncio.run(run())
+    except BatonError as exc:
+        console.print(f"[red]{path}: {exc.code}: {exc.message}[/red]")
+        raise typer.Exit(2) from None
     console.print(f"imported {len(ents)} entities and {len(links)} relations from {path}")
+    if access:
+        console.print(
+            f"teams: {len(org_teams)} ({access['teams']} changed), humans: "
+            f"{access['humans']}, memberships added: {access['memberships']}"
+        )
 
 
 audit_cli = typer.Typer(help="The audit trail (the Event log).", no_args_is_help=True)

@@ -76,6 +76,41 @@ class PrincipalIn(Input):
     team: str | None = Field(default=None, pattern=ID_PATTERN)  # the team its agent may join
 
 
+LABEL_PATTERN = r"^[a-z][a-z0-9_\-]{0,63}$"
+
+
+class TeamIn(Input):
+    """``setTeam``: a team and its whole set of grants (what is not named is taken away)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Name
+    can_read: list[Annotated[str, StringConstraints(pattern=ID_PATTERN)]] = Field(
+        default_factory=list, max_length=200
+    )
+    can_act: list[Annotated[str, StringConstraints(pattern=ID_PATTERN)]] = Field(
+        default_factory=list, max_length=200
+    )
+    cleared: list[Annotated[str, StringConstraints(pattern=LABEL_PATTERN)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+    def grants(self) -> dict[str, Any]:
+        """The audited shape: name and sorted, distinct grants."""
+        return {
+            "name": self.name,
+            "canRead": sorted(set(self.can_read)),
+            "canAct": sorted(set(self.can_act)),
+            "cleared": sorted(set(self.cleared)),
+        }
+
+
+class MembershipIn(Input):
+    """``addTeamMember`` / ``removeTeamMember``."""
+
+    principal_id: str = Field(pattern=ID_PATTERN)
+    team_id: str = Field(pattern=ID_PATTERN)
+
+
 class Principal(BaseModel):
     """An authenticated caller."""
 
@@ -104,6 +139,14 @@ TERMINAL = frozenset({"done", "failed", "dead", "cancelled", "merged"})
 WORKING = frozenset({"assigned", "running", "awaiting_approval"})
 
 
+class AgentMode(StrEnum):
+    """How an agent gets work: pushed by the routing job (``taskAssigned``, webhook) or only
+    what it pulls with ``claimTask``/``claimTasks``."""
+
+    PUSH = "push"
+    PULL = "pull"
+
+
 class AgentKind(StrEnum):
     AI = "ai"
     HUMAN = "human"
@@ -123,6 +166,7 @@ class AgentIn(Input):
     cost_per_call: float | None = Field(default=None, ge=0, le=1_000_000)
     webhook_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://\S+$")
     webhook_secret: str | None = Field(default=None, min_length=16, max_length=200)
+    mode: AgentMode = AgentMode.PUSH
 
     @model_validator(mode="after")
     def _capabilities_are_names(self) -> AgentIn:
@@ -214,6 +258,7 @@ class Agent(Stored):
     done: int = 0
     failed: int = 0
     spent_usd: float = 0.0
+    mode: str = "push"
 
 
 class Attempt(Stored):
@@ -250,6 +295,7 @@ class Task(Stored):
     entities: list[str] = Field(default_factory=list)
     errors: list[Any] = Field(default_factory=list)
     cost_usd: float = 0.0
+    tree_cost_usd: float = 0.0  # its own cost plus every sub-task's (rolled up on report)
     submitted_by: str | None = None
     run_id: str | None = None
     parent_id: str | None = None
@@ -259,6 +305,7 @@ class Task(Stored):
     history: list[Attempt] = Field(default_factory=list)
     merged_into: str | None = None
     deferred_behind: list[str] = Field(default_factory=list)
+    relations_loaded: bool = False  # merged_into and deferred_behind were read with it
     feedback: str | None = None  # a supervisor's, when it sent this sub-task back
     rounds: int = 0  # how many times it was sent back
     review: str | None = None  # accepted | sent_back

@@ -85,7 +85,7 @@ class BatonSide:
         await self.ws.send(json.dumps({"type": "connection_init", "payload": auth}))
         assert json.loads(await self.ws.recv())["type"] == "connection_ack"
         await self.ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription($a: Int) { graphChanges(types: [\"task.completed\"], "
+            "query": "subscription($a: Long) { graphChanges(types: [\"task.completed\"], "
                      "after: $a) { subject } }", "variables": {"a": head}}}))  # fmt: skip
         self.pump = asyncio.create_task(self._pump())
         await self.run("bulk", 200, 100, 8)  # warm-up, as on the Celery side

@@ -11,7 +11,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from cross_web import HTTPException
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
@@ -267,8 +268,17 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
         return None
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Also: every HTTP refusal of the request itself (no query, a query that is not a
+        string, variables that are not an object, an unsupported content type) answers like
+        any other bad input, a GraphQL error coded BAD_INPUT, logged at INFO."""
         try:
             return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            if exc.status_code != 400 or isinstance(request, WebSocket):
+                raise
+            log.info("refused request: %s", exc.reason)
+            return Response(strictjson.error_body(exc.reason), 400,
+                            media_type="application/json")  # fmt: skip
         finally:
             pid = self._owner.pop(id(request), None)
             if pid is not None:

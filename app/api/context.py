@@ -26,6 +26,7 @@ class Ctx(BaseContext):
         self.socket_id: int | None = None  # set for WebSocket connections (caps per principal)
         self.token: str | None = None  # the bearer token (WebSockets re-check it per operation)
         self.session_since = 0  # the log head when a WebSocket authenticated
+        self.memo: dict[str, tuple[float, Any]] = {}  # short-lived per-connection read cache
 
     @property
     def caller(self) -> Principal:

@@ -12,7 +12,9 @@ key, recorded by the statement that appends the event, so a replay (or the sende
 retry) appends nothing and starts no second run, on any replica. An unknown source, a
 missing header, a stale timestamp and a wrong signature all get the same answer.
 
-The body is ``{"type": "deployment.created", "subject": "...", "payload": {...}}``.
+The body is ``{"type": "deployment.created", "subject": "...", "payload": {...}}``; the
+answer ``202 {"seq", "duplicate", "triggers": [{triggerId, workflow, willStart, code,
+reason}]}`` says which workflows the event will start (as ``emitEvent { triggers }``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.core import events
+from app.core import events, triggers
 from app.core.errors import BadInput, BatonError
 from app.core.runtime import Runtime
 from app.core.webhooks import standard_signature
@@ -96,4 +98,7 @@ async def receive(source: str, request: Request) -> JSONResponse:
         return _error(400, exc.code, exc.message)
     if not duplicate:
         rt.nudge("triggers")
-    return JSONResponse({"seq": ev.seq, "duplicate": duplicate}, 202)
+    checks = await triggers.consider(rt.store, ev)  # as emitEvent { triggers } answers
+    return JSONResponse({"seq": ev.seq, "duplicate": duplicate, "triggers": [
+        {"triggerId": c.trigger_id, "workflow": c.workflow, "willStart": c.will_start,
+         "code": c.code, "reason": c.reason} for c in checks]}, 202)  # fmt: skip

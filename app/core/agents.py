@@ -54,11 +54,13 @@ async def register(
         costPerCall=data.cost_per_call,
         webhookUrl=data.webhook_url,
         webhookSecret=data.webhook_secret,
+        mode=data.mode.value,
         admin=admin,
         principalId=actor,
         now=now,
         actor=actor,
-        payload=dumps({"capabilities": data.capabilities, "maxConcurrency": data.max_concurrency}),
+        payload=dumps({"capabilities": data.capabilities, "maxConcurrency": data.max_concurrency,
+                       "mode": data.mode.value}),
     )
     if not rows:
         why = await store.read(CLASSIFY_REGISTER, team=data.team)

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core import policies
-from app.core.errors import BudgetExceeded
+from app.core.errors import BudgetExceeded, Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import BudgetIn
 
+CLASSIFY_REPORT = q("costs/classify_report")
 REPORT = q("costs/report")
 BY_GROUP = q("costs/by_group")
 CHARGE = q("budgets/charge")
@@ -130,3 +131,27 @@ async def raise_if_exhausted(store: GraphStore, agent_id: str) -> None:
             f"{b['limitUsd']:.2f} USD; raise it with setBudget",
             budgetId=b["id"],
         )
+
+
+async def report_one(store: GraphStore, agent_id: str, spend: Spend, *, now: int,
+                     actor: str) -> bool:  # fmt: skip
+    """Record one spend (``reportCost``): True when recorded now or by an earlier report
+    with the same key; otherwise a coded error says why (NOT_FOUND: no such task;
+    FORBIDDEN: another agent holds it; CONFLICT: a stale fencing token or a task that is
+    not running)."""
+    if await report(store, agent_id, [spend], now=now, actor=actor):
+        return True
+    rows = await store.read(CLASSIFY_REPORT, taskId=spend.task_id, key=spend.key)
+    row = rows[0] if rows else {"found": False}
+    if row.get("recordedFor") == spend.task_id:
+        return True  # a resend: counted once, already
+    if not row["found"]:
+        raise NotFound(f"task {spend.task_id!r} does not exist", field="taskId")
+    if row["agentId"] != agent_id:
+        raise Forbidden(f"task {spend.task_id} is not held by {agent_id}", field="taskId")
+    if row["fence"] != spend.fence:
+        raise Conflict(f"stale fencing token {spend.fence} (current {row['fence']})",
+                       field="fence")  # fmt: skip
+    if row.get("recordedFor") is not None:
+        raise Conflict(f"key {spend.key!r} was used for another task", field="key")
+    raise Conflict(f"task {spend.task_id} is {row['status']}, not running", field="taskId")

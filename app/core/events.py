@@ -146,7 +146,7 @@ async def emit(
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,3}$")
 RESERVED = (
     "principal.", "agent.", "task.", "lock.", "fact.", "entity.", "proposal.", "policy.",
-    "budget.", "run.", "step.", "workflow.", "rate.", "sla.",
+    "budget.", "run.", "step.", "workflow.", "rate.", "sla.", "trigger.", "team.",
 )  # fmt: skip
 MAX_PAYLOAD = 64_000
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,199}$")

@@ -73,10 +73,12 @@ class Proposal:
             status=p["status"], task_id=p["taskId"], agent_id=p["agentId"],
             created_at=int(p["createdAt"]), level=int(p.get("level") or 0),
             threshold=p.get("threshold"), policy_id=p.get("policyId"),
-            priority=int(p.get("priority") or 50), deadline=p.get("deadline"),
+            priority=int(p.get("priority") or 50),
+            deadline=min((int(x) for x in (p.get("deadline"), p.get("escalateAt"))
+                          if x is not None), default=None),
             decided_by=p.get("decidedBy"), decided_at=p.get("decidedAt"),
             reason=p.get("reason"), modified_payload=json.loads(mod) if mod else None,
-            fact_ids=list(p.get("factIds") or []), routed_to=list(routed or []),
+            fact_ids=list(p.get("factIds") or []), routed_to=sorted(set(routed or [])),
         )  # fmt: skip
 
 
@@ -86,10 +88,11 @@ class Route:
 
     auto: bool
     threshold: float | None
-    policy_id: str | None
+    policy_id: str | None  # the threshold's when auto, else the one that routes it
     chain: list[str]
     sla_ms: int
     on_expiry: str
+    routing_policy: str | None = None  # the policy naming the approvers (or the SLA)
 
 
 def route_for(policies: list[dict[str, Any]], kind: str, confidence: float) -> Route:
@@ -112,10 +115,13 @@ def route_for(policies: list[dict[str, Any]], kind: str, confidence: float) -> R
         ["|".join(chain_of["approvers"]), *(chain_of.get("escalation") or [])]
         if chain_of else [NOBODY]
     )  # fmt: skip
-    sla = next((int(p["approvalSlaMs"]) for p in policies if p.get("approvalSlaMs")), None)
+    sla_of = next((p for p in policies if p.get("approvalSlaMs")), None)
+    sla = int(sla_of["approvalSlaMs"]) if sla_of else None
     expiry = next((p["onExpiry"] for p in policies if p.get("onExpiry")), "reject")
     auto = not always and threshold is not None and confidence >= threshold
-    return Route(auto, threshold, source if auto else None, chain, sla or DEFAULT_SLA_MS, expiry)
+    routing = (chain_of or sla_of or {}).get("id") or source
+    return Route(auto, threshold, source if auto else routing, chain, sla or DEFAULT_SLA_MS,
+                 expiry, routing)  # fmt: skip
 
 
 async def propose(
@@ -137,7 +143,8 @@ async def propose(
         if approvers:
             r = replace(r, chain=["|".join(approvers)])
         if not policy_auto:
-            r = replace(r, auto=False, threshold=None, policy_id=None, on_expiry="reject")
+            r = replace(r, auto=False, threshold=None, on_expiry="reject",
+                        policy_id=None if approvers else r.routing_policy)  # fmt: skip
     elif approvers:
         rest = [] if r.chain[0] == NOBODY else r.chain[1:]
         r = replace(r, chain=["|".join(approvers), *rest])
@@ -185,7 +192,7 @@ async def decide(
         leaseMs=lease_ms, now=now,
     )  # fmt: skip
     if rows:
-        return Proposal.of(rows[0]["proposal"])
+        return Proposal.of(rows[0]["proposal"], rows[0]["routedTo"])
     current = await get(store, proposal_id)
     if current is None:
         raise NotFound(f"proposal {proposal_id!r} does not exist", id=proposal_id)
@@ -215,7 +222,7 @@ async def inbox(
     rows = await store.read(
         INBOX, principalId=principal_id, status=status, offset=offset, limit=limit
     )
-    return [Proposal.of(r["proposal"]) for r in rows]
+    return [Proposal.of(r["proposal"], r["routedTo"]) for r in rows]
 
 
 async def escalate_due(store: GraphStore, *, now: int, lease_ms: int, limit: int = 500) -> int:

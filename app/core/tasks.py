@@ -119,6 +119,7 @@ async def submit(
             rows[0]["task"],
             merged_into=rows[0]["mergedInto"],
             deferred_behind=[rows[0]["deferredBehind"]] if rows[0]["deferredBehind"] else [],
+            relations_loaded=True,
         )
     why = (
         await store.read(
@@ -495,9 +496,16 @@ def _with_history(rows: list[dict[str, Any]]) -> Task | None:
     return _task(
         row["task"],
         history=[Attempt.model_validate(h) for h in row["history"] or []],
-        merged_into=row.get("mergedInto"),
-        deferred_behind=list(row.get("deferredBehind") or []),
+        **_relations(row),
     )
+
+
+def _relations(row: dict[str, Any]) -> dict[str, Any]:
+    """The merge and deferral columns every full task read returns (get, get_for, list,
+    list_for), so ``task(id)`` and ``tasks`` answer the same."""
+    return {"merged_into": row.get("mergedInto"),
+            "deferred_behind": sorted(set(row.get("deferredBehind") or [])),
+            "relations_loaded": True}  # fmt: skip
 
 
 async def get(store: GraphStore, task_id: str) -> Task | None:
@@ -522,7 +530,7 @@ async def page(
     rows = await store.read(
         LIST, after=after, limit=limit, status=status, capability=capability, agentId=agent_id
     )
-    return [_task(r["task"]) for r in rows]
+    return [_task(r["task"], **_relations(r)) for r in rows]
 
 
 async def get_for(store: GraphStore, reader: context.Reader, task_id: str) -> Task | None:
@@ -539,7 +547,7 @@ async def page_for(
         LIST_FOR, after=after, limit=limit, status=status, capability=capability,
         agentFilter=agent_id, **reader.params(),
     )  # fmt: skip
-    return [_task(r["task"]) for r in rows]
+    return [_task(r["task"], **_relations(r)) for r in rows]
 
 
 @dataclass(frozen=True)

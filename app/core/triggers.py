@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core import workflows
-from app.core.errors import BatonError
-from app.core.events import Event, events_after, head
+from app.core.errors import BatonError, NotFound
+from app.core.events import Event, dumps, events_after, head
 from app.core.workflow_spec import Condition, matches, resolve
 from app.graph import GraphStore
 from app.graph.queries import q
@@ -30,6 +30,7 @@ CURSOR = q("triggers/cursor")
 ADVANCE = q("triggers/advance")
 SLA = q("runs/sla_breaches")
 SECRET = q("triggers/secret")
+SKIPPED = q("triggers/skipped")
 NAME = "triggers"
 PAGE = 500
 
@@ -78,6 +79,57 @@ async def list_triggers(store: GraphStore) -> list[Trigger]:
     return [Trigger.of(r["trigger"]) for r in await store.read(LIST)]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one trigger does with one event whose type and ``when`` it matches."""
+
+    trigger_id: str
+    workflow: str
+    will_start: bool
+    code: str | None = None
+    reason: str | None = None
+
+
+async def consider(
+    store: GraphStore, ev: Event, found: list[Trigger] | None = None,
+    defs: dict[str, workflows.Workflow | None] | None = None,
+) -> list[Outcome]:  # fmt: skip
+    """The enabled triggers that listen for ``ev`` (its type and their ``when``), and
+    whether each can start its workflow from it, checked against the current definitions
+    exactly as the trigger job will: an unknown workflow or a mapping that leaves a declared
+    input empty cannot start (the job records ``trigger.skipped``); a ``when`` that does not
+    hold is not listed at all. ``found``/``defs`` are caches a caller may share."""
+    view = event_view(ev)
+    defs = {} if defs is None else defs
+    out: list[Outcome] = []
+    for t in found if found is not None else await list_triggers(store):
+        if t.event != ev.type or not matches(t.condition, view):
+            continue
+        if t.workflow not in defs:
+            defs[t.workflow] = await workflows.definition(store, t.workflow)
+        wf = defs[t.workflow]
+        try:
+            if wf is None:
+                raise NotFound(f"workflow {t.workflow!r} does not exist", field="workflow")
+            workflows.check_input(wf.spec, t.workflow, resolve(t.input, {"event": view}))
+        except BatonError as exc:
+            out.append(Outcome(t.id, t.workflow, False, exc.code, exc.message))
+            continue
+        out.append(Outcome(t.id, t.workflow, True))
+    return out
+
+
+async def skipped(store: GraphStore, t: Trigger, ev: Event, exc: BatonError, *, now: int) -> bool:
+    """Record (once) that ``t`` matched ``ev`` but could not start: a trigger.skipped event
+    on the trigger, with the reason. Returns whether this call wrote it."""
+    rows = await store.write(
+        SKIPPED, triggerId=t.id, key=f"trigger:{t.id}:{ev.seq}", now=now, actor=f"trigger:{t.id}",
+        payload=dumps({"triggerId": t.id, "workflow": t.workflow, "eventSeq": ev.seq,
+                       "eventType": ev.type, "code": exc.code, "reason": exc.message}),
+    )  # fmt: skip
+    return bool(rows and rows[0]["written"])
+
+
 async def fire(store: GraphStore, *, now: int, trace_id: str | None = None) -> int:
     """Scheduler job: start runs for new matching events; returns how many started."""
     top = await head(store)
@@ -102,9 +154,10 @@ async def fire(store: GraphStore, *, now: int, trace_id: str | None = None) -> i
                     trigger=view, trigger_id=t.id, event_seq=ev.seq, trace_id=trace_id,
                 )  # fmt: skip
                 started += int(new)
-            except BatonError as exc:  # e.g. the event lacks an input: log, never block the log
-                log.warning("trigger %s on event %s did not start %s: %s", t.id, ev.seq,
-                            t.workflow, exc.message)  # fmt: skip
+            except BatonError as exc:  # e.g. the event lacks an input: never block the log
+                if await skipped(store, t, ev, exc, now=now):
+                    log.info("trigger %s on event %s did not start %s: %s", t.id, ev.seq,
+                             t.workflow, exc.message)  # fmt: skip
     new_cursor = batch[-1].seq if len(batch) == PAGE else max(top, cursor)
     await store.write(ADVANCE, name=NAME, seq=new_cursor, now=now)
     return started

@@ -41,6 +41,7 @@ log = logging.getLogger("baton.workflows")
 
 DEFINE = q("workflows/define")
 GET_WORKFLOW = q("workflows/get")
+DEFINITION = q("workflows/definition")
 LIST_WORKFLOWS = q("workflows/list")
 CAPABILITIES = q("workflows/capabilities")
 START = q("runs/start")
@@ -100,7 +101,7 @@ class Workflow:
             id=w["id"], name=w["name"], version=int(w["version"]),
             description=w.get("description") or "", pattern=w.get("pattern") or "sequential",
             definition=json.loads(w["definition"]), hash=w["hash"],
-            created_at=int(w["createdAt"]), triggers=list(triggers or []), runs=runs,
+            created_at=int(w["createdAt"]), triggers=sorted(triggers or []), runs=runs,
         )  # fmt: skip
 
     @property
@@ -177,11 +178,13 @@ class Run:
     trigger_id: str | None = None
     parent_run_id: str | None = None
     retries: int = 0
+    steps_loaded: bool = False  # read with its steps (runs/state, runs/state_for)
 
     @classmethod
     def of(cls, r: dict[str, Any], definition: str | None = None,
            steps: list[dict[str, Any]] | None = None) -> Run:  # fmt: skip
         return cls(
+            steps_loaded=steps is not None,
             id=r["id"], workflow=r["workflow"], version=int(r["version"]),
             workflow_id=r["workflowId"], status=r["status"], input=_json(r.get("input")),
             trigger=_json(r.get("trigger")), started_at=int(r["startedAt"]),
@@ -220,9 +223,9 @@ async def define(store: GraphStore, data: Any, *, actor: str, now: int) -> tuple
     canonical = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(text.encode()).hexdigest()[:32]
-    latest = await get_workflow(store, spec.name)
+    latest = await definition(store, spec.name)
     if latest is not None and latest.hash == digest:
-        return latest, False
+        return await get_workflow(store, spec.name, latest.version) or latest, False
     rows = await store.write(
         DEFINE,
         name=spec.name, prevVersion=latest.version if latest else 0, hash=digest,
@@ -238,12 +241,22 @@ async def define(store: GraphStore, data: Any, *, actor: str, now: int) -> tuple
     )  # fmt: skip
     if not rows:
         raise Conflict(f"workflow {spec.name!r} was redefined meanwhile; retry", name=spec.name)
-    return Workflow.of(rows[0]["workflow"], [t.event for t in spec.triggers]), True
+    written = Workflow.of(rows[0]["workflow"])
+    # read back as workflow(name) and workflows answer it (triggers, runs of all versions)
+    return await get_workflow(store, spec.name, written.version) or written, True
+
+
+async def definition(store: GraphStore, name: str, version: int | None = None) -> Workflow | None:
+    """The definition alone (``triggers`` and ``runs`` not read): for the engine."""
+    rows = await store.read(DEFINITION, name=name, version=version)
+    return Workflow.of(rows[0]["workflow"]) if rows else None
 
 
 async def get_workflow(store: GraphStore, name: str, version: int | None = None) -> Workflow | None:
+    """A workflow as ``workflow(name)`` and ``workflows`` show it."""
     rows = await store.read(GET_WORKFLOW, name=name, version=version)
-    return Workflow.of(rows[0]["workflow"]) if rows else None
+    return Workflow.of(rows[0]["workflow"], rows[0]["triggers"], int(rows[0]["runs"])) \
+        if rows else None  # fmt: skip
 
 
 async def list_workflows(store: GraphStore) -> list[Workflow]:
@@ -252,6 +265,14 @@ async def list_workflows(store: GraphStore) -> list[Workflow]:
 
 
 # --- runs ---------------------------------------------------------------------------------
+
+
+def check_input(spec: WorkflowSpec, name: str, input: dict[str, Any]) -> None:
+    """BAD_INPUT unless ``input`` names every input the workflow declares."""
+    missing = [i for i in spec.inputs if input.get(i) is None]
+    if missing:
+        raise BadInput(f"missing input {missing[0]!r} (workflow {name} needs "
+                       f"{', '.join(spec.inputs)})", field=f"input.{missing[0]}")  # fmt: skip
 
 
 async def start(
@@ -276,14 +297,11 @@ async def start(
     against the engine's namespace) unless ``engine_run_id`` (triggers)."""
     if run_id is not None and not engine_run_id:
         check_client_run_id(run_id)
-    wf = await get_workflow(store, name, version)
+    wf = await definition(store, name, version)
     if wf is None:
         raise NotFound(f"workflow {name!r} does not exist", field="workflow")
     spec = wf.spec
-    missing = [i for i in spec.inputs if input.get(i) is None]
-    if missing:
-        raise BadInput(f"missing input {missing[0]!r} (workflow {name} needs "
-                       f"{', '.join(spec.inputs)})", field=f"input.{missing[0]}")  # fmt: skip
+    check_input(spec, name, input)
     rid = run_id or new_id("run")
     deps = spec.deps()
     rows = await store.write(

@@ -76,7 +76,9 @@ class Client:
              "hops: $h) { id key value confidence agentId distance } }")  # fmt: skip
         return list(self.execute(q, {"e": entity_id, "a": agent_id, "h": hops})["context"])
 
-    def events(self, after: str | None = None, first: int = 100) -> dict[str, Any]:
-        q = ("query($a: String, $n: Int!) { events(after: $a, first: $n) { nodes { seq type "
+    def events(self, after: int | None = None, first: int = 100) -> dict[str, Any]:
+        """A page of the log after event seq ``after``; ``pageInfo.endCursor`` is the last
+        seq of the page (the next ``after``)."""
+        q = ("query($a: Long, $n: Int!) { events(after: $a, first: $n) { nodes { seq type "
              "actor subject payload } pageInfo { endCursor hasNextPage } } }")  # fmt: skip
         return dict(self.execute(q, {"a": after, "n": first})["events"])

@@ -1,4 +1,5 @@
-// Register (or re-register) an agent: online now, MEMBER_OF its team. Idempotent by id:
+// Register (or re-register) an agent: online now, MEMBER_OF its team, in $mode ('push':
+// the routing job assigns it work; 'pull': only claims give it work). Idempotent by id:
 // re-registering updates capabilities and limits but keeps load counters and history.
 // Team membership is granted, never taken: an admin ($admin) may name any team; anyone else
 // only the agent's current team, or (an agent with none yet) the team an admin granted its
@@ -24,7 +25,7 @@ SET a.name = $name, a.kind = $kind, a.capabilities = $capabilities,
                             ELSE $maxConcurrency END,
     a.costPerCall = $costPerCall,
     a.webhookUrl = $webhookUrl, a.webhookSecret = $webhookSecret,
-    a.team = coalesce($team, a.team), a.status = 'online',
+    a.team = coalesce($team, a.team), a.status = 'online', a.mode = $mode,
     a.lastHeartbeat = $now, a.active = coalesce(a.active, 0)
 WITH c, tm, a, before
 OPTIONAL MATCH (a)-[old:MEMBER_OF]->(other:Team)

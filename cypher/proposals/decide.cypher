@@ -35,4 +35,5 @@ CREATE (d:Decision {id: p.id + '/decide', spanId: p.id + '/decide', traceId: t.t
 CREATE (d)-[:BY]->(h)
 CREATE (d)-[:ON]->(p)
 FOREACH (x IN CASE WHEN inRun IS NULL THEN [] ELSE [inRun] END | CREATE (d)-[:IN]->(x))
-RETURN properties(p) AS proposal
+RETURN properties(p) AS proposal,
+       [(p)-[:ROUTED_TO|ESCALATED_TO]->(r:Principal) | r.id] AS routedTo

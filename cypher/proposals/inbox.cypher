@@ -3,7 +3,8 @@
 MATCH (h:Principal {id: $principalId})<-[:ROUTED_TO|ESCALATED_TO]-(p:Proposal)
 WHERE $status IS NULL OR p.status = $status
 WITH DISTINCT p
-RETURN properties(p) AS proposal
+RETURN properties(p) AS proposal,
+       [(p)-[:ROUTED_TO|ESCALATED_TO]->(r:Principal) | r.id] AS routedTo
 ORDER BY p.priority DESC, coalesce(p.deadline, 9007199254740991) ASC, p.createdAt ASC
 SKIP $offset
 LIMIT $limit

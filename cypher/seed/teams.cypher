@@ -3,7 +3,7 @@
 UNWIND $rows AS r
 MERGE (t:Team {id: r.id})
 ON CREATE SET t._new = true, t.createdAt = $now
-SET t.name = r.name
+SET t.name = r.name, t.rev = coalesce(t.rev, 0) + 1
 WITH t, r
 OPTIONAL MATCH (rd:Domain) WHERE rd.id IN r.canRead
 FOREACH (_ IN CASE WHEN rd IS NULL THEN [] ELSE [1] END | MERGE (t)-[:CAN_READ]->(rd))

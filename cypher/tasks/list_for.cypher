@@ -32,5 +32,6 @@ WITH n, $all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal',
            AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)) AS ok
 RETURN CASE WHEN ok THEN properties(n)
             ELSE n {.*, payload: null, result: null, errors: [], feedback: null, _hidden: true}
-       END AS task
+       END AS task, [(n)-[:MERGED_INTO]->(m:Task) | m.id][0] AS mergedInto,
+       [(n)-[:DEFERRED_BEHIND]->(dt:Task) | dt.id] AS deferredBehind
 ORDER BY task.id

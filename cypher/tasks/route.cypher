@@ -8,6 +8,7 @@
 // needs no extra read. The task payload (any length) is spliced in with replace(), not `+`:
 // FalkorDB truncates `a + b` to 511 characters when `a` is exactly 512 long (ids cannot hold
 // '@', so the placeholder is unambiguous).
+// Pull-only agents (mode 'pull') are never pushed work: they take it with tasks/claim.
 // An agent serving several capabilities may be offered in several groups; the per-agent cut
 // (`mine`) keeps it within maxConcurrency, the surplus stays queued for the next batch.
 MATCH (c:Counter {name: 'event'})
@@ -25,7 +26,7 @@ WITH c, locked + throttled AS blocked
 OPTIONAL MATCH (bx:Budget {exhausted: true})
 WITH c, blocked, [b IN collect(bx) | b.scope + ':' + b.targetId] AS held
 MATCH (free:Agent {status: 'online'})
-WHERE free.active < free.maxConcurrency
+WHERE free.active < free.maxConcurrency AND coalesce(free.mode, 'push') = 'push'
 UNWIND free.capabilities AS cap
 WITH c, blocked, held, collect(DISTINCT cap) AS caps
 // Queued tasks are indexed by qk = capability|priority: walk the buckets from priority 100
@@ -50,6 +51,7 @@ WHERE NOT t.id IN clashing
 WITH c, held, t.capability AS cap, collect(t) AS tasks
 MATCH (a:Agent {status: 'online'})
 WHERE cap IN a.capabilities AND a.active < a.maxConcurrency
+  AND coalesce(a.mode, 'push') = 'push'
   AND NOT ('agent:' + a.id) IN held AND NOT ('team:' + coalesce(a.team, '')) IN held
   AND NOT cap IN coalesce(a.pDenyCaps, [])
   AND (a.pAllowCaps IS NULL OR cap IN a.pAllowCaps)

@@ -12,7 +12,7 @@ from tests.conftest import ADMIN_TOKEN, App, second_replica
 from tests.support.gql import GQL, next_data, subscribe
 from tests.support.graphs import GraphTarget
 
-SUB = """subscription($after: Int, $types: [String!]) {
+SUB = """subscription($after: Long, $types: [String!]) {
   graphChanges(after: $after, types: $types) { seq type subject payload } }"""
 EMIT = 'mutation($s: String) { emitEvent(type: "prop.tick", subject: $s) { seq } }'
 

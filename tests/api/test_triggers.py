@@ -106,7 +106,10 @@ async def test_inbound_webhooks_are_signed_and_idempotent(app: App) -> None:
     code, first = await post(app, body, msg_id="gh-delivery-1")
     assert code == 202 and first["duplicate"] is False
     code, again = await post(app, body, msg_id="gh-delivery-1")
-    assert code == 202 and again == {"seq": first["seq"], "duplicate": True}
+    assert first["triggers"] == [{"triggerId": "security-review#0", "workflow": "security-review",
+                                  "willStart": True, "code": None, "reason": None}]  # fmt: skip
+    assert code == 202 and again == {"seq": first["seq"], "duplicate": True,
+                                     "triggers": first["triggers"]}  # fmt: skip
     assert await fire(app) == 1
     refused = {"error": {"code": "UNAUTHENTICATED",
                          "message": "missing, stale or wrong webhook signature"}}  # fmt: skip

@@ -94,7 +94,7 @@ async def test_graph_changes_hide_payloads_live(api: App) -> None:
     integ = a["integ"]
     sock = await Socket.open(api.url, integ.token or "")
     try:
-        op = await sock.start("subscription($after: Int) { graphChanges(after: $after) "
+        op = await sock.start("subscription($after: Long) { graphChanges(after: $after) "
                               "{ seq type subject payload } }", after=0)  # fmt: skip
         seen: dict[int, dict[str, Any]] = {}
         async with asyncio.timeout(10):

@@ -20,7 +20,7 @@ async def all_events(admin: GQL) -> list[dict[str, Any]]:
     cursor = None
     while True:
         got = await admin(
-            "query($a: String) { events(first: 500, after: $a) { nodes { seq type subject payload }"
+            "query($a: Long) { events(first: 500, after: $a) { nodes { seq type subject payload }"
             " pageInfo { endCursor hasNextPage } } }",
             a=cursor,
         )

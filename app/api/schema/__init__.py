@@ -30,6 +30,7 @@ from app.api.schema import (
     principals,
     system,
     tasks,
+    teams,
     traces,
     workflows,
 )
@@ -42,7 +43,7 @@ GRAPH_LIMITS = (GraphTimeout, GraphLimitExceeded, GraphUnavailable)
 
 MODULES: list[ModuleType] = [
     system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
-    workflows, traces,
+    workflows, traces, teams,
 ]  # fmt: skip
 
 

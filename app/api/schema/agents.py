@@ -12,7 +12,7 @@ from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_o
 from app.core import agents
 from app.core.egress import EgressDenied, EgressPolicy
 from app.core.errors import BadInput, Forbidden, NotFound
-from app.models import Agent, AgentIn, LeaseIn, Role
+from app.models import Agent, AgentIn, AgentMode, LeaseIn, Role
 
 RULES: Rules = {
     "registerAgent": roles(Role.AGENT),
@@ -29,6 +29,9 @@ def acting_as(info: CtxInfo, agent_id: str) -> str:
     if not caller.may_act_as(agent_id):
         raise Forbidden(f"{caller.id} may not act as agent {agent_id}", agentId=agent_id)
     return agent_id
+
+
+AgentModeGQL = strawberry.enum(AgentMode, name="AgentMode")
 
 
 @strawberry.type(name="Agent")
@@ -49,6 +52,10 @@ class AgentType:
     done: int
     failed: int
     spent_usd: float
+    mode: AgentModeGQL = strawberry.field(  # type: ignore[valid-type]
+        description="PUSH: the routing job assigns it work (taskAssigned, webhook); PULL: it "
+        "only gets what it claims (claimTask/claimTasks)."
+    )
 
     @classmethod
     def of(cls, a: Agent) -> AgentType:
@@ -67,6 +74,7 @@ class AgentType:
             done=a.done,
             failed=a.failed,
             spent_usd=a.spent_usd,
+            mode=AgentMode(a.mode),
         )
 
 
@@ -95,6 +103,11 @@ class RegisterAgentInput:
     webhook_url: str | None = None
     webhook_secret: str | None = strawberry.field(
         default=None, description="HMAC-SHA256 key for the X-Baton-Signature of pushed tasks."
+    )
+    mode: AgentModeGQL = strawberry.field(  # type: ignore[valid-type]
+        default=AgentMode.PUSH,
+        description="PULL: a pull-only agent, never pushed work by the routing job; it takes "
+        "work with claimTask/claimTasks (its leases still expire and are re-queued).",
     )
 
 
@@ -159,6 +172,7 @@ class Mutation:
             cost_per_call=input.cost_per_call,
             webhook_url=input.webhook_url,
             webhook_secret=input.webhook_secret,
+            mode=AgentMode(input.mode),
         )
         acting_as(info, data.id)
         rt = info.context.rt

@@ -114,7 +114,9 @@ class Query:
 class Mutation:
     @strawberry.mutation(
         description="Report spend on a held task (USD, optionally tokens and model); rolls up "
-        "to parent tasks, run, agent, team and their budgets. `key` makes a resend harmless."
+        "to parent tasks, run, agent, team and their budgets. `key` makes a resend harmless "
+        "(true again). A task not held by this agent under this token is an error (NOT_FOUND, "
+        "FORBIDDEN for another agent's task, CONFLICT for a stale token or an ended task)."
     )
     async def report_cost(
         self,
@@ -136,10 +138,8 @@ class Mutation:
             raise BadInput("model name too long", field="model")
         rt = info.context.rt
         spend = costs.Spend(f"{task_id}:{key}", task_id, fence, usd, tokens_in, tokens_out, model)
-        return bool(
-            await costs.report(
-                rt.store, agent_id, [spend], now=rt.now(), actor=info.context.caller.id
-            )
+        return await costs.report_one(
+            rt.store, agent_id, spend, now=rt.now(), actor=info.context.caller.id
         )
 
     @strawberry.mutation(description="Create or change a budget (raising it resumes work).")

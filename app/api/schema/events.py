@@ -15,9 +15,9 @@ from app.api.schema.common import (
     EventType,
     Long,
     caller_reader,
-    decode_int_cursor,
-    page_of,
+    event_page,
     page_size,
+    seq_cursor,
 )
 from app.core import events
 from app.core.errors import BadInput
@@ -47,26 +47,28 @@ class Query:
     async def event_head(self, info: CtxInfo) -> Long:
         return Long(await events.head(info.context.rt.store))
 
-    @strawberry.field(description="Events after a cursor (seq), oldest first.")
+    @strawberry.field(
+        description="Events after `after` (an event seq, exclusive; 0 or none: from the "
+        "start), oldest first. The pull form of `graphChanges`: both (and every other "
+        "subscription) take the same `Long` seq cursor; `pageInfo.endCursor` is the last seq."
+    )
     async def events(
         self,
         info: CtxInfo,
-        after: str | None = None,
+        after: Long | None = None,
         types: list[str] | None = None,
         first: int = 100,
     ) -> EventConnection:
         n = page_size(info, first)
         rows = await events.events_for(
-            info.context.rt.store, caller_reader(info), decode_int_cursor(after), _types(types),
-            n + 1,
+            info.context.rt.store, caller_reader(info), seq_cursor(after), _types(types), n + 1,
         )  # fmt: skip
-        nodes, page = page_of([EventType.of(e) for e in rows], n, after, lambda x: x.seq)
-        return EventConnection(nodes=nodes, page_info=page)
+        return event_page(rows, n, after)
 
     @strawberry.field(
         description="The audit trail: every change and automatic decision, filtered by actor "
         "(the principal), agent (the agent it acted as), subject, types and time [from, to) "
-        "in epoch ms; oldest first."
+        "in epoch ms; oldest first, after `after` (an event seq, as in `events`)."
     )
     async def audit_log(
         self,
@@ -78,16 +80,15 @@ class Query:
         from_: Annotated[Long | None, strawberry.argument(name="from")] = None,
         to: Long | None = None,
         first: int = 100,
-        after: str | None = None,
+        after: Long | None = None,
     ) -> EventConnection:
         n = page_size(info, first)
         rows = await events.query(
-            info.context.rt.store, after=decode_int_cursor(after), types=_types(types),
+            info.context.rt.store, after=seq_cursor(after), types=_types(types),
             actor=actor, agent=agent, subject=subject, from_=from_, to=to, limit=n + 1,
             reader=caller_reader(info),
         )  # fmt: skip
-        nodes, page = page_of([EventType.of(e) for e in rows], n, after, lambda x: x.seq)
-        return EventConnection(nodes=nodes, page_info=page)
+        return event_page(rows, n, after)
 
 
 @strawberry.type
@@ -113,13 +114,16 @@ class Mutation:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Every change to the graph, replayed after `after` (seq) then live; "
-        "payloads the caller may not read are null (as in `events`)."
+        description="Every change to the graph, replayed after `after` (an event seq, "
+        "exclusive: the last one you saw, or `eventHead`) then live; without `after`, live "
+        "only. Payloads the caller may not read are null (as in `events`)."
     )
     async def graph_changes(
-        self, info: CtxInfo, types: list[str] | None = None, after: int | None = None
+        self, info: CtxInfo, types: list[str] | None = None, after: Long | None = None
     ) -> AsyncGenerator[EventType, None]:
         authorize(info)
+        if after is not None:
+            seq_cursor(after)
         wanted = _types(types)
         hub = info.context.rt.hub
         assert hub is not None

@@ -57,9 +57,15 @@ class ProposalType:
     created_at: Long
     level: int = strawberry.field(description="Escalation level (0 = first approvers).")
     threshold: float | None = strawberry.field(description="The threshold that auto-ran it.")
-    policy_id: str | None
+    policy_id: str | None = strawberry.field(
+        description="The policy that decided its route: the threshold's when it auto-ran, "
+        "else the one naming its approvers (or its SLA)."
+    )
     priority: int
-    deadline: Long | None
+    deadline: Long | None = strawberry.field(
+        description="When it must be decided: the approval SLA of its current level "
+        "(`approvalSlaMs`; it then escalates or expires), or its task's deadline if earlier."
+    )
     decided_by: str | None
     decided_at: Long | None
     reason: str | None

@@ -92,6 +92,10 @@ class TaskType:
     entities: list[str]
     errors: JSON
     cost_usd: float
+    tree_cost_usd: float = strawberry.field(
+        description="USD spent on this task and every sub-task below it (rolled up when "
+        "cost is reported)."
+    )
     submitted_by: str | None
     run_id: str | None
     parent_id: str | None
@@ -99,8 +103,7 @@ class TaskType:
     updated_at: Long
     ended_at: Long | None
     loaded_history: strawberry.Private[list[AttemptType] | None]
-    merged_into: str | None
-    deferred_behind: list[str]
+    loaded_relations: strawberry.Private[tuple[str | None, list[str]] | None]
     feedback: str | None = strawberry.field(
         description="A supervisor's feedback when it sent this sub-task back."
     )
@@ -117,11 +120,29 @@ class TaskType:
         t = await tasks.get_for(info.context.rt.store, caller_reader(info), str(self.id))
         return TaskType.of(t).loaded_history or [] if t else []
 
+    async def _relations(self, info: CtxInfo) -> tuple[str | None, list[str]]:
+        """Merge and deferral: read with the task by task(id) and tasks, else read now."""
+        if self.loaded_relations is None:
+            t = await tasks.get_for(info.context.rt.store, caller_reader(info), str(self.id))
+            self.loaded_relations = (t.merged_into, t.deferred_behind) if t else (None, [])
+        return self.loaded_relations
+
+    @strawberry.field(description="For a merged task: the id of the task whose outcome it "
+                      "shares.")  # fmt: skip
+    async def merged_into(self, info: CtxInfo) -> str | None:
+        return (await self._relations(info))[0]
+
+    @strawberry.field(description="For a deferred task: the tasks it waits behind (they "
+                      "touch the same entities).")  # fmt: skip
+    async def deferred_behind(self, info: CtxInfo) -> list[str]:
+        return (await self._relations(info))[1]
+
     @strawberry.field(description="For a merged task: the task whose outcome it shares.")
     async def survivor(self, info: CtxInfo) -> TaskType | None:
-        if not self.merged_into:
+        merged_into = (await self._relations(info))[0]
+        if not merged_into:
             return None
-        t = await tasks.get_for(info.context.rt.store, caller_reader(info), self.merged_into)
+        t = await tasks.get_for(info.context.rt.store, caller_reader(info), merged_into)
         return TaskType.of(t) if t else None
 
     @classmethod
@@ -149,6 +170,7 @@ class TaskType:
             entities=t.entities,
             errors=cast(JSON, t.errors),
             cost_usd=t.cost_usd,
+            tree_cost_usd=round(t.tree_cost_usd, 6),
             submitted_by=t.submitted_by,
             run_id=t.run_id,
             parent_id=t.parent_id,
@@ -173,8 +195,7 @@ class TaskType:
                 )
                 for h in t.history
             ],
-            merged_into=t.merged_into,
-            deferred_behind=t.deferred_behind,
+            loaded_relations=(t.merged_into, t.deferred_behind) if t.relations_loaded else None,
         )
 
 

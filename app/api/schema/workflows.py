@@ -55,8 +55,11 @@ class WorkflowType:
     description: str
     pattern: str
     definition: JSON
-    triggers: list[str] = strawberry.field(description="Event types that start it.")
-    runs: int
+    triggers: list[str] = strawberry.field(
+        description="Event types that start it (its enabled triggers; only the latest "
+        "version has any)."
+    )
+    runs: int = strawberry.field(description="How many runs the workflow has (all versions).")
     created_at: Long
 
     @classmethod
@@ -124,7 +127,16 @@ class RunType:
     trace_id: str | None
     parent_run_id: str | None
     retries: int
-    steps: list[StepType]
+    loaded_steps: strawberry.Private[list[StepType] | None]
+
+    @strawberry.field(description="Its steps in definition order, with their tasks and "
+                      "approvals as the caller may see them.")  # fmt: skip
+    async def steps(self, info: CtxInfo) -> list[StepType]:
+        if self.loaded_steps is None:  # a list read (runs): the same statement as run(id)
+            r = await workflows.get_run_for(info.context.rt.store, caller_reader(info),
+                                            str(self.id))  # fmt: skip
+            self.loaded_steps = [StepType.of(s) for s in r.steps] if r else []
+        return self.loaded_steps
 
     @strawberry.field(description="USD spent by every task of this run (sub-tasks included).")
     async def cost_usd(self, info: CtxInfo) -> float:
@@ -140,7 +152,7 @@ class RunType:
             deadline=_long(r.deadline), budget_usd=r.budget_usd, started_by=r.started_by,
             accountable=r.accountable, result=cast(JSON, r.result), error=r.error,
             trace_id=r.trace_id, parent_run_id=r.parent_run_id, retries=r.retries,
-            steps=[StepType.of(s) for s in r.steps],
+            loaded_steps=[StepType.of(s) for s in r.steps] if r.steps_loaded else None,
         )  # fmt: skip
 
 

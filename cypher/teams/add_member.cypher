@@ -1,0 +1,20 @@
+// An admin makes a principal a member of a team (MEMBER_OF: it then reads with the team's
+// grants), audited as team.member_added with the principal's teams before and after
+// ($payload, built by the app from $before, the teams it read). Under the event-counter lock
+// the principal must still be in exactly $before and not yet in the team.
+// No row back: an unknown principal or team, or its teams changed meanwhile.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = timestamp()
+WITH c
+MATCH (p:Principal {id: $principalId})
+MATCH (t:Team {id: $teamId})
+OPTIONAL MATCH (p)-[:MEMBER_OF]->(cur:Team)
+WITH c, p, t, collect(cur.id) AS teams
+WHERE size(teams) = size($before) AND all(x IN teams WHERE x IN $before)
+  AND NOT t.id IN teams
+CREATE (p)-[:MEMBER_OF]->(t)
+SET c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'team.member_added', at: $now, actor: $actor,
+                 subject: t.id, payload: $payload})
+CREATE (e)-[:ON]->(t)
+RETURN p.id AS id

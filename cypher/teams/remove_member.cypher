@@ -1,0 +1,20 @@
+// An admin takes a principal out of a team, audited as team.member_removed with its teams
+// before and after ($payload from $before, the teams the app read). Under the event-counter
+// lock the principal must still be in exactly $before, the team among them.
+// No row back: an unknown principal or team, or its teams changed meanwhile.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = timestamp()
+WITH c
+MATCH (p:Principal {id: $principalId})
+MATCH (t:Team {id: $teamId})
+OPTIONAL MATCH (p)-[:MEMBER_OF]->(cur:Team)
+WITH c, p, t, collect(cur.id) AS teams
+WHERE size(teams) = size($before) AND all(x IN teams WHERE x IN $before)
+  AND t.id IN teams
+MATCH (p)-[m:MEMBER_OF]->(t)
+DELETE m
+SET c.seq = c.seq + 1
+CREATE (e:Event {seq: c.seq, type: 'team.member_removed', at: $now, actor: $actor,
+                 subject: t.id, payload: $payload})
+CREATE (e)-[:ON]->(t)
+RETURN p.id AS id
