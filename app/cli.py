@@ -103,6 +103,7 @@ def banner(settings: Settings, first_token: str | None) -> str:
     from app.core.runtime import admin_token_path
 
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    embedded = settings.graph_uri.startswith("embedded://")
     base = f"http://{host}:{settings.port}"
     if first_token:
         token = (f"    admin token  {first_token}\n"
@@ -118,7 +119,7 @@ def banner(settings: Settings, first_token: str | None) -> str:
         f"    inbox        {base}/inbox\n"
         f"    metrics      {base}/metrics   health {base}/health\n"
         f"{token}\n"
-        f"  Ctrl-C stops Baton (and its embedded graph).\n"
+        f"  Ctrl-C stops Baton{' (and its embedded graph)' if embedded else ''}.\n"
     )
 
 
