@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -69,10 +70,13 @@ def _free_port() -> int:
 
 
 class Stack:
-    """A private app on a temporary embedded graph, plus the demo agents process."""
+    """A private app on a temporary embedded graph, plus the demo agents process. Its
+    temporary directory (graph, logs) is removed on close unless ``keep``."""
 
-    def __init__(self, url: str | None, token: str | None, fail: str = "") -> None:
+    def __init__(self, url: str | None, token: str | None, fail: str = "",
+                 keep: bool = False) -> None:  # fmt: skip
         self.token = token or f"bt_demo_{secrets.token_hex(16)}"
+        self.keep = keep
         self.procs: list[subprocess.Popen[bytes]] = []
         self.tmp = Path(tempfile.mkdtemp(prefix="baton-demo-"))
         if url is None:
@@ -117,6 +121,9 @@ class Stack:
                     p.wait(15)
                 except subprocess.TimeoutExpired:
                     p.kill()
+                    p.wait()
+        if not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _short(value: Any, n: int = 70) -> str:
@@ -196,11 +203,12 @@ def summary(run: dict[str, Any], trace: dict[str, Any] | None, console: Console)
 
 
 async def demo(name: str, url: str | None = None, token: str | None = None, fail: str = "",
-               console: Console | None = None) -> dict[str, Any]:  # fmt: skip
-    """Run one showcase end to end; returns the finished run."""
+               console: Console | None = None, keep: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Run one showcase end to end; returns the finished run. The private stack's temporary
+    directory (its graph and logs) is removed at the end unless ``keep``."""
     console = console or Console()
     show = SHOWCASES[name]
-    stack = Stack(url, token, fail)
+    stack = Stack(url, token, fail, keep)
     try:
         if url is None:
             console.print(f"[dim]starting a private Baton (graph in {stack.tmp})…[/dim]")
