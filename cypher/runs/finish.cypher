@@ -11,8 +11,9 @@ WHERE r.status = 'running'
 OPTIONAL MATCH (t:Task {runId: r.id})
 WITH c, r, collect(t.endedAt) AS taskEnds
 OPTIONAL MATCH (s:Step)-[:STEP_OF]->(r)
-WITH c, r, taskEnds + collect(s.endedAt) AS ends
-WITH c, r, reduce(m = $now, x IN ends | CASE WHEN x > m THEN x ELSE m END) AS endedAt
+WITH c, r, taskEnds, collect(s.endedAt) AS stepEnds
+WITH c, r, reduce(m = $now, x IN taskEnds + stepEnds | CASE WHEN x > m THEN x ELSE m END)
+     AS endedAt
 SET r.status = $status, r.result = $result, r.error = $error, r.endedAt = endedAt,
     r.updatedAt = $now
 SET c.seq = c.seq + 1

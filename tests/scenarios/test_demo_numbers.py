@@ -172,7 +172,7 @@ async def test_a_step_whose_task_finished_keeps_its_outcome_when_the_run_fails(
     mid = (await app.admin(RUN, id=rid))["run"]
     steps = {s["stepId"]: s for s in mid["steps"]}
     assert steps["a"]["status"] == "done", steps["a"]
-    assert steps["both"]["status"] == "waiting" and steps["both"]["startedAt"] is None
+    assert steps["both"]["status"] == "cancelled" and steps["both"]["startedAt"] is None
     assert steps["undo"]["status"] == "running"
     await route(app)
     clock.advance(1_000)
