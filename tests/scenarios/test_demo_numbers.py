@@ -1,7 +1,8 @@
 """Issue 21 finding 5, "Demos show wrong numbers": what a finished run says about its steps
 must agree with its tasks and its trace.
 
-Checked for every finished run here (``numbers_agree``):
+Checked for every finished run here and by the showcase tests in test_demos.py
+(``tests.support.numbers.numbers_agree``):
 - no step of a finished run is still ``waiting`` (a compensation step that never ran is
   ``skipped``: not needed);
 - a step's status agrees with its task's outcome (a step whose task is done is done; a
@@ -15,37 +16,25 @@ Checked for every finished run here (``numbers_agree``):
 The engine cases are driven step by step on a manual clock (real app, real graph, a real
 agent over GraphQL), so the races behind the wrong numbers happen every time: the scheduler's
 clock reading is older than a task's end it sees (one reading for a long job), and a task
-finishes between the engine's read of the run and its stopping the step. The showcases run
-as the real ``baton demo`` CLI against a served app, and leave no temporary directory.
+finishes between the engine's read of the run and its stopping the step.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
+import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from app.core import workflows
 from app.core.clock import ManualClock
 from app.core.workflow_spec import parse
 from app.demo.run import Stack
-from tests.conftest import ADMIN_TOKEN, App, free_port, fresh_name
+from tests.conftest import ADMIN_TOKEN, App
 from tests.support.coord import COMPLETE, FAIL, TASK, agent, route
-from tests.support.graphs import GraphTarget
-from tests.support.procs import REPO, Served
+from tests.support.numbers import RUN, TRACE, numbers_agree
 
-RUN = """query($id: ID!) { run(id: $id) { id status error
-  steps { stepId kind status taskId note startedAt endedAt } } }"""
-TRACE = """query($id: ID!) { trace(runId: $id) { spans { spanId parentSpanId name kind taskId
-  status startedAt endedAt } } }"""
 DEFINE = "mutation($d: JSON) { defineWorkflow(definition: $d) { name version } }"
 START = "mutation($n: String!) { startWorkflow(name: $n, input: {}) { id } }"
 LEASE_MS = 30_000
@@ -61,43 +50,6 @@ FLOW = {
         {"id": "undo", "capability": "diagnose", "compensation": True},
     ],
 }  # fmt: skip
-
-
-def numbers_agree(run: dict[str, Any], spans: list[dict[str, Any]]) -> None:
-    """The run's steps, their tasks and the trace tell one story (see the module doc); the
-    failure lists every disagreement."""
-    wrong: list[str] = []
-    if run["status"] not in ("done", "failed", "cancelled"):
-        wrong.append(f"run is {run['status']}")
-    tasks = {s["taskId"]: s for s in spans if s["kind"] == "task"}
-    for st in run["steps"]:
-        name, status = st["stepId"], st["status"]
-        if status == "waiting":
-            wrong.append(f"step {name} still waiting in a {run['status']} run")
-        task = tasks.get(st["taskId"]) if st["taskId"] else None
-        if task is None:
-            continue
-        if (task["status"] == "done") != (status == "done"):
-            wrong.append(f"step {name} is {status}, its task {task['status']}")
-        if st["startedAt"] is None or st["endedAt"] is None or task["endedAt"] is None:
-            wrong.append(f"step {name} or its task never ended: {st}, {task}")
-            continue
-        step_ms = st["endedAt"] - st["startedAt"]
-        task_ms = task["endedAt"] - task["startedAt"]
-        if step_ms < task_ms:
-            wrong.append(f"step {name} took {step_ms} ms, its task {task_ms} ms")
-    by_id = {s["spanId"]: s for s in spans}
-    for s in spans:
-        parent = by_id.get(s["parentSpanId"])
-        if parent is None or s["name"].startswith("review "):
-            continue
-        what = f"{s['name']} [{s['startedAt']}, {s['endedAt']}] in {parent['name']} " \
-               f"[{parent['startedAt']}, {parent['endedAt']}]"  # fmt: skip
-        if parent["endedAt"] is None or s["endedAt"] is None:
-            wrong.append(f"never ended: {what}")
-        elif not parent["startedAt"] <= s["startedAt"] <= s["endedAt"] <= parent["endedAt"]:
-            wrong.append(f"outside its parent: {what}")
-    assert not wrong, "\n".join(wrong)
 
 
 async def run_and_trace(app: App, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -237,61 +189,19 @@ async def test_a_straggler_that_finished_is_not_skipped_by_the_join(
     numbers_agree(run, spans)
 
 
-# --- the showcases, as `baton demo` ---------------------------------------------------------
+# --- the demo runner's temporary directory ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def served(graph: GraphTarget, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    tmp = tmp_path_factory.mktemp("demo-numbers")
-    env = {**graph.env(fresh_name()), "BATON_DATA_DIR": str(tmp),
-           "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
-           "BATON_WORKFLOW_INTERVAL_MS": "100"}  # fmt: skip
-    app = Served(env, free_port(), seed=True, log=tmp / "app.log")
-    app.wait_healthy()
-    yield app
-    app.kill()
-
-
-def _gql(served: Served, query: str, **variables: Any) -> dict[str, Any]:
-    got = httpx.post(f"{served.url}/graphql", json={"query": query, "variables": variables},
-                     headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-                     timeout=30).json()  # fmt: skip
-    assert not got.get("errors"), got
-    return dict(got["data"])
-
-
-@pytest.mark.parametrize("fail", ["", "provision"])
-def test_onboarding_demo_numbers_agree(served: Served, tmp_path: Path, fail: str) -> None:
-    """`baton demo onboarding` (and with `--fail provision`): the run's numbers agree, and
-    the demo removed its temporary directory."""
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TMPDIR": str(tmp_path)}
-    args = ["onboarding", "--url", served.url, "--token", ADMIN_TOKEN]
-    got = subprocess.run([sys.executable, "-m", "app", "demo", *args,
-                          *(["--fail", fail] if fail else [])], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=150)  # fmt: skip
-    assert got.returncode == (1 if fail else 0), got.stdout + got.stderr
-    found = re.search(r"\brun (run[-_][0-9A-Za-z]+)", got.stdout)
-    assert found, got.stdout
-    rid = found.group(1)
-    run = _gql(served, RUN, id=rid)["run"]
-    spans = _gql(served, TRACE, id=rid)["trace"]["spans"]
-    numbers_agree(run, spans)
-    steps = {s["stepId"]: s["status"] for s in run["steps"]}
-    if fail:
-        assert steps["provision"] == "failed" and steps["deprovision"] == "done", steps
-        assert steps["quality"] == "cancelled", steps
-    else:
-        assert steps["deprovision"] == "skipped", steps
-    assert not list(tmp_path.glob("baton-demo-*")), "the demo left its temporary directory"
-
-
-def test_the_demo_stack_keeps_its_directory_only_when_asked(served: Served) -> None:
-    kept = Stack(served.url, ADMIN_TOKEN, keep=True)
-    gone = Stack(served.url, ADMIN_TOKEN)
+def test_the_demo_stack_keeps_its_directory_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`baton demo` removes its temporary directory (graph, logs) unless kept (the showcase
+    tests in test_demos.py check the default end to end)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    kept = Stack("http://127.0.0.1:9", ADMIN_TOKEN, keep=True)
+    gone = Stack("http://127.0.0.1:9", ADMIN_TOKEN)
     for stack in (kept, gone):
         (stack.tmp / "agents.log").write_text("x")
         stack.close()
-    try:
-        assert kept.tmp.is_dir() and not gone.tmp.exists()
-    finally:
-        shutil.rmtree(kept.tmp, ignore_errors=True)
+    assert kept.tmp.is_dir() and not gone.tmp.exists()
+    assert kept.tmp.parent == gone.tmp.parent == tmp_path
