@@ -107,7 +107,7 @@ class Stack:
         raise TimeoutError("the app did not become healthy")
 
     def start_agents(self) -> None:
-        args = [sys.executable, "-m", "app.demo.agents", self.url, self.token]
+        args = [sys.executable, "-m", "app.demo.agents", self.url, self.token, "--with-parent"]
         if self.fail:
             args += ["--fail", self.fail]
         self.procs.append(subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL,
