@@ -1,17 +1,10 @@
 """Issue 21 finding 5, "Demos show wrong numbers": what a finished run says about its steps
 must agree with its tasks and its trace.
 
-Checked for every finished run here and by the showcase tests in test_demos.py
-(``tests.support.numbers.numbers_agree``):
-- no step of a finished run is still ``waiting`` (a compensation step that never ran is
-  ``skipped``: not needed);
-- a step's status agrees with its task's outcome (a step whose task is done is done; a
-  cancelled or skipped step's task is not done);
-- a step's duration covers its task's (the step starts no later and ends no earlier), so a
-  step never shows ``0 ms`` while its task took seconds;
-- every span lies inside its parent span (tasks inside their steps, sub-tasks inside their
-  task, steps inside the run; a supervisor's ``review`` of a sub-task is the supervisor's
-  decision after the sub-task ended, so it is left out).
+Checked for every finished run here and by the showcase tests in test_demos.py with
+``tests.support.numbers.numbers_agree``: no step of a finished run is still ``waiting`` (an
+unused compensation step is ``skipped``), a step is done exactly when its task is, a step's
+duration covers its task's, and spans lie inside their run, step and task spans.
 
 The engine cases are driven step by step on a manual clock (real app, real graph, a real
 agent over GraphQL), so the races behind the wrong numbers happen every time: the scheduler's
