@@ -223,14 +223,22 @@ def main() -> None:
     parent = os.getppid()
 
     async def go() -> None:
-        work = asyncio.ensure_future(run_all(await build(args.url, args.token, faults=faults)))
+        built: list[Agent] = []
+
+        async def build_and_run() -> None:
+            built.extend(await build(args.url, args.token, faults=faults))
+            await run_all(built)
+
+        work = asyncio.ensure_future(build_and_run())
         if args.with_parent:  # a `baton demo` killed outright must not leave its agents working
             orphaned = asyncio.ensure_future(_until_orphaned(parent))
             await asyncio.wait([work, orphaned], return_when=asyncio.FIRST_COMPLETED)
             orphaned.cancel()
             if not work.done():
-                work.cancel()
-                return
+                for a in built:
+                    a.stop()  # drain what is in flight
+                if not (await asyncio.wait([work], timeout=10))[0]:
+                    os._exit(0)  # nothing to drain to (the demo's app went with it)
         await work
 
     asyncio.run(go())

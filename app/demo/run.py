@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -63,6 +64,17 @@ SHOWCASES = {
 }  # fmt: skip
 
 
+def _die_with_parent() -> None:
+    """In the private app's process (Linux): SIGTERM once the demo is gone, so a demo killed
+    outright (no clean-up) does not leave its app and embedded graph running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -88,7 +100,8 @@ class Stack:
             log = open(self.tmp / "app.log", "ab")  # noqa: SIM115
             self.procs.append(subprocess.Popen(
                 [sys.executable, "-m", "app", "serve", "--seed", "--port", str(port)],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None))  # fmt: skip
             url = f"http://127.0.0.1:{port}"
         self.url = url
         self.fail = fail
