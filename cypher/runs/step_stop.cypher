@@ -11,15 +11,15 @@ WITH c
 MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
 WHERE r.status = 'running' AND s.status IN $allowed
 OPTIONAL MATCH (t:Task {id: s.taskId})
-WITH c, s, r, t, CASE WHEN t.status = 'done' THEN 'done' ELSE $status END AS status,
+WITH c, s, r, t, CASE WHEN t.status = 'done' THEN 'done' ELSE $status END AS outcome,
      CASE WHEN t.endedAt > $now THEN t.endedAt ELSE $now END AS endedAt
-SET s.status = status, s.result = CASE WHEN status = 'done' THEN t.result END,
-    s.note = CASE WHEN status = 'done' THEN null ELSE $note END, s.endedAt = endedAt,
+SET s.status = outcome, s.result = CASE WHEN outcome = 'done' THEN t.result END,
+    s.note = CASE WHEN outcome = 'done' THEN null ELSE $note END, s.endedAt = endedAt,
     s.updatedAt = $now, r.updatedAt = $now
 SET c.seq = c.seq + 1
-CREATE (e:Event {seq: c.seq, type: 'step.' + status, at: $now, actor: 'workflow',
+CREATE (e:Event {seq: c.seq, type: 'step.' + outcome, at: $now, actor: 'workflow',
                  subject: r.id,
-                 payload: CASE WHEN status = 'done' THEN $donePayload ELSE $eventPayload END})
+                 payload: CASE WHEN outcome = 'done' THEN $donePayload ELSE $eventPayload END})
 CREATE (e)-[:ON]->(r)
 WITH s, endedAt
 OPTIONAL MATCH (sd:Decision {id: s.spanId})
