@@ -15,7 +15,7 @@ LINT_STAMP := tools/cypher-lint/node_modules/.installed
 
 NEO4J_STAMP := tools/neo4j/target/classpath.txt
 
-.PHONY: run test test-falkordb test-neo4j lint bench cypher-lint clean schema browser neo4j lock
+.PHONY: run test test-falkordb test-neo4j lint bench cypher-lint clean schema browser neo4j lock graphiql
 
 # The venv holds exactly the lock (re-installed when it changes) and the project itself with
 # --no-deps, so nothing unpinned comes in; pip check fails when pyproject.toml asks for more
@@ -77,13 +77,23 @@ NEO4J_SLICE ?= \
 test-neo4j: $(STAMP) $(LINT_STAMP) $(NEO4J_STAMP) browser
 	$(BIN)/python -m pytest -q --graph-backend=neo4j --ignore=tests/unit $(NEO4J_SLICE) $(PYTEST_ARGS)
 
-# Debian's Chromium + ChromeDriver for the inbox page's browser test (as root, via apt).
+# Debian's Chromium + ChromeDriver for the browser tests (tests/browser: the inbox, GraphiQL).
+# When they are missing and make runs as root with apt-get, it says what it installs and why,
+# then installs them (system packages!); NO_APT=1 never installs (the browser tests skip).
+BROWSER_PKGS := chromium chromium-driver
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	    apt-get update -qq >/dev/null && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
-	  echo "note: chromium could not be installed; the browser test will be skipped"
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ -z "$(NO_APT)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "make browser: installing system packages with apt-get, as root: $(BROWSER_PKGS)"; \
+	  echo "  (for the browser tests in tests/browser; make test NO_APT=1 skips this and them)"; \
+	  { apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PKGS) >/dev/null && \
+	    echo "make browser: installed $$(dpkg-query -W -f='$${Package} $${Version}  ' $(BROWSER_PKGS))"; } || \
+	  echo "note: $(BROWSER_PKGS) could not be installed; the browser tests will be skipped"; \
+	else \
+	  echo "note: no chromium/chromedriver, and make installs them only as root with apt-get"; \
+	  echo "  (sudo apt-get install $(BROWSER_PKGS)); the browser tests will be skipped"; \
+	fi
 
 lint: $(STAMP) $(LINT_STAMP)
 	$(BIN)/ruff check app tests bench
@@ -101,8 +111,13 @@ $(BENCH_STAMP): $(STAMP) $(BENCH_LOCK)
 bench: $(BENCH_STAMP)
 	$(BIN)/baton bench $(BENCH_ARGS)
 
+# GraphiQL's bundle in app/api/static/graphiql/ (committed: `make run` needs no node) from
+# the exact npm versions in tools/graphiql/package-lock.json; commit what it writes.
+graphiql:
+	cd tools/graphiql && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
 schema: $(STAMP)
 	$(BIN)/baton schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) .baton tools/cypher-lint/node_modules tools/neo4j/target
+	rm -rf $(VENV) .baton tools/cypher-lint/node_modules tools/graphiql/node_modules tools/neo4j/target

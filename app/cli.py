@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -14,6 +16,7 @@ from rich.table import Table
 
 from app import logs
 from app.config import Settings, get_settings
+from app.resources import SEEDS_DIR
 
 cli = typer.Typer(
     help="Baton: orchestration control plane for fleets of AI agents.", no_args_is_help=True
@@ -49,6 +52,8 @@ def serve(
     port: int | None = typer.Option(None, help="Override BATON_PORT."),
 ) -> None:
     """Run the API server (GraphQL at /graphql, /health, /metrics)."""
+    import signal
+
     import uvicorn
 
     from app.api.app import create_app
@@ -59,12 +64,62 @@ def serve(
     if port:
         settings.port = port
     logs.configure(settings.log_format, settings.log_level)
-    app = create_app(settings, seed_dir=Path("seeds") if seed else None)
-    console.print(
-        f"[bold]Baton[/bold] on http://{settings.host}:{settings.port}/graphql "
-        f"(graph: {settings.graph_uri})"
+    app = create_app(settings, seed_dir=SEEDS_DIR if seed else None)
+
+    class Server(uvicorn.Server):
+        """uvicorn, with the banner once it listens and a quiet, one-line stop."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                typer.echo(banner(settings, getattr(app.state, "first_admin_token", None)))
+
+        async def _serve(self, sockets: list[socket.socket] | None = None) -> None:
+            await super()._serve(sockets)
+            # uvicorn raises a caught SIGINT/SIGTERM again once it has stopped (a
+            # KeyboardInterrupt, or death by signal): the stop was clean, say so and exit 0.
+            if self._captured_signals:
+                names = {int(signal.SIGINT): "Ctrl-C", int(signal.SIGTERM): "SIGTERM"}
+                sig = int(self._captured_signals[0])
+                typer.echo(f"Baton stopped ({names.get(sig, sig)}): graph closed, jobs done.")
+                self._captured_signals.clear()
+
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    server = Server(config)
+    try:
+        server.run()
+    except KeyboardInterrupt:  # a second Ctrl-C: uvicorn's forced exit
+        typer.echo("Baton stopped (forced).")
+    if not server.started:
+        raise typer.Exit(1)
+
+
+def banner(settings: Settings, first_token: str | None) -> str:
+    """What `baton serve` prints last at start-up: where everything is, and the admin token
+    (in full only on the very first start)."""
+    from app import __version__
+    from app.core.runtime import admin_token_path
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = f"http://{host}:{settings.port}"
+    if first_token:
+        token = (f"    admin token  {first_token}\n"
+                 f"                 (shown once; kept in {admin_token_path(settings)}, mode 0600:"
+                 " `baton admin-token` prints it)")  # fmt: skip
+    elif settings.admin_token:
+        token = "    admin token  the value of BATON_ADMIN_TOKEN"
+    else:
+        token = f"    admin token  `baton admin-token` (kept in {admin_token_path(settings)})"
+    return (
+        f"\n  Baton {__version__} is ready  (graph: {settings.graph_uri})\n"
+        f"    GraphiQL     {base}/graphql\n"
+        f"    inbox        {base}/inbox\n"
+        f"    metrics      {base}/metrics   health {base}/health\n"
+        f"{token}\n"
+        f"  Ctrl-C stops Baton (and its embedded graph).\n"
+    )
 
 
 @cli.command()
@@ -73,6 +128,9 @@ def demo(
     url: str | None = typer.Option(None, help="A running, seeded Baton (else a private one)."),
     token: str | None = typer.Option(None, help="Its admin token (with --url)."),
     fail: str = typer.Option("", help="Capabilities whose demo agent fails, e.g. provision."),
+    keep: Path | None = typer.Option(
+        None, "--keep", help="Keep the private Baton's data in this dir (to trace it later)."
+    ),
 ) -> None:
     """Run a showcase workflow end to end with the built-in example agents: live timeline,
     then the run's trace and cost."""
@@ -85,39 +143,137 @@ def demo(
     if url and not token:
         console.print("[red]--url needs --token (an admin token)[/red]")
         raise typer.Exit(2)
-    run = asyncio.run(run_demo(name, url, token, fail, console))
+    if keep is not None and url:
+        _fail("--keep is for the private Baton (without --url): yours keeps its data anyway")
+    if keep is not None and keep.exists() and not keep.is_dir():
+        _fail(f"{keep}: not a directory")
+    run = asyncio.run(run_demo(name, url, token, fail, console, keep))
     raise typer.Exit(0 if run["status"] == "done" else 1)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, no traceback, and the exit code (2: usage, 1: it did not work)."""
+    typer.echo(f"baton: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _read_file(path: Path, what: str = "file") -> str:
+    """A CLI file argument's text, or a one-line usage error."""
+    if not path.exists():
+        _fail(f"{path}: no such {what}")
+    if path.is_dir():
+        _fail(f"{path}: is a directory, expected a {what}")
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read: {exc.strerror if isinstance(exc, OSError) else exc}")
+
+
+def _out_file(path: Path) -> Path:
+    """A CLI output path whose directory exists, or a one-line usage error."""
+    if path.is_dir():
+        _fail(f"{path}: is a directory, expected a file name")
+    if not path.parent.is_dir():
+        _fail(f"{path}: no such directory {path.parent}")
+    return path
+
+
+def _api_token(token: str | None) -> str:
+    """--token, else $BATON_TOKEN (typer), else the first-start admin token kept in the data
+    dir (what `baton admin-token` prints): the same machine that runs `baton serve` needs no
+    copy-paste."""
+    if token:
+        return token
+    from app.core.runtime import admin_token_path
+
+    path = admin_token_path(_settings())
+    try:
+        kept = path.read_text().strip()
+    except OSError:
+        kept = ""
+    if not kept:
+        _fail(f"no API token: pass --token or set BATON_TOKEN (no admin token in {path})")
+    return kept
+
+
+def _query(url: str, token: str, query: str, variables: dict[str, object]) -> dict[str, Any]:
+    """One API call for a CLI command; failures are one line."""
+    import httpx
+
+    from app.core.errors import BatonError
+    from app.sdk.client import Client
+
+    try:
+        with Client(url, token) as api:
+            return api.execute(query, variables)
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach Baton at {url}: {exc}", 1)
+    except BatonError as exc:
+        _fail(f"{exc.code}: {exc.message}", 1)
+    except ValueError:  # not GraphQL JSON: not a Baton at that URL
+        _fail(f"{url} did not answer as Baton's API", 1)
+
+
+URL_OPTION = typer.Option("http://127.0.0.1:8000", envvar="BATON_URL", help="Baton's URL.")
+TOKEN_OPTION = typer.Option(
+    None, envvar="BATON_TOKEN",
+    help="An operator/auditor token (default: the admin token kept in the data dir).",
+)  # fmt: skip
 
 
 @cli.command()
 def trace(
     run_id: str = typer.Argument(..., help="The run whose decisions to show."),
-    html: Path | None = typer.Option(None, "--html", help="Write a self-contained timeline."),
-    url: str = typer.Option("http://127.0.0.1:8000", envvar="BATON_URL", help="Baton's URL."),
-    token: str = typer.Option(..., envvar="BATON_TOKEN", help="An operator/auditor token."),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write the tree as a self-contained HTML timeline."
+    ),
+    url: str = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
 ) -> None:
     """Print a run's span tree (who decided what, when, with which facts)."""
     from app import traceview
-    from app.sdk.client import Client
 
-    with Client(url, token) as api:
-        got = api.execute(traceview.TRACE_QUERY, {"id": run_id})["trace"]
+    if html:
+        _out_file(html)
+    got = _query(url, _api_token(token), traceview.TRACE_QUERY, {"id": run_id})["trace"]
     if got is None:
-        console.print(f"[red]no run {run_id!r}[/red]")
-        raise typer.Exit(1)
+        _fail(f"no run {run_id!r} (or not yours to read)", 1)
+    console.print(traceview.tree(got, f"run {run_id}"))
     if html:
         html.write_text(traceview.timeline_html(got, f"run {run_id}"))
         console.print(f"wrote {html} ({len(got['spans'])} spans)")
-    else:
-        console.print(traceview.tree(got, f"run {run_id}"))
 
 
 @cli.command()
-def seed(path: Path = typer.Option(Path("seeds"), help="Seed folder.")) -> None:
+def why(
+    node_id: str = typer.Argument(..., help="A task, fact, proposal or run id."),
+    svg: Path | None = typer.Option(None, "--svg", help="Also draw it as an SVG picture."),
+    url: str = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+) -> None:
+    """Why does this exist: the decisions, facts and approvals upstream, back to the event
+    that started it (``whyDid``); ``--svg`` draws the picture (no Graphviz needed)."""
+    from app import whyview
+
+    if svg:
+        _out_file(svg)
+    got = _query(url, _api_token(token), whyview.WHY_QUERY, {"id": node_id})["whyDid"]
+    if got is None:
+        _fail(f"no task, fact, proposal or run {node_id!r} (or not yours to read)", 1)
+    typer.echo(whyview.text(got))
+    if svg:
+        svg.write_text(whyview.svg(got, f"why {node_id}"))
+        typer.echo(f"wrote {svg} ({len(got['nodes'])} nodes, {len(got['edges'])} edges)")
+
+
+@cli.command()
+def seed(path: Path = typer.Option(SEEDS_DIR, help="Seed folder (default: the demo org).")) -> None:
     """Load the demo organisation (idempotent: MERGE by id)."""
     from app.core import seed as seeding
     from app.core.runtime import admin_token_path, close_runtime, open_runtime
 
+    if not (path / "org.yaml").is_file():
+        _fail(f"{path}: not a seed folder (no org.yaml in it)")
     settings = _settings()
     minted: list[str] = []
 
@@ -188,7 +344,12 @@ def import_org(
     from app.graph.queries import q
     from app.models import EntityIn, LinkIn
 
-    raw = yaml.safe_load(path.read_text())  # JSON is YAML too
+    try:
+        raw = yaml.safe_load(_read_file(path))  # JSON is YAML too
+    except yaml.YAMLError as exc:
+        _fail(f"{path}: not YAML or JSON: {str(exc).splitlines()[0]}")
+    if not isinstance(raw, dict):
+        _fail(f"{path}: expected a mapping with domains, entities and links")
     try:
         domains = [{"id": d["id"], "name": d.get("name", d["id"])} for d in raw.get("domains", [])]
         ents = [EntityIn.model_validate({k: v for k, v in e.items() if k != "dependsOn"})
@@ -197,9 +358,9 @@ def import_org(
             LinkIn.model_validate({"from": e["id"], "to": t, "type": "DEPENDS_ON"})
             for e in raw.get("entities", []) for t in e.get("dependsOn", [])
         ]  # fmt: skip
-    except (ValidationError, KeyError, TypeError) as exc:
-        console.print(f"[red]{path}: invalid export: {exc}[/red]")
-        raise typer.Exit(2) from exc
+    except (ValidationError, KeyError, TypeError, AttributeError) as exc:
+        first = str(exc).splitlines()
+        _fail(f"{path}: invalid export: {' '.join(first[:3])}")
 
     async def run() -> None:
         rt = await open_runtime(_settings(), hub=False)
@@ -240,6 +401,8 @@ def audit_export(
 
     from app.core import events
     from app.core.runtime import close_runtime, open_runtime
+
+    _out_file(out)
 
     async def run() -> int:
         rt = await open_runtime(_settings(), hub=False)
@@ -295,6 +458,12 @@ cli.add_typer(agent_cli, name="agent")
 @agent_cli.command("run")
 def agent_run(
     target: str = typer.Argument(..., help="module:object naming an app.sdk.Agent."),
+    url: str | None = typer.Option(
+        None, help="Baton's URL (else the Agent's own, else $BATON_URL, else 127.0.0.1:8000)."
+    ),
+    token: str | None = typer.Option(
+        None, help="The agent's API token (else the Agent's own, else $BATON_TOKEN)."
+    ),
 ) -> None:
     """Start a worker: `baton agent run mypkg.workers:agent` (SIGTERM drains in-flight work)."""
     import importlib
@@ -307,13 +476,25 @@ def agent_run(
         console.print("[red]expected module:object, e.g. workers.rootcause:agent[/red]")
         raise typer.Exit(2)
     sys.path.insert(0, str(Path.cwd()))
-    obj = getattr(importlib.import_module(module_name), attr, None)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name.split(".")[0] and exc.name != module_name:
+            raise  # the module exists; something it imports is missing: show where
+        _fail(f"no module {module_name!r} (run from its folder, or set PYTHONPATH)")
+    obj = getattr(module, attr, None)
     if not isinstance(obj, Agent):
         console.print(f"[red]{target} is not an app.sdk.Agent[/red]")
         raise typer.Exit(2)
+    obj.connect(url, token)
+    if not obj.token:
+        typer.echo("baton: no API token for the agent: pass --token or set BATON_TOKEN "
+                   "(an admin issues one with createPrincipal)", err=True)  # fmt: skip
+        raise typer.Exit(2)
     settings = _settings()
     logs.configure(settings.log_format, settings.log_level)
-    console.print(f"agent [bold]{obj.id}[/bold] serving {', '.join(obj.capabilities)}")
+    console.print(f"agent [bold]{obj.id}[/bold] on {obj.url} serving "
+                  f"{', '.join(obj.capabilities)}")  # fmt: skip
     asyncio.run(obj.run())
 
 
@@ -372,6 +553,7 @@ def db_start() -> None:
         _embedded_dir(settings),
         timeout_ms=settings.graph_timeout_ms,
         query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
+        fsync=settings.graph_fsync,
     ).start(detached=True)
     console.print(f"FalkorDB running: pid {info.pid}, {info.uri}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
         ge=100,
         description="Server-side timeout per statement (FalkorDB TIMEOUT_DEFAULT/TIMEOUT_MAX "
         "and per-query TIMEOUT; Neo4j transaction timeout); the client gives up 1 s later",
+    )
+    graph_fsync: Literal["always", "everysec"] = Field(
+        default="always",
+        description="Embedded FalkorDB appendfsync: `always` makes every acknowledged write "
+        "durable before it is answered; `everysec` is faster and can lose up to ~2 s of "
+        "acknowledged writes in a crash (docs/reliability.md)",
     )
     graph_query_memory_mb: int = Field(
         default=512, ge=16, description="Embedded FalkorDB QUERY_MEM_CAPACITY per statement"

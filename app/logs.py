@@ -48,8 +48,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
+# Libraries that narrate every call at INFO (each scheduler job run, each HTTP request of the
+# SDK and MCP clients): quiet unless BATON_LOG_LEVEL=DEBUG asks for everything.
+QUIET = ("apscheduler", "httpx", "httpcore", "websockets", "uvicorn.access", "neo4j", "mcp")
+
+
 def configure(fmt: str = "text", level: str = "INFO") -> None:
-    """Install one handler on the root logger."""
+    """Install one handler on the root logger; third-party loggers at WARNING."""
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -59,5 +64,7 @@ def configure(fmt: str = "text", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in QUIET:
+        logging.getLogger(name).setLevel("DEBUG" if str(level).upper() == "DEBUG" else "WARNING")
     # one access line per request in JSON mode (text mode keeps the console quiet)
     logging.getLogger("baton.http").setLevel(level if fmt == "json" else "WARNING")

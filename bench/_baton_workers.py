@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -16,11 +17,11 @@ async def main(url: str, pairs: list[str]) -> None:
     agents = []
     for pair in pairs:
         agent_id, token = pair.split("=", 1)
-        agent = Agent(url, token, name=agent_id, max_concurrency=64, heartbeat_s=5, poll_s=0.5)
+        agent = Agent(url, token, name=agent_id, max_concurrency=4, heartbeat_s=5, poll_s=0.5)
 
         @agent.handles("noop")
-        async def noop(t: TaskContext) -> int:
-            return int(t.payload["i"])
+        async def noop(t: TaskContext) -> dict[str, float]:
+            return {"i": int(t.payload["i"]), "started": time.time()}
 
         agents.append(agent)
     await asyncio.gather(*(a.run() for a in agents))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from celery import Celery
 
@@ -20,6 +21,6 @@ app.conf.update(
 
 
 @app.task(name="peer.noop")
-def noop(i: int) -> int:
-    """The same no-op work Baton's bench workers do."""
-    return i
+def noop(i: int) -> dict[str, float]:
+    """The same no-op work Baton's bench workers do: says when it started."""
+    return {"i": i, "started": time.time()}

@@ -34,14 +34,15 @@ BACKENDS = ("falkordb", "neo4j")
 
 
 @contextmanager
-def graph_target(backend: str) -> Iterator[GraphTarget]:
+def graph_target(backend: str, fsync: str = "always") -> Iterator[GraphTarget]:
     """A private graph server for one bench run: embedded FalkorDB or Neo4j 5.26 (started
     from tools/neo4j in a temporary directory), the same way the test suite gets one, with
     the bench statement timeout (bulk statements on purpose)."""
     from tests.support.graphs import open_target
 
     with console.status(f"starting {backend}"), open_target(
-        backend, Path(tempfile.mkdtemp(prefix=f"bench-{backend}-")), timeout_ms=BENCH_TIMEOUT_MS
+        backend, Path(tempfile.mkdtemp(prefix=f"bench-{backend}-")), timeout_ms=BENCH_TIMEOUT_MS,
+        fsync=fsync,
     ) as target:
         yield target
 

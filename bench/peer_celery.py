@@ -1,18 +1,30 @@
-"""Baton vs Celery, end to end on the same machine in the same run.
+"""Baton vs Celery, like for like, on the same machine in the same run.
 
-The same workload both ways: N no-op tasks submitted, each done by a worker, each result
-acknowledged, wall time from the first submit to the last result.
-- Celery 5: Redis broker + result backend, 2 prefork workers, acks_late (bench/_peer_celery_side).
-- Baton: the app (`baton serve`, its scheduler pushing work) on the embedded graph, SDK agents
-  in a separate process; tasks go in through `submitTasks` (batches of 250) and come back
-  through `completeTasks`, all over the public GraphQL API. Baton also writes the graph state,
-  events and provenance for every step, which Celery does not.
+The same no-op work both ways, every result read back by the client, in two modes:
+- **one by one**: each task submitted by its own call and its result read by the client,
+  `--clients` (16) callers at a time. Celery: `noop.delay(i).get()` per task from a thread
+  pool. Baton: `submitTask` per task over HTTP, the completion seen on a `graphChanges`
+  subscription, then `task(id) { result }` per task.
+- **bulk**: the best batch API each side has, batches of `--batch` (250). Celery: a `group`
+  per batch, `GroupResult.get()`. Baton: `submitTasks` per batch (the SDK agents complete in
+  bulk with `completeTasks`), every result read back through `tasks` pages.
+
+Same durability (Baton's graph and Celery's Redis both keep an append-only file with
+`appendfsync always`, or both `everysec` with `--fsync everysec`), same worker parallelism
+(a sweep: Celery `-c W` prefork processes with prefetch 4; Baton W SDK agents with 4 slots
+each, in one worker process). Repeats are interleaved (Baton, Celery, Celery, Baton, …) and
+each side is reported as median and min–max; the ratio is of medians. Also measured: one
+task at a time with an empty queue, submit -> handler start and submit -> result visible.
+Baton does more per task: graph state, events, fencing and provenance.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import statistics
 import subprocess
 import sys
 import time
@@ -20,119 +32,225 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import websockets
 from _common import BACKENDS, backend_label, console, gql, graph_target, pct, report, serve_app
-from _peer_celery_side import run_celery_isolated
+from _peer_celery_side import CeleryDriver
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "bt_peer_bench_admin_token_0123456789abcdef"
+SUBMIT = "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }"
+SUBMIT_MANY = "mutation($i: [SubmitTaskInput!]!) { submitTasks(inputs: $i) { id } }"
+RESULT = "query($id: ID!) { task(id: $id) { status result } }"
+DONE_PAGE = """query($a: String) { tasks(status: "done", first: 500, after: $a) {
+  nodes { id result } pageInfo { endCursor hasNextPage } } }"""
 
 
-async def run_baton(target: Any, n: int, n_agents: int) -> dict[str, float]:
-    app, url = await asyncio.to_thread(
-        serve_app, target, f"peer-{n}", TOKEN, BATON_ROUTE_INTERVAL_MS="20"
-    )
-    workers = None
-    try:
-        async with httpx.AsyncClient(timeout=60) as http:
-            pairs = []
-            for i in range(n_agents):
-                made = await gql(
-                    http, url, TOKEN,
-                    "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-                    i={"id": f"p-w{i}", "kind": "agent", "name": f"w{i}", "roles": ["AGENT"],
-                       "agentId": f"w{i}"},
-                )  # fmt: skip
-                pairs.append(f"w{i}={made['createPrincipal']['token']}")
-            workers = subprocess.Popen(
-                [sys.executable, str(HERE / "_baton_workers.py"), url, *pairs],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+class BatonSide:
+    """`baton serve` on the bench graph, W SDK agents in a worker process, and a client that
+    sees completions on a `graphChanges` subscription."""
+
+    def __init__(self, target: Any, workers: int) -> None:
+        self.target, self.workers = target, workers
+        self.done: dict[str, asyncio.Event] = {}
+        self.cursor: str | None = None  # the done-tasks page cursor (bulk reads)
+
+    async def start(self) -> None:
+        self.app, self.url = await asyncio.to_thread(
+            serve_app, self.target, f"peer-w{self.workers}", TOKEN, BATON_ROUTE_INTERVAL_MS="20"
+        )
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        self.http = httpx.AsyncClient(timeout=120, limits=limits)
+        pairs = []
+        for i in range(self.workers):
+            made = await self.gql(
+                "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+                i={"id": f"p-w{i}", "kind": "agent", "name": f"w{i}", "roles": ["AGENT"],
+                   "agentId": f"w{i}"},
             )  # fmt: skip
-            while True:
-                got = await gql(http, url, TOKEN, "{ agents(status: ONLINE) { nodes { id } } }")
-                if len(got["agents"]["nodes"]) == n_agents:
-                    break
-                await asyncio.sleep(0.1)
+            pairs.append(f"w{i}={made['createPrincipal']['token']}")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "_baton_workers.py"), self.url, *pairs],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        while len((await self.gql("{ agents(status: ONLINE) { nodes { id } } }"))["agents"][
+                "nodes"]) < self.workers:  # fmt: skip
+            await asyncio.sleep(0.1)
+        head = int((await self.gql("{ eventHead }"))["eventHead"])
+        self.ws = await websockets.connect(
+            self.url.replace("http://", "ws://") + "/graphql",
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            max_size=None,
+        )
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        await self.ws.send(json.dumps({"type": "connection_init", "payload": auth}))
+        assert json.loads(await self.ws.recv())["type"] == "connection_ack"
+        await self.ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($a: Int) { graphChanges(types: [\"task.completed\"], "
+                     "after: $a) { subject } }", "variables": {"a": head}}}))  # fmt: skip
+        self.pump = asyncio.create_task(self._pump())
+        await self.run("bulk", 200, 100, 8)  # warm-up, as on the Celery side
 
-            async def done_count() -> int:
-                got = await gql(http, url, TOKEN, "{ agents(first: 500) { nodes { done } } }")
-                return sum(a["done"] for a in got["agents"]["nodes"])
+    async def _pump(self) -> None:
+        async for raw in self.ws:
+            msg = json.loads(raw)
+            if msg["type"] == "next":
+                tid = msg["payload"]["data"]["graphChanges"]["subject"]
+                self.done.setdefault(tid, asyncio.Event()).set()
+            elif msg["type"] == "ping":
+                await self.ws.send(json.dumps({"type": "pong"}))
 
-            async def submit(count: int) -> None:
-                batch = 250
-                sem = asyncio.Semaphore(4)
+    async def gql(self, query: str, **variables: object) -> dict[str, Any]:
+        return await gql(self.http, self.url, TOKEN, query, **variables)
 
-                async def one(start: int) -> None:
-                    async with sem:
-                        items = [{"kind": "noop", "capability": "noop", "payload": {"i": i}}
-                                 for i in range(start, min(count, start + batch))]  # fmt: skip
-                        await gql(http, url, TOKEN, "mutation($i: [SubmitTaskInput!]!) "
-                                   "{ submitTasks(inputs: $i) { id } }", i=items)  # fmt: skip
+    async def submit_one(self, i: int) -> str:
+        task = {"kind": "noop", "capability": "noop", "payload": {"i": i}}
+        return str((await self.gql(SUBMIT, i=task))["submitTask"]["id"])
 
-                await asyncio.gather(*(one(s) for s in range(0, count, batch)))
+    async def _completed(self, tid: str) -> None:
+        await self.done.setdefault(tid, asyncio.Event()).wait()
 
-            await submit(200)  # warm-up, like the Celery side
-            while await done_count() < 200:
-                await asyncio.sleep(0.05)
-            start = time.perf_counter()
-            await submit(n)
-            while await done_count() < 200 + n:
-                await asyncio.sleep(0.02)
-            elapsed = time.perf_counter() - start
-            lifecycle = await lifecycle_ms(http, url)
-        return {"baton_tasks_per_s": round(n / elapsed, 1), "baton_seconds": round(elapsed, 3),
-                "lifecycle_p50_ms": round(pct(lifecycle, 50), 1),
-                "lifecycle_p99_ms": round(pct(lifecycle, 99), 1)}  # fmt: skip
-    finally:
-        for p in (workers, app):
-            if p is not None:
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+    async def run(self, mode: str, n: int, batch: int, clients: int) -> dict[str, Any]:
+        start = time.perf_counter()
+        if mode == "one":
+            sem = asyncio.Semaphore(clients)
+
+            async def one(i: int) -> None:
+                async with sem:
+                    tid = await self.submit_one(i)
+                    await self._completed(tid)
+                    got = (await self.gql(RESULT, id=tid))["task"]
+                    assert got["result"]["i"] == i, got
+
+            await asyncio.gather(*(one(i) for i in range(n)))
+        else:
+            sem = asyncio.Semaphore(4)
+
+            async def submit(s: int) -> list[str]:
+                async with sem:
+                    items = [{"kind": "noop", "capability": "noop", "payload": {"i": i}}
+                             for i in range(s, min(n, s + batch))]  # fmt: skip
+                    return [t["id"] for t in (await self.gql(SUBMIT_MANY, i=items))["submitTasks"]]
+
+            ids = [i for part in await asyncio.gather(*(submit(s) for s in range(0, n, batch)))
+                   for i in part]  # fmt: skip
+            await asyncio.gather(*(self._completed(t) for t in ids))
+            wanted, read = set(ids), 0
+            while read < len(wanted):  # every result, a page of 500 at a time
+                page = (await self.gql(DONE_PAGE, a=self.cursor))["tasks"]
+                read += sum(1 for t in page["nodes"] if t["id"] in wanted and t["result"])
+                self.cursor = page["pageInfo"]["endCursor"] or self.cursor
+                if not page["pageInfo"]["hasNextPage"] and read < len(wanted):
+                    await asyncio.sleep(0.01)
+        return {"seconds": time.perf_counter() - start}
+
+    async def latency(self, samples: int) -> dict[str, Any]:
+        start_ms, result_ms = [], []
+        for i in range(samples):
+            t0 = time.time()
+            tid = await self.submit_one(i)
+            await self._completed(tid)
+            got = (await self.gql(RESULT, id=tid))["task"]
+            result_ms.append((time.time() - t0) * 1000)
+            start_ms.append((got["result"]["started"] - t0) * 1000)
+        return {"start_ms": start_ms, "result_ms": result_ms}
+
+    async def stop(self) -> None:
+        self.pump.cancel()
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+        await self.http.aclose()
+        for p in (self.proc, self.app):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
 
 
-async def lifecycle_ms(http: httpx.AsyncClient, url: str) -> list[float]:
-    """submit -> assign -> complete per task, from the graph's own timestamps."""
-    out: list[float] = []
-    after = None
-    while True:
-        got = await gql(http, url, TOKEN, "query($a: String) { tasks(status: \"done\", "
-                        "first: 500, after: $a) { nodes { createdAt endedAt } pageInfo "
-                        "{ endCursor hasNextPage } } }", a=after)  # fmt: skip
-        page = got["tasks"]
-        out += [float(t["endedAt"] - t["createdAt"]) for t in page["nodes"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            return out
-        after = page["pageInfo"]["endCursor"]
+def spread(xs: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(xs), 1), "min": round(min(xs), 1),
+            "max": round(max(xs), 1)}  # fmt: skip
+
+
+async def sweep(target: Any, args: argparse.Namespace) -> dict[str, Any]:
+    cells: list[dict[str, Any]] = []
+    latency: dict[str, Any] = {}
+    for workers in args.workers:
+        console.rule(f"{workers} workers a side")
+        baton = BatonSide(target, workers)
+        await baton.start()
+        celery = await asyncio.to_thread(CeleryDriver, workers, args.fsync)
+        try:
+            if workers == args.workers[0]:  # single-task latency, queue empty
+                b = await baton.latency(args.samples)
+                c = await asyncio.to_thread(celery.ask, cmd="latency", samples=args.samples)
+                latency = {f"{side}_{k}_{p}": round(pct(v[k], q), 2)
+                           for side, v in (("baton", b), ("celery", c))
+                           for k in ("start_ms", "result_ms")
+                           for p, q in (("p50", 50), ("p99", 99))}  # fmt: skip
+            for n in args.sizes:
+                for mode in ("one", "bulk"):
+                    rates: dict[str, list[float]] = {"baton": [], "celery": []}
+                    for r in range(args.repeats):
+                        order = ("baton", "celery") if r % 2 == 0 else ("celery", "baton")
+                        for side in order:
+                            if side == "baton":
+                                got = await baton.run(mode, n, args.batch, args.clients)
+                            else:
+                                got = await asyncio.to_thread(
+                                    celery.ask, cmd="run", mode=mode, n=n, batch=args.batch,
+                                    clients=args.clients,
+                                )  # fmt: skip
+                            rates[side].append(n / got["seconds"])
+                    cell = {"workers": workers, "tasks": n, "mode": mode,
+                            "baton": spread(rates["baton"]),
+                            "celery": spread(rates["celery"])}  # fmt: skip
+                    cell["ratio"] = round(cell["baton"]["median"] / cell["celery"]["median"], 3)
+                    b_med, c_med = cell["baton"]["median"], cell["celery"]["median"]
+                    console.print(f"{mode:>4} {n:>6} tasks, {workers} workers: Baton {b_med}/s, "
+                                  f"Celery {c_med}/s (ratio {cell['ratio']})")  # fmt: skip
+                    cells.append(cell)
+        finally:
+            await baton.stop()
+            await asyncio.to_thread(celery.stop)
+    return {"cells": cells, **latency}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--tasks", type=int, default=5_000, help="Tasks at the largest scale.")
-    ap.add_argument("--agents", type=int, default=4)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 1_000])
+    ap.add_argument("--workers", type=int, nargs="+", default=[2, 4, 8])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=250)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--samples", type=int, default=100, help="Single-task latency samples.")
+    ap.add_argument("--fsync", choices=["always", "everysec"], default="always")
     ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
     args = ap.parse_args()
-    sizes = [50, 500] if args.quick else [args.tasks // 100, args.tasks // 10, args.tasks]
-    growth = []
-    with graph_target(args.backend) as target:
-        for n in sizes:
-            console.rule(f"{n} tasks: Baton ({args.agents} SDK agents), then Celery (2 workers)")
-            baton = asyncio.run(run_baton(target, n, args.agents))
-            celery = run_celery_isolated(n)
-            ratio = baton["baton_tasks_per_s"] / celery["celery_tasks_per_s"]
-            growth.append({"tasks": n, **baton, **celery, "celery_ratio": round(ratio, 3)})
+    if args.quick:
+        args.sizes, args.workers, args.repeats, args.samples = [50], [2], 2, 10
+    with graph_target(args.backend, fsync=args.fsync) as target:
+        out = asyncio.run(sweep(target, args))
         backend = backend_label(target)
-    metrics = {**growth[-1], "agents": args.agents, "backend": backend,
-               "growth": growth}  # fmt: skip
-    rows = [(f"{g['tasks']} tasks: Baton / Celery tasks/s (ratio)",
-             f"{g['baton_tasks_per_s']} / {g['celery_tasks_per_s']} ({g['celery_ratio']})")
-            for g in growth]  # fmt: skip
-    lifecycle = f"{metrics['lifecycle_p50_ms']} / {metrics['lifecycle_p99_ms']}"
-    rows.append(("lifecycle p50 / p99 ms (largest)", lifecycle))
-    report("Baton vs Celery (end to end)", rows, metrics, args.json)
+    cells = out["cells"]
+
+    def ratio(mode: str) -> float:  # the largest size at the middle worker count
+        pick = [c for c in cells if c["mode"] == mode and c["tasks"] == max(args.sizes)]
+        return float(pick[len(pick) // 2]["ratio"])
+
+    rows = [(f"{c['mode']} {c['tasks']} tasks, {c['workers']} workers: Baton / Celery /s",
+             f"{c['baton']['median']} [{c['baton']['min']}-{c['baton']['max']}] / "
+             f"{c['celery']['median']} [{c['celery']['min']}-{c['celery']['max']}] "
+             f"(x{c['ratio']})") for c in cells]  # fmt: skip
+    rows += [(f"single task {k.replace('_', ' ')}", v) for k, v in out.items() if k != "cells"]
+    metrics = {"celery_ratio": ratio("one"), "celery_ratio_bulk": ratio("bulk"),
+               "min_ratio": min(c["ratio"] for c in cells), "repeats": args.repeats,
+               "fsync": args.fsync, "batch": args.batch, "clients": args.clients,
+               "backend": backend, **{k: v for k, v in out.items() if k != "cells"},
+               "cells": cells}  # fmt: skip
+    report("Baton vs Celery (every result read, interleaved repeats)", rows, metrics, args.json)
 
 
 if __name__ == "__main__":

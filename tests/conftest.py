@@ -63,12 +63,39 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", [metafunc.config.getoption("--graph-backend")])
 
 
+_SESSION: dict[str, Any] = {}  # the Neo4j server started before the first test
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On Neo4j, start the session's server once collection is done, before any test: a JVM
+    start on a loaded 2-core machine can take minutes, and inside the first test's setup it
+    would count against that test's timeout (and fail every test after it)."""
+    config = session.config
+    if config.getoption("--graph-backend") != "neo4j" or config.option.collectonly:
+        return
+    if not any("graph" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    tmp = config._tmp_path_factory.mktemp("neo4j")  # type: ignore[attr-defined]
+    stack = contextlib.ExitStack()
+    _SESSION["target"] = stack.enter_context(open_target("neo4j", tmp))
+    _SESSION["stack"] = stack
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stack = _SESSION.pop("stack", None)
+    if stack is not None:
+        stack.close()
+
+
 @pytest.fixture(scope="session")
 def graph(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GraphTarget]:
     """The session's graph server: an embedded FalkorDB, or a private Neo4j 5 that the
     session starts itself (``BATON_TEST_NEO4J_URI`` points at an external, empty one)."""
+    if "target" in _SESSION:
+        yield _SESSION["target"]
+        return
     backend = request.config.getoption("--graph-backend")
     with open_target(backend, tmp_path_factory.mktemp(backend)) as target:
         yield target

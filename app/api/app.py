@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
@@ -39,7 +40,7 @@ from app.api.tracing import TraceContextMiddleware
 from app.config import Settings
 from app.core import events, principals
 from app.core.clock import Clock
-from app.core.runtime import Runtime, admin_token_path, close_runtime, open_runtime
+from app.core.runtime import Runtime, close_runtime, open_runtime
 from app.graph import GraphError
 
 log = logging.getLogger("baton.api")
@@ -201,6 +202,7 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
     sockets per principal, and parses every client message as strict, bounded JSON."""
 
     graphql_transport_ws_handler_class = BatonWSHandler
+    graphiql_page = Path(__file__).parent / "static" / "graphiql" / "index.html"
 
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         kwargs["subscription_protocols"] = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
@@ -208,6 +210,11 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
         self.settings = settings
         self._sockets: dict[str, set[int]] = {}  # principal id -> open socket ids
         self._owner: dict[int, str] = {}  # socket id -> principal id
+
+    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+        """Baton's own GraphiQL page: its script and styles are served from /graphiql/ (built
+        from npm packages by tools/graphiql, no CDN), so it works offline."""
+        return HTMLResponse(self.graphiql_page.read_text())
 
     def decode_json(self, data: str | bytes) -> object:
         """GET variables and WebSocket messages: the HTTP body limit and strict JSON."""
@@ -289,12 +296,8 @@ def create_app(
 
             counts = await seed.load(rt.store, seed_dir, now=rt.now())
             log.info("seeds loaded: %s", counts)
-        if rt.admin_token and not settings.admin_token:
-            print(
-                f"\n  Baton admin token (shown once, keep it safe): {rt.admin_token}\n"
-                f"  (also kept in {admin_token_path(settings)}, mode 0600: `baton admin-token`)\n",
-                flush=True,
-            )
+        # the first start's admin token, for the start-up banner (`baton serve` shows it once)
+        app.state.first_admin_token = rt.admin_token if not settings.admin_token else None
         sched = None
         if settings.scheduler:
             from app.scheduler import start_scheduler
@@ -304,7 +307,7 @@ def create_app(
             yield
         finally:
             if sched is not None:
-                sched.shutdown(wait=False)
+                await sched.stop()
             await close_runtime(rt)
 
     async def get_context(connection: HTTPConnection) -> Ctx:
@@ -364,6 +367,9 @@ def create_app(
     @app.get("/inbox/lineage", response_class=HTMLResponse)
     async def lineage_page() -> HTMLResponse:
         return HTMLResponse((static / "lineage.html").read_text())
+
+    # GraphiQL's bundle (tools/graphiql builds it), loaded by the page at GET /graphql.
+    app.mount("/graphiql", StaticFiles(directory=static / "graphiql"), name="graphiql")
 
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth

@@ -3,9 +3,10 @@ Content-Security-Policy that fits what the response is.
 
 - The inbox pages (``/inbox``, ``/inbox/lineage``) are our own static files: only their own
   inline script and style run (by SHA-256 hash), they talk to this origin only.
-- GraphiQL (``GET /graphql`` in a browser, served by strawberry) loads React and GraphiQL
-  from unpkg.com (pinned with SRI hashes in its page) and runs an inline bootstrap script,
-  so its policy allows exactly that origin and inline code, and nothing else.
+- GraphiQL (``GET /graphql`` in a browser) is our own page: its one script and stylesheet
+  (GraphiQL, React and graphql-ws, built by tools/graphiql) come from this origin
+  (``/graphiql/``), so it loads offline and its policy allows this origin only: no CDN, no
+  inline script. Inline styles stay allowed (GraphiQL's dialogs inject a <style> element).
 - Everything else (JSON, metrics) may load nothing at all.
 """
 
@@ -26,9 +27,8 @@ COMMON = [
 ]
 NONE = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 GRAPHIQL = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
-    "style-src 'self' 'unsafe-inline' https://unpkg.com; font-src 'self' data: https://unpkg.com; "
-    "img-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'; "
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.S)

@@ -1,4 +1,4 @@
-"""Errors with the stable codes of the GraphQL contract (DESIGN.md)."""
+"""Errors with the stable codes of the GraphQL contract (`extensions.code`, see README)."""
 
 from __future__ import annotations
 

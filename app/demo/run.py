@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -82,16 +83,25 @@ def _free_port() -> int:
 
 
 class Stack:
-    """A private app on a temporary embedded graph, plus the demo agents process. Its
-    temporary directory (graph, logs) is removed on close unless ``keep``."""
+    """A private app on a temporary embedded graph, plus the demo agents process."""
 
-    def __init__(self, url: str | None, token: str | None, fail: str = "",
-                 keep: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, url: str | None, token: str | None, fail: str = "", keep: Path | None = None
+    ) -> None:
         self.token = token or f"bt_demo_{secrets.token_hex(16)}"
-        self.keep = keep
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.tmp = Path(tempfile.mkdtemp(prefix="baton-demo-"))
+        self.keep = keep.resolve() if keep is not None else None
+        if self.keep is not None:  # the data dir stays, so the run can be opened again
+            self.keep.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.tmp = self.keep
+        else:
+            self.tmp = Path(tempfile.mkdtemp(prefix="baton-demo-"))
         if url is None:
+            if self.keep is not None:  # `baton admin-token` / `baton trace` find it there
+                fd = os.open(self.tmp / "admin-token", os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                             0o600)  # fmt: skip
+                with os.fdopen(fd, "w") as f:
+                    f.write(self.token + "\n")
             port = _free_port()
             env = {**os.environ, "BATON_DATA_DIR": str(self.tmp),
                    "BATON_GRAPH_URI": f"embedded://{self.tmp / 'graph'}",
@@ -127,6 +137,7 @@ class Stack:
                                            stderr=open(self.tmp / "agents.log", "ab")))  # noqa: SIM115  # fmt: skip
 
     def close(self) -> None:
+        """Stop the app and the agents; remove the temporary data dir unless it is kept."""
         for p in reversed(self.procs):
             if p.poll() is None:
                 p.terminate()
@@ -135,7 +146,7 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-        if not self.keep:
+        if self.keep is None:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -215,13 +226,28 @@ def summary(run: dict[str, Any], trace: dict[str, Any] | None, console: Console)
                   f"{run['accountable']}")  # fmt: skip
 
 
+def reopen_hint(stack: Stack, url: str | None, run_id: str) -> str:
+    """The exact commands to look at the run again after the demo has ended."""
+    if url is not None:  # a Baton of the user's: the run is there
+        return f"trace it again: BATON_URL={shlex.quote(url)} baton trace {run_id} --token …"
+    if stack.keep is None:
+        return (f"the private Baton is removed; `baton demo … --keep DIR` keeps it, so "
+                f"`baton trace {run_id}` works afterwards")  # fmt: skip
+    d = shlex.quote(str(stack.keep))
+    return (f"kept the private Baton in {stack.keep}; trace the run again with\n"
+            f"  BATON_DATA_DIR={d} BATON_GRAPH_URI=embedded://{d}/graph baton serve &\n"
+            f"  BATON_DATA_DIR={d} baton trace {run_id}")  # fmt: skip
+
+
 async def demo(name: str, url: str | None = None, token: str | None = None, fail: str = "",
-               console: Console | None = None, keep: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Run one showcase end to end; returns the finished run. The private stack's temporary
-    directory (its graph and logs) is removed at the end unless ``keep``."""
+               console: Console | None = None,
+               keep: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """Run one showcase end to end; returns the finished run. ``keep``: the private stack's
+    data dir, kept afterwards (else a temporary one, removed)."""
     console = console or Console()
     show = SHOWCASES[name]
     stack = Stack(url, token, fail, keep)
+    run_id = None
     try:
         if url is None:
             console.print(f"[dim]starting a private Baton (graph in {stack.tmp})…[/dim]")
@@ -248,3 +274,5 @@ async def demo(name: str, url: str | None = None, token: str | None = None, fail
                 await human.close()
     finally:
         await asyncio.to_thread(stack.close)
+        if run_id is not None:
+            console.print(reopen_hint(stack, url, run_id), highlight=False, soft_wrap=True)

@@ -52,6 +52,7 @@ def open_store(settings: Settings) -> GraphStore:
             Path(raw),
             timeout_ms=settings.graph_timeout_ms,
             query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
+            fsync=settings.graph_fsync,
         )
         info = server.start()
         store = FalkorStore.at(

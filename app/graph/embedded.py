@@ -155,10 +155,12 @@ class EmbeddedServer:
     """One FalkorDB server bound to one data directory."""
 
     def __init__(
-        self, data_dir: Path, timeout_ms: int = 5_000, query_mem_bytes: int = 512 * 1024 * 1024
-    ) -> None:
+        self, data_dir: Path, timeout_ms: int = 5_000, query_mem_bytes: int = 512 * 1024 * 1024,
+        fsync: str = "always",
+    ) -> None:  # fmt: skip
         self.data_dir = Path(data_dir).resolve()
         self.timeout_ms, self.query_mem_bytes = timeout_ms, query_mem_bytes
+        self.fsync = fsync  # appendfsync: always (durable when answered) or everysec
         self.info_path = self.data_dir / "server.json"
         self.info: ServerInfo | None = None
         self.owned = False
@@ -226,7 +228,7 @@ class EmbeddedServer:
                 "--appendonly",
                 "yes",
                 "--appendfsync",
-                "everysec",
+                self.fsync,
                 "--save",
                 "",
                 "--logfile",

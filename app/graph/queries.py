@@ -11,8 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from app.resources import CYPHER_DIR
+
 BACKENDS = ("falkordb", "neo4j")
-CYPHER_DIR = Path(__file__).resolve().parents[2] / "cypher"
 _declared: set[str] = set()
 
 

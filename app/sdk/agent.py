@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
+import os
 import signal
 import traceback
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +91,13 @@ class TaskContext:
     def _api(self) -> Agent:
         assert self.agent is not None, "TaskContext is not bound to a running Agent"
         return self.agent
+
+    def call(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
+        """From a sync handler (which runs in a worker thread): run one of the async helpers
+        on the agent's event loop and wait for it, e.g. ``task.call(task.context())``."""
+        loop = self._api()._loop
+        assert loop is not None, "the agent is not running"
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
     async def context(self, entity_id: str | None = None, hops: int = 1) -> list[dict[str, Any]]:
         """What this agent may know around the task's entities (or one entity)."""
@@ -173,7 +183,10 @@ class ProposalOutcome:
         return self.status in ("approved", "modified", "auto_executed")
 
 
-Handler = Callable[[TaskContext], Awaitable[Any]]
+# A handler is a coroutine function, or a plain function (run in the agent's thread pool,
+# one thread per slot, so blocking code does not stall heartbeats and other tasks).
+Handler = Callable[[TaskContext], Awaitable[Any]] | Callable[[TaskContext], Any]
+DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 _RUNNING: set[Agent] = set()
@@ -196,13 +209,17 @@ def _on_signal(agent: Agent) -> None:
 
 
 class Agent:
-    """An agent worker. ``await agent.run()`` until stopped (SIGTERM/SIGINT or ``stop()``)."""
+    """An agent worker. ``await agent.run()`` until stopped (SIGTERM/SIGINT or ``stop()``).
+
+    ``url`` and ``token`` may be left out: `baton agent run --url/--token` supplies them, or
+    else the ``BATON_URL`` / ``BATON_TOKEN`` environment variables (URL default
+    ``http://127.0.0.1:8000``), so no token needs to live in source code."""
 
     def __init__(
         self,
-        url: str,
-        token: str,
-        name: str,
+        url: str | None = None,
+        token: str | None = None,
+        name: str = "",
         capabilities: list[str] | None = None,
         max_concurrency: int = 4,
         *,
@@ -214,8 +231,10 @@ class Agent:
         retryable: tuple[type[BaseException], ...] = (Retryable, TimeoutError, ConnectionError),
         mark_running: bool = False,
     ) -> None:
+        if not (name or agent_id):
+            raise TypeError("Agent needs a name (or agent_id)")
         self.id = agent_id or name
-        self.name, self.team = name, team
+        self.name, self.team = name or self.id, team
         self.capabilities = list(capabilities or [])
         self.max_concurrency = max_concurrency
         self.heartbeat_s, self.poll_s, self.flush_s = heartbeat_s, poll_s, flush_s
@@ -223,7 +242,10 @@ class Agent:
         # Pushed tasks may be reported from `assigned` directly; `startTask` first makes the
         # `running` state visible at the cost of one more round trip per task.
         self.mark_running = mark_running
-        self.api = Transport(url, token)
+        self._url, self._token = url, token
+        self._transport: Transport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._threads: ThreadPoolExecutor | None = None
         self.handlers: dict[str, Handler] = {}
         self.held: dict[str, int] = {}  # task id -> fence, while a handler runs
         # (task id, fence) pairs already started: a replayed or doubly delivered assignment
@@ -238,8 +260,36 @@ class Agent:
         self._running: set[asyncio.Task[None]] = set()
         self._decisions: dict[str, asyncio.Future[str]] = {}
 
+    def connect(self, url: str | None = None, token: str | None = None) -> None:
+        """Use this URL and/or token instead of the ones given (before :meth:`run`)."""
+        if self._transport is not None:
+            raise RuntimeError("connect() before the agent talks to Baton")
+        self._url, self._token = url or self._url, token or self._token
+
+    @property
+    def url(self) -> str:
+        return (self._url or os.environ.get("BATON_URL") or DEFAULT_URL).rstrip("/")
+
+    @property
+    def token(self) -> str | None:
+        return self._token or os.environ.get("BATON_TOKEN") or None
+
+    @property
+    def api(self) -> Transport:
+        """The API connection (made on first use from the URL and token)."""
+        if self._transport is None:
+            token = self.token
+            if not token:
+                raise errors.Unauthenticated(
+                    f"agent {self.id}: no API token (pass token=, set BATON_TOKEN, or "
+                    "`baton agent run --token`)"
+                )
+            self._transport = Transport(self.url, token)
+        return self._transport
+
     def handles(self, capability: str) -> Callable[[Handler], Handler]:
-        """Decorator: this coroutine does tasks of ``capability``."""
+        """Decorator: this function does tasks of ``capability``. A coroutine function runs
+        on the agent's event loop; a plain one in a worker thread."""
 
         def register(fn: Handler) -> Handler:
             self.handlers[capability] = fn
@@ -256,6 +306,7 @@ class Agent:
 
     async def run(self) -> None:
         """Register, then work until stopped; returns after draining."""
+        self._loop = asyncio.get_running_loop()
         head = await self._register()
         _on_signal(self)
         await self._resume()
@@ -278,6 +329,8 @@ class Agent:
                 t.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self.api.close()
+            if self._threads is not None:
+                self._threads.shutdown(wait=False)
 
     async def _register(self) -> int:
         """Register (retrying while the control plane is unreachable: a worker outlives
@@ -423,7 +476,7 @@ class Agent:
             handler = self.handlers.get(ctx.capability)
             if handler is None:
                 raise LookupError(f"no handler for capability {ctx.capability!r}")
-            result = await handler(ctx)
+            result = await self._call(handler, ctx)
             self.done.append({"taskId": ctx.id, "fence": ctx.fence, "result": result,
                               "costUsd": ctx.cost_usd})  # fmt: skip
             self._flushed.set()
@@ -437,6 +490,15 @@ class Agent:
             self.held.pop(ctx.id, None)
             self._slots.release()
             self._wake.set()
+
+    async def _call(self, handler: Handler, ctx: TaskContext) -> Any:
+        """Run a handler: a coroutine function here, a plain function in a worker thread."""
+        if inspect.iscoroutinefunction(handler):
+            return await handler(ctx)
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.max_concurrency, f"baton-{self.id}")
+        got = await asyncio.get_running_loop().run_in_executor(self._threads, handler, ctx)
+        return await got if inspect.isawaitable(got) else got
 
     def _transient(self, exc: Exception) -> bool:
         """Worth another attempt: the declared retryable types, and API errors that say the

@@ -12,6 +12,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from app import __version__
 from app.core.errors import BatonError
 from app.sdk._transport import Transport
 
@@ -23,6 +24,8 @@ def build(url: str, token: str) -> MCPServer[Any]:
     api = Transport(url, token)
     server: MCPServer[Any] = MCPServer(
         name="baton",
+        version=__version__,
+        log_level="WARNING",  # its own request log would drown the console (stdio uses stderr)
         instructions="Baton is the control plane for this organisation's agents. Read shared "
         "context before acting, assert what you learn, propose actions for human approval.",
     )

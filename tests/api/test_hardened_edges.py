@@ -66,12 +66,16 @@ async def test_inbox_csp_allows_its_own_inline_code_only(api: App) -> None:
             assert f"'sha256-{digest}'" in policy[directive]
         assert "'unsafe-inline'" not in policy[directive] and "*" not in policy[directive]
     assert policy["default-src"] == {"'none'"} and policy["connect-src"] == {"'self'"}
-    # GraphiQL keeps what it needs: its CDN and its inline bootstrap, nothing wider.
+    # GraphiQL is served from this origin: no CDN, no inline script (finding 2 of issue 21).
     g = await api.http.get(f"{api.url}/graphql", headers={"accept": "text/html"})
     gp = csp(g.headers["content-security-policy"])
-    cdn = set(re.findall(r'src="(https://[^/"]+)/', g.text))
-    assert cdn and cdn <= gp["script-src"] and "*" not in gp["script-src"]
-    assert gp["connect-src"] == {"'self'"}
+    assert gp["script-src"] == {"'self'"} and gp["connect-src"] == {"'self'"}
+    allowed = {"'self'", "data:", "'none'", "'unsafe-inline'"}  # inline: styles only
+    assert all(v <= allowed for v in gp.values()) and "'unsafe-inline'" not in gp["script-src"]
+    assert not re.search(r"<script>|https?://", g.text)
+    for asset in re.findall(r'(?:src|href)="(/graphiql/[^"]+)"', g.text):
+        got = await api.http.get(f"{api.url}{asset}")
+        assert got.status_code == 200 and len(got.content) > 1_000, asset
 
 
 async def test_unreadable_objects_look_absent(api: App) -> None:

@@ -56,4 +56,5 @@ async def test_import_refuses_a_bad_export(api: App, tmp_path: Path) -> None:
     f = tmp_path / "bad.yaml"
     f.write_text("entities:\n  - {id: 'x y', kind: s, name: n, domain: d}\n")
     done = run_import(api, f)
-    assert done.returncode == 2 and "invalid" in done.stdout and "export" in done.stdout
+    err = done.stdout + done.stderr
+    assert done.returncode == 2 and "invalid" in err and "export" in err and "Traceback" not in err

@@ -162,3 +162,41 @@ async def test_metrics_after_real_runs(traced: tuple[App, dict[str, Any], int]) 
     assert value('baton_job_seconds_count{job="route"}') > 0
     assert value('baton_job_items_total{job="workflows"}') >= 12  # 6 task steps per run
     assert value("baton_subscription_lag_events") >= 0
+
+
+async def test_trace_and_why_need_no_token_on_the_serving_machine(
+    traced: tuple[App, dict[str, Any], int], tmp_path: Path
+) -> None:
+    """Issue 21: `baton trace` and `baton why` fall back to the admin token kept in the data
+    dir (what `baton admin-token` prints); `--html` still prints the tree; `why --svg` draws
+    the picture in Python (no Graphviz on this machine)."""
+    import xml.etree.ElementTree as ET
+
+    app, run, seq = traced
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "admin-token").write_text((app.admin.token or "") + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("BATON_TOKEN", "BATON_ADMIN_TOKEN")}
+    env.update({"BATON_URL": app.url, "BATON_DATA_DIR": str(data), "COLUMNS": "200",
+                "PATH": os.path.dirname(sys.executable)})  # fmt: skip
+    page = tmp_path / "t.html"
+    code, out = await baton("trace", run["id"], "--html", str(page), env=env)
+    assert code == 0, out
+    assert "step root_cause" in out and "context.read" in out  # the tree, as it says
+    assert f"wrote {page}" in out and "merge findings" in page.read_text()
+    picture = tmp_path / "why.svg"
+    code, out = await baton("why", step(run, "remediate")["taskId"], "--svg", str(picture),
+                            env=env)  # fmt: skip
+    assert code == 0, out
+    assert "TRIGGERED_BY" in out and f"wrote {picture}" in out
+    root = ET.fromstring(picture.read_text())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    for label in ("Task", "Proposal", "Merge", "Fact", "Run", "Event", "approval approved"):
+        assert label in texts, (label, texts)
+    assert len(list(root.iter("{http://www.w3.org/2000/svg}path"))) >= 10  # the edges
+    # No token at all: one line, no traceback.
+    (data / "admin-token").unlink()
+    code, out = await baton("trace", run["id"], env=env)
+    assert code == 2 and out.strip().count("\n") == 0, out
+    assert "pass --token or set BATON_TOKEN" in out

@@ -108,15 +108,18 @@ def _neo4j_is_empty(uri: str, password: str) -> bool:
 
 @contextmanager
 def open_target(
-    backend: str, tmp: Path, timeout_ms: int | None = None
+    backend: str, tmp: Path, timeout_ms: int | None = None, fsync: str = "always"
 ) -> Iterator[GraphTarget]:
     """Start the session's graph server (or check an external Neo4j is empty) and stop it.
-    ``timeout_ms`` overrides the statement timeout (benchmarks run bulk statements)."""
+    ``timeout_ms`` overrides the statement timeout (benchmarks run bulk statements);
+    ``fsync`` is the embedded server's appendfsync (benchmarks compare the two)."""
     limits = None if timeout_ms is None else StatementLimits(timeout_ms=timeout_ms)
     if backend == "falkordb":
         from app.graph.embedded import EmbeddedServer
 
-        embedded = EmbeddedServer(tmp, **({} if timeout_ms is None else {"timeout_ms": timeout_ms}))
+        embedded = EmbeddedServer(
+            tmp, fsync=fsync, **({} if timeout_ms is None else {"timeout_ms": timeout_ms})
+        )
         info = embedded.start()
         try:
             yield GraphTarget("falkordb", info.uri, server=embedded, limits=limits)

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -79,11 +80,13 @@ public final class Neo4jLauncher {
         new CountDownLatch(1).await();
     }
 
-    /** The launcher owns the password: set it on every start, no change required. */
+    /** The launcher owns the password: set it on every start, no change required. Its own
+     *  generous timeout: on a loaded machine the first (planned) system query can take longer
+     *  than db.transaction.timeout, and failing here would fail the whole start. */
     private static void setPassword(DatabaseManagementService dbms, String password) {
         dbms.database("system").executeTransactionally(
                 "ALTER USER neo4j IF EXISTS SET PLAINTEXT PASSWORD $pw CHANGE NOT REQUIRED",
-                Map.of("pw", password));
+                Map.of("pw", password), result -> null, Duration.ofMinutes(10));
     }
 
     /** A test session or bench that is killed must not leave its Neo4j behind. */
