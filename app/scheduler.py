@@ -86,7 +86,9 @@ async def webhooks(rt: Runtime) -> int:
 
 async def advance_runs(rt: Runtime) -> int:
     """Move every running workflow run forward (start ready steps, settle ended ones)."""
-    started = await workflows.advance_all(rt.store, now=rt.now(), lease_ms=rt.settings.lease_ms)
+    # each pass reads the clock afresh: one reading for the whole job would stamp steps with
+    # a time older than the tasks they saw end while it ran (0 ms steps, tasks outlasting them)
+    started = await workflows.advance_all(rt.store, clock=rt.now, lease_ms=rt.settings.lease_ms)
     if started:
         rt.nudge("route")
     return started

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ START = q("runs/start")
 STATE = q("runs/state")
 STEP_START = q("runs/step_start")
 STEP_FINISH = q("runs/step_finish")
+STEP_STOP = q("runs/step_stop")
 FINISH = q("runs/finish")
 CANCEL = q("runs/cancel")
 RETRY = q("runs/retry")
@@ -308,8 +310,8 @@ async def start(
         START,
         id=rid, workflowId=wf.id, input=dumps(input),
         trigger=dumps(trigger) if trigger else None, triggerId=trigger_id, eventSeq=event_seq,
-        steps=[{"stepId": s.id, "kind": s.kind, "deps": deps[s.id], "index": i}
-               for i, s in enumerate(spec.steps)],
+        steps=[{"stepId": s.id, "kind": s.kind, "deps": deps[s.id], "index": i,
+                "compensation": s.compensation} for i, s in enumerate(spec.steps)],
         deadline=now + spec.deadline_ms if spec.deadline_ms else None,
         budgetUsd=spec.budget_usd, traceId=trace_id or tracecontext.new_trace_id(),
         parentSpanId=parent_span_id, parentRunId=parent_run_id,
@@ -452,6 +454,25 @@ class Engine:
         )  # fmt: skip
         self.acted |= bool(rows)
         return bool(rows)
+
+    async def stop_step(self, st: Step, status: str, *, note: str,
+                        frm: tuple[str, ...]) -> str | None:  # fmt: skip
+        """A live step the run no longer needs ends ``status`` (cancelled, skipped): its task
+        is cancelled first, then the step ends by what the task came to (runs/step_stop), so
+        a task that finished meanwhile keeps its outcome. Returns the step's new status, or
+        None if it was no longer in ``frm``."""
+        if st.task_id and st.status in frm:
+            await _cancel_tasks(self.store, self.run.id, reason=note, now=self.now,
+                                only={st.task_id})  # fmt: skip
+        payload = {"runId": self.run.id, "stepId": st.step_id, "taskId": st.task_id}
+        rows = await self.store.write(
+            STEP_STOP, runId=self.run.id, stepId=st.step_id, status=status, note=note,
+            allowed=list(frm), now=self.now,
+            eventPayload=dumps({**payload, "status": status, "note": note}),
+            donePayload=dumps({**payload, "status": "done", "note": None}),
+        )  # fmt: skip
+        self.acted |= bool(rows)
+        return str(rows[0]["step"]["status"]) if rows else None
 
     async def start_step(self, st: Step, sp: StepSpec) -> None:
         payload = resolve(sp.input, self.scope())
@@ -611,13 +632,10 @@ class Engine:
         for d in self.spec.deps()[sp.id]:  # the quorum (or timeout) made the rest unnecessary
             dep = self.run.step(d)
             if dep.status not in ENDED:
-                if await self.finish_step(dep, "skipped", frm=("running", "waiting"),
-                                          note=f"not needed: join {sp.id} went ahead"):  # fmt: skip
-                    if dep.task_id:
-                        await _cancel_tasks(self.store, self.run.id, now=self.now,
-                                            reason=f"join {sp.id} went ahead",
-                                            only={dep.task_id})  # fmt: skip
-                    dep.status = "skipped"
+                got = await self.stop_step(dep, "skipped", frm=("running", "waiting"),
+                                           note=f"not needed: join {sp.id} went ahead")  # fmt: skip
+                if got:
+                    dep.status = got
         if sp.merge is None:
             await self.finish_step(st, "done", result=self.join_result(sp, None), frm=("waiting",))
             return
@@ -701,13 +719,15 @@ class Engine:
             await self._end("done", result=result)
 
     async def _cancel_others(self, exclude: set[str]) -> None:
+        """Stop the failing run's live steps; a compensation step that never started is left
+        waiting (runs/finish skips it: not needed)."""
         live = ("waiting", "running", "awaiting_approval")
         for s in self.run.steps:
-            if s.step_id not in exclude and s.status in live:
-                if await self.finish_step(s, "cancelled", frm=live, note="run is failing"):
-                    if s.task_id:
-                        await _cancel_tasks(self.store, self.run.id, reason="run failing",
-                                            now=self.now, only={s.task_id})  # fmt: skip
+            if s.step_id in exclude or s.status not in live:
+                continue
+            if s.status == "waiting" and self.spec.step(s.step_id).compensation:
+                continue
+            await self.stop_step(s, "cancelled", frm=live, note="run is failing")
 
     async def _end(self, status: str, *, result: Any = None, error: str | None = None) -> None:
         if status == "failed":
@@ -725,11 +745,15 @@ class Engine:
 
     async def step_once(self) -> None:
         deps = self.spec.deps()
+        # once a step has failed the run can only compensate or fail (conclude): nothing new
+        # starts, so no step runs (and is cancelled at once) in a run that is failing
+        failing = any(self.run.step(s.id).status == "failed" for s in self.spec.steps
+                      if not s.compensation)  # fmt: skip
         for sp in self.spec.steps:
             st = self.run.step(sp.id)
             if st.status in ("running", "awaiting_approval"):
                 await self.settle(st, sp)
-            elif st.status == "waiting" and not sp.compensation:
+            elif st.status == "waiting" and not sp.compensation and not failing:
                 if sp.kind == "join":
                     state = self.join_state(st, sp)
                     if state == "go":
@@ -743,15 +767,23 @@ class Engine:
         await self.conclude()
 
 
-async def advance(store: GraphStore, run_id: str, *, now: int, lease_ms: int,
-                  max_passes: int = 50) -> int:  # fmt: skip
-    """Move one run as far as it can go now; returns the tasks it started."""
+async def advance(store: GraphStore, run_id: str, *, lease_ms: int, now: int | None = None,
+                  clock: Callable[[], int] | None = None, max_passes: int = 50) -> int:  # fmt: skip
+    """Move one run as far as it can go now; returns the tasks it started.
+
+    With a ``clock`` each pass reads the time after it read the run, so what the pass
+    records (a step's start and end) is no older than what it saw (a task that ended while
+    earlier passes ran); a fixed ``now`` is for callers that drive time themselves."""
+    if clock is None and now is None:
+        raise TypeError("advance needs now or clock")
     started = 0
     for _ in range(max_passes):
         run = await get_run(store, run_id)
         if run is None or run.status != "running":
             return started
-        eng = Engine(store, run, parse(run.definition), now, lease_ms)
+        at = clock() if clock is not None else now
+        assert at is not None
+        eng = Engine(store, run, parse(run.definition), at, lease_ms)
         await eng.step_once()
         started += eng.started_tasks
         if not eng.acted:
@@ -759,12 +791,13 @@ async def advance(store: GraphStore, run_id: str, *, now: int, lease_ms: int,
     return started
 
 
-async def advance_all(store: GraphStore, *, now: int, lease_ms: int, limit: int = 200) -> int:
+async def advance_all(store: GraphStore, *, lease_ms: int, now: int | None = None,
+                      clock: Callable[[], int] | None = None, limit: int = 200) -> int:  # fmt: skip
     """Scheduler job: advance every running run; one run's error never stops the others."""
     started = 0
     for rid in await active_runs(store, limit):
         try:
-            started += await advance(store, rid, now=now, lease_ms=lease_ms)
+            started += await advance(store, rid, now=now, clock=clock, lease_ms=lease_ms)
         except Exception:
             log.exception("advancing run %s failed", rid)
     return started

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -204,16 +205,41 @@ async def run_all(agents: list[Agent]) -> None:
     await asyncio.gather(*(a.run() for a in agents))
 
 
+async def _until_orphaned(parent: int) -> None:
+    """Return once the process that started us is gone (we were re-parented)."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Run the demo agents against a Baton.")
     ap.add_argument("url")
     ap.add_argument("token", help="an admin token (to create the agents' principals)")
     ap.add_argument("--fail", default="", help="comma-separated capabilities that fail")
+    ap.add_argument("--with-parent", action="store_true",
+                    help="exit once the process that started the agents is gone")  # fmt: skip
     args = ap.parse_args()
     faults = frozenset(f for f in args.fail.split(",") if f)
+    parent = os.getppid()
 
     async def go() -> None:
-        await run_all(await build(args.url, args.token, faults=faults))
+        built: list[Agent] = []
+
+        async def build_and_run() -> None:
+            built.extend(await build(args.url, args.token, faults=faults))
+            await run_all(built)
+
+        work = asyncio.ensure_future(build_and_run())
+        if args.with_parent:  # a `baton demo` killed outright must not leave its agents working
+            orphaned = asyncio.ensure_future(_until_orphaned(parent))
+            await asyncio.wait([work, orphaned], return_when=asyncio.FIRST_COMPLETED)
+            orphaned.cancel()
+            if not work.done():
+                for a in built:
+                    a.stop()  # drain what is in flight
+                if not (await asyncio.wait([work], timeout=10))[0]:
+                    os._exit(0)  # nothing to drain to (the demo's app went with it)
+        await work
 
     asyncio.run(go())
 

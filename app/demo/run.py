@@ -14,6 +14,7 @@ import os
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -64,6 +65,17 @@ SHOWCASES = {
 }  # fmt: skip
 
 
+def _die_with_parent() -> None:
+    """In the private app's process (Linux): SIGTERM once the demo is gone, so a demo killed
+    outright (no clean-up) does not leave its app and embedded graph running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,7 +110,8 @@ class Stack:
             log = open(self.tmp / "app.log", "ab")  # noqa: SIM115
             self.procs.append(subprocess.Popen(
                 [sys.executable, "-m", "app", "serve", "--seed", "--port", str(port)],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None))  # fmt: skip
             url = f"http://127.0.0.1:{port}"
         self.url = url
         self.fail = fail
@@ -117,7 +130,7 @@ class Stack:
         raise TimeoutError("the app did not become healthy")
 
     def start_agents(self) -> None:
-        args = [sys.executable, "-m", "app.demo.agents", self.url, self.token]
+        args = [sys.executable, "-m", "app.demo.agents", self.url, self.token, "--with-parent"]
         if self.fail:
             args += ["--fail", self.fail]
         self.procs.append(subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL,
@@ -132,6 +145,7 @@ class Stack:
                     p.wait(15)
                 except subprocess.TimeoutExpired:
                     p.kill()
+                    p.wait()
         if self.keep is None:
             shutil.rmtree(self.tmp, ignore_errors=True)
 

@@ -18,7 +18,8 @@ CREATE (r:Run {id: $id, workflowId: w.id, workflow: w.name, version: w.version,
 CREATE (r)-[:INSTANCE_OF]->(w)
 FOREACH (s IN $steps |
   CREATE (:Step {id: $id + '/' + s.stepId, runId: $id, stepId: s.stepId, kind: s.kind, index: s.index,
-                 deps: s.deps, status: 'waiting', attempt: 0, createdAt: $now,
+                 deps: s.deps, compensation: s.compensation, status: 'waiting', attempt: 0,
+                 createdAt: $now,
                  updatedAt: $now})-[:STEP_OF]->(r))
 WITH c, r
 OPTIONAL MATCH (sa:Step)-[:STEP_OF]->(r)

@@ -4,15 +4,20 @@
 // Merge node IN the run that CHOSE the fact behind the winning finding and CONSIDERED the
 // others (facts the join's input tasks asserted under the merge key, with their CONTRADICTS
 // edges from the context layer).
+// The step (and its span) ends no earlier than its task did: an engine whose clock reading
+// is older than the task's end (a long pass, another replica's clock) never makes a task
+// outlast its step.
 // No row back: the run is not running or the step is no longer in $allowed.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
 MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
 WHERE r.status = 'running' AND s.status IN $allowed
+OPTIONAL MATCH (t:Task {id: s.taskId})
+WITH c, s, r, CASE WHEN $status = 'awaiting_approval' THEN null
+                   WHEN t.endedAt > $now THEN t.endedAt ELSE $now END AS endedAt
 SET s.status = $status, s.result = $result, s.note = $note, s.updatedAt = $now,
-    s.proposalId = coalesce($proposalId, s.proposalId),
-    s.endedAt = CASE WHEN $status = 'awaiting_approval' THEN null ELSE $now END,
+    s.proposalId = coalesce($proposalId, s.proposalId), s.endedAt = endedAt,
     r.updatedAt = $now, r.accountable = coalesce($accountable, r.accountable)
 SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'step.' + $status, at: $now, actor: 'workflow',
@@ -20,8 +25,7 @@ CREATE (e:Event {seq: c.seq, type: 'step.' + $status, at: $now, actor: 'workflow
 CREATE (e)-[:ON]->(r)
 WITH s, r
 OPTIONAL MATCH (sd:Decision {id: s.spanId})
-SET sd.endedAt = CASE WHEN $status = 'awaiting_approval' THEN null ELSE $now END,
-    sd.status = $status
+SET sd.endedAt = s.endedAt, sd.status = $status
 WITH s, r
 FOREACH (m IN CASE WHEN $merge IS NULL THEN [] ELSE [$merge] END |
   CREATE (:Merge {id: $runId + '/' + $stepId + '/merge', runId: $runId, stepId: $stepId,

@@ -16,15 +16,17 @@ WHERE t.engine = true AND t.dedupKey = 'run:' + $runId + ':' + $stepId + ':' + t
 OPTIONAL MATCH (p0:Proposal {id: $proposalId})-[:FOR]->(t)
 WITH c, r, s, t, p0
 WHERE $proposalId IS NULL OR p0.engine = true
+// A step starts no later than its task was made (made before a crash, adopted now).
 SET s.status = $status, s.taskId = t.id, s.proposalId = $proposalId,
-    s.attempt = s.attempt + 1, s.startedAt = $now, s.updatedAt = $now, r.updatedAt = $now
+    s.attempt = s.attempt + 1, s.updatedAt = $now, r.updatedAt = $now,
+    s.startedAt = CASE WHEN t.createdAt < $now THEN t.createdAt ELSE $now END
 CREATE (t)-[:FOR_STEP]->(s)
 CREATE (s)-[:RAN]->(t)
 MERGE (t)-[:PART_OF]->(r)
 // The step's span (its task's spans are its children), ended by runs/step_finish.
 CREATE (sd:Decision {id: s.id + '/' + toString(s.attempt), spanId: s.id + '/' + toString(s.attempt),
                      traceId: r.traceId, parentSpanId: r.spanId, name: 'step ' + s.stepId,
-                     startedAt: $now, runId: r.id, taskId: t.id, attrs: $attrs})
+                     startedAt: s.startedAt, runId: r.id, taskId: t.id, attrs: $attrs})
 CREATE (sd)-[:IN]->(r)
 CREATE (sd)-[:PRODUCED]->(t)
 SET s.spanId = sd.id

@@ -12,18 +12,23 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, free_port, fresh_name
 from tests.support.graphs import GraphTarget
+from tests.support.numbers import RUN, TRACE, numbers_agree
 from tests.support.procs import REPO, Served
 
 BROWSER = REPO / "cypher" / "browser"
 
 
-def baton_demo(*args: str) -> subprocess.CompletedProcess[str]:
+def baton_demo(*args: str, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    if tmp is not None:  # where the demo makes (and must remove) its temporary directory
+        env["TMPDIR"] = str(tmp)
     return subprocess.run([sys.executable, "-m", "app", "demo", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=110)  # fmt: skip
 
@@ -52,19 +57,44 @@ def served(graph: GraphTarget, tmp_path_factory: pytest.TempPathFactory) -> Iter
                         "accountable: agent-supervisor"]),
     ],
 )  # fmt: skip
-def test_showcase_runs_end_to_end(served: Served, name: str, expect: list[str]) -> None:
-    got = baton_demo(name, "--url", served.url, "--token", ADMIN_TOKEN)
+def test_showcase_runs_end_to_end(
+    served: Served, name: str, expect: list[str], tmp_path: Path
+) -> None:
+    got = baton_demo(name, "--url", served.url, "--token", ADMIN_TOKEN, tmp=tmp_path)
     assert got.returncode == 0, got.stdout + got.stderr
     for text in expect:
         assert text in got.stdout, (text, got.stdout)
     assert "total cost $" in got.stdout
+    steps = demo_numbers(served, got.stdout, tmp_path)
+    if name == "onboarding":  # its compensation step was not needed
+        assert steps["deprovision"]["status"] == "skipped", steps
 
 
-def test_demo_with_a_fault_shows_recovery(served: Served) -> None:
+def test_demo_with_a_fault_shows_recovery(served: Served, tmp_path: Path) -> None:
     got = baton_demo("onboarding", "--url", served.url, "--token", ADMIN_TOKEN,
-                     "--fail", "provision")  # fmt: skip
+                     "--fail", "provision", tmp=tmp_path)  # fmt: skip
     assert got.returncode == 1, got.stdout + got.stderr  # the run fails, cleanly
     assert "deprovision" in got.stdout and "compensated by deprovision" in got.stdout
+    steps = demo_numbers(served, got.stdout, tmp_path)
+    # nothing new started in the failing run: the supervisor's step never ran
+    assert steps["quality"]["status"] == "cancelled" and not steps["quality"]["taskId"], steps
+
+
+def demo_numbers(served: Served, stdout: str, tmp: Path) -> dict[str, dict[str, Any]]:
+    """The demo's run (named in its summary) tells one story in its steps, tasks and trace
+    (issue 21 finding 5), and the demo removed its temporary directory. Its steps by id."""
+    assert not list(tmp.glob("baton-demo-*")), "the demo left its temporary directory"
+    found = re.search(r"\brun (run[-_][0-9A-Za-z]+)", stdout)
+    assert found, stdout
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    got = {}
+    for key, query in (("run", RUN), ("trace", TRACE)):
+        ask = {"query": query, "variables": {"id": found.group(1)}}
+        body = httpx.post(f"{served.url}/graphql", headers=headers, json=ask, timeout=30).json()
+        assert not body.get("errors"), body
+        got[key] = body["data"][key]
+    numbers_agree(got["run"], got["trace"]["spans"])
+    return {s["stepId"]: s for s in got["run"]["steps"]}
 
 
 @pytest.mark.falkordb_only("without --url the demo starts a private embedded Baton")
