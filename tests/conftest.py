@@ -64,6 +64,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 _SESSION: dict[str, Any] = {}  # the Neo4j server started before the first test
+# The statement timeout of the Neo4j pass (production's default is 5 s): Neo4j plans each
+# statement text on first use, up to a few seconds for the largest ones on a loaded 2-core
+# machine, and the suite meets every statement cold. Tests of timeouts set their own.
+NEO4J_TEST_TIMEOUT_MS = int(os.environ.get("BATON_TEST_NEO4J_TIMEOUT_MS", "15000"))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -77,7 +81,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     tmp = config._tmp_path_factory.mktemp("neo4j")  # type: ignore[attr-defined]
     stack = contextlib.ExitStack()
-    _SESSION["target"] = stack.enter_context(open_target("neo4j", tmp))
+    _SESSION["target"] = stack.enter_context(
+        open_target("neo4j", tmp, timeout_ms=NEO4J_TEST_TIMEOUT_MS)
+    )
     _SESSION["stack"] = stack
 
 
@@ -158,13 +164,8 @@ async def start_app(
     """Serve the real app with uvicorn on a loopback port, in this event loop (a graph name
     the session has not used before starts empty, on either backend)."""
     port = free_port()
-    settings = Settings(
-        **graph.settings(graph_name),
-        admin_token=ADMIN_TOKEN,
-        host="127.0.0.1",
-        port=port,
-        **overrides,
-    )
+    settings = Settings(**{**graph.settings(graph_name), "admin_token": ADMIN_TOKEN,
+                           "host": "127.0.0.1", "port": port, **overrides})  # fmt: skip
     app = create_app(settings, clock=clock)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
