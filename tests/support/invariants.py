@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from typing import Any
 
@@ -14,10 +15,10 @@ TERMINAL_EVENTS = {"task.completed", "task.failed", "task.dead", "task.cancelled
 TERMINAL = {"done", "failed", "dead", "cancelled", "merged"}
 
 
-async def all_events(admin: GQL) -> list[dict[str, Any]]:
-    """The whole log, oldest first."""
+async def all_events(admin: GQL, after: int | None = None) -> list[dict[str, Any]]:
+    """The whole log (or what follows seq ``after``), oldest first."""
     out: list[dict[str, Any]] = []
-    cursor = None
+    cursor = None if after is None else base64.urlsafe_b64encode(str(after).encode()).decode()
     while True:
         got = await admin(
             "query($a: String) { events(first: 500, after: $a) { nodes { seq type subject payload }"
