@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # Seconds per quick run on a loaded 2-core machine (measured: routing ~280 s, fanout ~190 s,
 # tracing ~95 s, metrics ~20 s while other tests ran), with room; pytest's is 60 s more.
-BUDGET = {"routing": 600, "fanout": 480, "tracing": 300, "metrics": 180}
+BUDGET = {"routing": 600, "fanout": 480, "tracing": 300, "metrics": 180, "soak": 240}
 
 
 def did_the_work(script: str, m: dict[str, Any]) -> None:
@@ -30,6 +30,9 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
     elif script == "tracing":
         assert m["tasks"] > 0 and m["assignments_per_s_off"] > 0, m
         assert m["assignments_per_s_on"] > 0, m
+    elif script == "soak":
+        assert m["errors"] == 0 and m["tasks_done"] == m["tasks_submitted"] > 0, m
+        assert m["samples"] >= 5, m
     elif script == "metrics":
         assert m["pending"] + m["decided"] == m["proposals"] > 0, m
         assert 0 < m["events_counted"] < m["events"], m
