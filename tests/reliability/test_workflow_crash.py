@@ -35,9 +35,11 @@ class Stack:
         self.agents: subprocess.Popen[bytes] | None = None
 
     def start_app(self, seed: bool = False) -> None:
+        # A 10 s lease: an app restart on a loaded machine takes seconds, and a lease that ran
+        # out meanwhile would re-run a step, which is what this test counts as a failure.
         env = {**self.db.env(), "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
-               "BATON_WORKFLOW_INTERVAL_MS": "100", "BATON_LEASE_MS": "3000",
-               "BATON_HEARTBEAT_TIMEOUT_MS": "5000"}  # fmt: skip
+               "BATON_WORKFLOW_INTERVAL_MS": "100", "BATON_LEASE_MS": "10000",
+               "BATON_HEARTBEAT_TIMEOUT_MS": "15000"}  # fmt: skip
         self.app = Served(env, self.port, seed=seed, log=self.tmp / "app.log")
         self.app.wait_healthy()
 
@@ -65,8 +67,10 @@ class Stack:
 # Progress through the run: each step counts 1 once started (for the approval step: waiting
 # for its decision) and 1 more once done, so 0..16; the run ends at 16. Milestones worth
 # crashing at: 10 = the four parallel steps done, the join (merge) due; 12 = merged, the
-# approval due; 13 = awaiting the human's decision; 15 = remediating.
-LAST = 2 * len(STEPS) - 1
+# approval due; 13 = awaiting the human's decision. The test holds the run there (it decides
+# only after a due crash), so every point up to 13 is reached while the run is live; past it
+# remediation is over within one poll, so a crash point there could not be hit reliably.
+LAST = 13
 
 
 def progress(run: dict[str, Any]) -> int:
@@ -168,8 +172,8 @@ async def test_run_survives_crashes_at_the_merge_and_the_approval(
 
 def test_crash_points_cover_the_whole_run() -> None:
     points = [p for seed in range(200) for _, p in spread(["app", "worker", "db"], seed)]
-    assert min(points) == 1 and max(points) == LAST
-    assert sum(p >= 10 for p in points) > len(points) / 3  # merge, approval, remediation
+    assert set(points) == set(range(1, LAST + 1))  # every phase, merge and approval included
+    assert sum(p >= 9 for p in points) >= len(points) / 4  # not clustered early
 
 
 @pytest.mark.slow
