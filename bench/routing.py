@@ -48,12 +48,16 @@ async def run(
             await tasks.submit_many(store, items, actor="bench", now=clock.now())
         submit_s = time.perf_counter() - t0
 
+        claimed = 0
+
         async def one(k: int, lat: list[float], sem: asyncio.Semaphore) -> None:
+            nonlocal claimed
             async with sem:
                 t = time.perf_counter()
-                await tasks.claim(store, f"agent-{k % n_agents:05d}", lease_ms=60_000,
-                                  now=clock.now())  # fmt: skip
+                got = await tasks.claim(store, f"agent-{k % n_agents:05d}", lease_ms=60_000,
+                                        now=clock.now())  # fmt: skip
                 lat.append(time.perf_counter() - t)
+                claimed += len(got)
 
         console.print(f"{claims} claims one at a time against the full queue")
         lat: list[float] = []
@@ -76,6 +80,7 @@ async def run(
             "tasks": n_tasks,
             "batch": batch,
             "submit_per_s": round(n_tasks / submit_s, 1),
+            "claimed": claimed,
             "assigned": assigned,
             "left_queued": left,
             "route_s": round(route_s, 3),

@@ -10,7 +10,8 @@
 // '@', so the placeholder is unambiguous).
 // Pull-only agents (mode 'pull') are never pushed work: they take it with tasks/claim.
 // An agent serving several capabilities may be offered in several groups; the per-agent cut
-// (`mine`) keeps it within maxConcurrency, the surplus stays queued for the next batch.
+// (`mine`, its best offers) keeps it within maxConcurrency, the surplus stays queued for the
+// next batch, and no task of a surplus's capability with a lower priority overtakes it.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
@@ -81,8 +82,20 @@ WHERE none(d IN coalesce(t.domains, []) WHERE d IN coalesce(a.pDenyDomains, []))
   AND (a.pAllowDomains IS NULL OR all(d IN coalesce(t.domains, []) WHERE d IN a.pAllowDomains))
   AND none(r IN t.resources WHERE r IN coalesce(a.pDenyResources, []))
   AND (a.pAllowResources IS NULL OR all(r IN t.resources WHERE r IN a.pAllowResources))
+WITH c, a, t
+ORDER BY t.priority DESC
 WITH c, a, collect(t) AS offered
-WITH c, a, offered[0..(a.maxConcurrency - a.active)] AS mine
+WITH c, a, offered[0..(a.maxConcurrency - a.active)] AS mine,
+     offered[(a.maxConcurrency - a.active)..] AS surplus
+// An agent offered more than it has room for keeps its best offers; the surplus waits for
+// the next batch, and so does any lower-priority task of the same capability that went to
+// another agent in this batch (otherwise it would overtake the surplus: a priority inversion).
+WITH c, collect(a) AS chosen, collect(mine) AS mines, collect(surplus) AS surpluses
+WITH c, chosen, mines, reduce(d = [], s IN surpluses | d + s) AS dropped
+UNWIND range(0, size(chosen) - 1) AS i
+WITH c, chosen[i] AS a,
+     [t IN mines[i] WHERE none(d IN dropped WHERE d.capability = t.capability
+                                               AND d.priority > t.priority)] AS mine
 SET a.active = a.active + size(mine)
 WITH c, a, mine
 UNWIND mine AS t
@@ -103,6 +116,8 @@ FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END |
   CREATE (r)-[:LOCKED_BY {until: t.leaseUntil, priority: t.priority, auto: true,
                           at: $now}]->(t))
 WITH c, t, count(r) AS _
+// The batch's events go out highest priority first: the log shows the order of hand-out.
+ORDER BY t.priority DESC
 WITH c, collect(t) AS done
 WITH c, done, c.seq AS base
 SET c.seq = base + size(done)

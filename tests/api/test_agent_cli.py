@@ -34,15 +34,18 @@ async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
     graph: GraphTarget, tmp_path: Path
 ) -> None:
     app: App = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50)
+    proc: subprocess.Popen[bytes] | None = None
     try:
         (tmp_path / "myworker.py").write_text(WORKER)
         env = {**os.environ, "BATON_URL": app.url,
                "AGENT_TOKEN": await token_for(app, "cli-agent")}  # fmt: skip
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "agent", "run", "myworker:agent"],
-            cwd=tmp_path, env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        log = tmp_path / "worker.log"  # a file, not an unread pipe that can fill and block it
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "app", "agent", "run", "myworker:agent"],
+                cwd=tmp_path, env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         got = await app.admin(
             'mutation { submitTask(input: {kind: "k", capability: "echo", '
             'payload: {text: "hi"}}) { id } }'
@@ -65,9 +68,12 @@ async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
 
         await wait_for(started, 30)
         proc.send_signal(signal.SIGTERM)  # drain: finish and report what it holds, then exit
-        assert await asyncio.to_thread(proc.wait, 15) == 0
+        assert await asyncio.to_thread(proc.wait, 15) == 0, log.read_text()[-2000:]
         drained = await task(app.admin, slow)
         assert drained["status"] == "done" and drained["result"] == {"echo": "slow"}
     finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
         await app.store.drop_all()
         await stop_app(app)

@@ -39,8 +39,12 @@ async def test_auditor_cannot_mutate(api: App) -> None:
     auditor = api.client(token)
     assert await auditor.fails(EMIT) == ["FORBIDDEN"]
     assert await auditor.fails(CREATE, id="x", kind="service", roles=["ADMIN"]) == ["FORBIDDEN"]
-    data = await auditor("{ events(first: 5) { nodes { type } } }")
-    assert data["events"]["nodes"]
+    q = "{ events(first: 50) { nodes { seq type subject } } }"
+    seen = (await auditor(q))["events"]["nodes"]
+    assert seen == (await api.admin(q))["events"]["nodes"]  # the whole log, as the admin sees it
+    assert {"type": "principal.created", "subject": "aud"} in [
+        {"type": e["type"], "subject": e["subject"]} for e in seen
+    ]
 
 
 async def test_agent_cannot_administer_or_read_the_whole_log(api: App) -> None:

@@ -49,9 +49,11 @@ async def test_cost_rolls_up_exactly_over_random_task_trees(
     try:
         w = await agent(api, "spender", ["diagnose"], max_concurrency=100, team=None)
         ids: list[str] = []
+        parent_of: dict[str, str | None] = {}  # the tree as generated, not as read back
         for p in parents:
             parent = ids[p % len(ids)] if ids and p < 20 else None
             ids.append((await submit(api.admin, parentId=parent))["id"])
+            parent_of[ids[-1]] = parent
         held = await claim_all(w, "spender", len(ids))
         own = {t: cents[i] / 100 for i, t in enumerate(ids)}
         await asyncio.gather(*(
@@ -59,19 +61,12 @@ async def test_cost_rolls_up_exactly_over_random_task_trees(
         ))  # fmt: skip
         # A resent report (same key) counts once.
         await w(REPORT, t=ids[0], a="spender", f=held[ids[0]], u=own[ids[0]], k="work")
-        parent_of = {
-            r["id"]: r["parent"]
-            for r in await api.store.execute_text(
-                "MATCH (t:Task) OPTIONAL MATCH (t)-[:CHILD_OF]->(p:Task) "
-                "RETURN t.id AS id, p.id AS parent"
-            )
-        }
 
         def subtree(t: str) -> float:
             return own[t] + sum(subtree(c) for c, p in parent_of.items() if p == t)
 
         for t in ids:
-            assert abs(await tree_cost(api, t) - subtree(t)) < 1e-6
+            assert abs(await tree_cost(api, t) - subtree(t)) < 1e-6, (t, parent_of)
         report = await api.admin("{ costReport(groupBy: AGENT, period: TOTAL) { key usd } }")
         assert abs(report["costReport"][0]["usd"] - sum(own.values())) < 1e-6
     finally:

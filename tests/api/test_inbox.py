@@ -12,7 +12,7 @@ from app.core import seed
 from app.core.clock import ManualClock
 from tests.conftest import App, start_app, stop_app
 from tests.support.coord import ASSIGNED, CLAIM, agent, submit, task
-from tests.support.gql import GQL, next_data, subscribe
+from tests.support.gql import GQL, event_head, next_data, subscribe
 from tests.support.graphs import GraphTarget
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -95,8 +95,8 @@ async def test_one_decision_wins_and_only_routed_humans_decide(api: App) -> None
 async def test_modify_keeps_both_payloads_and_the_agent_hears(api: App) -> None:
     await setup(api)
     w, t = await working(api, "editor", "sre")
-    async with subscribe(api.url, w.token, ASSIGNED, {"a": "editor"}) as q:
-        await asyncio.sleep(0.1)
+    head = await event_head(api.admin)
+    async with subscribe(api.url, w.token, ASSIGNED, {"a": "editor", "after": head}) as q:
         p = await propose(w, "editor", t, "rollback", 0.5)
         alice = await human(api, "alice")
         got = (await alice(DECIDE, id=p["id"], d="MODIFY", r="smaller blast radius",

@@ -46,6 +46,11 @@ async def test_handler_uses_context_facts_and_a_human_approval(live: App) -> Non
                                   payload={"to": "4.11"}, timeout=30)  # fmt: skip
         return {"fact": fact_id, "decision": outcome.status, "payload": outcome.payload}
 
+    known = await live.admin(
+        "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }",
+        i={"agentId": "agent-rootcause", "entityId": "svc-checkout", "key": "deploy",
+           "value": "4.12", "confidence": 0.9},
+    )  # fmt: skip
     running = asyncio.create_task(worker.run())
     baton = Client(live.url, live.admin.token or "")
     try:
@@ -73,6 +78,10 @@ async def test_handler_uses_context_facts_and_a_human_approval(live: App) -> Non
         assert done["status"] == "done"
         assert done["result"]["decision"] == "modified"
         assert done["result"]["payload"] == {"to": "4.11", "canary": True}
+        # The handler read the task's context before asserting anything: the one known fact.
+        assert [(f["id"], f["key"], f["value"], f["entityId"]) for f in seen["context"]] == [
+            (known["assertFact"]["fact"]["id"], "deploy", "4.12", "svc-checkout")
+        ]
         lineage = await live.admin(
             "query($id: ID!) { lineage(id: $id, direction: UPSTREAM) { edges { type to } } }",
             id=done["result"]["fact"],

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ADMIN_TOKEN, App, second_replica
-from tests.support.gql import GQL, next_data, subscribe
+from tests.support.gql import GQL, event_head, next_data, subscribe
 from tests.support.graphs import GraphTarget
 
 SUB = """subscription($after: Long, $types: [String!]) {
@@ -22,10 +22,13 @@ async def emit(gql: GQL, subject: str) -> int:
 
 
 async def test_live_event_reaches_subscriber(api: App) -> None:
-    async with subscribe(api.url, ADMIN_TOKEN, SUB, {"types": ["prop.tick"]}) as q:
-        await asyncio.sleep(0.1)
+    head = await event_head(api.admin)
+    async with subscribe(
+        api.url, ADMIN_TOKEN, SUB, {"after": head, "types": ["prop.tick"]}
+    ) as q:
         seq = await emit(api.admin, "one")
         got = await next_data(q)
+        assert seq == head + 1, "the live event is the first one after the head"
     assert got["graphChanges"]["seq"] == seq and got["graphChanges"]["subject"] == "one"
 
 
@@ -80,11 +83,11 @@ async def test_reconnect_with_cursor_gets_every_missed_event_once(
 async def test_event_written_on_one_replica_reaches_subscriber_on_another(
     api: App, graph: GraphTarget, tmp_path: Path
 ) -> None:
+    head = await event_head(api.admin)
     async with (
         second_replica(api, graph, tmp_path / "replica.log") as other,
-        subscribe(other.url, ADMIN_TOKEN, SUB, {"types": ["prop.tick"]}) as q,
+        subscribe(other.url, ADMIN_TOKEN, SUB, {"after": head, "types": ["prop.tick"]}) as q,
     ):
-        await asyncio.sleep(0.2)
         seq = await emit(api.admin, "cross")  # written through the in-process replica
         got = await next_data(q)
     assert got["graphChanges"]["seq"] == seq

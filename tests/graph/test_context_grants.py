@@ -1,6 +1,8 @@
 """Property test over random grant layouts: no read path ever returns a fact outside the
 reader's grants (context, context for a task, fact, lineage, and the recipients of live
-updates), and each returns everything the reader may see."""
+updates), and each returns exactly what the reader may see there: the facts within the
+asked hops (context, context for a task), the fact itself (fact, lineage), the permitted
+agents working within two relations (recipients)."""
 
 from __future__ import annotations
 
@@ -79,6 +81,26 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> list[str]:
     return agents
 
 
+def distances(lay: dict[str, Any]) -> dict[tuple[str, str], int]:
+    """Hops between entities over the relations, either way (what context walks)."""
+    n = len(lay["entity_domains"])
+    nbrs: dict[str, set[str]] = {f"e{i}": set() for i in range(n)}
+    for a, b in lay["links"]:
+        if a % n != b % n:
+            nbrs[f"e{a % n}"].add(f"e{b % n}")
+            nbrs[f"e{b % n}"].add(f"e{a % n}")
+    out: dict[tuple[str, str], int] = {}
+    for start in nbrs:
+        frontier, seen, d = {start}, {start}, 0
+        while frontier:
+            for x in frontier:
+                out[(start, x)] = d
+            frontier = {y for x in frontier for y in nbrs[x]} - seen
+            seen |= frontier
+            d += 1
+    return out
+
+
 def allowed(lay: dict[str, Any], team: str, fact: dict[str, Any]) -> bool:
     if team == "root":
         return True
@@ -94,6 +116,7 @@ async def test_no_read_path_leaks_a_fact(store: GraphStore, lay: dict[str, Any])
     await store.execute_text("MATCH (n) WHERE NOT n:Counter DETACH DELETE n")
     await build(store, lay)
     n = len(lay["entity_domains"])
+    dist = distances(lay)
     facts: dict[str, dict[str, Any]] = {}
     for k, (e, secret, key) in enumerate(lay["facts"]):
         ent = f"e{e % n}"
@@ -109,26 +132,34 @@ async def test_no_read_path_leaks_a_fact(store: GraphStore, lay: dict[str, Any])
             ),  # fmt: skip
             now=1_000 + k,
         )
-        facts[got.fact.id] = {"domain": lay["entity_domains"][e % n], "secret": secret}
-        for r in got.recipients:
-            assert allowed(lay, r.removeprefix("ag-"), facts[got.fact.id]), (r, got)
+        meta = {"domain": lay["entity_domains"][e % n], "secret": secret, "entity": ent}
+        facts[got.fact.id] = meta
+        # Recipients: exactly the agents working within 2 relations that may read it.
+        near = {f"ag-{t}" for t, te in set(lay["tasks"])
+                if dist.get((ent, f"e{te % n}"), 99) <= 2 and allowed(lay, t, meta)}  # fmt: skip
+        assert set(got.recipients) == near, (got.recipients, near, meta)
     for team in TEAMS:
         reader = context.Reader(agent_id=f"ag-{team}")
         visible = {f for f, meta in facts.items() if allowed(lay, team, meta)}
         seen: set[str] = set()
         for i in range(n):
-            got = {f.id for f in await context.context(store, reader, f"e{i}", hops=3, now=2_000)}
-            assert got <= visible
-            seen |= got
-        # Everything visible is reachable: each fact is asked about at its own entity.
+            for hops in (0, 1, 3):
+                got = {f.id for f in await context.context(store, reader, f"e{i}", hops=hops,
+                                                             now=2_000)}  # fmt: skip
+                want = {f for f in visible
+                        if dist.get((f"e{i}", facts[f]["entity"]), 99) <= hops}  # fmt: skip
+                assert got == want, (team, f"e{i}", hops)
+                seen |= got
         assert seen == visible
         for fid in facts:
             one = await context.fact(store, reader, fid)
             assert (one is not None) == (fid in visible)
             lin = await context.lineage(store, reader, fid, direction="BOTH", depth=3)
-            assert {x["id"] for x in lin.nodes if x["label"] == "Fact"} <= visible
+            assert {x["id"] for x in lin.nodes if x["label"] == "Fact"} == {fid} & visible
         for tname, e in set(lay["tasks"]):
             if tname == team:
                 tid = f"task-{team}-{e}"
                 got = await context.context_for_task(store, reader, tid, hops=2, now=2_000)
-                assert {f.id for f in got} <= visible
+                want = {f for f in visible
+                        if dist.get((f"e{e % n}", facts[f]["entity"]), 99) <= 2}  # fmt: skip
+                assert {f.id for f in got} == want, (team, tid)

@@ -19,7 +19,7 @@ from tests.support.digest import graph_digest
 NASTY = [
     "x'}) DETACH DELETE n //", "') MATCH (n) DETACH DELETE n RETURN 1 //", "`Agent`",
     "x:Admin", "$now", "{id: 1}", '{"$gt": ""}', "a" * 5_000, "../../etc/passwd",
-    "<script>alert(1)</script>", "DROP GRAPH baton", "\\u0000", "😀" * 50, "", " ",
+    "<script>alert(1)</script>", "DROP GRAPH baton", "\u0000", "a\x00b", "😀" * 50, "", " ",
     "task_0000000000000000000000", "admin", "team:sre", "1e309", "-0", "null",
 ]  # fmt: skip
 OPS = operations()

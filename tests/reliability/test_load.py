@@ -1,7 +1,8 @@
 """Sustained mixed load on a real `baton serve` process: SDK workers doing pushed work,
-submitters, context reads and fact assertions, for a bounded time. No request may fail,
-latency percentiles are recorded (test-artifacts/load.json), and the app's memory stays
-flat once warm. ``-m slow`` runs it for two minutes."""
+submitters, context reads and fact assertions, for a bounded time. A functional check: no
+request fails, every submitted task is done (once) when the load ends, and latency stays
+within generous bounds (percentiles recorded in test-artifacts/load.json). Leaks are a soak
+bench's business (bench/soak.py), not a few seconds' test. ``-m slow`` runs two minutes."""
 
 from __future__ import annotations
 
@@ -23,13 +24,6 @@ from tests.support.procs import Served
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ENTITIES = ["svc-web", "svc-checkout", "svc-catalog", "svc-inventory", "svc-auth", "svc-notify",
             "sys-redis", "sys-kafka", "sys-search", "sys-postgres-main"]  # fmt: skip
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -99,18 +93,40 @@ async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, A
                                 "confidence": 0.5})  # fmt: skip
 
             await asyncio.sleep(1.0)
-            warm = rss_mb(app.proc.pid)
             await asyncio.gather(*(submitter() for _ in range(3)), reader("load-0"),
                                  reader("load-1"))  # fmt: skip
-            end = rss_mb(app.proc.pid)
+            # The workers finish what is left; then every submitted task must be done.
+            t0 = time.monotonic()
+            left: list[dict[str, Any]] = []
+            while time.monotonic() - t0 < 60:
+                left = (await admin("{ queueDepths { status count } }"))["queueDepths"]
+                if not left:
+                    break
+                await asyncio.sleep(0.2)
+            drain_s = time.monotonic() - t0
             for w in workers:
                 w.stop()
             await asyncio.gather(*running)
-            left = await admin("{ queueDepths { status count } }")
+            ag = await admin('{ agents(first: 50) { nodes { id done failed active } } }')
+            mine = [a for a in ag["agents"]["nodes"] if a["id"].startswith("load-")]
+            done_ids: set[str] = set()
+            cursor = None
+            while True:
+                page = (await admin(
+                    'query($a: String) { tasks(status: "done", capability: "work", first: 100, '
+                    "after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }", a=cursor,
+                ))["tasks"]  # fmt: skip
+                done_ids |= {t["id"] for t in page["nodes"]}
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                cursor = page["pageInfo"]["endCursor"]
         return {
             "seconds": seconds, "submitted": submitted, "errors": errors,
-            "rss_warm_mb": round(warm, 1), "rss_end_mb": round(end, 1),
-            "queue": left["queueDepths"],
+            "queue": left, "drain_s": round(drain_s, 2),
+            "done_by_agents": sum(a["done"] for a in mine),
+            "failed_by_agents": sum(a["failed"] for a in mine),
+            "active": sum(a["active"] for a in mine),
+            "done_tasks": len(done_ids),
             **{f"{k}_p50_ms": round(pct(v, 50), 2) for k, v in lat.items()},
             **{f"{k}_p99_ms": round(pct(v, 99), 2) for k, v in lat.items()},
             "requests": sum(len(v) for v in lat.values()),
@@ -119,18 +135,27 @@ async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, A
         await asyncio.to_thread(app.kill)
 
 
-async def _check(graph: GraphTarget, seconds: float, tmp: Path, grow_mb: float) -> None:
+# Generous: a loaded 2-core machine shares the CPU with the app, the graph and the clients.
+P50_MS, P99_MS = 2_000, 10_000
+
+
+async def _check(graph: GraphTarget, seconds: float, tmp: Path) -> None:
     got = await run_load(graph, seconds, tmp)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "load.json").write_text(json.dumps(got, indent=1))
     assert got["errors"] == [] and got["requests"] > 100, got
-    assert got["rss_end_mb"] - got["rss_warm_mb"] < grow_mb, got
+    # All submitted work completed, each task once, nothing left held or queued.
+    assert got["queue"] == [] and got["active"] == 0, got
+    assert got["done_tasks"] == got["submitted"] == got["done_by_agents"], got
+    assert got["failed_by_agents"] == 0, got
+    for kind in ("submit", "context", "assert"):
+        assert got[f"{kind}_p50_ms"] < P50_MS and got[f"{kind}_p99_ms"] < P99_MS, (kind, got)
 
 
 async def test_bounded_mixed_load(graph: GraphTarget, tmp_path: Path) -> None:
-    await _check(graph, 6.0, tmp_path, grow_mb=60)
+    await _check(graph, 6.0, tmp_path)
 
 
 @pytest.mark.slow
 async def test_two_minutes_of_mixed_load(graph: GraphTarget, tmp_path: Path) -> None:
-    await _check(graph, 120.0, tmp_path, grow_mb=60)
+    await _check(graph, 120.0, tmp_path)

@@ -5,6 +5,7 @@ everyone, so it fails here for the roles meant to use it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from graphql import (
@@ -23,6 +24,7 @@ from app.config import Settings
 from app.models import Role
 from tests.conftest import App
 from tests.support.digest import graph_digest
+from tests.support.gql import subscribe
 
 ROLES = [r for r in Role if r is not Role.ADMIN]
 
@@ -86,7 +88,10 @@ async def test_every_operation_against_every_role(api: App) -> None:
             codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
             allowed = role in rules[name]
             if allowed:
-                assert "FORBIDDEN" not in codes or name in ACTS_AS_SELF, (name, role, body)
+                # The agent principal acts as "x-1", the dummy agent id: never refused. Other
+                # roles have no agent to act as (see test_agents_act_only_as_themselves).
+                exempt = name in ACTS_AS_SELF and role is not Role.AGENT
+                assert "FORBIDDEN" not in codes or exempt, (name, role, body)
             else:
                 assert codes == ["FORBIDDEN"], (name, role, body)
             checked += 1
@@ -124,3 +129,160 @@ def test_the_role_table_is_the_reviewed_one() -> None:
     now = {k: sorted(r.value for r in v if r is not Role.ADMIN) for k, v in authz.rules().items()}
     reviewed = json.loads((Path(__file__).parent / "roles.json").read_text())
     assert now == reviewed
+
+
+def with_agent(kind: str, name: str, agent_id: str) -> tuple[str, dict[str, Any]]:
+    """The operation with its required arguments and every agent-id argument (top level
+    ``agentId`` even if optional, an input's ``agentId``, ``registerAgent``'s ``input.id``)
+    set to ``agent_id``."""
+    schema = build_schema(Settings())._schema
+    root = schema.mutation_type if kind == "mutation" else schema.query_type
+    assert root is not None
+    field = root.fields[name]
+    args = {a: f for a, f in field.args.items() if isinstance(f.type, GraphQLNonNull)}
+    if "agentId" in field.args:
+        args["agentId"] = field.args["agentId"]
+    decl = ", ".join(f"${a}: {f.type}" for a, f in args.items())
+    call = ", ".join(f"{a}: ${a}" for a in args)
+    text = f"{kind}({decl}) {{ {name}({call}) {selection(field.type)} }}"
+    v = {a: dummy(f.type) for a, f in args.items()}
+    for a, f in args.items():
+        named = get_named_type(f.type)
+        if a == "agentId":
+            v[a] = agent_id
+        elif isinstance(named, GraphQLInputObjectType) and "agentId" in named.fields:
+            v[a] = {**v[a], "agentId": agent_id}
+    if name == "registerAgent":  # valid but for the id, so only the id can be refused
+        v["input"] = {"id": agent_id, "name": "n", "capabilities": ["diagnose"]}
+    return text, v
+
+
+def carries_agent(name: str, kind: str) -> bool:
+    schema = build_schema(Settings())._schema
+    root = schema.mutation_type if kind == "mutation" else schema.query_type
+    assert root is not None
+    field = root.fields[name]
+    return name == "registerAgent" or any(
+        a == "agentId"
+        or (isinstance(get_named_type(f.type), GraphQLInputObjectType)
+            and "agentId" in get_named_type(f.type).fields)  # type: ignore[union-attr]
+        for a, f in field.args.items()
+    )  # fmt: skip
+
+
+# Agent-id arguments that filter what the caller may read anyway (not acting as the agent).
+READ_FILTERS = {"tasks", "explainPolicy"}
+
+
+async def test_agents_act_only_as_themselves(api: App) -> None:
+    """The matrix's agent acts as its own agent; here an agent principal names another agent
+    in every operation it may call that takes an agent id: FORBIDDEN, and nothing changes.
+    An admin (created, not the bootstrap token) acting as that agent is never refused."""
+    made = {}
+    for pid, roles, agent_id in (("p-x1", ["AGENT"], "x-1"), ("p-x2", ["AGENT"], "x-2"),
+                                 ("p-root", ["ADMIN"], None)):  # fmt: skip
+        got = await api.admin(
+            "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+            i={"id": pid, "kind": "agent" if agent_id else "human", "name": pid,
+               "roles": roles, "agentId": agent_id},
+        )  # fmt: skip
+        made[pid] = api.client(got["createPrincipal"]["token"])
+    for aid, pid in (("x-1", "p-x1"), ("x-2", "p-x2")):
+        await made[pid]('mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }',
+                        i={"id": aid, "name": aid, "capabilities": ["diagnose"]})  # fmt: skip
+    rules = authz.rules()
+    checked = []
+    before = await graph_digest(api.store)
+    for kind, name, _text, _variables in operations():
+        if Role.AGENT not in rules[name] or name in READ_FILTERS or not carries_agent(name, kind):
+            continue
+        op, v = with_agent(kind, name, "x-1")
+        body = await made["p-x2"].raw(op, v)
+        codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+        assert codes == ["FORBIDDEN"], (name, body)
+        checked.append(name)
+    assert await graph_digest(api.store) == before
+    for kind, name, _text, _variables in operations():
+        if name in checked:
+            op, v = with_agent(kind, name, "x-1")
+            for who in ("p-x1", "p-root"):
+                body = await made[who].raw(op, v)
+                codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+                assert "FORBIDDEN" not in codes, (name, who, body)
+    assert {"claimTask", "completeTask", "assertFact", "proposeAction", "heartbeat",
+            "registerAgent", "context", "setAgentStatus"} <= set(checked), checked  # fmt: skip
+
+
+async def test_admin_role_is_never_refused(api: App) -> None:
+    """A created ADMIN principal (not the bootstrap token) passes every rule."""
+    got = await api.admin(
+        'mutation { createPrincipal(input: {id: "root2", kind: "human", name: "root2", '
+        "roles: [ADMIN]}) { token } }"
+    )
+    root = api.client(got["createPrincipal"]["token"])
+    checked = 0
+    for _kind, name, text, variables in operations():
+        if name in ("rotateToken", "revokeToken"):
+            continue  # would lock the admin itself out mid-test
+        body = await root.raw(text, variables)
+        codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+        assert "FORBIDDEN" not in codes, (name, body)
+        checked += 1
+    assert checked >= 40
+
+
+SUBSCRIPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "graphChanges": ("subscription { graphChanges { seq } }", {}),
+    "inboxUpdates": ("subscription { inboxUpdates { seq } }", {}),
+    "runUpdates": ('subscription { runUpdates(runId: "x-1") { seq } }', {}),
+    "taskAssigned": ('subscription($a: String!) { taskAssigned(agentId: $a) { seq } }',
+                     {"a": "x-1"}),
+    "contextUpdates": ('subscription($a: String!) { contextUpdates(agentId: $a) { seq } }',
+                       {"a": "x-1"}),
+}  # fmt: skip
+
+
+async def first_codes(
+    api: App, token: str, query: str, v: dict[str, Any], wait: float
+) -> list[str | None]:
+    """The codes of the subscription's first message (an error comes at once), or [] if it is
+    still open and silent after ``wait`` seconds."""
+    async with subscribe(api.url, token, query, v) as q:
+        try:
+            payload = await asyncio.wait_for(q.get(), wait)
+        except TimeoutError:
+            return []
+    return [e.get("extensions", {}).get("code") for e in payload.get("errors") or []]
+
+
+async def test_every_subscription_against_every_role(api: App) -> None:
+    """Subscriptions check their own rule (they bypass the field extension): every role, the
+    admin role, and an agent naming another agent."""
+    schema = build_schema(Settings())._schema
+    assert schema.subscription_type is not None
+    assert set(schema.subscription_type.fields) == set(SUBSCRIPTIONS), "a new subscription"
+    tokens = {}
+    for role in [*ROLES, Role.ADMIN]:
+        got = await api.admin(
+            "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+            i={"id": f"sub-{role.value}", "kind": "agent" if role is Role.AGENT else "service",
+               "name": role.value, "roles": [role.name],
+               "agentId": "x-1" if role is Role.AGENT else None},
+        )  # fmt: skip
+        tokens[role] = got["createPrincipal"]["token"]
+    other = await api.admin(
+        'mutation { createPrincipal(input: {id: "sub-x2", kind: "agent", name: "x2", '
+        'roles: [AGENT], agentId: "x-2"}) { token } }'
+    )
+    rules = authz.rules()
+    for name, (query, v) in SUBSCRIPTIONS.items():
+        for role, token in tokens.items():
+            allowed = role in rules[name]
+            codes = await first_codes(api, token, query, v, 1.0 if allowed else 10.0)
+            if allowed:
+                assert "FORBIDDEN" not in codes, (name, role, codes)
+            else:
+                assert codes == ["FORBIDDEN"], (name, role, codes)
+        if v.get("a"):
+            codes = await first_codes(api, other["createPrincipal"]["token"], query, v, 10.0)
+            assert codes == ["FORBIDDEN"], (name, "agent x-2 as x-1", codes)

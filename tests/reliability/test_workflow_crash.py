@@ -35,9 +35,11 @@ class Stack:
         self.agents: subprocess.Popen[bytes] | None = None
 
     def start_app(self, seed: bool = False) -> None:
+        # A 10 s lease: an app restart on a loaded machine takes seconds, and a lease that ran
+        # out meanwhile would re-run a step, which is what this test counts as a failure.
         env = {**self.db.env(), "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
-               "BATON_WORKFLOW_INTERVAL_MS": "100", "BATON_LEASE_MS": "3000",
-               "BATON_HEARTBEAT_TIMEOUT_MS": "5000"}  # fmt: skip
+               "BATON_WORKFLOW_INTERVAL_MS": "100", "BATON_LEASE_MS": "10000",
+               "BATON_HEARTBEAT_TIMEOUT_MS": "15000"}  # fmt: skip
         self.app = Served(env, self.port, seed=seed, log=self.tmp / "app.log")
         self.app.wait_healthy()
 
@@ -62,23 +64,49 @@ class Stack:
         self.db.stop()
 
 
-async def _follow_with_faults(
-    stack: Stack, admin: GQL, faults: list[str], seed: int
-) -> dict[str, Any]:
+# Progress through the run: each step counts 1 once started (for the approval step: waiting
+# for its decision) and 1 more once done, so 0..16; the run ends at 16. Milestones worth
+# crashing at: 10 = the four parallel steps done, the join (merge) due; 12 = merged, the
+# approval due; 13 = awaiting the human's decision. The test holds the run there (it decides
+# only after a due crash), so every point up to 13 is reached while the run is live; past it
+# remediation is over within one poll, so a crash point there could not be hit reliably.
+LAST = 13
+
+
+def progress(run: dict[str, Any]) -> int:
+    return sum((s["status"] != "waiting") + (s["status"] == "done") for s in run["steps"])
+
+
+def spread(faults: list[str], seed: int) -> list[tuple[str, int]]:
+    """One crash point per fault, drawn over the whole run: fault i falls in the i-th of
+    len(faults) equal slices of 1..LAST, so late phases (merge, approval, remediation) are hit
+    as often as early ones."""
     rng = random.Random(seed)
+    k = len(faults)
+    return [(f, rng.randint(1 + i * LAST // k, max(1 + i * LAST // k, (i + 1) * LAST // k)))
+            for i, f in enumerate(faults)]  # fmt: skip
+
+
+async def _follow_with_faults(
+    stack: Stack, admin: GQL, faults: list[tuple[str, int]]
+) -> dict[str, Any]:
     inputs = {"service": "svc-checkout", "incident": "inc-2291"}
     rid = (await _retrying(admin, START, n="incident-response", i=inputs))["startWorkflow"]["id"]
-    pending = list(faults)
+    pending = sorted(faults, key=lambda f: f[1])
+    fired: list[tuple[str, int, int]] = []
     decided: set[str] = set()
     deadline = asyncio.get_running_loop().time() + 300  # a Neo4j restart is tens of seconds
     run: dict[str, Any] = {}
     while asyncio.get_running_loop().time() < deadline:
         run = (await _retrying(admin, RUN, id=rid))["run"]
         if run["status"] != "running":
+            assert not pending, f"the run ended before faults {pending} (fired: {fired})"
             return dict(run)
-        started = sum(1 for s in run["steps"] if s["status"] != "waiting")
-        if pending and started >= rng.randint(1, 6):  # a random point of the run
-            await asyncio.to_thread(stack.kill, pending.pop(0))
+        at = progress(run)
+        if pending and at >= pending[0][1]:  # crash before deciding: approvals wait through it
+            what, point = pending.pop(0)
+            fired.append((what, point, at))
+            await asyncio.to_thread(stack.kill, what)
             continue
         for s in run["steps"]:
             if s["status"] == "awaiting_approval" and s["proposalId"] not in decided:
@@ -108,7 +136,7 @@ async def _check(admin: GQL, stack: Stack, run: dict[str, Any]) -> None:
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # gap-free
 
 
-async def _scenario(tmp: Path, backend: str, faults: list[str], seed: int) -> None:
+async def _scenario(tmp: Path, backend: str, faults: list[tuple[str, int]]) -> None:
     stack = Stack(tmp, backend)
     try:
         stack.db.start()
@@ -116,7 +144,7 @@ async def _scenario(tmp: Path, backend: str, faults: list[str], seed: int) -> No
         stack.agents = demo_agents(stack.url, ADMIN_TOKEN)
         async with httpx.AsyncClient(timeout=10) as http:
             admin = GQL(stack.url, ADMIN_TOKEN, http)
-            run = await _follow_with_faults(stack, admin, faults, seed)
+            run = await _follow_with_faults(stack, admin, faults)
             await _check(admin, stack, run)
     finally:
         await asyncio.to_thread(stack.close)
@@ -124,14 +152,28 @@ async def _scenario(tmp: Path, backend: str, faults: list[str], seed: int) -> No
 
 @pytest.mark.timeout(600)
 async def test_run_survives_an_app_crash_mid_run(tmp_path: Path, graph: GraphTarget) -> None:
-    await _scenario(tmp_path, graph.backend, ["app"], seed=7)
+    await _scenario(tmp_path, graph.backend, spread(["app"], seed=7))
 
 
 @pytest.mark.timeout(600)  # on Neo4j: a JVM start and a crash restart
 async def test_run_survives_app_worker_and_database_crashes(
     tmp_path: Path, graph: GraphTarget
 ) -> None:
-    await _scenario(tmp_path, graph.backend, ["app", "worker", "db"], seed=11)
+    await _scenario(tmp_path, graph.backend, spread(["app", "worker", "db"], seed=11))
+
+
+@pytest.mark.timeout(600)
+async def test_run_survives_crashes_at_the_merge_and_the_approval(
+    tmp_path: Path, graph: GraphTarget
+) -> None:
+    """The app dies as the join is due, the database while the decision is awaited."""
+    await _scenario(tmp_path, graph.backend, [("app", 10), ("db", 13)])
+
+
+def test_crash_points_cover_the_whole_run() -> None:
+    points = [p for seed in range(200) for _, p in spread(["app", "worker", "db"], seed)]
+    assert set(points) == set(range(1, LAST + 1))  # every phase, merge and approval included
+    assert sum(p >= 9 for p in points) >= len(points) / 4  # not clustered early
 
 
 @pytest.mark.slow
@@ -141,4 +183,4 @@ async def test_run_survives_repeated_random_crashes(
     tmp_path: Path, graph: GraphTarget, seed: int
 ) -> None:
     faults = random.Random(seed).choices(["app", "worker", "db"], k=4)
-    await _scenario(tmp_path, graph.backend, faults, seed)
+    await _scenario(tmp_path, graph.backend, spread(faults, seed))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.support.gql import GQL
@@ -29,19 +30,29 @@ def demo_agents(url: str, token: str, fail: str = "") -> subprocess.Popen[bytes]
     args = [sys.executable, "-m", "app.demo.agents", url, token]
     if fail:
         args += ["--fail", fail]
-    log = tempfile.NamedTemporaryFile(prefix="demo-agents-", suffix=".log", delete=False)  # noqa: SIM115
-    return subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log)
+    with tempfile.NamedTemporaryFile(prefix="demo-agents-", suffix=".log", delete=False) as log:
+        proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log)
+    _LOGS[proc.pid] = Path(log.name)
+    return proc
+
+
+_LOGS: dict[int, Path] = {}  # each worker's log, removed by stop()
 
 
 def stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None or proc.poll() is not None:
+    """Stop the worker (if it still runs) and remove its log."""
+    if proc is None:
         return
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    log = _LOGS.pop(proc.pid, None)
+    if log is not None:
+        log.unlink(missing_ok=True)
 
 
 Decider = Callable[[dict[str, Any]], tuple[str, dict[str, Any] | None]]

@@ -115,3 +115,9 @@ async def next_data(queue: asyncio.Queue[dict[str, Any]], timeout: float = 5.0) 
     if payload.get("errors"):
         raise GraphQLFailure(payload["errors"])
     return dict(payload["data"])
+
+
+async def event_head(gql: GQL) -> int:
+    """The newest event seq: subscribe with ``after`` set to it, taken before the action, so
+    a socket that registers late still replays the action's events (no readiness race)."""
+    return int((await gql("{ eventHead }"))["eventHead"])

@@ -14,10 +14,10 @@ TERMINAL_EVENTS = {"task.completed", "task.failed", "task.dead", "task.cancelled
 TERMINAL = {"done", "failed", "dead", "cancelled", "merged"}
 
 
-async def all_events(admin: GQL) -> list[dict[str, Any]]:
-    """The whole log, oldest first."""
+async def all_events(admin: GQL, after: int | None = None) -> list[dict[str, Any]]:
+    """The whole log (or what follows seq ``after``), oldest first."""
     out: list[dict[str, Any]] = []
-    cursor = None
+    cursor = after
     while True:
         got = await admin(
             "query($a: Long) { events(first: 500, after: $a) { nodes { seq type subject payload }"
