@@ -227,3 +227,17 @@ async def second_replica(api: App, graph: GraphTarget, log: Path) -> AsyncIterat
         yield other
     finally:
         await asyncio.to_thread(other.signal, signal.SIGTERM)
+
+
+@pytest.fixture
+async def seeded_app(graph: GraphTarget) -> AsyncIterator[App]:
+    """The app on a fresh graph holding the demo org (seeds/), without its scheduler: tests
+    drive the jobs themselves."""
+    from app.core import seed
+    from app.resources import SEEDS_DIR
+
+    a = await start_app(graph, fresh_name(), scheduler=False)
+    await seed.load(a.store, SEEDS_DIR, now=a.rt.now())
+    yield a
+    await a.store.drop_all()
+    await stop_app(a)

@@ -6,17 +6,15 @@ in the log (``trigger.skipped``); the README's example starts the security revie
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.core import seed, triggers
+from app.core import triggers
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.graphs import GraphTarget
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 README = Path(__file__).resolve().parents[2] / "README.md"
 EMIT = """mutation($t: String!, $s: String, $p: JSON, $k: String) {
   emitEvent(type: $t, subject: $s, payload: $p, key: $k) {
@@ -27,12 +25,8 @@ SKIPS = """{ events(types: ["trigger.skipped"], first: 50) { nodes { seq type ac
 
 
 @pytest.fixture
-async def app(graph: GraphTarget) -> AsyncIterator[App]:
-    a = await start_app(graph, fresh_name(), scheduler=False)
-    await seed.load(a.store, SEEDS, now=a.rt.now())
-    yield a
-    await a.store.drop_all()
-    await stop_app(a)
+def app(seeded_app: App) -> App:
+    return seeded_app
 
 
 async def fire(app: App) -> int:

@@ -5,19 +5,15 @@ used to differ (a deferred and a merged task, routed proposals, triggered workfl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.core import seed, triggers
-from tests.conftest import App, fresh_name, start_app, stop_app
+from app.core import triggers
+from tests.conftest import App
 from tests.support.coord import CLAIM, agent, submit
 from tests.support.gql import GQL
-from tests.support.graphs import GraphTarget
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SET = "mutation($i: PolicyInput!) { setPolicy(input: $i) { id } }"
 PROPOSE = "mutation($i: ProposeActionInput!) { proposeAction(input: $i) { id } }"
 DEFINE = "mutation($d: JSON!) { defineWorkflow(definition: $d) { FIELDS } }"
@@ -48,12 +44,8 @@ async def selection(client: GQL, type_name: str, depth: int = 2) -> str:
 
 
 @pytest.fixture
-async def app(graph: GraphTarget) -> AsyncIterator[App]:
-    a = await start_app(graph, fresh_name(), scheduler=False)
-    await seed.load(a.store, SEEDS, now=a.rt.now())
-    yield a
-    await a.store.drop_all()
-    await stop_app(a)
+def app(seeded_app: App) -> App:
+    return seeded_app
 
 
 async def scene(app: App) -> None:

@@ -3,19 +3,15 @@ change audited with before/after, and what they grant taking effect on the next 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.core import seed
-from tests.conftest import App, fresh_name, start_app, stop_app
+from tests.conftest import App
 from tests.support.coord import submit
-from tests.support.graphs import GraphTarget
 from tests.support.security import principal, refused
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 TEAM_FIELDS = "id name canRead canAct cleared members agents"
 SET = f"mutation($i: TeamInput!) {{ setTeam(input: $i) {{ {TEAM_FIELDS} }} }}"
 ADD = """mutation($p: String!, $t: String!) {
@@ -29,12 +25,8 @@ TASK = "query($id: ID!) { task(id: $id) { id payload } }"
 
 
 @pytest.fixture
-async def app(graph: GraphTarget) -> AsyncIterator[App]:
-    a = await start_app(graph, fresh_name(), scheduler=False)
-    await seed.load(a.store, SEEDS, now=a.rt.now())
-    yield a
-    await a.store.drop_all()
-    await stop_app(a)
+def app(seeded_app: App) -> App:
+    return seeded_app
 
 
 async def audit(app: App, *types: str) -> list[dict[str, Any]]:
