@@ -48,6 +48,14 @@ class CelerySide:
             except redis.ConnectionError:
                 time.sleep(0.02)
         os.environ["PEER_REDIS_URL"] = url
+        self.worker: subprocess.Popen[bytes] | None = None
+        try:
+            self._start_workers(workers)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_workers(self, workers: int) -> None:
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "_celery_app", "worker", "-c", str(workers),
              "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip",
@@ -94,17 +102,18 @@ class CelerySide:
         return {"start_ms": start_ms, "result_ms": result_ms}
 
     def stop(self) -> None:
-        self.worker.terminate()
-        try:
-            self.worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.worker.kill()
+        if self.worker is not None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
         self.redis.terminate()
         self.redis.wait(timeout=10)
 
 
 def main() -> None:
-    side = CelerySide(int(sys.argv[1]), sys.argv[2])
+    side = CelerySide(int(sys.argv[1]), sys.argv[2])  # stops its redis-server if it fails
     print(json.dumps({"ready": True}), flush=True)
     try:
         for line in sys.stdin:

@@ -155,11 +155,15 @@ class BatonSide:
         return {"start_ms": start_ms, "result_ms": result_ms}
 
     async def stop(self) -> None:
-        self.pump.cancel()
-        with contextlib.suppress(Exception):
-            await self.ws.close()
-        await self.http.aclose()
-        for p in (self.proc, self.app):
+        if hasattr(self, "pump"):
+            self.pump.cancel()
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+        if hasattr(self, "http"):
+            await self.http.aclose()
+        for p in (getattr(self, "proc", None), getattr(self, "app", None)):
+            if p is None:
+                continue
             p.terminate()
             try:
                 p.wait(timeout=20)
@@ -178,9 +182,10 @@ async def sweep(target: Any, args: argparse.Namespace) -> dict[str, Any]:
     for workers in args.workers:
         console.rule(f"{workers} workers a side")
         baton = BatonSide(target, workers)
-        await baton.start()
-        celery = await asyncio.to_thread(CeleryDriver, workers, args.fsync)
+        celery: CeleryDriver | None = None
         try:
+            await baton.start()
+            celery = await asyncio.to_thread(CeleryDriver, workers, args.fsync)
             if workers == args.workers[0]:  # single-task latency, queue empty
                 b = await baton.latency(args.samples)
                 c = await asyncio.to_thread(celery.ask, cmd="latency", samples=args.samples)
@@ -210,9 +215,10 @@ async def sweep(target: Any, args: argparse.Namespace) -> dict[str, Any]:
                     console.print(f"{mode:>4} {n:>6} tasks, {workers} workers: Baton {b_med}/s, "
                                   f"Celery {c_med}/s (ratio {cell['ratio']})")  # fmt: skip
                     cells.append(cell)
-        finally:
+        finally:  # nothing left running, whatever failed
             await baton.stop()
-            await asyncio.to_thread(celery.stop)
+            if celery is not None:
+                await asyncio.to_thread(celery.stop)
     return {"cells": cells, **latency}
 
 
