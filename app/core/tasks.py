@@ -352,7 +352,8 @@ async def complete_many(
         trace=traces.enabled(),
     )
     accepted = [str(r["id"]) for r in rows]
-    skipped = [c for c in unique.values() if c.task_id not in set(accepted)]
+    done = set(accepted)
+    skipped = [c for c in unique.values() if c.task_id not in done]
     if skipped:
         refused = await _policy_refusals(store, agent_id, skipped, "done")
         await policies.record_violations(
