@@ -6,7 +6,7 @@ from typing import Any
 
 from app import scheduler
 from tests.conftest import App
-from tests.support.gql import GQL
+from tests.support.gql import GQL, Endpoint
 
 TASK_FIELDS = (
     "id status fence attempts agentId priority capability result errors mergedInto "
@@ -28,7 +28,7 @@ ASSIGNED = """subscription($a: String!, $after: Long) {
 
 
 async def agent(
-    app: App, agent_id: str, caps: list[str], max_concurrency: int = 1, team: str | None = None
+    app: Endpoint, agent_id: str, caps: list[str], max_concurrency: int = 1, team: str | None = None
 ) -> GQL:
     """A registered agent and a client holding its own agent token."""
     made = await app.admin(

@@ -6,10 +6,20 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import websockets
+
+
+class Endpoint(Protocol):
+    """A served Baton, in this process or another: its URL, an admin client, and clients
+    for other tokens."""
+
+    url: str
+    admin: GQL
+
+    def client(self, token: str | None) -> GQL: ...
 
 
 class GraphQLFailure(AssertionError):
