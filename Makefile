@@ -67,7 +67,6 @@ test-falkordb: $(STAMP) $(LINT_STAMP) browser
 # of `make test` the tests that do not yet pass on Neo4j within CI's time on 2 cores (see
 # README "Tests on Neo4j"); `make test-neo4j NEO4J_SLICE=` runs the whole suite on Neo4j.
 NEO4J_SLICE ?= \
-  --deselect tests/reliability/test_faults.py::test_kill_worker_app_and_database_nothing_lost \
   --deselect tests/reliability/test_workflow_crash.py::test_run_survives_an_app_crash_mid_run \
   --deselect tests/reliability/test_workflow_crash.py::test_run_survives_app_worker_and_database_crashes \
   --deselect tests/reliability/test_load.py::test_bounded_mixed_load \

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.graphdb.QueryExecutionException;
 import org.neo4j.server.CommunityBootstrapper;
 
 /**
@@ -72,7 +73,14 @@ public final class Neo4jLauncher {
             System.err.println("Neo4j did not start (code " + rc + "); see " + home.resolve("logs"));
             System.exit(rc);
         }
-        setPassword(server.getDatabaseManagementService(), password);
+        try {
+            setPassword(server.getDatabaseManagementService(), password);
+        } catch (RuntimeException e) {
+            // Neo4j's own threads would keep this JVM alive, not ready and never saying so.
+            System.err.println("Neo4j started but the password could not be set: " + e);
+            server.stop();
+            System.exit(1);
+        }
         exitWithParent(System.getenv("BATON_NEO4J_PARENT_PID"));
         System.out.println("BATON_NEO4J_READY bolt://127.0.0.1:" + bolt
                 + (http > 0 ? " http://127.0.0.1:" + http + "/browser/" : ""));
@@ -82,11 +90,17 @@ public final class Neo4jLauncher {
 
     /** The launcher owns the password: set it on every start, no change required. Its own
      *  generous timeout: on a loaded machine the first (planned) system query can take longer
-     *  than db.transaction.timeout, and failing here would fail the whole start. */
+     *  than db.transaction.timeout, and failing here would fail the whole start. A restart on
+     *  a kept home with the same password is no change (Neo4j refuses to "change" a password
+     *  to itself). */
     private static void setPassword(DatabaseManagementService dbms, String password) {
-        dbms.database("system").executeTransactionally(
-                "ALTER USER neo4j IF EXISTS SET PLAINTEXT PASSWORD $pw CHANGE NOT REQUIRED",
-                Map.of("pw", password), result -> null, Duration.ofMinutes(10));
+        try {
+            dbms.database("system").executeTransactionally(
+                    "ALTER USER neo4j IF EXISTS SET PLAINTEXT PASSWORD $pw CHANGE NOT REQUIRED",
+                    Map.of("pw", password), result -> null, Duration.ofMinutes(10));
+        } catch (QueryExecutionException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("cannot be the same")) throw e;
+        }
     }
 
     /** A test session or bench that is killed must not leave its Neo4j behind. */
