@@ -136,6 +136,14 @@ class Stack:
         self.procs.append(subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL,
                                            stderr=open(self.tmp / "agents.log", "ab")))  # noqa: SIM115  # fmt: skip
 
+    def check_agents(self) -> None:
+        """Raise with the agents' log tail if their process has ended (a run would wait for
+        them for ever)."""
+        agents = self.procs[-1] if self.procs else None
+        if agents is not None and agents.poll() is not None:
+            tail = (self.tmp / "agents.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the demo agents exited ({agents.returncode}):\n{tail}")
+
     def close(self) -> None:
         """Stop the app and the agents; remove the temporary data dir unless it is kept."""
         for p in reversed(self.procs):
@@ -174,7 +182,7 @@ async def _start(api: Transport, show: Showcase, console: Console) -> str:
 
 async def follow(
     api: Transport, run_id: str, show: Showcase, console: Console,
-    human: Transport | None = None, timeout: float = 120,
+    human: Transport | None = None, timeout: float = 120, stack: Stack | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Print each step's transitions as they happen; approve checkpoints as the human (with
     their own token when we have one, else as the admin)."""
@@ -184,6 +192,8 @@ async def follow(
     seen: dict[str, str] = {}
     decided: set[str] = set()
     while True:
+        if stack is not None:
+            stack.check_agents()
         run = (await api.execute(RUN, {"id": run_id}))["run"]
         for s in run["steps"]:
             if seen.get(s["stepId"]) == s["status"] or s["status"] == "waiting":
@@ -260,7 +270,7 @@ async def demo(name: str, url: str | None = None, token: str | None = None, fail
                 tok = (await api.execute(ROTATE, {"p": show.human}))["rotateToken"]
                 human = Transport(stack.url, tok)
             run_id = await _start(api, show, console)
-            run = await follow(api, run_id, show, console, human)
+            run = await follow(api, run_id, show, console, human, stack=stack)
             try:
                 trace = (await api.execute(TRACE, {"id": run_id}))["trace"]
             except Exception as exc:  # an older server without the trace API

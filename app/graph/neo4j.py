@@ -94,7 +94,9 @@ class Neo4jStore:
             raise GraphUnavailable(f"{name}: Neo4j unreachable: {exc}") from exc
         except Neo4jError as exc:
             code = exc.code or ""
-            if "TransactionTimedOut" in code or "Timeout" in code:
+            # A transaction the server ended at its deadline reports either code (a lock
+            # wait past the deadline: "Terminated", "LockClientStopped"): a TIMEOUT.
+            if any(k in code for k in ("Timeout", "TimedOut", "Terminated", "LockClientStopped")):
                 raise GraphTimeout(f"{name}: {exc.message}") from exc
             if "Memory" in code:
                 raise GraphLimitExceeded(f"{name}: {exc.message}") from exc

@@ -21,9 +21,17 @@ _CODES: dict[str, type[errors.BatonError]] = {
     cls.code: cls
     for cls in (
         errors.Unauthenticated, errors.Forbidden, errors.NotFound, errors.Conflict,
-        errors.BadInput, errors.BudgetExceeded, errors.RateLimited,
+        errors.BadInput, errors.BudgetExceeded, errors.RateLimited, errors.Timeout,
+        errors.CostLimit, errors.Unavailable,
     )
 }  # fmt: skip
+
+
+def is_read(query: str) -> bool:
+    """A query operation (not a mutation or subscription): safe to resend after the server
+    timed it out."""
+    head = query.lstrip()
+    return head.startswith("{") or head.startswith("query")
 
 
 class TransportError(errors.BatonError):
@@ -66,7 +74,10 @@ class Transport:
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one operation; connection failures and RATE_LIMITED are retried with backoff
-        (operations are safe to resend: mutations are idempotent or fenced)."""
+        (operations are safe to resend: mutations are idempotent or fenced), and so are reads
+        the server timed out or could not answer (a graph busy or cold: a Neo4j plans each
+        statement on first use)."""
+        read = is_read(query)
         for attempt in range(self.retries + 1):
             try:
                 r = await self._http.post(
@@ -81,6 +92,11 @@ class Transport:
                     raise
                 await asyncio.sleep(float(exc.details.get("retryAfterMs", 100)) / 1000)
                 continue
+            except (errors.Timeout, errors.Unavailable):
+                if not read or attempt == self.retries:
+                    raise
+                log.info("read timed out on the server; retrying (%d/%d)", attempt + 1,
+                         self.retries)  # fmt: skip
             await asyncio.sleep(backoff(attempt))
         raise AssertionError("unreachable")
 

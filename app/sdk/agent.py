@@ -333,8 +333,9 @@ class Agent:
                 self._threads.shutdown(wait=False)
 
     async def _register(self) -> int:
-        """Register (retrying while the control plane is unreachable: a worker outlives
-        restarts of the app); returns the event cursor to subscribe from."""
+        """Register (retrying while the control plane is unreachable or its graph busy: a
+        worker outlives restarts of the app; registering twice is one agent); returns the
+        event cursor to subscribe from."""
         attempt = 0
         while True:
             try:
@@ -345,7 +346,7 @@ class Agent:
                            "maxConcurrency": self.max_concurrency, "team": self.team}},
                 )  # fmt: skip
                 return head
-            except TransportError as exc:
+            except (TransportError, errors.Timeout, errors.Unavailable) as exc:
                 attempt += 1
                 log.warning("cannot register yet (%s); retrying", exc)
                 await asyncio.sleep(backoff(attempt, 0.2, 5.0))

@@ -2,6 +2,19 @@
 // capabilities, optionally one capability), bounded by its spare concurrency. Same waiting
 // rules as push routing (locked or rate-exhausted resources; one task per resource).
 // Claimed tasks go straight to `running` with a fresh fencing token and task.claimed events.
+// No work, no lock: an idle poll (nothing queued that this agent could take) reads one index
+// bucket walk and returns, without queueing behind the event counter that every writer takes
+// (on Neo4j, a dozen idle agents polling made every writer wait). When there is a candidate,
+// the counter is locked and everything is read again after the lock.
+MATCH (g:Agent {id: $agentId})
+WHERE g.status = 'online' AND g.active < g.maxConcurrency
+UNWIND range(100, 0, -1) AS gp
+UNWIND [x IN g.capabilities WHERE $capability IS NULL OR x = $capability] AS gcap
+WITH gcap + '|' + toString(gp) AS gk
+MATCH (gt:Task {qk: gk})
+WHERE gt.notBefore <= $now
+WITH gt
+LIMIT 1
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
