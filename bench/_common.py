@@ -40,11 +40,13 @@ def graph_target(backend: str, fsync: str = "always") -> Iterator[GraphTarget]:
     the bench statement timeout (bulk statements on purpose)."""
     from tests.support.graphs import open_target
 
-    with console.status(f"starting {backend}"), open_target(
-        backend, Path(tempfile.mkdtemp(prefix=f"bench-{backend}-")), timeout_ms=BENCH_TIMEOUT_MS,
-        fsync=fsync,
-    ) as target:
-        yield target
+    # The data dir goes with the run (100k-task graphs are hundreds of MB; left behind, every
+    # run used to leave one in /tmp).
+    with tempfile.TemporaryDirectory(prefix=f"bench-{backend}-") as tmp:
+        with console.status(f"starting {backend}"), open_target(
+            backend, Path(tmp), timeout_ms=BENCH_TIMEOUT_MS, fsync=fsync
+        ) as target:
+            yield target
 
 
 def backend_label(target: GraphTarget) -> str:

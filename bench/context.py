@@ -70,6 +70,7 @@ async def propagation(target: Any, n_agents: int, n_facts: int) -> list[float]:
                         "name": aid,
                         "roles": ["AGENT"],
                         "agentId": aid,
+                        "team": "t",  # team membership is the admin's to grant
                     },
                 )
                 tokens[aid] = made["createPrincipal"]["token"]
@@ -241,6 +242,8 @@ async def run(quick: bool, target: Any) -> dict[str, object]:
         "facts": top["facts"],
         "propagation_p50_ms": p["p50_ms"],
         "propagation_p99_ms": p["p99_ms"],
+        "propagation_samples": len(prop),
+        "context_samples": 500 * len(growth),
         "context_p50_ms": top["context_p50_ms"],
         "context_p99_ms": top["context_p99_ms"],
         "growth": growth,
@@ -253,9 +256,12 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
+    ap.add_argument("--fsync", choices=("always", "everysec"), default="always",
+                    help="Embedded FalkorDB's appendfsync (the app's default: always).")
     args = ap.parse_args()
-    with graph_target(args.backend) as target:
+    with graph_target(args.backend, fsync=args.fsync) as target:
         m = asyncio.run(run(args.quick, target))
+    m["fsync"] = args.fsync if args.backend == "falkordb" else "neo4j default"
     rows = [(k, v) for k, v in m.items() if k != "growth"] + [
         (f"{g['scale']}x context p99 ms ({g['facts']:,} facts)", g["context_p99_ms"])
         for g in m["growth"]  # type: ignore[attr-defined]

@@ -2,6 +2,12 @@
 // (ESCALATED_TO the next level's principals and team members), with a new SLA. Each level
 // of `chain` is 'principal|principal|team:<id>'. The top level is handled by
 // proposals/expire.
+// No work, no write: the cheap check below ends the statement before the counter lock
+// when there is nothing to do (an idle tick writes nothing, on either backend).
+MATCH (g:Proposal {status: 'pending'})
+WHERE g.escalateAt <= $now AND g.level + 1 < size(g.chain)
+WITH g
+LIMIT 1
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c

@@ -1,6 +1,12 @@
 // Scheduler job: a pending proposal past its SLA at the top of its chain is settled by
 // policy, never dropped: `onExpiry` 'approve' approves it, anything else rejects it. The task
 // continues as after a human decision, and everyone it was routed to is told.
+// No work, no write: the cheap check below ends the statement before the counter lock
+// when there is nothing to do (an idle tick writes nothing, on either backend).
+MATCH (g:Proposal {status: 'pending'})
+WHERE g.escalateAt <= $now AND g.level + 1 >= size(g.chain)
+WITH g
+LIMIT 1
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c

@@ -1,6 +1,12 @@
 // Scheduler job: an assigned/running task whose lease ran out (its agent crashed or went
 // silent) loses that attempt: back to the queue after backoff with jitter, or `dead` once
 // maxAttempts are used up. Its agent slot and resource locks are released.
+// No work, no write: the cheap check below ends the statement before the counter lock
+// when there is nothing to do (an idle tick writes nothing, on either backend).
+MATCH (g:Task)
+WHERE g.status IN ['assigned', 'running'] AND g.leaseUntil < $now
+WITH g
+LIMIT 1
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c

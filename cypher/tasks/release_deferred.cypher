@@ -1,6 +1,12 @@
 // Scheduler job: a deferred task whose blocker has ended goes back to the queue, keeping
 // its original place (queuedAt = when it was submitted). The DEFERRED_BEHIND edge stays as
 // history, stamped with when it was released.
+// No work, no write: the cheap check below ends the statement before the counter lock
+// when there is nothing to do (an idle tick writes nothing, on either backend).
+MATCH (g:Task {status: 'deferred'})-[:DEFERRED_BEHIND]->(go:Task)
+WHERE go.status IN ['done', 'failed', 'dead', 'cancelled', 'merged']
+WITH g
+LIMIT 1
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c

@@ -12,6 +12,18 @@
 // An agent serving several capabilities may be offered in several groups; the per-agent cut
 // (`mine`, its best offers) keeps it within maxConcurrency, the surplus stays queued for the
 // next batch, and no task of a surplus's capability with a lower priority overtakes it.
+// No work, no write: the cheap check below ends the statement before the counter lock
+// when there is nothing to do (an idle tick writes nothing, on either backend).
+MATCH (g:Agent {status: 'online'})
+WHERE g.active < g.maxConcurrency AND coalesce(g.mode, 'push') = 'push'
+UNWIND g.capabilities AS gcap
+WITH DISTINCT gcap
+UNWIND range(100, 0, -1) AS gp
+WITH gcap + '|' + toString(gp) AS gk
+MATCH (gt:Task {qk: gk})
+WHERE gt.notBefore <= $now
+WITH gt
+LIMIT 1
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
@@ -32,14 +44,19 @@ UNWIND free.capabilities AS cap
 WITH c, blocked, held, collect(DISTINCT cap) AS caps
 // Queued tasks are indexed by qk = capability|priority: walk the buckets from priority 100
 // down and stop at $batch, so the cost does not grow with the length of the queue.
-UNWIND range(100, 0, -1) AS p
-UNWIND caps AS cap
-WITH c, blocked, held, cap + '|' + toString(p) AS k
-MATCH (t:Task {qk: k})
-WHERE t.notBefore <= $now AND (size(t.resources) = 0 OR none(x IN t.resources WHERE x IN blocked))
-  AND NOT ('run:' + coalesce(t.runId, '')) IN held
-WITH c, held, t
-LIMIT $batch
+// The walk is a read-only subquery so that its LIMIT stops it (a top-level LIMIT after the
+// counter's SET is an ExhaustiveLimit on Neo4j: it read the whole queue for every batch).
+CALL {
+  WITH blocked, held, caps
+  UNWIND range(100, 0, -1) AS p
+  UNWIND caps AS cap
+  WITH blocked, held, cap + '|' + toString(p) AS k
+  MATCH (t:Task {qk: k})
+  WHERE t.notBefore <= $now AND (size(t.resources) = 0 OR none(x IN t.resources WHERE x IN blocked))
+    AND NOT ('run:' + coalesce(t.runId, '')) IN held
+  RETURN t
+  LIMIT $batch
+}
 WITH c, held, collect(t) AS cands
 WITH c, held, cands,
      reduce(acc = [[], []], t IN cands |

@@ -104,15 +104,17 @@ class Rig:
 
 async def _retrying(admin: GQL, query: str, **variables: object) -> dict[str, object]:
     """Keep trying through outages: the faults are the point of the test."""
+    last: object = None
     for _ in range(1500):  # a restarting Neo4j takes tens of seconds on a loaded machine
         try:
             body = await admin.raw(query, variables)
             if not body.get("errors"):
                 return dict(body["data"])
-        except (httpx.HTTPError, ValueError):  # down, or a non-JSON 5xx while restarting
-            pass
+            last = body["errors"]
+        except (httpx.HTTPError, ValueError) as exc:  # down, or a non-JSON 5xx while restarting
+            last = repr(exc)
         await asyncio.sleep(0.1)
-    raise AssertionError(f"gave up on {query[:60]}")
+    raise AssertionError(f"gave up on {query[:60]}; last answer: {str(last)[:800]}")
 
 
 async def _run(tmp: Path, backend: str, n_tasks: int, faults: list[str]) -> None:

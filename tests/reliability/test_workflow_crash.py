@@ -110,12 +110,35 @@ async def _follow_with_faults(
             continue
         for s in run["steps"]:
             if s["status"] == "awaiting_approval" and s["proposalId"] not in decided:
-                await _retrying(admin, DECIDE, id=s["proposalId"], d="APPROVE", p=None, r="ok")
+                await _decide(admin, s["proposalId"])
                 decided.add(s["proposalId"])
         await asyncio.sleep(0.1)
     state = await _retrying(admin, "{ tasks(first: 50) { nodes { kind status agentId errors } } "
                             "agents(first: 50) { nodes { id status active } } }")  # fmt: skip
     raise AssertionError(f"run did not finish: {run}\n--- tasks and agents ---\n{state}")
+
+
+async def _decide(admin: GQL, proposal_id: str) -> None:
+    """Approve through outages. A decision that committed while its answer was lost (the app
+    or the database died mid-request) is answered CONFLICT when resent: that is success when
+    the proposal shows our approval."""
+    approve = {"id": proposal_id, "d": "APPROVE", "p": None, "r": "ok"}
+    body: dict[str, Any] = {}
+    for _ in range(600):
+        try:
+            body = await admin.raw(DECIDE, approve)
+        except (httpx.HTTPError, ValueError):
+            await asyncio.sleep(0.2)
+            continue
+        if not body.get("errors"):
+            return
+        if "CONFLICT" in [e.get("extensions", {}).get("code") for e in body["errors"]]:
+            got = await _retrying(admin, "query($id: ID!) { proposal(id: $id) { status } }",
+                                  id=proposal_id)  # fmt: skip
+            assert got["proposal"]["status"] == "approved", (got, body)
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"decideProposal({proposal_id}) never accepted: {body}")
 
 
 async def _check(admin: GQL, stack: Stack, run: dict[str, Any]) -> None:

@@ -16,7 +16,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # Seconds per quick run on a loaded 2-core machine (measured: routing ~280 s, fanout ~190 s,
 # tracing ~95 s, metrics ~20 s while other tests ran), with room; pytest's is 60 s more.
-BUDGET = {"routing": 600, "fanout": 480, "tracing": 300, "metrics": 180, "soak": 240}
+BUDGET = {"routing": 600, "fanout": 480, "tracing": 300, "metrics": 180, "soak": 240,
+          "context": 300}
 
 
 def did_the_work(script: str, m: dict[str, Any]) -> None:
@@ -33,6 +34,8 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
     elif script == "soak":
         assert m["errors"] == 0 and m["tasks_done"] == m["tasks_submitted"] > 0, m
         assert m["samples"] >= 5, m
+    elif script == "context":
+        assert m["propagation_samples"] > 0 and m["context_samples"] > 0, m
     elif script == "metrics":
         assert m["pending"] + m["decided"] == m["proposals"] > 0, m
         assert 0 < m["events_counted"] < m["events"], m
