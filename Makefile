@@ -69,6 +69,7 @@ test-falkordb: $(STAMP) $(LINT_STAMP) browser
 NEO4J_SLICE ?= \
   --deselect tests/reliability/test_workflow_crash.py::test_run_survives_an_app_crash_mid_run \
   --deselect tests/reliability/test_workflow_crash.py::test_run_survives_app_worker_and_database_crashes \
+  --deselect tests/reliability/test_workflow_crash.py::test_run_survives_crashes_at_the_merge_and_the_approval \
   --deselect tests/reliability/test_load.py::test_bounded_mixed_load \
   --deselect tests/api/test_agent_cli.py::test_agent_run_cli_serves_tasks_and_drains_on_sigterm \
   --deselect tests/api/test_sdk_workflow.py::test_heartbeats_keep_a_long_task_alive \

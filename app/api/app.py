@@ -231,6 +231,14 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
             _refusal.set(f"invalid JSON: {exc.reason}")
             raise
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """An HTTP body must be a JSON object (strawberry reads ``.get`` off any value, so
+        a bare ``0`` or ``"x"`` used to end in an HTTP 500)."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return parsed
+
     async def on_ws_connect(self, context: Ctx) -> Any:
         params = context.connection_params or {}
         raw = params.get("Authorization") or params.get("authorization")

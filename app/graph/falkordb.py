@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.graph.queries import Queries, load, schema_statements
+from app.graph.queries import Queries, load, property_keys, q, schema_statements
 from app.graph.store import (
     ConstraintViolation,
     GraphError,
@@ -24,6 +24,8 @@ from app.graph.store import (
     reraise_lost_cancel,
 )
 from app.graph.values import plain
+
+INTERN_KEYS = q("graph/intern_keys")
 
 
 class FalkorStore:
@@ -145,7 +147,8 @@ class FalkorStore:
 
     async def apply_schema(self) -> None:
         """Create indexes/constraints; FalkorDB has no ``IF NOT EXISTS``, so 'already' errors
-        are expected on every start after the first and swallowed."""
+        are expected on every start after the first and swallowed. Then register every
+        property name in one logged write (cypher/graph/intern_keys.cypher says why)."""
         for stmt in schema_statements(self.backend):
             try:
                 if stmt.upper().startswith("GRAPH.CONSTRAINT"):
@@ -157,6 +160,7 @@ class FalkorStore:
             except ResponseError as exc:
                 if "already" not in str(exc).lower():
                     raise GraphError(f"schema: {stmt}: {exc}") from exc
+        await self.write(INTERN_KEYS, keys=dict.fromkeys(property_keys(), 0))
 
     async def health(self) -> dict[str, Any]:
         """Reachability and size; used by ``GET /health``."""

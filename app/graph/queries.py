@@ -8,6 +8,7 @@ failing at request time.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -81,6 +82,22 @@ def load(backend: str, root: Path = CYPHER_DIR) -> Queries:
     if missing:
         raise UnknownQuery(f"Cypher statements missing from {root}: {sorted(missing)}")
     return Queries(texts, backend)
+
+
+_MAP_KEY = re.compile(r"[{,]\s*([A-Za-z_]\w*)\s*:")
+_PROPERTY = re.compile(r"[\w)]\.([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=4)
+def property_keys(root: Path = CYPHER_DIR) -> tuple[str, ...]:
+    """Every name that any statement in ``cypher/`` may use as a property (map keys and
+    ``x.name`` accesses; a few extra names are harmless), sorted. See
+    ``cypher/graph/intern_keys.cypher`` for why FalkorDB must know them all up front."""
+    keys: set[str] = set()
+    for path in root.rglob("*.cypher"):
+        text = _strip_comments(path.read_text())
+        keys.update(_MAP_KEY.findall(text), _PROPERTY.findall(text))
+    return tuple(sorted(keys))
 
 
 def schema_statements(backend: str, root: Path = CYPHER_DIR) -> list[str]:

@@ -185,11 +185,6 @@ async def test_run_survives_app_worker_and_database_crashes(
     await _scenario(tmp_path, graph.backend, spread(["app", "worker", "db"], seed=11))
 
 
-# Out of CI for now (`pytest -m slow` runs it): in the fresh-clone run of stop 26 the
-# decision after the database crash at the approval was never accepted (`gave up on
-# decideProposal`, 150 s of retries). Not yet known whether the app or the test is at
-# fault (a decision that committed but whose answer was lost reads as CONFLICT on retry).
-@pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_run_survives_crashes_at_the_merge_and_the_approval(
     tmp_path: Path, graph: GraphTarget
