@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -568,18 +569,21 @@ def _headline(metric: str) -> bool:
     return any(m in metric for m in ("ratio", "_per_s", "p99"))
 
 
-@db_cli.command("start")
-def db_start() -> None:
-    """Start the embedded graph server detached (apps then attach to it)."""
+def _server(settings: Settings) -> Any:
     from app.graph.embedded import EmbeddedServer
 
-    settings = _settings()
-    info = EmbeddedServer(
+    return EmbeddedServer(
         _embedded_dir(settings),
         timeout_ms=settings.graph_timeout_ms,
         query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
         fsync=settings.graph_fsync,
-    ).start(detached=True)
+    )
+
+
+@db_cli.command("start")
+def db_start() -> None:
+    """Start the embedded graph server detached (apps then attach to it)."""
+    info = _server(_settings()).start(detached=True)
     console.print(f"FalkorDB running: pid {info.pid}, {info.uri}")
 
 
@@ -598,6 +602,42 @@ def db_status() -> None:
     from app.graph.embedded import EmbeddedServer
 
     console.print_json(json.dumps(EmbeddedServer(_embedded_dir(_settings())).status()))
+
+
+@db_cli.command("backup")
+def db_backup(dest: Path = typer.Argument(..., help="A new directory for the backup.")) -> None:
+    """Snapshot the embedded graph while Baton serves (BGSAVE) into DEST, with a manifest."""
+    from app import backup
+    from app.graph.embedded import EmbeddedError
+
+    settings = _settings()
+    try:
+        with console.status("taking a snapshot of the graph..."):
+            m = backup.backup(_server(settings), settings.graph_name, dest)
+    except (backup.BackupError, EmbeddedError) as exc:
+        _fail(str(exc))
+    console.print(f"backup in {dest}: {m['bytes']:,} bytes, event head {m['eventHeadRange'][1]}, "
+                  f"schema version {m['schemaVersion']}")  # fmt: skip
+
+
+@db_cli.command("restore")
+def db_restore(
+    src: Path = typer.Argument(..., help="A directory made by `baton db backup`."),
+) -> None:
+    """Replace the embedded graph by the backup in SRC (Baton must be stopped; the replaced
+    files are kept aside in the data dir)."""
+    from app import backup
+    from app.graph.embedded import EmbeddedError
+
+    try:
+        with console.status("restoring the graph..."):
+            m, kept = backup.restore(_server(_settings()), src)
+    except (backup.BackupError, EmbeddedError) as exc:
+        _fail(str(exc))
+    console.print(f"restored {src} (event head {m['eventHeadRange'][1]}, taken "
+                  f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(m['createdAt'] / 1000))})")
+    if kept is not None:
+        console.print(f"the graph it replaced is kept in {kept}")
 
 
 @cli.command("neo4j")

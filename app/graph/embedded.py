@@ -21,13 +21,16 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -144,6 +147,20 @@ def _tighten(data_dir: Path) -> None:
                     os.chmod(full, mode)
 
 
+def _wait_persistence(
+    conn: redis.Redis, timeout_s: float, done: Callable[[dict[str, Any]], object]
+) -> dict[str, Any]:
+    """Poll ``INFO persistence`` until ``done`` holds for it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        info: dict[str, Any] = conn.info("persistence")
+        if done(info):
+            return info
+        if time.monotonic() > deadline:
+            raise EmbeddedError(f"the graph server did not finish saving in {timeout_s:.0f}s")
+        time.sleep(0.05)
+
+
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -198,6 +215,62 @@ class EmbeddedServer:
             "detached": info.detached if info else None,
         }
 
+    def _command(self, server_bin: str, module: str, appendonly: str = "yes") -> list[str]:
+        return [
+            server_bin,
+            "--port",
+            "0",  # no TCP listener
+            "--unixsocket",
+            self.socket_path,
+            "--unixsocketperm",
+            "700",
+            "--protected-mode",
+            "yes",
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            appendonly,
+            "--appendfsync",
+            self.fsync,
+            "--save",
+            "",
+            "--logfile",
+            str(self.data_dir / "falkordb.log"),
+            "--loadmodule",
+            module,
+            # Server-side bounds for every statement: a default and a maximum timeout
+            # (a client may ask for less, never more) and a memory cap per query.
+            "TIMEOUT_DEFAULT",
+            str(self.timeout_ms),
+            "TIMEOUT_MAX",
+            str(self.timeout_ms),
+            "QUERY_MEM_CAPACITY",
+            str(self.query_mem_bytes),
+        ]
+
+    def _spawn(self, args: list[str], preexec: Any, timeout_s: float) -> subprocess.Popen[bytes]:
+        """Start the server process and wait until it answers on its socket."""
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=preexec,  # noqa: PLW1509
+        )
+        deadline = time.monotonic() + timeout_s
+        while not _ping(self.socket_path):
+            if proc.poll() is not None:
+                raise EmbeddedError(
+                    f"embedded FalkorDB exited with {proc.returncode}; see "
+                    f"{self.data_dir / 'falkordb.log'}"
+                )
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise EmbeddedError(f"embedded FalkorDB not ready after {timeout_s:.0f}s")
+            time.sleep(0.02)
+        return proc
+
     def start(self, detached: bool = False, timeout_s: float = 60.0) -> ServerInfo:
         """Start (or attach to, or adopt) the server for this data dir and wait until ready.
         It listens on :attr:`socket_path` only, which stays the same across restarts."""
@@ -213,56 +286,8 @@ class EmbeddedServer:
             _private_dir(self.socket_dir)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.socket_path)  # a stale socket of a killed server
-            args = [
-                server_bin,
-                "--port",
-                "0",  # no TCP listener
-                "--unixsocket",
-                self.socket_path,
-                "--unixsocketperm",
-                "700",
-                "--protected-mode",
-                "yes",
-                "--dir",
-                str(self.data_dir),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                self.fsync,
-                "--save",
-                "",
-                "--logfile",
-                str(self.data_dir / "falkordb.log"),
-                "--loadmodule",
-                module,
-                # Server-side bounds for every statement: a default and a maximum timeout
-                # (a client may ask for less, never more) and a memory cap per query.
-                "TIMEOUT_DEFAULT",
-                str(self.timeout_ms),
-                "TIMEOUT_MAX",
-                str(self.timeout_ms),
-                "QUERY_MEM_CAPACITY",
-                str(self.query_mem_bytes),
-            ]
-            proc = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=_private_child if detached else _die_with_parent,  # noqa: PLW1509
-            )
-            deadline = time.monotonic() + timeout_s
-            while not _ping(self.socket_path):
-                if proc.poll() is not None:
-                    raise EmbeddedError(
-                        f"embedded FalkorDB exited with {proc.returncode}; see "
-                        f"{self.data_dir / 'falkordb.log'}"
-                    )
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    raise EmbeddedError(f"embedded FalkorDB not ready after {timeout_s:.0f}s")
-                time.sleep(0.02)
+            args = self._command(server_bin, module)
+            proc = self._spawn(args, _private_child if detached else _die_with_parent, timeout_s)
             self.info = ServerInfo(proc.pid, os.getpid(), detached, self.socket_path)
             self.owned = not detached
             _write_private(self.info_path, json.dumps(self.info.__dict__))
@@ -312,6 +337,66 @@ class EmbeddedServer:
         if _alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+    def snapshot(self, dest: Path, timeout_s: float = 600.0) -> None:
+        """Write a consistent snapshot of the running server's whole dataset to ``dest`` (an
+        RDB file), while it serves: ``BGSAVE`` forks, so no writer waits for the copy."""
+        conn = redis.Redis(unix_socket_path=self.socket_path)
+        try:
+            saves = int(conn.info("persistence")["rdb_saves"])
+            conn.bgsave(schedule=True)  # after an AOF rewrite in progress, if any
+            info = _wait_persistence(
+                conn, timeout_s, lambda i: int(i["rdb_saves"]) > saves
+                and not int(i["rdb_bgsave_in_progress"]),
+            )  # fmt: skip
+            if info["rdb_last_bgsave_status"] != "ok":
+                raise EmbeddedError(f"BGSAVE failed; see {self.data_dir / 'falkordb.log'}")
+        finally:
+            conn.close()
+        shutil.move(self.data_dir / "dump.rdb", dest)
+        os.chmod(dest, 0o600)
+
+    def restore_snapshot(self, rdb: Path, timeout_s: float = 600.0) -> Path | None:
+        """Replace this data dir's dataset by the snapshot ``rdb``; the server must be stopped.
+        Loads it with the append-only file off, then turns the file on (Redis writes a new one
+        from memory), so the next start replays exactly the snapshot. The previous
+        append-only files are kept aside; their new place is returned."""
+        if self.status()["running"]:
+            raise EmbeddedError(f"the graph server for {self.data_dir} is running: stop it first")
+        server_bin, module = _binaries()
+        _private_dir(self.data_dir)
+        _private_dir(self.socket_dir)
+        with open(os.open(self.data_dir / ".start.lock", os.O_RDWR | os.O_CREAT, 0o600)) as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            aof, kept = self.data_dir / "appendonlydir", None
+            if aof.exists():
+                stamp = time.strftime("%Y%m%dT%H%M%S")
+                kept = aof.with_name(f"appendonlydir.before-restore-{stamp}")
+                aof.rename(kept)
+            dump = self.data_dir / "dump.rdb"
+            shutil.copyfile(rdb, dump)
+            os.chmod(dump, 0o600)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.socket_path)
+            proc = self._spawn(self._command(server_bin, module, appendonly="no"),
+                               _die_with_parent, timeout_s)  # fmt: skip
+            try:
+                conn = redis.Redis(unix_socket_path=self.socket_path)
+                try:
+                    conn.config_set("appendonly", "yes")
+                    info = _wait_persistence(
+                        conn, timeout_s, lambda i: int(i["aof_enabled"])
+                        and not int(i["aof_rewrite_in_progress"])
+                        and not int(i["aof_rewrite_scheduled"]),
+                    )  # fmt: skip
+                    if info["aof_last_bgrewrite_status"] != "ok":
+                        raise EmbeddedError("writing the append-only file of the restore failed")
+                finally:
+                    conn.close()
+            finally:
+                self._kill(proc.pid)
+                dump.unlink(missing_ok=True)
+        return kept
 
     def stop(self, force: bool = False) -> bool:
         """Stop the server if this process owns it (or ``force``); SIGTERM lets redis flush the
