@@ -49,14 +49,20 @@ async def _state(data: Path) -> tuple[str, int]:
         await store.close()
 
 
-async def test_backup_wipe_restore_round_trip(tmp_path: Path) -> None:
-    data, backup = tmp_path / "graph", tmp_path / "backup"
+async def _started(data: Path, tasks_n: int) -> FalkorStore:
+    """A detached server (``baton db start``) with a prepared graph holding ``tasks_n``."""
     assert _db(data, "start").returncode == 0
     store = FalkorStore.at(EmbeddedServer(data).uri, "baton", 2)
+    await store.apply_schema()
+    await store.write(BOOTSTRAP, secret="s" * 64)
+    await _submit(store, tasks_n)
+    return store
+
+
+async def test_backup_wipe_restore_round_trip(tmp_path: Path) -> None:
+    data, backup = tmp_path / "graph", tmp_path / "backup"
+    store = await _started(data, 20)
     try:
-        await store.apply_schema()
-        await store.write(BOOTSTRAP, secret="s" * 64)
-        await _submit(store, 20)
         digest, head = await graph_digest(store), await events.head(store)
         made = _db(data, "backup", str(backup))  # while the server serves
         assert made.returncode == 0, made.stderr
@@ -89,14 +95,7 @@ async def test_backup_wipe_restore_round_trip(tmp_path: Path) -> None:
 
 async def test_restore_refuses_a_newer_schema_or_a_damaged_snapshot(tmp_path: Path) -> None:
     data, backup = tmp_path / "graph", tmp_path / "backup"
-    assert _db(data, "start").returncode == 0
-    store = FalkorStore.at(EmbeddedServer(data).uri, "baton", 2)
-    try:
-        await store.apply_schema()
-        await store.write(BOOTSTRAP, secret="s" * 64)
-        await _submit(store, 3)
-    finally:
-        await store.close()
+    await (await _started(data, 3)).close()
     assert _db(data, "backup", str(backup)).returncode == 0
     again = _db(data, "backup", str(backup))
     assert again.returncode == 2 and "not empty" in again.stderr  # never over an old backup
