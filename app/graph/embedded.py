@@ -232,6 +232,12 @@ class EmbeddedServer:
             appendonly,
             "--appendfsync",
             self.fsync,
+            # The file stays proportional to the live graph: once it is past 16 MB and has
+            # doubled since the last rewrite, Redis rewrites it from memory (in a fork).
+            "--auto-aof-rewrite-percentage",
+            "100",
+            "--auto-aof-rewrite-min-size",
+            "16mb",
             "--save",
             "",
             "--logfile",

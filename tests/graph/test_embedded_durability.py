@@ -50,6 +50,11 @@ def test_fsync_mode_reaches_the_server(tmp_path: Path) -> None:
     default.start()
     try:
         assert _appendfsync(default) == "always"
+        conn = redis.Redis(unix_socket_path=default.socket_path)
+        rewrite = conn.config_get("auto-aof-rewrite-*")
+        conn.close()
+        assert rewrite == {"auto-aof-rewrite-percentage": "100",
+                           "auto-aof-rewrite-min-size": str(16 * 1024 * 1024)}  # fmt: skip
     finally:
         default.stop(force=True)
 
