@@ -19,9 +19,10 @@ from typing import Any
 
 from app import __version__
 from app.core import events
+from app.graph import migrations
 from app.graph.embedded import EmbeddedServer
 from app.graph.falkordb import FalkorStore
-from app.graph.queries import SCHEMA_VERSION
+from app.graph.queries import load
 
 FORMAT = 1
 SNAPSHOT = "graph.rdb"
@@ -40,15 +41,22 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _head(server: EmbeddedServer, graph: str) -> int:
-    async def read() -> int:
+def _marks(server: EmbeddedServer, graph: str) -> tuple[int, int | None]:
+    """The Event head and the schema version of ``graph``."""
+
+    async def read() -> tuple[int, int | None]:
         store = FalkorStore.at(server.uri, graph, 1)
         try:
-            return await events.head(store)
+            return await events.head(store), await migrations.version(store)
         finally:
             await store.close()
 
     return asyncio.run(read())
+
+
+def known_version() -> int:
+    """The newest schema version this code can restore (and writes)."""
+    return migrations.target(load("falkordb"))
 
 
 def backup(server: EmbeddedServer, graph: str, dest: Path) -> dict[str, Any]:
@@ -63,9 +71,9 @@ def backup(server: EmbeddedServer, graph: str, dest: Path) -> dict[str, Any]:
         # The head is read around the snapshot: equal reads bracket it exactly (a busy log
         # moving on meanwhile is retried a few times, then recorded as a range).
         for _ in range(5):
-            before = _head(server, graph)
+            before, version = _marks(server, graph)
             server.snapshot(dest / SNAPSHOT)
-            after = _head(server, graph)
+            after, _ = _marks(server, graph)
             if before == after:
                 break
     finally:
@@ -75,7 +83,7 @@ def backup(server: EmbeddedServer, graph: str, dest: Path) -> dict[str, Any]:
         "format": FORMAT,
         "backend": "falkordb",
         "graph": graph,
-        "schemaVersion": SCHEMA_VERSION,
+        "schemaVersion": version or known_version(),
         "batonVersion": __version__,
         "createdAt": int(time.time() * 1000),
         "eventHead": before if before == after else None,
@@ -98,9 +106,9 @@ def check(src: Path) -> dict[str, Any]:
     if manifest.get("format") != FORMAT or manifest.get("backend") != "falkordb":
         raise BackupError(f"{src}: not an embedded-graph backup of format {FORMAT}")
     version = manifest.get("schemaVersion")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if not isinstance(version, int) or version > known_version():
         raise BackupError(f"{src} was written by schema version {version}; this Baton knows "
-                          f"up to {SCHEMA_VERSION}: upgrade Baton first")  # fmt: skip
+                          f"up to {known_version()}: upgrade Baton first")  # fmt: skip
     snapshot = src / SNAPSHOT
     if not snapshot.is_file() or _sha256(snapshot) != manifest.get("sha256"):
         raise BackupError(f"{snapshot} is missing or does not match its manifest's SHA-256")

@@ -58,6 +58,8 @@ def serve(
     import uvicorn
 
     from app.api.app import create_app
+    from app.core.runtime import open_runtime
+    from app.graph import EmbeddedError, GraphError
 
     settings = _settings()
     if host:
@@ -65,15 +67,17 @@ def serve(
     if port:
         settings.port = port
     logs.configure(settings.log_format, settings.log_level)
-    app = create_app(settings, seed_dir=SEEDS_DIR if seed else None)
 
     class Server(uvicorn.Server):
         """uvicorn, with the banner once it listens and a quiet, one-line stop."""
 
+        baton_app: Any = None
+
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
-                typer.echo(banner(settings, getattr(app.state, "first_admin_token", None)))
+                first = getattr(self.baton_app.state, "first_admin_token", None)
+                typer.echo(banner(settings, first))
 
         async def _serve(self, sockets: list[socket.socket] | None = None) -> None:
             await super()._serve(sockets)
@@ -85,15 +89,28 @@ def serve(
                 typer.echo(f"Baton stopped ({names.get(sig, sig)}): graph closed, jobs done.")
                 self._captured_signals.clear()
 
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
-    )
-    server = Server(config)
-    try:
-        server.run()
+    async def main() -> bool:
+        # The graph is opened before uvicorn starts, so that a graph Baton cannot use (not
+        # reachable, written by a newer Baton) is one line, not a lifespan traceback.
+        try:
+            rt = await open_runtime(settings)
+        except (GraphError, EmbeddedError) as exc:
+            typer.echo(f"baton: cannot start: {exc}", err=True)
+            return False
+        app = create_app(settings, seed_dir=SEEDS_DIR if seed else None, runtime=rt)
+        server = Server(uvicorn.Config(app, host=settings.host, port=settings.port,
+                                       log_level="warning", lifespan="on"))  # fmt: skip
+        server.baton_app = app
+        await server.serve()
+        return server.started
+
+    try:  # uvicorn's own event loop choice (uvloop when installed)
+        with asyncio.Runner(loop_factory=uvicorn.Config("baton").get_loop_factory()) as runner:
+            started = runner.run(main())
     except KeyboardInterrupt:  # a second Ctrl-C: uvicorn's forced exit
         typer.echo("Baton stopped (forced).")
-    if not server.started:
+        started = True
+    if not started:
         raise typer.Exit(1)
 
 

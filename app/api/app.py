@@ -298,15 +298,17 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, seed_dir: Path | None = None
-) -> FastAPI:
-    """Build the ASGI app; the graph is opened in the lifespan, not at import."""
+    settings: Settings, clock: Clock | None = None, seed_dir: Path | None = None,
+    runtime: Runtime | None = None,
+) -> FastAPI:  # fmt: skip
+    """Build the ASGI app; the graph is opened in the lifespan, not at import (or by the
+    caller: ``runtime``, which the app then owns and closes)."""
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     holder: dict[str, Runtime] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = await open_runtime(settings, clock)
+        rt = runtime or await open_runtime(settings, clock)
         holder["rt"] = rt
         app.state.rt = rt
         if seed_dir is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from app.core import otel, principals, traces, webhooks
 from app.core.clock import Clock
 from app.core.events import BOOTSTRAP, EventHub
 from app.core.tasks import Backoff
-from app.graph import GraphStore, open_store
+from app.graph import GraphStore, migrations, open_store
 
 log = logging.getLogger("baton")
 
@@ -72,8 +73,10 @@ def save_admin_token(settings: Settings, token: str) -> Path | None:
 
 
 async def prepare_graph(store: GraphStore) -> None:
-    """Idempotent start-up: schema, the event counter and the run-id secret."""
+    """Idempotent start-up: schema, model version (migrations), the event counter and the
+    run-id secret."""
     await store.apply_schema()
+    await migrations.migrate(store, now=int(time.time() * 1000))
     await store.write(BOOTSTRAP, secret=secrets.token_hex(32))
 
 

@@ -15,8 +15,6 @@ from pathlib import Path
 from app.resources import CYPHER_DIR
 
 BACKENDS = ("falkordb", "neo4j")
-# The graph model's version: a backup records it, and a restore refuses a newer one.
-SCHEMA_VERSION = 1
 _declared: set[str] = set()
 
 

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from app.backup import MANIFEST, SNAPSHOT
+from app.backup import MANIFEST, SNAPSHOT, known_version
 from app.core import events, tasks
 from app.core.events import BOOTSTRAP
 from app.graph.embedded import EmbeddedServer
 from app.graph.falkordb import FalkorStore
-from app.graph.queries import SCHEMA_VERSION
 from app.models import TaskIn
 from tests.conftest import ADMIN_TOKEN
 from tests.support.digest import graph_digest
@@ -67,7 +66,7 @@ async def test_backup_wipe_restore_round_trip(tmp_path: Path) -> None:
         made = _db(data, "backup", str(backup))  # while the server serves
         assert made.returncode == 0, made.stderr
         manifest = json.loads((backup / MANIFEST).read_text())
-        assert manifest["eventHead"] == head and manifest["schemaVersion"] == SCHEMA_VERSION
+        assert manifest["eventHead"] == head and manifest["schemaVersion"] == known_version()
         await _submit(store, 5)  # work after the backup: the restore takes it away
         assert await events.head(store) > head
     finally:
@@ -105,7 +104,7 @@ async def test_restore_refuses_a_newer_schema_or_a_damaged_snapshot(tmp_path: Pa
     newer = tmp_path / "newer"
     shutil.copytree(backup, newer)
     manifest = json.loads((newer / MANIFEST).read_text())
-    (newer / MANIFEST).write_text(json.dumps({**manifest, "schemaVersion": SCHEMA_VERSION + 1}))
+    (newer / MANIFEST).write_text(json.dumps({**manifest, "schemaVersion": known_version() + 1}))
     got = _db(data, "restore", str(newer))
     assert got.returncode == 2 and "upgrade Baton" in got.stderr, got.stderr
 

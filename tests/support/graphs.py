@@ -18,6 +18,7 @@ from typing import Any
 from app.core.runtime import prepare_graph
 from app.graph import GraphStore, StatementLimits
 from app.graph.neo4j_launcher import DEFAULT_PASSWORD, Neo4jServer
+from app.graph.queries import Queries
 
 NEO4J_DB = "neo4j"
 
@@ -65,18 +66,17 @@ class GraphTarget:
             got["BATON_GRAPH_TIMEOUT_MS"] = str(self.limits.timeout_ms)
         return got
 
-    def store(self, name: str, pool_size: int = 64) -> GraphStore:
-        """An unprepared store on graph ``name``."""
+    def store(self, name: str, pool_size: int = 64, queries: Queries | None = None) -> GraphStore:
+        """An unprepared store on graph ``name`` (``queries``: other statement texts)."""
         db = self.claim(name)
         if self.backend == "falkordb":
             from app.graph.falkordb import FalkorStore
 
-            return FalkorStore.at(self.uri, db, pool_size=pool_size, limits=self.limits)
+            return FalkorStore.at(self.uri, db, pool_size, queries, limits=self.limits)
         from app.graph.neo4j import Neo4jStore
 
-        return Neo4jStore(
-            self.uri, "neo4j", self.password, db, pool_size=pool_size, limits=self.limits
-        )
+        return Neo4jStore(self.uri, "neo4j", self.password, db, pool_size=pool_size,
+                          queries=queries, limits=self.limits)  # fmt: skip
 
     async def open(self, name: str) -> GraphStore:
         """A fresh, prepared store on graph ``name``."""

@@ -1,0 +1,82 @@
+"""Schema versions on both backends: a new graph is recorded at this code's version without
+an event; a graph written by an older model (a fixture, with a migration that only a newer
+code has) is upgraded once, with one ``schema.migrated`` event, and idempotently; code that
+is older than the graph refuses it (and ``baton serve`` says so and exits)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.core import events
+from app.core.runtime import prepare_graph
+from app.graph import migrations
+from app.graph.queries import CYPHER_DIR, load
+from tests.conftest import ADMIN_TOKEN, fresh_name
+from tests.support.graphs import GraphTarget
+
+MIGRATION = """// v2: every note has a title (the v1 model had text only)
+MATCH (n:Note)
+WHERE n.title IS NULL
+SET n.title = n.text
+"""
+
+
+def _newer_code(tmp: Path) -> Path:
+    """The statements of a Baton one schema version ahead: this tree's plus a migration."""
+    root = tmp / "cypher"
+    shutil.copytree(CYPHER_DIR, root)
+    (root / "migrations" / "0002_notes_have_titles.cypher").write_text(MIGRATION)
+    return root
+
+
+async def test_a_new_graph_is_recorded_at_this_version_without_an_event(
+    graph: GraphTarget,
+) -> None:
+    store = graph.store(fresh_name())
+    try:
+        await prepare_graph(store)
+        await prepare_graph(store)  # a restart
+        assert await migrations.version(store) == migrations.target(load(graph.backend)) == 1
+        assert await events.head(store) == 0
+    finally:
+        await store.close()
+
+
+async def test_an_older_graph_is_migrated_once_and_newer_ones_are_refused(
+    graph: GraphTarget, tmp_path: Path
+) -> None:
+    name = fresh_name()
+    old = graph.store(name)  # this tree's code: schema version 1
+    code = load(graph.backend, _newer_code(tmp_path))
+    newer = graph.store(name, queries=code)
+    try:
+        await prepare_graph(old)
+        await old.execute_text("CREATE (:Note {id: 'n1', text: 'disk full'})")  # v1 data
+        head = await events.head(old)
+        now = int(time.time() * 1000)
+        assert await migrations.migrate(newer, now, code) == 1
+        assert await migrations.migrate(newer, now, code) == 2  # idempotent
+        rows = await newer.execute_text("MATCH (n:Note) RETURN n.title AS title")
+        assert rows == [{"title": "disk full"}]
+        assert await migrations.version(newer) == 2
+        got = await events.events_after(newer, head)
+        assert [(e.type, e.payload) for e in got] == [("schema.migrated", {"from": 1, "to": 2})]
+        with pytest.raises(migrations.SchemaTooNew, match="upgrade Baton"):
+            await prepare_graph(old)  # this tree's code on the upgraded graph
+    finally:
+        await old.close()
+        await newer.close()
+    env = {**os.environ, **graph.env(name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+           "BATON_PORT": "0", "BATON_SCHEDULER": "false"}  # fmt: skip
+    served = subprocess.run([sys.executable, "-m", "app", "serve"], env=env, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert served.returncode != 0
+    assert "schema version 2" in served.stderr and "upgrade Baton" in served.stderr
+    assert "Traceback" not in served.stderr, served.stderr[-2000:]
