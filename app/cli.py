@@ -587,14 +587,10 @@ def _headline(metric: str) -> bool:
 
 
 def _server(settings: Settings) -> Any:
-    from app.graph.embedded import EmbeddedServer
+    from app.graph import embedded_server
 
-    return EmbeddedServer(
-        _embedded_dir(settings),
-        timeout_ms=settings.graph_timeout_ms,
-        query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
-        fsync=settings.graph_fsync,
-    )
+    _embedded_dir(settings)  # refuses a URI that is not embedded://
+    return embedded_server(settings)
 
 
 @db_cli.command("start")

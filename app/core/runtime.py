@@ -20,6 +20,7 @@ from app.core.clock import Clock
 from app.core.events import BOOTSTRAP, EventHub
 from app.core.tasks import Backoff
 from app.graph import GraphStore, migrations, open_store
+from app.graph.supervisor import Supervisor
 
 log = logging.getLogger("baton")
 
@@ -36,6 +37,7 @@ class Runtime:
     nudges: list[Callable[[str], None]] = field(default_factory=list)  # "run job X now"
     otel: otel.Exporter | None = None  # OpenTelemetry export, when OTEL_* asks for it
     dispatcher: webhooks.Dispatcher | None = None  # outbound webhooks (made by their job)
+    supervisor: Supervisor | None = None  # restarts the embedded graph server if it dies
 
     def now(self) -> int:
         return self.clock.now()
@@ -84,6 +86,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
     """Connect (starting the embedded graph if configured), prepare the graph, mint the admin."""
     traces.set_enabled(settings.tracing)
     store = open_store(settings)
+    supervisor: Supervisor | None = None
     try:
         await prepare_graph(store)
         rt = Runtime(settings, store, clock or Clock())
@@ -92,6 +95,10 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
         )
         if rt.admin_token and not settings.admin_token:
             save_admin_token(settings, rt.admin_token)
+        server = getattr(store, "embedded", None)
+        if server is not None:
+            rt.supervisor = supervisor = Supervisor(server, lambda: prepare_graph(store))
+            supervisor.start()
         rt.otel = otel.configure_from_env()
         if rt.otel is not None:
             otel.install(rt.otel)  # otel.export_spans() goes to this runtime's exporter
@@ -105,6 +112,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
             )
             await rt.hub.start()
     except BaseException:
+        if supervisor is not None:
+            await supervisor.stop()
         await store.close()
         raise
     return rt
@@ -112,6 +121,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
 
 async def close_runtime(rt: Runtime) -> None:
     """Stop the hub and close the store (stopping an embedded server this process owns)."""
+    if rt.supervisor is not None:
+        await rt.supervisor.stop()  # first: it would restart the server the store stops
     if rt.dispatcher:
         await rt.dispatcher.close()
     if rt.hub:

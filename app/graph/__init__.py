@@ -29,6 +29,7 @@ __all__ = [
     "GraphUnavailable",
     "Row",
     "StatementLimits",
+    "embedded_server",
     "open_store",
 ]
 
@@ -40,6 +41,17 @@ def limits_of(settings: Settings) -> StatementLimits:
     )
 
 
+def embedded_server(settings: Settings) -> EmbeddedServer:
+    """The embedded server named by an ``embedded://DIR`` graph URI (not started)."""
+    raw = settings.graph_uri[len("embedded://") :] or str(settings.data_dir / "graph")
+    return EmbeddedServer(
+        Path(raw),
+        timeout_ms=settings.graph_timeout_ms,
+        query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
+        fsync=settings.graph_fsync,
+    )
+
+
 def open_store(settings: Settings) -> GraphStore:
     """Build the store named by ``BATON_GRAPH_URI`` (starting the embedded server if asked)."""
     uri = settings.graph_uri
@@ -47,17 +59,12 @@ def open_store(settings: Settings) -> GraphStore:
     if scheme == "embedded":
         from app.graph.falkordb import FalkorStore
 
-        raw = uri[len("embedded://") :] or str(settings.data_dir / "graph")
-        server = EmbeddedServer(
-            Path(raw),
-            timeout_ms=settings.graph_timeout_ms,
-            query_mem_bytes=settings.graph_query_memory_mb * 1024 * 1024,
-            fsync=settings.graph_fsync,
-        )
+        server = embedded_server(settings)
         info = server.start()
         store = FalkorStore.at(
             info.uri, settings.graph_name, settings.pool_size, limits=limits_of(settings)
         )
+        store.embedded = server
         store.on_close.append(server.stop)
         return store
     if scheme in {"falkordb", "falkordb+unix"}:

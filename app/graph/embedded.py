@@ -344,6 +344,16 @@ class EmbeddedServer:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
+    def gone(self) -> bool:
+        """True when the server this object started or attached to has exited (a child of
+        ours is reaped first); a server that is only slow to answer is not gone."""
+        info = self.info
+        if info is None:
+            return False
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(info.pid, os.WNOHANG)
+        return not (_alive(info.pid) and _is_redis(info.pid))
+
     def snapshot(self, dest: Path, timeout_s: float = 600.0) -> None:
         """Write a consistent snapshot of the running server's whole dataset to ``dest`` (an
         RDB file), while it serves: ``BGSAVE`` forks, so no writer waits for the copy."""

@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app.graph.embedded import EmbeddedServer
 from app.graph.queries import Queries, load, property_keys, q, schema_statements
 from app.graph.store import (
     ConstraintViolation,
@@ -68,6 +69,7 @@ class FalkorStore:
         self._graph = self._db.select_graph(graph)
         self.queries = queries or load(self.backend)
         self.on_close: list[Any] = []
+        self.embedded: EmbeddedServer | None = None  # the server this app started, if any
         self.on_write: list[Any] = []  # called after each write (event hub nudge)
 
     @classmethod
