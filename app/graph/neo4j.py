@@ -145,10 +145,19 @@ class Neo4jStore:
         return {"backend": self.backend, "ok": True, **(rows[0] if rows else {})}
 
     async def drop_all(self) -> None:
-        """Delete every node (tests only), in batches so no transaction holds the whole graph."""
-        async with self._driver.session(database=self.database) as session:
-            result = await session.run(DROP_ALL)
-            await result.consume()
+        """Delete every node (tests only), in batches so no transaction holds the whole graph.
+        Writers still running (a scheduler stopping) can deadlock a batch: each batch
+        commits on its own, so trying again finishes the job."""
+        for attempt in range(5):
+            try:
+                async with self._driver.session(database=self.database) as session:
+                    result = await session.run(DROP_ALL)
+                    await result.consume()
+                return
+            except neo4j.exceptions.TransientError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
 
     async def close(self) -> None:
         """Close the driver."""

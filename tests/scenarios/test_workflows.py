@@ -52,7 +52,13 @@ async def _teardown(rig: Rig) -> None:
     await stop_app(rig.app)
 
 
-@pytest.fixture(scope="module")
+def _shared_scope(fixture_name: str, config: pytest.Config) -> str:
+    """Neo4j Community has one database: a fresh graph for a `flow` test wipes it, so the
+    shared app cannot outlive a test there."""
+    return "function" if config.getoption("--graph-backend") == "neo4j" else "module"
+
+
+@pytest.fixture(scope=_shared_scope)  # type: ignore[arg-type]
 async def shared(graph: GraphTarget) -> AsyncIterator[App]:
     """One app and one healthy agent process for the tests that need no faults."""
     rig = await _rig(graph)
