@@ -63,17 +63,9 @@ test: test-falkordb test-neo4j
 test-falkordb: $(STAMP) $(LINT_STAMP) browser
 	$(BIN)/python -m pytest -q --graph-backend=falkordb $(PYTEST_ARGS)
 
-# tests/unit touch no graph: they run once, in the FalkorDB pass. NEO4J_SLICE leaves out
-# of `make test` the tests that do not yet pass on Neo4j within CI's time on 2 cores (see
-# README "Tests on Neo4j"); `make test-neo4j NEO4J_SLICE=` runs the whole suite on Neo4j.
-NEO4J_SLICE ?= \
-  --deselect tests/reliability/test_workflow_crash.py::test_run_survives_an_app_crash_mid_run \
-  --deselect tests/reliability/test_workflow_crash.py::test_run_survives_app_worker_and_database_crashes \
-  --deselect tests/reliability/test_workflow_crash.py::test_run_survives_crashes_at_the_merge_and_the_approval \
-  --deselect tests/reliability/test_load.py::test_bounded_mixed_load \
-  --deselect tests/api/test_agent_cli.py::test_agent_run_cli_serves_tasks_and_drains_on_sigterm \
-  --deselect tests/api/test_sdk_workflow.py::test_heartbeats_keep_a_long_task_alive \
-  --ignore=tests/scenarios
+# tests/unit touch no graph: they run once, in the FalkorDB pass. NEO4J_SLICE may leave
+# tests out of the Neo4j pass (empty: the whole suite runs on Neo4j too).
+NEO4J_SLICE ?=
 test-neo4j: $(STAMP) $(LINT_STAMP) $(NEO4J_STAMP) browser
 	$(BIN)/python -m pytest -q --graph-backend=neo4j --ignore=tests/unit $(NEO4J_SLICE) $(PYTEST_ARGS)
 

@@ -201,6 +201,10 @@ def _drive_browser(url: str, bolt: str, password: str, run_id: str, shot: Path) 
             ))  # fmt: skip
             editor.send_keys(command)
             driver.find_element(By.CSS_SELECTOR, "button[data-testid=editor-Run]").click()
+            if command.startswith(":param"):  # set before the query runs (it runs async)
+                wait.until(ec.presence_of_element_located(
+                    (By.XPATH, "//*[contains(text(), 'Successfully set your parameters')]")
+                ))  # fmt: skip
         # The result frame of the saved query; Browser 5 shows its counts in the graph
         # view's overview ("Displaying 46 nodes, 980 relationships"), not in a status bar.
         frame = (By.XPATH, "//*[@data-testid='frame'][.//*[@data-testid='frameCommand']"
@@ -208,6 +212,8 @@ def _drive_browser(url: str, bolt: str, password: str, run_id: str, shot: Path) 
 
         def done(d: object) -> str | bool:  # frames re-render: find the frame afresh
             text = str(driver.find_element(*frame).text)
+            if "ERROR" in text:
+                return text  # no use waiting: the test fails with Browser's message
             found = re.search(r"Displaying \d+ nodes?|\d+ records?", text)
             return found.group(0) if found else False
 

@@ -56,7 +56,9 @@ async def traced(graph: GraphTarget) -> AsyncIterator[tuple[App, dict[str, Any],
         assert run["status"] == "done", run
         yield app, run, ev["emitEvent"]["seq"]
     finally:
-        stop(agents)
+        # in a thread: the agents drain through this event loop's app (a blocking wait
+        # here held them until the 15 s kill)
+        await asyncio.to_thread(stop, agents)
         await app.store.drop_all()
         await stop_app(app)
 

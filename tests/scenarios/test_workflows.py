@@ -47,7 +47,9 @@ async def _rig(graph: GraphTarget) -> Rig:
 
 
 async def _teardown(rig: Rig) -> None:
-    rig.stop_agents()
+    # in a thread: the agents drain through this event loop's app (a blocking wait here
+    # held them until the 15 s kill, every test)
+    await asyncio.to_thread(rig.stop_agents)
     await rig.app.store.drop_all()
     await stop_app(rig.app)
 
@@ -219,7 +221,7 @@ async def test_failed_run_retries_from_where_it_stopped(flow: Rig) -> None:
     kept = {s["stepId"]: s["taskId"] for s in run["steps"]
             if s["status"] == "done" and s["taskId"]}  # fmt: skip
     assert "triage" in kept
-    flow.stop_agents()
+    await asyncio.to_thread(flow.stop_agents)
     flow.agents()  # the fault is fixed
     got = await app.admin("mutation($id: ID!) { retryRun(id: $id) { status } }", id=rid)
     assert got["retryRun"]["status"] == "running"
