@@ -27,6 +27,7 @@ from app.graph.store import (
 from app.graph.values import plain
 
 INTERN_KEYS = q("graph/intern_keys")
+CONSTRAINTS = "graph/constraints"  # FalkorDB only (graph/constraints.falkordb.cypher)
 
 
 class FalkorStore:
@@ -151,12 +152,17 @@ class FalkorStore:
         """Create indexes/constraints; FalkorDB has no ``IF NOT EXISTS``, so 'already' errors
         are expected on every start after the first and swallowed. Then register every
         property name in one logged write (cypher/graph/intern_keys.cypher says why)."""
+        have: set[tuple[Any, ...]] | None = None  # read once the indexes made the graph
         for stmt in schema_statements(self.backend):
             try:
                 if stmt.upper().startswith("GRAPH.CONSTRAINT"):
-                    await self._db.connection.execute_command(
-                        *_constraint_args(stmt, self.graph_name)
-                    )
+                    if have is None:
+                        have = {(r["type"], r["entitytype"], r["label"], tuple(r["properties"]))
+                                for r in await self.read(CONSTRAINTS)}  # fmt: skip
+                    args = _constraint_args(stmt, self.graph_name)
+                    # CREATE g UNIQUE NODE Label PROPERTIES n p1..pn
+                    if (args[3], args[4], args[5], tuple(args[8:])) not in have:
+                        await self._db.connection.execute_command(*args)
                 else:
                     await self._graph.query(stmt)
             except ResponseError as exc:

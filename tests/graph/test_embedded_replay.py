@@ -142,3 +142,23 @@ async def test_idle_writes_then_a_crash_replay_to_the_same_graph(tmp_path: Path)
         server.stop(force=True)
     assert len(before) > 5
     assert after == before
+
+
+async def test_a_restart_logs_no_schema_command_again(tmp_path: Path) -> None:
+    """Re-applying the schema (every start) creates nothing that exists: a refused
+    ``GRAPH.CONSTRAINT CREATE`` is still appended to the file, and replay logged each as a
+    CRITICAL error, one more per start."""
+    server = EmbeddedServer(tmp_path / "graph")
+    info = server.start(detached=True)
+    store = FalkorStore.at(info.uri, "baton", 2, limits=StatementLimits(timeout_ms=5_000))
+    aof = tmp_path / "graph" / "appendonlydir"
+    try:
+        await store.apply_schema()
+        first = b"".join(p.read_bytes() for p in sorted(aof.glob("*.incr.aof")))
+        await store.apply_schema()
+        again = b"".join(p.read_bytes() for p in sorted(aof.glob("*.incr.aof")))
+    finally:
+        await store.close()
+        server.stop(force=True)
+    assert first.count(b"GRAPH.CONSTRAINT") > 0
+    assert again.count(b"GRAPH.CONSTRAINT") == first.count(b"GRAPH.CONSTRAINT")
