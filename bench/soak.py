@@ -4,7 +4,10 @@ a positive slope once warm (the first fifth of the run is warm-up, not counted);
 seconds cannot tell a leak from warm-up, so this lives here and not in the test suite.
 
 Metrics: rss_slope_mb_per_min (least squares over the warm samples), rss_warm_mb,
-rss_end_mb, tasks_submitted, tasks_done, requests, errors, minutes.
+rss_end_mb, tasks_submitted, tasks_done, requests, errors, minutes. On the embedded
+FalkorDB also the storage cost over time (issue 19): the append-only file's growth per minute
+while the app idles (its scheduler running, nobody calling) and under the load, and the
+graph server's restart time (replaying the file) after the load, before and after a rewrite.
 """
 
 from __future__ import annotations
@@ -39,10 +42,43 @@ def slope_per_min(samples: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var * 60 if var else 0.0
 
 
-async def run(target: Any, minutes: float, sample_s: float) -> dict[str, Any]:
+def aof_bytes(target: Any) -> int:
+    """Size of the embedded server's append-only files (0 on Neo4j)."""
+    if target.backend != "falkordb":
+        return 0
+    return sum(p.stat().st_size for p in (target.server.data_dir / "appendonlydir").iterdir())
+
+
+def restart_s(target: Any) -> float:
+    """Stop the embedded server and time its start (the replay) until it answers."""
+    target.server.stop()
+    t0 = time.monotonic()
+    target.server.start()
+    return time.monotonic() - t0
+
+
+def rewrite(target: Any) -> None:
+    import redis
+
+    conn = redis.Redis(unix_socket_path=target.server.socket_path)
+    try:
+        done = int(conn.info("persistence")["aof_rewrites"])
+        conn.bgrewriteaof()
+        while int(conn.info("persistence")["aof_rewrites"]) == done:
+            time.sleep(0.05)
+    finally:
+        conn.close()
+
+
+async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float) -> dict[str, Any]:
     from app.sdk import Agent, TaskContext
 
     app, url = await asyncio.to_thread(serve_app, target, "soak", TOKEN)
+    await asyncio.sleep(5)  # start-up writes (schema, seeds of the counter) are not idling
+    idle0, t_idle = aof_bytes(target), time.monotonic()
+    await asyncio.sleep(idle_minutes * 60)
+    idle_per_min = (aof_bytes(target) - idle0) / ((time.monotonic() - t_idle) / 60)
+    load0 = aof_bytes(target)
     errors: list[str] = []
     requests = submitted = 0
     samples: list[tuple[float, float]] = []
@@ -104,8 +140,18 @@ async def run(target: Any, minutes: float, sample_s: float) -> dict[str, Any]:
     finally:
         app.terminate()
         app.wait(timeout=20)
+    load_per_min = (aof_bytes(target) - load0) / minutes
+    storage: dict[str, Any] = {}
+    if target.backend == "falkordb":
+        storage = {"aof_idle_bytes_per_min": round(idle_per_min),
+                   "aof_load_bytes_per_min": round(load_per_min),
+                   "aof_bytes_after_load": aof_bytes(target),
+                   "restart_s": round(restart_s(target), 3)}  # fmt: skip
+        rewrite(target)
+        storage |= {"aof_bytes_after_rewrite": aof_bytes(target),
+                    "restart_after_rewrite_s": round(restart_s(target), 3)}  # fmt: skip
     warm = [s for s in samples if s[0] >= minutes * 60 / 5]
-    return {
+    return {**storage, "idle_minutes": idle_minutes,
         "minutes": minutes, "tasks_submitted": submitted, "tasks_done": done,
         "requests": requests, "errors": len(errors), "first_errors": errors[:3],
         "rss_warm_mb": round(warm[0][1], 1) if warm else 0.0,
@@ -120,17 +166,28 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true", help="20 seconds instead of --minutes")
     ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--idle-minutes", type=float, default=2.0, help="idle phase first")
     ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
     args = ap.parse_args()
     minutes = 1 / 3 if args.quick else args.minutes
+    idle = 1 / 6 if args.quick else args.idle_minutes
     with graph_target(args.backend) as target:
-        console.rule(f"soak: {minutes:g} min of mixed load")
-        m = asyncio.run(run(target, minutes, 1.0 if args.quick else 5.0))
+        console.rule(f"soak: {idle:g} min idle, then {minutes:g} min of mixed load")
+        m = asyncio.run(run(target, minutes, idle, 1.0 if args.quick else 5.0))
     rows = [("minutes", m["minutes"]), ("tasks submitted / done",
              f"{m['tasks_submitted']} / {m['tasks_done']}"), ("requests", m["requests"]),
             ("errors", m["errors"]),
             ("RSS warm / end MB", f"{m['rss_warm_mb']} / {m['rss_end_mb']}"),
             ("RSS slope MB/min (warm)", m["rss_slope_mb_per_min"])]  # fmt: skip
+    if "restart_s" in m:
+        rows += [("AOF growth idle / load, KB/min",
+                  f"{m['aof_idle_bytes_per_min'] / 1024:.1f} / "
+                  f"{m['aof_load_bytes_per_min'] / 1024:.0f}"),
+                 ("AOF after load / after rewrite, MB",
+                  f"{m['aof_bytes_after_load'] / 1e6:.1f} / "
+                  f"{m['aof_bytes_after_rewrite'] / 1e6:.1f}"),
+                 ("restart s (replay) / after rewrite",
+                  f"{m['restart_s']} / {m['restart_after_rewrite_s']}")]  # fmt: skip
     report("Soak: memory under steady load", rows, m, args.json)
 
 

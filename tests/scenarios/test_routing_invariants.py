@@ -153,8 +153,12 @@ class Worker:
             q, v = FAIL, {"e": "permanent", "retry": False}
         else:
             q, v = COMPLETE, {"r": {"by": self.id}}
-        await self.gql.raw(q, {"t": task_id, "a": self.id, "f": fence, **v})
+        # The work is over once the report is sent: the server may assign the next task the
+        # moment it commits the report, and its push can arrive before the report's answer
+        # (counting the task until then showed a peak of 2 under max 1 that never was: the
+        # event-log replay is the authority on overload).
         self.held.pop(task_id, None)
+        await self.gql.raw(q, {"t": task_id, "a": self.id, "f": fence, **v})
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -34,6 +34,8 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
     elif script == "soak":
         assert m["errors"] == 0 and m["tasks_done"] == m["tasks_submitted"] > 0, m
         assert m["samples"] >= 5, m
+        assert m["aof_load_bytes_per_min"] > 0 and m["aof_bytes_after_rewrite"] > 0, m
+        assert 0 < m["restart_s"] and 0 < m["restart_after_rewrite_s"], m
     elif script == "context":
         assert m["propagation_samples"] > 0 and m["context_samples"] > 0, m
     elif script == "metrics":
