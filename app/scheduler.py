@@ -1,7 +1,7 @@
 """Background jobs (APScheduler 3, asyncio): routing, lease expiry, offline agents.
 
-Each job run first takes a short ``Lease {name}`` in the graph, so with several replicas one
-runs it at a time; every job is also safe to run twice, because its statements re-check
+Each job run first checks the scheduler's ``Lease`` in the graph, so with several replicas
+one (the holder) runs the jobs; every job is also safe to run twice, because its statements re-check
 their preconditions. Each job calls core functions only.
 
 Routing runs on an interval well under a second and is also *nudged* (run now) by the API
@@ -33,7 +33,6 @@ from app.graph.queries import q
 
 log = logging.getLogger("baton.scheduler")
 LEASE = q("scheduler/lease")
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 JobFn = Callable[[Runtime], Awaitable[object]]
 
@@ -152,24 +151,40 @@ JOBS: list[Job] = [
 ]
 
 
-LEASE_MIN_MS = 3_000  # how long a crashed replica's jobs wait for another to take over
-_held: dict[str, int] = {}  # job -> until, of the leases this process holds in the graph
+# One lease for the whole scheduler: the replica that holds it runs every job. It lasts
+# LEASE_MS and is renewed only in its last third, so an idle replica writes about nine lease
+# renewals a minute and nothing else (per-job leases renewed every few seconds were most of
+# an idle install's append-only file). A crashed leader's jobs wait up to LEASE_MS for
+# another replica; the same replica restarted (same host and port) takes it back at once.
+LEASE_NAME = "scheduler"
+LEASE_MS = 10_000
+_held: dict[str, int] = {}  # lease -> until, of the leases this process holds in the graph
 
 
-async def take_lease(rt: Runtime, name: str, ttl_ms: int) -> bool:
+def holder(rt: Runtime) -> str:
+    """Who holds the lease: this host and port (a restart is the same replica), or the
+    process id when the port is chosen by the OS."""
+    port = rt.settings.port
+    return f"{socket.gethostname()}:{port}" if port else f"{socket.gethostname()}:pid{os.getpid()}"
+
+
+async def take_lease(rt: Runtime, name: str = LEASE_NAME, ttl_ms: int = LEASE_MS) -> bool:
     """True if this process holds the lease for ``name`` now. A lease held is renewed only
-    in the last third of its time (no write on the other ticks): an idle replica writes a
-    few lease renewals a minute, not one per job per tick. The graph stays the authority:
-    until the lease's end nobody else can take it, and then this process asks again."""
-    now = rt.now()
-    if now < _held.get(name, 0) - ttl_ms // 3:
+    in the last third of its time (no write on the other ticks). The graph stays the
+    authority: until the lease's end nobody else can take it, and then this process asks
+    again."""
+    if rt.now() < _held.get(name, 0) - ttl_ms // 3:
         return True
-    rows = await rt.store.write(LEASE, name=name, now=now, ttl=ttl_ms, holder=HOLDER)
-    if rows:
-        _held[name] = now + ttl_ms
-    else:
-        _held.pop(name, None)
-    return bool(rows)
+    async with rt.lease_lock:  # jobs due together renew once, not once each
+        now = rt.now()
+        if now < _held.get(name, 0) - ttl_ms // 3:
+            return True
+        rows = await rt.store.write(LEASE, name=name, now=now, ttl=ttl_ms, holder=holder(rt))
+        if rows:
+            _held[name] = now + ttl_ms
+        else:
+            _held.pop(name, None)
+        return bool(rows)
 
 
 async def run_job(rt: Runtime, j: Job, busy: set[str] | None = None) -> None:
@@ -181,7 +196,7 @@ async def run_job(rt: Runtime, j: Job, busy: set[str] | None = None) -> None:
         return
     busy.add(j.name)
     try:
-        if await take_lease(rt, j.name, max(LEASE_MIN_MS, 3 * j.interval_ms(rt))):
+        if await take_lease(rt):
             start = time.perf_counter()
             done = await j.fn(rt)
             JOB_SECONDS.labels(j.name).observe(time.perf_counter() - start)

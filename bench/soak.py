@@ -64,7 +64,11 @@ def rewrite(target: Any) -> None:
     try:
         done = int(conn.info("persistence")["aof_rewrites"])
         conn.bgrewriteaof()
-        while int(conn.info("persistence")["aof_rewrites"]) == done:
+        # the count goes up when the rewrite starts (the fork); done is when none is running
+        while True:
+            info = conn.info("persistence")
+            if int(info["aof_rewrites"]) > done and not int(info["aof_rewrite_in_progress"]):
+                break
             time.sleep(0.05)
     finally:
         conn.close()

@@ -6,6 +6,7 @@ would lose (the graph holds all of that).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -38,6 +39,7 @@ class Runtime:
     otel: otel.Exporter | None = None  # OpenTelemetry export, when OTEL_* asks for it
     dispatcher: webhooks.Dispatcher | None = None  # outbound webhooks (made by their job)
     supervisor: Supervisor | None = None  # restarts the embedded graph server if it dies
+    lease_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one lease renewal at once
 
     def now(self) -> int:
         return self.clock.now()

@@ -136,7 +136,8 @@ async def fire(store: GraphStore, *, now: int, trace_id: str | None = None) -> i
     triggers = await list_triggers(store)
     cursor = int((await store.read(CURSOR, name=NAME))[0]["seq"])
     if not triggers or cursor < 0:  # nothing to watch: keep up with the log, cheaply
-        await store.write(ADVANCE, name=NAME, seq=top, now=now)
+        if top > cursor:  # no work, no write
+            await store.write(ADVANCE, name=NAME, seq=top, now=now)
         return 0
     batch = await events_after(store, cursor, sorted({t.event for t in triggers}), PAGE)
     secret = await run_id_secret(store) if batch else ""
@@ -159,7 +160,8 @@ async def fire(store: GraphStore, *, now: int, trace_id: str | None = None) -> i
                     log.info("trigger %s on event %s did not start %s: %s", t.id, ev.seq,
                              t.workflow, exc.message)  # fmt: skip
     new_cursor = batch[-1].seq if len(batch) == PAGE else max(top, cursor)
-    await store.write(ADVANCE, name=NAME, seq=new_cursor, now=now)
+    if new_cursor > cursor:
+        await store.write(ADVANCE, name=NAME, seq=new_cursor, now=now)
     return started
 
 

@@ -1,5 +1,18 @@
 // Scheduler job: tasks and runs past their deadline, not yet flagged, are flagged once and
 // each gets an `sla.breached` event (which triggers can turn into an escalation run).
+// No work, no write: the cheap check below ends the statement before the counter lock
+// when nothing is past its deadline (an idle tick writes nothing, on either backend).
+OPTIONAL MATCH (gt:Task)
+WHERE gt.status IN ['queued', 'assigned', 'running', 'awaiting_approval', 'deferred']
+  AND gt.deadline < $now AND gt.slaBreachedAt IS NULL
+WITH gt
+LIMIT 1
+OPTIONAL MATCH (gr:Run {status: 'running'})
+WHERE gr.deadline < $now AND gr.slaBreachedAt IS NULL
+WITH gt, gr
+LIMIT 1
+WITH 1 AS due
+WHERE gt IS NOT NULL OR gr IS NOT NULL
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c

@@ -1,5 +1,12 @@
-// Take or renew the lease that lets one replica run a scheduler job. Not an Event: a lease is
-// coordination plumbing renewed many times a second, not a change anyone audits.
+// Take or renew the lease that makes one replica the one that runs the scheduler's jobs.
+// Not an Event: a lease is coordination plumbing, not a change anyone audits.
+// No work, no write: while another replica holds a lease that has not run out, the cheap
+// check ends the statement before anything is locked or written.
+OPTIONAL MATCH (g:Lease {name: $name})
+WITH g
+WHERE g IS NULL OR coalesce(g.until, 0) < $now OR g.holder = $holder
+WITH 1 AS due
+LIMIT 1
 MERGE (l:Lease {name: $name})
 SET l._lk = coalesce(l._lk, 0) + 1
 WITH l
