@@ -41,17 +41,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _marks(server: EmbeddedServer, graph: str) -> tuple[int, int | None]:
-    """The Event head and the schema version of ``graph``."""
-
-    async def read() -> tuple[int, int | None]:
-        store = FalkorStore.at(server.uri, graph, 1)
-        try:
-            return await events.head(store), await migrations.version(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
+async def _bracketed_snapshot(
+    server: EmbeddedServer, graph: str, rdb: Path
+) -> tuple[int, int, int | None]:
+    """Snapshot into ``rdb`` between two reads of the Event head: equal reads bracket it
+    exactly (a busy log moving on meanwhile is retried a few times, then recorded as a
+    range). Returns the heads before and after, and the graph's schema version."""
+    store = FalkorStore.at(server.uri, graph, 1)
+    try:
+        for _ in range(5):
+            before, version = await events.head(store), await migrations.version(store)
+            await asyncio.to_thread(server.snapshot, rdb)
+            after = await events.head(store)
+            if before == after:
+                break
+        return before, after, version
+    finally:
+        await store.close()
 
 
 def known_version() -> int:
@@ -68,14 +74,7 @@ def backup(server: EmbeddedServer, graph: str, dest: Path) -> dict[str, Any]:
     started = not server.status()["running"]
     server.start(detached=False)
     try:
-        # The head is read around the snapshot: equal reads bracket it exactly (a busy log
-        # moving on meanwhile is retried a few times, then recorded as a range).
-        for _ in range(5):
-            before, version = _marks(server, graph)
-            server.snapshot(dest / SNAPSHOT)
-            after, _ = _marks(server, graph)
-            if before == after:
-                break
+        before, after, version = asyncio.run(_bracketed_snapshot(server, graph, dest / SNAPSHOT))
     finally:
         if started:
             server.stop()
@@ -116,10 +115,8 @@ def check(src: Path) -> dict[str, Any]:
 
 
 def restore(server: EmbeddedServer, src: Path) -> tuple[dict[str, Any], Path | None]:
-    """Replace the stopped graph server's dataset by the backup in ``src``; returns the
-    manifest and where the replaced append-only files were kept."""
+    """Replace the stopped graph server's dataset by the backup in ``src`` (a running server
+    is refused by ``restore_snapshot``); returns the manifest and where the replaced
+    append-only files were kept."""
     manifest = check(src)
-    if server.status()["running"]:
-        raise BackupError(f"the graph server for {server.data_dir} is running: stop Baton "
-                          "(and `baton db stop`) first")  # fmt: skip
     return manifest, server.restore_snapshot(src / SNAPSHOT)

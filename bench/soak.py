@@ -57,23 +57,6 @@ def restart_s(target: Any) -> float:
     return time.monotonic() - t0
 
 
-def rewrite(target: Any) -> None:
-    import redis
-
-    conn = redis.Redis(unix_socket_path=target.server.socket_path)
-    try:
-        done = int(conn.info("persistence")["aof_rewrites"])
-        conn.bgrewriteaof()
-        # the count goes up when the rewrite starts (the fork); done is when none is running
-        while True:
-            info = conn.info("persistence")
-            if int(info["aof_rewrites"]) > done and not int(info["aof_rewrite_in_progress"]):
-                break
-            time.sleep(0.05)
-    finally:
-        conn.close()
-
-
 async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float) -> dict[str, Any]:
     from app.sdk import Agent, TaskContext
 
@@ -151,7 +134,7 @@ async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float)
                    "aof_load_bytes_per_min": round(load_per_min),
                    "aof_bytes_after_load": aof_bytes(target),
                    "restart_s": round(restart_s(target), 3)}  # fmt: skip
-        rewrite(target)
+        target.server.rewrite_aof()
         storage |= {"aof_bytes_after_rewrite": aof_bytes(target),
                     "restart_after_rewrite_s": round(restart_s(target), 3)}  # fmt: skip
     warm = [s for s in samples if s[0] >= minutes * 60 / 5]

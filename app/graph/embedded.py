@@ -27,7 +27,7 @@ import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -215,6 +215,14 @@ class EmbeddedServer:
             "detached": info.detached if info else None,
         }
 
+    @contextlib.contextmanager
+    def _start_lock(self) -> Iterator[None]:
+        """Held while a server for this data dir is started or its data replaced."""
+        fd = os.open(self.data_dir / ".start.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        with open(fd, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
     def _command(self, server_bin: str, module: str, appendonly: str = "yes") -> list[str]:
         return [
             server_bin,
@@ -282,9 +290,7 @@ class EmbeddedServer:
         It listens on :attr:`socket_path` only, which stays the same across restarts."""
         server_bin, module = _binaries()
         _private_dir(self.data_dir)
-        lock_path = self.data_dir / ".start.lock"
-        with open(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # two apps starting at once spawn one server
+        with self._start_lock():  # two apps starting at once spawn one server
             existing = self._reuse(detached)
             if existing is not None:
                 return existing
@@ -372,18 +378,34 @@ class EmbeddedServer:
         shutil.move(self.data_dir / "dump.rdb", dest)
         os.chmod(dest, 0o600)
 
+    def rewrite_aof(self, timeout_s: float = 600.0) -> None:
+        """Rewrite the running server's append-only file from memory and wait until the new
+        file is in place (the rewrite count goes up at the fork, not when it is done)."""
+        conn = redis.Redis(unix_socket_path=self.socket_path)
+        try:
+            done = int(conn.info("persistence")["aof_rewrites"])
+            conn.bgrewriteaof()
+            info = _wait_persistence(
+                conn, timeout_s, lambda i: int(i["aof_rewrites"]) > done
+                and not int(i["aof_rewrite_in_progress"]),
+            )  # fmt: skip
+            if info["aof_last_bgrewrite_status"] != "ok":
+                raise EmbeddedError(f"BGREWRITEAOF failed; see {self.data_dir / 'falkordb.log'}")
+        finally:
+            conn.close()
+
     def restore_snapshot(self, rdb: Path, timeout_s: float = 600.0) -> Path | None:
         """Replace this data dir's dataset by the snapshot ``rdb``; the server must be stopped.
         Loads it with the append-only file off, then turns the file on (Redis writes a new one
         from memory), so the next start replays exactly the snapshot. The previous
         append-only files are kept aside; their new place is returned."""
         if self.status()["running"]:
-            raise EmbeddedError(f"the graph server for {self.data_dir} is running: stop it first")
+            raise EmbeddedError(f"the graph server for {self.data_dir} is running: stop Baton "
+                                "(and `baton db stop`) first")  # fmt: skip
         server_bin, module = _binaries()
         _private_dir(self.data_dir)
         _private_dir(self.socket_dir)
-        with open(os.open(self.data_dir / ".start.lock", os.O_RDWR | os.O_CREAT, 0o600)) as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self._start_lock():
             aof, kept = self.data_dir / "appendonlydir", None
             if aof.exists():
                 stamp = time.strftime("%Y%m%dT%H%M%S")

@@ -88,22 +88,6 @@ async def test_no_statement_can_add_a_property_name_after_start_up(tmp_path: Pat
     assert after[len(before) :] == ["brandNew"], after[len(before) :]
 
 
-def _rewrite(server: EmbeddedServer) -> None:
-    conn = redis.Redis(unix_socket_path=server.socket_path)
-    try:
-        done = int(conn.info("persistence")["aof_rewrites"])
-        conn.bgrewriteaof()
-        deadline = time.monotonic() + 30
-        while True:  # the count goes up at the fork; it is done when none is running
-            info = conn.info("persistence")
-            if int(info["aof_rewrites"]) > done and not int(info["aof_rewrite_in_progress"]):
-                break
-            assert time.monotonic() < deadline, "the append-only file was not rewritten"
-            time.sleep(0.05)
-    finally:
-        conn.close()
-
-
 async def _digest(store: FalkorStore) -> list[Any]:
     rows = await store.execute_text(
         "MATCH (n) RETURN labels(n) AS l, properties(n) AS p ORDER BY id(n)"
@@ -131,7 +115,7 @@ async def test_idle_writes_then_a_crash_replay_to_the_same_graph(tmp_path: Path)
         task = await tasks.submit(
             store, TaskIn(kind="k", capability="work", payload={"x": 1}), actor="t", now=now
         )
-        _rewrite(server)  # what came before is now the file's base snapshot, the rest replays
+        server.rewrite_aof()  # what came before is now the file's base snapshot, the rest replays
         claimed = await tasks.claim(store, "a1", lease_ms=60_000, now=now + 1)
         assert [t.id for t in claimed] == [task.id]
         before = await _digest(store)
