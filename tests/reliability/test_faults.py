@@ -136,6 +136,7 @@ async def _run(tmp: Path, backend: str, n_tasks: int, faults: list[str]) -> None
             rig.start_worker()
             rng = random.Random(n_tasks)
             fault_at = sorted(rng.sample(range(5, n_tasks - 5), len(faults)))
+            attempts = len(faults) + 3
             acked: set[str] = set()
             for n in range(n_tasks):
                 if fault_at and n == fault_at[0]:
@@ -144,8 +145,11 @@ async def _run(tmp: Path, backend: str, n_tasks: int, faults: list[str]) -> None
                 got = await _retrying(
                     admin,
                     "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }",
+                    # a retried submit cannot duplicate; each fault may cost a task one
+                    # attempt (its 1.5 s lease runs out while something is down), so it gets
+                    # more attempts than there are faults: "done" is then the only right end
                     i={"kind": "fault", "capability": "work", "payload": {"n": n},
-                       "dedupKey": f"n-{n}"},  # a retried submit cannot duplicate
+                       "dedupKey": f"n-{n}", "maxAttempts": attempts},
                 )  # fmt: skip
                 acked.add(got["submitTask"]["id"])  # type: ignore[index]
             await _until_done(admin, acked, timeout=90)
