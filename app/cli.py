@@ -474,6 +474,31 @@ def audit_export(
     console.print(f"{n} events written to {out}")
 
 
+@audit_cli.command("verify")
+def audit_verify(
+    directory: Path = typer.Argument(..., help="The audit archive (BATON_ARCHIVE_DIR)."),
+    head: str | None = typer.Option(
+        None, "--head", help="The graph's chain head (auditArchive { chainHead }): the chain "
+        "must end there, so a rewritten or truncated chain is caught too."
+    ),
+) -> None:
+    """Check the audit archive: every file's SHA-256, the hash chain across files, seqs with
+    no gap from 1, no file missing or unlisted. Exit 1 on any problem."""
+    from app.core import archive
+
+    if not directory.is_dir():
+        _fail(f"{directory} is not a directory")
+    with console.status("verifying the archive..."):
+        chain, problems = archive.verify(directory, head)
+    for p in problems:
+        console.print(f"[red]{p}[/red]")
+    if problems:
+        raise typer.Exit(1)
+    last = chain[-1] if chain else None
+    console.print(f"archive intact: {len(chain)} files, seq 1..{last.last_seq if last else 0}, "
+                  f"chain head {last.chain if last else archive.GENESIS}")
+
+
 @cli.command("mcp")
 def mcp_serve(
     url: str = typer.Option("http://127.0.0.1:8000", envvar="BATON_URL", help="Baton API."),
@@ -651,6 +676,61 @@ def db_restore(
                   f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(m['createdAt'] / 1000))})")
     if kept is not None:
         console.print(f"the graph it replaced is kept in {kept}")
+
+
+@db_cli.command("prune")
+def db_prune(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would go; change nothing."),
+) -> None:
+    """Apply the retention policy now (README "Operating Baton"): archive whole days of
+    events, then delete what the policy lets go, in bounded batches (any backend)."""
+    import os
+    import socket
+
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from app.core import archive, retention
+    from app.core.runtime import close_runtime, open_runtime
+
+    settings = _settings()
+    policy = retention.Policy.of(settings)
+
+    async def run() -> retention.Report:
+        rt = await open_runtime(settings, hub=False)
+        try:
+            with Progress(console=console, transient=True) as bar:
+                job = bar.add_task("pruning" if not dry_run else "counting", total=None)
+
+                def progress(kind: str, n: int) -> None:
+                    bar.update(job, description=f"{kind}: {n:,}")
+
+                return await retention.run(
+                    rt.store, policy, holder=f"{socket.gethostname()}:cli{os.getpid()}",
+                    clock=rt.now, dry=dry_run, actor="cli", progress=progress,
+                )  # fmt: skip
+        finally:
+            await close_runtime(rt)
+
+    try:
+        report = asyncio.run(run())
+    except (retention.Busy, archive.ArchiveMismatch, OSError) as exc:
+        _fail(str(exc))
+    table = Table(title="would be deleted now" if dry_run else "deleted")
+    table.add_column("kind")
+    table.add_column("count", justify="right")
+    table.add_column("kept for")
+    days = {"tasks": policy.tasks_days, "decisions": policy.tasks_days, "proposals":
+            policy.tasks_days, "runs": policy.tasks_days, "steps": policy.tasks_days,
+            "facts": policy.facts_days, "events": policy.events_days}  # fmt: skip
+    for kind, d in days.items():
+        n = report.counts.get(kind)
+        table.add_row(kind, "-" if n is None else f"{n:,}", f"{d} days" if d else "ever")
+    console.print(table)
+    for e in report.archived:
+        console.print(f"archived {e.file}: seq {e.first_seq}..{e.last_seq} ({e.events:,} events)")
+    if dry_run and policy.events_days:
+        console.print("events are counted only once archived; a real run archives first")
 
 
 @cli.command("neo4j")

@@ -107,11 +107,31 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Subscriptions reading replay pages at once (per process)"
     )
     scheduler: bool = Field(default=True, description="Run background jobs in this process")
+    # Retention (README "Operating Baton"): 0 days keeps that kind for ever.
+    retain_tasks_days: int = Field(
+        default=30, ge=0, description="Finished tasks, their spans and decided proposals"
+    )
+    retain_facts_days: int = Field(default=30, ge=0, description="Superseded and expired facts")
+    retain_events_days: int = Field(
+        default=90, ge=0, description="Events, once written to the audit archive"
+    )
+    archive_dir: Path | None = Field(
+        default=None, description="The audit archive (default: <data_dir>/archive)"
+    )
+    retention_interval_s: int = Field(default=3_600, ge=1, description="How often pruning runs")
+    retention_batch: int = Field(
+        default=500, ge=1, le=10_000, description="Nodes one pruning statement deletes"
+    )
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text | json")
     log_level: str = "INFO"
     metrics_max_label_values: int = Field(
         default=50, ge=2, description="Distinct capability / team labels in /metrics"
     )
+
+    @property
+    def archive_path(self) -> Path:
+        """Where archived events go (``archive_dir``, else under the data dir)."""
+        return self.archive_dir or self.data_dir / "archive"
 
     @field_validator("admin_token", mode="before")
     @classmethod

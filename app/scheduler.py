@@ -24,7 +24,7 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.api.metrics import JOB_ITEMS, JOB_SECONDS
-from app.core import agents, costs, otel, proposals, tasks, triggers, workflows
+from app.core import agents, costs, otel, proposals, retention, tasks, triggers, workflows
 from app.core import webhooks as hooks
 from app.core.egress import EgressPolicy
 from app.core.events import head
@@ -113,6 +113,17 @@ async def export_traces(rt: Runtime) -> int:
     return await otel.export_ended(rt.store, rt.otel, now=rt.now())
 
 
+async def prune(rt: Runtime) -> int:
+    """Retention (README "Operating Baton"): archive whole days of events, then delete what
+    the policy lets go, in bounded batches; writes nothing when there is nothing to do."""
+    try:
+        report = await retention.run(rt.store, retention.Policy.of(rt.settings),
+                                     holder=holder(rt), clock=rt.now)  # fmt: skip
+    except retention.Busy:
+        return 0
+    return report.total
+
+
 _event_log = {"cursor": -1}  # where this process's JSON event log stands (log output only)
 LOG_PAGE = q("events/log_page")
 events_log = logging.getLogger("baton.events")
@@ -148,6 +159,7 @@ JOBS: list[Job] = [
     Job("sla", sla, lambda rt: 1_000),
     Job("otel", export_traces, lambda rt: 2_000),
     Job("eventlog", log_events, lambda rt: 500),
+    Job("retention", prune, lambda rt: rt.settings.retention_interval_s * 1_000),
 ]
 
 

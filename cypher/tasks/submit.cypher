@@ -48,6 +48,7 @@ CREATE (t:Task {id: $id, kind: $kind, capability: $capability, priority: $priori
                 traceId: coalesce($traceId, p.traceId, run.traceId, $newTraceId),
                 spanId: $spanId, parentSpanId: coalesce($parentSpanId, p.spanId, run.spanId),
                 createdAt: $now, queuedAt: $now, notBefore: $now, updatedAt: $now,
+                endedAt: CASE WHEN same IS NOT NULL THEN $now END,
                 status: CASE WHEN same IS NOT NULL THEN 'merged'
                              WHEN o IS NOT NULL THEN 'deferred' ELSE 'queued' END})
 FOREACH (_ IN CASE WHEN same IS NULL THEN [] ELSE [1] END |

@@ -18,7 +18,7 @@ import pytest
 
 from app.backup import MANIFEST, SNAPSHOT, known_version
 from app.core import events, tasks
-from app.core.events import BOOTSTRAP
+from app.core.runtime import prepare_graph
 from app.graph.embedded import EmbeddedServer
 from app.graph.falkordb import FalkorStore
 from app.models import TaskIn
@@ -52,8 +52,7 @@ async def _started(data: Path, tasks_n: int) -> FalkorStore:
     """A detached server (``baton db start``) with a prepared graph holding ``tasks_n``."""
     assert _db(data, "start").returncode == 0
     store = FalkorStore.at(EmbeddedServer(data).uri, "baton", 2)
-    await store.apply_schema()
-    await store.write(BOOTSTRAP, secret="s" * 64)
+    await prepare_graph(store)  # schema, version record, event counter
     await _submit(store, tasks_n)
     return store
 

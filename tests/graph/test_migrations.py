@@ -21,7 +21,7 @@ from app.graph.queries import CYPHER_DIR, load
 from tests.conftest import ADMIN_TOKEN, fresh_name
 from tests.support.graphs import GraphTarget
 
-MIGRATION = """// v2: every note has a title (the v1 model had text only)
+MIGRATION = """// v3: every note has a title (the v1 model had text only)
 MATCH (n:Note)
 WHERE n.title IS NULL
 SET n.title = n.text
@@ -32,7 +32,7 @@ def _newer_code(tmp: Path) -> Path:
     """The statements of a Baton one schema version ahead: this tree's plus a migration."""
     root = tmp / "cypher"
     shutil.copytree(CYPHER_DIR, root)
-    (root / "migrations" / "0002_notes_have_titles.cypher").write_text(MIGRATION)
+    (root / "migrations" / "0003_notes_have_titles.cypher").write_text(MIGRATION)
     return root
 
 
@@ -43,7 +43,7 @@ async def test_a_new_graph_is_recorded_at_this_version_without_an_event(
     try:
         await prepare_graph(store)
         await prepare_graph(store)  # a restart
-        assert await migrations.version(store) == migrations.target(load(graph.backend)) == 1
+        assert await migrations.version(store) == migrations.target(load(graph.backend)) == 2
         assert await events.head(store) == 0
     finally:
         await store.close()
@@ -53,7 +53,7 @@ async def test_an_older_graph_is_migrated_once_and_newer_ones_are_refused(
     graph: GraphTarget, tmp_path: Path
 ) -> None:
     name = fresh_name()
-    old = graph.store(name)  # this tree's code: schema version 1
+    old = graph.store(name)  # this tree's code: schema version 2
     code = load(graph.backend, _newer_code(tmp_path))
     newer = graph.store(name, queries=code)
     try:
@@ -61,13 +61,13 @@ async def test_an_older_graph_is_migrated_once_and_newer_ones_are_refused(
         await old.execute_text("CREATE (:Note {id: 'n1', text: 'disk full'})")  # v1 data
         head = await events.head(old)
         now = int(time.time() * 1000)
-        assert await migrations.migrate(newer, now, code) == 1
-        assert await migrations.migrate(newer, now, code) == 2  # idempotent
+        assert await migrations.migrate(newer, now, code) == 2
+        assert await migrations.migrate(newer, now, code) == 3  # idempotent
         rows = await newer.execute_text("MATCH (n:Note) RETURN n.title AS title")
         assert rows == [{"title": "disk full"}]
-        assert await migrations.version(newer) == 2
+        assert await migrations.version(newer) == 3
         got = await events.events_after(newer, head)
-        assert [(e.type, e.payload) for e in got] == [("schema.migrated", {"from": 1, "to": 2})]
+        assert [(e.type, e.payload) for e in got] == [("schema.migrated", {"from": 2, "to": 3})]
         with pytest.raises(migrations.SchemaTooNew, match="upgrade Baton"):
             await prepare_graph(old)  # this tree's code on the upgraded graph
     finally:
@@ -78,5 +78,29 @@ async def test_an_older_graph_is_migrated_once_and_newer_ones_are_refused(
     served = subprocess.run([sys.executable, "-m", "app", "serve"], env=env, capture_output=True,
                             text=True, timeout=120)  # fmt: skip
     assert served.returncode != 0
-    assert "schema version 2" in served.stderr and "upgrade Baton" in served.stderr
+    assert "schema version 3" in served.stderr and "upgrade Baton" in served.stderr
     assert "Traceback" not in served.stderr, served.stderr[-2000:]
+
+
+async def test_a_version_1_graph_gets_end_times_for_its_merged_tasks(graph: GraphTarget) -> None:
+    """The first real migration (0002): a graph written by the version 1 model, where a task
+    merged at submission had no ``endedAt``, is upgraded at start-up; retention then finds
+    those tasks by their end like every other finished one."""
+    store = graph.store(fresh_name())
+    try:
+        await prepare_graph(store)
+        await store.execute_text(  # what version 1 wrote, and its recorded version
+            "MATCH (s:Schema {id: 'graph'}) SET s.version = 1 "
+            "CREATE (:Task {id: 'm1', status: 'merged', createdAt: 1000}), "
+            "(:Task {id: 'd1', status: 'done', createdAt: 1000, endedAt: 5000})"
+        )
+        assert await migrations.version(store) == 1
+        await prepare_graph(store)
+        assert await migrations.version(store) == 2
+        rows = await store.execute_text(
+            "MATCH (t:Task) RETURN t.id AS id, t.endedAt AS endedAt ORDER BY id"
+        )
+        assert rows == [{"id": "d1", "endedAt": 5000}, {"id": "m1", "endedAt": 1000}]
+    finally:
+        await store.drop_all()
+        await store.close()

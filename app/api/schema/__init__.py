@@ -28,6 +28,7 @@ from app.api.schema import (
     locks,
     policies,
     principals,
+    retention,
     system,
     tasks,
     teams,
@@ -43,7 +44,7 @@ GRAPH_LIMITS = (GraphTimeout, GraphLimitExceeded, GraphUnavailable)
 
 MODULES: list[ModuleType] = [
     system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
-    workflows, traces, teams,
+    workflows, traces, teams, retention,
 ]  # fmt: skip
 
 

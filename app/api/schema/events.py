@@ -19,6 +19,7 @@ from app.api.schema.common import (
     page_size,
     seq_cursor,
 )
+from app.api.schema.retention import AuditArchive, archive_info
 from app.core import events
 from app.core.errors import BadInput
 from app.models import Role
@@ -36,6 +37,14 @@ def _types(types: list[str] | None) -> list[str] | None:
     if types is not None and (len(types) > 50 or any(len(t) > 100 for t in types)):
         raise BadInput("types: at most 50 names of at most 100 characters", field="types")
     return types or None
+
+
+@strawberry.type(description="A page of the audit trail, and where older history lives.")
+class AuditLogConnection(EventConnection):
+    archive: AuditArchive = strawberry.field(
+        description="Events older than the retention window leave the graph only after they "
+        "are written to this archive."
+    )
 
 
 @strawberry.type
@@ -68,7 +77,8 @@ class Query:
     @strawberry.field(
         description="The audit trail: every change and automatic decision, filtered by actor "
         "(the principal), agent (the agent it acted as), subject, types and time [from, to) "
-        "in epoch ms; oldest first, after `after` (an event seq, as in `events`)."
+        "in epoch ms; oldest first, after `after` (an event seq, as in `events`). History "
+        "older than the retention window is in the audit archive (`archive`)."
     )
     async def audit_log(
         self,
@@ -81,14 +91,16 @@ class Query:
         to: Long | None = None,
         first: int = 100,
         after: Long | None = None,
-    ) -> EventConnection:
+    ) -> AuditLogConnection:
         n = page_size(info, first)
         rows = await events.query(
             info.context.rt.store, after=seq_cursor(after), types=_types(types),
             actor=actor, agent=agent, subject=subject, from_=from_, to=to, limit=n + 1,
             reader=caller_reader(info),
         )  # fmt: skip
-        return event_page(rows, n, after)
+        page = event_page(rows, n, after)
+        return AuditLogConnection(nodes=page.nodes, page_info=page.page_info,
+                                  archive=await archive_info(info))  # fmt: skip
 
 
 @strawberry.type
