@@ -13,6 +13,7 @@ The graph is the authority on what is archived: a file written but not yet recor
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
@@ -28,11 +29,12 @@ from app.graph.queries import q
 
 STATE = q("retention/state")
 ARCHIVED = q("retention/archived")
+PAGE_STMT = q("retention/archive_page")
 
 CHAIN = "chain.jsonl"
 GENESIS = "0" * 64
 DAY_MS = 86_400_000
-PAGE = 1_000
+PAGE = 100  # events per read: a short read, so writers meanwhile barely wait
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,8 @@ async def _day_events(store: GraphStore, after: int, today: int) -> list[events.
     out: list[events.Event] = []
     end: int | None = None
     while True:
-        page = await events.query(store, after=after, types=None, actor=None, subject=None,
-                                  from_=None, to=None, limit=PAGE)  # fmt: skip
+        page = [events.Event.from_row(r)
+                for r in await store.read(PAGE_STMT, after=after, limit=PAGE)]  # fmt: skip
         for ev in page:
             end = end if end is not None else _day_end(ev.at)
             if ev.at >= end or ev.at >= today:
@@ -163,16 +165,12 @@ async def archive(
         if not evs:
             return written
         day = _day(evs[0].at)
-        body = "".join(events.dumps(ev.__dict__) + "\n" for ev in evs).encode()
-        data = gzip.compress(body, mtime=0)
-        sha = hashlib.sha256(data).hexdigest()
         name = _file_name(day, committed)
         prev = committed[-1].chain if committed else GENESIS
-        first, last = evs[0].seq, evs[-1].seq
-        entry = Entry(name, day, first, last, len(evs), sha,
-                      prev, Entry.link(prev, name, day, first, last, len(evs), sha))  # fmt: skip
-        _durable_write(root / name, data)
-        _durable_write(root / CHAIN, "".join(e.line() for e in [*committed, entry]).encode())
+        # encoding, compressing, hashing and fsyncing a day is CPU and disk work: off the
+        # event loop, so the requests this process serves meanwhile do not wait for it
+        entry = await asyncio.to_thread(_write_day, root, name, day, prev, evs, committed)
+        first, last, sha = entry.first_seq, entry.last_seq, entry.sha256
         rows = await store.write(
             ARCHIVED, prev=st.through, through=last, day=day, head=entry.chain,
             location=str(root.resolve()), now=now,
@@ -184,6 +182,20 @@ async def archive(
         written.append(entry)
         if on_file is not None:
             on_file(entry)
+
+
+def _write_day(root: Path, name: str, day: str, prev: str, evs: list[events.Event],
+               committed: list[Entry]) -> Entry:  # fmt: skip
+    """Write one day's file and the chain that lists it (both durable) and return its entry."""
+    body = "".join(events.dumps(ev.__dict__) + "\n" for ev in evs).encode()
+    data = gzip.compress(body, mtime=0)
+    sha = hashlib.sha256(data).hexdigest()
+    first, last = evs[0].seq, evs[-1].seq
+    entry = Entry(name, day, first, last, len(evs), sha,
+                  prev, Entry.link(prev, name, day, first, last, len(evs), sha))  # fmt: skip
+    _durable_write(root / name, data)
+    _durable_write(root / CHAIN, "".join(e.line() for e in [*committed, entry]).encode())
+    return entry
 
 
 class ArchiveMismatch(RuntimeError):

@@ -60,3 +60,10 @@ class Unavailable(BatonError):
     """The graph cannot be reached right now; retry later."""
 
     code = "UNAVAILABLE"
+
+
+class CursorExpired(BatonError):
+    """A resume cursor older than what retention left in the graph: the events after it are
+    partly in the audit archive only, so resuming from it would skip some silently."""
+
+    code = "CURSOR_EXPIRED"

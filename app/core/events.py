@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from app.core.errors import BadInput, RateLimited
+from app.core.errors import BadInput, CursorExpired, RateLimited
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import has_nul
@@ -42,6 +42,7 @@ AFTER = q("events/after")
 AFTER_FOR = q("events/after_for")
 EMIT = q("events/emit")
 QUERY = q("events/query")
+FLOOR = q("events/floor")
 
 PAGE = 1_000
 QUEUE_MAX = 10_000
@@ -123,6 +124,20 @@ async def events_for(
         AFTER_FOR, after=after, types=types or None, limit=limit, **reader.params()
     )
     return [Event.from_row(r) for r in rows]
+
+
+async def check_cursor(store: GraphStore, after: int | None) -> None:
+    """Refuse to resume from a cursor (> 0) below what retention deleted: some events after
+    it are only in the audit archive. 0 means "from the oldest event the graph still has"."""
+    if not after:
+        return
+    rows = await store.read(FLOOR)
+    floor = int(rows[0]["pruned"]) if rows else 0
+    if after < floor:
+        raise CursorExpired(
+            f"events up to seq {floor} were archived and pruned (auditArchive says where); "
+            f"resume from {floor} or later, after reading the archive", floor=floor,
+        )  # fmt: skip
 
 
 async def emit(
@@ -337,6 +352,7 @@ class EventHub:
         self, after: int | None, match: Match, types: list[str] | None,
         session: Session | None,
     ) -> AsyncIterator[Event]:
+        await check_cursor(self.store, after)
         sub = _Subscriber(match, session=session)
         async with self._lock:
             if not self._subs:

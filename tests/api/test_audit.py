@@ -127,3 +127,20 @@ def test_no_statement_edits_or_deletes_an_event() -> None:
     schema = (REPO / "schema.graphql").read_text()
     mutations = schema.split("type Mutation {")[1].split("}")[0]
     assert not re.search(r"\b(delete|update|edit|remove)\w*Event", mutations, re.I)
+
+
+def test_only_retention_deletes_events_and_only_archived_ones() -> None:
+    """The one statement that matches Events and deletes anything is retention's, and it
+    deletes only events at or below the archive's end (``ar.through``) and the caller's
+    bound: an event leaves the graph only once the audit archive holds it."""
+    matches_events = re.compile(r"MATCH\s*\(\w+:Event\b")
+    deleting = sorted(
+        str(p.relative_to(REPO / "cypher"))
+        for p in (REPO / "cypher").rglob("*.cypher")
+        if "conformance" not in p.parts
+        and matches_events.search(re.sub(r"//[^\n]*", "", p.read_text()))
+        and re.search(r"\bDELETE\b", re.sub(r"//[^\n]*", "", p.read_text()))
+    )
+    assert deleting == ["retention/events.cypher"]
+    text = (REPO / "cypher" / "retention" / "events.cypher").read_text()
+    assert "e.seq <= coalesce(ar.through, 0)" in text and "e.seq <= $through" in text

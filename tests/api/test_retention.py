@@ -5,6 +5,7 @@ nothing to do writes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
@@ -16,10 +17,11 @@ from typing import Any
 from app.core import archive, events, retention, seed
 from app.core.clock import ManualClock
 from app.resources import SEEDS_DIR
-from tests.conftest import ADMIN_TOKEN, App
+from tests.conftest import ADMIN_TOKEN, App, fresh_name, start_app, stop_app
 from tests.support.coord import CLAIM, COMPLETE, agent, submit
 from tests.support.digest import graph_digest
-from tests.support.gql import GQL
+from tests.support.gql import GQL, subscribe
+from tests.support.graphs import GraphTarget
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = 86_400_000
@@ -126,6 +128,18 @@ async def test_retention_prunes_history_and_keeps_what_is_still_needed(
     chain, problems = archive.verify(root, info["chainHead"])
     assert problems == [] and len(chain) == 2
 
+    # A subscriber resuming from a cursor below what was pruned is told so (it would
+    # otherwise miss events silently); from the floor on, or from 0, it resumes.
+    floor = info["prunedThrough"]
+    events_q = "query($a: Long) { events(after: $a, first: 500) { nodes { seq } } }"
+    assert await dan.fails(events_q, a=1) == ["CURSOR_EXPIRED"]
+    assert (await dan(events_q, a=floor))["events"]["nodes"][0]["seq"] > floor
+    async with subscribe(api.url, ADMIN_TOKEN,
+                         "subscription($a: Long) { graphChanges(after: $a) { seq } }",
+                         {"a": floor - 1}) as q:  # fmt: skip
+        payload = await asyncio.wait_for(q.get(), 5)
+        assert payload["errors"][0]["extensions"]["code"] == "CURSOR_EXPIRED"
+
     pruned = [e for e in await _all_events(api.store) if e["type"] == "retention.pruned"]
     assert [p["payload"]["counts"] for p in pruned] == [report.counts]
 
@@ -208,3 +222,29 @@ async def test_prune_and_verify_from_the_command_line(api: App, tmp_path: Path) 
     (root / "events-2001-01-01.jsonl.gz").write_bytes(gzip.compress(b"{}\n"))
     bad = baton("audit", "verify", str(root))
     assert bad.returncode == 1 and "not in chain.jsonl" in bad.stdout
+
+
+async def test_the_retention_job_archives_and_prunes_on_its_own(
+    graph: GraphTarget, tmp_path: Path
+) -> None:
+    """The scheduler's `retention` job applies the configured policy (here 1 day for
+    everything) under the retention lease, with the configured archive directory."""
+    from app import scheduler
+
+    clock = ManualClock()
+    app = await start_app(graph, fresh_name(), clock=clock, scheduler=False,
+                          archive_dir=tmp_path / "arch", retain_tasks_days=1,
+                          retain_facts_days=1, retain_events_days=1)  # fmt: skip
+    try:
+        assert "retention" in {j.name for j in scheduler.JOBS}
+        sre = await agent(app, "a1", ["diagnose"])
+        done = await _done(app, sre, "a1", [])
+        clock.advance(3 * DAY)
+        assert await scheduler.prune(app.rt) > 0
+        assert (await app.admin(TASK, id=done))["task"] is None
+        chain, problems = archive.verify(tmp_path / "arch")
+        assert problems == [] and chain and chain[0].first_seq == 1
+        assert await scheduler.prune(app.rt) == 0  # nothing left: nothing written
+    finally:
+        await app.store.drop_all()
+        await stop_app(app)

@@ -69,6 +69,7 @@ class Query:
         first: int = 100,
     ) -> EventConnection:
         n = page_size(info, first)
+        await events.check_cursor(info.context.rt.store, seq_cursor(after))
         rows = await events.events_for(
             info.context.rt.store, caller_reader(info), seq_cursor(after), _types(types), n + 1,
         )  # fmt: skip
