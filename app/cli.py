@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any, NoReturn
@@ -763,6 +764,28 @@ def neo4j_server(
         console.print("stopping Neo4j…")
     finally:
         server.stop()
+
+
+@cli.command(
+    "neo4j-admin",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def neo4j_admin(
+    ctx: typer.Context,
+    home: Path = typer.Option(Path(".baton/neo4j"), help="The `baton neo4j` data directory."),
+) -> None:
+    """Neo4j's own neo4j-admin on the `baton neo4j` home, with Neo4j stopped, e.g.
+    `baton neo4j-admin database dump neo4j --to-path=DIR` (backup) and
+    `baton neo4j-admin database load neo4j --from-path=DIR --overwrite-destination=true`."""
+    from app.graph.neo4j_launcher import Neo4jLaunchError, admin
+
+    try:
+        done = admin(home, *ctx.args)
+    except Neo4jLaunchError as exc:
+        _fail(str(exc), 1)
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    raise typer.Exit(done.returncode)
 
 
 def main() -> None:

@@ -48,14 +48,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``falkordb_only`` tests (the embedded server itself) are skipped on Neo4j, with why."""
-    if config.getoption("--graph-backend") != "neo4j":
-        return
+    """``falkordb_only`` tests (the embedded server itself) are skipped on Neo4j, and
+    ``neo4j_only`` ones (Neo4j's own tools) on FalkorDB, with why."""
+    other = "falkordb_only" if config.getoption("--graph-backend") == "neo4j" else "neo4j_only"
     for item in items:
-        mark = item.get_closest_marker("falkordb_only")
+        mark = item.get_closest_marker(other)
         if mark is not None:
-            why = mark.args[0] if mark.args else "tests the embedded FalkorDB server"
-            item.add_marker(pytest.mark.skip(reason=f"FalkorDB only: {why}"))
+            why = mark.args[0] if mark.args else "tests one backend's own server"
+            label = "FalkorDB" if other == "falkordb_only" else "Neo4j"
+            item.add_marker(pytest.mark.skip(reason=f"{label} only: {why}"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

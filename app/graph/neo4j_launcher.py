@@ -61,6 +61,20 @@ def command(home: Path, bolt_port: int, http_port: int, heap: str = "768m") -> l
     ]
 
 
+def admin(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run Neo4j's own ``neo4j-admin`` (``org.neo4j.cli.AdminTool``, from the same jars) on a
+    launcher home: ``admin(home, "database", "dump", "neo4j", "--to-path=DIR")``. Community
+    dumps and loads only a stopped database; the tool says so if it is running."""
+    build()
+    conf = home / "conf"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "neo4j.conf").touch()
+    classpath = f"{PROJECT / 'target' / 'classes'}:{CLASSPATH.read_text().strip()}"
+    env = {**os.environ, "NEO4J_HOME": str(home.resolve()), "NEO4J_CONF": str(conf.resolve())}
+    return subprocess.run(["java", "-cp", classpath, "org.neo4j.cli.AdminTool", *args],
+                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
+
+
 @dataclass
 class Neo4jServer:
     """A Neo4j child process with its own home directory (never a user's database)."""
