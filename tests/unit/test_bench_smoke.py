@@ -30,7 +30,9 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
         assert m["subscribers"] > 1 and m["events"] > 1, m
     elif script == "tracing":
         assert m["tasks"] > 0 and m["assignments_per_s_off"] > 0, m
-        assert m["assignments_per_s_on"] > 0, m
+        assert m["assignments_per_s_on"] > 0 and m["repeats"] >= 2, m
+        assert all(m[f"{op}_ms_{mode}"] > 0 for op in ("route", "finish", "complete_many",
+                   "claim", "submit") for mode in ("off", "on")), m  # every operation ran
     elif script == "soak":
         assert m["errors"] == 0 and m["tasks_done"] == m["tasks_submitted"] > 0, m
         assert m["samples"] >= 5, m
