@@ -99,8 +99,11 @@ def serve(
             typer.echo(f"baton: cannot start: {exc}", err=True)
             return False
         app = create_app(settings, seed_dir=SEEDS_DIR if seed else None, runtime=rt)
+        # No per-message compression on WebSockets: events are small, and deflating the same
+        # event once per subscriber was a large share of a fan-out's CPU (bench/fanout.py).
         server = Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                       log_level="warning", lifespan="on"))  # fmt: skip
+                                       log_level="warning", lifespan="on",
+                                       ws_per_message_deflate=False))  # fmt: skip
         server.baton_app = app
         await server.serve()
         return server.started
