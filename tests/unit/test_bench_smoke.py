@@ -39,7 +39,9 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
         assert m["aof_load_bytes_per_min"] > 0 and m["aof_bytes_after_rewrite"] > 0, m
         assert 0 < m["restart_s"] and 0 < m["restart_after_rewrite_s"], m
     elif script == "context":
-        assert m["propagation_samples"] > 0 and m["context_samples"] > 0, m
+        assert m["propagation_samples"] == m["agents"] * m["propagation_facts"] > 0, m
+        assert m["context_samples"] > 0 and len(m["density"]) >= 2, m
+        assert [d["facts_per_entity"] for d in m["density"]][:2] == [10, 100], m
     elif script == "retention":
         assert m["pruned_tasks"] == m["history_tasks"] > 0, m  # every old task went
         assert m["archived_events"] >= m["pruned_events"] >= 3 * m["history_tasks"], m
