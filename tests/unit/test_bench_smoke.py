@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Seconds per quick run on a loaded 2-core machine (measured: routing ~280 s, fanout ~190 s,
 # tracing ~95 s, metrics ~20 s while other tests ran), with room; pytest's is 60 s more.
 BUDGET = {"routing": 600, "fanout": 480, "tracing": 300, "metrics": 180, "soak": 240,
-          "context": 300, "retention": 180}
+          "context": 300, "retention": 180, "restart": 180}
 
 
 def did_the_work(script: str, m: dict[str, Any]) -> None:
@@ -42,6 +42,10 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
         assert m["propagation_samples"] == m["agents"] * m["propagation_facts"] > 0, m
         assert m["context_samples"] > 0 and len(m["density"]) >= 2, m
         assert [d["facts_per_entity"] for d in m["density"]][:2] == [10, 100], m
+    elif script == "restart":
+        assert m["tasks"] == 2_000 and m["events"] >= 20_000, m  # all back after the restarts
+        assert m["aof_bytes_after_rewrite"] < m["aof_bytes"], m
+        assert m["restart_s"] > 0 and m["restart_after_rewrite_s"] > 0, m
     elif script == "retention":
         assert m["pruned_tasks"] == m["history_tasks"] > 0, m  # every old task went
         assert m["archived_events"] >= m["pruned_events"] >= 3 * m["history_tasks"], m
