@@ -30,7 +30,8 @@ READABLE = """$all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Prop
 FILTERED = [
     "tasks/get_for", "tasks/list_for", "proposals/get_for", "events/after_for", "events/query",
     "context/lineage_step_up", "context/lineage_step_down", "traces/trace", "traces/why_step",
-    "traces/why_nodes", "runs/state_for", "runs/list_for",
+    "traces/why_nodes", "runs/state_for", "runs/list_for", "entities/get_for",
+    "entities/list_for",
 ]  # fmt: skip
 FACT_READS = ["context/for_entity", "context/fact"]  # for_task carries its task through
 
