@@ -10,7 +10,9 @@ WITH c
 MATCH (t:Task {id: $taskId})
 WHERE t.agentId = $agentId AND t.fence = $fence
   AND t.status IN ['assigned', 'running', 'awaiting_approval']
-MATCH (a:Agent {id: t.agentId})
+// The agent by the parameter, not by `t.agentId` (equal, per the WHERE): FalkorDB plans a
+// match on another node's property as a hash join over a scan of every Agent.
+MATCH (a:Agent {id: $agentId})
 OPTIONAL MATCH (fin:CostEntry {id: $costKey})
 WITH c, t, a, fin
 // A result is accepted only if policy still allows this agent this work (it may have changed

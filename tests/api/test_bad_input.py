@@ -124,3 +124,61 @@ async def test_rate_limit_is_coded(graph: GraphTarget) -> None:
     finally:
         await app.store.drop_all()
         await stop_app(app)
+
+
+async def test_reused_documents_still_get_every_check(graph: GraphTarget) -> None:
+    """An operation text validated once is not validated again (app.api.doccache), but the
+    per-operation checks still run on each use: the cost estimate reads the variables, and a
+    text that failed validation is checked (and refused) every time."""
+    from tests.conftest import fresh_name, start_app, stop_app
+
+    app = await start_app(graph, fresh_name(), scheduler=False, max_query_cost=60)
+    try:
+        page = "query($n: Int!) { events(first: $n) { nodes { seq type } } }"
+        for _ in range(2):
+            assert "errors" not in await app.admin.raw(page, {"n": 5})
+        costly = await app.admin.raw(page, {"n": 500})
+        assert costly["errors"][0]["extensions"]["code"] == "COST_LIMIT", costly
+        bad = "{ me { id password } }"
+        for _ in range(2):
+            got = await app.admin.raw(bad)
+            assert got["errors"][0]["extensions"]["code"] == "BAD_INPUT", got
+    finally:
+        await app.store.drop_all()
+        await stop_app(app)
+
+
+def test_document_cache_is_bounded() -> None:
+    from graphql import parse
+
+    from app.api.doccache import DocumentCache
+
+    ext = DocumentCache(max_entries=2, max_text=40)
+
+    class Ctx:
+        pre_execution_errors: list[object] | None = None
+        graphql_document: object = None
+
+        def __init__(self, query: str) -> None:
+            self.query = query
+
+    def run(query: str) -> bool:
+        """One operation through the hooks; True if it was served from the cache."""
+        ctx = Ctx(query)
+        e = ext()
+        e.execution_context = ctx  # type: ignore[assignment]
+        for _ in e.on_parse():  # type: ignore[attr-defined]
+            if ctx.graphql_document is None:
+                ctx.graphql_document = parse(query)
+        hit = e.hit  # type: ignore[attr-defined]
+        hooks = e.on_validate()  # type: ignore[attr-defined]
+        next(hooks)
+        if ctx.pre_execution_errors is None:
+            ctx.pre_execution_errors = []  # validation ran and passed
+        next(hooks, None)
+        return bool(hit)
+
+    assert [run("{ a }"), run("{ a }")] == [False, True]
+    assert [run("{ b }"), run("{ c }"), run("{ a }")] == [False, False, False]  # a evicted
+    long = "{ " + "x " * 30 + "}"
+    assert [run(long), run(long)] == [False, False]  # too long to keep

@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 
 from app.api import authz
 from app.api.cost import OperationLimits
+from app.api.doccache import DocumentCache
 from app.api.errors import ErrorCodes
 from app.api.schema import (
     agents,
@@ -79,6 +80,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             ErrorCodes,
             authz.Authorize,
             OperationLimits(settings),
+            DocumentCache(),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=30),
