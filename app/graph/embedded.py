@@ -383,6 +383,9 @@ class EmbeddedServer:
         file is in place (the rewrite count goes up at the fork, not when it is done)."""
         conn = redis.Redis(unix_socket_path=self.socket_path)
         try:
+            # an automatic rewrite (the file doubled) may be running: let it finish first,
+            # then ask for ours, which covers every write up to now
+            _wait_persistence(conn, timeout_s, lambda i: not int(i["aof_rewrite_in_progress"]))
             done = int(conn.info("persistence")["aof_rewrites"])
             conn.bgrewriteaof()
             info = _wait_persistence(

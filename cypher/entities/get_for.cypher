@@ -13,19 +13,19 @@ WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
 MATCH (n:Entity {id: $id})
-WITH n, domains, cleared
-WHERE $all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-  OR ('Fact' IN labels(n) AND n.domain IN domains
-      AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-  OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-      OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-             WHERE y IN domains)))
-  OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-      OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-      OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-             WHERE y IN domains)))
-  OR ('Entity' IN labels(n)
-      AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains))
+WITH n, domains, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
+    OR ('Fact' IN labels(n) AND n.domain IN domains
+        AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
+    OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
+        OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
+               WHERE y IN domains)))
+    OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
+        OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
+        OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
+               WHERE y IN domains)))
+    OR ('Entity' IN labels(n)
+        AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WHERE ok
 OPTIONAL MATCH (n)-[r:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO]->(m:Entity)
 WITH n, domains, r, m,
      all(y IN [(m)-[:IN_DOMAIN]->(md:Domain) | md.id] WHERE $all OR y IN domains) AS seesTarget

@@ -16,19 +16,19 @@ MATCH (n:Entity)
 WHERE n.id > $after AND ($kind IS NULL OR n.kind = $kind)
   AND ($domain IS NULL OR (n)-[:IN_DOMAIN]->(:Domain {id: $domain}))
   AND ($owner IS NULL OR (n)-[:OWNED_BY]->(:Entity {id: $owner}))
-WITH n, domains, cleared
-WHERE $all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-  OR ('Fact' IN labels(n) AND n.domain IN domains
-      AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-  OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-      OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-             WHERE y IN domains)))
-  OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-      OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-      OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-             WHERE y IN domains)))
-  OR ('Entity' IN labels(n)
-      AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains))
+WITH n, domains, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
+    OR ('Fact' IN labels(n) AND n.domain IN domains
+        AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
+    OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
+        OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
+               WHERE y IN domains)))
+    OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
+        OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
+        OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
+               WHERE y IN domains)))
+    OR ('Entity' IN labels(n)
+        AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WHERE ok
 WITH n, domains
 ORDER BY n.id
 LIMIT $limit

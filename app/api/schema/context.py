@@ -17,8 +17,16 @@ from strawberry.scalars import JSON
 
 from app.api.authz import ANY, Rules, authorize, roles
 from app.api.schema.agents import acting_as
-from app.api.schema.common import CtxInfo, Long
-from app.core import context
+from app.api.schema.common import (
+    CtxInfo,
+    Long,
+    PageInfo,
+    caller_reader,
+    decode_cursor,
+    page_of,
+    page_size,
+)
+from app.core import context, entities
 from app.core.errors import BadInput, Forbidden
 from app.core.events import Event
 from app.models import EntityIn, FactIn, LinkIn, Role
@@ -32,6 +40,8 @@ RULES: Rules = {
     "fact": ANY,
     "lineage": ANY,
     "contextUpdates": roles(Role.AGENT),
+    "entity": ANY,
+    "entities": ANY,
 }
 MAX_BATCH = 1_000
 
@@ -175,8 +185,66 @@ def _props(n: dict[str, Any]) -> JSON:
     return cast(JSON, out)
 
 
+@strawberry.type(description="An org relation from an entity to another one.")
+class EntityRelation:
+    type: str = strawberry.field(description="DEPENDS_ON | PART_OF | OWNED_BY | RELATES_TO")
+    to: str
+    status: str = strawberry.field(description="active | retired (its source dropped it)")
+
+
+@strawberry.type(description="An org entity (service, system, team, customer, ...).")
+class Entity:
+    id: strawberry.ID
+    kind: str
+    name: str
+    domain: str | None = strawberry.field(description="The domain that decides who may read it.")
+    owner: str | None = strawberry.field(description="The entity it is OWNED_BY, if any.")
+    status: str = strawberry.field(description="active | retired")
+    attrs: JSON
+    relations: list[EntityRelation] = strawberry.field(
+        description="Outgoing relations to entities the caller may also read."
+    )
+
+    @classmethod
+    def of(cls, e: entities.Entity) -> Entity:
+        return cls(id=strawberry.ID(e.id), kind=e.kind, name=e.name, domain=e.domain,
+                   owner=e.owner, status=e.status, attrs=cast(JSON, e.attrs),
+                   relations=[EntityRelation(type=r.type, to=r.to, status=r.status)
+                              for r in e.relations])  # fmt: skip
+
+
+@strawberry.type
+class EntityConnection:
+    nodes: list[Entity]
+    page_info: PageInfo
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="One org entity with its domain, owner and relations; null when it does "
+        "not exist or the caller may not read it."
+    )
+    async def entity(self, info: CtxInfo, id: strawberry.ID) -> Entity | None:
+        e = await entities.get(info.context.rt.store, caller_reader(info), str(id))
+        return Entity.of(e) if e else None
+
+    @strawberry.field(
+        description="Org entities the caller may read, by id, filtered by kind, domain and "
+        "owner (an entity id); `after` is the previous page's endCursor."
+    )
+    async def entities(
+        self, info: CtxInfo, kind: str | None = None, domain: str | None = None,
+        owner: str | None = None, first: int = 100, after: str | None = None,
+    ) -> EntityConnection:  # fmt: skip
+        n = page_size(info, first)
+        rows = await entities.page(
+            info.context.rt.store, caller_reader(info), kind=kind, domain=domain, owner=owner,
+            after=decode_cursor(after), limit=n + 1,
+        )  # fmt: skip
+        nodes, page_info = page_of(rows, n, after, lambda e: e.id)
+        return EntityConnection(nodes=[Entity.of(e) for e in nodes], page_info=page_info)
+
     @strawberry.field(
         description="Current facts about an entity and its neighbourhood within `hops` "
         "relations that the reader may read, nearest, newest and surest first."
