@@ -71,13 +71,24 @@ class State:
     files: int
     location: str | None
     pruned: int  # highest seq deleted from the graph
-    before: int  # the last seq that happened before the cutoff asked for
 
 
-async def state(store: GraphStore, cutoff: int = 0) -> State:
-    row = (await store.read(STATE, cutoff=cutoff))[0]
+async def state(store: GraphStore) -> State:
+    row = (await store.read(STATE))[0]
     return State(int(row["through"]), row["head"], row["day"], int(row["files"] or 0),
-                 row["location"], int(row["pruned"]), int(row["before"]))  # fmt: skip
+                 row["location"], int(row["pruned"]))  # fmt: skip
+
+
+def through_before(root: Path, cutoff: int, st: State) -> int:
+    """The last archived seq of the days that ended by ``cutoff``: pruning goes up to it.
+    Read from the chain (days and their seqs), not from the log, so finding it costs no
+    scan of a million events (and no index on their time)."""
+    last = 0
+    for e in read_chain(root):
+        end = int(datetime.strptime(e.day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
+        if e.last_seq <= st.through and end + DAY_MS <= cutoff:
+            last = max(last, e.last_seq)
+    return last
 
 
 def read_chain(root: Path) -> list[Entry]:

@@ -120,8 +120,8 @@ async def prune(
     if events_cut is not None:
         if not dry:
             report.archived = await archive.archive(store, policy.archive_dir, now=now)
-        st = await archive.state(store, events_cut)
-        through = min(st.through, st.before)
+        st = await archive.state(store)
+        through = archive.through_before(policy.archive_dir, events_cut, st)
         await _drain(store, EVENTS, {**base, "cutoff": events_cut, "through": through}, report,
                      "events", dry, policy.batch, progress)  # fmt: skip
     if not dry and report.total:

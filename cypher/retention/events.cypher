@@ -1,6 +1,6 @@
 // Retention, one batch: up to $limit events at or below seq $through (the caller passes the
-// lower of the archive's end and the last event before $cutoff) that happened before
-// $cutoff, deleted from the graph: they are in the audit archive already. $dry: count,
+// last archived seq of the days that ended by $cutoff) that happened before $cutoff,
+// deleted from the graph: they are in the audit archive already. $dry: count,
 // delete nothing. The archive records the highest seq deleted (`pruned`), so a reader can
 // tell history that was archived from history that never was.
 // Kept: an event that started a running run; one about a legal hold; one about something

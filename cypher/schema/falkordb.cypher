@@ -42,7 +42,6 @@ CREATE INDEX FOR (n:Cursor) ON (n.name);
 CREATE INDEX FOR (n:Merge) ON (n.id);
 CREATE INDEX FOR (n:Task) ON (n.endedAt);
 CREATE INDEX FOR (n:Decision) ON (n.endedAt);
-CREATE INDEX FOR (n:Event) ON (n.at);
 CREATE INDEX FOR (n:Fact) ON (n.observedAt);
 CREATE INDEX FOR (n:Run) ON (n.endedAt);
 CREATE INDEX FOR (n:Archive) ON (n.name);
