@@ -1,0 +1,1 @@
+"""Connectors: build the org graph from what enterprises already keep (Backstage, ...)."""

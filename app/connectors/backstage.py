@@ -1,0 +1,256 @@
+"""Read a Backstage Software Catalog (descriptor files, `backstage.io/v1alpha1`) into Baton's
+org model: entities with canonical ids, their domain, owner and relations, teams (Groups)
+and people (Users), plus every rejected document with its file and line.
+
+Entity refs follow Backstage's rules: `[kind:][namespace/]name`; a missing namespace is the
+referring entity's, a missing kind is the field's default (`owner` → group, `system` →
+system, `domain` → domain, `providesApis`/`consumesApis` → api, `subcomponentOf` →
+component, `parent`/`children` → group, `memberOf` → group, `members` → user) and
+`dependsOn` must name one. Baton ids are canonical refs in lower case
+(`component:default/checkout-api`). `Location` documents pull in more files by relative
+path, never outside the directory of the first file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+API_VERSION = re.compile(r"^backstage\.io/v1(alpha1|beta1)$")
+KINDS = ("domain", "system", "component", "api", "resource", "group", "user")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")  # Backstage's name rule
+# field -> (Baton relation, the kind a ref without one means; None: the ref must say)
+RELATIONS: dict[str, tuple[str, str | None]] = {
+    "dependsOn": ("DEPENDS_ON", None),
+    "providesApis": ("PROVIDES", "api"),
+    "consumesApis": ("CONSUMES", "api"),
+    "subcomponentOf": ("PART_OF", "component"),
+    "system": ("PART_OF", "system"),
+    "domain": ("PART_OF", "domain"),
+    "owner": ("OWNED_BY", "group"),
+    "parent": ("CHILD_OF", "group"),
+    "subdomainOf": ("PART_OF", "domain"),
+}
+KEPT = ("type", "lifecycle")  # spec fields kept as properties, beside metadata's
+
+
+class CatalogError(ValueError):
+    """A document that cannot be imported, with where it is."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class CatalogEntity:
+    """One catalog entity in Baton's terms."""
+
+    id: str  # canonical ref, lower case
+    kind: str
+    namespace: str
+    name: str
+    title: str | None
+    attrs: dict[str, Any]
+    relations: list[tuple[str, str]]  # (Baton relation, target id)
+    domain_ref: str | None = None  # spec.domain (systems) or inherited through spec.system
+    members: list[str] = field(default_factory=list)  # a Group's users, a User's groups
+    file: str = ""
+    line: int = 0
+
+
+@dataclass
+class Catalog:
+    entities: dict[str, CatalogEntity] = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
+    skipped: list[Rejected] = field(default_factory=list)  # other kinds: reported, not kept
+    files: list[str] = field(default_factory=list)
+
+
+def parse_ref(ref: object, default_kind: str | None, namespace: str) -> str:
+    """A canonical, lower-case ref from `[kind:][namespace/]name` (or the compound form)."""
+    if isinstance(ref, dict):
+        kind, ns, name = ref.get("kind"), ref.get("namespace"), ref.get("name")
+    elif isinstance(ref, str) and ref.strip():
+        text = ref.strip()
+        kind, _, rest = text.partition(":") if ":" in text else (None, "", text)
+        ns, _, name = rest.rpartition("/") if "/" in rest else (None, "", rest)
+    else:
+        raise CatalogError(f"not an entity ref: {ref!r}")
+    kind = kind or default_kind
+    if not kind:
+        raise CatalogError(f"{ref!r} must name its kind (e.g. component:{name})")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise CatalogError(f"{ref!r}: not a valid entity name")
+    return f"{str(kind).lower()}:{str(ns or namespace).lower()}/{name.lower()}"
+
+
+def _documents(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line, document) for each YAML document in the file."""
+    text = path.read_text()
+    loader = yaml.SafeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            yield node.start_mark.line + 1, loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _entity(doc: dict[str, Any], file: str, line: int) -> CatalogEntity:
+    meta, spec = doc.get("metadata"), doc.get("spec") or {}
+    if not isinstance(meta, dict) or not isinstance(spec, dict):
+        raise CatalogError("metadata and spec must be mappings")
+    kind = str(doc.get("kind", "")).lower()
+    name, ns = meta.get("name"), str(meta.get("namespace") or "default").lower()
+    if not isinstance(name, str) or not NAME.match(name):
+        raise CatalogError(f"metadata.name {name!r} is not a valid entity name")
+    own = f"{kind}:{ns}/{name.lower()}"
+    if kind in ("component", "api", "resource", "system", "domain") and not spec.get("owner"):
+        raise CatalogError(f"{kind} {name} has no spec.owner")
+    if kind in ("component", "api") and not spec.get("lifecycle"):
+        raise CatalogError(f"{kind} {name} has no spec.lifecycle")
+    rels: list[tuple[str, str]] = []
+    for key, (rel, default) in RELATIONS.items():
+        value = spec.get(key)
+        if value is None or (key == "domain" and kind != "system"):
+            continue
+        for ref in value if isinstance(value, list) else [value]:
+            rels.append((rel, parse_ref(ref, default, ns)))
+    members = [parse_ref(m, "user", ns) for m in spec.get("members") or []]
+    members += [parse_ref(g, "group", ns) for g in spec.get("memberOf") or []]
+    for child in spec.get("children") or []:  # the other side of a child's `parent`
+        parse_ref(child, "group", ns)
+    annotations = meta.get("annotations") or {}
+    attrs = {k: v for k, v in {
+        "description": meta.get("description"), "tags": meta.get("tags") or None,
+        "title": meta.get("title"), **{k: spec.get(k) for k in KEPT},
+        "sourceLocation": annotations.get("backstage.io/source-location"),
+        "kubernetesId": annotations.get("backstage.io/kubernetes-id"),
+    }.items() if v is not None}  # fmt: skip
+    domain = None
+    if kind == "system" and spec.get("domain"):
+        domain = parse_ref(spec["domain"], "domain", ns)
+    return CatalogEntity(own, kind, ns, name, meta.get("title"), attrs, rels, domain,
+                         members, file, line)  # fmt: skip
+
+
+def read(path: Path) -> Catalog:
+    """Read a catalog file and every file its Locations point at (breadth first, each once).
+    Bad documents are rejected with their file and line; the rest is kept."""
+    root = path.resolve().parent
+    cat = Catalog()
+    queue, seen = [path.resolve()], set()
+    while queue:
+        current = queue.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        rel = str(current.relative_to(root))
+        cat.files.append(rel)
+        for line, doc in _readable(current, rel, cat):
+            if doc is None:
+                continue
+            if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
+                cat.rejected.append(Rejected(rel, line, "not a catalog entity (apiVersion, kind)"))
+                continue
+            kind = str(doc.get("kind", "")).lower()
+            if not API_VERSION.match(str(doc["apiVersion"])):  # e.g. scaffolder Templates
+                cat.skipped.append(Rejected(rel, line, f"{doc['apiVersion']} {doc['kind']} "
+                                                       "skipped"))  # fmt: skip
+                continue
+            if kind == "location":
+                for target in _targets(doc):
+                    nxt = (current.parent / target).resolve()
+                    if not nxt.is_relative_to(root):
+                        why = f"target {target!r} is outside {root.name}/: refused"
+                        cat.rejected.append(Rejected(rel, line, why))
+                    elif not nxt.exists():
+                        cat.rejected.append(Rejected(rel, line, f"target {target!r} not found"))
+                    else:
+                        queue.append(nxt)
+                continue
+            if kind not in KINDS:
+                cat.skipped.append(Rejected(rel, line, f"kind {doc.get('kind')!r} skipped"))
+                continue
+            try:
+                e = _entity(doc, rel, line)
+            except CatalogError as exc:
+                cat.rejected.append(Rejected(rel, line, str(exc)))
+                continue
+            if e.id in cat.entities:
+                first = cat.entities[e.id]
+                cat.rejected.append(Rejected(rel, line, f"{e.id} already defined at "
+                                                        f"{first.file}:{first.line}"))  # fmt: skip
+                continue
+            cat.entities[e.id] = e
+    _drop_dangling(cat)
+    return cat
+
+
+def _readable(path: Path, rel: str, cat: Catalog) -> Iterator[tuple[int, Any]]:
+    """The file's documents up to the first one that is not YAML (rejected, with its line:
+    the documents before it still count)."""
+    try:
+        yield from _documents(path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        why = str(exc).splitlines()[0]
+        cat.rejected.append(Rejected(rel, line, f"not readable YAML: {why}"))
+
+
+def _targets(doc: dict[str, Any]) -> list[str]:
+    spec = doc.get("spec") or {}
+    out = [spec["target"]] if isinstance(spec.get("target"), str) else []
+    out += [t for t in spec.get("targets") or [] if isinstance(t, str)]
+    return out
+
+
+def _drop_dangling(cat: Catalog) -> None:
+    """An entity whose required refs point at nothing in the catalog is rejected (its owner,
+    system or a dependency); optional back-references (members) are simply left out."""
+    changed = True
+    while changed:  # rejecting one may leave another dangling
+        changed = False
+        for e in list(cat.entities.values()):
+            missing = [to for _, to in e.relations if to not in cat.entities]
+            if missing:
+                del cat.entities[e.id]
+                why = f"{e.id} refers to {', '.join(missing)}: not in the catalog"
+                cat.rejected.append(Rejected(e.file, e.line, why))
+                changed = True
+    for e in cat.entities.values():
+        e.members = [m for m in e.members if m in cat.entities]
+
+
+def domain_of(cat: Catalog, e: CatalogEntity) -> str | None:
+    """The Baton domain that decides who may read ``e``: a system's own `spec.domain`, a
+    member's system's, a domain entity itself (as `name`, or `namespace/name` outside the
+    default namespace)."""
+    seen: set[str] = set()
+    cur: CatalogEntity | None = e
+    while cur is not None and cur.id not in seen:
+        seen.add(cur.id)
+        if cur.kind == "domain":
+            name = cur.name.lower()
+            return name if cur.namespace == "default" else f"{cur.namespace}/{name}"
+        if cur.domain_ref is not None:
+            cur = cat.entities.get(cur.domain_ref)
+            continue
+        parent = next((to for rel, to in cur.relations if rel == "PART_OF"), None)
+        cur = cat.entities.get(parent) if parent else None
+    return None
