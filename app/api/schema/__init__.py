@@ -11,9 +11,11 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from graphql.pyutils import RefMap
 from pydantic import ValidationError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
 from app.api import authz
@@ -68,6 +70,25 @@ class BatonSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+class BatonExecutor(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's executor, with a subscription's per-event memo of sub-fields dropped
+    after each event.
+
+    Why: graphql-core 3.3 memoizes ``collect_subfields`` on the identity of each event's
+    field lists, keeping every list alive with its entry, in a dict that the per-event
+    executors (shallow copies) share with the subscription's executor. The lists are new
+    for every event, so nothing ever hits and a live subscription (an SDK agent's
+    ``taskAssigned`` stream runs for the life of the agent) held on to a few objects per
+    event it delivered: the app's memory grew with the event count under steady load
+    (issue 19, bench/soak.py). The memo is only valid within one execution anyway."""
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        executor._relevant_sub_fields = {}
+        executor._stream_usages = RefMap()
+        return executor
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The full schema with limits, error codes and deny-by-default authorization."""
     for m in MODULES:
@@ -86,4 +107,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=30),
         ],
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+        execution_context_class=BatonExecutor,
     )
