@@ -1,3 +1,3 @@
 // One agent with its live load.
-MATCH (a:Agent {id: $id})
+MATCH (a:Agent {id: coalesce($id, '')})
 RETURN properties(a) AS agent

@@ -5,7 +5,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (a:Agent {id: $agentId})
+MATCH (a:Agent {id: coalesce($agentId, '')})
 WITH c, a, a.status AS was
 SET a.lastHeartbeat = $now,
     a.status = CASE WHEN was = 'offline' THEN 'online' ELSE was END,

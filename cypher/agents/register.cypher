@@ -10,11 +10,11 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-OPTIONAL MATCH (tm:Team {id: $team})
+OPTIONAL MATCH (tm:Team {id: coalesce($team, '')})
 WITH c, tm
 WHERE $team IS NULL OR tm IS NOT NULL
-OPTIONAL MATCH (cur:Agent {id: $id})
-OPTIONAL MATCH (pr:Principal {id: $principalId})
+OPTIONAL MATCH (cur:Agent {id: coalesce($id, '')})
+OPTIONAL MATCH (pr:Principal {id: coalesce($principalId, '')})
 WITH c, tm, cur.team AS before, pr.team AS granted
 WHERE $admin OR $team IS NULL OR $team = coalesce(before, granted)
 MERGE (a:Agent {id: $id})

@@ -3,7 +3,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (a:Agent {id: $agentId})
+MATCH (a:Agent {id: coalesce($agentId, '')})
 WHERE a.status <> $status
 SET a.status = $status, a.lastHeartbeat = CASE WHEN $status = 'online' THEN $now
                                                 ELSE a.lastHeartbeat END,

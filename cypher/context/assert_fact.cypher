@@ -13,8 +13,8 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (a:Agent {id: $agentId})-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-      <-[:IN_DOMAIN]-(e:Entity {id: $entityId})
+MATCH (a:Agent {id: coalesce($agentId, '')})-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
+      <-[:IN_DOMAIN]-(e:Entity {id: coalesce($entityId, '')})
 WHERE NOT d.id IN coalesce(a.pDenyDomains, [])
   AND (a.pAllowDomains IS NULL OR d.id IN a.pAllowDomains)
 WITH c, a, d, e

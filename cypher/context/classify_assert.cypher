@@ -1,7 +1,7 @@
 // Why an assertFact wrote nothing: unknown agent or entity, no read grant, unknown sources
 // (a fact the agent may not read counts as unknown: the answer reveals nothing about it).
-OPTIONAL MATCH (a:Agent {id: $agentId})
-OPTIONAL MATCH (e:Entity {id: $entityId})
+OPTIONAL MATCH (a:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (e:Entity {id: coalesce($entityId, '')})
 OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)<-[:IN_DOMAIN]-(e)
 WITH a, e, count(d) > 0 AS readable
 OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(rd:Domain)

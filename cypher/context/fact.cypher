@@ -1,14 +1,14 @@
 // One fact with its history (what it superseded, what contradicts it), if the reader may read
 // it (same grants as context/for_entity). History and contradictions name only facts the
 // reader may read too.
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
-MATCH (f:Fact {id: $id})
+MATCH (f:Fact {id: coalesce($id, '')})
 WHERE $all OR (f.domain IN domains AND (f.sensitivity IS NULL OR f.sensitivity IN cleared))
 OPTIONAL MATCH (f)-[:SUPERSEDES*1..50]->(h:Fact)
 WHERE $all OR (h.domain IN domains AND (h.sensitivity IS NULL OR h.sensitivity IN cleared))

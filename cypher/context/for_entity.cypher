@@ -3,14 +3,14 @@
 // The reader is an agent ($agentId) or a human principal ($principalId); the grant filter
 // is here, in the statement: team CAN_READ the fact's domain, and CLEARED_FOR its
 // sensitivity label if it has one. $all (admins, auditors) reads everything.
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
-MATCH p = (:Entity {id: $entityId})-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..3]-(n:Entity)
+MATCH p = (:Entity {id: coalesce($entityId, '')})-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..3]-(n:Entity)
 WHERE length(p) <= $hops
 WITH domains, cleared, n, min(length(p)) AS dist
 MATCH (f:Fact)-[:ABOUT]->(n)

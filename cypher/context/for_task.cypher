@@ -2,9 +2,9 @@
 // for auditors) may read about the entities the task touches and their neighbourhood within
 // $hops relations (same grants and order as context/for_entity). Never the task's agent's
 // grants on someone else's behalf.
-MATCH (t:Task {id: $taskId})
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+MATCH (t:Task {id: coalesce($taskId, '')})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH t, coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH t, reader, collect(DISTINCT d.id) AS domains

@@ -4,7 +4,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-OPTIONAL MATCH (a:Agent {id: $agentId})
+OPTIONAL MATCH (a:Agent {id: coalesce($agentId, '')})
 SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'context.inspected', at: $now, actor: $actor,
                  subject: $agentId, payload: $payload})

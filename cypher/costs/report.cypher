@@ -12,7 +12,7 @@ WHERE t.agentId = $agentId AND t.fence = x.fence
 OPTIONAL MATCH (dup:CostEntry {id: x.key})
 WITH c, t, x
 WHERE dup IS NULL
-MATCH (a:Agent {id: $agentId})
+MATCH (a:Agent {id: coalesce($agentId, '')})
 // $capped (the cost of a completion): an entry that would take the task over the agent's
 // maxCostPerTask is not recorded (the completion is refused with it)
 WHERE NOT $capped OR a.pMaxCost IS NULL OR t.costUsd + x.usd <= a.pMaxCost

@@ -5,14 +5,14 @@
 // filters by them (tests/security/test_grant_clause.py checks it).
 // One entity by id, with its domain, owner and outgoing org relations (to entities the
 // reader may also read). No row: unknown, or the reader may not read it (same answer).
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
-MATCH (n:Entity {id: $id})
+MATCH (n:Entity {id: coalesce($id, '')})
 WITH n, domains, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
     OR ('Fact' IN labels(n) AND n.domain IN domains
         AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))

@@ -5,8 +5,8 @@
 // filters by them (tests/security/test_grant_clause.py checks it).
 // A page of entities, by id after $after, filtered by kind, domain and owner (null: any),
 // only those the reader may read, each as entities/get_for answers it.
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains

@@ -6,8 +6,8 @@
 // Events after a cursor, oldest first, as the caller may see them: an event's payload is null
 // unless every node it is ON is readable (facts by domain and clearance, tasks, proposals and
 // entities by the domains they touch, or the caller's own); the row itself stays visible.
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains

@@ -4,7 +4,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-OPTIONAL MATCH (old:Event {key: $key})
+OPTIONAL MATCH (old:Event {key: coalesce($key, '')})
 WHERE $key IS NOT NULL AND old.type = $type
 WITH c, old
 ORDER BY old.seq

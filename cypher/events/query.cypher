@@ -6,8 +6,8 @@
 // The audit view of the log: filter by actor (the principal who acted), agent (the agent it
 // acted as), subject, type and time, cursor on seq; payloads
 // the caller may not read are null (as in events/after_for; auditors and admins: $all).
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains

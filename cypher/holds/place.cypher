@@ -6,11 +6,11 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-OPTIONAL MATCH (en:Entity {id: $targetId})
-OPTIONAL MATCH (ru:Run {id: $targetId})
-OPTIONAL MATCH (ta:Task {id: $targetId})
-OPTIONAL MATCH (ag:Agent {id: $targetId})
-OPTIONAL MATCH (fa:Fact {id: $targetId})
+OPTIONAL MATCH (en:Entity {id: coalesce($targetId, '')})
+OPTIONAL MATCH (ru:Run {id: coalesce($targetId, '')})
+OPTIONAL MATCH (ta:Task {id: coalesce($targetId, '')})
+OPTIONAL MATCH (ag:Agent {id: coalesce($targetId, '')})
+OPTIONAL MATCH (fa:Fact {id: coalesce($targetId, '')})
 WITH c, coalesce(en, ru, ta, ag, fa) AS x
 WHERE x IS NOT NULL
 CREATE (h:LegalHold {id: $id, targetId: $targetId, targetKind: labels(x)[0], reason: $reason,

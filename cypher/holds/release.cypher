@@ -3,7 +3,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (h:LegalHold {id: $id})
+MATCH (h:LegalHold {id: coalesce($id, '')})
 WHERE h.releasedAt IS NULL
 SET h.releasedAt = $now, h.releasedBy = $actor, h.releaseReason = $reason,
     h.until = CASE WHEN h.until IS NULL OR h.until > $now THEN $now ELSE h.until END,

@@ -8,7 +8,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE t.fence = $fence AND t.status IN ['assigned', 'running', 'awaiting_approval']
   AND ($agentId IS NULL OR t.agentId = $agentId)
 MATCH (a:Agent {id: t.agentId})

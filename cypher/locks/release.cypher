@@ -6,7 +6,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (r:Resource {id: $resourceId})-[l:LOCKED_BY]->(t:Task {id: $taskId})
+MATCH (r:Resource {id: coalesce($resourceId, '')})-[l:LOCKED_BY]->(t:Task {id: coalesce($taskId, '')})
 WHERE t.fence = $fence AND t.status IN ['assigned', 'running', 'awaiting_approval']
   AND ($agentId IS NULL OR t.agentId = $agentId)
 DELETE l

@@ -1,8 +1,8 @@
 // What governs an agent doing $action on $resourceId: the agent's effective (materialised)
 // rules, the domain of the resource when it is an entity, and every policy that applies with
 // its level (3 agent, 2 team, 1 global), most specific first.
-MATCH (a:Agent {id: $agentId})
-OPTIONAL MATCH (x:Entity {id: $resourceId})-[:IN_DOMAIN]->(d:Domain)
+MATCH (a:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (x:Entity {id: coalesce($resourceId, '')})-[:IN_DOMAIN]->(d:Domain)
 OPTIONAL MATCH (pa:Policy)-[:APPLIES_TO]->(a)
 WITH a, d, collect(pa) AS pas
 OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)<-[:APPLIES_TO]-(pt:Policy)

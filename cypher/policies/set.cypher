@@ -6,11 +6,11 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-OPTIONAL MATCH (ta:Agent {id: $targetId})
+OPTIONAL MATCH (ta:Agent {id: coalesce($targetId, '')})
 WHERE $scope = 'agent'
-OPTIONAL MATCH (tt:Team {id: $targetId})
+OPTIONAL MATCH (tt:Team {id: coalesce($targetId, '')})
 WHERE $scope = 'team'
-OPTIONAL MATCH (tw:Workflow {id: $targetId})
+OPTIONAL MATCH (tw:Workflow {id: coalesce($targetId, '')})
 WHERE $scope = 'workflow'
 WITH c, coalesce(ta, tt, tw) AS target
 WHERE $scope = 'global' OR target IS NOT NULL

@@ -5,7 +5,7 @@ SET c._lk = timestamp()
 WITH c, c.seq AS base
 SET c.seq = base + size($items)
 WITH base
-OPTIONAL MATCH (a:Agent {id: $agentId})
+OPTIONAL MATCH (a:Agent {id: coalesce($agentId, '')})
 UNWIND range(0, size($items) - 1) AS i
 WITH a, base + i + 1 AS seq, $items[i] AS it
 CREATE (e:Event {seq: seq, type: 'policy.violation', at: $now, actor: $actor, agentId: $agentId,

@@ -4,7 +4,7 @@
 // Fails on the id uniqueness constraint if the id exists (the caller maps it to CONFLICT).
 // No row back: the team does not exist.
 MATCH (c:Counter {name: 'event'})
-OPTIONAL MATCH (tm:Team {id: $team})
+OPTIONAL MATCH (tm:Team {id: coalesce($team, '')})
 WITH c, tm
 WHERE $team IS NULL OR tm IS NOT NULL
 CREATE (p:Principal {id: $id, kind: $kind, name: $name, roles: $roles, agentId: $agentId,
@@ -15,7 +15,7 @@ CREATE (e:Event {seq: c.seq, type: 'principal.created', at: $now, actor: $actor,
                  subject: $id, payload: $payload})
 CREATE (e)-[:ON]->(p)
 WITH p
-OPTIONAL MATCH (a:Agent {id: $agentId})
+OPTIONAL MATCH (a:Agent {id: coalesce($agentId, '')})
 FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | MERGE (p)-[:ACTS_AS]->(a))
 RETURN p.id AS id, p.kind AS kind, p.name AS name, p.roles AS roles, p.agentId AS agentId,
        p.team AS team, p.expiresAt AS expiresAt

@@ -6,9 +6,9 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (p:Proposal {id: $id})-[:FOR]->(t:Task)
+MATCH (p:Proposal {id: coalesce($id, '')})-[:FOR]->(t:Task)
 WHERE p.status = 'pending'
-MATCH (h:Principal {id: $principalId})
+MATCH (h:Principal {id: coalesce($principalId, '')})
 WHERE $admin OR (p)-[:ROUTED_TO|ESCALATED_TO]->(h)
 SET p.status = $status, p.decidedBy = h.id, p.decidedAt = $now, p.reason = $reason,
     p.modifiedPayload = $modified, p.escalateAt = null,
@@ -26,7 +26,7 @@ CREATE (e:Event {seq: c.seq, type: 'proposal.decided', at: $now, actor: $princip
                           toString(t.fence) + '}'})
 CREATE (e)-[:ON]->(p)
 WITH p, t
-MATCH (h:Principal {id: $principalId})
+MATCH (h:Principal {id: coalesce($principalId, '')})
 OPTIONAL MATCH (t)-[:PART_OF]->(inRun:Run)
 CREATE (d:Decision {id: p.id + '/decide', spanId: p.id + '/decide', traceId: t.traceId,
                     parentSpanId: p.id + '/propose', name: 'approval ' + p.status,

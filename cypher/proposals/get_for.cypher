@@ -6,14 +6,14 @@
 // One proposal as the caller may see it: payload, modified payload and rationale are null
 // unless it is readable (its own, the caller is a named approver, or every entity its task
 // touches is in a readable domain).
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
-MATCH (n:Proposal {id: $id})
+MATCH (n:Proposal {id: coalesce($id, '')})
 WITH n, $all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
        OR ('Fact' IN labels(n) AND n.domain IN domains
            AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))

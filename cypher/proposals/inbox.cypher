@@ -1,6 +1,6 @@
 // A human's inbox: proposals routed or escalated to them, most urgent first (task priority,
 // then deadline, then how long it has waited), with the facts the agent relied on.
-MATCH (h:Principal {id: $principalId})<-[:ROUTED_TO|ESCALATED_TO]-(p:Proposal)
+MATCH (h:Principal {id: coalesce($principalId, '')})<-[:ROUTED_TO|ESCALATED_TO]-(p:Proposal)
 WHERE $status IS NULL OR p.status = $status
 WITH DISTINCT p
 RETURN properties(p) AS proposal,

@@ -10,10 +10,10 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE t.agentId = $agentId AND t.fence = $fence AND t.status IN ['assigned', 'running']
   AND (NOT $engine OR t.engine = true)
-MATCH (a:Agent {id: $agentId})
+MATCH (a:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (f:Fact)
 WHERE f.id IN $factIds
 WITH c, t, a, collect(f) AS facts

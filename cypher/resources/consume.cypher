@@ -7,7 +7,7 @@
 MATCH (lk:Counter {name: 'event'})
 SET lk._lk = timestamp()
 WITH lk
-MATCH (r:Resource {id: $id})
+MATCH (r:Resource {id: coalesce($id, '')})
 SET r._lk = coalesce(r._lk, 0) + 1
 WITH r,
      CASE WHEN r.rateLimit IS NULL THEN null

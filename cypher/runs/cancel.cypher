@@ -6,7 +6,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (r:Run {id: $runId})
+MATCH (r:Run {id: coalesce($runId, '')})
 WHERE r.status = 'running'
 SET r.status = 'cancelled', r.error = $reason, r.endedAt = $now, r.updatedAt = $now
 WITH c, r

@@ -6,7 +6,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (r:Run {id: $runId})
+MATCH (r:Run {id: coalesce($runId, '')})
 WHERE r.status = 'running'
 OPTIONAL MATCH (t:Task {runId: r.id})
 WITH c, r, collect(t.endedAt) AS taskEnds

@@ -6,7 +6,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE t.status = 'queued' AND t.engine = true
 MERGE (a:Agent {id: 'baton'})
 ON CREATE SET a.name = 'Baton workflow engine', a.kind = 'supervisor',

@@ -5,8 +5,8 @@
 // filters by them (tests/security/test_read_grants.py checks it).
 // A page of runs as the caller may see them (the API's `runs`), newest first, optionally of
 // one workflow or status; input, trigger, result and error hidden as in runs/state_for.
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains

@@ -6,7 +6,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (r:Run {id: $runId})
+MATCH (r:Run {id: coalesce($runId, '')})
 WHERE r.status IN ['failed', 'cancelled']
 SET r.status = 'running', r.error = null, r.endedAt = null, r.updatedAt = $now,
     r.retries = coalesce(r.retries, 0) + 1

@@ -6,8 +6,8 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (w:Workflow {id: $workflowId})
-OPTIONAL MATCH (old:Run {id: $id})
+MATCH (w:Workflow {id: coalesce($workflowId, '')})
+OPTIONAL MATCH (old:Run {id: coalesce($id, '')})
 WITH c, w, old
 WHERE old IS NULL
 CREATE (r:Run {id: $id, workflowId: w.id, workflow: w.name, version: w.version,
@@ -33,10 +33,10 @@ CREATE (:Decision {id: r.id + '/run', spanId: r.id + '/run', traceId: r.traceId,
                    parentSpanId: $parentSpanId, name: 'run ' + r.workflow, startedAt: $now,
                    runId: r.id, principalId: $actor})-[:IN]->(r)
 WITH c, r
-OPTIONAL MATCH (ev:Event {seq: $eventSeq})
+OPTIONAL MATCH (ev:Event {seq: coalesce($eventSeq, '')})
 FOREACH (_ IN CASE WHEN ev IS NULL THEN [] ELSE [1] END | CREATE (r)-[:TRIGGERED_BY]->(ev))
 WITH c, r
-OPTIONAL MATCH (parent:Run {id: $parentRunId})
+OPTIONAL MATCH (parent:Run {id: coalesce($parentRunId, '')})
 FOREACH (_ IN CASE WHEN parent IS NULL THEN [] ELSE [1] END | CREATE (r)-[:SUB_RUN_OF]->(parent))
 SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'run.started', at: $now, actor: $actor, subject: r.id,

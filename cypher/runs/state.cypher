@@ -1,6 +1,6 @@
 // A run as the engine needs it: the run, its definition, and every step with the status
 // and result of the task (and proposal) behind it. One read per advance.
-MATCH (r:Run {id: $id})-[:INSTANCE_OF]->(w:Workflow)
+MATCH (r:Run {id: coalesce($id, '')})-[:INSTANCE_OF]->(w:Workflow)
 OPTIONAL MATCH (s:Step)-[:STEP_OF]->(r)
 OPTIONAL MATCH (t:Task {id: s.taskId})
 OPTIONAL MATCH (p:Proposal {id: s.proposalId})

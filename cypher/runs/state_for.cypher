@@ -8,14 +8,14 @@
 // does it see the run's result and error, and the result and note of a step without a task
 // (a join merges its inputs' results). A step's result and note follow its own task, an
 // approval's payload its proposal. Whoever started the run also sees its input and trigger.
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
-MATCH (r:Run {id: $id})-[:INSTANCE_OF]->(w:Workflow)
+MATCH (r:Run {id: coalesce($id, '')})-[:INSTANCE_OF]->(w:Workflow)
 OPTIONAL MATCH (n:Task {runId: r.id})
 WITH domains, cleared, r, w,
      collect(coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])

@@ -11,7 +11,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
+MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: coalesce($runId, '')})
 WHERE r.status = 'running' AND s.status IN $allowed
 OPTIONAL MATCH (t:Task {id: s.taskId})
 WITH c, s, r, CASE WHEN $status = 'awaiting_approval' THEN null

@@ -9,11 +9,11 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
+MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: coalesce($runId, '')})
 WHERE r.status = 'running' AND s.status = 'waiting'
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE t.engine = true AND t.dedupKey = 'run:' + $runId + ':' + $stepId + ':' + toString(s.attempt + 1)
-OPTIONAL MATCH (p0:Proposal {id: $proposalId})-[:FOR]->(t)
+OPTIONAL MATCH (p0:Proposal {id: coalesce($proposalId, '')})-[:FOR]->(t)
 WITH c, r, s, t, p0
 WHERE $proposalId IS NULL OR p0.engine = true
 // A step starts no later than its task was made (made before a crash, adopted now).
@@ -31,7 +31,7 @@ CREATE (sd)-[:IN]->(r)
 CREATE (sd)-[:PRODUCED]->(t)
 SET s.spanId = sd.id
 WITH c, r, s
-OPTIONAL MATCH (p:Proposal {id: $proposalId})
+OPTIONAL MATCH (p:Proposal {id: coalesce($proposalId, '')})
 FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (s)-[:ASKED]->(p))
 SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'step.started', at: $now, actor: 'workflow',

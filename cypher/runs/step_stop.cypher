@@ -8,7 +8,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: $runId})
+MATCH (s:Step {id: $runId + '/' + $stepId})-[:STEP_OF]->(r:Run {id: coalesce($runId, '')})
 WHERE r.status = 'running' AND s.status IN $allowed
 OPTIONAL MATCH (t:Task {id: s.taskId})
 WITH c, s, r, t, CASE WHEN t.status = 'done' THEN 'done' ELSE $status END AS outcome,

@@ -2,7 +2,7 @@
 // Not an Event: a lease is coordination plumbing, not a change anyone audits.
 // No work, no write: while another replica holds a lease that has not run out, the cheap
 // check ends the statement before anything is locked or written.
-OPTIONAL MATCH (g:Lease {name: $name})
+OPTIONAL MATCH (g:Lease {name: coalesce($name, '')})
 WITH g
 WHERE g IS NULL OR coalesce(g.until, 0) < $now OR g.holder = $holder
 WITH 1 AS due

@@ -4,7 +4,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE NOT t.status IN ['done', 'failed', 'dead', 'cancelled', 'merged']
 WITH c, t, t.agentId AS holder,
      t.status IN ['assigned', 'running', 'awaiting_approval'] AS working

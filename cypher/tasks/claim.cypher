@@ -8,7 +8,7 @@
 // the counter is locked and everything is read again after the lock; the walk then starts
 // at the highest priority the check found (the buckets above it were empty), so a busy claim
 // does not walk the empty top of the queue twice.
-MATCH (g:Agent {id: $agentId})
+MATCH (g:Agent {id: coalesce($agentId, '')})
 WHERE g.status = 'online' AND g.active < g.maxConcurrency
 UNWIND range(100, 0, -1) AS gp
 UNWIND [x IN g.capabilities WHERE $capability IS NULL OR x = $capability] AS gcap
@@ -20,7 +20,7 @@ LIMIT 1
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c, top
-MATCH (a:Agent {id: $agentId})
+MATCH (a:Agent {id: coalesce($agentId, '')})
 WHERE a.status = 'online' AND a.active < a.maxConcurrency AND (a.pHours IS NULL OR ($hour >= a.pHours[0] AND $hour < a.pHours[1]))
 OPTIONAL MATCH (r:Resource)-[l:LOCKED_BY]->(:Task)
 WHERE l.until > $now

@@ -10,7 +10,7 @@ UNWIND $items AS it
 MATCH (t:Task {id: it.taskId})
 WHERE t.agentId = $agentId AND t.fence = it.fence
   AND t.status IN ['assigned', 'running', 'awaiting_approval']
-MATCH (a:Agent {id: $agentId})
+MATCH (a:Agent {id: coalesce($agentId, '')})
 WHERE NOT t.capability IN coalesce(a.pDenyCaps, [])
   AND (a.pAllowCaps IS NULL OR t.capability IN a.pAllowCaps)
   AND none(d IN coalesce(t.domains, []) WHERE d IN coalesce(a.pDenyDomains, []))

@@ -7,13 +7,13 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE t.agentId = $agentId AND t.fence = $fence
   AND t.status IN ['assigned', 'running', 'awaiting_approval']
 // The agent by the parameter, not by `t.agentId` (equal, per the WHERE): FalkorDB plans a
 // match on another node's property as a hash join over a scan of every Agent.
-MATCH (a:Agent {id: $agentId})
-OPTIONAL MATCH (fin:CostEntry {id: $costKey})
+MATCH (a:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (fin:CostEntry {id: coalesce($costKey, '')})
 WITH c, t, a, fin
 // A result is accepted only if policy still allows this agent this work (it may have changed
 // since the assignment) and the task's cost, with this report's $costUsd unless it is

@@ -1,5 +1,5 @@
 // One task with its attempt history, and the task it was merged into or deferred behind.
-MATCH (t:Task {id: $id})
+MATCH (t:Task {id: coalesce($id, '')})
 OPTIONAL MATCH (t)-[r:ASSIGNED_TO]->(a:Agent)
 WITH t, r, a
 ORDER BY r.attempt

@@ -5,14 +5,14 @@
 // filters by them (tests/security/test_read_grants.py checks it).
 // One task as the caller may see it: payload, result, errors and feedback are null unless
 // the task is readable (its own, or every entity it touches is in a readable domain).
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
-MATCH (n:Task {id: $id})
+MATCH (n:Task {id: coalesce($id, '')})
 WITH n, $all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
        OR ('Fact' IN labels(n) AND n.domain IN domains
            AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))

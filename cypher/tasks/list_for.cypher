@@ -4,8 +4,8 @@
 // cleared labels) and the readable(n) expression are the same text in every statement that
 // filters by them (tests/security/test_read_grants.py checks it).
 // Tasks by id after a cursor, filtered, as the caller may see them (see tasks/get_for).
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains

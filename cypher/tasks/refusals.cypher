@@ -7,7 +7,7 @@ UNWIND $items AS it
 MATCH (t:Task {id: it.taskId})
 WHERE t.agentId = $agentId AND t.fence = it.fence
   AND t.status IN ['assigned', 'running', 'awaiting_approval']
-OPTIONAL MATCH (a:Agent {id: $agentId})
+OPTIONAL MATCH (a:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (ce:CostEntry {id: it.costKey})
 RETURN t.id AS id, t.capability AS capability, t.costUsd AS cost, a.pMaxCost AS cap,
        ce IS NOT NULL AS recorded

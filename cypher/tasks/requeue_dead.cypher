@@ -3,7 +3,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE t.status = 'dead'
 SET t.status = 'queued', t.qk = t.capability + '|' + toString(t.priority), t.attempts = 0, t.notBefore = $now, t.queuedAt = $now,
     t.endedAt = null, t.updatedAt = $now, c.seq = c.seq + 1

@@ -7,7 +7,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (t:Task {id: $taskId})-[:CHILD_OF]->(p:Task)
+MATCH (t:Task {id: coalesce($taskId, '')})-[:CHILD_OF]->(p:Task)
 WHERE p.agentId = $agentId AND p.status IN ['assigned', 'running'] AND t.status = 'done'
   AND coalesce(t.review, '') <> 'accepted'
   AND ($accept OR coalesce(t.rounds, 0) < $maxRounds)
@@ -31,7 +31,7 @@ CREATE (e:Event {seq: c.seq, type: CASE WHEN $accept THEN 'task.accepted' ELSE '
 CREATE (e)-[:ON]->(t)
 // The review is a decision of the supervisor's, in the sub-task's trace.
 WITH t, p
-MATCH (a:Agent {id: $agentId})
+MATCH (a:Agent {id: coalesce($agentId, '')})
 CREATE (d:Decision {id: t.id + '/review/' + toString(t.rounds) + '/' + t.review,
                     spanId: t.id + '/review/' + toString(t.rounds) + '/' + t.review,
                     traceId: t.traceId, parentSpanId: t.spanId, name: 'review ' + t.review,

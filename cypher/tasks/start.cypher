@@ -3,7 +3,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE t.status = 'assigned' AND t.agentId = $agentId AND t.fence = $fence
 SET t.status = 'running', t.startedAt = $now, t.updatedAt = $now, c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'task.running', at: $now, actor: $actor, subject: t.id,

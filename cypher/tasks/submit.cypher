@@ -20,10 +20,10 @@ WHERE x.id IN $entities
 OPTIONAL MATCH (x)-[:IN_DOMAIN]->(dm:Domain)
 WITH c, collect(DISTINCT x) AS ents, collect(DISTINCT dm.id) AS domains
 WHERE size(ents) = size($entities)
-OPTIONAL MATCH (p:Task {id: $parentId})
+OPTIONAL MATCH (p:Task {id: coalesce($parentId, '')})
 WITH c, ents, domains, p
 WHERE $parentId IS NULL OR p IS NOT NULL
-OPTIONAL MATCH (same:Task {dedupKey: $dedupKey})
+OPTIONAL MATCH (same:Task {dedupKey: coalesce($dedupKey, '')})
 WHERE $dedupKey IS NOT NULL AND same.status <> 'merged'
   AND coalesce(same.engine, false) = $engine AND ($engine OR same.submittedBy = $actor)
 WITH c, ents, domains, p, same
@@ -33,8 +33,11 @@ WITH c, ents, domains, p, same,
      same IS NOT NULL AND NOT same.status IN ['done', 'failed', 'dead', 'cancelled'] AS live
 UNWIND CASE WHEN same IS NULL OR (live AND same.contentHash <> $contentHash) THEN [1]
             ELSE [] END AS _
-OPTIONAL MATCH (o:Task)-[:TOUCHES]->(x:Entity)
-WHERE same IS NULL AND x IN ents AND o.capability = $capability
+// From the entities to the tasks that touch them, never from the tasks of the capability
+// (a plan that scanned every queued task of it made a submit O(queue): 13 ms at 40,000).
+UNWIND CASE WHEN same IS NULL AND size(ents) > 0 THEN ents ELSE [null] END AS x
+OPTIONAL MATCH (x)<-[:TOUCHES]-(o:Task)
+WHERE o.capability = $capability
   AND o.status IN ['queued', 'assigned', 'running', 'awaiting_approval', 'deferred']
 WITH c, ents, domains, p, same, o
 ORDER BY o.createdAt DESC

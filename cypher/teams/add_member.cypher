@@ -6,8 +6,8 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (p:Principal {id: $principalId})
-MATCH (t:Team {id: $teamId})
+MATCH (p:Principal {id: coalesce($principalId, '')})
+MATCH (t:Team {id: coalesce($teamId, '')})
 OPTIONAL MATCH (p)-[:MEMBER_OF]->(cur:Team)
 WITH c, p, t, collect(cur.id) AS teams
 WHERE size(teams) = size($before) AND all(x IN teams WHERE x IN $before)

@@ -7,7 +7,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-OPTIONAL MATCH (old:Team {id: $id})
+OPTIONAL MATCH (old:Team {id: coalesce($id, '')})
 WITH c, old
 WHERE coalesce(old.rev, 0) = $rev
   AND (old IS NULL) = $absent

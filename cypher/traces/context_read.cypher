@@ -7,11 +7,11 @@
 MATCH (lk:Counter {name: 'event'})
 SET lk._lk = timestamp()
 WITH lk
-OPTIONAL MATCH (t:Task {id: $taskId})
+OPTIONAL MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE $agentId IS NOT NULL AND t.agentId = $agentId
 OPTIONAL MATCH (t)-[:PART_OF]->(run:Run)
-OPTIONAL MATCH (a:Agent {id: $agentId})
-OPTIONAL MATCH (h:Principal {id: $principalId})
+OPTIONAL MATCH (a:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (h:Principal {id: coalesce($principalId, '')})
 CREATE (d:Decision {id: $id, spanId: $id, traceId: coalesce(t.traceId, $traceId),
                     parentSpanId: t.spanId, name: 'context.read', startedAt: $now,
                     endedAt: $now, taskId: t.id, runId: t.runId, agentId: a.id,

@@ -10,14 +10,14 @@
 // PRODUCED. Hot-path decisions carry only what they add; their trace and parent span are
 // their task's. As the caller may see it: a task it may not read is left out with the
 // decisions on it, and SAW / PRODUCED name only what it may read.
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
-MATCH (r:Run {id: $runId})
+MATCH (r:Run {id: coalesce($runId, '')})
 OPTIONAL MATCH (n:Task {runId: r.id})
 WITH domains, cleared, r, CASE WHEN coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
                                              OR ('Fact' IN labels(n) AND n.domain IN domains

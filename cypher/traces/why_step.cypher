@@ -10,8 +10,8 @@
 // path-by-path match (*0..10) explodes on a dense DERIVED_FROM graph. As the caller may see
 // it: a node it may not read is neither expanded nor reached, so no walk passes through it.
 // At most $limit edges.
-OPTIONAL MATCH (ra:Agent {id: $agentId})
-OPTIONAL MATCH (rp:Principal {id: $principalId})
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
 WITH reader, collect(DISTINCT d.id) AS domains

@@ -5,8 +5,8 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (tr:Trigger {id: $triggerId})
-OPTIONAL MATCH (old:Event {key: $key})
+MATCH (tr:Trigger {id: coalesce($triggerId, '')})
+OPTIONAL MATCH (old:Event {key: coalesce($key, '')})
 WHERE old.type = 'trigger.skipped'
 WITH c, tr, old
 ORDER BY old.seq

@@ -6,7 +6,7 @@
 MATCH (lk:Counter {name: 'event'})
 SET lk._lk = timestamp()
 WITH lk
-MATCH (t:Task {id: $taskId})
+MATCH (t:Task {id: coalesce($taskId, '')})
 SET t._lk = coalesce(t._lk, 0) + 1
 WITH t
 WHERE t.fence = $fence AND t.status = 'assigned'

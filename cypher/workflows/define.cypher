@@ -7,7 +7,7 @@
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-OPTIONAL MATCH (old:Workflow {name: $name})
+OPTIONAL MATCH (old:Workflow {name: coalesce($name, '')})
 WHERE old.latest = true
 WITH c, old
 WHERE coalesce(old.version, 0) = $prevVersion
@@ -22,7 +22,7 @@ FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END |
 MERGE (k:Cursor {name: 'triggers'})
 ON CREATE SET k.seq = c.seq, k.at = $now
 WITH c, w
-OPTIONAL MATCH (tr:Trigger {workflow: $name})
+OPTIONAL MATCH (tr:Trigger {workflow: coalesce($name, '')})
 WITH c, w, collect(tr) AS olds
 FOREACH (x IN olds | SET x.enabled = false)
 FOREACH (t IN $triggers |
