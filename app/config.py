@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     )
     retention_interval_s: int = Field(default=3_600, ge=1, description="How often pruning runs")
     retention_batch: int = Field(
-        default=50, ge=1, le=10_000, description="Nodes one pruning statement deletes"
+        default=40, ge=1, le=10_000, description="Nodes one pruning statement deletes"
     )
     log_format: str = Field(default="text", pattern="^(text|json)$", description="text | json")
     log_level: str = "INFO"

@@ -127,7 +127,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--history", type=int, default=50_000, help="Finished old tasks.")
     ap.add_argument("--queued", type=int, default=20_000, help="Live queued tasks.")
-    ap.add_argument("--batch", type=int, default=50, help="Nodes per pruning statement.")
+    ap.add_argument("--batch", type=int, default=40, help="Nodes per pruning statement.")
     args = ap.parse_args()
     history, queued = (2_000, 2_000) if args.quick else (args.history, args.queued)
     console.rule(f"retention: {history:,} old tasks, {queued:,} queued")
