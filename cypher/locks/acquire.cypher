@@ -11,6 +11,8 @@ WITH c
 MATCH (t:Task {id: coalesce($taskId, '')})
 WHERE t.fence = $fence AND t.status IN ['assigned', 'running', 'awaiting_approval']
   AND ($agentId IS NULL OR t.agentId = $agentId)
+// The agent by its id, after a WITH: adjacent MATCHes were planned as a scan of every Agent.
+WITH c, t
 MATCH (a:Agent {id: t.agentId})
 WHERE NOT $resourceId IN coalesce(a.pDenyResources, [])
   AND (a.pAllowResources IS NULL OR $resourceId IN a.pAllowResources)

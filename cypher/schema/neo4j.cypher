@@ -51,3 +51,4 @@ CREATE CONSTRAINT archive_name IF NOT EXISTS FOR (n:Archive) REQUIRE n.name IS U
 CREATE CONSTRAINT legal_hold_id IF NOT EXISTS FOR (n:LegalHold) REQUIRE n.id IS UNIQUE;
 CREATE INDEX fact_observed_at IF NOT EXISTS FOR (n:Fact) ON (n.observedAt);
 CREATE INDEX run_ended_at IF NOT EXISTS FOR (n:Run) ON (n.endedAt);
+CREATE INDEX proposal_status IF NOT EXISTS FOR (n:Proposal) ON (n.status);
