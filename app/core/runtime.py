@@ -20,7 +20,7 @@ from app.core import otel, principals, traces, webhooks
 from app.core.clock import Clock
 from app.core.events import BOOTSTRAP, EventHub
 from app.core.tasks import Backoff
-from app.graph import GraphStore, migrations, open_store
+from app.graph import GraphError, GraphStore, migrations, open_store
 from app.graph.supervisor import Supervisor
 
 log = logging.getLogger("baton")
@@ -81,7 +81,17 @@ async def prepare_graph(store: GraphStore) -> None:
     run-id secret."""
     await store.apply_schema()
     await migrations.migrate(store, now=int(time.time() * 1000))
-    await store.write(BOOTSTRAP, secret=secrets.token_hex(32))
+    for attempt in range(3):
+        try:
+            await store.write(BOOTSTRAP, secret=secrets.token_hex(32))
+            return
+        except GraphError as exc:
+            # Replicas starting together on a new Neo4j graph: both MERGE the counter, one
+            # commits, the other's create hits the uniqueness constraint. Again, its MERGE
+            # finds the committed counter.
+            if "already exists" not in str(exc) or attempt == 2:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
 
 
 async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool = True) -> Runtime:

@@ -135,7 +135,12 @@ class Neo4jStore:
             if (m := _SCHEMA_NAME.search(stmt)) is None or m.group(1) not in present
         ]  # fmt: skip
         for stmt in missing:
-            await self.execute_text(stmt)
+            try:
+                await self.execute_text(stmt)
+            except neo4j.exceptions.ClientError as exc:
+                # another replica starting at the same moment created it first
+                if "AlreadyExists" not in (exc.code or ""):
+                    raise
         if missing:
             await self.execute_text("CALL db.awaitIndexes(300)")
 
