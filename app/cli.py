@@ -724,11 +724,8 @@ def db_prune(
     table.add_column("kind")
     table.add_column("count", justify="right")
     table.add_column("kept for")
-    days = {"tasks": policy.tasks_days, "decisions": policy.tasks_days, "proposals":
-            policy.tasks_days, "runs": policy.tasks_days, "steps": policy.tasks_days,
-            "facts": policy.facts_days, "events": policy.events_days}  # fmt: skip
-    for kind, d in days.items():
-        n = report.counts.get(kind)
+    for kind in retention.WINDOW:
+        n, d = report.counts.get(kind), policy.days(kind)
         table.add_row(kind, "-" if n is None else f"{n:,}", f"{d} days" if d else "ever")
     console.print(table)
     for e in report.archived:

@@ -8,6 +8,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,19 @@ def graph_target(backend: str, fsync: str = "always") -> Iterator[GraphTarget]:
 def backend_label(target: GraphTarget) -> str:
     """How results name the backend."""
     return "falkordb-embedded" if target.backend == "falkordb" else "neo4j-5.26-community"
+
+
+def aof_bytes(server: Any) -> int:
+    """Size of an embedded FalkorDB server's append-only files."""
+    return sum(p.stat().st_size for p in (server.data_dir / "appendonlydir").iterdir())
+
+
+def restart_s(server: Any) -> float:
+    """Stop an embedded server and time its start (the replay) until it answers."""
+    server.stop()
+    t0 = time.monotonic()
+    server.start()
+    return time.monotonic() - t0
 
 
 def free_port() -> int:
@@ -114,9 +128,7 @@ def report(title: str, rows: list[tuple[str, Any]], metrics: dict[str, Any], as_
 def serve_app(target: GraphTarget, graph: str, token: str, **env: str) -> tuple[Any, str]:
     """Start `baton serve` on the given graph (a real process, like production); returns
     the process and its URL once /health answers."""
-    import os
     import subprocess
-    import time
 
     import httpx
 

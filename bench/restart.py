@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, report
+from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, aof_bytes, console, report, restart_s
 from rich.progress import Progress
 
 from app.core import agents, events, tasks
@@ -37,17 +37,6 @@ WITH base
 UNWIND range(0, size($rows) - 1) AS i
 CREATE (:Event {seq: base + i + 1, type: 'deployment.created', at: $now, actor: 'ci',
                 subject: $rows[i].s, payload: $rows[i].p, key: $rows[i].k})"""
-
-
-def aof_bytes(server: EmbeddedServer) -> int:
-    return sum(p.stat().st_size for p in (server.data_dir / "appendonlydir").iterdir())
-
-
-def restart_s(server: EmbeddedServer) -> float:
-    server.stop()
-    t0 = time.monotonic()
-    server.start()
-    return time.monotonic() - t0
 
 
 async def build(store: FalkorStore, n_tasks: int, n_events: int) -> None:

@@ -20,7 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import BACKENDS, backend_label, console, gql, graph_target, report, serve_app
+from _common import (
+    BACKENDS,
+    backend_label,
+    console,
+    gql,
+    graph_target,
+    report,
+    restart_s,
+    serve_app,
+)
+from _common import aof_bytes as server_aof_bytes
 
 TOKEN = "bt_soak_bench_admin_token_0123456789ab"
 
@@ -44,17 +54,7 @@ def slope_per_min(samples: list[tuple[float, float]]) -> float:
 
 def aof_bytes(target: Any) -> int:
     """Size of the embedded server's append-only files (0 on Neo4j)."""
-    if target.backend != "falkordb":
-        return 0
-    return sum(p.stat().st_size for p in (target.server.data_dir / "appendonlydir").iterdir())
-
-
-def restart_s(target: Any) -> float:
-    """Stop the embedded server and time its start (the replay) until it answers."""
-    target.server.stop()
-    t0 = time.monotonic()
-    target.server.start()
-    return time.monotonic() - t0
+    return server_aof_bytes(target.server) if target.backend == "falkordb" else 0
 
 
 async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float) -> dict[str, Any]:
@@ -133,10 +133,10 @@ async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float)
         storage = {"aof_idle_bytes_per_min": round(idle_per_min),
                    "aof_load_bytes_per_min": round(load_per_min),
                    "aof_bytes_after_load": aof_bytes(target),
-                   "restart_s": round(restart_s(target), 3)}  # fmt: skip
+                   "restart_s": round(restart_s(target.server), 3)}  # fmt: skip
         target.server.rewrite_aof()
         storage |= {"aof_bytes_after_rewrite": aof_bytes(target),
-                    "restart_after_rewrite_s": round(restart_s(target), 3)}  # fmt: skip
+                    "restart_after_rewrite_s": round(restart_s(target.server), 3)}  # fmt: skip
     warm = [s for s in samples if s[0] >= minutes * 60 / 5]
     return {**storage, "idle_minutes": idle_minutes,
         "minutes": minutes, "tasks_submitted": submitted, "tasks_done": done,

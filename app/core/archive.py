@@ -18,7 +18,6 @@ import gzip
 import hashlib
 import json
 import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -154,9 +153,7 @@ def _file_name(day: str, chain: list[Entry]) -> str:
     return name
 
 
-async def archive(
-    store: GraphStore, root: Path, *, now: int, on_file: Callable[[Entry], None] | None = None
-) -> list[Entry]:
+async def archive(store: GraphStore, root: Path, *, now: int) -> list[Entry]:
     """Archive every whole UTC day before today that is not archived yet, oldest first, one
     file per day; each file is recorded in the graph (and an ``audit.archived`` event) once
     it is on disk. Returns the files written."""
@@ -191,8 +188,6 @@ async def archive(
         if not rows:
             raise ArchiveMismatch("another process archived at the same time; run again")
         written.append(entry)
-        if on_file is not None:
-            on_file(entry)
 
 
 def _write_day(root: Path, name: str, day: str, prev: str, evs: list[events.Event],

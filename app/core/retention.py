@@ -24,7 +24,6 @@ from app.core.errors import BadInput, NotFound
 from app.graph import GraphStore
 from app.graph.queries import q
 
-DAY_MS = 86_400_000
 FOREVER = 2**62  # an open-ended hold's end, for comparisons in the statements
 EVERYTHING = 2**31 - 1  # dry runs count every candidate in one statement (LIMIT is 32-bit here)
 
@@ -56,8 +55,19 @@ class Policy:
         return cls(s.retain_tasks_days, s.retain_facts_days, s.retain_events_days,
                    s.archive_path, s.retention_batch)  # fmt: skip
 
-    def cutoff(self, days: int, now: int) -> int | None:
-        return now - days * DAY_MS if days > 0 else None
+    def days(self, kind: str) -> int:
+        """The window of a kind a run reports (spans, proposals, runs and steps go with tasks)."""
+        windows = {"tasks": self.tasks_days, "facts": self.facts_days, "events": self.events_days}
+        return windows[WINDOW[kind]]
+
+    def cutoff(self, kind: str, now: int) -> int | None:
+        days = self.days(kind)
+        return now - days * archive.DAY_MS if days > 0 else None
+
+
+# Every kind a run reports, with the window that lets it go.
+WINDOW = {"tasks": "tasks", "decisions": "tasks", "proposals": "tasks", "runs": "tasks",
+          "steps": "tasks", "facts": "facts", "events": "events"}  # fmt: skip
 
 
 @dataclass
@@ -68,10 +78,9 @@ class Report:
     archived: list[archive.Entry] = field(default_factory=list)
     cutoffs: dict[str, int | None] = field(default_factory=dict)
 
-    def add(self, row: dict[str, Any]) -> int:
+    def add(self, row: dict[str, Any]) -> None:
         for k, v in row.items():
             self.counts[k] = self.counts.get(k, 0) + int(v or 0)
-        return sum(int(v or 0) for v in row.values())
 
     @property
     def total(self) -> int:
@@ -90,10 +99,10 @@ async def _drain(
         limit = EVERYTHING if dry else batch
         # a dry run writes nothing, but its statement has write clauses: the write path
         row = (await store.write(stmt, dry=dry, limit=limit, **params))[0]
-        n = report.add(row)
+        report.add(row)
         if progress is not None:
             progress(kind, report.counts.get(kind, 0))
-        if dry or n == 0 or max(int(v or 0) for v in row.values()) < batch:
+        if dry or max(int(v or 0) for v in row.values()) < batch:
             return
 
 
@@ -105,16 +114,13 @@ async def prune(
     lets go, kind by kind in bounded batches, then write one ``retention.pruned`` event."""
     report = Report()
     base = {"now": now, "forever": FOREVER}
-    tasks_cut = policy.cutoff(policy.tasks_days, now)
-    facts_cut = policy.cutoff(policy.facts_days, now)
-    events_cut = policy.cutoff(policy.events_days, now)
-    report.cutoffs = {"tasks": tasks_cut, "facts": facts_cut, "events": events_cut}
+    report.cutoffs = {k: policy.cutoff(k, now) for k in ("tasks", "facts", "events")}
+    events_cut = report.cutoffs["events"]
     # Tasks, then facts (a fact's span goes once the fact has), then spans outside tasks,
     # then runs whose tasks and spans are gone: one pass leaves nothing for the next.
-    steps = [(TASKS, "tasks", tasks_cut), (FACTS, "facts", facts_cut),
-             (DECISIONS, "decisions", tasks_cut), (RUNS, "runs", tasks_cut)]  # fmt: skip
-    for stmt, kind, cut in steps:
-        if cut is not None:
+    steps = [(TASKS, "tasks"), (FACTS, "facts"), (DECISIONS, "decisions"), (RUNS, "runs")]
+    for stmt, kind in steps:
+        if (cut := policy.cutoff(kind, now)) is not None:
             await _drain(store, stmt, {**base, "cutoff": cut}, report, kind,
                          dry, policy.batch, progress)  # fmt: skip
     if events_cut is not None:
@@ -147,7 +153,7 @@ async def run(
     if not await store.write(LEASE, name=LEASE_NAME, now=clock(), ttl=LEASE_MS, holder=holder):
         raise Busy("another process is pruning (the app's retention job or `baton db prune`)")
     try:
-        return await prune(store, policy, now=clock(), dry=dry, actor=actor, progress=progress)
+        return await prune(store, policy, now=clock(), actor=actor, progress=progress)
     finally:
         await store.write(LEASE, name=LEASE_NAME, now=clock(), ttl=0, holder=holder)
 

@@ -363,37 +363,35 @@ class EmbeddedServer:
     def snapshot(self, dest: Path, timeout_s: float = 600.0) -> None:
         """Write a consistent snapshot of the running server's whole dataset to ``dest`` (an
         RDB file), while it serves: ``BGSAVE`` forks, so no writer waits for the copy."""
-        conn = redis.Redis(unix_socket_path=self.socket_path)
-        try:
-            saves = int(conn.info("persistence")["rdb_saves"])
-            conn.bgsave(schedule=True)  # after an AOF rewrite in progress, if any
-            info = _wait_persistence(
-                conn, timeout_s, lambda i: int(i["rdb_saves"]) > saves
-                and not int(i["rdb_bgsave_in_progress"]),
-            )  # fmt: skip
-            if info["rdb_last_bgsave_status"] != "ok":
-                raise EmbeddedError(f"BGSAVE failed; see {self.data_dir / 'falkordb.log'}")
-        finally:
-            conn.close()
+        # schedule: after an AOF rewrite in progress, if any
+        self._persist("BGSAVE", lambda c: c.bgsave(schedule=True), "rdb_saves",
+                      "rdb_bgsave_in_progress", "rdb_last_bgsave_status", timeout_s)  # fmt: skip
         shutil.move(self.data_dir / "dump.rdb", dest)
         os.chmod(dest, 0o600)
 
     def rewrite_aof(self, timeout_s: float = 600.0) -> None:
         """Rewrite the running server's append-only file from memory and wait until the new
         file is in place (the rewrite count goes up at the fork, not when it is done)."""
+        self._persist("BGREWRITEAOF", lambda c: c.bgrewriteaof(), "aof_rewrites",
+                      "aof_rewrite_in_progress", "aof_last_bgrewrite_status",
+                      timeout_s)  # fmt: skip
+
+    def _persist(self, what: str, start: Callable[[redis.Redis], object], count: str,
+                 running: str, status: str, timeout_s: float) -> None:  # fmt: skip
+        """Run one background save (``BGSAVE``, ``BGREWRITEAOF``) to its end. One of the same
+        kind already running (an automatic rewrite: the file doubled) is let finish first;
+        ours then covers every write up to now. Done is the count going up *and* nothing
+        running (the count goes up at the fork, not when the file is in place)."""
         conn = redis.Redis(unix_socket_path=self.socket_path)
         try:
-            # an automatic rewrite (the file doubled) may be running: let it finish first,
-            # then ask for ours, which covers every write up to now
-            _wait_persistence(conn, timeout_s, lambda i: not int(i["aof_rewrite_in_progress"]))
-            done = int(conn.info("persistence")["aof_rewrites"])
-            conn.bgrewriteaof()
+            _wait_persistence(conn, timeout_s, lambda i: not int(i[running]))
+            done = int(conn.info("persistence")[count])
+            start(conn)
             info = _wait_persistence(
-                conn, timeout_s, lambda i: int(i["aof_rewrites"]) > done
-                and not int(i["aof_rewrite_in_progress"]),
-            )  # fmt: skip
-            if info["aof_last_bgrewrite_status"] != "ok":
-                raise EmbeddedError(f"BGREWRITEAOF failed; see {self.data_dir / 'falkordb.log'}")
+                conn, timeout_s, lambda i: int(i[count]) > done and not int(i[running])
+            )
+            if info[status] != "ok":
+                raise EmbeddedError(f"{what} failed; see {self.data_dir / 'falkordb.log'}")
         finally:
             conn.close()
 

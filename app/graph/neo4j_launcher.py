@@ -45,15 +45,19 @@ def build(quiet: bool = True) -> Path:
     return CLASSPATH
 
 
+def _classpath() -> str:
+    """The launcher's classes and the Neo4j jars Maven resolved (after :func:`build`)."""
+    return f"{PROJECT / 'target' / 'classes'}:{CLASSPATH.read_text().strip()}"
+
+
 def command(home: Path, bolt_port: int, http_port: int, heap: str = "768m") -> list[str]:
     """The java command line that runs the launcher (after :func:`build`)."""
-    classpath = f"{PROJECT / 'target' / 'classes'}:{CLASSPATH.read_text().strip()}"
     return [
         "java",
         f"-Xmx{heap}",
         "-XX:+UseG1GC",
         "-cp",
-        classpath,
+        _classpath(),
         "baton.Neo4jLauncher",
         str(home),
         str(bolt_port),
@@ -69,9 +73,8 @@ def admin(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     conf = home / "conf"
     conf.mkdir(parents=True, exist_ok=True)
     (conf / "neo4j.conf").touch()
-    classpath = f"{PROJECT / 'target' / 'classes'}:{CLASSPATH.read_text().strip()}"
     env = {**os.environ, "NEO4J_HOME": str(home.resolve()), "NEO4J_CONF": str(conf.resolve())}
-    return subprocess.run(["java", "-cp", classpath, "org.neo4j.cli.AdminTool", *args],
+    return subprocess.run(["java", "-cp", _classpath(), "org.neo4j.cli.AdminTool", *args],
                           capture_output=True, text=True, env=env, check=False)  # fmt: skip
 
 
