@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,199}$"  # "/": catalog refs (kind:ns/name)
 Name = Field(min_length=1, max_length=200)
 # A client's JSON object, kept exactly: inputs strip their string fields, but keys of a
 # payload are data ("a" and "a " are two keys, never silently merged into one).

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from app.connectors.model import ConnectorError, Record, Rejected, Snapshot
 
 API_VERSION = re.compile(r"^backstage\.io/v1(alpha1|beta1)$")
 KINDS = ("domain", "system", "component", "api", "resource", "group", "user")
@@ -39,43 +40,8 @@ RELATIONS: dict[str, tuple[str, str | None]] = {
 KEPT = ("type", "lifecycle")  # spec fields kept as properties, beside metadata's
 
 
-class CatalogError(ValueError):
-    """A document that cannot be imported, with where it is."""
-
-
-@dataclass(frozen=True)
-class Rejected:
-    file: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
-
-
-@dataclass
-class CatalogEntity:
-    """One catalog entity in Baton's terms."""
-
-    id: str  # canonical ref, lower case
-    kind: str
-    namespace: str
-    name: str
-    title: str | None
-    attrs: dict[str, Any]
-    relations: list[tuple[str, str]]  # (Baton relation, target id)
-    domain_ref: str | None = None  # spec.domain (systems) or inherited through spec.system
-    members: list[str] = field(default_factory=list)  # a Group's users, a User's groups
-    file: str = ""
-    line: int = 0
-
-
-@dataclass
-class Catalog:
-    entities: dict[str, CatalogEntity] = field(default_factory=dict)
-    rejected: list[Rejected] = field(default_factory=list)
-    skipped: list[Rejected] = field(default_factory=list)  # other kinds: reported, not kept
-    files: list[str] = field(default_factory=list)
+CatalogError = ConnectorError
+CatalogEntity = Record  # the names this module had before the connector model
 
 
 def parse_ref(ref: object, default_kind: str | None, namespace: str) -> str:
@@ -110,7 +76,7 @@ def _documents(path: Path) -> Iterator[tuple[int, Any]]:
         loader.dispose()
 
 
-def _entity(doc: dict[str, Any], file: str, line: int) -> CatalogEntity:
+def _entity(doc: dict[str, Any], file: str, line: int) -> Record:
     meta, spec = doc.get("metadata"), doc.get("spec") or {}
     if not isinstance(meta, dict) or not isinstance(spec, dict):
         raise CatalogError("metadata and spec must be mappings")
@@ -144,15 +110,15 @@ def _entity(doc: dict[str, Any], file: str, line: int) -> CatalogEntity:
     domain = None
     if kind == "system" and spec.get("domain"):
         domain = parse_ref(spec["domain"], "domain", ns)
-    return CatalogEntity(own, kind, ns, name, meta.get("title"), attrs, rels, domain,
-                         members, file, line)  # fmt: skip
+    return Record(own, kind, name, ns, meta.get("title"), attrs, rels, None, domain, members,
+                  file=file, line=line)
 
 
-def read(path: Path) -> Catalog:
+def read(path: Path) -> Snapshot:
     """Read a catalog file and every file its Locations point at (breadth first, each once).
     Bad documents are rejected with their file and line; the rest is kept."""
     root = path.resolve().parent
-    cat = Catalog()
+    snap = Snapshot()
     queue, seen = [path.resolve()], set()
     while queue:
         current = queue.pop(0)
@@ -160,48 +126,56 @@ def read(path: Path) -> Catalog:
             continue
         seen.add(current)
         rel = str(current.relative_to(root))
-        cat.files.append(rel)
-        for line, doc in _readable(current, rel, cat):
-            if doc is None:
-                continue
-            if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
-                cat.rejected.append(Rejected(rel, line, "not a catalog entity (apiVersion, kind)"))
-                continue
-            kind = str(doc.get("kind", "")).lower()
-            if not API_VERSION.match(str(doc["apiVersion"])):  # e.g. scaffolder Templates
-                cat.skipped.append(Rejected(rel, line, f"{doc['apiVersion']} {doc['kind']} "
-                                                       "skipped"))  # fmt: skip
-                continue
-            if kind == "location":
-                for target in _targets(doc):
-                    nxt = (current.parent / target).resolve()
-                    if not nxt.is_relative_to(root):
-                        why = f"target {target!r} is outside {root.name}/: refused"
-                        cat.rejected.append(Rejected(rel, line, why))
-                    elif not nxt.exists():
-                        cat.rejected.append(Rejected(rel, line, f"target {target!r} not found"))
-                    else:
-                        queue.append(nxt)
-                continue
-            if kind not in KINDS:
-                cat.skipped.append(Rejected(rel, line, f"kind {doc.get('kind')!r} skipped"))
-                continue
-            try:
-                e = _entity(doc, rel, line)
-            except CatalogError as exc:
-                cat.rejected.append(Rejected(rel, line, str(exc)))
-                continue
-            if e.id in cat.entities:
-                first = cat.entities[e.id]
-                cat.rejected.append(Rejected(rel, line, f"{e.id} already defined at "
-                                                        f"{first.file}:{first.line}"))  # fmt: skip
-                continue
-            cat.entities[e.id] = e
-    _drop_dangling(cat)
-    return cat
+        snap.files.append(rel)
+        for line, doc in _readable(current, rel, snap):
+            for target in take(snap, doc, rel, line):
+                nxt = (current.parent / target).resolve()
+                if not nxt.is_relative_to(root):
+                    why = f"target {target!r} is outside {root.name}/: refused"
+                    snap.rejected.append(Rejected(rel, line, why))
+                elif not nxt.exists():
+                    snap.rejected.append(Rejected(rel, line, f"target {target!r} not found"))
+                else:
+                    queue.append(nxt)
+    return finish(snap)
 
 
-def _readable(path: Path, rel: str, cat: Catalog) -> Iterator[tuple[int, Any]]:
+def take(snap: Snapshot, doc: Any, where: str, line: int) -> list[str]:
+    """Add one catalog document to ``snap`` (or report it); a Location's targets come back
+    for the caller to follow (files follow them, the REST API has already)."""
+    if doc is None:
+        return []
+    if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
+        snap.rejected.append(Rejected(where, line, "not a catalog entity (apiVersion, kind)"))
+        return []
+    kind = str(doc.get("kind", "")).lower()
+    if not API_VERSION.match(str(doc["apiVersion"])):  # e.g. scaffolder Templates
+        snap.skipped.append(Rejected(where, line, f"{doc['apiVersion']} {doc['kind']} skipped"))
+        return []
+    if kind == "location":
+        return _targets(doc)
+    if kind not in KINDS:
+        snap.skipped.append(Rejected(where, line, f"kind {doc.get('kind')!r} skipped"))
+        return []
+    try:
+        snap.add(_entity(doc, where, line))
+    except ConnectorError as exc:
+        snap.rejected.append(Rejected(where, line, str(exc)))
+    return []
+
+
+def finish(snap: Snapshot) -> Snapshot:
+    """Drop what points at nothing, then give every record its Baton domain (and every
+    Domain entity a Baton domain to stand for)."""
+    _drop_dangling(snap)
+    for rec in snap.records.values():
+        rec.domain = domain_of(snap, rec)
+        if rec.kind == "domain" and rec.domain:
+            snap.domains[rec.domain] = rec.title or rec.name
+    return snap
+
+
+def _readable(path: Path, rel: str, snap: Snapshot) -> Iterator[tuple[int, Any]]:
     """The file's documents up to the first one that is not YAML (rejected, with its line:
     the documents before it still count)."""
     try:
@@ -210,7 +184,7 @@ def _readable(path: Path, rel: str, cat: Catalog) -> Iterator[tuple[int, Any]]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         why = str(exc).splitlines()[0]
-        cat.rejected.append(Rejected(rel, line, f"not readable YAML: {why}"))
+        snap.rejected.append(Rejected(rel, line, f"not readable YAML: {why}"))
 
 
 def _targets(doc: dict[str, Any]) -> list[str]:
@@ -220,37 +194,37 @@ def _targets(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def _drop_dangling(cat: Catalog) -> None:
+def _drop_dangling(snap: Snapshot) -> None:
     """An entity whose required refs point at nothing in the catalog is rejected (its owner,
     system or a dependency); optional back-references (members) are simply left out."""
     changed = True
     while changed:  # rejecting one may leave another dangling
         changed = False
-        for e in list(cat.entities.values()):
-            missing = [to for _, to in e.relations if to not in cat.entities]
+        for e in list(snap.records.values()):
+            missing = [to for _, to in e.relations if to not in snap.records]
             if missing:
-                del cat.entities[e.id]
+                del snap.records[e.id]
                 why = f"{e.id} refers to {', '.join(missing)}: not in the catalog"
-                cat.rejected.append(Rejected(e.file, e.line, why))
+                snap.rejected.append(Rejected(e.file, e.line, why))
                 changed = True
-    for e in cat.entities.values():
-        e.members = [m for m in e.members if m in cat.entities]
+    for e in snap.records.values():
+        e.members = [m for m in e.members if m in snap.records]
 
 
-def domain_of(cat: Catalog, e: CatalogEntity) -> str | None:
+def domain_of(snap: Snapshot, e: Record) -> str | None:
     """The Baton domain that decides who may read ``e``: a system's own `spec.domain`, a
     member's system's, a domain entity itself (as `name`, or `namespace/name` outside the
     default namespace)."""
     seen: set[str] = set()
-    cur: CatalogEntity | None = e
+    cur: Record | None = e
     while cur is not None and cur.id not in seen:
         seen.add(cur.id)
         if cur.kind == "domain":
             name = cur.name.lower()
             return name if cur.namespace == "default" else f"{cur.namespace}/{name}"
         if cur.domain_ref is not None:
-            cur = cat.entities.get(cur.domain_ref)
+            cur = snap.records.get(cur.domain_ref)
             continue
         parent = next((to for rel, to in cur.relations if rel == "PART_OF"), None)
-        cur = cat.entities.get(parent) if parent else None
+        cur = snap.records.get(parent) if parent else None
     return None

@@ -33,10 +33,10 @@ def test_a_catalog_with_locations_imports_what_is_valid_and_reports_the_rest() -
     cat = backstage.read(CATALOG)
     assert cat.files == ["catalog-info.yaml", "org/groups.yaml", "org/users.yaml",
                          "systems/payments.yaml", "systems/commerce.yaml", "broken.yaml"]
-    ids = set(cat.entities)
+    ids = set(cat.records)
     assert {"user:default/alice", "user:ops/alice"} <= ids  # one name, two namespaces
     assert "component:default/ledger" in ids  # ids are lower case
-    api = cat.entities["component:default/payments-api"]
+    api = cat.records["component:default/payments-api"]
     assert sorted(api.relations) == [
         ("DEPENDS_ON", "resource:default/payments-db"),
         ("OWNED_BY", "group:default/payments-team"),
@@ -45,15 +45,15 @@ def test_a_catalog_with_locations_imports_what_is_valid_and_reports_the_rest() -
     ]
     assert api.attrs["tags"] == ["java", "pci"] and api.attrs["lifecycle"] == "production"
     assert api.attrs["kubernetesId"] == "payments-api"
-    checkout = cat.entities["component:default/checkout-api"]
+    checkout = cat.records["component:default/checkout-api"]
     assert ("CONSUMES", "api:default/payments-http") in checkout.relations
     # the Baton domain: a system's spec.domain, inherited by its members (and theirs)
     assert backstage.domain_of(cat, checkout) == "commerce"
-    assert backstage.domain_of(cat, cat.entities["component:default/ledger"]) == "payments"
-    assert backstage.domain_of(cat, cat.entities["group:default/platform"]) is None
-    assert cat.entities["group:default/payments-team"].members == ["user:default/alice",
+    assert backstage.domain_of(cat, cat.records["component:default/ledger"]) == "payments"
+    assert backstage.domain_of(cat, cat.records["group:default/platform"]) is None
+    assert cat.records["group:default/payments-team"].members == ["user:default/alice",
                                                                    "user:default/bob"]  # fmt: skip
-    assert cat.entities["user:ops/alice"].members == ["group:ops/sre"]
+    assert cat.records["user:ops/alice"].members == ["group:ops/sre"]
     rejected = {(r.file, r.line): r.reason for r in cat.rejected}
     assert "outside" in rejected[("catalog-info.yaml", 2)]
     assert "has no spec.owner" in rejected[("broken.yaml", 1)]
@@ -64,4 +64,4 @@ def test_a_catalog_with_locations_imports_what_is_valid_and_reports_the_rest() -
     assert not any(i.startswith("component:default/") and i.endswith(("no-owner", "dangling",
                    "untyped-dep")) for i in ids)  # fmt: skip
     assert [(s.file, s.line) for s in cat.skipped] == [("systems/commerce.yaml", 38)]
-    assert len(cat.entities) == 17
+    assert len(cat.records) == 17
