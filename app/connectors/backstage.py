@@ -135,6 +135,7 @@ def read(path: Path) -> Snapshot:
                     snap.rejected.append(Rejected(rel, line, why))
                 elif not nxt.exists():
                     snap.rejected.append(Rejected(rel, line, f"target {target!r} not found"))
+                    snap.incomplete.add(str(nxt.relative_to(root)))
                 else:
                     queue.append(nxt)
     return finish(snap)
@@ -160,8 +161,18 @@ def take(snap: Snapshot, doc: Any, where: str, line: int) -> list[str]:
     try:
         snap.add(_entity(doc, where, line))
     except ConnectorError as exc:
-        snap.rejected.append(Rejected(where, line, str(exc)))
+        snap.rejected.append(Rejected(where, line, str(exc), _own_id(doc, kind)))
     return []
+
+
+def _own_id(doc: dict[str, Any], kind: str) -> str | None:
+    """The id a rejected document would have had, if its name at least is valid: the sync
+    keeps what that entity was rather than retiring it for a typo."""
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    name, ns = meta.get("name"), meta.get("namespace") or "default"
+    if isinstance(name, str) and NAME.match(name) and isinstance(ns, str):
+        return f"{kind}:{ns.lower()}/{name.lower()}"
+    return None
 
 
 def finish(snap: Snapshot) -> Snapshot:
@@ -185,6 +196,7 @@ def _readable(path: Path, rel: str, snap: Snapshot) -> Iterator[tuple[int, Any]]
         line = mark.line + 1 if mark is not None else 1
         why = str(exc).splitlines()[0]
         snap.rejected.append(Rejected(rel, line, f"not readable YAML: {why}"))
+        snap.incomplete.add(rel)
 
 
 def _targets(doc: dict[str, Any]) -> list[str]:
@@ -203,9 +215,7 @@ def _drop_dangling(snap: Snapshot) -> None:
         for e in list(snap.records.values()):
             missing = [to for _, to in e.relations if to not in snap.records]
             if missing:
-                del snap.records[e.id]
-                why = f"{e.id} refers to {', '.join(missing)}: not in the catalog"
-                snap.rejected.append(Rejected(e.file, e.line, why))
+                snap.reject(e, f"{e.id} refers to {', '.join(missing)}: not in the catalog")
                 changed = True
     for e in snap.records.values():
         e.members = [m for m in e.members if m in snap.records]

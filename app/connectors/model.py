@@ -29,6 +29,7 @@ class Rejected:
     file: str
     line: int
     reason: str
+    id: str | None = None  # the entity it would have been, when known: kept as it was
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.reason}"
@@ -76,16 +77,19 @@ class Snapshot:
     skipped: list[Rejected] = field(default_factory=list)  # other kinds: reported, not kept
     files: list[str] = field(default_factory=list)
     domains: dict[str, str] = field(default_factory=dict)  # Baton domain id -> name
+    # files (or pages) that could not be read to the end: what they held before is not
+    # retired on the strength of their silence
+    incomplete: set[str] = field(default_factory=set)
 
     def add(self, rec: Record) -> None:
         """Keep ``rec`` unless its id is already taken (then it is rejected, first one wins)."""
         first = self.records.get(rec.id)
         if first is not None:
-            self.rejected.append(Rejected(rec.file, rec.line, f"{rec.id} already defined at "
-                                                              f"{first.file}:{first.line}"))
+            why = f"{rec.id} already defined at {first.file}:{first.line}"
+            self.rejected.append(Rejected(rec.file, rec.line, why))
             return
         self.records[rec.id] = rec
 
     def reject(self, rec: Record, reason: str) -> None:
         self.records.pop(rec.id, None)
-        self.rejected.append(Rejected(rec.file, rec.line, reason))
+        self.rejected.append(Rejected(rec.file, rec.line, reason, rec.id))

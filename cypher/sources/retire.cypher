@@ -1,0 +1,43 @@
+// Sync: a batch of entities that left a source ($rows: {id, payload}). Nothing is deleted:
+// the claim is retired, the source's relations from the entity become RETIRED edges and the
+// memberships it made go (they grant reads); the entity itself is retired when no other
+// source still fully claims it (entity.retired), else it stays (entity.unclaimed) — and if
+// this source owned its properties, the others' claims forget their hash so their next sync
+// writes them. One Event per entity; a claim already retired writes nothing.
+MATCH (c:Counter {name: 'event'})
+SET c._lk = timestamp()
+WITH c
+MATCH (s:Source {id: coalesce($source, '')})
+UNWIND $rows AS r
+MATCH (e:Entity {id: r.id})-[cl:SOURCED_FROM]->(s)
+WHERE cl.status = 'active'
+WITH c, s, r, e, cl, cl.lostTo IS NULL AND NOT cl.partial AS won
+SET cl.status = 'retired', cl.hash = null, cl.lostTo = null, cl.retiredAt = $now
+WITH c, s, r, e, won
+OPTIONAL MATCH (e)-[old:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO|PROVIDES|CONSUMES|CHILD_OF]->(t:Entity)
+WHERE old.source = s.id
+WITH c, s, r, e, won, collect(old) AS gone, collect(t) AS ends, collect(type(old)) AS kinds
+FOREACH (i IN range(0, size(gone) - 1) |
+  MERGE (e)-[x:RETIRED {type: kinds[i], source: s.id}]->(ends[i])
+  SET x.status = 'retired', x.at = $now, x.rev = $rev)
+FOREACH (g IN gone | DELETE g)
+WITH c, s, r, e, won
+OPTIONAL MATCH (p:Principal {id: e.id})-[m:MEMBER_OF]->(:Team)
+WHERE m.source = s.id
+DELETE m
+WITH DISTINCT c, s, r, e, won
+OPTIONAL MATCH (e)-[oc:SOURCED_FROM]->(:Source)
+WHERE oc.status = 'active'
+WITH c, r, e, won, collect(oc) AS others
+WITH c, r, e, won, others, size([o IN others WHERE NOT o.partial]) = 0 AS gone
+FOREACH (o IN CASE WHEN won THEN others ELSE [] END | SET o.hash = null, o.lostTo = null)
+SET e.status = CASE WHEN gone THEN 'retired' ELSE e.status END,
+    e.retiredAt = CASE WHEN gone THEN $now ELSE e.retiredAt END
+WITH c, collect({id: e.id, payload: r.payload,
+                 type: CASE WHEN gone THEN 'entity.retired' ELSE 'entity.unclaimed' END}) AS done
+WITH c, done, c.seq AS base
+SET c.seq = base + size(done)
+FOREACH (i IN range(0, size(done) - 1) |
+  CREATE (:Event {seq: base + i + 1, type: done[i].type, at: $now, actor: $actor,
+                  subject: done[i].id, payload: done[i].payload}))
+RETURN size(done) AS retired
