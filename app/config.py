@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ADMIN_TOKEN_MIN = 32
@@ -18,9 +18,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BATON_", extra="ignore")
 
     graph_uri: str = Field(
-        default="embedded://.baton/graph",
+        default="embedded://",
         description=(
-            "embedded://<dir> | falkordb://host:port | falkordb+unix:///path/to/sock | "
+            "embedded://<dir> (embedded:// alone: <data_dir>/graph) | falkordb://host:port | falkordb+unix:///path/to/sock | "
             "neo4j://… | bolt://…"
         ),
     )
@@ -132,6 +132,14 @@ class Settings(BaseSettings):
     def archive_path(self) -> Path:
         """Where archived events go (``archive_dir``, else under the data dir)."""
         return self.archive_dir or self.data_dir / "archive"
+
+    @model_validator(mode="after")
+    def _graph_in_data_dir(self) -> Settings:
+        """The embedded graph lives in the data dir unless the URI names a place: moving
+        BATON_DATA_DIR moves everything (it once left the graph behind in ./.baton)."""
+        if self.graph_uri == "embedded://":
+            self.graph_uri = f"embedded://{self.data_dir / 'graph'}"
+        return self
 
     @field_validator("admin_token", mode="before")
     @classmethod

@@ -101,17 +101,20 @@ def _entity(doc: dict[str, Any], file: str, line: int) -> Record:
     for child in spec.get("children") or []:  # the other side of a child's `parent`
         parse_ref(child, "group", ns)
     annotations = meta.get("annotations") or {}
+    profile = spec.get("profile") if isinstance(spec.get("profile"), dict) else {}
     attrs = {k: v for k, v in {
         "description": meta.get("description"), "tags": meta.get("tags") or None,
         "title": meta.get("title"), **{k: spec.get(k) for k in KEPT},
+        "email": profile.get("email"),
         "sourceLocation": annotations.get("backstage.io/source-location"),
         "kubernetesId": annotations.get("backstage.io/kubernetes-id"),
     }.items() if v is not None}  # fmt: skip
     domain = None
     if kind == "system" and spec.get("domain"):
         domain = parse_ref(spec["domain"], "domain", ns)
-    return Record(own, kind, name, ns, meta.get("title"), attrs, rels, None, domain, members,
-                  file=file, line=line)
+    title = meta.get("title") or profile.get("displayName")
+    return Record(own, kind, name, ns, title if isinstance(title, str) else None, attrs, rels,
+                  None, domain, members, file=file, line=line)
 
 
 def read(path: Path) -> Snapshot:

@@ -129,9 +129,9 @@ async def sync(
 ) -> SyncReport:  # fmt: skip
     """Write the difference between ``snap`` and what the graph holds of the source."""
     rows = await store.read(STATE, source=spec.id)
-    if not rows:
+    if not rows and not dry_run:
         raise BadInput(f"unknown source {spec.id!r}: register it first")
-    claims = {c["id"]: c for c in rows[0]["claims"] or [] if c}
+    claims = {c["id"]: c for c in (rows[0]["claims"] if rows else None) or [] if c}
     records = await _resolve(store, spec, snap)
     digests = {rid: rec.digest() for rid, rec in records.items()}
     report = SyncReport(spec.id, _rev(digests), rejected=list(snap.rejected),

@@ -21,6 +21,20 @@ class Relation:
     type: str
     to: str
     status: str = "active"
+    source: str | None = None  # the source that says so (None: the API or `baton import`)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A source's claim on an entity: which revision said what, and whether a source of
+    better precedence owns the entity's properties (`lost_to`)."""
+
+    source: str
+    rev: str | None
+    status: str
+    lost_to: str | None
+    file: str | None
+    at: int | None
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,8 @@ class Entity:
     status: str
     attrs: dict[str, Any] = field(default_factory=dict)
     relations: tuple[Relation, ...] = ()
+    namespace: str | None = None
+    sources: tuple[Claim, ...] = ()
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> Entity:
@@ -40,12 +56,25 @@ class Entity:
             attrs = json.loads(r["attrs"]) if isinstance(r.get("attrs"), str) else {}
         except ValueError:
             attrs = {}
-        rels = tuple(sorted((Relation(x["type"], x["to"], x.get("status") or "active")
-                             for x in r.get("relations") or []),
-                            key=lambda x: (x.type, x.to)))  # fmt: skip
+        rels = tuple(sorted({Relation(x["type"], x["to"], x.get("status") or "active",
+                                      x.get("source")) for x in r.get("relations") or []},
+                            key=lambda x: (x.type, x.to, x.status, x.source or "")))  # fmt: skip
+        claims = tuple(sorted((Claim(c["source"], c.get("rev"), c.get("status") or "active",
+                                     c.get("lostTo"), c.get("file"), c.get("at"))
+                               for c in r.get("sources") or [] if c and c.get("source")),
+                              key=lambda c: c.source))  # fmt: skip
         return cls(str(r["id"]), str(r.get("kind") or ""), str(r.get("name") or r["id"]),
-                   r.get("domain"), r.get("owner"), str(r.get("status") or "active"),
-                   attrs if isinstance(attrs, dict) else {}, rels)  # fmt: skip
+                   r.get("domain"), _owner(r.get("owners") or []),
+                   str(r.get("status") or "active"), attrs if isinstance(attrs, dict) else {},
+                   rels, r.get("namespace"), claims)  # fmt: skip
+
+
+def _owner(owners: list[dict[str, Any]]) -> str | None:
+    """The owner the best-ranked source names (a lower rank wins; the API's own edges, with
+    no rank, come after every source's), then the lowest id: one answer, always the same."""
+    ranked = sorted((o.get("rank") if o.get("rank") is not None else 1 << 40, str(o["id"]))
+                    for o in owners if o and o.get("id"))  # fmt: skip
+    return ranked[0][1] if ranked else None
 
 
 async def get(store: GraphStore, reader: Reader, entity_id: str) -> Entity | None:

@@ -3,8 +3,8 @@
 // principal; $all for admins and auditors. The first block (the caller's readable domains and
 // cleared labels) and the readable(n) expression are the same text in every statement that
 // filters by them (tests/security/test_grant_clause.py checks it).
-// One entity by id, with its domain, owner and outgoing org relations (to entities the
-// reader may also read). No row: unknown, or the reader may not read it (same answer).
+// One entity by id, with its domain, owner, sources and outgoing org relations, retired ones
+// too (to entities the reader may also read). No row: unknown, or the reader may not read it (same answer).
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
@@ -26,12 +26,17 @@ WITH n, domains, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', '
     OR ('Entity' IN labels(n)
         AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WHERE ok
-OPTIONAL MATCH (n)-[r:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO]->(m:Entity)
+OPTIONAL MATCH (n)-[r:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO|PROVIDES|CONSUMES|CHILD_OF|RETIRED]->(m:Entity)
 WITH n, domains, r, m,
      all(y IN [(m)-[:IN_DOMAIN]->(md:Domain) | md.id] WHERE $all OR y IN domains) AS seesTarget
 WITH n, collect(CASE WHEN m IS NOT NULL AND seesTarget
-                     THEN {type: type(r), to: m.id, status: r.status} END) AS rels
-RETURN n.id AS id, n.kind AS kind, n.name AS name, n.attrs AS attrs, n.status AS status,
-       head([(n)-[:IN_DOMAIN]->(dd:Domain) | dd.id]) AS domain,
-       head([(n)-[:OWNED_BY]->(o:Entity) | o.id]) AS owner,
+                     THEN {type: coalesce(r.type, type(r)), to: m.id,
+                           status: coalesce(r.status, 'active'), source: r.source} END) AS rels
+WITH n, rels, [(n)-[:IN_DOMAIN]->(dd:Domain) | dd.id] AS doms,
+     [(n)-[ob:OWNED_BY]->(o:Entity) | {id: o.id, rank: ob.rank}] AS owners,
+     [(n)-[sf:SOURCED_FROM]->(src:Source) | {source: src.id, rev: sf.rev, status: sf.status,
+                                             lostTo: sf.lostTo, file: sf.file, at: sf.at}]
+       AS sources
+RETURN n.id AS id, n.kind AS kind, n.name AS name, n.namespace AS namespace, n.attrs AS attrs,
+       n.status AS status, head(doms) AS domain, owners, sources,
        [x IN rels WHERE x IS NOT NULL] AS relations

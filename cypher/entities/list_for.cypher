@@ -32,13 +32,18 @@ WHERE ok
 WITH n, domains
 ORDER BY n.id
 LIMIT $limit
-OPTIONAL MATCH (n)-[r:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO]->(m:Entity)
+OPTIONAL MATCH (n)-[r:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO|PROVIDES|CONSUMES|CHILD_OF|RETIRED]->(m:Entity)
 WITH n, domains, r, m,
      all(y IN [(m)-[:IN_DOMAIN]->(md:Domain) | md.id] WHERE $all OR y IN domains) AS seesTarget
 WITH n, collect(CASE WHEN m IS NOT NULL AND seesTarget
-                     THEN {type: type(r), to: m.id, status: r.status} END) AS rels
-RETURN n.id AS id, n.kind AS kind, n.name AS name, n.attrs AS attrs, n.status AS status,
-       head([(n)-[:IN_DOMAIN]->(dd:Domain) | dd.id]) AS domain,
-       head([(n)-[:OWNED_BY]->(o:Entity) | o.id]) AS owner,
+                     THEN {type: coalesce(r.type, type(r)), to: m.id,
+                           status: coalesce(r.status, 'active'), source: r.source} END) AS rels
+WITH n, rels, [(n)-[:IN_DOMAIN]->(dd:Domain) | dd.id] AS doms,
+     [(n)-[ob:OWNED_BY]->(o:Entity) | {id: o.id, rank: ob.rank}] AS owners,
+     [(n)-[sf:SOURCED_FROM]->(src:Source) | {source: src.id, rev: sf.rev, status: sf.status,
+                                             lostTo: sf.lostTo, file: sf.file, at: sf.at}]
+       AS sources
+RETURN n.id AS id, n.kind AS kind, n.name AS name, n.namespace AS namespace, n.attrs AS attrs,
+       n.status AS status, head(doms) AS domain, owners, sources,
        [x IN rels WHERE x IS NOT NULL] AS relations
 ORDER BY id

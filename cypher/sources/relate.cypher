@@ -16,12 +16,12 @@ MATCH (e:Entity {id: r.id})-[cl:SOURCED_FROM]->(s)
 WHERE coalesce(cl.hash, '') <> r.hash
 OPTIONAL MATCH (e)-[old:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO|PROVIDES|CONSUMES|CHILD_OF]->(t:Entity)
 WHERE old.source = s.id AND NOT (type(old) + '>' + t.id) IN r.keys
-WITH c, s, r, e, cl, collect(old) AS gone, collect(t) AS ends, collect(type(old)) AS kinds
-FOREACH (i IN range(0, size(gone) - 1) |
-  MERGE (e)-[x:RETIRED {type: kinds[i], source: s.id}]->(ends[i])
-  SET x.status = 'retired', x.at = $now, x.rev = $rev)
-FOREACH (g IN gone | DELETE g)
-WITH c, s, r, e, cl
+WITH c, s, r, e, cl, old, t, type(old) AS kind
+FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END |
+  MERGE (e)-[x:RETIRED {type: kind, source: s.id}]->(t)
+  SET x.status = 'retired', x.at = $now, x.rev = $rev
+  DELETE old)
+WITH DISTINCT c, s, r, e, cl
 UNWIND CASE WHEN size(r.rels) = 0 THEN [null] ELSE r.rels END AS rel
 OPTIONAL MATCH (m:Entity {id: coalesce(rel.to, '')})
 OPTIONAL MATCH (e)-[back:RETIRED {type: coalesce(rel.type, ''), source: s.id}]->(m)

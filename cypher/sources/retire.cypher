@@ -16,12 +16,12 @@ SET cl.status = 'retired', cl.hash = null, cl.lostTo = null, cl.retiredAt = $now
 WITH c, s, r, e, won
 OPTIONAL MATCH (e)-[old:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO|PROVIDES|CONSUMES|CHILD_OF]->(t:Entity)
 WHERE old.source = s.id
-WITH c, s, r, e, won, collect(old) AS gone, collect(t) AS ends, collect(type(old)) AS kinds
-FOREACH (i IN range(0, size(gone) - 1) |
-  MERGE (e)-[x:RETIRED {type: kinds[i], source: s.id}]->(ends[i])
-  SET x.status = 'retired', x.at = $now, x.rev = $rev)
-FOREACH (g IN gone | DELETE g)
-WITH c, s, r, e, won
+WITH c, s, r, e, won, old, t, type(old) AS kind
+FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END |
+  MERGE (e)-[x:RETIRED {type: kind, source: s.id}]->(t)
+  SET x.status = 'retired', x.at = $now, x.rev = $rev
+  DELETE old)
+WITH DISTINCT c, s, r, e, won
 OPTIONAL MATCH (p:Principal {id: e.id})-[m:MEMBER_OF]->(:Team)
 WHERE m.source = s.id
 DELETE m

@@ -187,9 +187,26 @@ def _props(n: dict[str, Any]) -> JSON:
 
 @strawberry.type(description="An org relation from an entity to another one.")
 class EntityRelation:
-    type: str = strawberry.field(description="DEPENDS_ON | PART_OF | OWNED_BY | RELATES_TO")
+    type: str = strawberry.field(
+        description="DEPENDS_ON | PART_OF | OWNED_BY | RELATES_TO | PROVIDES | CONSUMES | CHILD_OF"
+    )
     to: str
     status: str = strawberry.field(description="active | retired (its source dropped it)")
+    source: str | None = strawberry.field(
+        description="The source that states it (null: the API or Baton's own import format)."
+    )
+
+
+@strawberry.type(description="A source's claim on an entity (SOURCED_FROM): its provenance.")
+class EntitySource:
+    source: str
+    rev: str | None = strawberry.field(description="The source's revision that last wrote it.")
+    status: str = strawberry.field(description="active | retired (the source dropped it)")
+    lost_to: str | None = strawberry.field(
+        description="A source of better precedence that owns the entity's properties."
+    )
+    file: str | None = strawberry.field(description="Where in the source it is described.")
+    at: float | None = strawberry.field(description="When the claim was last written (ms).")
 
 
 @strawberry.type(description="An org entity (service, system, team, customer, ...).")
@@ -197,20 +214,30 @@ class Entity:
     id: strawberry.ID
     kind: str
     name: str
+    namespace: str | None = strawberry.field(description="Its catalog namespace, if any.")
     domain: str | None = strawberry.field(description="The domain that decides who may read it.")
-    owner: str | None = strawberry.field(description="The entity it is OWNED_BY, if any.")
-    status: str = strawberry.field(description="active | retired")
+    owner: str | None = strawberry.field(
+        description="The entity it is OWNED_BY (the best-ranked source's, when several say)."
+    )
+    status: str = strawberry.field(description="active | retired (every source dropped it)")
     attrs: JSON
     relations: list[EntityRelation] = strawberry.field(
-        description="Outgoing relations to entities the caller may also read."
+        description="Outgoing relations to entities the caller may also read, retired ones too."
+    )
+    sources: list[EntitySource] = strawberry.field(
+        description="The sources that describe it (none: created through the API)."
     )
 
     @classmethod
     def of(cls, e: entities.Entity) -> Entity:
-        return cls(id=strawberry.ID(e.id), kind=e.kind, name=e.name, domain=e.domain,
-                   owner=e.owner, status=e.status, attrs=cast(JSON, e.attrs),
-                   relations=[EntityRelation(type=r.type, to=r.to, status=r.status)
-                              for r in e.relations])  # fmt: skip
+        return cls(id=strawberry.ID(e.id), kind=e.kind, name=e.name, namespace=e.namespace,
+                   domain=e.domain, owner=e.owner, status=e.status, attrs=cast(JSON, e.attrs),
+                   relations=[EntityRelation(type=r.type, to=r.to, status=r.status,
+                                             source=r.source) for r in e.relations],
+                   sources=[EntitySource(source=c.source, rev=c.rev, status=c.status,
+                                         lost_to=c.lost_to, file=c.file,
+                                         at=float(c.at) if c.at is not None else None)
+                            for c in e.sources])  # fmt: skip
 
 
 @strawberry.type
