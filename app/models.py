@@ -79,6 +79,37 @@ class PrincipalIn(Input):
 LABEL_PATTERN = r"^[a-z][a-z0-9_\-]{0,63}$"
 
 
+SOURCE_ID = r"^[a-z0-9][a-z0-9_.:/\-]{0,127}$"
+
+
+class SourceIn(Input):
+    """``addSource``: where an org source is read from and how it ranks (README "Connect
+    your systems"). `intervalS` 0: synced only when asked (``syncSource``)."""
+
+    id: str = Field(pattern=SOURCE_ID)
+    format: str = Field(pattern=r"^(backstage|codeowners|k8s|csv)$")
+    location: str = Field(min_length=1, max_length=2000)
+    precedence: int = Field(default=100, ge=0, le=1_000_000)
+    domain: str = Field(default="catalog", pattern=SOURCE_ID)
+    interval_s: int = Field(default=0, ge=0, le=31_536_000)
+    repo: str | None = Field(default=None, max_length=500)  # codeowners
+    mapping: str | None = Field(default=None, max_length=2000)  # csv: the mapping file
+    token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")
+
+    @model_validator(mode="after")
+    def _needs(self) -> SourceIn:
+        if self.format == "codeowners" and not self.repo:
+            raise ValueError("a codeowners source needs repo (the repository it belongs to)")
+        if self.format == "csv" and not self.mapping:
+            raise ValueError("a csv source needs mapping (its column mapping file)")
+        remote = self.location.startswith(("http://", "https://"))
+        if remote and self.format != "backstage":
+            raise ValueError("only a backstage source is read over HTTP (its catalog API)")
+        if not remote and not self.location.startswith("/"):
+            raise ValueError("location: an absolute path on the server, or a Backstage URL")
+        return self
+
+
 class TeamIn(Input):
     """``setTeam``: a team and its whole set of grants (what is not named is taken away)."""
 
