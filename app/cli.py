@@ -470,6 +470,7 @@ def _import_source(
     from app.connectors.sync import SourceSpec, register, sync
     from app.core.errors import BatonError
     from app.core.runtime import close_runtime, open_runtime
+    from app.graph import GraphError
 
     location = path if is_url(path) else str(Path(path).expanduser().resolve())
     if not is_url(path) and not Path(location).exists():
@@ -502,7 +503,7 @@ def _import_source(
 
     try:
         report = asyncio.run(run())
-    except (ConnectorError, BatonError) as exc:
+    except (ConnectorError, BatonError, GraphError, OSError) as exc:
         msg = exc.message if isinstance(exc, BatonError) else str(exc)
         _fail(f"{path}: {msg}", 1)
     for line in report.diff() if dry_run else []:

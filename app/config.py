@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     graph_uri: str = Field(
         default="embedded://",
         description=(
-            "embedded://<dir> (embedded:// alone: <data_dir>/graph) | falkordb://host:port | falkordb+unix:///path/to/sock | "
+            "embedded://<dir> (embedded:// alone: <data_dir>/graph) | falkordb://host:port | "
+            "falkordb+unix:///path/to/sock | "
             "neo4j://… | bolt://…"
         ),
     )
@@ -117,6 +118,9 @@ class Settings(BaseSettings):
     )
     archive_dir: Path | None = Field(
         default=None, description="The audit archive (default: <data_dir>/archive)"
+    )
+    sources_interval_ms: int = Field(
+        default=5_000, ge=100, description="How often the scheduler looks for org sources due"
     )
     retention_interval_s: int = Field(default=3_600, ge=1, description="How often pruning runs")
     retention_batch: int = Field(

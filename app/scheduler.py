@@ -124,6 +124,14 @@ async def prune(rt: Runtime) -> int:
     return report.total
 
 
+async def sync_sources(rt: Runtime) -> int:
+    """Sync the org sources that are due (README "Connect your systems"); reads only when
+    none is."""
+    from app.connectors import sources
+
+    return await sources.sync_due(rt.store, now=rt.now)
+
+
 _event_log = {"cursor": -1}  # where this process's JSON event log stands (log output only)
 LOG_PAGE = q("events/log_page")
 events_log = logging.getLogger("baton.events")
@@ -160,6 +168,7 @@ JOBS: list[Job] = [
     Job("otel", export_traces, lambda rt: 2_000),
     Job("eventlog", log_events, lambda rt: 500),
     Job("retention", prune, lambda rt: rt.settings.retention_interval_s * 1_000),
+    Job("sources", sync_sources, lambda rt: rt.settings.sources_interval_ms),
 ]
 
 

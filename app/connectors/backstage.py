@@ -13,6 +13,7 @@ path, never outside the directory of the first file.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,7 +66,7 @@ def parse_ref(ref: object, default_kind: str | None, namespace: str) -> str:
 def _documents(path: Path) -> Iterator[tuple[int, Any]]:
     """(line, document) for each YAML document in the file."""
     text = path.read_text()
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml: 5x faster
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -101,7 +102,8 @@ def _entity(doc: dict[str, Any], file: str, line: int) -> Record:
     for child in spec.get("children") or []:  # the other side of a child's `parent`
         parse_ref(child, "group", ns)
     annotations = meta.get("annotations") or {}
-    profile = spec.get("profile") if isinstance(spec.get("profile"), dict) else {}
+    raw = spec.get("profile")
+    profile: dict[str, Any] = raw if isinstance(raw, dict) else {}
     attrs = {k: v for k, v in {
         "description": meta.get("description"), "tags": meta.get("tags") or None,
         "title": meta.get("title"), **{k: spec.get(k) for k in KEPT},
@@ -141,7 +143,25 @@ def read(path: Path) -> Snapshot:
                     snap.incomplete.add(str(nxt.relative_to(root)))
                 else:
                     queue.append(nxt)
+    snap.inputs = snap.files + sorted(snap.incomplete - set(snap.files))
+    snap.fingerprint = fingerprint(path, snap.inputs)
     return finish(snap)
+
+
+def fingerprint(path: Path, files: list[str]) -> str:
+    """A hash of what a read of ``path`` depended on: each file's bytes, in order, and the
+    absence of a Location target that was missing. Same hash, same snapshot: a re-sync
+    need not parse 50,000 entities to find that nothing changed."""
+    root = path.resolve().parent
+    h = hashlib.sha256()
+    for rel in files:
+        h.update(rel.encode() + b"\0")
+        try:
+            h.update((root / rel).read_bytes())
+        except OSError:
+            h.update(b"\0missing\0")
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 def take(snap: Snapshot, doc: Any, where: str, line: int) -> list[str]:
@@ -171,7 +191,8 @@ def take(snap: Snapshot, doc: Any, where: str, line: int) -> list[str]:
 def _own_id(doc: dict[str, Any], kind: str) -> str | None:
     """The id a rejected document would have had, if its name at least is valid: the sync
     keeps what that entity was rather than retiring it for a typo."""
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    raw = doc.get("metadata")
+    meta: dict[str, Any] = raw if isinstance(raw, dict) else {}
     name, ns = meta.get("name"), meta.get("namespace") or "default"
     if isinstance(name, str) and NAME.match(name) and isinstance(ns, str):
         return f"{kind}:{ns.lower()}/{name.lower()}"

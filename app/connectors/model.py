@@ -80,6 +80,13 @@ class Snapshot:
     # files (or pages) that could not be read to the end: what they held before is not
     # retired on the strength of their silence
     incomplete: set[str] = field(default_factory=set)
+    # what was read, for a re-sync to skip parsing when none of it changed (file sources):
+    # a hash of every file's bytes (and of the absence of a missing one), and their names
+    fingerprint: str | None = None
+    inputs: list[str] = field(default_factory=list)
+    unchanged: bool = False  # the fingerprint matched the last sync's: nothing was parsed
+    claimed: int = 0  # when unchanged: how many entities the source holds
+    rev: str = ""  # when unchanged: the revision they are at
 
     def add(self, rec: Record) -> None:
         """Keep ``rec`` unless its id is already taken (then it is rejected, first one wins)."""

@@ -63,7 +63,8 @@ class SourceSpec:
         opts = json.loads(r.get("options") or "{}")
         return cls(str(r["id"]), str(r["format"]), str(r["location"]),
                    int(r.get("precedence") or 100), str(r.get("domain") or "catalog"),
-                   int(r.get("intervalS") or 0), opts if isinstance(opts, dict) else {})  # fmt: skip
+                   int(r.get("intervalS") or 0),
+                   opts if isinstance(opts, dict) else {})  # fmt: skip
 
 
 @dataclass
@@ -128,10 +129,14 @@ async def sync(
     batch: int = 500, dry_run: bool = False, progress: Progress | None = None,
 ) -> SyncReport:  # fmt: skip
     """Write the difference between ``snap`` and what the graph holds of the source."""
+    if snap.unchanged:  # the files hash as they did: what the last sync found stands
+        return SyncReport(spec.id, snap.rev, unchanged=snap.claimed, rejected=list(snap.rejected),
+                          skipped=list(snap.skipped), dry_run=dry_run)  # fmt: skip
     rows = await store.read(STATE, source=spec.id)
     if not rows and not dry_run:
         raise BadInput(f"unknown source {spec.id!r}: register it first")
     claims = {c["id"]: c for c in (rows[0]["claims"] if rows else None) or [] if c}
+    stored_input = rows[0].get("inputHash") if rows else None
     records = await _resolve(store, spec, snap)
     digests = {rid: rec.digest() for rid, rec in records.items()}
     report = SyncReport(spec.id, _rev(digests), rejected=list(snap.rejected),
@@ -156,7 +161,12 @@ async def sync(
         if c.get("status") == "active" and cid not in records and cid not in kept
         and c.get("file") not in snap.incomplete
     )  # fmt: skip
-    if dry_run or not report.changed:
+    if dry_run:
+        return report
+    if not report.changed:
+        if snap.fingerprint and snap.fingerprint != stored_input:  # remember what was read
+            await store.write(SYNCED, source=spec.id, rev=report.rev, error=None,
+                              input=input_of(snap), now=now)  # fmt: skip
         return report
     params = {"source": spec.id, "rev": report.rev, "actor": actor, "now": now}
     nodes = [_node_row(rec, snap.domains) for rec, _ in todo]
@@ -172,8 +182,34 @@ async def sync(
                    for i in report.retired]  # fmt: skip
     report.events += await _batches(store, RETIRE, retire_rows, batch, params, progress,
                                     "retired", count="retired")  # fmt: skip
-    await store.write(SYNCED, source=spec.id, rev=report.rev, error=None, now=now)
+    await store.write(SYNCED, source=spec.id, rev=report.rev, error=None,
+                      input=input_of(snap), now=now)  # fmt: skip
     return report
+
+
+KEPT_REJECTIONS = 100  # the first ones are kept with the source; the count is always right
+
+
+def input_of(snap: Snapshot) -> dict[str, str | None]:
+    """What a sync read and refused, as the source keeps it (JSON strings)."""
+    def listed(items: list[Rejected]) -> str:
+        first = [[r.file, r.line, r.reason, r.id] for r in items[:KEPT_REJECTIONS]]
+        return json.dumps({"count": len(items), "items": first})
+
+    return {"hash": snap.fingerprint, "files": json.dumps(snap.inputs),
+            "rejected": listed(snap.rejected), "skipped": listed(snap.skipped)}  # fmt: skip
+
+
+def rejections(text: str | None) -> list[Rejected]:
+    """The rejections a source kept (the first ones, padded to the count)."""
+    try:
+        data = json.loads(text or "{}")
+        items = [Rejected(str(f), int(n), str(why), i) for f, n, why, i in data.get("items", [])]
+        count = int(data.get("count", len(items)))
+    except (ValueError, TypeError, AttributeError):
+        return []
+    more = count - len(items)
+    return items + ([Rejected("…", 0, f"and {more} more")] * more if more > 0 else [])
 
 
 async def _batches(

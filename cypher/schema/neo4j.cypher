@@ -49,6 +49,7 @@ CREATE INDEX decision_ended IF NOT EXISTS FOR (n:Decision) ON (n.endedAt);
 CREATE INDEX task_ended IF NOT EXISTS FOR (n:Task) ON (n.endedAt);
 CREATE CONSTRAINT archive_name IF NOT EXISTS FOR (n:Archive) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT legal_hold_id IF NOT EXISTS FOR (n:LegalHold) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT source_id IF NOT EXISTS FOR (n:Source) REQUIRE n.id IS UNIQUE;
 CREATE INDEX fact_observed_at IF NOT EXISTS FOR (n:Fact) ON (n.observedAt);
 CREATE INDEX run_ended_at IF NOT EXISTS FOR (n:Run) ON (n.endedAt);
 CREATE INDEX proposal_status IF NOT EXISTS FOR (n:Proposal) ON (n.status);

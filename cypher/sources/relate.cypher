@@ -6,13 +6,16 @@
 // into its type if it reappears. Then the claim takes the record's hash, and each record whose
 // hash changed writes one Event ($rows[i].event: entity.imported / updated / revived, or
 // entity.claim_lost when a source of better precedence owns its properties). A row whose
-// claim already has the hash (another sync got there first) writes nothing.
+// claim already has the hash (another sync got there first) writes nothing. Each claim is
+// reached from its entity (the WITH): from the source, every row would walk all its claims.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
 MATCH (s:Source {id: coalesce($source, '')})
 UNWIND $rows AS r
-MATCH (e:Entity {id: r.id})-[cl:SOURCED_FROM]->(s)
+MATCH (e:Entity {id: r.id})
+WITH c, s, r, e
+MATCH (e)-[cl:SOURCED_FROM]->(s)
 WHERE coalesce(cl.hash, '') <> r.hash
 OPTIONAL MATCH (e)-[old:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO|PROVIDES|CONSUMES|CHILD_OF]->(t:Entity)
 WHERE old.source = s.id AND NOT (type(old) + '>' + t.id) IN r.keys

@@ -9,7 +9,9 @@ SET c._lk = timestamp()
 WITH c
 MATCH (s:Source {id: coalesce($source, '')})
 UNWIND $rows AS r
-MATCH (e:Entity {id: r.id})-[cl:SOURCED_FROM]->(s)
+MATCH (e:Entity {id: r.id})
+WITH c, s, r, e
+MATCH (e)-[cl:SOURCED_FROM]->(s)
 WHERE cl.status = 'active'
 WITH c, s, r, e, cl, cl.lostTo IS NULL AND NOT cl.partial AS won
 SET cl.status = 'retired', cl.hash = null, cl.lostTo = null, cl.retiredAt = $now
@@ -26,11 +28,12 @@ OPTIONAL MATCH (p:Principal {id: e.id})-[m:MEMBER_OF]->(:Team)
 WHERE m.source = s.id
 DELETE m
 WITH DISTINCT c, s, r, e, won
-OPTIONAL MATCH (e)-[oc:SOURCED_FROM]->(:Source)
+OPTIONAL MATCH (e)-[oc:SOURCED_FROM]->(os:Source)
 WHERE oc.status = 'active'
-WITH c, r, e, won, collect(oc) AS others
-WITH c, r, e, won, others, size([o IN others WHERE NOT o.partial]) = 0 AS gone
+WITH c, r, e, won, collect(oc) AS others, collect(os) AS sources
+WITH c, r, e, won, others, sources, size([o IN others WHERE NOT o.partial]) = 0 AS gone
 FOREACH (o IN CASE WHEN won THEN others ELSE [] END | SET o.hash = null, o.lostTo = null)
+FOREACH (x IN CASE WHEN won THEN sources ELSE [] END | SET x.inputHash = null)
 SET e.status = CASE WHEN gone THEN 'retired' ELSE e.status END,
     e.retiredAt = CASE WHEN gone THEN $now ELSE e.retiredAt END
 WITH c, collect({id: e.id, payload: r.payload,

@@ -6,6 +6,7 @@ OPTIONAL MATCH (s)<-[cl:SOURCED_FROM]-(e:Entity)
 WITH s, cl, e, [(e)-[:IN_DOMAIN]->(d:Domain) | d.id] AS doms
 RETURN s.id AS id, s.format AS format, s.location AS location, s.precedence AS precedence,
        s.domain AS domain, s.intervalS AS intervalS, s.options AS options, s.status AS status,
+       s.inputHash AS inputHash, s.rev AS rev,
        collect(CASE WHEN e IS NULL THEN null
                     ELSE {id: e.id, hash: cl.hash, status: cl.status, file: cl.file,
                           domain: head(doms)} END) AS claims

@@ -83,7 +83,8 @@ async def test_a_backstage_catalog_syncs_and_stays_in_step(api: App, tmp_path: P
     # the ledger leaves the catalog, payments-api changes: a dry run shows it and writes nothing
     payments = cat / "systems" / "payments.yaml"
     text = payments.read_text()
-    start = text.index("---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: Ledger")
+    start = text.index("---\napiVersion: backstage.io/v1alpha1\nkind: Component\n"
+                       "metadata:\n  name: Ledger")
     end = text.index("---", start + 4)
     without = text[:start] + text[end:]
     payments.write_text(without.replace("Authorises and captures card payments",

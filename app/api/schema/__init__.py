@@ -32,6 +32,7 @@ from app.api.schema import (
     policies,
     principals,
     retention,
+    sources,
     system,
     tasks,
     teams,
@@ -47,7 +48,7 @@ GRAPH_LIMITS = (GraphTimeout, GraphLimitExceeded, GraphUnavailable)
 
 MODULES: list[ModuleType] = [
     system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
-    workflows, traces, teams, retention,
+    workflows, traces, teams, retention, sources,
 ]  # fmt: skip
 
 
