@@ -487,7 +487,8 @@ def _import_source(
         try:
             if not dry_run:
                 await register(rt.store, spec, actor="import", now=rt.now())
-            snap = await read_snapshot(rt.store, spec)
+            with console.status(f"reading {path}"):
+                snap = await read_snapshot(rt.store, spec)
             with Progress(console=console, transient=True) as bar:
                 jobs: dict[str, Any] = {}
 

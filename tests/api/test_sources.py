@@ -9,14 +9,18 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app import scheduler
 from app.connectors import sources
+from app.connectors.model import ConnectorError
 from app.connectors.sync import SourceSpec, register, sync
 from app.core import entities
 from app.core.context import EVERYONE
 from app.graph import GraphStore
 from tests.conftest import App
 from tests.support.coord import agent
+from tests.unit.test_backstage_rest import TOKEN, Catalog, served_entities
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LIST = """{ sources { id format status entities rev syncedAt dueAt lastError } }"""
@@ -186,3 +190,28 @@ async def test_a_resync_parses_again_only_when_a_file_it_read_changed(store: Gra
     assert not snap.unchanged  # an edit, even one that changes no entity, is read
     assert (await sync(store, spec, snap, actor="t", now=4)).changed == 0
     assert (await sources.read_snapshot(store, spec)).unchanged
+
+
+async def test_a_running_backstage_is_synced_through_its_catalog_api(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The REST mode end to end: the token comes from the environment variable the source
+    names (never stored), and the result is the file catalog's."""
+    with Catalog(served_entities()) as server:
+        spec = SourceSpec("backstage:live", "backstage", server.url,
+                          options={"tokenEnv": "BS_TOKEN"})  # fmt: skip
+        monkeypatch.delenv("BS_TOKEN", raising=False)
+        with pytest.raises(ConnectorError, match="BS_TOKEN is not set"):
+            await sources.read_snapshot(store, spec)
+        monkeypatch.setenv("BS_TOKEN", "wrong")
+        with pytest.raises(ConnectorError, match="token refused"):
+            await sources.read_snapshot(store, spec)
+        monkeypatch.setenv("BS_TOKEN", TOKEN)
+        report = await _sync(store, spec, 1)
+        assert len(report.created) == 17
+        assert (await _sync(store, spec, 2)).changed == 0
+    e = await entities.get(store, EVERYONE, "component:default/payments-api")
+    assert e is not None and e.domain == "payments" and e.owner == "group:default/payments-team"
+    assert e.sources[0].file and e.sources[0].file.endswith("systems/payments.yaml")
+    rows = await store.execute_text("MATCH (s:Source) RETURN s.options AS o")
+    assert "BS_TOKEN" in rows[0]["o"] and TOKEN not in rows[0]["o"]

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Seconds per quick run on a loaded 2-core machine (measured: routing ~280 s, fanout ~190 s,
 # tracing ~95 s, metrics ~20 s while other tests ran), with room; pytest's is 60 s more.
 BUDGET = {"routing": 600, "fanout": 480, "tracing": 300, "metrics": 180, "soak": 240,
-          "context": 300, "retention": 180, "restart": 180}
+          "context": 300, "retention": 180, "restart": 180, "import": 180}
 
 
 def did_the_work(script: str, m: dict[str, Any]) -> None:
@@ -50,6 +50,10 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
         assert m["pruned_tasks"] == m["history_tasks"] > 0, m  # every old task went
         assert m["archived_events"] >= m["pruned_events"] >= 3 * m["history_tasks"], m
         assert m["claims_during"] > 0 and m["claims_baseline"] > 0, m
+    elif script == "import":
+        assert m["import"]["created"] == m["entities"] and m["import"]["rejected"] == 0, m
+        assert m["resync_events"] == 0 and m["resync"]["unchanged"] == m["entities"], m
+        assert m["changed_events"] == m["changed"]["updated"] == m["changed_entities"] > 0, m
     elif script == "metrics":
         assert m["pending"] + m["decided"] == m["proposals"] > 0, m
         assert 0 < m["events_counted"] < m["events"], m
