@@ -466,11 +466,12 @@ def _import_source(
     from rich.progress import Progress
 
     from app.connectors.model import ConnectorError
-    from app.connectors.sources import is_url, read_snapshot
-    from app.connectors.sync import SourceSpec, register, sync
+    from app.connectors.sources import is_url, read_snapshot, spec_of
+    from app.connectors.sync import register, sync
     from app.core.errors import BatonError
     from app.core.runtime import close_runtime, open_runtime
     from app.graph import GraphError
+    from app.models import SourceIn
 
     location = path if is_url(path) else str(Path(path).expanduser().resolve())
     if not is_url(path) and not Path(location).exists():
@@ -479,8 +480,13 @@ def _import_source(
         stem = Path(location.rstrip("/")).parent.name if location.endswith((".yaml", ".yml")) \
             else Path(location.rstrip("/")).name  # fmt: skip
         source = f"{fmt}:" + (re.sub(r"[^a-z0-9_.-]+", "-", stem.lower()).strip("-") or "source")
-    spec = SourceSpec(source, fmt, location, precedence, domain,
-                      options={k: v for k, v in options.items() if v})  # fmt: skip
+    try:
+        spec = spec_of(SourceIn(id=source, format=fmt, location=location, precedence=precedence,
+                                domain=domain, repo=options.get("repo"),
+                                mapping=options.get("mapping"),
+                                token_env=options.get("tokenEnv")))  # fmt: skip
+    except ValidationError as exc:
+        _fail(f"{path}: {str(exc.errors()[0]['msg']).removeprefix('Value error, ')}")
 
     async def run() -> Any:
         rt = await open_runtime(_settings(), hub=False)
