@@ -188,7 +188,8 @@ def check_external(type_: str, subject: str | None, payload: Any, key: str | Non
 
 Match = Callable[[Event], bool]
 
-SESSION_ENDING = frozenset({"principal.revoked", "principal.token_rotated"})
+SESSION_ENDING = frozenset({"principal.revoked", "principal.token_rotated",
+                            "principal.roles_changed"})
 
 
 @dataclass(frozen=True)

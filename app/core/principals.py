@@ -14,7 +14,7 @@ from app.core.errors import BadInput, Conflict, NotFound
 from app.core.events import dumps
 from app.graph import ConstraintViolation, GraphStore
 from app.graph.queries import q
-from app.models import Principal, PrincipalIn
+from app.models import Principal, PrincipalIn, Role
 
 CREATE = q("principals/create")
 BY_TOKEN = q("principals/by_token")
@@ -22,6 +22,7 @@ GET = q("principals/get")
 LIST = q("principals/list")
 REVOKE = q("principals/revoke")
 ROTATE = q("principals/rotate")
+SET_ROLES = q("principals/set_roles")
 ENSURE_ADMIN = q("principals/ensure_admin")
 TOKEN_PREFIX = "bt_"
 
@@ -49,7 +50,7 @@ def _principal(row: dict[str, Any]) -> Principal:
     )
 
 
-SESSION_ENDING = ("principal.revoked", "principal.token_rotated")
+SESSION_ENDING = ("principal.revoked", "principal.token_rotated", "principal.roles_changed")
 """Events that end every open session (WebSocket) of their subject principal."""
 
 
@@ -140,6 +141,24 @@ async def rotate(
     if not rows:
         raise NotFound(f"principal {principal_id!r} not found", id=principal_id)
     return token
+
+
+async def set_roles(
+    store: GraphStore, principal_id: str, roles: list[Role], *, actor: str, now: int
+) -> bool:
+    """Replace a principal's roles (an imported catalog user has none); True if they
+    changed. An admin cannot take admin away from itself (no one could give it back)."""
+    wanted = sorted({r.value for r in roles})
+    if not wanted:
+        raise BadInput("a principal needs at least one role (revoke its token instead)")
+    if principal_id == actor and Role.ADMIN.value not in wanted:
+        raise BadInput("an admin cannot drop its own admin role", field="roles")
+    rows = await store.write(SET_ROLES, id=principal_id, roles=wanted, actor=actor, now=now,
+                             payload=dumps({"principalId": principal_id, "roles": wanted,
+                                            "before": None}))  # fmt: skip
+    if not rows:
+        raise NotFound(f"principal {principal_id!r} not found", id=principal_id)
+    return bool(rows[0]["changed"])
 
 
 async def ensure_admin(store: GraphStore, *, token: str | None, now: int) -> str | None:

@@ -26,6 +26,7 @@ CREATE = """mutation($i: CreatePrincipalInput!) {
   createPrincipal(input: $i) { token principal { id expiresAt } } }"""
 REVOKE = 'mutation($p: String!) { revokeToken(principalId: $p) }'
 ROTATE = 'mutation($p: String!) { rotateToken(principalId: $p) }'
+DEMOTE = 'mutation($p: String!) { setRoles(principalId: $p, roles: [AUDITOR]) }'
 
 
 async def principal(api: App, pid: str, roles: list[str], **extra: Any) -> str:
@@ -72,6 +73,27 @@ async def test_revoke_closes_the_socket_within_a_second(api: App) -> None:
     token = await principal(api, "ops-1", ["OPERATOR"])
     sock, op = await subscribed(api, token)
     await revoked_socket_is_cut_off(api, sock, op, api.admin, REVOKE, "ops-1", 4403)
+
+
+async def test_a_role_change_closes_the_socket_opened_with_the_old_roles(api: App) -> None:
+    """setRoles: an operator narrowed to auditor keeps no socket that holds operator rights;
+    its token still works and a new connection carries the new roles. An operator may not
+    change roles, an admin may not drop its own admin role, and the change is audited."""
+    token = await principal(api, "ops-9", ["OPERATOR"])
+    op_client = api.client(token)
+    assert await op_client.fails(DEMOTE, p="ops-9") == ["FORBIDDEN"]
+    sock, op = await subscribed(api, token)
+    await revoked_socket_is_cut_off(api, sock, op, api.admin, DEMOTE, "ops-9", 4403)
+    me = await op_client("query { me { roles } }")
+    assert me["me"]["roles"] == ["auditor"]
+    assert (await api.admin(DEMOTE, p="ops-9"))["setRoles"] is False  # same roles: no write
+    assert await api.admin.fails('mutation { setRoles(principalId: "admin", '
+                                 'roles: [OPERATOR]) }') == ["BAD_INPUT"]  # fmt: skip
+    assert await api.admin.fails(DEMOTE, p="nobody") == ["NOT_FOUND"]
+    rows = await api.store.execute_text(
+        "MATCH (e:Event {type: 'principal.roles_changed'}) RETURN e.payload AS p")
+    assert [r["p"] for r in rows] == [
+        '{"before":["operator"],"principalId":"ops-9","roles":["auditor"]}']
 
 
 async def test_rotate_ends_the_old_sessions_not_the_new_ones(api: App) -> None:

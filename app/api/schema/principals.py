@@ -15,6 +15,7 @@ RULES: Rules = {
     "createPrincipal": roles(),
     "revokeToken": roles(),
     "rotateToken": roles(),
+    "setRoles": roles(),
 }
 
 
@@ -121,6 +122,19 @@ class Mutation:
             expires_at=principals.expiry(now, input.expires_at, input.ttl_seconds),
         )  # fmt: skip
         return PrincipalWithToken(principal=PrincipalType.of(p), token=token)
+
+    @strawberry.mutation(
+        description="Replace a principal's roles (admins), e.g. give a person imported from "
+        "a catalog the operator role. Audited as `principal.roles_changed` with the roles "
+        "before and after; its open WebSockets close (code 4403) so they reconnect with the "
+        "new roles. False: it already had exactly these."
+    )
+    async def set_roles(
+        self, info: CtxInfo, principal_id: str, roles: list[RoleGQL]  # type: ignore[valid-type]
+    ) -> bool:
+        rt = info.context.rt
+        return await principals.set_roles(rt.store, principal_id, roles,
+                                          actor=info.context.caller.id, now=rt.now())
 
     @strawberry.mutation(
         description="Revoke a principal's token; it stops working at once and its open "
