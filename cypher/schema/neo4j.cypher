@@ -30,6 +30,7 @@ CREATE INDEX task_capability IF NOT EXISTS FOR (n:Task) ON (n.capability);
 CREATE INDEX task_qk IF NOT EXISTS FOR (n:Task) ON (n.qk);
 CREATE INDEX task_agent IF NOT EXISTS FOR (n:Task) ON (n.agentId);
 CREATE INDEX fact_key IF NOT EXISTS FOR (n:Fact) ON (n.key);
+// event_type serves metrics/summary's counts by type (tests/graph/test_event_type_index.py).
 CREATE INDEX event_type IF NOT EXISTS FOR (n:Event) ON (n.type);
 CREATE INDEX decision_traceid IF NOT EXISTS FOR (n:Decision) ON (n.traceId);
 CREATE INDEX workflow_name IF NOT EXISTS FOR (n:Workflow) ON (n.name);
