@@ -135,9 +135,9 @@ async def test_imported_memberships_grant_what_the_team_may_read(api: App) -> No
     assert code == 2, out
     await api.admin("""mutation { setTeam(input: {id: "group:default/payments-team",
         name: "Payments", canRead: ["payments"]}) { id } }""")  # fmt: skip
-    # no API changes a principal's roles yet: the catalog's people get one here
-    await api.store.execute_text("MATCH (p:Principal) WHERE p.id STARTS WITH 'user:' "
-                                 "SET p.roles = ['operator']")
+    for person in ("user:default/alice", "user:ops/alice"):  # imported without a role
+        await api.admin("mutation($p: String!) { setRoles(principalId: $p, roles: [OPERATOR]) }",
+                        p=person)  # fmt: skip
     token = (await api.admin('mutation { rotateToken(principalId: "user:default/alice") }'))
     alice = api.client(token["rotateToken"])
     got = await alice(ENTITY, id="component:default/payments-api")
