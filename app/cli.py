@@ -223,8 +223,7 @@ def _query(url: str, token: str, query: str, variables: dict[str, object]) -> di
     """One API call for a CLI command; failures are one line."""
     import httpx
 
-    from app.core.errors import BatonError
-    from app.sdk.client import Client
+    from baton_sdk import BatonError, Client
 
     try:
         with Client(url, token) as api:
@@ -606,7 +605,7 @@ def mcp_serve(
     port: int = typer.Option(8765, help="Port for streamable-http."),
 ) -> None:
     """Serve Baton's tools over MCP, scoped by the token (stdio or streamable HTTP)."""
-    from app.sdk.mcp import build
+    from baton_sdk.mcp import build
 
     server = build(url, token)
     if transport == "stdio":
@@ -624,7 +623,7 @@ cli.add_typer(agent_cli, name="agent")
 
 @agent_cli.command("run")
 def agent_run(
-    target: str = typer.Argument(..., help="module:object naming an app.sdk.Agent."),
+    target: str = typer.Argument(..., help="module:object naming a baton_sdk.Agent."),
     url: str | None = typer.Option(
         None, help="Baton's URL (else the Agent's own, else $BATON_URL, else 127.0.0.1:8000)."
     ),
@@ -636,7 +635,7 @@ def agent_run(
     import importlib
     import sys
 
-    from app.sdk import Agent
+    from baton_sdk import Agent
 
     module_name, _, attr = target.partition(":")
     if not module_name or not attr:
@@ -651,7 +650,7 @@ def agent_run(
         _fail(f"no module {module_name!r} (run from its folder, or set PYTHONPATH)")
     obj = getattr(module, attr, None)
     if not isinstance(obj, Agent):
-        console.print(f"[red]{target} is not an app.sdk.Agent[/red]")
+        console.print(f"[red]{target} is not a baton_sdk.Agent[/red]")
         raise typer.Exit(2)
     obj.connect(url, token)
     if not obj.token:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.sdk import Agent, TaskContext  # noqa: E402
+from baton_sdk import Agent, TaskContext  # noqa: E402
 
 
 async def main(url: str, pairs: list[str]) -> None:

@@ -58,7 +58,7 @@ def aof_bytes(target: Any) -> int:
 
 
 async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float) -> dict[str, Any]:
-    from app.sdk import Agent, TaskContext
+    from baton_sdk import Agent, TaskContext
 
     app, url = await asyncio.to_thread(serve_app, target, "soak", TOKEN)
     await asyncio.sleep(5)  # start-up writes (schema, seeds of the counter) are not idling

@@ -17,10 +17,8 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.core.errors import BatonError
-from app.sdk import Agent, TaskContext
-from app.sdk._transport import Transport
-from app.sdk.agent import TRANSIENT
+from baton_sdk import Agent, BatonError, TaskContext, Transport
+from baton_sdk.agent import TRANSIENT
 
 Handler = Callable[[TaskContext], Awaitable[Any]]
 PRINCIPAL = """mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }"""

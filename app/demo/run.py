@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app import traceview
-from app.sdk._transport import Transport
+from baton_sdk import Transport
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = """query($id: ID!) { run(id: $id) { id workflow status error result accountable costUsd

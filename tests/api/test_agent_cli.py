@@ -13,11 +13,12 @@ from tests.api.test_sdk import token_for, wait_for
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.coord import task
 from tests.support.graphs import GraphTarget
+from tests.support.procs import CHECKOUT_PATH
 
 WORKER = """
 import asyncio
 import os
-from app.sdk import Agent, TaskContext
+from baton_sdk import Agent, TaskContext
 
 agent = Agent(os.environ["BATON_URL"], os.environ["AGENT_TOKEN"], name="cli-agent",
               poll_s=0.2)
@@ -43,7 +44,7 @@ async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "app", "agent", "run", "myworker:agent"],
-                cwd=tmp_path, env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+                cwd=tmp_path, env={**env, "PYTHONPATH": CHECKOUT_PATH},
                 stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         got = await app.admin(

@@ -22,13 +22,14 @@ from tests.api.test_sdk import token_for, wait_for
 from tests.conftest import ADMIN_TOKEN, App, fresh_name, start_app, stop_app
 from tests.support.coord import task
 from tests.support.graphs import GraphTarget
+from tests.support.procs import CHECKOUT_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 
 WORKER = """
 import threading
 import time
-from app.sdk import Agent, TaskContext
+from baton_sdk import Agent, TaskContext
 
 agent = Agent(name="setup-agent", poll_s=0.2)   # no URL, no token: the command line has them
 
@@ -52,7 +53,7 @@ def start_worker(cwd: Path, args: list[str], env: dict[str, str]) -> subprocess.
     base = {k: v for k, v in os.environ.items() if k not in ("BATON_URL", "BATON_TOKEN")}
     return subprocess.Popen(
         [sys.executable, "-m", "app", "agent", "run", "setupworker:agent", *args],
-        cwd=cwd, env={**base, **env, "PYTHONPATH": str(REPO)},
+        cwd=cwd, env={**base, **env, "PYTHONPATH": CHECKOUT_PATH},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -70,7 +71,7 @@ async def test_agent_run_takes_url_and_token_and_runs_sync_handlers(
             subprocess.run, [sys.executable, "-m", "app", "agent", "run", "setupworker:agent",
                              "--url", app.url],
             cwd=tmp_path, env={**{k: v for k, v in os.environ.items() if k != "BATON_TOKEN"},
-                               "PYTHONPATH": str(REPO)},
+                               "PYTHONPATH": CHECKOUT_PATH},
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert none.returncode == 2, none.stdout + none.stderr
@@ -108,7 +109,7 @@ async def test_agent_run_takes_url_and_token_and_runs_sync_handlers(
 async def test_mcp_reports_the_server_version(api: App) -> None:
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "app", "mcp", "--url", api.url],
-        env={"BATON_TOKEN": ADMIN_TOKEN, "PYTHONPATH": str(REPO)}, cwd=str(REPO),
+        env={"BATON_TOKEN": ADMIN_TOKEN, "PYTHONPATH": CHECKOUT_PATH}, cwd=str(REPO),
     )  # fmt: skip
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         init = await session.initialize()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from tests.support.procs import CHECKOUT_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -19,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 def baton(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
     env.update({"BATON_GRAPH_URI": "falkordb://127.0.0.1:1", "BATON_DATA_DIR": str(tmp / "d"),
-                "PYTHONPATH": str(REPO), "COLUMNS": "200"})  # fmt: skip
+                "PYTHONPATH": CHECKOUT_PATH, "COLUMNS": "200"})  # fmt: skip
     return subprocess.run([sys.executable, "-m", "app", *args], cwd=tmp, env=env,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
 

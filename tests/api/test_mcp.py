@@ -13,6 +13,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.api.test_inbox import setup, working
 from tests.conftest import App
+from tests.support.procs import CHECKOUT_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 ASSERT = "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }"
@@ -34,7 +35,7 @@ async def test_mcp_tools_over_stdio_follow_the_token(api: App) -> None:
                        "value": "degraded", "confidence": 0.8})  # fmt: skip
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "app", "mcp", "--url", api.url],
-        env={"BATON_TOKEN": w.token or "", "PYTHONPATH": str(REPO)}, cwd=str(REPO),
+        env={"BATON_TOKEN": w.token or "", "PYTHONPATH": CHECKOUT_PATH}, cwd=str(REPO),
     )  # fmt: skip
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()

@@ -23,6 +23,7 @@ import pytest
 from app.core import seed
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.graphs import GraphTarget
+from tests.support.procs import CHECKOUT_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -105,7 +106,7 @@ async def test_readme_tour_runs_as_pasted(served: App, tmp_path: Path) -> None:
     data.mkdir(mode=0o700)
     (data / "admin-token").write_text((served.admin.token or "") + "\n")  # as `make run` keeps it
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
-    env.update({"BATON_DATA_DIR": str(data), "PYTHONPATH": str(REPO)})
+    env.update({"BATON_DATA_DIR": str(data), "PYTHONPATH": CHECKOUT_PATH})
     proc = await asyncio.create_subprocess_exec(
         "bash", "--noprofile", "--norc", "-s", cwd=REPO, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.sdk import Agent, Retryable, TaskContext
+from baton_sdk import Agent, Retryable, TaskContext
 from tests.conftest import App, fresh_name, start_app, stop_app
 from tests.support.coord import task
 from tests.support.graphs import GraphTarget

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.core import seed
-from app.sdk import Agent, Client, TaskContext
+from baton_sdk import Agent, Client, TaskContext
 from tests.api.test_inbox import SET, human
 from tests.api.test_sdk import token_for, wait_for
 from tests.conftest import App, fresh_name, start_app, stop_app

@@ -25,11 +25,11 @@ from tests.conftest import ADMIN_TOKEN, free_port
 from tests.support.gql import GQL
 from tests.support.graphs import GraphTarget, KillableGraph
 from tests.support.invariants import TERMINAL, all_events, check_replay
-from tests.support.procs import REPO, Served
+from tests.support.procs import CHECKOUT_PATH, Served
 
 WORKER = """
 import asyncio, os
-from app.sdk import Agent, TaskContext
+from baton_sdk import Agent, TaskContext
 
 async def main():
     agents = []
@@ -83,7 +83,7 @@ class Rig:
 
     def start_worker(self) -> None:
         env = {**os.environ, "BATON_URL": self.url, "AGENTS": self.agent_env,
-               "PYTHONPATH": str(REPO)}  # fmt: skip
+               "PYTHONPATH": CHECKOUT_PATH}  # fmt: skip
         self.worker = subprocess.Popen(
             [sys.executable, str(self.tmp / "faultworker.py")], env=env,
             stdout=open(self.tmp / "worker.log", "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.sdk import Agent, TaskContext
+from baton_sdk import Agent, TaskContext
 from tests.conftest import ADMIN_TOKEN, free_port, fresh_name
 from tests.support.gql import GQL
 from tests.support.graphs import GraphTarget

@@ -12,6 +12,9 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[2]
+# PYTHONPATH for child processes: this checkout's server and SDK (sdk/python), not whatever
+# the venv installed (the same code in CI; a git worktree's own code in development).
+CHECKOUT_PATH = os.pathsep.join([str(REPO), str(REPO / "sdk" / "python")])
 
 
 def redis_pids_for(data_dir: Path) -> list[int]:

@@ -140,6 +140,9 @@ def test_the_locked_dependencies_are_a_layer_before_any_source() -> None:
     # The stage building the wheel has what setup.py needs to put cypher/ and seeds/ in it.
     built = {s for st in stages[:-1] for i in st if i.op == "COPY" for s in copy_sources(i)}
     assert {"pyproject.toml", "setup.py", "MANIFEST.in", "app", "cypher", "seeds"} <= built
+    # And the SDK's wheel, which `baton agent run`, `baton mcp` and `baton demo` import.
+    assert "sdk/python" in built
+    assert any(i.op == "RUN" and "./sdk/python" in i.args for st in stages[:-1] for i in st)
 
 
 def _dockerignored(path: str, patterns: list[str]) -> bool:

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.core import errors
-from app.sdk._transport import Transport, is_read
+from baton_sdk import errors
+from baton_sdk._transport import Transport, is_read
 
 
 class Busy:

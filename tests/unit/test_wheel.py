@@ -103,7 +103,10 @@ def test_the_built_wheel_serves_the_seeded_org_outside_the_checkout(tmp_path: Pa
     _run([sys.executable, "-m", "venv", "--without-pip", venv])
     py = venv / "bin" / "python"
     pip = [sys.executable, "-m", "pip", "--python", py, "--disable-pip-version-check"]
-    _run([*pip, "install", "--quiet", "--no-compile", "--no-deps", "--no-index", wheel])
+    # Without PYTHONPATH: a checkout on it (a worktree's tests) holds the baton.egg-info the
+    # build just wrote, and pip would take the wheel for installed already.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    _run([*pip, "install", "--quiet", "--no-compile", "--no-deps", "--no-index", wheel], env=clean)
     runtime = _runtime_view(tmp_path / "runtime")
     purelib = _run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     Path(purelib.stdout.strip(), "baton-runtime.pth").write_text(f"{tmp_path / 'runtime'}\n")

@@ -20,43 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core import errors
-from app.sdk._transport import Transport, TransportError, backoff
+from baton_sdk import documents as gql
+from baton_sdk import errors
+from baton_sdk._transport import Transport, TransportError, backoff
 
 log = logging.getLogger("baton.sdk.agent")
-
-TASK_FIELDS = (
-    "id kind capability priority payload fence attempts maxAttempts entities resources "
-    "runId parentId rounds feedback traceparent"
-)
-ASSIGNED = f"""subscription($a: String!, $after: Long) {{
-  taskAssigned(agentId: $a, after: $after) {{
-    seq type taskId fence proposalId decision task {{ {TASK_FIELDS} }} }}
-}}"""
-CLAIM = f"""mutation($a: String!, $n: Int!) {{
-  claimTasks(agentId: $a, max: $n) {{ {TASK_FIELDS} }} }}"""
-START = "mutation($t: String!, $a: String!, $f: Int!) { startTask(taskId: $t, agentId: $a, fence: $f) { id } }"  # noqa: E501
-COMPLETE_MANY = """mutation($a: String!, $items: [CompletionInput!]!) {
-  completeTasks(agentId: $a, items: $items) }"""
-FAIL = """mutation($t: String!, $a: String!, $f: Int!, $e: String!, $r: Boolean!, $d: JSON) {
-  failTask(taskId: $t, agentId: $a, fence: $f, error: $e, retryable: $r, details: $d) { status }
-}"""
-HEARTBEAT = """mutation($a: String!, $l: [LeaseInput!]) {
-  heartbeat(agentId: $a, leases: $l) { status lost } }"""
-MINE = f"""query($a: String!) {{
-  assigned: tasks(agentId: $a, status: "assigned", first: 100) {{ nodes {{ {TASK_FIELDS} }} }}
-  running: tasks(agentId: $a, status: "running", first: 100) {{ nodes {{ {TASK_FIELDS} }} }}
-}}"""
-PAUSE = """mutation($a: String!) { setAgentStatus(agentId: $a, status: PAUSED) { id } }"""
-REGISTER = """mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id status } }"""
-FACT = "id key value confidence agentId entityId distance"
-ASSERT_FACT = "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }"
-PROPOSE = "mutation($i: ProposeActionInput!) { proposeAction(input: $i) { id status } }"
-PROPOSAL = "query($id: ID!) { proposal(id: $id) { id status payload modifiedPayload reason } }"
-SUBMIT_CHILD = """mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }"""
-TASK = """query($id: ID!) { task(id: $id) { id status result feedback rounds review } }"""
-REVIEW = """mutation($a: String!, $t: String!, $ok: Boolean!, $f: String!) {
-  reviewTask(agentId: $a, taskId: $t, accept: $ok, feedback: $f) { id status rounds } }"""
 
 
 class Retryable(Exception):
@@ -103,10 +71,11 @@ class TaskContext:
         """What this agent may know around the task's entities (or one entity)."""
         a = self._api()
         if entity_id is None:
-            q = f"query($t: String!, $h: Int!) {{ contextForTask(taskId: $t, hops: $h) {{ {FACT} }} }}"  # noqa: E501
-            return list((await a.api.execute(q, {"t": self.id, "h": hops}))["contextForTask"])
-        q = f"query($e: String!, $a: String!, $h: Int!, $t: String) {{ context(entityId: $e, agentId: $a, hops: $h, taskId: $t) {{ {FACT} }} }}"  # noqa: E501
-        got = await a.api.execute(q, {"e": entity_id, "a": a.id, "h": hops, "t": self.id})
+            got = await a.api.execute(gql.CONTEXT_FOR_TASK, {"t": self.id, "h": hops})
+            return list(got["contextForTask"])
+        got = await a.api.execute(
+            gql.CONTEXT_AS_AGENT, {"e": entity_id, "a": a.id, "h": hops, "t": self.id}
+        )
         return list(got["context"])
 
     async def assert_fact(
@@ -117,7 +86,7 @@ class TaskContext:
         a = self._api()
         i = {"agentId": a.id, "entityId": entity_id, "key": key, "value": value,
              "confidence": confidence, "derivedFrom": derived_from or [self.id]}  # fmt: skip
-        got = await a.api.execute(ASSERT_FACT, {"i": i})
+        got = await a.api.execute(gql.ASSERT_FACT, {"i": i})
         return str(got["assertFact"]["fact"]["id"])
 
     async def propose(
@@ -131,11 +100,11 @@ class TaskContext:
         i = {"taskId": self.id, "agentId": a.id, "fence": self.fence, "kind": kind,
              "summary": summary, "confidence": confidence, "payload": payload or {},
              "rationale": rationale, "factIds": fact_ids or []}  # fmt: skip
-        got = (await a.api.execute(PROPOSE, {"i": i}))["proposeAction"]
+        got = (await a.api.execute(gql.PROPOSE, {"i": i}))["proposeAction"]
         if got["status"] != "pending":
             return ProposalOutcome(got["id"], got["status"], payload or {}, None)
         decision = await asyncio.wait_for(a._decision(got["id"]), timeout)
-        p = (await a.api.execute(PROPOSAL, {"id": got["id"]}))["proposal"]
+        p = (await a.api.execute(gql.PROPOSAL, {"id": got["id"]}))["proposal"]
         final = p["modifiedPayload"] if p["modifiedPayload"] is not None else p["payload"]
         return ProposalOutcome(p["id"], decision, final, p["reason"])
 
@@ -146,14 +115,14 @@ class TaskContext:
         """Create a sub-task (``CHILD_OF`` this one, in the same run); returns its id."""
         i = {"kind": kind or f"{self.kind}.sub", "capability": capability, "payload": payload,
              "parentId": self.id}  # fmt: skip
-        got = await self._api().api.execute(SUBMIT_CHILD, {"i": i})
+        got = await self._api().api.execute(gql.SUBMIT_CHILD, {"i": i})
         return str(got["submitTask"]["id"])
 
     async def outcome(self, task_id: str, timeout: float = 60.0) -> dict[str, Any]:
         """Wait until a sub-task has ended (done, failed, dead or cancelled); returns it."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            t = (await self._api().api.execute(TASK, {"id": task_id}))["task"]
+            t = (await self._api().api.execute(gql.SUB_TASK, {"id": task_id}))["task"]
             if t and t["status"] in ("done", "failed", "dead", "cancelled"):
                 return dict(t)
             if asyncio.get_running_loop().time() > deadline:
@@ -163,7 +132,7 @@ class TaskContext:
     async def review(self, task_id: str, accept: bool, feedback: str = "") -> dict[str, Any]:
         """Accept a finished sub-task, or send it back with feedback (bounded rounds)."""
         got = await self._api().api.execute(
-            REVIEW, {"a": self._api().id, "t": task_id, "ok": accept, "f": feedback}
+            gql.REVIEW, {"a": self._api().id, "t": task_id, "ok": accept, "f": feedback}
         )
         return dict(got["reviewTask"])
 
@@ -321,7 +290,7 @@ class Agent:
             _RUNNING.discard(self)
             # Draining: pause first so the router stops sending work this process won't do.
             with contextlib.suppress(Exception):
-                await self.api.execute(PAUSE, {"a": self.id})
+                await self.api.execute(gql.PAUSE, {"a": self.id})
             if self._running:
                 await asyncio.gather(*self._running, return_exceptions=True)
             await self._flush()
@@ -339,9 +308,9 @@ class Agent:
         attempt = 0
         while True:
             try:
-                head = int((await self.api.execute("{ eventHead }"))["eventHead"])
+                head = int((await self.api.execute(gql.EVENT_HEAD))["eventHead"])
                 await self.api.execute(
-                    REGISTER,
+                    gql.REGISTER,
                     {"i": {"id": self.id, "name": self.name, "capabilities": self.capabilities,
                            "maxConcurrency": self.max_concurrency, "team": self.team}},
                 )  # fmt: skip
@@ -368,7 +337,10 @@ class Agent:
 
     async def _assignments(self, after: int) -> Any:
         async for data in self.api.subscribe(
-            ASSIGNED, {"a": self.id}, cursor=after, seq_of=lambda d: d["taskAssigned"]["seq"]
+            gql.ASSIGNED,
+            {"a": self.id},
+            cursor=after,
+            seq_of=lambda d: d["taskAssigned"]["seq"],
         ):
             ev = data["taskAssigned"]
             if ev["type"] == "task.assigned" and ev["task"] and not self._stop.is_set():
@@ -387,7 +359,7 @@ class Agent:
             free = self.max_concurrency - len(self.held)
             if free > 0:
                 try:
-                    got = await self.api.execute(CLAIM, {"a": self.id, "n": free})
+                    got = await self.api.execute(gql.CLAIM, {"a": self.id, "n": free})
                 except errors.BatonError as exc:
                     log.warning("claim failed: %s", exc)
                     got = {"claimTasks": []}
@@ -406,7 +378,7 @@ class Agent:
         worker that died, or while this one was starting) is done now, not after its lease
         runs out: the fencing token still guards against a zombie predecessor."""
         try:
-            got = await self.api.execute(MINE, {"a": self.id})
+            got = await self.api.execute(gql.MINE, {"a": self.id})
         except errors.BatonError as exc:
             log.warning("could not list assigned work: %s", exc)
             return
@@ -470,10 +442,10 @@ class Agent:
         )  # fmt: skip
         try:
             if ctx.rounds and ctx.feedback is None:  # pushed: the event does not carry free text
-                got = await self.api.execute(TASK, {"id": ctx.id})
+                got = await self.api.execute(gql.SUB_TASK, {"id": ctx.id})
                 ctx.feedback = (got["task"] or {}).get("feedback")
             if start:
-                await self.api.execute(START, {"t": ctx.id, "a": self.id, "f": ctx.fence})
+                await self.api.execute(gql.START, {"t": ctx.id, "a": self.id, "f": ctx.fence})
             handler = self.handlers.get(ctx.capability)
             if handler is None:
                 raise LookupError(f"no handler for capability {ctx.capability!r}")
@@ -513,7 +485,7 @@ class Agent:
         details = {"type": type(exc).__name__, "traceback": traceback.format_exc()[-4000:]}
         try:
             await self.api.execute(
-                FAIL,
+                gql.FAIL,
                 {"t": ctx.id, "a": self.id, "f": ctx.fence, "e": str(exc) or type(exc).__name__,
                  "r": self._transient(exc), "d": details},
             )  # fmt: skip
@@ -532,7 +504,7 @@ class Agent:
         if not batch:
             return
         try:
-            got = await self.api.execute(COMPLETE_MANY, {"a": self.id, "items": batch})
+            got = await self.api.execute(gql.COMPLETE_MANY, {"a": self.id, "items": batch})
             self.completed += len(got["completeTasks"])
         except TransportError as exc:  # the app is restarting: keep the results, resend later
             log.warning("could not report %d results yet (%s); retrying", len(batch), exc)
@@ -547,7 +519,7 @@ class Agent:
         while True:
             leases = [{"taskId": t, "fence": f} for t, f in self.held.items()]
             try:
-                got = await self.api.execute(HEARTBEAT, {"a": self.id, "l": leases})
+                got = await self.api.execute(gql.HEARTBEAT, {"a": self.id, "l": leases})
                 for lost in got["heartbeat"]["lost"]:
                     self._abandon(lost)
             except errors.BatonError as exc:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+try:
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError("baton_sdk.mcp needs the MCP SDK: pip install 'baton-sdk[mcp]'") from exc
 
-from app import __version__
-from app.core.errors import BatonError
-from app.sdk._transport import Transport
-
-FACT = "id key value confidence agentId entityId distance observedAt"
+from baton_sdk import __version__
+from baton_sdk import documents as gql
+from baton_sdk._transport import Transport
+from baton_sdk.errors import BatonError
 
 
 def build(url: str, token: str) -> MCPServer[Any]:
@@ -42,7 +44,7 @@ def build(url: str, token: str) -> MCPServer[Any]:
         if given:
             return given
         if "agentId" not in me:
-            me.update((await call("{ me { id agentId } }"))["me"])
+            me.update((await call(gql.MCP_ME))["me"])
         if not me.get("agentId"):
             raise ValueError("this token is not an agent's: pass agent_id")
         return str(me["agentId"])
@@ -54,8 +56,8 @@ def build(url: str, token: str) -> MCPServer[Any]:
     async def get_context(
         entity_id: str, hops: int = 2, agent_id: str | None = None
     ) -> list[dict[str, Any]]:
-        q = f"query($e: String!, $a: String, $h: Int!) {{ context(entityId: $e, agentId: $a, hops: $h) {{ {FACT} }} }}"  # noqa: E501
-        got = await call(q, {"e": entity_id, "a": await resolve_agent(agent_id), "h": hops})
+        v = {"e": entity_id, "a": await resolve_agent(agent_id), "h": hops}
+        got = await call(gql.MCP_CONTEXT, v)
         return list(got["context"])
 
     @server.tool(
@@ -70,10 +72,6 @@ def build(url: str, token: str) -> MCPServer[Any]:
         derived_from: list[str] | None = None,
         agent_id: str | None = None,
     ) -> dict[str, Any]:
-        q = (
-            "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } superseded "
-            "contradicted recipients } }"
-        )
         i = {
             "agentId": await resolve_agent(agent_id),
             "entityId": entity_id,
@@ -82,7 +80,7 @@ def build(url: str, token: str) -> MCPServer[Any]:
             "confidence": confidence,
             "derivedFrom": derived_from or [],
         }
-        return dict((await call(q, {"i": i}))["assertFact"])
+        return dict((await call(gql.MCP_ASSERT_FACT, {"i": i}))["assertFact"])
 
     @server.tool(
         description="Propose an action for a task you hold. It runs at once if policy "
@@ -99,10 +97,6 @@ def build(url: str, token: str) -> MCPServer[Any]:
         fact_ids: list[str] | None = None,
         agent_id: str | None = None,
     ) -> dict[str, Any]:
-        q = (
-            "mutation($i: ProposeActionInput!) { proposeAction(input: $i) { id status "
-            "threshold routedTo } }"
-        )
         i = {
             "taskId": task_id,
             "agentId": await resolve_agent(agent_id),
@@ -114,17 +108,13 @@ def build(url: str, token: str) -> MCPServer[Any]:
             "payload": payload or {},
             "factIds": fact_ids or [],
         }
-        return dict((await call(q, {"i": i}))["proposeAction"])
+        return dict((await call(gql.MCP_PROPOSE, {"i": i}))["proposeAction"])
 
     @server.tool(description="Take the best task you are eligible for (or nothing).")
     async def claim_task(
         capability: str | None = None, agent_id: str | None = None
     ) -> dict[str, Any] | None:
-        q = (
-            "mutation($a: String!, $c: String) { claimTask(agentId: $a, capability: $c) "
-            "{ id kind capability payload fence entities } }"
-        )
-        got = await call(q, {"a": await resolve_agent(agent_id), "c": capability})
+        got = await call(gql.MCP_CLAIM, {"a": await resolve_agent(agent_id), "c": capability})
         task: dict[str, Any] | None = got["claimTask"]
         return task
 
@@ -136,10 +126,6 @@ def build(url: str, token: str) -> MCPServer[Any]:
         cost_usd: float = 0.0,
         agent_id: str | None = None,
     ) -> dict[str, Any]:
-        q = (
-            "mutation($t: String!, $a: String!, $f: Int!, $r: JSON, $c: Float!) { completeTask("
-            "taskId: $t, agentId: $a, fence: $f, result: $r, costUsd: $c) { id status } }"
-        )
         v = {
             "t": task_id,
             "a": await resolve_agent(agent_id),
@@ -147,17 +133,14 @@ def build(url: str, token: str) -> MCPServer[Any]:
             "r": result,
             "c": cost_usd,
         }
-        return dict((await call(q, v))["completeTask"])
+        return dict((await call(gql.MCP_COMPLETE, v))["completeTask"])
 
     @server.tool(
         description="What a fact, task or proposal was derived from (UPSTREAM) or what "
         "it influenced (DOWNSTREAM), as nodes and edges."
     )
     async def lineage(id: str, direction: str = "UPSTREAM", depth: int = 3) -> dict[str, Any]:
-        q = (
-            "query($id: ID!, $d: Direction!, $n: Int!) { lineage(id: $id, direction: $d, "
-            "depth: $n) { nodes { id label props } edges { from type to } } }"
-        )
-        return dict((await call(q, {"id": id, "d": direction, "n": depth}))["lineage"])
+        got = await call(gql.MCP_LINEAGE, {"id": id, "d": direction, "n": depth})
+        return dict(got["lineage"])
 
     return server

@@ -13,18 +13,12 @@ from typing import Any
 import httpx
 import websockets
 
-from app.core import errors
+from baton_sdk import errors
+from baton_sdk.errors import TransportError
 
 log = logging.getLogger("baton.sdk")
 
-_CODES: dict[str, type[errors.BatonError]] = {
-    cls.code: cls
-    for cls in (
-        errors.Unauthenticated, errors.Forbidden, errors.NotFound, errors.Conflict,
-        errors.BadInput, errors.BudgetExceeded, errors.RateLimited, errors.Timeout,
-        errors.CostLimit, errors.Unavailable,
-    )
-}  # fmt: skip
+__all__ = ["Transport", "TransportError", "backoff", "is_read", "raise_for_errors"]
 
 
 def is_read(query: str) -> bool:
@@ -34,20 +28,11 @@ def is_read(query: str) -> bool:
     return head.startswith("{") or head.startswith("query")
 
 
-class TransportError(errors.BatonError):
-    """The API could not be reached (after retries)."""
-
-    code = "UNAVAILABLE"
-
-
 def raise_for_errors(body: dict[str, Any]) -> dict[str, Any]:
     """Return ``data`` or raise the error class matching the first error's code."""
     errs = body.get("errors")
     if errs:
-        first = errs[0]
-        ext = first.get("extensions") or {}
-        cls = _CODES.get(str(ext.get("code")), errors.BatonError)
-        raise cls(first.get("message", "error"), **{k: v for k, v in ext.items() if k != "code"})
+        raise errors.from_graphql(errs[0])
     return dict(body.get("data") or {})
 
 

@@ -1,6 +1,6 @@
 """A small synchronous client for scripts and notebooks (the worker side is :class:`Agent`).
 
-from app.sdk import Client
+from baton_sdk import Client
 baton = Client("http://127.0.0.1:8000", token="bt_…")
 task = baton.submit_task(kind="incident", capability="diagnose", payload={"alert": "5xx"})
 baton.task(task["id"])["status"]
@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 
-from app.core import errors
-from app.sdk._transport import raise_for_errors
-
-TASK = "id kind capability priority status payload result fence attempts agentId errors"
+from baton_sdk import documents as gql
+from baton_sdk import errors
+from baton_sdk._transport import raise_for_errors
 
 
 class Client:
@@ -49,11 +48,10 @@ class Client:
 
     def submit_task(self, **task: Any) -> dict[str, Any]:
         """``submitTask`` with the input's fields as keyword arguments (camelCase)."""
-        q = f"mutation($i: SubmitTaskInput!) {{ submitTask(input: $i) {{ {TASK} }} }}"
-        return dict(self.execute(q, {"i": task})["submitTask"])
+        return dict(self.execute(gql.CLIENT_SUBMIT_TASK, {"i": task})["submitTask"])
 
     def task(self, task_id: str) -> dict[str, Any] | None:
-        got = self.execute(f"query($id: ID!) {{ task(id: $id) {{ {TASK} }} }}", {"id": task_id})
+        got = self.execute(gql.CLIENT_TASK, {"id": task_id})
         return got["task"]  # type: ignore[no-any-return]
 
     def wait(self, task_id: str, timeout: float = 60.0, poll: float = 0.2) -> dict[str, Any]:
@@ -72,13 +70,10 @@ class Client:
     def context(
         self, entity_id: str, agent_id: str | None = None, hops: int = 2
     ) -> list[dict[str, Any]]:
-        q = ("query($e: String!, $a: String, $h: Int!) { context(entityId: $e, agentId: $a, "
-             "hops: $h) { id key value confidence agentId distance } }")  # fmt: skip
-        return list(self.execute(q, {"e": entity_id, "a": agent_id, "h": hops})["context"])
+        got = self.execute(gql.CLIENT_CONTEXT, {"e": entity_id, "a": agent_id, "h": hops})
+        return list(got["context"])
 
     def events(self, after: int | None = None, first: int = 100) -> dict[str, Any]:
         """A page of the log after event seq ``after``; ``pageInfo.endCursor`` is the last
         seq of the page (the next ``after``)."""
-        q = ("query($a: Long, $n: Int!) { events(after: $a, first: $n) { nodes { seq type "
-             "actor subject payload } pageInfo { endCursor hasNextPage } } }")  # fmt: skip
-        return dict(self.execute(q, {"a": after, "n": first})["events"])
+        return dict(self.execute(gql.CLIENT_EVENTS, {"a": after, "n": first})["events"])
