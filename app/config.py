@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ADMIN_TOKEN_MIN = 32
@@ -131,6 +131,29 @@ class Settings(BaseSettings):
     metrics_max_label_values: int = Field(
         default=50, ge=2, description="Distinct capability / team labels in /metrics"
     )
+    # Embeddings for semantic search (docs/embeddings.md).
+    embedder: Literal["local", "openai", "off"] = Field(
+        default="local",
+        description="local: the bundled WordLlama model on the CPU, offline | openai: an "
+        "OpenAI-compatible /v1/embeddings server | off: no vectors, no semantic search",
+    )
+    embedding_url: str | None = Field(
+        default=None,
+        description="openai: base URL (https://host/v1) or the full …/v1/embeddings URL",
+    )
+    embedding_model: str | None = Field(default=None, description="openai: the model name")
+    embedding_api_key: SecretStr | None = Field(
+        default=None, description="openai: sent as 'Authorization: Bearer …'; empty: none"
+    )
+    embedding_dim: int | None = Field(
+        default=None, ge=1, description="openai: vector length (default: from the first answer)"
+    )
+    embedding_batch: int = Field(
+        default=64, ge=1, le=2_048, description="Texts per embedding request / job step"
+    )
+    embedding_timeout_ms: int = Field(
+        default=30_000, ge=100, description="openai: per request (then retried twice)"
+    )
 
     @property
     def archive_path(self) -> Path:
@@ -144,6 +167,12 @@ class Settings(BaseSettings):
         if self.graph_uri == "embedded://":
             self.graph_uri = f"embedded://{self.data_dir / 'graph'}"
         return self
+
+    @field_validator("embedding_url", "embedding_model", "embedding_api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        """docker-compose passes unset variables as empty strings."""
+        return None if isinstance(v, str) and not v.strip() else v
 
     @field_validator("admin_token", mode="before")
     @classmethod
