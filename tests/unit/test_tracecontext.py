@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.core import tracecontext as tc
+from app.observability import tracecontext as tc
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"
