@@ -9,6 +9,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import costs, events, tasks
+from app.core import metrics as figures
 from app.observability.metrics import (
     APPROVALS_PENDING,
     DECIDED,
@@ -37,8 +39,6 @@ def _cap(rt: Any) -> int:
 
 
 async def _task_gauges(rt: Any) -> None:
-    from app.core import tasks
-
     depths = await tasks.queue_depths(rt.store)
     weights: dict[str, float] = {}
     for d in depths:
@@ -64,10 +64,6 @@ async def _task_gauges(rt: Any) -> None:
 async def _graph_gauges(rt: Any) -> None:
     """Event counts, approvals and time to decision, runs (one statement), this month's spend
     per team, and how far the live subscription hub is behind the event log."""
-    from app.core import costs
-    from app.core import metrics as figures
-    from app.core.events import head
-
     row = await figures.summary(rt.store)
     EVENTS.clear()
     for t in figures.COUNTED:
@@ -94,7 +90,7 @@ async def _graph_gauges(rt: Any) -> None:
     for team, usd in per_team.items():
         SPEND.labels(team).set(usd)
     hub = rt.hub
-    LAG.set(max(0, await head(rt.store) - hub.cursor) if hub and hub.subscribers else 0)
+    LAG.set(max(0, await events.head(rt.store) - hub.cursor) if hub and hub.subscribers else 0)
 
 
 SCRAPE_HOOKS: list[ScrapeHook] = [_task_gauges, _graph_gauges]  # refreshed on each scrape
@@ -102,8 +98,6 @@ SCRAPE_HOOKS: list[ScrapeHook] = [_task_gauges, _graph_gauges]  # refreshed on e
 
 async def scrape(rt: Any) -> bytes:
     """Refresh the gauges read from the graph, then every metric in Prometheus' format."""
-    from app.core import events
-
     EVENT_SEQ.set(await events.head(rt.store))
     SUBSCRIBERS.set(rt.hub.subscribers if rt.hub else 0)
     for hook in SCRAPE_HOOKS:

@@ -35,7 +35,7 @@ class TraceContextMiddleware:
             await self.app(scope, receive, send)
             return
         raw = next((v for k, v in scope.get("headers") or [] if k == b"traceparent"), None)
-        ctx, response = tc.serve(raw)
+        ctx, response = tc.for_request(raw)
         answer = response.encode()
         token = tc.set_current(ctx)
         status = {"code": 0}

@@ -77,7 +77,7 @@ def fresh() -> TraceContext:
     return TraceContext(new_trace_id(), new_span_id())
 
 
-def serve(traceparent: str | bytes | None) -> tuple[TraceContext, str]:
+def for_request(traceparent: str | bytes | None) -> tuple[TraceContext, str]:
     """The context a request runs in (the caller's trace if ``traceparent`` is valid, else a
     fresh one) and the ``traceresponse`` to answer with, which names this server's own span
     in that trace."""
