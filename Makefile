@@ -95,9 +95,11 @@ lint: $(STAMP) $(LINT_STAMP)
 	$(BIN)/ruff check app tests bench sdk
 	$(BIN)/mypy
 	node tools/cypher-lint/lint.mjs cypher
+	node tools/cypher-lint/lint.mjs tests/graph/cypher
 
 cypher-lint: $(LINT_STAMP)
 	node tools/cypher-lint/lint.mjs cypher
+	node tools/cypher-lint/lint.mjs tests/graph/cypher
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP) $(BENCH_LOCK)

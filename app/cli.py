@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from app import logs
 from app.config import Settings, get_settings
+from app.observability import logs
 from app.resources import SEEDS_DIR
 
 cli = typer.Typer(
@@ -59,8 +59,8 @@ def serve(
     import uvicorn
 
     from app.api.app import create_app
-    from app.core.runtime import open_runtime
     from app.graph import EmbeddedError, GraphError
+    from app.runtime import open_runtime
 
     settings = _settings()
     if host:
@@ -122,7 +122,7 @@ def banner(settings: Settings, first_token: str | None) -> str:
     """What `baton serve` prints last at start-up: where everything is, and the admin token
     (in full only on the very first start)."""
     from app import __version__
-    from app.core.runtime import admin_token_path
+    from app.runtime import admin_token_path
 
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     embedded = settings.graph_uri.startswith("embedded://")
@@ -207,7 +207,7 @@ def _api_token(token: str | None) -> str:
     copy-paste."""
     if token:
         return token
-    from app.core.runtime import admin_token_path
+    from app.runtime import admin_token_path
 
     path = admin_token_path(_settings())
     try:
@@ -253,16 +253,16 @@ def trace(
     token: str | None = TOKEN_OPTION,
 ) -> None:
     """Print a run's span tree (who decided what, when, with which facts)."""
-    from app import traceview
+    from app.observability import trace_render
 
     if html:
         _out_file(html)
-    got = _query(url, _api_token(token), traceview.TRACE_QUERY, {"id": run_id})["trace"]
+    got = _query(url, _api_token(token), trace_render.TRACE_QUERY, {"id": run_id})["trace"]
     if got is None:
         _fail(f"no run {run_id!r} (or not yours to read)", 1)
-    console.print(traceview.tree(got, f"run {run_id}"))
+    console.print(trace_render.tree(got, f"run {run_id}"))
     if html:
-        html.write_text(traceview.timeline_html(got, f"run {run_id}"))
+        html.write_text(trace_render.timeline_html(got, f"run {run_id}"))
         console.print(f"wrote {html} ({len(got['spans'])} spans)")
 
 
@@ -275,16 +275,16 @@ def why(
 ) -> None:
     """Why does this exist: the decisions, facts and approvals upstream, back to the event
     that started it (``whyDid``); ``--svg`` draws the picture (no Graphviz needed)."""
-    from app import whyview
+    from app.observability import why_render
 
     if svg:
         _out_file(svg)
-    got = _query(url, _api_token(token), whyview.WHY_QUERY, {"id": node_id})["whyDid"]
+    got = _query(url, _api_token(token), why_render.WHY_QUERY, {"id": node_id})["whyDid"]
     if got is None:
         _fail(f"no task, fact, proposal or run {node_id!r} (or not yours to read)", 1)
-    typer.echo(whyview.text(got))
+    typer.echo(why_render.text(got))
     if svg:
-        svg.write_text(whyview.svg(got, f"why {node_id}"))
+        svg.write_text(why_render.svg(got, f"why {node_id}"))
         typer.echo(f"wrote {svg} ({len(got['nodes'])} nodes, {len(got['edges'])} edges)")
 
 
@@ -292,7 +292,7 @@ def why(
 def seed(path: Path = typer.Option(SEEDS_DIR, help="Seed folder (default: the demo org).")) -> None:
     """Load the demo organisation (idempotent: MERGE by id)."""
     from app.core import seed as seeding
-    from app.core.runtime import admin_token_path, close_runtime, open_runtime
+    from app.runtime import admin_token_path, close_runtime, open_runtime
 
     if not (path / "org.yaml").is_file():
         _fail(f"{path}: not a seed folder (no org.yaml in it)")
@@ -323,7 +323,7 @@ def seed(path: Path = typer.Option(SEEDS_DIR, help="Seed folder (default: the de
 @cli.command("admin-token")
 def admin_token() -> None:
     """Print the admin token minted on the first start (kept in the data dir, mode 0600)."""
-    from app.core.runtime import admin_token_path
+    from app.runtime import admin_token_path
 
     settings = _settings()
     if settings.admin_token:
@@ -389,11 +389,11 @@ def _import_org(path: Path, batch: int) -> None:
     from rich.progress import Progress
 
     from app.core import context, teams
+    from app.core import seed as seeding
     from app.core.errors import BatonError
-    from app.core.runtime import close_runtime, open_runtime
     from app.core.seed import HumanSeed, TeamSeed
-    from app.graph.queries import q
     from app.models import EntityIn, LinkIn, TeamIn
+    from app.runtime import close_runtime, open_runtime
 
     try:
         raw = yaml.safe_load(_read_file(path))  # JSON is YAML too
@@ -422,8 +422,7 @@ def _import_org(path: Path, batch: int) -> None:
         rt = await open_runtime(_settings(), hub=False)
         try:
             with Progress(console=console) as bar:
-                if domains:
-                    await rt.store.write(q("seed/domains"), rows=domains, now=rt.now())
+                await seeding.domains(rt.store, domains, now=rt.now())
                 job = bar.add_task("entities", total=len(ents))
                 for i in range(0, len(ents), batch):
                     part = ents[i : i + batch]
@@ -468,9 +467,9 @@ def _import_source(
     from app.connectors.sources import is_url, read_snapshot, spec_of
     from app.connectors.sync import register, sync
     from app.core.errors import BatonError
-    from app.core.runtime import close_runtime, open_runtime
     from app.graph import GraphError
     from app.models import SourceIn
+    from app.runtime import close_runtime, open_runtime
 
     location = path if is_url(path) else str(Path(path).expanduser().resolve())
     if not is_url(path) and not Path(location).exists():
@@ -541,7 +540,7 @@ def audit_export(
     from rich.progress import Progress
 
     from app.core import events
-    from app.core.runtime import close_runtime, open_runtime
+    from app.runtime import close_runtime, open_runtime
 
     _out_file(out)
 
@@ -789,7 +788,7 @@ def db_prune(
     from rich.table import Table
 
     from app.core import archive, retention
-    from app.core.runtime import close_runtime, open_runtime
+    from app.runtime import close_runtime, open_runtime
 
     settings = _settings()
     policy = retention.Policy.of(settings)

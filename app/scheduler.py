@@ -23,16 +23,24 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from app.api.metrics import JOB_ITEMS, JOB_SECONDS
-from app.core import agents, costs, otel, proposals, retention, tasks, triggers, workflows
+from app.core import (
+    agents,
+    costs,
+    leases,
+    proposals,
+    retention,
+    tasks,
+    trace_export,
+    triggers,
+    workflows,
+)
 from app.core import webhooks as hooks
 from app.core.egress import EgressPolicy
-from app.core.events import head
-from app.core.runtime import Runtime
-from app.graph.queries import q
+from app.core.events import head, log_page
+from app.observability import metrics
+from app.runtime import Runtime
 
 log = logging.getLogger("baton.scheduler")
-LEASE = q("scheduler/lease")
 
 JobFn = Callable[[Runtime], Awaitable[object]]
 
@@ -110,7 +118,7 @@ async def export_traces(rt: Runtime) -> int:
     """Hand newly ended spans to OpenTelemetry (only when OTEL_* configured an exporter)."""
     if rt.otel is None:
         return 0
-    return await otel.export_ended(rt.store, rt.otel, now=rt.now())
+    return await trace_export.export_ended(rt.store, rt.otel, now=rt.now())
 
 
 async def prune(rt: Runtime) -> int:
@@ -133,7 +141,6 @@ async def sync_sources(rt: Runtime) -> int:
 
 
 _event_log = {"cursor": -1}  # where this process's JSON event log stands (log output only)
-LOG_PAGE = q("events/log_page")
 events_log = logging.getLogger("baton.events")
 
 
@@ -144,7 +151,7 @@ async def log_events(rt: Runtime) -> int:
         return 0
     if _event_log["cursor"] < 0:
         _event_log["cursor"] = await head(rt.store)
-    rows = await rt.store.read(LOG_PAGE, after=_event_log["cursor"], limit=1_000)
+    rows = await log_page(rt.store, after=_event_log["cursor"], limit=1_000)
     for r in rows:
         events_log.info(
             r["type"],
@@ -200,12 +207,12 @@ async def take_lease(rt: Runtime, name: str = LEASE_NAME, ttl_ms: int = LEASE_MS
         now = rt.now()
         if now < _held.get(name, 0) - ttl_ms // 3:
             return True
-        rows = await rt.store.write(LEASE, name=name, now=now, ttl=ttl_ms, holder=holder(rt))
-        if rows:
+        taken = await leases.take(rt.store, name, holder=holder(rt), now=now, ttl_ms=ttl_ms)
+        if taken:
             _held[name] = now + ttl_ms
         else:
             _held.pop(name, None)
-        return bool(rows)
+        return taken
 
 
 async def run_job(rt: Runtime, j: Job, busy: set[str] | None = None) -> None:
@@ -220,9 +227,7 @@ async def run_job(rt: Runtime, j: Job, busy: set[str] | None = None) -> None:
         if await take_lease(rt):
             start = time.perf_counter()
             done = await j.fn(rt)
-            JOB_SECONDS.labels(j.name).observe(time.perf_counter() - start)
-            if isinstance(done, int) and done:
-                JOB_ITEMS.labels(j.name).inc(done)
+            metrics.job_run(j.name, time.perf_counter() - start, done)
     except asyncio.CancelledError:
         return  # stopped at shutdown: the statement either committed or did not, both fine
     except Exception:

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, report, summary_ms
 
-from app.api.metrics import COUNTED, SUMMARY
 from app.core import costs
-from app.core.runtime import prepare_graph
+from app.core.metrics import COUNTED
+from app.core.metrics import summary as read_summary
 from app.graph.embedded import EmbeddedServer
 from app.graph.falkordb import FalkorStore
+from app.runtime import prepare_graph
 
 OTHER = [f"other.t{i}" for i in range(20)] + ["lock.acquired", "agent.online", "cost.reported"]
 LOAD_EVENTS = """UNWIND range($from, $to) AS i
@@ -58,10 +59,10 @@ async def main(events: int, proposals: int, runs: int, rounds: int, as_json: boo
                                                          "types": types})  # fmt: skip
             await store.execute_text(LOAD_PROPOSALS, n=proposals)
             await store.execute_text(LOAD_RUNS, n=runs)
-            row = (await store.read(SUMMARY, types=COUNTED))[0]
+            row = await read_summary(store)
             counted = sum(e["n"] for e in row["events"])
-            await timed(lambda: store.read(SUMMARY, types=COUNTED), 3)  # warm up
-            summary = summary_ms(await timed(lambda: store.read(SUMMARY, types=COUNTED), rounds))
+            await timed(lambda: read_summary(store), 3)  # warm up
+            summary = summary_ms(await timed(lambda: read_summary(store), rounds))
             spend = summary_ms(await timed(lambda: costs.by_group(store, "team", 0), rounds))
         finally:
             await store.drop_all()

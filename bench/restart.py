@@ -24,10 +24,10 @@ from rich.progress import Progress
 
 from app.core import agents, events, tasks
 from app.core.clock import Clock
-from app.core.runtime import prepare_graph
 from app.graph.embedded import EmbeddedServer
 from app.graph.falkordb import FalkorStore
 from app.models import AgentIn, TaskIn
+from app.runtime import prepare_graph
 
 CHUNK = 1_000
 EVENTS = """MATCH (c:Counter {name: 'event'})

@@ -22,11 +22,11 @@ from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, pct, report
 
 from app.core import agents, retention, tasks
 from app.core.clock import ManualClock
-from app.core.runtime import prepare_graph
 from app.graph.embedded import EmbeddedServer
 from app.graph.falkordb import FalkorStore
 from app.graph.store import GraphStore
 from app.models import AgentIn, TaskIn
+from app.runtime import prepare_graph
 
 DAY = 86_400_000
 CHUNK = 250

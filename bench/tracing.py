@@ -25,11 +25,11 @@ from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, report
 
 from app.core import agents, tasks, traces
 from app.core.clock import Clock
-from app.core.runtime import prepare_graph
 from app.graph.embedded import EmbeddedServer
 from app.graph.falkordb import FalkorStore
 from app.graph.store import GraphStore
 from app.models import AgentIn, TaskIn
+from app.runtime import prepare_graph
 
 CAPS = [f"cap{i}" for i in range(10)]
 TRACED = ("route", "finish", "complete_many")  # the operations that write spans

@@ -25,13 +25,15 @@ import uvicorn
 from app.api.app import create_app
 from app.config import Settings
 from app.core.clock import Clock, ManualClock
-from app.core.runtime import Runtime
 from app.graph import GraphStore
+from app.graph.queries import load
+from app.runtime import Runtime
 from tests.support.gql import GQL
 from tests.support.graphs import GraphTarget, open_target
 from tests.support.procs import Served
 
 ADMIN_TOKEN = "bt_test-admin-token-0123456789abcdef"
+TEST_CYPHER = Path(__file__).parent / "graph" / "cypher"  # statements only tests run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -123,9 +125,10 @@ async def store(graph: GraphTarget) -> AsyncIterator[GraphStore]:
 
 @pytest.fixture
 async def backend_store(backend: str, graph: GraphTarget) -> AsyncIterator[GraphStore]:
-    """The conformance suite's store (parametrised by backend name for its ids)."""
+    """The conformance suite's store (parametrised by backend name for its ids), which also
+    knows the suite's own probe statements (``tests/graph/cypher/``)."""
     assert backend == graph.backend
-    s = await graph.open(fresh_name())
+    s = await graph.open(fresh_name(), queries=load(backend, extra=(TEST_CYPHER,)))
     yield s
     await s.drop_all()
     await s.close()

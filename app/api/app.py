@@ -15,7 +15,6 @@ from cross_web import HTTPException
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import generate_latest
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
@@ -41,8 +40,8 @@ from app.api.tracing import TraceContextMiddleware
 from app.config import Settings
 from app.core import events, principals
 from app.core.clock import Clock
-from app.core.runtime import Runtime, close_runtime, open_runtime
 from app.graph import GraphError
+from app.runtime import Runtime, close_runtime, open_runtime
 
 log = logging.getLogger("baton.api")
 
@@ -371,11 +370,7 @@ def create_app(
     @app.get("/metrics")
     async def prometheus(request: Request) -> Response:
         rt: Runtime = request.app.state.rt
-        metrics.EVENT_SEQ.set(await events.head(rt.store))
-        metrics.SUBSCRIBERS.set(rt.hub.subscribers if rt.hub else 0)
-        for hook in metrics.SCRAPE_HOOKS:
-            await hook(rt)
-        return Response(generate_latest(metrics.REGISTRY), media_type="text/plain; version=0.0.4")
+        return Response(await metrics.scrape(rt), media_type="text/plain; version=0.0.4")
 
     static = Path(__file__).parent / "static"
 

@@ -9,8 +9,8 @@ from strawberry.types import Info
 
 from app.api.ratelimit import RateLimiter
 from app.core.errors import BatonError
-from app.core.runtime import Runtime
 from app.models import Principal
+from app.runtime import Runtime
 
 
 class Ctx(BaseContext):

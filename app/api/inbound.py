@@ -29,8 +29,8 @@ from fastapi.responses import JSONResponse
 
 from app.core import events, triggers
 from app.core.errors import BadInput, BatonError
-from app.core.runtime import Runtime
 from app.core.webhooks import standard_signature
+from app.runtime import Runtime
 
 router = APIRouter()
 TOLERANCE_S = 300

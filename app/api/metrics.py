@@ -1,4 +1,5 @@
-"""Prometheus metrics for ``GET /metrics``: HTTP, graph and queue figures."""
+"""``GET /metrics`` at the HTTP edge: the request middleware, and the gauges refreshed from
+the graph on each scrape (the registry itself is ``app/observability/metrics.py``)."""
 
 from __future__ import annotations
 
@@ -6,93 +7,30 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.graph.queries import q
-
-REGISTRY = CollectorRegistry(auto_describe=True)
-SUMMARY = q("metrics/summary")
-HTTP_REQUESTS = Counter(
-    "baton_http_requests_total", "HTTP requests", ["path", "status"], registry=REGISTRY
+from app.core import costs, events, tasks
+from app.core import metrics as figures
+from app.observability.metrics import (
+    APPROVALS_PENDING,
+    DECIDED,
+    DECISION_QUANTILES,
+    EVENT_SEQ,
+    EVENTS,
+    HTTP_LATENCY,
+    HTTP_REQUESTS,
+    LAG,
+    QUEUE_AGE,
+    RUNS,
+    SPEND,
+    SUBSCRIBERS,
+    TASKS,
+    TIME_TO_DECISION,
+    bounded,
+    exposition,
 )
-HTTP_LATENCY = Histogram(
-    "baton_http_request_seconds",
-    "HTTP request latency",
-    ["path"],
-    registry=REGISTRY,
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-)
-GRAPH_LATENCY = Histogram(
-    "baton_graph_query_seconds",
-    "Graph statement latency",
-    ["kind"],
-    registry=REGISTRY,
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1),
-)
-EVENT_SEQ = Gauge("baton_event_seq", "Newest event sequence number", registry=REGISTRY)
-SUBSCRIBERS = Gauge("baton_subscribers", "Live subscriptions in this process", registry=REGISTRY)
-TASKS = Gauge(
-    "baton_tasks",
-    "Tasks by capability and status (refreshed on scrape)",
-    ["capability", "status"],
-    registry=REGISTRY,
-)
-QUEUE_AGE = Gauge(
-    "baton_queue_oldest_age_seconds",
-    "Age of the oldest queued task per capability (refreshed on scrape)",
-    ["capability"],
-    registry=REGISTRY,
-)
-
-EVENTS = Gauge("baton_events_total", "Events in the log by type (lifetime)", ["type"],
-               registry=REGISTRY)  # fmt: skip
-APPROVALS_PENDING = Gauge("baton_approvals_pending", "Proposals waiting for a human",
-                          registry=REGISTRY)  # fmt: skip
-TIME_TO_DECISION = Gauge(
-    "baton_approval_decision_seconds_mean", "Mean time from proposal to a human decision",
-    registry=REGISTRY,
-)  # fmt: skip
-DECISION_QUANTILES = Gauge(
-    "baton_approval_decision_seconds",
-    "Time from proposal to a human decision, by quantile (0.5, 0.9, 0.99; all time)",
-    ["quantile"], registry=REGISTRY,
-)  # fmt: skip
-DECIDED = Gauge("baton_approvals_decided", "Proposals a human has decided (all time)",
-                registry=REGISTRY)  # fmt: skip
-RUNS = Gauge("baton_runs", "Workflow runs by status", ["status"], registry=REGISTRY)
-SPEND = Gauge("baton_spend_usd", "Spend this month per team", ["team"], registry=REGISTRY)
-LAG = Gauge("baton_subscription_lag_events", "Events the live hub has yet to deliver",
-            registry=REGISTRY)  # fmt: skip
-JOB_SECONDS = Histogram(
-    "baton_job_seconds", "Scheduler job run time (route = routing latency)", ["job"],
-    registry=REGISTRY, buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
-)  # fmt: skip
-JOB_ITEMS = Counter(
-    "baton_job_items_total",
-    "What jobs did (route: tasks assigned; recover: leases expired; workflows: tasks started)",
-    ["job"], registry=REGISTRY,
-)  # fmt: skip
-COUNTED = [
-    "task.queued", "task.assigned", "task.claimed", "task.completed", "task.retrying",
-    "task.failed", "task.dead", "task.lease_expired", "task.cancelled", "proposal.pending",
-    "proposal.auto_executed", "proposal.decided", "proposal.escalated", "fact.asserted",
-    "fact.contradicted", "run.started", "run.completed", "run.failed", "sla.breached",
-    "budget.threshold", "policy.violation",
-]  # fmt: skip
 
 ScrapeHook = Callable[[Any], Awaitable[None]]
-OTHER = "other"  # the label value that label values past the cap fold into
-
-
-def bounded(weights: dict[str, float], cap: int) -> Callable[[str], str]:
-    """Label values come from clients (capability names, team ids): keep the ``cap - 1``
-    heaviest as they are and fold the rest into ``other``, so a client cannot grow the
-    number of series without bound."""
-    if len(weights) <= cap:
-        return lambda v: v
-    keep = {v for v, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: cap - 1]}
-    return lambda v: v if v in keep else OTHER
 
 
 def _cap(rt: Any) -> int:
@@ -101,8 +39,6 @@ def _cap(rt: Any) -> int:
 
 
 async def _task_gauges(rt: Any) -> None:
-    from app.core import tasks
-
     depths = await tasks.queue_depths(rt.store)
     weights: dict[str, float] = {}
     for d in depths:
@@ -128,12 +64,9 @@ async def _task_gauges(rt: Any) -> None:
 async def _graph_gauges(rt: Any) -> None:
     """Event counts, approvals and time to decision, runs (one statement), this month's spend
     per team, and how far the live subscription hub is behind the event log."""
-    from app.core import costs
-    from app.core.events import head
-
-    row = (await rt.store.read(SUMMARY, types=COUNTED))[0]
+    row = await figures.summary(rt.store)
     EVENTS.clear()
-    for t in COUNTED:
+    for t in figures.COUNTED:
         EVENTS.labels(t).set(0)
     for e in row["events"]:
         EVENTS.labels(e["type"]).set(e["n"])
@@ -157,10 +90,19 @@ async def _graph_gauges(rt: Any) -> None:
     for team, usd in per_team.items():
         SPEND.labels(team).set(usd)
     hub = rt.hub
-    LAG.set(max(0, await head(rt.store) - hub.cursor) if hub and hub.subscribers else 0)
+    LAG.set(max(0, await events.head(rt.store) - hub.cursor) if hub and hub.subscribers else 0)
 
 
 SCRAPE_HOOKS: list[ScrapeHook] = [_task_gauges, _graph_gauges]  # refreshed on each scrape
+
+
+async def scrape(rt: Any) -> bytes:
+    """Refresh the gauges read from the graph, then every metric in Prometheus' format."""
+    EVENT_SEQ.set(await events.head(rt.store))
+    SUBSCRIBERS.set(rt.hub.subscribers if rt.hub else 0)
+    for hook in SCRAPE_HOOKS:
+        await hook(rt)
+    return exposition()
 
 
 class MetricsMiddleware:

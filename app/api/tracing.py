@@ -13,7 +13,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import tracecontext as tc
+from app.observability import tracecontext as tc
 
 log = logging.getLogger("baton.http")
 
@@ -24,7 +24,8 @@ def _with_traceresponse(message: Message, value: bytes) -> Message:
 
 
 class TraceContextMiddleware:
-    """Sets :data:`app.core.tracecontext.CURRENT` for the request and answers with its ids."""
+    """Sets :data:`app.observability.tracecontext.CURRENT` for the request and answers with
+    its ids."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,9 +35,8 @@ class TraceContextMiddleware:
             await self.app(scope, receive, send)
             return
         raw = next((v for k, v in scope.get("headers") or [] if k == b"traceparent"), None)
-        server_span = tc.new_span_id()  # this request's own span, reported in traceresponse
-        ctx = tc.parse(raw) or tc.TraceContext(tc.new_trace_id(), server_span)
-        answer = tc.format_traceparent(ctx.trace_id, server_span, ctx.sampled).encode()
+        ctx, response = tc.for_request(raw)
+        answer = response.encode()
         token = tc.set_current(ctx)
         status = {"code": 0}
         start = time.perf_counter()

@@ -23,6 +23,7 @@ CHARGE = q("budgets/charge")
 SET = q("budgets/set")
 LIST = q("budgets/list")
 EXHAUSTED = q("budgets/exhausted")
+RUN_COST = q("runs/cost")
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,12 @@ async def budgets(store: GraphStore, after: str, limit: int) -> list[dict[str, A
 
 async def by_group(store: GraphStore, group_by: str, since: int) -> list[dict[str, Any]]:
     return [dict(r) for r in await store.read(BY_GROUP, groupBy=group_by, since=since)]
+
+
+async def run_cost(store: GraphStore, run_id: str) -> float:
+    """USD spent by every task of run ``run_id`` (sub-tasks included), to six places."""
+    rows = await store.read(RUN_COST, runId=run_id)
+    return round(float(rows[0]["cost"] or 0.0), 6) if rows else 0.0
 
 
 async def raise_if_exhausted(store: GraphStore, agent_id: str) -> None:

@@ -16,12 +16,13 @@ import contextvars
 import json
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.core.errors import BadInput, CursorExpired, RateLimited
-from app.graph import GraphStore
+from app.graph import GraphError, GraphStore
 from app.graph.queries import q
 from app.models import has_nul
 
@@ -43,6 +44,7 @@ AFTER_FOR = q("events/after_for")
 EMIT = q("events/emit")
 QUERY = q("events/query")
 FLOOR = q("events/floor")
+LOG_PAGE = q("events/log_page")
 
 PAGE = 1_000
 QUEUE_MAX = 10_000
@@ -101,10 +103,32 @@ def dumps(payload: dict[str, Any] | None) -> str:
     return json.dumps(payload or {}, separators=(",", ":"), sort_keys=True, default=str)
 
 
+async def bootstrap(store: GraphStore) -> None:
+    """Create the event counter and the run-id secret if the graph has none (idempotent)."""
+    for attempt in range(3):
+        try:
+            await store.write(BOOTSTRAP, secret=secrets.token_hex(32))
+            return
+        except GraphError as exc:
+            # Replicas starting together on a new Neo4j graph: both MERGE the counter, one
+            # commits, the other's create hits the uniqueness constraint. Again, its MERGE
+            # finds the committed counter.
+            if "already exists" not in str(exc) or attempt == 2:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
+
+
 async def head(store: GraphStore) -> int:
     """The newest seq in the log."""
     rows = await store.read(HEAD)
     return int(rows[0]["seq"]) if rows else 0
+
+
+async def log_page(store: GraphStore, after: int, limit: int) -> list[dict[str, Any]]:
+    """Events after ``after`` in order, each with the trace and span ids of what it is about
+    (``seq``, ``type``, ``at``, ``actor``, ``subject``, ``payload``, ``traceId``, ``spanId``),
+    for the JSON log stream."""
+    return await store.read(LOG_PAGE, after=after, limit=limit)
 
 
 async def events_after(

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.core import archive, events
+from app.core import archive, events, leases
 from app.core.errors import BadInput, NotFound
 from app.graph import GraphStore
 from app.graph.queries import q
@@ -33,7 +33,6 @@ RUNS = q("retention/runs")
 FACTS = q("retention/facts")
 EVENTS = q("retention/events")
 PRUNED = q("retention/pruned")
-LEASE = q("scheduler/lease")
 LEASE_NAME, LEASE_MS = "retention", 600_000
 HOLD_PLACE = q("holds/place")
 HOLD_RELEASE = q("holds/release")
@@ -150,12 +149,12 @@ async def run(
     run only reads (its statements have write clauses they never run) and takes no lease."""
     if dry:
         return await prune(store, policy, now=clock(), dry=True, actor=actor, progress=progress)
-    if not await store.write(LEASE, name=LEASE_NAME, now=clock(), ttl=LEASE_MS, holder=holder):
+    if not await leases.take(store, LEASE_NAME, holder=holder, now=clock(), ttl_ms=LEASE_MS):
         raise Busy("another process is pruning (the app's retention job or `baton db prune`)")
     try:
         return await prune(store, policy, now=clock(), actor=actor, progress=progress)
     finally:
-        await store.write(LEASE, name=LEASE_NAME, now=clock(), ttl=0, holder=holder)
+        await leases.release(store, LEASE_NAME, holder=holder, now=clock())
 
 
 # Legal holds -----------------------------------------------------------------------------

@@ -106,6 +106,13 @@ def read_org(path: Path) -> OrgSeed:
     return org
 
 
+async def domains(store: GraphStore, rows: list[dict[str, Any]], *, now: int) -> int:
+    """Create the domains ``rows`` (``id``, ``name``) that do not exist yet; returns how many
+    were created."""
+    result = await store.write(DOMAINS, rows=rows, now=now) if rows else []
+    return int(result[0]["created"]) if result else 0
+
+
 async def load(store: GraphStore, folder: Path, *, now: int) -> dict[str, int]:
     """Load ``folder/org.yaml`` and ``folder/workflows/*.yaml`` idempotently; returns how
     many nodes/edges (and workflow versions) were created."""

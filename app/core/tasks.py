@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import context, costs, policies, tracecontext, traces
+from app.core import context, costs, policies, traces
 from app.core.errors import BadInput, Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
@@ -23,6 +23,7 @@ from app.core.policies import utc_hour
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import TERMINAL, WORKING, Attempt, Task, TaskIn
+from app.observability import tracecontext
 
 SUBMIT = q("tasks/submit")
 SUBMIT_MANY = q("tasks/submit_many")

@@ -17,9 +17,9 @@ from typing import Any
 
 from app.core import context
 from app.core.events import dumps
-from app.core.tracecontext import new_span_id, new_trace_id
 from app.graph import GraphStore
 from app.graph.queries import q
+from app.observability.tracecontext import new_span_id, new_trace_id
 
 CONTEXT_READ = q("traces/context_read")
 TRACE = q("traces/trace")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core import costs, proposals, tasks, tracecontext
+from app.core import costs, proposals, tasks
 from app.core.context import Reader
 from app.core.errors import BadInput, BatonError, Conflict, NotFound
 from app.core.events import dumps
@@ -37,6 +37,7 @@ from app.core.workflow_spec import (
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import ID_PATTERN, BudgetIn, BudgetPeriod, BudgetScope, ProposalIn, Task, TaskIn
+from app.observability import tracecontext
 
 log = logging.getLogger("baton.workflows")
 

@@ -28,7 +28,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from app import traceview
+from app.observability import trace_render as traceview
 from baton_sdk import Transport
 
 REPO = Path(__file__).resolve().parents[2]

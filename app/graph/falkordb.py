@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -25,6 +26,7 @@ from app.graph.store import (
     reraise_lost_cancel,
 )
 from app.graph.values import plain
+from app.observability import metrics
 
 INTERN_KEYS = q("graph/intern_keys")
 CONSTRAINTS = "graph/constraints"  # FalkorDB only (graph/constraints.falkordb.cypher)
@@ -96,6 +98,7 @@ class FalkorStore:
         timeout_ms = self.limits.timeout_ms
         task = asyncio.current_task()
         cancels = task.cancelling() if task is not None else 0
+        start = time.perf_counter()
         try:
             async with asyncio.timeout(self.limits.client_timeout_s):
                 if read_only:
@@ -109,6 +112,8 @@ class FalkorStore:
             raise GraphTimeout(f"{name}: no answer within {self.limits.client_timeout_s}s") from exc
         except (RedisConnectionError, OSError) as exc:
             raise GraphUnavailable(f"{name}: graph unreachable at {self.address}: {exc}") from exc
+        finally:
+            metrics.graph_query("read" if read_only else "write", time.perf_counter() - start)
         header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in result.header]
         return [
             dict(zip(header, (plain(v) for v in row), strict=True)) for row in result.result_set

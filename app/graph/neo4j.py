@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 import neo4j
@@ -22,6 +23,7 @@ from app.graph.store import (
     reraise_lost_cancel,
 )
 from app.graph.values import plain
+from app.observability import metrics
 
 # The name in `CREATE CONSTRAINT name IF NOT EXISTS …` / `CREATE [VECTOR|…] INDEX name …`;
 # a constraint's backing index carries the constraint's name.
@@ -80,6 +82,7 @@ class Neo4jStore:
     async def _run(self, name: str, params: dict[str, Any], routing: RoutingControl) -> list[Row]:
         task = asyncio.current_task()
         cancels = task.cancelling() if task is not None else 0
+        start = time.perf_counter()
         try:
             async with asyncio.timeout(self.limits.client_timeout_s):
                 records, _, keys = await self._driver.execute_query(
@@ -101,6 +104,9 @@ class Neo4jStore:
             if "Memory" in code:
                 raise GraphLimitExceeded(f"{name}: {exc.message}") from exc
             raise GraphError(f"{name}: {exc.message}") from exc
+        finally:
+            kind = "read" if routing == RoutingControl.READ else "write"
+            metrics.graph_query(kind, time.perf_counter() - start)
         return [{k: plain(r[k]) for k in keys} for r in records]
 
     async def read(self, name: str, /, **params: Any) -> list[Row]:

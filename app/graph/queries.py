@@ -59,12 +59,8 @@ def _strip_comments(text: str) -> str:
     return "\n".join(lines).strip().rstrip(";")
 
 
-@lru_cache(maxsize=4)
-def load(backend: str, root: Path = CYPHER_DIR) -> Queries:
-    """Read all statements for ``backend``; raise :class:`UnknownQuery` if a declared one is
-    missing."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}")
+def _texts(root: Path, backend: str) -> dict[str, str]:
+    """The statements under ``root`` for ``backend``, overrides applied."""
     texts: dict[str, str] = {}
     overrides: dict[str, str] = {}
     for path in sorted(root.rglob("*.cypher")):
@@ -77,7 +73,22 @@ def load(backend: str, root: Path = CYPHER_DIR) -> Queries:
                 overrides[stem] = _strip_comments(path.read_text())
             continue
         texts[rel] = _strip_comments(path.read_text())
-    texts.update(overrides)
+    return texts | overrides
+
+
+@lru_cache(maxsize=4)
+def load(backend: str, root: Path = CYPHER_DIR, extra: tuple[Path, ...] = ()) -> Queries:
+    """Read all statements for ``backend``; raise :class:`UnknownQuery` if a declared one is
+    missing. ``extra`` folders add statements of their own (the tests' conformance probes
+    live in ``tests/graph/cypher/``, not among the app's)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    texts = _texts(root, backend)
+    for folder in extra:
+        more = _texts(folder, backend)
+        if clash := sorted(more.keys() & texts.keys()):
+            raise ValueError(f"statements in {folder} already in {root}: {clash}")
+        texts |= more
     missing = declared() - texts.keys()
     if missing:
         raise UnknownQuery(f"Cypher statements missing from {root}: {sorted(missing)}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.api.metrics import OTHER
+from app.observability.metrics import OTHER
 from tests.api.test_context import ASSERT, CONTEXT, org
 from tests.api.test_inbox import propose, setup, working
 from tests.conftest import App, fresh_name, start_app, stop_app

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import websockets
 
-from app import logs
-from app.core import tracecontext as tc
+from app.observability import logs
+from app.observability import tracecontext as tc
 from tests.conftest import App
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

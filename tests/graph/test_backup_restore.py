@@ -18,10 +18,10 @@ import pytest
 
 from app.backup import MANIFEST, SNAPSHOT, known_version
 from app.core import events, tasks
-from app.core.runtime import prepare_graph
 from app.graph.embedded import EmbeddedServer
 from app.graph.falkordb import FalkorStore
 from app.models import TaskIn
+from app.runtime import prepare_graph
 from tests.conftest import ADMIN_TOKEN
 from tests.support.digest import graph_digest
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core import seed
-from app.core.runtime import prepare_graph
 from app.graph import GraphStore
+from app.runtime import prepare_graph
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,9 +42,9 @@ strings = st.text(
 )
 @given(s=strings, i=st.integers(-(2**62), 2**62), ls=st.lists(strings, max_size=5))
 async def test_strings_and_ints_survive_any_content(
-    store: GraphStore, s: str, i: int, ls: list[str]
+    backend_store: GraphStore, s: str, i: int, ls: list[str]
 ) -> None:
-    rows = await store.write(
+    rows = await backend_store.write(
         "conformance/roundtrip", id="h", s=s, i=i, f=1.0, b=False, nul=None, ls=ls, li=[i],
         lf=[0.5], lb=[False], big=i, uni=s,
     )  # fmt: skip

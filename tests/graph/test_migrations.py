@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from app.core import events
-from app.core.runtime import prepare_graph
 from app.graph import migrations
 from app.graph.queries import CYPHER_DIR, load
+from app.runtime import prepare_graph
 from tests.conftest import ADMIN_TOKEN, fresh_name
 from tests.support.graphs import GraphTarget
 

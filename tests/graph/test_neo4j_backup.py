@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from app.core import events, tasks
-from app.core.runtime import prepare_graph
 from app.graph.neo4j import Neo4jStore
 from app.graph.neo4j_launcher import DEFAULT_PASSWORD, Neo4jServer
 from app.graph.store import StatementLimits
 from app.models import TaskIn
+from app.runtime import prepare_graph
 from tests.support.digest import graph_digest
 
 pytestmark = [pytest.mark.neo4j_only("Neo4j's dump and load"), pytest.mark.timeout(600)]

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from app.config import Settings
 from app.core import principals
-from app.core.runtime import close_runtime, open_runtime
 from app.graph import GraphStore
+from app.runtime import close_runtime, open_runtime
 from tests.conftest import fresh_name
 from tests.support.graphs import GraphTarget
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.runtime import prepare_graph
 from app.graph import GraphStore, StatementLimits
 from app.graph.neo4j_launcher import DEFAULT_PASSWORD, Neo4jServer
 from app.graph.queries import Queries
+from app.runtime import prepare_graph
 
 NEO4J_DB = "neo4j"
 
@@ -78,9 +78,9 @@ class GraphTarget:
         return Neo4jStore(self.uri, "neo4j", self.password, db, pool_size=pool_size,
                           queries=queries, limits=self.limits)  # fmt: skip
 
-    async def open(self, name: str) -> GraphStore:
-        """A fresh, prepared store on graph ``name``."""
-        s = self.store(name)
+    async def open(self, name: str, queries: Queries | None = None) -> GraphStore:
+        """A fresh, prepared store on graph ``name`` (``queries``: other statement texts)."""
+        s = self.store(name, queries=queries)
         await prepare_graph(s)
         return s
 

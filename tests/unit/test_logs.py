@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from app import logs
-from app.core import tracecontext as tc
+from app.observability import logs
+from app.observability import tracecontext as tc
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"

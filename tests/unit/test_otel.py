@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from app.core import otel
-from app.core.otel import SpanRecord
+from app.observability import otel
+from app.observability.otel import SpanRecord
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 ROOT = "a1b2c3d4e5f60718"

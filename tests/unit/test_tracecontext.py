@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.core import tracecontext as tc
+from app.observability import tracecontext as tc
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"
@@ -98,3 +98,14 @@ async def test_each_task_sees_its_own_context() -> None:
     got = await asyncio.gather(run(a), run(b))
     assert list(got) == [(a.trace_id, a.span_id), (b.trace_id, b.span_id)]
     assert tc.current() is None
+
+
+def test_a_request_joins_the_callers_trace_or_starts_one() -> None:
+    ctx, response = tc.for_request(HEADER.encode())
+    assert ctx == tc.parse(HEADER)
+    answered = tc.parse(response)
+    assert answered is not None and answered.trace_id == TRACE and answered.span_id != SPAN
+    ctx, response = tc.for_request(b"garbage")
+    answered = tc.parse(response)
+    assert not ctx.from_caller and answered is not None
+    assert (answered.trace_id, answered.span_id) == (ctx.trace_id, ctx.span_id)

@@ -21,10 +21,11 @@ from app.api.schema.common import (
     page_of,
     page_size,
 )
-from app.core import tasks, tracecontext
+from app.core import tasks
 from app.core.errors import BadInput
 from app.core.events import Event
 from app.models import LeaseIn, Role, Task, TaskIn
+from app.observability import tracecontext
 
 RULES: Rules = {
     "submitTask": roles(Role.OPERATOR, Role.AGENT, Role.INTEGRATION),

@@ -20,11 +20,11 @@ from app.api.schema.common import (
     encode_cursor,
     page_size,
 )  # fmt: skip
-from app.core import tracecontext, workflows
+from app.core import costs, workflows
 from app.core.errors import BadInput
 from app.core.events import Event, dumps
-from app.graph.queries import q
 from app.models import Role, has_nul
+from app.observability import tracecontext
 
 RULES: Rules = {
     "defineWorkflow": roles(Role.OPERATOR),
@@ -37,7 +37,6 @@ RULES: Rules = {
     "runs": ANY,
     "runUpdates": roles(Role.OPERATOR, Role.AUDITOR, Role.INTEGRATION),
 }
-RUN_COST = q("runs/cost")
 MAX_DEFINITION = 256_000
 
 
@@ -140,8 +139,7 @@ class RunType:
 
     @strawberry.field(description="USD spent by every task of this run (sub-tasks included).")
     async def cost_usd(self, info: CtxInfo) -> float:
-        rows = await info.context.rt.store.read(RUN_COST, runId=str(self.id))
-        return round(float(rows[0]["cost"] or 0.0), 6) if rows else 0.0
+        return await costs.run_cost(info.context.rt.store, str(self.id))
 
     @classmethod
     def of(cls, r: workflows.Run) -> RunType:

@@ -1,22 +1,22 @@
-"""OpenTelemetry export of Decision traces (off by default).
+"""OpenTelemetry export of Decision traces (off by default): the SDK set-up.
 
-Turned on by the standard variables: ``OTEL_TRACES_EXPORTER=otlp|console``, or an
+Turned on by the standard variables, which the wiring (``app/runtime.py``) passes in as a
+mapping: ``OTEL_TRACES_EXPORTER=otlp|console``, or an
 ``OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT``; ``OTEL_SDK_DISABLED=true`` wins. A scheduler job
-reads spans that ended since its cursor (a ``Cursor`` node, so replicas and restarts agree)
-and hands them to the SDK's batch processor with *their own* ids and times, so the graph and
-the tracing backend tell the same story; a caller's ``traceparent`` makes them children of the
-caller's span. Attributes follow the GenAI agent conventions where they fit.
+(``app/core/trace_export.py``) reads spans that ended since its cursor and hands them here as
+span records, which go to the SDK's batch processor with *their own* ids and times, so the
+graph and the tracing backend tell the same story; a caller's ``traceparent`` makes them
+children of the caller's span. Attributes follow the GenAI agent conventions where they fit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 from urllib.parse import unquote
 
 from opentelemetry.sdk.resources import Resource
@@ -30,15 +30,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from app.core import traces
-from app.graph import GraphStore
-from app.graph.queries import q
-
 log = logging.getLogger("baton.otel")
-ENDED = (q("traces/ended_decisions"), q("traces/ended_tasks"))
-CURSOR = q("triggers/cursor")
-ADVANCE = q("triggers/advance")
-NAME = "otel"
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 SCOPE = InstrumentationScope("baton", "1")
@@ -118,6 +110,12 @@ def to_otel(rec: SpanRecord, resource: Resource) -> ReadableSpan:
     )  # fmt: skip
 
 
+class SpanSink(Protocol):
+    """Where finished spans go: the narrow interface core exports through."""
+
+    def export(self, spans: list[SpanRecord]) -> None: ...
+
+
 @dataclass
 class Exporter:
     """A span processor bound to a resource; ``export`` hands finished spans to it."""
@@ -181,15 +179,15 @@ def _otlp(env: Mapping[str, str]) -> SpanExporter:
                             timeout=int(timeout) / 1000 if timeout else None)  # fmt: skip
 
 
-def configure_from_env(environ: Mapping[str, str] | None = None) -> Exporter | None:
+def configure_from_env(env: Mapping[str, str]) -> Exporter | None:
     """What the standard OTEL_* variables ask for; None means export is off (the default).
 
     On when ``OTEL_TRACES_EXPORTER`` names ``otlp`` and/or ``console`` (comma-separated), or
     when an OTLP endpoint is set and ``OTEL_TRACES_EXPORTER`` is unset; ``none`` or
     ``OTEL_SDK_DISABLED=true`` turns it off whatever else is set. Everything is read from
-    ``environ`` (default ``os.environ``), batched with the SDK's BatchSpanProcessor.
+    ``env`` (the wiring passes the process environment); batched with the SDK's
+    BatchSpanProcessor.
     """
-    env = os.environ if environ is None else environ
     if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return None
     names = [n.strip().lower() for n in env.get("OTEL_TRACES_EXPORTER", "").split(",")]
@@ -237,48 +235,3 @@ def export_spans(spans: list[SpanRecord], exporter: Exporter | None = None) -> N
     target = exporter if exporter is not None else _ACTIVE
     if target is not None and spans:
         target.export(spans)
-
-
-def record(sp: traces.Span) -> SpanRecord | None:
-    """A graph span as an export record (spans outside any trace are skipped)."""
-    if not sp.trace_id or sp.ended_at is None:
-        return None
-    attrs: dict[str, str | int | float | bool] = {
-        k: v for k, v in sp.attrs.items() if isinstance(v, str | int | float | bool)
-    }
-    attrs["baton.kind"] = sp.kind
-    if sp.status:
-        attrs["baton.status"] = sp.status
-    if sp.cost_usd:
-        attrs["baton.cost_usd"] = sp.cost_usd
-    return SpanRecord(
-        trace_id=sp.trace_id, span_id=sp.span_id, parent_span_id=sp.parent_span_id,
-        name=sp.name, start_ms=sp.started_at, end_ms=int(sp.ended_at), agent_id=sp.agent_id,
-        principal_id=sp.principal_id, run_id=sp.run_id, task_id=sp.task_id, attrs=attrs,
-    )  # fmt: skip
-
-
-def _spans(dec_rows: list[dict[str, Any]], task_rows: list[dict[str, Any]]) -> list[traces.Span]:
-    out = [traces.decision_span(r["span"], [], [], {}) for r in dec_rows]
-    for r in task_rows:
-        t = r["span"]
-        out.append(traces.task_span(t))
-        out += [traces.decision_span(d, [], [], {t["id"]: t}) for d in r["decisions"] or []]
-        out += [traces.decision_span(c, [], [], {t["id"]: t}) for c in r.get("claims") or []
-                if c.get("at") is not None]  # fmt: skip
-    return out
-
-
-async def export_ended(store: GraphStore, exporter: Exporter, *, now: int, settle_ms: int = 500,
-                       limit: int = 2_000) -> int:  # fmt: skip
-    """Scheduler job: spans (decisions and tasks) that ended since the cursor, exported once."""
-    after = int((await store.read(CURSOR, name=NAME))[0]["seq"])
-    until = now - settle_ms  # spans still being written in this instant wait for the next run
-    dec_rows = await store.read(ENDED[0], after=after, until=until, limit=limit)
-    task_rows = await store.read(ENDED[1], after=after, until=until, limit=limit)
-    records = [r for r in (record(x) for x in _spans(dec_rows, task_rows)) if r is not None]
-    export_spans(records, exporter)
-    # A page cut short at `limit`: resume just before its last end (ties are sent again).
-    cut = [int(p[-1]["span"]["endedAt"]) - 1 for p in (dec_rows, task_rows) if len(p) >= limit]
-    await store.write(ADVANCE, name=NAME, seq=min(cut) if cut else until, now=now)
-    return len(records)

@@ -1,7 +1,8 @@
 """The per-process runtime: settings, the graph store, the event hub and the clock.
 
-The API, the scheduler and the CLI each build one; nothing in it is state that a restart
-would lose (the graph holds all of that).
+The wiring above core: the API, the scheduler and the CLI each build one, and it is where the
+process environment reaches the observability set-up (OpenTelemetry's ``OTEL_*``); nothing in
+it is state that a restart would lose (the graph holds all of that).
 """
 
 from __future__ import annotations
@@ -9,19 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import Settings
-from app.core import otel, principals, traces, webhooks
+from app.core import principals, traces, webhooks
 from app.core.clock import Clock
-from app.core.events import BOOTSTRAP, EventHub
+from app.core.events import EventHub, bootstrap
 from app.core.tasks import Backoff
-from app.graph import GraphError, GraphStore, migrations, open_store
+from app.graph import GraphStore, migrations, open_store
 from app.graph.supervisor import Supervisor
+from app.observability import otel
 
 log = logging.getLogger("baton")
 
@@ -81,17 +82,7 @@ async def prepare_graph(store: GraphStore) -> None:
     run-id secret."""
     await store.apply_schema()
     await migrations.migrate(store, now=int(time.time() * 1000))
-    for attempt in range(3):
-        try:
-            await store.write(BOOTSTRAP, secret=secrets.token_hex(32))
-            return
-        except GraphError as exc:
-            # Replicas starting together on a new Neo4j graph: both MERGE the counter, one
-            # commits, the other's create hits the uniqueness constraint. Again, its MERGE
-            # finds the committed counter.
-            if "already exists" not in str(exc) or attempt == 2:
-                raise
-            await asyncio.sleep(0.1 * (attempt + 1))
+    await bootstrap(store)
 
 
 async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool = True) -> Runtime:
@@ -111,7 +102,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
         if server is not None:
             rt.supervisor = supervisor = Supervisor(server, lambda: prepare_graph(store))
             supervisor.start()
-        rt.otel = otel.configure_from_env()
+        rt.otel = otel.configure_from_env(os.environ)
         if rt.otel is not None:
             otel.install(rt.otel)  # otel.export_spans() goes to this runtime's exporter
         if hub:

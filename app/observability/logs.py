@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from app.core import tracecontext
+from app.observability import tracecontext
 
 _STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 

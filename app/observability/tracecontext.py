@@ -1,4 +1,5 @@
-"""W3C Trace Context (``traceparent``): parse, format, and the current request's context.
+"""W3C Trace Context (``traceparent``): parse (OpenTelemetry's propagator), format, and the
+current request's context.
 
 An API call that carries ``traceparent`` joins the caller's trace: the tasks it submits and
 the runs it starts take that trace id, with the caller's span as their parent, so Baton's
@@ -7,15 +8,16 @@ decisions appear inside a company's existing traces (Jaeger, Tempo, Langfuse...)
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
-# Lower-case hex only (the spec's grammar); a future version may append fields after flags.
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
+from opentelemetry.trace import format_span_id, format_trace_id, get_current_span
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_PROPAGATOR = TraceContextTextMapPropagator()
 _ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
 
 
@@ -50,23 +52,19 @@ def new_span_id() -> str:
 def parse(value: str | bytes | None) -> TraceContext | None:
     """A valid ``traceparent``, else None: a malformed header is treated as absent.
 
-    Version 00 must be exactly ``00-<32 hex>-<16 hex>-<2 hex>``; a higher version is read by
-    its first four fields (forward compatible, as the spec asks); ``ff`` and all-zero ids are
-    invalid.
+    Read by OpenTelemetry's W3C propagator: version 00 must be exactly
+    ``00-<32 hex>-<16 hex>-<2 hex>``; a higher version is read by its first four fields
+    (forward compatible, as the spec asks); ``ff`` and all-zero ids are invalid.
     """
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     if not value:
         return None
-    m = _TRACEPARENT.match(value.strip(" \t"))
-    if not m:
+    span = get_current_span(_PROPAGATOR.extract({"traceparent": value})).get_span_context()
+    if not span.is_valid:
         return None
-    version, trace_id, span_id, flags, rest = m.groups()
-    if version == "ff" or (version == "00" and rest is not None):
-        return None
-    if trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
-        return None
-    return TraceContext(trace_id, span_id, bool(int(flags, 16) & 1), from_caller=True)
+    trace_id, span_id = format_trace_id(span.trace_id), format_span_id(span.span_id)
+    return TraceContext(trace_id, span_id, span.trace_flags.sampled, from_caller=True)
 
 
 def format_traceparent(trace_id: str, span_id: str, sampled: bool = True) -> str:
@@ -77,6 +75,15 @@ def format_traceparent(trace_id: str, span_id: str, sampled: bool = True) -> str
 def fresh() -> TraceContext:
     """A new root context, for work that arrived without a (valid) traceparent."""
     return TraceContext(new_trace_id(), new_span_id())
+
+
+def for_request(traceparent: str | bytes | None) -> tuple[TraceContext, str]:
+    """The context a request runs in (the caller's trace if ``traceparent`` is valid, else a
+    fresh one) and the ``traceresponse`` to answer with, which names this server's own span
+    in that trace."""
+    server_span = new_span_id()
+    ctx = parse(traceparent) or TraceContext(new_trace_id(), server_span)
+    return ctx, format_traceparent(ctx.trace_id, server_span, ctx.sampled)
 
 
 CURRENT: ContextVar[TraceContext | None] = ContextVar("baton_trace", default=None)
