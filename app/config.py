@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     retry_max_ms: int = Field(default=60_000, description="Longest retry delay")
     event_poll_ms: int = 25
     tracing: bool = Field(default=True, description="Write Decision spans on the hot paths")
+    embedding_dim: int = Field(
+        default=384, ge=2, le=4096,
+        description="Length of the fact/entity embedding vectors; the graph's vector indexes "
+        "are created with it (changing it needs the indexes dropped and the vectors redone)",
+    )
     workflow_interval_ms: int = Field(
         default=250, description="How often runs and triggers advance"
     )

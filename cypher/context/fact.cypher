@@ -12,7 +12,10 @@ MATCH (f:Fact {id: coalesce($id, '')})
 WHERE $all OR (f.domain IN domains AND (f.sensitivity IS NULL OR f.sensitivity IN cleared))
 OPTIONAL MATCH (f)-[:SUPERSEDES*1..50]->(h:Fact)
 WHERE $all OR (h.domain IN domains AND (h.sensitivity IS NULL OR h.sensitivity IN cleared))
-WITH domains, cleared, f, collect(properties(h)) AS history
+WITH domains, cleared, f,
+     collect(h {.id, .key, .value, .confidence, .observedAt, .validTo, .current, .sensitivity,
+                .agentId, .entityId, .domain}) AS history
 OPTIONAL MATCH (f)-[:CONTRADICTS]-(x:Fact)
 WHERE $all OR (x.domain IN domains AND (x.sensitivity IS NULL OR x.sensitivity IN cleared))
-RETURN properties(f) AS fact, history, collect(x.id) AS contradicts
+RETURN f {.id, .key, .value, .confidence, .observedAt, .validTo, .current, .sensitivity,
+          .agentId, .entityId, .domain} AS fact, history, collect(x.id) AS contradicts
