@@ -28,12 +28,13 @@ WITH n, score, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Ta
       OR ('Entity' IN labels(n)
           AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WHERE ok AND n.current AND (n.validTo IS NULL OR n.validTo > $now)
-     AND ($kinds IS NULL OR any(kp IN $kinds WHERE n.key STARTS WITH kp))
+  AND ($kinds IS NULL OR any(kp IN $kinds WHERE n.key STARTS WITH kp))
 WITH n, score
 ORDER BY score DESC, n.id
 LIMIT $k
-WITH collect({label: 'fact', id: n.id, key: n.key, value: n.value, entityId: n.entityId, domain: n.domain,
-         confidence: n.confidence, observedAt: n.observedAt, score: score}) AS hits
+WITH collect({label: 'fact', id: n.id, key: n.key, value: n.value, entityId: n.entityId,
+              domain: n.domain, confidence: n.confidence, observedAt: n.observedAt,
+              score: score}) AS hits
 RETURN 'fact' AS label, size(hits) AS seen, hits
 UNION ALL
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
@@ -58,10 +59,10 @@ WITH n, score, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Ta
       OR ('Entity' IN labels(n)
           AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WHERE ok AND coalesce(n.status, 'active') <> 'retired'
-     AND ($kinds IS NULL OR n.kind IN $kinds)
+  AND ($kinds IS NULL OR n.kind IN $kinds)
 WITH n, score
 ORDER BY score DESC, n.id
 LIMIT $k
 WITH collect({label: 'entity', id: n.id, name: n.name, kind: n.kind,
-         domain: head([(n)-[:IN_DOMAIN]->(hd:Domain) | hd.id]), score: score}) AS hits
+              domain: head([(n)-[:IN_DOMAIN]->(hd:Domain) | hd.id]), score: score}) AS hits
 RETURN 'entity' AS label, size(hits) AS seen, hits

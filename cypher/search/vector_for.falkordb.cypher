@@ -32,9 +32,10 @@ WITH n, similarity, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact'
           AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WITH count(*) AS seen,
      collect(CASE WHEN ok AND n.current AND (n.validTo IS NULL OR n.validTo > $now)
-     AND ($kinds IS NULL OR any(kp IN $kinds WHERE n.key STARTS WITH kp))
-             THEN {label: 'fact', id: n.id, key: n.key, value: n.value, entityId: n.entityId, domain: n.domain,
-         confidence: n.confidence, observedAt: n.observedAt, similarity: similarity} END) AS hits
+                       AND ($kinds IS NULL OR any(kp IN $kinds WHERE n.key STARTS WITH kp))
+                  THEN {label: 'fact', id: n.id, key: n.key, value: n.value, entityId: n.entityId,
+                        domain: n.domain, confidence: n.confidence, observedAt: n.observedAt,
+                        similarity: similarity} END) AS hits
 RETURN 'fact' AS label, seen, hits
 UNION ALL
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
@@ -60,7 +61,7 @@ WITH n, similarity, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact'
           AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WITH count(*) AS seen,
      collect(CASE WHEN ok AND coalesce(n.status, 'active') <> 'retired'
-     AND ($kinds IS NULL OR n.kind IN $kinds)
-             THEN {label: 'entity', id: n.id, name: n.name, kind: n.kind,
-         domain: head([(n)-[:IN_DOMAIN]->(hd:Domain) | hd.id]), similarity: similarity} END) AS hits
+                       AND ($kinds IS NULL OR n.kind IN $kinds)
+                  THEN {label: 'entity', id: n.id, name: n.name, kind: n.kind,
+                        domain: head([(n)-[:IN_DOMAIN]->(hd:Domain) | hd.id]), similarity: similarity} END) AS hits
 RETURN 'entity' AS label, seen, hits
