@@ -160,6 +160,9 @@ async def embed_pending(store: GraphStore, embedder: Embedder, *, batch: int = 6
     vectors = [[float(x) for x in v] for v in vectors]
     if len(vectors) != len(rows):
         raise ValueError(f"the embedder returned {len(vectors)} vectors for {len(rows)} texts")
+    dim = _dim(store)
+    if dim is not None and any(len(v) != dim for v in vectors):
+        raise ValueError(f"the embedder's vectors are not {dim} long (settings.embedding_dim)")
     batch_rows = [
         {"fact": r["id"] if r["label"] == "fact" else None,
          "entity": r["id"] if r["label"] == "entity" else None,
@@ -216,6 +219,12 @@ class Hit:
             )  # fmt: skip
         return cls("entity", h["id"], 0.0, h.get("domain"), name=h.get("name"),
                    kind=h.get("kind"))  # fmt: skip
+
+
+def _dim(store: GraphStore) -> int | None:
+    """The length the store's vector indexes were made for (None: a store that does not say)."""
+    dim = getattr(store, "embedding_dim", None)
+    return dim if isinstance(dim, int) else None
 
 
 def _decoded(value: Any) -> Any:
@@ -291,6 +300,9 @@ async def search(
 
     if vector is not None:
         vec = [float(x) for x in vector]
+        dim = _dim(store)
+        if dim is not None and len(vec) != dim:
+            raise BadInput(f"vector: {dim} numbers expected, not {len(vec)}", field="vector")
         for rank, h in enumerate(await _vector(store, params, vec, first), 1):
             x = hit(h)
             # float32 rounding: an identical vector may come back as 1.0000001

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from app.core import context, search
 from app.core.context import Reader
+from app.core.errors import BadInput
 from app.graph import GraphStore
 from app.models import EntityIn, FactIn, LinkIn
 from tests.support.vectors import Embedder, around, hash_vector
@@ -239,6 +240,10 @@ async def test_unreadable_anchor_gives_no_graph_signal(store: GraphStore) -> Non
                                near="svc-checkout", first=10, now=2_000)  # fmt: skip
     assert hits == []
     assert await search.search(store, ROOT, vector=None, text="", near="nope", first=5) == []
+    with pytest.raises(BadInput):
+        await search.search(store, ROOT, vector=[1.0, 0.0], text="", first=5)
+    with pytest.raises(BadInput):
+        await search.search(store, ROOT, vector=None, text="x", first=0)
 
 
 ATTACKS = [
