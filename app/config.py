@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ADMIN_TOKEN_MIN = 32
 
 
+DEFAULT_VECTOR_DIM = 256  # the local embedder's (app/embeddings/local.py DIM)
+
+
 class Settings(BaseSettings):
     """Every knob Baton reads; the README's configuration table mirrors this class."""
 
@@ -146,7 +149,10 @@ class Settings(BaseSettings):
         default=None, description="openai: sent as 'Authorization: Bearer …'; empty: none"
     )
     embedding_dim: int | None = Field(
-        default=None, ge=1, description="openai: vector length (default: from the first answer)"
+        default=None, ge=2, le=4096,
+        description="Length of the fact/entity vectors; the graph's vector indexes are created "
+        "with it (changing it needs the indexes dropped and the vectors redone). Default: the "
+        "local model's 256; required with openai",
     )
     embedding_batch: int = Field(
         default=64, ge=1, le=2_048, description="Texts per embedding request / job step"
@@ -159,6 +165,19 @@ class Settings(BaseSettings):
     def archive_path(self) -> Path:
         """Where archived events go (``archive_dir``, else under the data dir)."""
         return self.archive_dir or self.data_dir / "archive"
+
+    @property
+    def vector_dim(self) -> int:
+        """The dimension of the graph's vector indexes (the embedder's vectors)."""
+        return self.embedding_dim or DEFAULT_VECTOR_DIM
+
+    @model_validator(mode="after")
+    def _openai_names_its_dim(self) -> Settings:
+        """The vector indexes are created at start-up, before any embedding is asked for."""
+        if self.embedder == "openai" and self.embedding_dim is None:
+            raise ValueError("BATON_EMBEDDER=openai needs BATON_EMBEDDING_DIM (the length of "
+                             "the model's vectors: the graph's vector indexes are made with it)")
+        return self
 
     @model_validator(mode="after")
     def _graph_in_data_dir(self) -> Settings:

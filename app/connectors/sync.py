@@ -21,6 +21,7 @@ from typing import Any
 
 from app.connectors.model import ENTITY_ID, Record, Rejected, Snapshot
 from app.core.errors import BadInput
+from app.core.search import entity_text
 from app.graph import GraphStore
 from app.graph.queries import q
 
@@ -286,7 +287,8 @@ def _node_row(rec: Record, names: dict[str, str]) -> dict[str, Any]:
             "domain": rec.domain, "domainName": names.get(rec.domain or "", rec.domain),
             "partial": rec.partial,
             "file": rec.file, "sourceLocation": attrs.get("sourceLocation"),
-            "kubernetesId": attrs.get("kubernetesId")}  # fmt: skip
+            "kubernetesId": attrs.get("kubernetesId"),
+            "text": entity_text(rec.name, rec.kind, {**attrs, "title": rec.title})}  # fmt: skip
 
 
 def _rel_row(spec: SourceSpec, rec: Record, event: str, rev: str,

@@ -18,6 +18,7 @@ from app.core import policies
 from app.core.errors import BadInput, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
+from app.core.search import entity_text, fact_text
 from app.graph import ConstraintViolation, GraphStore
 from app.graph.queries import q
 from app.models import EntityIn, FactIn, LinkIn
@@ -102,7 +103,8 @@ async def upsert_entities(
     domains = sorted({e.domain for e in items})
     rows = await store.write(
         UPSERT,
-        rows=[{**e.model_dump(exclude={"attrs"}), "attrs": dumps(e.attrs)} for e in items],
+        rows=[{**e.model_dump(exclude={"attrs"}), "attrs": dumps(e.attrs),
+               "text": entity_text(e.name, e.kind, e.attrs)} for e in items],  # fmt: skip
         domains=domains,
         mayMove=may_move,
         now=now,
@@ -166,6 +168,7 @@ async def assert_fact(
             entityId=data.entity_id,
             key=data.key,
             value=json.dumps(data.value, sort_keys=True),
+            text=fact_text(data.key, data.value),
             confidence=float(data.confidence),
             derivedFrom=data.derived_from,
             validTo=data.valid_to,

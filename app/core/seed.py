@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core import workflows
 from app.core.errors import BadInput
+from app.core.search import entity_text
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import ID_PATTERN, Role
@@ -120,7 +121,8 @@ async def load(store: GraphStore, folder: Path, *, now: int) -> dict[str, int]:
     steps: list[tuple[str, str, list[dict[str, Any]]]] = [
         ("domains", DOMAINS, [d.model_dump() for d in org.domains]),
         ("teams", TEAMS, [t.model_dump(by_alias=True) for t in org.teams]),
-        ("entities", ENTITIES, [e.model_dump() for e in org.entities]),
+        ("entities", ENTITIES,
+         [{**e.model_dump(), "text": entity_text(e.name, e.kind, None)} for e in org.entities]),
         (
             "dependencies",
             LINKS,

@@ -16,6 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from app.graph.embedded import EmbeddedServer
 from app.graph.queries import Queries, load, property_keys, q, schema_statements
 from app.graph.store import (
+    DEFAULT_EMBEDDING_DIM,
     ConstraintViolation,
     GraphError,
     GraphLimitExceeded,
@@ -47,8 +48,10 @@ class FalkorStore:
         limits: StatementLimits | None = None,
         *,
         unix_socket_path: str | None = None,
+        embedding_dim: int = DEFAULT_EMBEDDING_DIM,
     ) -> None:
         self.host, self.port, self.graph_name = host, port, graph
+        self.embedding_dim = embedding_dim  # the vector indexes' dimension (schema)
         self.limits = limits or StatementLimits()
         # Explicit socket deadlines, just above the server-side statement timeout, so the
         # client library's default (5 s since redis-py 8) never decides them; a reply later
@@ -78,7 +81,7 @@ class FalkorStore:
     @classmethod
     def at(
         cls, uri: str, graph: str = "baton", pool_size: int = 32, queries: Queries | None = None,
-        limits: StatementLimits | None = None,
+        limits: StatementLimits | None = None, embedding_dim: int = DEFAULT_EMBEDDING_DIM,
     ) -> FalkorStore:
         """A store on ``falkordb://host:port`` or ``falkordb+unix:///path/to/socket``."""
         parsed = urlparse(uri)
@@ -86,11 +89,13 @@ class FalkorStore:
             path = unquote(parsed.path)
             if not path:
                 raise ValueError(f"no socket path in {uri!r}: falkordb+unix:///path/to/sock")
-            return cls("", 0, graph, pool_size, queries, limits, unix_socket_path=path)
+            return cls("", 0, graph, pool_size, queries, limits, unix_socket_path=path,
+                       embedding_dim=embedding_dim)  # fmt: skip
         if parsed.scheme != "falkordb":
             raise ValueError(f"not a FalkorDB URI: {uri!r}")
         return cls(
-            parsed.hostname or "127.0.0.1", parsed.port or 6379, graph, pool_size, queries, limits
+            parsed.hostname or "127.0.0.1", parsed.port or 6379, graph, pool_size, queries, limits,
+            embedding_dim=embedding_dim,
         )
 
     async def _run(self, name: str, params: dict[str, Any], read_only: bool) -> list[Row]:
@@ -155,8 +160,9 @@ class FalkorStore:
 
     async def apply_schema(self) -> None:
         """Create indexes/constraints; FalkorDB has no ``IF NOT EXISTS``, so 'already' errors
-        are expected on every start after the first and swallowed. Then register every
-        property name in one logged write (cypher/graph/intern_keys.cypher says why)."""
+        are expected on every start after the first and swallowed (a vector index keeps the
+        dimension it was created with). Then register every property name in one logged
+        write (cypher/graph/intern_keys.cypher says why)."""
         have: set[tuple[Any, ...]] | None = None  # read once the indexes made the graph
         for stmt in schema_statements(self.backend):
             try:
@@ -168,6 +174,8 @@ class FalkorStore:
                     # CREATE g UNIQUE NODE Label PROPERTIES n p1..pn
                     if (args[3], args[4], args[5], tuple(args[8:])) not in have:
                         await self._db.connection.execute_command(*args)
+                elif "$embeddingDim" in stmt:  # the vector indexes
+                    await self._graph.query(stmt, {"embeddingDim": self.embedding_dim})
                 else:
                     await self._graph.query(stmt)
             except ResponseError as exc:

@@ -13,6 +13,7 @@ from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable, Se
 
 from app.graph.queries import Queries, load, schema_statements
 from app.graph.store import (
+    DEFAULT_EMBEDDING_DIM,
     ConstraintViolation,
     GraphError,
     GraphLimitExceeded,
@@ -49,8 +50,10 @@ class Neo4jStore:
         pool_size: int = 32,
         queries: Queries | None = None,
         limits: StatementLimits | None = None,
+        embedding_dim: int = DEFAULT_EMBEDDING_DIM,
     ) -> None:
         self.database = database
+        self.embedding_dim = embedding_dim  # the vector indexes' dimension (schema)
         self.limits = limits or StatementLimits()
         deadline = self.limits.client_timeout_s
         self._driver = AsyncGraphDatabase.driver(
@@ -133,7 +136,8 @@ class Neo4jStore:
     async def apply_schema(self) -> None:
         """Named ``IF NOT EXISTS`` DDL: idempotent by construction. Only the statements whose
         index or constraint is missing run (one read when the schema is already there, as on
-        every start after the first)."""
+        every start after the first). The vector indexes take ``$embeddingDim``; one that
+        exists keeps the dimension it was created with."""
         rows = await self.execute_text("SHOW INDEXES YIELD name RETURN collect(name) AS names")
         present = set(rows[0]["names"]) if rows else set()
         missing = [
@@ -142,7 +146,7 @@ class Neo4jStore:
         ]  # fmt: skip
         for stmt in missing:
             try:
-                await self.execute_text(stmt)
+                await self.execute_text(stmt, embeddingDim=self.embedding_dim)
             except neo4j.exceptions.ClientError as exc:
                 # another replica starting at the same moment created it first
                 if "AlreadyExists" not in (exc.code or ""):

@@ -15,6 +15,10 @@ from typing import Any, Protocol, runtime_checkable
 
 Row = dict[str, Any]
 
+DEFAULT_EMBEDDING_DIM = 256  # the local embedder's; Settings.vector_dim
+"""Length of the Fact/Entity embedding vectors when the settings name none (``embedding_dim``);
+the schema's vector indexes take it as ``$embeddingDim``."""
+
 
 class GraphError(Exception):
     """A statement failed in the database (syntax, constraint, connection)."""

@@ -6,6 +6,9 @@
 // or a sensitivity label its teams are not cleared for) is left alone, still current for
 // its readers: a write neither buries nor reveals what its writer cannot see, and the
 // answer (superseded, contradicted) names only readable facts.
+// The fact's $text (app.core.search.fact_text) is what search indexes; needsEmbedding flags
+// it for the embedding job (search/pending), and a superseded fact, history that search
+// never returns, loses the flag. Reads return the fact without its vector.
 // The Event names its recipients, computed here with the same grants as every read: agents
 // with an active task touching the entity or one within 2 relations, who may read it.
 // Its policy (see policies/refresh) must allow the entity's domain.
@@ -44,14 +47,15 @@ WITH c, a, d, e, sources,
       AND (x.sensitivity IS NULL OR x.sensitivity IN cleared)] AS olds
 CREATE (f:Fact {id: $id, key: $key, value: $value, confidence: $confidence,
                 observedAt: $now, validTo: $validTo, current: true,
-                sensitivity: $sensitivity, agentId: a.id, entityId: e.id, domain: d.id})
+                sensitivity: $sensitivity, agentId: a.id, entityId: e.id, domain: d.id,
+                text: $text, needsEmbedding: true})
 CREATE (f)-[:ABOUT]->(e)
 CREATE (f)-[:ASSERTED_BY]->(a)
 FOREACH (s IN sources | CREATE (f)-[:DERIVED_FROM]->(s))
 WITH c, f, e, d, olds,
      [o IN olds WHERE o.agentId <> $agentId AND o.value <> $value] AS clashes
 FOREACH (o IN olds |
-  SET o.current = false
+  SET o.current = false, o.needsEmbedding = null
   CREATE (f)-[:SUPERSEDES {at: $now}]->(o))
 FOREACH (o IN clashes | CREATE (f)-[:CONTRADICTS {at: $now}]->(o))
 WITH c, f, e, d, head(olds) AS old, head(clashes) AS clashed, size(clashes) > 0 AS clash
@@ -86,4 +90,6 @@ CREATE (d)-[:BY]->(a)
 CREATE (d)-[:PRODUCED]->(f)
 FOREACH (x IN CASE WHEN st IS NULL THEN [] ELSE [st] END | CREATE (d)-[:ON]->(x))
 FOREACH (x IN CASE WHEN inRun IS NULL THEN [] ELSE [inRun] END | CREATE (d)-[:IN]->(x))
-RETURN properties(f) AS fact, old.id AS superseded, clash AS contradicted, recipients
+RETURN f {.id, .key, .value, .confidence, .observedAt, .validTo, .current, .sensitivity,
+          .agentId, .entityId, .domain} AS fact,
+       old.id AS superseded, clash AS contradicted, recipients

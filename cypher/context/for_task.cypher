@@ -16,6 +16,7 @@ WITH domains, cleared, n, min(length(p)) - 1 AS dist
 MATCH (f:Fact)-[:ABOUT]->(n)
 WHERE f.current AND (f.validTo IS NULL OR f.validTo > $now)
   AND ($all OR (f.domain IN domains AND (f.sensitivity IS NULL OR f.sensitivity IN cleared)))
-RETURN properties(f) AS fact, dist
+RETURN f {.id, .key, .value, .confidence, .observedAt, .validTo, .current, .sensitivity,
+          .agentId, .entityId, .domain} AS fact, dist
 ORDER BY dist ASC, f.observedAt DESC, f.confidence DESC
 LIMIT $limit

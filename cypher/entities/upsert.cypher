@@ -1,7 +1,9 @@
-// Create or update org entities in a batch ($rows: [{id, kind, name, domain, attrs}]), each
-// IN_DOMAIN its domain; idempotent. Moving an existing entity to another domain changes who
+// Create or update org entities in a batch ($rows: [{id, kind, name, domain, attrs, text}]),
+// each IN_DOMAIN its domain; idempotent. Moving an existing entity to another domain changes who
 // may read and write its facts, so only a caller with $mayMove (admin, operator) may, and
 // each move is audited as `entity.moved` with the old and the new domain.
+// `text` (app.core.search.entity_text) is what search indexes; a new or changed one is flagged
+// needsEmbedding for the embedding job (search/pending).
 // No row back (nothing written) when a domain is unknown, or the batch would move an entity
 // and the caller may not (the caller tells which).
 MATCH (c:Counter {name: 'event'})
@@ -30,7 +32,8 @@ UNWIND $rows AS r
 MATCH (d:Domain {id: r.domain})
 MERGE (e:Entity {id: r.id})
 ON CREATE SET e.createdAt = $now
-SET e.kind = r.kind, e.name = r.name, e.attrs = r.attrs, e.updatedAt = $now
+SET e.needsEmbedding = CASE WHEN e.text = r.text THEN e.needsEmbedding ELSE true END
+SET e.kind = r.kind, e.name = r.name, e.attrs = r.attrs, e.text = r.text, e.updatedAt = $now
 WITH c, e, d
 OPTIONAL MATCH (e)-[old:IN_DOMAIN]->(other:Domain)
 WHERE other.id <> d.id

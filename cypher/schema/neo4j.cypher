@@ -54,3 +54,14 @@ CREATE CONSTRAINT source_id IF NOT EXISTS FOR (n:Source) REQUIRE n.id IS UNIQUE;
 CREATE INDEX fact_observed_at IF NOT EXISTS FOR (n:Fact) ON (n.observedAt);
 CREATE INDEX run_ended_at IF NOT EXISTS FOR (n:Run) ON (n.endedAt);
 CREATE INDEX proposal_status IF NOT EXISTS FOR (n:Proposal) ON (n.status);
+// Search (cypher/search/): the embedding job finds its work by needsEmbedding, vectors are
+// float[] in an HNSW index (cosine, queryNodes answers (1 + cosine similarity) / 2) of
+// $embeddingDim dimensions (settings.embedding_dim, passed by the store), not quantized
+// (5.26 quantizes by default: scores then drift, an identical vector scored 0.96). Full-text on
+// `text` with the English analyzer (stemming and stop words, like FalkorDB's RediSearch).
+CREATE INDEX fact_needs_embedding IF NOT EXISTS FOR (n:Fact) ON (n.needsEmbedding);
+CREATE INDEX entity_needs_embedding IF NOT EXISTS FOR (n:Entity) ON (n.needsEmbedding);
+CREATE VECTOR INDEX fact_embedding IF NOT EXISTS FOR (n:Fact) ON n.embedding OPTIONS {indexConfig: {`vector.dimensions`: $embeddingDim, `vector.similarity_function`: 'cosine', `vector.quantization.enabled`: false}};
+CREATE VECTOR INDEX entity_embedding IF NOT EXISTS FOR (n:Entity) ON n.embedding OPTIONS {indexConfig: {`vector.dimensions`: $embeddingDim, `vector.similarity_function`: 'cosine', `vector.quantization.enabled`: false}};
+CREATE FULLTEXT INDEX fact_text IF NOT EXISTS FOR (n:Fact) ON EACH [n.text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}};
+CREATE FULLTEXT INDEX entity_text IF NOT EXISTS FOR (n:Entity) ON EACH [n.text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}};

@@ -31,7 +31,8 @@ FILTERED = [
     "tasks/get_for", "tasks/list_for", "proposals/get_for", "events/after_for", "events/query",
     "context/lineage_step_up", "context/lineage_step_down", "traces/trace", "traces/why_step",
     "traces/why_nodes", "runs/state_for", "runs/list_for", "entities/get_for",
-    "entities/list_for",
+    "entities/list_for", "search/vector_for.falkordb", "search/vector_for.neo4j",
+    "search/fulltext_for.falkordb", "search/fulltext_for.neo4j", "search/near_for",
 ]  # fmt: skip
 FACT_READS = ["context/for_entity", "context/fact"]  # for_task carries its task through
 

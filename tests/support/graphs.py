@@ -18,6 +18,7 @@ from typing import Any
 from app.graph import GraphStore, StatementLimits
 from app.graph.neo4j_launcher import DEFAULT_PASSWORD, Neo4jServer
 from app.graph.queries import Queries
+from app.graph.store import DEFAULT_EMBEDDING_DIM
 from app.runtime import prepare_graph
 
 NEO4J_DB = "neo4j"
@@ -32,6 +33,7 @@ class GraphTarget:
     password: str = DEFAULT_PASSWORD
     server: Any = None  # the EmbeddedServer / Neo4jServer this session owns
     limits: StatementLimits | None = None  # statement bounds (None: the app's defaults)
+    embedding_dim: int = DEFAULT_EMBEDDING_DIM  # the vector indexes' dimension
     _claimed: set[str] = field(default_factory=set)
 
     def claim(self, name: str) -> str:
@@ -53,6 +55,8 @@ class GraphTarget:
         }
         if self.limits is not None:
             got["graph_timeout_ms"] = self.limits.timeout_ms
+        if self.embedding_dim != DEFAULT_EMBEDDING_DIM:
+            got["embedding_dim"] = self.embedding_dim
         return got
 
     def env(self, name: str) -> dict[str, str]:
@@ -64,6 +68,8 @@ class GraphTarget:
         }
         if self.limits is not None:
             got["BATON_GRAPH_TIMEOUT_MS"] = str(self.limits.timeout_ms)
+        if self.embedding_dim != DEFAULT_EMBEDDING_DIM:
+            got["BATON_EMBEDDING_DIM"] = str(self.embedding_dim)
         return got
 
     def store(self, name: str, pool_size: int = 64, queries: Queries | None = None) -> GraphStore:
@@ -72,11 +78,13 @@ class GraphTarget:
         if self.backend == "falkordb":
             from app.graph.falkordb import FalkorStore
 
-            return FalkorStore.at(self.uri, db, pool_size, queries, limits=self.limits)
+            return FalkorStore.at(self.uri, db, pool_size, queries, limits=self.limits,
+                                  embedding_dim=self.embedding_dim)  # fmt: skip
         from app.graph.neo4j import Neo4jStore
 
         return Neo4jStore(self.uri, "neo4j", self.password, db, pool_size=pool_size,
-                          queries=queries, limits=self.limits)  # fmt: skip
+                          queries=queries, limits=self.limits,
+                          embedding_dim=self.embedding_dim)  # fmt: skip
 
     async def open(self, name: str, queries: Queries | None = None) -> GraphStore:
         """A fresh, prepared store on graph ``name`` (``queries``: other statement texts)."""

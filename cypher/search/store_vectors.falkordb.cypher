@@ -1,0 +1,14 @@
+// Store a batch of vectors ($rows: [{fact | entity: id, text, vector}]) in one statement,
+// as vecf32 (what FalkorDB's vector index reads), and clear needsEmbedding. A row whose node
+// is gone, already embedded, or whose text changed since search/pending read it writes
+// nothing (a changed text keeps its flag and is embedded again). The flag goes with a SET to
+// null, not REMOVE: on FalkorDB 4.16 a REMOVE in the statement that sets the vector leaves
+// the node twice in the HNSW index (a query for k neighbours then answers k / 2).
+UNWIND $rows AS r
+OPTIONAL MATCH (f:Fact {id: coalesce(r.fact, '')})
+OPTIONAL MATCH (e:Entity {id: coalesce(r.entity, '')})
+WITH r, coalesce(f, e) AS n
+WHERE n IS NOT NULL AND n.needsEmbedding = true AND n.text = r.text
+SET n.embedding = vecf32(r.vector)
+SET n.needsEmbedding = null
+RETURN count(n) AS written

@@ -1,0 +1,67 @@
+// Object-level read grants (README "Who may read what"): the reader is the caller, an agent
+// ($agentId) or another principal ($principalId, its teams' grants); $callerId is the calling
+// principal; $all for admins and auditors. The first block (the caller's readable domains and
+// cleared labels) and the readable(n) expression are the same text in every statement that
+// filters by them (tests/security/test_grant_clause.py checks it).
+// Search by meaning: the $k nearest facts and the $k nearest entities to $vector (cosine),
+// one row per label: `seen` (what the index found, readable or not: the caller doubles $k
+// while too few are readable and the index still finds more) and `hits`, the readable
+// current ones (facts not superseded nor past validTo, entities not retired), optionally
+// only $kinds (entity kinds; fact key prefixes), each with its cosine similarity.
+// FalkorDB's queryNodes answers the cosine distance (1 - similarity): similarity = 1 - score.
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
+WITH coalesce(ra, rp) AS reader
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
+WITH reader, collect(DISTINCT d.id) AS domains
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
+WITH domains, collect(DISTINCT l.name) AS cleared
+CALL db.idx.vector.queryNodes('Fact', 'embedding', $k, vecf32($vector)) YIELD node, score
+WITH domains, cleared, node AS n, 1.0 - score AS similarity
+WITH n, similarity, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
+      OR ('Fact' IN labels(n) AND n.domain IN domains
+          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
+      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
+          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
+                 WHERE y IN domains)))
+      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
+          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
+          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
+                 WHERE y IN domains)))
+      OR ('Entity' IN labels(n)
+          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH count(*) AS seen,
+     collect(CASE WHEN ok AND n.current AND (n.validTo IS NULL OR n.validTo > $now)
+                       AND ($kinds IS NULL OR any(kp IN $kinds WHERE n.key STARTS WITH kp))
+                  THEN {label: 'fact', id: n.id, key: n.key, value: n.value, entityId: n.entityId,
+                        domain: n.domain, confidence: n.confidence, observedAt: n.observedAt,
+                        similarity: similarity} END) AS hits
+RETURN 'fact' AS label, seen, hits
+UNION ALL
+OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
+OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
+WITH coalesce(ra, rp) AS reader
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
+WITH reader, collect(DISTINCT d.id) AS domains
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
+WITH domains, collect(DISTINCT l.name) AS cleared
+CALL db.idx.vector.queryNodes('Entity', 'embedding', $k, vecf32($vector)) YIELD node, score
+WITH domains, cleared, node AS n, 1.0 - score AS similarity
+WITH n, similarity, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
+      OR ('Fact' IN labels(n) AND n.domain IN domains
+          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
+      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
+          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
+                 WHERE y IN domains)))
+      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
+          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
+          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
+                 WHERE y IN domains)))
+      OR ('Entity' IN labels(n)
+          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH count(*) AS seen,
+     collect(CASE WHEN ok AND coalesce(n.status, 'active') <> 'retired'
+                       AND ($kinds IS NULL OR n.kind IN $kinds)
+                  THEN {label: 'entity', id: n.id, name: n.name, kind: n.kind,
+                        domain: head([(n)-[:IN_DOMAIN]->(hd:Domain) | hd.id]), similarity: similarity} END) AS hits
+RETURN 'entity' AS label, seen, hits
