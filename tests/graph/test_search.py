@@ -17,6 +17,7 @@ from app.core import context, search
 from app.core.context import Reader
 from app.core.errors import BadInput
 from app.graph import GraphStore
+from app.graph.store import DEFAULT_EMBEDDING_DIM
 from app.models import EntityIn, FactIn, LinkIn
 from tests.support.vectors import Embedder, around, hash_vector
 
@@ -99,8 +100,8 @@ async def test_the_job_embeds_in_batches_and_an_idle_run_writes_nothing(
         "MATCH (f:Fact {key: 'note_0'}) MATCH (e:Entity {id: 'svc-1'}) RETURN f.text AS f, "
         "e.text AS e"
     )
-    assert rows == [{"f": "note 0 summary checkout latency 0",
-                     "e": "service 1 service handles checkout tier1"}]  # fmt: skip
+    assert rows == [{"f": 'note 0: {"summary": "checkout latency 0"}',
+                     "e": "service 1 (service). handles checkout. Tags: tier1."}]  # fmt: skip
     embedder = Embedder()
     assert await search.embed_pending(store, embedder, batch=3) == 3
     assert await search.pending_count(store) == 4
@@ -289,13 +290,13 @@ async def test_overfetch_finds_readable_hits_behind_forty_unreadable(store: Grap
         actor="admin", now=1_000,
     )  # fmt: skip
     rng = random.Random(7)
-    query = around([0.0] * 384, 1.0, random.Random(999))
+    query = around([0.0] * DEFAULT_EMBEDDING_DIM, 1.0, random.Random(999))
     vectors: dict[str, list[float]] = {}
     for i in range(40):  # cosine to the query about 0.96
-        vectors[f"n{i} near {i}"] = around(query, 0.3, rng)
+        vectors[search.fact_text(f"n{i}", f"near {i}")] = around(query, 0.3, rng)
         await fact(store, "hidden", f"n{i}", f"near {i}")
     for i in range(10):  # about 0.55
-        vectors[f"f{i} far {i}"] = around(query, 1.5, rng)
+        vectors[search.fact_text(f"f{i}", f"far {i}")] = around(query, 1.5, rng)
         await fact(store, "open", f"f{i}", f"far {i}")
     await embed_all(store, Embedder(lambda t: vectors.get(t) or around(query, 20.0, rng)))
     reads: list[int] = []
@@ -315,11 +316,14 @@ async def test_overfetch_finds_readable_hits_behind_forty_unreadable(store: Grap
     def cos(v: list[float]) -> float:
         return sum(a * b for a, b in zip(query, v, strict=True))
 
-    best = sorted((f"f{i}" for i in range(10)), key=lambda k: -cos(vectors[f"{k} far {k[1:]}"]))
+    def far(key: str) -> list[float]:
+        return vectors[search.fact_text(key, f"far {key[1:]}")]
+
+    best = sorted((f"f{i}" for i in range(10)), key=lambda k: -cos(far(k)))
     assert [h.key for h in hits] == best[:5]
     assert [h.signals.vector_rank for h in hits] == [1, 2, 3, 4, 5]
-    assert all(h.signals.vector == pytest.approx(cos(vectors[f"{h.key} far {h.key[1:]}"]),
-                                                 abs=1e-4) for h in hits)  # fmt: skip
+    assert all(h.signals.vector == pytest.approx(cos(far(str(h.key))), abs=1e-4)
+               for h in hits)  # fmt: skip
     assert reads == [20, 40, 80]
     everyone = await search.search(store, ROOT, vector=query, text="", first=5)
     assert {h.key for h in everyone} <= {f"n{i}" for i in range(40)}

@@ -195,9 +195,12 @@ def test_make_embedder_per_setting() -> None:
     assert make_embedder(Settings(embedder="off")) is None
     assert isinstance(make_embedder(Settings(embedder="local")), LocalEmbedder)
     with pytest.raises(ValueError, match="BATON_EMBEDDING_URL"):
-        make_embedder(Settings(embedder="openai", embedding_model="m"))
+        make_embedder(Settings(embedder="openai", embedding_model="m", embedding_dim=8))
     with pytest.raises(ValueError, match="BATON_EMBEDDING_MODEL"):
-        make_embedder(Settings(embedder="openai", embedding_url="http://127.0.0.1:9/v1"))
+        make_embedder(Settings(embedder="openai", embedding_url="http://127.0.0.1:9/v1",
+                               embedding_dim=8))
+    with pytest.raises(ValueError, match="BATON_EMBEDDING_DIM"):
+        Settings(embedder="openai", embedding_url="http://127.0.0.1:9/v1", embedding_model="m")
     e = make_embedder(
         Settings(
             embedder="openai",
@@ -205,6 +208,7 @@ def test_make_embedder_per_setting() -> None:
             embedding_model="text-embedding-3-small",
             embedding_api_key="sk-secret",
             embedding_batch=7,
+            embedding_dim=1536,
         )
     )
     assert isinstance(e, OpenAIEmbedder)
@@ -223,6 +227,7 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATON_EMBEDDING_MODEL", "bge-small")
     monkeypatch.setenv("BATON_EMBEDDING_API_KEY", "sk-abc")
     monkeypatch.setenv("BATON_EMBEDDING_BATCH", "16")
+    monkeypatch.setenv("BATON_EMBEDDING_DIM", "384")
     s = Settings()
     assert (s.embedder, s.embedding_url, s.embedding_model, s.embedding_batch) == (
         "openai",
