@@ -154,6 +154,9 @@ class Settings(BaseSettings):
         "with it (changing it needs the indexes dropped and the vectors redone). Default: the "
         "local model's 256; required with openai",
     )
+    embedding_interval_ms: int = Field(
+        default=2_000, ge=100, description="How often the scheduler embeds what is waiting"
+    )
     embedding_batch: int = Field(
         default=64, ge=1, le=2_048, description="Texts per embedding request / job step"
     )

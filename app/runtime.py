@@ -20,6 +20,7 @@ from app.core import principals, traces, webhooks
 from app.core.clock import Clock
 from app.core.events import EventHub, bootstrap
 from app.core.tasks import Backoff
+from app.embeddings import Embedder, make_embedder
 from app.graph import GraphStore, migrations, open_store
 from app.graph.supervisor import Supervisor
 from app.observability import otel
@@ -41,6 +42,7 @@ class Runtime:
     dispatcher: webhooks.Dispatcher | None = None  # outbound webhooks (made by their job)
     supervisor: Supervisor | None = None  # restarts the embedded graph server if it dies
     lease_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one lease renewal at once
+    embedder: Embedder | None = None  # turns text into vectors (None: BATON_EMBEDDER=off)
 
     def now(self) -> int:
         return self.clock.now()
@@ -93,6 +95,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None, hub: bool
     try:
         await prepare_graph(store)
         rt = Runtime(settings, store, clock or Clock())
+        rt.embedder = make_embedder(settings)  # the local model loads on first use
         rt.admin_token = await principals.ensure_admin(
             store, token=settings.admin_token, now=rt.now()
         )

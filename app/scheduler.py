@@ -140,6 +140,23 @@ async def sync_sources(rt: Runtime) -> int:
     return await sources.sync_due(rt.store, now=rt.now)
 
 
+async def embed(rt: Runtime) -> int:
+    """Give new and changed facts and entities their vectors, a batch per tick (off the
+    event loop); reads only when none is waiting."""
+    if rt.embedder is None:
+        return 0
+    from app.core import search
+    from app.embeddings import aembed
+
+    embedder = rt.embedder
+
+    class OffLoop:  # the local model is CPU work: the event loop keeps serving meanwhile
+        async def embed(self, texts: list[str]) -> list[list[float]]:
+            return await aembed(embedder, texts)
+
+    return await search.embed_pending(rt.store, OffLoop(), batch=rt.settings.embedding_batch)
+
+
 _event_log = {"cursor": -1}  # where this process's JSON event log stands (log output only)
 events_log = logging.getLogger("baton.events")
 
@@ -176,6 +193,7 @@ JOBS: list[Job] = [
     Job("eventlog", log_events, lambda rt: 500),
     Job("retention", prune, lambda rt: rt.settings.retention_interval_s * 1_000),
     Job("sources", sync_sources, lambda rt: rt.settings.sources_interval_ms),
+    Job("embed", embed, lambda rt: rt.settings.embedding_interval_ms),
 ]
 
 

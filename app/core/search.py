@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -48,9 +49,20 @@ those it found are readable)."""
 MAX_FIRST = 200
 TEXT_MAX = 2000
 """Characters of a fact's or entity's text (what is indexed and embedded)."""
-QUERY_TERMS = 16
+QUERY_TERMS = 32
+# Words that say nothing about what a text is about: left out of a full-text query (a long
+# query text, e.g. an incident's description, would otherwise spend its terms on them and
+# match everything a little). A query made only of them still searches them.
+STOPWORDS = frozenset("""a an and are as at be been but by can could did do does for from had
+has have in into is it its may more most no not of on or our out over so such than that the
+their them then there these they this those to too under up was we were what when where which
+while who will with within without would after all also any because before being both each
+few how just only other same some very via per one two new now got get""".split())
 TERM_MAX = 40
 NEAR_HOPS = 2
+TEXT_POOL = 100
+"""Full-text candidates per label that BM25 ranks (the engines' own order of a many-word
+query is poor: the best match may be 50th)."""
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -92,7 +104,8 @@ def query_terms(text: str) -> list[str]:
     either engine's query language (quotes, ``*``, ``|``, ``-``, ``@field:``, parentheses,
     ``AND``/``OR``/``NOT``, ``~``, ``^``, ``:``, ``\\``)."""
     out: list[str] = []
-    for w in _WORD.findall(text[: TEXT_MAX * 2].lower()):
+    words = _WORD.findall(text[: TEXT_MAX * 2].lower())
+    for w in [w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit()] or words:
         w = w[:TERM_MAX]
         if w not in out:
             out.append(w)
@@ -216,6 +229,25 @@ def _hits(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [h for r in rows for h in (r.get("hits") or []) if h]
 
 
+def _bm25(terms: list[str], hits: list[dict[str, Any]], k1: float = 1.2,
+          b: float = 0.75) -> list[dict[str, Any]]:
+    """The full-text candidates ranked by BM25 over the candidates themselves, best first
+    (each hit's `score` becomes it). The engines only find the candidates: RediSearch's
+    scores of a many-word union reward a short text with one word over a text holding them
+    all, and the two engines' scales differ; one scoring keeps both backends alike."""
+    docs = [_WORD.findall(str(h.get("text") or "").lower()) for h in hits]
+    if not docs:
+        return []
+    n, avg = len(docs), sum(map(len, docs)) / len(docs) or 1.0
+    df = {t: sum(1 for d in docs if t in d) for t in terms}
+    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
+    for h, d in zip(hits, docs, strict=True):
+        tf = {t: d.count(t) for t in terms}
+        h["score"] = sum(idf[t] * tf[t] * (k1 + 1) / (tf[t] + k1 * (1 - b + b * len(d) / avg))
+                         for t in terms if tf[t])  # fmt: skip
+    return sorted(hits, key=lambda h: (-float(h["score"]), h["label"], h["id"]))
+
+
 def _key(h: dict[str, Any]) -> tuple[str, str]:
     return (h["label"], h["id"])
 
@@ -287,9 +319,9 @@ async def search(
             x.score += 1 / (RRF_K + rank)
     query = fulltext_query(text, store.backend)
     if query is not None:
-        rows = await store.read(FULLTEXT_FOR, query=query, k=max(OVERFETCH * first, 40),
+        rows = await store.read(FULLTEXT_FOR, query=query, k=max(OVERFETCH * first, TEXT_POOL),
                                 **params)  # fmt: skip
-        hits = sorted(_hits(rows), key=lambda h: (-float(h["score"]), h["label"], h["id"]))
+        hits = _bm25(query_terms(text), _hits(rows))
         for rank, h in enumerate(hits, 1):
             x = hit(h)
             x.signals.text, x.signals.text_rank = float(h["score"]), rank

@@ -3,6 +3,7 @@ running it twice changes nothing (and writes no second set of events)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ DOMAINS = q("seed/domains")
 TEAMS = q("seed/teams")
 ENTITIES = q("seed/entities")
 LINKS = q("seed/links")
+RELATES = q("seed/relates")
 AGENTS = q("seed/agents")
 HUMANS = q("seed/humans")
 
@@ -131,12 +133,37 @@ async def load(store: GraphStore, folder: Path, *, now: int) -> dict[str, int]:
         ("agents", AGENTS, [a.model_dump(by_alias=True) for a in org.agents]),
         ("humans", HUMANS, [h.model_dump(mode="json") for h in org.humans]),
     ]
+    past = incidents(folder / "incidents.yaml", {e.id: e.domain for e in org.entities})
+    steps += [("incidents", ENTITIES, past),
+              ("incident links", RELATES, [{"from": i["id"], "to": i["service"]} for i in past])]
     counts: dict[str, int] = {}
     for label, name, rows in steps:
         result = await store.write(name, rows=rows, now=now) if rows else []
         counts[label] = int(result[0]["created"]) if result else 0
     counts["workflows"] = await load_workflows(store, folder / "workflows", now=now)
     return counts
+
+
+def incidents(path: Path, domains: dict[str, str]) -> list[dict[str, Any]]:
+    """Past incidents (``seeds/incidents.yaml``) as entities of kind `incident`, each in the
+    domain of the service it was about: the history `relatedIncidents` searches."""
+    if not path.exists():
+        return []
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{path.name}: YAML does not parse: {exc}") from None
+    rows = []
+    for i in raw.get("incidents") or []:
+        if not isinstance(i, dict) or i.get("service") not in domains:
+            raise BadInput(f"{path.name}: incident {i.get('id') if isinstance(i, dict) else i!r}"
+                           " needs a service from org.yaml")  # fmt: skip
+        attrs = {k: i.get(k) for k in ("description", "severity", "date", "service")}
+        rows.append({"id": str(i["id"]), "kind": "incident", "name": str(i["title"]),
+                     "domain": domains[i["service"]], "service": i["service"],
+                     "attrs": json.dumps(attrs), "text": entity_text(i["title"], "incident",
+                                                                     attrs)})  # fmt: skip
+    return rows
 
 
 async def load_workflows(store: GraphStore, folder: Path, *, now: int) -> int:

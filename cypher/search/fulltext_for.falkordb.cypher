@@ -34,7 +34,7 @@ ORDER BY score DESC, n.id
 LIMIT $k
 WITH collect({label: 'fact', id: n.id, key: n.key, value: n.value, entityId: n.entityId,
               domain: n.domain, confidence: n.confidence, observedAt: n.observedAt,
-              score: score}) AS hits
+              score: score, text: n.text}) AS hits
 RETURN 'fact' AS label, size(hits) AS seen, hits
 UNION ALL
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
@@ -64,5 +64,5 @@ WITH n, score
 ORDER BY score DESC, n.id
 LIMIT $k
 WITH collect({label: 'entity', id: n.id, name: n.name, kind: n.kind,
-              domain: head([(n)-[:IN_DOMAIN]->(hd:Domain) | hd.id]), score: score}) AS hits
+              domain: head([(n)-[:IN_DOMAIN]->(hd:Domain) | hd.id]), score: score, text: n.text}) AS hits
 RETURN 'entity' AS label, size(hits) AS seen, hits

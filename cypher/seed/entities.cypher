@@ -1,11 +1,12 @@
-// Seed org entities, each IN_DOMAIN its domain, with the text search indexes (a new or
-// changed one flagged needsEmbedding for the embedding job).
+// Seed org entities ($rows: {id, kind, name, domain, text, attrs?: JSON}), each IN_DOMAIN its
+// domain, with the text search indexes (a new or changed one flagged needsEmbedding for the
+// embedding job).
 UNWIND $rows AS r
 MATCH (d:Domain {id: r.domain})
 MERGE (e:Entity {id: r.id})
 ON CREATE SET e._new = true, e.createdAt = $now
 SET e.needsEmbedding = CASE WHEN e.text = r.text THEN e.needsEmbedding ELSE true END
-SET e.kind = r.kind, e.name = r.name, e.text = r.text
+SET e.kind = r.kind, e.name = r.name, e.text = r.text, e.attrs = coalesce(r.attrs, e.attrs)
 MERGE (e)-[:IN_DOMAIN]->(d)
 WITH collect(e) AS touched
 WITH touched, [e IN touched WHERE e._new = true] AS created

@@ -32,6 +32,7 @@ from app.api.schema import (
     policies,
     principals,
     retention,
+    search,
     sources,
     system,
     tasks,
@@ -48,7 +49,7 @@ GRAPH_LIMITS = (GraphTimeout, GraphLimitExceeded, GraphUnavailable)
 
 MODULES: list[ModuleType] = [
     system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
-    workflows, traces, teams, retention, sources,
+    workflows, traces, teams, retention, sources, search,
 ]  # fmt: skip
 
 
