@@ -48,11 +48,17 @@ async def root_cause(t: TaskContext) -> dict[str, Any]:
 
 
 async def related_incidents(t: TaskContext) -> dict[str, Any]:
+    """Searches the incident history by meaning (searchContext) and offers the closest past
+    incident's cause: a second opinion the join weighs against root_cause's."""
     service = _entity(t.payload.get("service"))
-    cause = "postgres saturation, as in INC-1875"
+    symptom = str(t.payload.get("symptom") or f"{service} degraded: checkout requests slow "
+                  "and failing, database connections exhausted")  # fmt: skip
+    hits = await t.search(symptom, near=service, kinds=["incident"], first=3)
+    similar = [h["id"] for h in hits]
+    cause = f"{hits[0]['name']} (as in {hits[0]['id']})" if hits else "no similar incident"
     fact = await t.assert_fact(service, "rootCause", cause, 0.55)
     t.report_cost(0.01)
-    return {"rootCause": cause, "confidence": 0.55, "similar": ["INC-1875"], "fact": fact}
+    return {"rootCause": cause, "confidence": 0.55, "similar": similar, "fact": fact}
 
 
 async def business_impact(t: TaskContext) -> dict[str, Any]:

@@ -41,9 +41,12 @@ async def test_mcp_tools_over_stdio_follow_the_token(api: App) -> None:
         await session.initialize()
         names = {tool.name for tool in (await session.list_tools()).tools}
         assert names == {"get_context", "assert_fact", "propose_action", "claim_task",
-                         "complete_task", "lineage"}  # fmt: skip
+                         "complete_task", "lineage", "search_context"}  # fmt: skip
         facts = payload(await session.call_tool("get_context", {"entity_id": "svc-web"}))
         assert [(f["key"], f["distance"]) for f in facts] == [("health", 1)]
+        found = payload(await session.call_tool("search_context", {
+            "text": "checkout health degraded", "near": "svc-checkout"}))  # fmt: skip
+        assert any(h["type"] == "fact" and h["key"] == "health" for h in found), found
         proposed = payload(await session.call_tool("propose_action", {
             "task_id": t["id"], "fence": t["fence"], "kind": "rollback",
             "summary": "roll back checkout", "confidence": 0.5,

@@ -128,7 +128,9 @@ async def test_parallel_fan_in_merges_contradictions_and_records_the_choice(shar
         "RETURN f.value AS chosen, o.value AS other, count(c) AS contradicts", r=rid,
     )  # fmt: skip
     assert rows and json.loads(rows[0]["chosen"]) == merged["rootCause"]  # values are JSON
-    assert json.loads(rows[0]["other"]).startswith("postgres") and rows[0]["contradicts"] == 1
+    assert "(as in INC-" in json.loads(rows[0]["other"]) and rows[0]["contradicts"] == 1
+    similar = step(run, "related")["result"]["similar"]  # found by searchContext
+    assert similar and all(i.startswith("INC-") for i in similar)
     assert step(run, "remediate")["result"]["rolledBack"] is True
     assert run["costUsd"] > 0
 
@@ -145,14 +147,18 @@ async def test_escalate_strategy_lets_a_human_pick_the_finding(shared: App) -> N
             {"id": "pick", "kind": "join", "after": ["a", "b"],
              "merge": {"key": "rootCause", "strategy": "escalate"}}]})  # fmt: skip
 
-    def choose(s: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-        return "MODIFY", {"choice": "postgres saturation, as in INC-1875"}
+    rid = await start(app, "rc-vote", service="svc-checkout")
+    asked = await follow(app.admin, rid, decide=None,
+                         until=lambda r: step(r, "pick")["status"] == "awaiting_approval")
+    seconds = step(asked, "b")["result"]["rootCause"]  # related_incidents' finding
 
-    run = await follow(app.admin, await start(app, "rc-vote", service="svc-checkout"),
-                       decide=choose)  # fmt: skip
+    def choose(s: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+        return "MODIFY", {"choice": seconds}
+
+    run = await follow(app.admin, rid, decide=choose)
     assert run["status"] == "done", run
     pick = step(run, "pick")["result"]
-    assert pick["rootCause"] == "postgres saturation, as in INC-1875"
+    assert pick["rootCause"] == seconds and "(as in INC-" in seconds
     assert pick["merge"]["chosenStep"] == "b" and pick["merge"]["decidedBy"] == "admin"
 
 

@@ -78,6 +78,18 @@ class TaskContext:
         )
         return list(got["context"])
 
+    async def search(
+        self, text: str, *, near: str | None = None, kinds: list[str] | None = None,
+        first: int = 10,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Facts and entities this agent may read that are like ``text`` (by meaning, words
+        and, with ``near``, closeness to that entity), best first; recorded as this task's
+        context read."""
+        a = self._api()
+        got = await a.api.execute(gql.SEARCH, {"q": text, "near": near, "k": kinds,
+                                               "n": first, "t": self.id})  # fmt: skip
+        return list(got["searchContext"])
+
     async def assert_fact(
         self, entity_id: str, key: str, value: Any, confidence: float,
         derived_from: list[str] | None = None,

@@ -59,6 +59,12 @@ CLIENT_CONTEXT = ("query($e: String!, $a: String, $h: Int!) { context(entityId: 
 CLIENT_EVENTS = ("query($a: Long, $n: Int!) { events(after: $a, first: $n) { nodes { seq type "
                  "actor subject payload } pageInfo { endCursor hasNextPage } } }")  # fmt: skip
 
+SEARCH_HIT_FIELDS = ("type id score domain key value entityId confidence name kind "
+                     "signals { vector text distance }")
+SEARCH = ("query($q: String!, $near: String, $k: [String!], $n: Int!, $t: String) { "
+          "searchContext(text: $q, near: $near, kinds: $k, first: $n, taskId: $t) { "
+          + SEARCH_HIT_FIELDS + " } }")  # fmt: skip
+
 # -- MCP: the tools of `baton mcp` (mcp.py) -----------------------------------------------
 
 MCP_FACT_FIELDS = "id key value confidence agentId entityId distance observedAt"

@@ -61,6 +61,17 @@ def build(url: str, token: str) -> MCPServer[Any]:
         return list(got["context"])
 
     @server.tool(
+        description="Search what you may read by meaning: facts and entities like `text` "
+        "(e.g. past incidents: kinds=['incident']), optionally close to entity `near`."
+    )
+    async def search_context(
+        text: str, near: str | None = None, kinds: list[str] | None = None, first: int = 10
+    ) -> list[dict[str, Any]]:
+        got = await call(gql.SEARCH, {"q": text, "near": near, "k": kinds, "n": first,
+                                      "t": None})  # fmt: skip
+        return list(got["searchContext"])
+
+    @server.tool(
         description="Record what you learned about an entity, how sure you are, and "
         "the fact or task ids it was based on."
     )
