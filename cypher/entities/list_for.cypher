@@ -13,7 +13,7 @@ WITH reader, collect(DISTINCT d.id) AS domains
 OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
 MATCH (n:Entity)
-WHERE n.id > $after AND ($kind IS NULL OR n.kind = $kind)
+WHERE n.id + '' > $after AND ($kind IS NULL OR n.kind = $kind)
   AND ($domain IS NULL OR (n)-[:IN_DOMAIN]->(:Domain {id: $domain}))
   AND ($owner IS NULL OR (n)-[:OWNED_BY]->(:Entity {id: $owner}))
 WITH n, domains, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
