@@ -3,8 +3,10 @@
 // principal; $all for admins and auditors. The first block (the caller's readable domains and
 // cleared labels) and the readable(n) expression are the same text in every statement that
 // filters by them (tests/security/test_grant_clause.py checks it).
-// Search by words: the best $k readable current facts and entities (as search/vector_for)
-// whose text matches $query, each with the engine's relevance score (higher is better).
+// Search by words: the engine's best $pool matches per label, then (as search/vector_for) the
+// best $k of those that are readable, current facts and entities. The pool bounds the work:
+// a query of common words matches most of the graph, and the grant check costs per node.
+// Each comes with the engine's relevance score (higher is better).
 // $query is Lucene syntax built by app.core.search.fulltext_query (words only, OR).
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
@@ -15,6 +17,8 @@ OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
 CALL db.index.fulltext.queryNodes('fact_text', $query) YIELD node, score
 WITH domains, cleared, node AS n, score
+ORDER BY score DESC
+LIMIT $pool
 WITH n, score, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
       OR ('Fact' IN labels(n) AND n.domain IN domains
           AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
@@ -46,6 +50,8 @@ OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
 WITH domains, collect(DISTINCT l.name) AS cleared
 CALL db.index.fulltext.queryNodes('entity_text', $query) YIELD node, score
 WITH domains, cleared, node AS n, score
+ORDER BY score DESC
+LIMIT $pool
 WITH n, score, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
       OR ('Fact' IN labels(n) AND n.domain IN domains
           AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
