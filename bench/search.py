@@ -394,10 +394,11 @@ async def latency_graphql(target: Any, graph: str, queries: list[str], near: lis
                 for f in hit["__type"]["fields"]
                 if "SCALAR" in (f["type"]["kind"], (f["type"]["ofType"] or {}).get("kind"))
             ]
-            extra = ", agentId: $a" if "agentId" in args else ""
+            agent = "agentId" in args  # the reader is the caller unless the API takes one
             query = (
-                f"query($t: String!, $near: String, $a: String) {{ searchContext("
-                f"text: $t, near: $near, first: 10{extra}) {{ {' '.join(leaf)} }} }}"
+                f"query($t: String!, $near: String{', $a: String' if agent else ''}) {{ "
+                f"searchContext(text: $t, near: $near, first: 10"
+                f"{', agentId: $a' if agent else ''}) {{ {' '.join(leaf)} }} }}"
             )
             for series in ("hybrid", "near"):  # the API embeds any text: no vector-only
                 clock = Clock(len(queries), budget_s if series == "hybrid" else budget_s / 3)
@@ -411,7 +412,7 @@ async def latency_graphql(target: Any, graph: str, queries: list[str], near: lis
                         token,
                         query,
                         t=text,
-                        a=READER,
+                        **({"a": READER} if agent else {}),
                         near=near[n % len(near)] if series == "near" else None,
                     )
                     if n >= warm:
