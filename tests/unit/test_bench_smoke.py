@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Seconds per quick run on a loaded 2-core machine (measured: routing ~280 s, fanout ~190 s,
 # tracing ~95 s, metrics ~20 s while other tests ran), with room; pytest's is 60 s more.
 BUDGET = {"routing": 600, "fanout": 480, "tracing": 300, "metrics": 180, "soak": 240,
-          "context": 300, "retention": 180, "restart": 180, "import": 180}
+          "context": 300, "retention": 180, "restart": 180, "import": 180, "search": 240}
 
 
 def did_the_work(script: str, m: dict[str, Any]) -> None:
@@ -54,6 +54,14 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
         assert m["import"]["created"] == m["entities"] and m["import"]["rejected"] == 0, m
         assert m["resync_events"] == 0 and m["resync"]["unchanged"] == m["entities"], m
         assert m["changed_events"] == m["changed"]["updated"] == m["changed_entities"] > 0, m
+    elif script == "search":
+        assert [g["facts"] for g in m["growth"]] == [1_000, 2_000], m
+        assert all(g["vectors_written"] >= g["facts"] // 2 for g in m["growth"]), m  # embedded
+        assert all(0 < g["recall_at_10"] <= 1 and g["self_sample"] > 0 for g in m["growth"]), m
+        assert m["search_samples"] >= 20 and m["search_p99_ms"] > 0, m
+        assert m["unreadable_hits"] == 0 and 0 < m["readable_fact_share"] < 1, m  # grants held
+        assert m["embedding"]["fact_texts_per_s"] > 0, m
+        assert all(m["quality"][k]["queries"] == 181 for k in ("vector", "fulltext", "hybrid")), m
     elif script == "metrics":
         assert m["pending"] + m["decided"] == m["proposals"] > 0, m
         assert 0 < m["events_counted"] < m["events"], m
