@@ -314,12 +314,13 @@ async def latency_inprocess(store: Any, embedder: Any, queries: list[str], near:
 
 async def fulltext_cost(store: Any, queries: list[str]) -> dict[str, float]:
     """Why the text signal costs what it does: facts its query matches (the raw index
-    procedure, counted), the procedure's time, and search/fulltext_for's (grants on every
+    procedure, counted), the procedure's time, and search/fulltext_for's (grants on the pool of
     match, then the top k)."""
     raw = ("CALL db.idx.fulltext.queryNodes('Fact', $query) YIELD node RETURN count(node) AS n"
            if store.backend == "falkordb" else "CALL db.index.fulltext.queryNodes('fact_text', "
            "$query) YIELD node RETURN count(node) AS n")  # fmt: skip
-    params = {**Reader(agent_id=READER).params(), "now": NOW, "kinds": None, "k": 40}
+    params = {**Reader(agent_id=READER).params(), "now": NOW, "kinds": None, "k": 40,
+              "pool": search.TEXT_CANDIDATES}
     matches, raw_s, stmt_s, failed = [], [], [], 0
     for text in queries:
         query = search.fulltext_query(text, store.backend)
