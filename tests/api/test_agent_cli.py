@@ -64,8 +64,9 @@ async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
         )
         slow = got["submitTask"]["id"]
 
-        async def started() -> bool:
-            return (await task(app.admin, slow))["status"] in ("assigned", "running")
+        async def started() -> bool:  # the worker holds it (startTask), not only assigned:
+            return (await task(app.admin, slow))["status"] == "running"  # a push in flight
+            # when SIGTERM lands is not the worker's to drain (its lease brings it back)
 
         await wait_for(started, 30)
         proc.send_signal(signal.SIGTERM)  # drain: finish and report what it holds, then exit
