@@ -26,6 +26,7 @@ agent = Agent(os.environ["BATON_URL"], os.environ["AGENT_TOKEN"], name="cli-agen
 @agent.handles("echo")
 async def echo(t: TaskContext) -> dict:
     if t.payload.get("slow"):
+        open("slow-started", "w").close()  # the test sends SIGTERM after this
         await asyncio.sleep(1.5)  # still running when SIGTERM arrives
     return {"echo": t.payload["text"]}
 """
@@ -64,9 +65,8 @@ async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
         )
         slow = got["submitTask"]["id"]
 
-        async def started() -> bool:  # the worker holds it (startTask), not only assigned:
-            return (await task(app.admin, slow))["status"] == "running"  # a push in flight
-            # when SIGTERM lands is not the worker's to drain (its lease brings it back)
+        async def started() -> bool:  # the handler runs: assigned alone may be a push still
+            return (tmp_path / "slow-started").exists()  # in flight, not the worker's to drain
 
         await wait_for(started, 30)
         proc.send_signal(signal.SIGTERM)  # drain: finish and report what it holds, then exit
