@@ -146,15 +146,8 @@ async def embed(rt: Runtime) -> int:
     if rt.embedder is None:
         return 0
     from app.core import search
-    from app.embeddings import aembed
 
-    embedder = rt.embedder
-
-    class OffLoop:  # the local model is CPU work: the event loop keeps serving meanwhile
-        async def embed(self, texts: list[str]) -> list[list[float]]:
-            return await aembed(embedder, texts)
-
-    return await search.embed_pending(rt.store, OffLoop(), batch=rt.settings.embedding_batch)
+    return await search.embed_pending(rt.store, rt.embedder, batch=rt.settings.embedding_batch)
 
 
 _event_log = {"cursor": -1}  # where this process's JSON event log stands (log output only)

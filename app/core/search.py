@@ -15,6 +15,7 @@ into vectors in batches with any embedder (an object with ``embed(texts)``), and
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import math
@@ -72,7 +73,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 class Embedder(Protocol):
     """What :func:`embed_pending` needs: texts in, one L2-normalised vector per text out
-    (``embed`` may be a plain or an async method)."""
+    (``embed`` may be a plain method, run on a worker thread, or an async one)."""
 
     def embed(self, texts: list[str]) -> Any: ...
 
@@ -146,9 +147,11 @@ async def embed_pending(store: GraphStore, embedder: Embedder, *, batch: int = 6
     rows = [r for r in rows if r.get("text")]
     if not rows:
         return 0
-    vectors = embedder.embed([r["text"] for r in rows])
-    if inspect.isawaitable(vectors):
-        vectors = await vectors
+    texts = [r["text"] for r in rows]
+    if inspect.iscoroutinefunction(embedder.embed):
+        vectors = await embedder.embed(texts)
+    else:  # a model is CPU work: the event loop keeps serving meanwhile
+        vectors = await asyncio.to_thread(embedder.embed, texts)
     vectors = [[float(x) for x in v] for v in vectors]
     if len(vectors) != len(rows):
         raise ValueError(f"the embedder returned {len(vectors)} vectors for {len(rows)} texts")
