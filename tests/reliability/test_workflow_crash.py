@@ -100,7 +100,10 @@ async def _follow_with_faults(
     while asyncio.get_running_loop().time() < deadline:
         run = (await _retrying(admin, RUN, id=rid))["run"]
         if run["status"] != "running":
-            assert not pending, f"the run ended before faults {pending} (fired: {fired})"
+            if pending:  # say why: which step ended how, and what its tasks went through
+                state = await _retrying(admin, TASKS)
+                raise AssertionError(f"the run ended before faults {pending} (fired: {fired}):"
+                                     f"\n{_steps(run)}\n--- tasks ---\n{state}")  # fmt: skip
             return dict(run)
         at = progress(run)
         if pending and at >= pending[0][1]:  # crash before deciding: approvals wait through it
@@ -113,9 +116,18 @@ async def _follow_with_faults(
                 await _decide(admin, s["proposalId"])
                 decided.add(s["proposalId"])
         await asyncio.sleep(0.1)
-    state = await _retrying(admin, "{ tasks(first: 50) { nodes { kind status agentId errors } } "
-                            "agents(first: 50) { nodes { id status active } } }")  # fmt: skip
-    raise AssertionError(f"run did not finish: {run}\n--- tasks and agents ---\n{state}")
+    state = await _retrying(admin, TASKS)
+    raise AssertionError(f"run did not finish: {_steps(run)}\n--- tasks and agents ---\n{state}")
+
+
+TASKS = ("{ tasks(first: 50) { nodes { kind status attempts agentId errors } } "
+         "agents(first: 50) { nodes { id status active } } }")  # fmt: skip
+
+
+def _steps(run: dict[str, Any]) -> str:
+    lines = [f"{s['stepId']}: {s['status']} attempt {s['attempt']} {s['note'] or ''}"
+             for s in run["steps"]]  # fmt: skip
+    return "\n".join([*lines, f"run: {run['status']} {run['error'] or ''}"])
 
 
 async def _decide(admin: GQL, proposal_id: str) -> None:

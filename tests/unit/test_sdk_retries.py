@@ -18,8 +18,9 @@ from baton_sdk._transport import Transport, is_read
 class Busy:
     """A loopback server: the first ``failures`` requests get a coded TIMEOUT error."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, answer: dict[str, object] | None = None) -> None:
         self.failures = failures
+        self.answer = answer or {"eventHead": "7"}
         self.bodies: list[str] = []
         outer = self
 
@@ -31,7 +32,7 @@ class Busy:
                     out = {"errors": [{"message": "the graph did not answer in time",
                                        "extensions": {"code": "TIMEOUT"}}]}  # fmt: skip
                 else:
-                    out = {"data": {"eventHead": "7"}}
+                    out = {"data": outer.answer}
                 raw = json.dumps(out).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -93,3 +94,35 @@ async def test_a_read_that_keeps_timing_out_fails_with_the_code() -> None:
 def test_what_counts_as_a_read() -> None:
     assert is_read("{ eventHead }") and is_read("  query Q($a: ID!) { task(id: $a) { id } }")
     assert not is_read("mutation { x }") and not is_read("subscription { graphChanges { seq } }")
+
+
+def test_a_server_timeout_is_a_transient_failure_of_the_task() -> None:
+    """A handler whose fenced mutation timed out on the server failed because the control
+    plane was busy, not because the work is wrong: the task gets another attempt."""
+    from baton_sdk import Agent
+
+    agent = Agent("http://127.0.0.1:9", "bt_token", name="a1")
+    assert agent._transient(errors.Timeout("the graph did not answer in time"))
+    assert agent._transient(errors.Unavailable("no graph"))
+    assert not agent._transient(errors.BadInput("bad payload"))
+    assert not agent._transient(ValueError("the handler's own bug"))
+
+
+async def test_results_the_server_timed_out_on_are_kept_and_resent() -> None:
+    """A completion batch answered TIMEOUT is kept for the next flush (it used to be dropped:
+    the task then sat out its lease and ran a second time)."""
+    from baton_sdk import Agent
+
+    with Busy(failures=1, answer={"completeTasks": ["t1"]}) as server:
+        agent = Agent(server.url, "bt_token", name="a1")
+        item = {"taskId": "t1", "fence": 1, "result": {"ok": True}, "costUsd": 0.0}
+        agent.done.append(item)
+        agent._stop.set()  # stopping: no pause before the resend
+        try:
+            await agent._flush()
+            assert agent.done == [item]  # kept: the server timed out
+            await agent._flush()  # answered this time
+            assert agent.done == [] and agent.completed == 1
+        finally:
+            await agent.api.close()
+        assert [json.loads(b)["variables"]["items"] for b in server.bodies] == [[item], [item]]

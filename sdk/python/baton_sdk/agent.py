@@ -171,7 +171,9 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 _RUNNING: set[Agent] = set()
-TRANSIENT = ("INTERNAL", "UNAVAILABLE", "RATE_LIMITED")
+# The control plane (or its graph) was briefly unable to answer, not the work wrong: another
+# attempt may succeed. TIMEOUT is the server's bound on a request, hit when its graph is busy.
+TRANSIENT = ("INTERNAL", "UNAVAILABLE", "RATE_LIMITED", "TIMEOUT")
 
 
 def _on_signal(agent: Agent) -> None:
@@ -518,7 +520,9 @@ class Agent:
         try:
             got = await self.api.execute(gql.COMPLETE_MANY, {"a": self.id, "items": batch})
             self.completed += len(got["completeTasks"])
-        except TransportError as exc:  # the app is restarting: keep the results, resend later
+        except (TransportError, errors.Timeout, errors.Unavailable) as exc:
+            # the app is restarting or its graph busy: keep the results and resend them (a
+            # batch that did commit is answered without those tasks: they are no longer ours)
             log.warning("could not report %d results yet (%s); retrying", len(batch), exc)
             self.done = batch + self.done
             if not self._stop.is_set():
