@@ -93,6 +93,7 @@ browser:
 
 lint: $(STAMP) $(LINT_STAMP)
 	$(BIN)/ruff check app tests bench sdk
+	$(BIN)/ruff format --check app tests bench sdk
 	$(BIN)/mypy
 	node tools/cypher-lint/lint.mjs cypher
 	node tools/cypher-lint/lint.mjs tests/graph/cypher

@@ -106,8 +106,10 @@ def check(src: Path) -> dict[str, Any]:
         raise BackupError(f"{src}: not an embedded-graph backup of format {FORMAT}")
     version = manifest.get("schemaVersion")
     if not isinstance(version, int) or version > known_version():
-        raise BackupError(f"{src} was written by schema version {version}; this Baton knows "
-                          f"up to {known_version()}: upgrade Baton first")  # fmt: skip
+        raise BackupError(
+            f"{src} was written by schema version {version}; this Baton knows "
+            f"up to {known_version()}: upgrade Baton first"
+        )
     snapshot = src / SNAPSHOT
     if not snapshot.is_file() or _sha256(snapshot) != manifest.get("sha256"):
         raise BackupError(f"{snapshot} is missing or does not match its manifest's SHA-256")

@@ -101,9 +101,16 @@ def serve(
         app = create_app(settings, seed_dir=SEEDS_DIR if seed else None, runtime=rt)
         # No per-message compression on WebSockets: events are small, and deflating the same
         # event once per subscriber was a large share of a fan-out's CPU (bench/fanout.py).
-        server = Server(uvicorn.Config(app, host=settings.host, port=settings.port,
-                                       log_level="warning", lifespan="on",
-                                       ws_per_message_deflate=False))  # fmt: skip
+        server = Server(
+            uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                lifespan="on",
+                ws_per_message_deflate=False,
+            )
+        )
         server.baton_app = app
         await server.serve()
         return server.started
@@ -128,9 +135,11 @@ def banner(settings: Settings, first_token: str | None) -> str:
     embedded = settings.graph_uri.startswith("embedded://")
     base = f"http://{host}:{settings.port}"
     if first_token:
-        token = (f"    admin token  {first_token}\n"
-                 f"                 (shown once; kept in {admin_token_path(settings)}, mode 0600:"
-                 " `baton admin-token` prints it)")  # fmt: skip
+        token = (
+            f"    admin token  {first_token}\n"
+            f"                 (shown once; kept in {admin_token_path(settings)}, mode 0600:"
+            " `baton admin-token` prints it)"
+        )
     elif settings.admin_token:
         token = "    admin token  the value of BATON_ADMIN_TOKEN"
     else:
@@ -238,9 +247,10 @@ def _query(url: str, token: str, query: str, variables: dict[str, object]) -> di
 
 URL_OPTION = typer.Option("http://127.0.0.1:8000", envvar="BATON_URL", help="Baton's URL.")
 TOKEN_OPTION = typer.Option(
-    None, envvar="BATON_TOKEN",
+    None,
+    envvar="BATON_TOKEN",
     help="An operator/auditor token (default: the admin token kept in the data dir).",
-)  # fmt: skip
+)
 
 
 @cli.command()
@@ -333,8 +343,11 @@ def admin_token() -> None:
     try:
         token = path.read_text().strip()
     except FileNotFoundError:
-        typer.echo(f"baton: no admin token in {path}: start Baton once (baton serve) first, "
-                   "or an admin rotates one with rotateToken", err=True)  # fmt: skip
+        typer.echo(
+            f"baton: no admin token in {path}: start Baton once (baton serve) first, "
+            "or an admin rotates one with rotateToken",
+            err=True,
+        )
         raise typer.Exit(1) from None
     typer.echo(token)
 
@@ -350,8 +363,9 @@ def schema() -> None:
 @cli.command("import")
 def import_org(
     path: str = typer.Argument(
-        ..., help="A file, folder or (Backstage) URL; Baton's own format: YAML or JSON "
-        "{domains, entities, links, teams, humans}."
+        ...,
+        help="A file, folder or (Backstage) URL; Baton's own format: YAML or JSON "
+        "{domains, entities, links, teams, humans}.",
     ),
     fmt: str = typer.Option("baton", "--format", help="baton | backstage | codeowners | k8s | csv"),
     source: str | None = typer.Option(None, help="Source id (default: format:name of the path)."),
@@ -376,9 +390,21 @@ def import_org(
     teams {id, name, canRead?, canAct?, cleared?}; humans {id, name, roles, teams?}.
     """
     if fmt != "baton":
-        _import_source(path, fmt, source, precedence, domain, {"repo": repo, "tokenEnv": token_env,
-                       "mapping": str(mapping.resolve()) if mapping else None}, dry_run, as_json,
-                       batch)  # fmt: skip
+        _import_source(
+            path,
+            fmt,
+            source,
+            precedence,
+            domain,
+            {
+                "repo": repo,
+                "tokenEnv": token_env,
+                "mapping": str(mapping.resolve()) if mapping else None,
+            },
+            dry_run,
+            as_json,
+            batch,
+        )
         return
     _import_org(Path(path), batch)
 
@@ -403,15 +429,20 @@ def _import_org(path: Path, batch: int) -> None:
         _fail(f"{path}: expected a mapping with domains, entities and links")
     try:
         domains = [{"id": d["id"], "name": d.get("name", d["id"])} for d in raw.get("domains", [])]
-        ents = [EntityIn.model_validate({k: v for k, v in e.items() if k != "dependsOn"})
-                for e in raw.get("entities", [])]  # fmt: skip
+        ents = [
+            EntityIn.model_validate({k: v for k, v in e.items() if k != "dependsOn"})
+            for e in raw.get("entities", [])
+        ]
         links = [LinkIn.model_validate(x) for x in raw.get("links", [])] + [
             LinkIn.model_validate({"from": e["id"], "to": t, "type": "DEPENDS_ON"})
-            for e in raw.get("entities", []) for t in e.get("dependsOn", [])
-        ]  # fmt: skip
+            for e in raw.get("entities", [])
+            for t in e.get("dependsOn", [])
+        ]
         team_rows = [TeamSeed.model_validate(t) for t in raw.get("teams", [])]
-        org_teams = [TeamIn(id=t.id, name=t.name, can_read=t.can_read, can_act=t.can_act,
-                            cleared=t.cleared) for t in team_rows]  # fmt: skip
+        org_teams = [
+            TeamIn(id=t.id, name=t.name, can_read=t.can_read, can_act=t.can_act, cleared=t.cleared)
+            for t in team_rows
+        ]
         people = [HumanSeed.model_validate(x) for x in raw.get("humans", [])]
         humans = [teams.Human(h.id, h.name, [r.value for r in h.roles], h.teams) for h in people]
     except (ValidationError, KeyError, TypeError, AttributeError) as exc:
@@ -426,8 +457,9 @@ def _import_org(path: Path, batch: int) -> None:
                 job = bar.add_task("entities", total=len(ents))
                 for i in range(0, len(ents), batch):
                     part = ents[i : i + batch]
-                    await context.upsert_entities(rt.store, part, actor="import", now=rt.now(),
-                                                    may_move=True)
+                    await context.upsert_entities(
+                        rt.store, part, actor="import", now=rt.now(), may_move=True
+                    )
                     bar.advance(job, len(part))
                 job = bar.add_task("relations", total=len(links))
                 for i in range(0, len(links), batch):
@@ -435,8 +467,9 @@ def _import_org(path: Path, batch: int) -> None:
                     await context.link_entities(rt.store, part2, actor="import", now=rt.now())
                     bar.advance(job, len(part2))
                 if org_teams or humans:
-                    return await teams.import_access(rt.store, org_teams, humans,
-                                                     actor="import", now=rt.now())  # fmt: skip
+                    return await teams.import_access(
+                        rt.store, org_teams, humans, actor="import", now=rt.now()
+                    )
                 return {}
         finally:
             await close_runtime(rt)
@@ -455,9 +488,16 @@ def _import_org(path: Path, batch: int) -> None:
 
 
 def _import_source(
-    path: str, fmt: str, source: str | None, precedence: int, domain: str,
-    options: dict[str, str | None], dry_run: bool, as_json: bool, batch: int,
-) -> None:  # fmt: skip
+    path: str,
+    fmt: str,
+    source: str | None,
+    precedence: int,
+    domain: str,
+    options: dict[str, str | None],
+    dry_run: bool,
+    as_json: bool,
+    batch: int,
+) -> None:
     """`baton import --format …`: register the source (or update it), read it, sync it."""
     import re
 
@@ -475,14 +515,25 @@ def _import_source(
     if not is_url(path) and not Path(location).exists():
         _fail(f"{path}: no such file or directory", 1)
     if source is None:
-        stem = Path(location.rstrip("/")).parent.name if location.endswith((".yaml", ".yml")) \
-            else Path(location.rstrip("/")).name  # fmt: skip
+        stem = (
+            Path(location.rstrip("/")).parent.name
+            if location.endswith((".yaml", ".yml"))
+            else Path(location.rstrip("/")).name
+        )
         source = f"{fmt}:" + (re.sub(r"[^a-z0-9_.-]+", "-", stem.lower()).strip("-") or "source")
     try:
-        spec = spec_of(SourceIn(id=source, format=fmt, location=location, precedence=precedence,
-                                domain=domain, repo=options.get("repo"),
-                                mapping=options.get("mapping"),
-                                token_env=options.get("tokenEnv")))  # fmt: skip
+        spec = spec_of(
+            SourceIn(
+                id=source,
+                format=fmt,
+                location=location,
+                precedence=precedence,
+                domain=domain,
+                repo=options.get("repo"),
+                mapping=options.get("mapping"),
+                token_env=options.get("tokenEnv"),
+            )
+        )
     except ValidationError as exc:
         _fail(f"{path}: {str(exc.errors()[0]['msg']).removeprefix('Value error, ')}")
 
@@ -501,8 +552,16 @@ def _import_source(
                         jobs[step] = bar.add_task(step, total=total)
                     bar.update(jobs[step], completed=done)
 
-                return await sync(rt.store, spec, snap, actor="import", now=rt.now(),
-                                  batch=batch, dry_run=dry_run, progress=show)  # fmt: skip
+                return await sync(
+                    rt.store,
+                    spec,
+                    snap,
+                    actor="import",
+                    now=rt.now(),
+                    batch=batch,
+                    dry_run=dry_run,
+                    progress=show,
+                )
         finally:
             await close_runtime(rt)
 
@@ -517,10 +576,12 @@ def _import_source(
         console.print(f"[yellow]rejected[/yellow] {bad}", highlight=False)
     counts = report.summary()
     verb = "would write" if dry_run else "wrote"
-    console.print(f"{source}: {verb} {report.changed} changes ({counts['created']} new, "
-                  f"{counts['updated']} changed, {counts['revived']} back, {counts['retired']} "
-                  f"retired), {counts['unchanged']} unchanged, {counts['rejected']} rejected, "
-                  f"{counts['skipped']} skipped; {counts['events']} events")  # fmt: skip
+    console.print(
+        f"{source}: {verb} {report.changed} changes ({counts['created']} new, "
+        f"{counts['updated']} changed, {counts['revived']} back, {counts['retired']} "
+        f"retired), {counts['unchanged']} unchanged, {counts['rejected']} rejected, "
+        f"{counts['skipped']} skipped; {counts['events']} events"
+    )
     if as_json:
         typer.echo(json.dumps({"source": source, "rev": report.rev, **counts}))
     raise typer.Exit(2 if report.rejected else 0)
@@ -553,9 +614,15 @@ def audit_export(
                 job = bar.add_task("exporting events", total=total or 1)
                 while True:
                     page = await events.query(
-                        rt.store, after=after, types=None, actor=None, subject=None,
-                        from_=from_, to=to, limit=1_000,
-                    )  # fmt: skip
+                        rt.store,
+                        after=after,
+                        types=None,
+                        actor=None,
+                        subject=None,
+                        from_=from_,
+                        to=to,
+                        limit=1_000,
+                    )
                     for ev in page:
                         fh.write(events.dumps(ev.__dict__) + "\n")
                     written += len(page)
@@ -575,8 +642,10 @@ def audit_export(
 def audit_verify(
     directory: Path = typer.Argument(..., help="The audit archive (BATON_ARCHIVE_DIR)."),
     head: str | None = typer.Option(
-        None, "--head", help="The graph's chain head (auditArchive { chainHead }): the chain "
-        "must end there, so a rewritten or truncated chain is caught too."
+        None,
+        "--head",
+        help="The graph's chain head (auditArchive { chainHead }): the chain "
+        "must end there, so a rewritten or truncated chain is caught too.",
     ),
 ) -> None:
     """Check the audit archive: every file's SHA-256, the hash chain across files, seqs with
@@ -592,8 +661,10 @@ def audit_verify(
     if problems:
         raise typer.Exit(1)
     last = chain[-1] if chain else None
-    console.print(f"archive intact: {len(chain)} files, seq 1..{last.last_seq if last else 0}, "
-                  f"chain head {last.chain if last else archive.GENESIS}")
+    console.print(
+        f"archive intact: {len(chain)} files, seq 1..{last.last_seq if last else 0}, "
+        f"chain head {last.chain if last else archive.GENESIS}"
+    )
 
 
 @cli.command("mcp")
@@ -653,13 +724,15 @@ def agent_run(
         raise typer.Exit(2)
     obj.connect(url, token)
     if not obj.token:
-        typer.echo("baton: no API token for the agent: pass --token or set BATON_TOKEN "
-                   "(an admin issues one with createPrincipal)", err=True)  # fmt: skip
+        typer.echo(
+            "baton: no API token for the agent: pass --token or set BATON_TOKEN "
+            "(an admin issues one with createPrincipal)",
+            err=True,
+        )
         raise typer.Exit(2)
     settings = _settings()
     logs.configure(settings.log_format, settings.log_level)
-    console.print(f"agent [bold]{obj.id}[/bold] on {obj.url} serving "
-                  f"{', '.join(obj.capabilities)}")  # fmt: skip
+    console.print(f"agent [bold]{obj.id}[/bold] on {obj.url} serving {', '.join(obj.capabilities)}")
     asyncio.run(obj.run())
 
 
@@ -751,8 +824,10 @@ def db_backup(dest: Path = typer.Argument(..., help="A new directory for the bac
             m = backup.backup(_server(settings), settings.graph_name, dest)
     except (backup.BackupError, EmbeddedError) as exc:
         _fail(str(exc))
-    console.print(f"backup in {dest}: {m['bytes']:,} bytes, event head {m['eventHeadRange'][1]}, "
-                  f"schema version {m['schemaVersion']}")  # fmt: skip
+    console.print(
+        f"backup in {dest}: {m['bytes']:,} bytes, event head {m['eventHeadRange'][1]}, "
+        f"schema version {m['schemaVersion']}"
+    )
 
 
 @db_cli.command("restore")
@@ -769,8 +844,10 @@ def db_restore(
             m, kept = backup.restore(_server(_settings()), src)
     except (backup.BackupError, EmbeddedError) as exc:
         _fail(str(exc))
-    console.print(f"restored {src} (event head {m['eventHeadRange'][1]}, taken "
-                  f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(m['createdAt'] / 1000))})")
+    console.print(
+        f"restored {src} (event head {m['eventHeadRange'][1]}, taken "
+        f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(m['createdAt'] / 1000))})"
+    )
     if kept is not None:
         console.print(f"the graph it replaced is kept in {kept}")
 
@@ -803,9 +880,14 @@ def db_prune(
                     bar.update(job, description=f"{kind}: {n:,}")
 
                 return await retention.run(
-                    rt.store, policy, holder=f"{socket.gethostname()}:cli{os.getpid()}",
-                    clock=rt.now, dry=dry_run, actor="cli", progress=progress,
-                )  # fmt: skip
+                    rt.store,
+                    policy,
+                    holder=f"{socket.gethostname()}:cli{os.getpid()}",
+                    clock=rt.now,
+                    dry=dry_run,
+                    actor="cli",
+                    progress=progress,
+                )
         finally:
             await close_runtime(rt)
 
@@ -847,8 +929,10 @@ def neo4j_server(
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
     console.print(f"Neo4j ready: [bold]{server.uri}[/bold]  Browser: {server.browser_url or 'off'}")
-    console.print(f"Serve Baton on it: BATON_GRAPH_URI=neo4j://127.0.0.1:{server.bolt_port_in_use}"
-                  f" BATON_NEO4J_PASSWORD=… make run    (Ctrl-C stops Neo4j)")  # fmt: skip
+    console.print(
+        f"Serve Baton on it: BATON_GRAPH_URI=neo4j://127.0.0.1:{server.bolt_port_in_use}"
+        f" BATON_NEO4J_PASSWORD=… make run    (Ctrl-C stops Neo4j)"
+    )
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops Neo4j too
     try:
         assert server.proc is not None

@@ -149,7 +149,9 @@ class Settings(BaseSettings):
         default=None, description="openai: sent as 'Authorization: Bearer …'; empty: none"
     )
     embedding_dim: int | None = Field(
-        default=None, ge=2, le=4096,
+        default=None,
+        ge=2,
+        le=4096,
         description="Length of the fact/entity vectors; the graph's vector indexes are created "
         "with it (changing it needs the indexes dropped and the vectors redone). Default: the "
         "local model's 256; required with openai",
@@ -178,8 +180,10 @@ class Settings(BaseSettings):
     def _openai_names_its_dim(self) -> Settings:
         """The vector indexes are created at start-up, before any embedding is asked for."""
         if self.embedder == "openai" and self.embedding_dim is None:
-            raise ValueError("BATON_EMBEDDER=openai needs BATON_EMBEDDING_DIM (the length of "
-                             "the model's vectors: the graph's vector indexes are made with it)")
+            raise ValueError(
+                "BATON_EMBEDDER=openai needs BATON_EMBEDDING_DIM (the length of "
+                "the model's vectors: the graph's vector indexes are made with it)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -49,9 +49,12 @@ class CamelInput(Input):
     """An input whose JSON form is camelCase (policies and budgets are stored that way)."""
 
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, frozen=True, alias_generator=to_camel,
+        extra="forbid",
+        str_strip_whitespace=True,
+        frozen=True,
+        alias_generator=to_camel,
         populate_by_name=True,
-    )  # fmt: skip
+    )
 
 
 def has_nul(value: Any) -> bool:
@@ -371,9 +374,14 @@ IdNames = list[str] | None
 
 
 _POLICY_LISTS = (
-    "allow_capabilities", "deny_capabilities", "allow_domains", "deny_domains",
-    "allow_resources", "deny_resources", "always_approve",
-)  # fmt: skip
+    "allow_capabilities",
+    "deny_capabilities",
+    "allow_domains",
+    "deny_domains",
+    "allow_resources",
+    "deny_resources",
+    "always_approve",
+)
 
 
 class PolicyIn(CamelInput):
@@ -403,8 +411,9 @@ class PolicyIn(CamelInput):
     @model_validator(mode="after")
     def _consistent(self) -> PolicyIn:
         if (self.scope is PolicyScope.GLOBAL) != (self.target_id is None):
-            raise ValueError("targetId is required for agent/team/workflow scope, and "
-                             "must be absent for global")  # fmt: skip
+            raise ValueError(
+                "targetId is required for agent/team/workflow scope, and must be absent for global"
+            )
         for name in _POLICY_LISTS:
             bad = [v for v in getattr(self, name) or [] if not _ID.match(v)]
             if bad:
@@ -412,8 +421,9 @@ class PolicyIn(CamelInput):
         levels = ["|".join(self.approvers)] if self.approvers else []
         for level in [*levels, *(self.escalation or [])]:
             if not all(_ID.match(x.removeprefix("team:")) for x in level.split("|")):
-                raise ValueError(f"escalation level {level!r}: principal ids or team:<id>, "
-                                 "separated by |")  # fmt: skip
+                raise ValueError(
+                    f"escalation level {level!r}: principal ids or team:<id>, separated by |"
+                )
         for kind, value in (self.action_thresholds or {}).items():
             if not _ID.match(kind) or not 0 <= value <= 1:
                 raise ValueError(f"actionThresholds: {kind!r} must map to 0..1")

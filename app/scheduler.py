@@ -79,9 +79,12 @@ def dispatcher(rt: Runtime) -> hooks.Dispatcher:
     if rt.dispatcher is None:
         s = rt.settings
         rt.dispatcher = hooks.Dispatcher(
-            rt.store, clock=rt.now, policy=EgressPolicy.of(s.webhook_allow_hosts),
-            timeout_s=s.webhook_timeout_ms / 1000, per_endpoint=s.webhook_per_endpoint,
-        )  # fmt: skip
+            rt.store,
+            clock=rt.now,
+            policy=EgressPolicy.of(s.webhook_allow_hosts),
+            timeout_s=s.webhook_timeout_ms / 1000,
+            per_endpoint=s.webhook_per_endpoint,
+        )
     return rt.dispatcher
 
 
@@ -125,8 +128,9 @@ async def prune(rt: Runtime) -> int:
     """Retention (README "Operating Baton"): archive whole days of events, then delete what
     the policy lets go, in bounded batches; writes nothing when there is nothing to do."""
     try:
-        report = await retention.run(rt.store, retention.Policy.of(rt.settings),
-                                     holder=holder(rt), clock=rt.now)  # fmt: skip
+        report = await retention.run(
+            rt.store, retention.Policy.of(rt.settings), holder=holder(rt), clock=rt.now
+        )
     except retention.Busy:
         return 0
     return report.total
@@ -165,10 +169,13 @@ async def log_events(rt: Runtime) -> int:
     for r in rows:
         events_log.info(
             r["type"],
-            extra={"event": {k: r[k] for k in ("seq", "type", "at", "actor", "subject")},
-                   "payload": r["payload"], "trace_id": r["traceId"],
-                   "span_id": r["spanId"]},
-        )  # fmt: skip
+            extra={
+                "event": {k: r[k] for k in ("seq", "type", "at", "actor", "subject")},
+                "payload": r["payload"],
+                "trace_id": r["traceId"],
+                "span_id": r["spanId"],
+            },
+        )
         _event_log["cursor"] = int(r["seq"])
     return len(rows)
 

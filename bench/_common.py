@@ -44,9 +44,10 @@ def graph_target(backend: str, fsync: str = "always") -> Iterator[GraphTarget]:
     # The data dir goes with the run (100k-task graphs are hundreds of MB; left behind, every
     # run used to leave one in /tmp).
     with tempfile.TemporaryDirectory(prefix=f"bench-{backend}-") as tmp:
-        with console.status(f"starting {backend}"), open_target(
-            backend, Path(tmp), timeout_ms=BENCH_TIMEOUT_MS, fsync=fsync
-        ) as target:
+        with (
+            console.status(f"starting {backend}"),
+            open_target(backend, Path(tmp), timeout_ms=BENCH_TIMEOUT_MS, fsync=fsync) as target,
+        ):
             yield target
 
 
@@ -79,8 +80,11 @@ def free_port() -> int:
 
 async def gql(http: Any, url: str, token: str, query: str, **variables: object) -> dict[str, Any]:
     """One GraphQL call through the public API; errors raise."""
-    r = await http.post(f"{url}/graphql", json={"query": query, "variables": variables},
-                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    r = await http.post(
+        f"{url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     body = r.json()
     if body.get("errors"):
         raise RuntimeError(body["errors"])
@@ -134,15 +138,25 @@ def serve_app(target: GraphTarget, graph: str, token: str, **env: str) -> tuple[
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    full = {**os.environ, **target.env(graph), "BATON_ADMIN_TOKEN": token,
-            "BATON_LOG_LEVEL": "WARNING",
-            "BATON_RATE_LIMIT_PER_S": "1000000", "BATON_RATE_LIMIT_BURST": "1000000",
-            "BATON_WS_MAX_SOCKETS": "100000", "BATON_WS_MAX_SUBSCRIPTIONS": "100000",
-            "BATON_GRAPH_TIMEOUT_MS": str(BENCH_TIMEOUT_MS),
-            **env}  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)],
-                            cwd=Path(__file__).resolve().parents[1], env=full,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    full = {
+        **os.environ,
+        **target.env(graph),
+        "BATON_ADMIN_TOKEN": token,
+        "BATON_LOG_LEVEL": "WARNING",
+        "BATON_RATE_LIMIT_PER_S": "1000000",
+        "BATON_RATE_LIMIT_BURST": "1000000",
+        "BATON_WS_MAX_SOCKETS": "100000",
+        "BATON_WS_MAX_SUBSCRIPTIONS": "100000",
+        "BATON_GRAPH_TIMEOUT_MS": str(BENCH_TIMEOUT_MS),
+        **env,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(600):
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:

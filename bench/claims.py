@@ -74,17 +74,26 @@ async def setup(url: str, n_agents: int) -> list[tuple[str, str]]:
         for i in range(n_agents):
             aid = f"puller-{i:03d}"
             made = await gql(
-                http, url, TOKEN,
+                http,
+                url,
+                TOKEN,
                 "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-                i={"id": f"p-{aid}", "kind": "agent", "name": aid, "roles": ["AGENT"],
-                   "agentId": aid},
-            )  # fmt: skip
+                i={
+                    "id": f"p-{aid}",
+                    "kind": "agent",
+                    "name": aid,
+                    "roles": ["AGENT"],
+                    "agentId": aid,
+                },
+            )
             token = made["createPrincipal"]["token"]
             await gql(
-                http, url, token,
+                http,
+                url,
+                token,
                 "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }",
                 i={"id": aid, "name": aid, "capabilities": CAPS, "maxConcurrency": 1},
-            )  # fmt: skip
+            )
             pairs.append((aid, token))
     return pairs
 
@@ -95,8 +104,10 @@ async def fill(target: Any, graph: str, n_tasks: int) -> None:
     clock, rng = Clock(), random.Random(11)
     try:
         for start in range(0, n_tasks, 5_000):
-            items = [TaskIn(kind="pull", capability=rng.choice(CAPS), priority=rng.randint(0, 100))
-                     for _ in range(min(5_000, n_tasks - start))]  # fmt: skip
+            items = [
+                TaskIn(kind="pull", capability=rng.choice(CAPS), priority=rng.randint(0, 100))
+                for _ in range(min(5_000, n_tasks - start))
+            ]
             await tasks.submit_many(store, items, actor="bench", now=clock.now())
     finally:
         await store.close()
@@ -109,12 +120,15 @@ def run(target: Any, n_agents: int, n_tasks: int, seconds: float, procs: int) ->
     app, url = serve_app(target, graph, TOKEN, BATON_SCHEDULER="false")
     try:
         pairs = asyncio.run(setup(url, n_agents))
-        console.print(f"{n_agents} agents claim and complete for {seconds:.0f} s "
-                      f"from {procs} client processes")  # fmt: skip
+        console.print(
+            f"{n_agents} agents claim and complete for {seconds:.0f} s "
+            f"from {procs} client processes"
+        )
         ctx = mp.get_context("spawn")
         out, go = ctx.Queue(), ctx.Queue()
-        workers = [ctx.Process(target=_proc, args=(url, pairs[k::procs], go, out))
-                   for k in range(procs)]  # fmt: skip
+        workers = [
+            ctx.Process(target=_proc, args=(url, pairs[k::procs], go, out)) for k in range(procs)
+        ]
         for w in workers:
             w.start()
         for _ in workers:
@@ -159,10 +173,21 @@ def main() -> None:
     with graph_target(args.backend) as target:
         m = run(target, args.agents, n_tasks, seconds, args.procs)
         backend = backend_label(target)
-    shown = ("claims_per_s", "claim_p50_ms", "claim_p99_ms", "complete_p50_ms",
-             "complete_p99_ms", "pairs", "empty_claims")  # fmt: skip
-    report(f"Claims through the API ({backend})", [(k, m[k]) for k in shown],
-           {**m, "backend": backend}, args.json)
+    shown = (
+        "claims_per_s",
+        "claim_p50_ms",
+        "claim_p99_ms",
+        "complete_p50_ms",
+        "complete_p99_ms",
+        "pairs",
+        "empty_claims",
+    )
+    report(
+        f"Claims through the API ({backend})",
+        [(k, m[k]) for k in shown],
+        {**m, "backend": backend},
+        args.json,
+    )
 
 
 if __name__ == "__main__":

@@ -232,8 +232,10 @@ async def context_reads(
     await store.close()
     app, url = await asyncio.to_thread(serve_app, target, graph, TOKEN, BATON_SCHEDULER="false")
     api: list[float] = []
-    query = ("query($e: String!) { context(entityId: $e, agentId: \"reader\", hops: 2, "
-             "first: 50) { id key value confidence distance } }")  # fmt: skip
+    query = (
+        'query($e: String!) { context(entityId: $e, agentId: "reader", hops: 2, '
+        "first: 50) { id key value confidence distance } }"
+    )
     try:
         async with httpx.AsyncClient(timeout=60) as http:
             for k in range(reads + 20):  # the first 20 warm the connection and the plan
@@ -263,9 +265,15 @@ async def run(quick: bool, target: Any) -> dict[str, object]:
         console.print(f"context reads, {n_ent:,} entities, {n_facts:,} facts")
         core, api = await context_reads(target, n_ent, n_facts, reads, f"reads-{kind}-{k}")
         c, a = summary_ms(core), summary_ms(api)
-        row = {"entities": n_ent, "facts": n_facts, "facts_per_entity": n_facts // n_ent,
-               "context_p50_ms": a["p50_ms"], "context_p99_ms": a["p99_ms"],
-               "core_p50_ms": c["p50_ms"], "core_p99_ms": c["p99_ms"]}  # fmt: skip
+        row = {
+            "entities": n_ent,
+            "facts": n_facts,
+            "facts_per_entity": n_facts // n_ent,
+            "context_p50_ms": a["p50_ms"],
+            "context_p99_ms": a["p99_ms"],
+            "core_p50_ms": c["p50_ms"],
+            "core_p99_ms": c["p99_ms"],
+        }
         if kind == "size":
             growth.append({"scale": k, **row})
         else:
@@ -298,18 +306,25 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
-    ap.add_argument("--fsync", choices=("always", "everysec"), default="always",
-                    help="Embedded FalkorDB's appendfsync (the app's default: always).")
+    ap.add_argument(
+        "--fsync",
+        choices=("always", "everysec"),
+        default="always",
+        help="Embedded FalkorDB's appendfsync (the app's default: always).",
+    )
     args = ap.parse_args()
     with graph_target(args.backend, fsync=args.fsync) as target:
         m = asyncio.run(run(args.quick, target))
     m["fsync"] = args.fsync if args.backend == "falkordb" else "neo4j default"
     rows = [(k, v) for k, v in m.items() if k not in ("growth", "density")] + [
-        (f"{g['entities']:,} entities x {g['facts_per_entity']} facts: context p50 / p99 ms "
-         f"(GraphQL; core call)", f"{g['context_p50_ms']} / {g['context_p99_ms']} "
-         f"({g['core_p50_ms']} / {g['core_p99_ms']})")
+        (
+            f"{g['entities']:,} entities x {g['facts_per_entity']} facts: context p50 / p99 ms "
+            f"(GraphQL; core call)",
+            f"{g['context_p50_ms']} / {g['context_p99_ms']} "
+            f"({g['core_p50_ms']} / {g['core_p99_ms']})",
+        )
         for g in [*m["growth"], *m["density"][1:]]  # type: ignore[misc]
-    ]  # fmt: skip
+    ]
     report("Shared context", rows, m, args.json)
 
 

@@ -37,8 +37,9 @@ TOKEN = "bt_fanout_bench_admin_token_0123456789"
 SUB = 'subscription { graphChanges(types: ["bench.ping"]) { seq subject } }'
 
 
-def _client(url: str, n: int, n_events: int, ready: Any, delivered: Synchronized[int],
-            out: Any) -> None:  # fmt: skip
+def _client(
+    url: str, n: int, n_events: int, ready: Any, delivered: Synchronized[int], out: Any
+) -> None:
     """One client process: ``n`` subscribers; sends back {subject: [delivery times]}."""
 
     async def main() -> dict[str, list[float]]:
@@ -47,9 +48,11 @@ def _client(url: str, n: int, n_events: int, ready: Any, delivered: Synchronized
 
         async def listen(ok: asyncio.Event) -> None:
             ws = await websockets.connect(
-                url.replace("http", "ws") + "/graphql", compression=None, max_queue=None,
+                url.replace("http", "ws") + "/graphql",
+                compression=None,
+                max_queue=None,
                 subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
-            )  # fmt: skip
+            )
             sockets.append(ws)
             auth = {"Authorization": f"Bearer {TOKEN}"}
             await ws.send(json.dumps({"type": "connection_init", "payload": auth}))
@@ -84,15 +87,21 @@ def _client(url: str, n: int, n_events: int, ready: Any, delivered: Synchronized
 async def run(target: Any, n_subs: int, n_events: int, procs: int) -> list[float]:
     """One trial: a fresh server, ``n_subs`` subscribers, ``n_events`` events; latencies (s)."""
     app, url = await asyncio.to_thread(
-        serve_app, target, f"fanout-{n_subs}-{time.monotonic_ns()}", TOKEN,
+        serve_app,
+        target,
+        f"fanout-{n_subs}-{time.monotonic_ns()}",
+        TOKEN,
         BATON_SCHEDULER="false",
-    )  # fmt: skip
+    )
     ctx = mp.get_context("spawn")
     ready, out = ctx.Queue(), ctx.Queue()
     delivered: Synchronized[int] = ctx.Value("i", 0)  # type: ignore[assignment]
     shares = [n_subs // procs + (1 if i < n_subs % procs else 0) for i in range(procs)]
-    clients = [ctx.Process(target=_client, args=(url, k, n_events, ready, delivered, out))
-               for k in shares if k]  # fmt: skip
+    clients = [
+        ctx.Process(target=_client, args=(url, k, n_events, ready, delivered, out))
+        for k in shares
+        if k
+    ]
     try:
         for c in clients:
             c.start()
@@ -104,13 +113,20 @@ async def run(target: Any, n_subs: int, n_events: int, procs: int) -> list[float
             for k in range(n_events):
                 subject = f"ping-{k}"
                 sent[subject] = time.monotonic()
-                await gql(http, url, TOKEN, "mutation($s: String!) { emitEvent(type: "
-                          '"bench.ping", subject: $s) { seq } }', s=subject)  # fmt: skip
+                await gql(
+                    http,
+                    url,
+                    TOKEN,
+                    'mutation($s: String!) { emitEvent(type: "bench.ping", subject: $s) { seq } }',
+                    s=subject,
+                )
                 deadline = time.monotonic() + 30
                 while delivered.value < n_subs * (k + 1):
                     if time.monotonic() > deadline:
-                        raise RuntimeError(f"{subject}: {delivered.value - n_subs * k} of "
-                                           f"{n_subs} subscribers got it")  # fmt: skip
+                        raise RuntimeError(
+                            f"{subject}: {delivered.value - n_subs * k} of "
+                            f"{n_subs} subscribers got it"
+                        )
                     await asyncio.sleep(0.001)
         lat: list[float] = []
         for _ in clients:
@@ -136,8 +152,11 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=2, help="Client processes.")
     ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
     args = ap.parse_args()
-    sizes = [5, 50] if args.quick else [args.subscribers // 100, args.subscribers // 10,
-                                        args.subscribers]  # fmt: skip
+    sizes = (
+        [5, 50]
+        if args.quick
+        else [args.subscribers // 100, args.subscribers // 10, args.subscribers]
+    )
     trials, n_events = (1, 10) if args.quick else (args.trials, 20)
     growth = []
     with graph_target(args.backend) as target:
@@ -147,14 +166,31 @@ def main() -> None:
             for _ in range(trials):
                 lat += asyncio.run(run(target, max(1, n), n_events, args.procs))
             s = summary_ms(lat)
-            growth.append({"subscribers": n, "events": n_events * trials,
-                           "deliveries": len(lat), "fanout_p50_ms": s["p50_ms"],
-                           "fanout_p99_ms": s["p99_ms"]})  # fmt: skip
+            growth.append(
+                {
+                    "subscribers": n,
+                    "events": n_events * trials,
+                    "deliveries": len(lat),
+                    "fanout_p50_ms": s["p50_ms"],
+                    "fanout_p99_ms": s["p99_ms"],
+                }
+            )
     keys = ("subscribers", "fanout_p50_ms", "fanout_p99_ms")
-    m = {**growth[-1], "trials": trials, "procs": args.procs, "backend": backend_label(target),
-         "target_p99_ms": 100.0, "growth": [{k: g[k] for k in keys} for g in growth]}  # fmt: skip
-    rows = [(f"{g['subscribers']} subscribers p50 / p99 ms",
-             f"{g['fanout_p50_ms']} / {g['fanout_p99_ms']}") for g in growth]  # fmt: skip
+    m = {
+        **growth[-1],
+        "trials": trials,
+        "procs": args.procs,
+        "backend": backend_label(target),
+        "target_p99_ms": 100.0,
+        "growth": [{k: g[k] for k in keys} for g in growth],
+    }
+    rows = [
+        (
+            f"{g['subscribers']} subscribers p50 / p99 ms",
+            f"{g['fanout_p50_ms']} / {g['fanout_p99_ms']}",
+        )
+        for g in growth
+    ]
     report("Subscription fan-out", rows, m, args.json)
 
 

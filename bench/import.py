@@ -54,10 +54,13 @@ def isolated_env(data: Path) -> dict[str, str]:
     """The environment of a CLI run on its own embedded graph: the graph URI names the
     directory too, since its default (`embedded://.baton/graph`) does not follow the data
     dir."""
-    return {**os.environ, "BATON_DATA_DIR": str(data),
-            "BATON_GRAPH_URI": f"embedded://{data / 'graph'}",
-            "BATON_GRAPH_TIMEOUT_MS": str(BENCH_TIMEOUT_MS),
-            "BATON_LOG_LEVEL": "WARNING"}  # fmt: skip
+    return {
+        **os.environ,
+        "BATON_DATA_DIR": str(data),
+        "BATON_GRAPH_URI": f"embedded://{data / 'graph'}",
+        "BATON_GRAPH_TIMEOUT_MS": str(BENCH_TIMEOUT_MS),
+        "BATON_LOG_LEVEL": "WARNING",
+    }
 
 
 def run_import(cli: list[str], catalog: Path, data: Path) -> tuple[float, dict[str, int]]:
@@ -71,8 +74,9 @@ def run_import(cli: list[str], catalog: Path, data: Path) -> tuple[float, dict[s
     return took, parse_counts(proc.stdout)
 
 
-def timed_generate(out: Path, entities: int, seed: int, fraction: float = 0.0
-                   ) -> tuple[float, dict[str, int]]:  # fmt: skip
+def timed_generate(
+    out: Path, entities: int, seed: int, fraction: float = 0.0
+) -> tuple[float, dict[str, int]]:
     t0 = time.perf_counter()
     counts = generate(out, entities, seed=seed, change_fraction=fraction)
     return time.perf_counter() - t0, counts
@@ -92,12 +96,17 @@ def generate_only(tmp: Path, entities: int, seed: int) -> dict[str, Any]:
     snap = backstage.read(catalog / "catalog-info.yaml")
     read_s = time.perf_counter() - t0
     changed_gen_s, changed = timed_generate(catalog, entities, seed, 0.01)
-    return {"generate_s": round(gen_s, 3), "catalog_bytes": catalog_bytes(catalog),
-            "read_s": round(read_s, 3), "read_records": len(snap.records),
-            "read_rejected": len(snap.rejected),
-            "read_entities_per_s": round(entities / read_s, 1) if read_s else 0.0,
-            "changed_generate_s": round(changed_gen_s, 3), "changed_entities": changed["changed"],
-            "kinds": {k: counts[k] for k in counts if k not in ("invalid", "changed")}}  # fmt: skip
+    return {
+        "generate_s": round(gen_s, 3),
+        "catalog_bytes": catalog_bytes(catalog),
+        "read_s": round(read_s, 3),
+        "read_records": len(snap.records),
+        "read_rejected": len(snap.rejected),
+        "read_entities_per_s": round(entities / read_s, 1) if read_s else 0.0,
+        "changed_generate_s": round(changed_gen_s, 3),
+        "changed_entities": changed["changed"],
+        "kinds": {k: counts[k] for k in counts if k not in ("invalid", "changed")},
+    }
 
 
 def import_runs(tmp: Path, entities: int, seed: int, cli: list[str]) -> dict[str, Any]:
@@ -112,14 +121,23 @@ def import_runs(tmp: Path, entities: int, seed: int, cli: list[str]) -> dict[str
     changed_gen_s, changed = timed_generate(catalog, entities, seed, 0.01)
     console.print(f"{changed['changed']:,} descriptions changed: importing again")
     changed_s, third = run_import(cli, root, data)
-    return {"generate_s": round(gen_s, 3), "catalog_bytes": catalog_bytes(catalog),
-            "kinds": {k: counts[k] for k in counts if k not in ("invalid", "changed")},
-            "changed_generate_s": round(changed_gen_s, 3), "import_s": round(import_s, 2),
-            "import_entities_per_s": round(entities / import_s, 1), "import": first,
-            "resync_s": round(resync_s, 2), "resync_events": again["events"],
-            "resync_entities_per_s": round(entities / resync_s, 1), "resync": again,
-            "changed_entities": changed["changed"], "changed_s": round(changed_s, 2),
-            "changed_events": third["events"], "changed": third}  # fmt: skip
+    return {
+        "generate_s": round(gen_s, 3),
+        "catalog_bytes": catalog_bytes(catalog),
+        "kinds": {k: counts[k] for k in counts if k not in ("invalid", "changed")},
+        "changed_generate_s": round(changed_gen_s, 3),
+        "import_s": round(import_s, 2),
+        "import_entities_per_s": round(entities / import_s, 1),
+        "import": first,
+        "resync_s": round(resync_s, 2),
+        "resync_events": again["events"],
+        "resync_entities_per_s": round(entities / resync_s, 1),
+        "resync": again,
+        "changed_entities": changed["changed"],
+        "changed_s": round(changed_s, 2),
+        "changed_events": third["events"],
+        "changed": third,
+    }
 
 
 def verdicts(m: dict[str, Any]) -> dict[str, bool]:
@@ -137,28 +155,40 @@ def verdicts(m: dict[str, Any]) -> dict[str, bool]:
 
 def rows_of(m: dict[str, Any]) -> list[tuple[str, Any]]:
     kinds = ", ".join(f"{v:,} {k}" for k, v in m["kinds"].items())
-    rows: list[tuple[str, Any]] = [("entities", kinds), ("generate, s", m["generate_s"]),
-                                   ("catalog YAML, bytes", f"{m['catalog_bytes']:,}")]  # fmt: skip
+    rows: list[tuple[str, Any]] = [
+        ("entities", kinds),
+        ("generate, s", m["generate_s"]),
+        ("catalog YAML, bytes", f"{m['catalog_bytes']:,}"),
+    ]
     if "read_s" in m:
         return rows + [
-            ("backstage.read, s", m["read_s"]), ("read, entities/s", m["read_entities_per_s"]),
+            ("backstage.read, s", m["read_s"]),
+            ("read, entities/s", m["read_entities_per_s"]),
             ("read: records / rejected", f"{m['read_records']:,} / {m['read_rejected']}"),
-            ("1% changed: generate s / descriptions", f"{m['changed_generate_s']} / "
-                                                      f"{m['changed_entities']:,}"),
-        ]  # fmt: skip
+            (
+                "1% changed: generate s / descriptions",
+                f"{m['changed_generate_s']} / {m['changed_entities']:,}",
+            ),
+        ]
     ok = {True: "[green]met[/green]", False: "[red]missed[/red]"}
     return rows + [
         (f"import, s (target < {TARGET_IMPORT_S:.0f}) {ok[m['import_target_met']]}", m["import_s"]),
         ("import, entities/s", m["import_entities_per_s"]),
-        (f"import: all created, none rejected {ok[m['import_complete']]}",
-         " ".join(f"{k}={v:,}" for k, v in m["import"].items())),
-        (f"resync, s (target < {TARGET_RESYNC_S:.0f}, 0 events) {ok[m['resync_target_met']]}",
-         f"{m['resync_s']} ({m['resync_events']} events)"),
+        (
+            f"import: all created, none rejected {ok[m['import_complete']]}",
+            " ".join(f"{k}={v:,}" for k, v in m["import"].items()),
+        ),
+        (
+            f"resync, s (target < {TARGET_RESYNC_S:.0f}, 0 events) {ok[m['resync_target_met']]}",
+            f"{m['resync_s']} ({m['resync_events']} events)",
+        ),
         ("resync, entities/s", m["resync_entities_per_s"]),
-        (f"1% changed, s (events = changed) {ok[m['changed_proportional']]}",
-         f"{m['changed_s']} ({m['changed_events']:,} events, {m['changed']['updated']:,} "
-         f"updated for {m['changed_entities']:,} changed)"),
-    ]  # fmt: skip
+        (
+            f"1% changed, s (events = changed) {ok[m['changed_proportional']]}",
+            f"{m['changed_s']} ({m['changed_events']:,} events, {m['changed']['updated']:,} "
+            f"updated for {m['changed_entities']:,} changed)",
+        ),
+    ]
 
 
 def main() -> None:
@@ -195,9 +225,15 @@ def main() -> None:
             raise SystemExit(1) from None
         finally:
             _stop_graph(Path(tmp) / "data" / "graph")
-    metrics = {"entities": entities, "seed": args.seed, "mode": mode,
-               "backend": None if args.generate_only else "falkordb-embedded", **m,
-               "target_import_s": TARGET_IMPORT_S, "target_resync_s": TARGET_RESYNC_S}  # fmt: skip
+    metrics = {
+        "entities": entities,
+        "seed": args.seed,
+        "mode": mode,
+        "backend": None if args.generate_only else "falkordb-embedded",
+        **m,
+        "target_import_s": TARGET_IMPORT_S,
+        "target_resync_s": TARGET_RESYNC_S,
+    }
     report("Import: a Backstage catalog into a fresh graph", rows_of(m), metrics, args.json)
 
 

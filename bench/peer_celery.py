@@ -64,16 +64,24 @@ class BatonSide:
         for i in range(self.workers):
             made = await self.gql(
                 "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-                i={"id": f"p-w{i}", "kind": "agent", "name": f"w{i}", "roles": ["AGENT"],
-                   "agentId": f"w{i}"},
-            )  # fmt: skip
+                i={
+                    "id": f"p-w{i}",
+                    "kind": "agent",
+                    "name": f"w{i}",
+                    "roles": ["AGENT"],
+                    "agentId": f"w{i}",
+                },
+            )
             pairs.append(f"w{i}={made['createPrincipal']['token']}")
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "_baton_workers.py"), self.url, *pairs],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        while len((await self.gql("{ agents(status: ONLINE) { nodes { id } } }"))["agents"][
-                "nodes"]) < self.workers:  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while (
+            len((await self.gql("{ agents(status: ONLINE) { nodes { id } } }"))["agents"]["nodes"])
+            < self.workers
+        ):
             await asyncio.sleep(0.1)
         head = int((await self.gql("{ eventHead }"))["eventHead"])
         self.ws = await websockets.connect(
@@ -84,9 +92,19 @@ class BatonSide:
         auth = {"Authorization": f"Bearer {TOKEN}"}
         await self.ws.send(json.dumps({"type": "connection_init", "payload": auth}))
         assert json.loads(await self.ws.recv())["type"] == "connection_ack"
-        await self.ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription($a: Long) { graphChanges(types: [\"task.completed\"], "
-                     "after: $a) { subject } }", "variables": {"a": head}}}))  # fmt: skip
+        await self.ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": 'subscription($a: Long) { graphChanges(types: ["task.completed"], '
+                        "after: $a) { subject } }",
+                        "variables": {"a": head},
+                    },
+                }
+            )
+        )
         self.pump = asyncio.create_task(self._pump())
         await self.run("bulk", 200, 100, 8)  # warm-up, as on the Celery side
 
@@ -127,12 +145,17 @@ class BatonSide:
 
             async def submit(s: int) -> list[str]:
                 async with sem:
-                    items = [{"kind": "noop", "capability": "noop", "payload": {"i": i}}
-                             for i in range(s, min(n, s + batch))]  # fmt: skip
+                    items = [
+                        {"kind": "noop", "capability": "noop", "payload": {"i": i}}
+                        for i in range(s, min(n, s + batch))
+                    ]
                     return [t["id"] for t in (await self.gql(SUBMIT_MANY, i=items))["submitTasks"]]
 
-            ids = [i for part in await asyncio.gather(*(submit(s) for s in range(0, n, batch)))
-                   for i in part]  # fmt: skip
+            ids = [
+                i
+                for part in await asyncio.gather(*(submit(s) for s in range(0, n, batch)))
+                for i in part
+            ]
             await asyncio.gather(*(self._completed(t) for t in ids))
             wanted, read = set(ids), 0
             while read < len(wanted):  # every result, a page of 500 at a time
@@ -172,8 +195,11 @@ class BatonSide:
 
 
 def spread(xs: list[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(xs), 1), "min": round(min(xs), 1),
-            "max": round(max(xs), 1)}  # fmt: skip
+    return {
+        "median": round(statistics.median(xs), 1),
+        "min": round(min(xs), 1),
+        "max": round(max(xs), 1),
+    }
 
 
 async def sweep(target: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -189,10 +215,12 @@ async def sweep(target: Any, args: argparse.Namespace) -> dict[str, Any]:
             if workers == args.workers[0]:  # single-task latency, queue empty
                 b = await baton.latency(args.samples)
                 c = await asyncio.to_thread(celery.ask, cmd="latency", samples=args.samples)
-                latency = {f"{side}_{k}_{p}": round(pct(v[k], q), 2)
-                           for side, v in (("baton", b), ("celery", c))
-                           for k in ("start_ms", "result_ms")
-                           for p, q in (("p50", 50), ("p99", 99))}  # fmt: skip
+                latency = {
+                    f"{side}_{k}_{p}": round(pct(v[k], q), 2)
+                    for side, v in (("baton", b), ("celery", c))
+                    for k in ("start_ms", "result_ms")
+                    for p, q in (("p50", 50), ("p99", 99))
+                }
             for n in args.sizes:
                 for mode in ("one", "bulk"):
                     rates: dict[str, list[float]] = {"baton": [], "celery": []}
@@ -203,17 +231,27 @@ async def sweep(target: Any, args: argparse.Namespace) -> dict[str, Any]:
                                 got = await baton.run(mode, n, args.batch, args.clients)
                             else:
                                 got = await asyncio.to_thread(
-                                    celery.ask, cmd="run", mode=mode, n=n, batch=args.batch,
+                                    celery.ask,
+                                    cmd="run",
+                                    mode=mode,
+                                    n=n,
+                                    batch=args.batch,
                                     clients=args.clients,
-                                )  # fmt: skip
+                                )
                             rates[side].append(n / got["seconds"])
-                    cell = {"workers": workers, "tasks": n, "mode": mode,
-                            "baton": spread(rates["baton"]),
-                            "celery": spread(rates["celery"])}  # fmt: skip
+                    cell = {
+                        "workers": workers,
+                        "tasks": n,
+                        "mode": mode,
+                        "baton": spread(rates["baton"]),
+                        "celery": spread(rates["celery"]),
+                    }
                     cell["ratio"] = round(cell["baton"]["median"] / cell["celery"]["median"], 3)
                     b_med, c_med = cell["baton"]["median"], cell["celery"]["median"]
-                    console.print(f"{mode:>4} {n:>6} tasks, {workers} workers: Baton {b_med}/s, "
-                                  f"Celery {c_med}/s (ratio {cell['ratio']})")  # fmt: skip
+                    console.print(
+                        f"{mode:>4} {n:>6} tasks, {workers} workers: Baton {b_med}/s, "
+                        f"Celery {c_med}/s (ratio {cell['ratio']})"
+                    )
                     cells.append(cell)
         finally:  # nothing left running, whatever failed
             await baton.stop()
@@ -246,16 +284,28 @@ def main() -> None:
         pick = [c for c in cells if c["mode"] == mode and c["tasks"] == max(args.sizes)]
         return float(pick[len(pick) // 2]["ratio"])
 
-    rows = [(f"{c['mode']} {c['tasks']} tasks, {c['workers']} workers: Baton / Celery /s",
-             f"{c['baton']['median']} [{c['baton']['min']}-{c['baton']['max']}] / "
-             f"{c['celery']['median']} [{c['celery']['min']}-{c['celery']['max']}] "
-             f"(x{c['ratio']})") for c in cells]  # fmt: skip
+    rows = [
+        (
+            f"{c['mode']} {c['tasks']} tasks, {c['workers']} workers: Baton / Celery /s",
+            f"{c['baton']['median']} [{c['baton']['min']}-{c['baton']['max']}] / "
+            f"{c['celery']['median']} [{c['celery']['min']}-{c['celery']['max']}] "
+            f"(x{c['ratio']})",
+        )
+        for c in cells
+    ]
     rows += [(f"single task {k.replace('_', ' ')}", v) for k, v in out.items() if k != "cells"]
-    metrics = {"celery_ratio": ratio("one"), "celery_ratio_bulk": ratio("bulk"),
-               "min_ratio": min(c["ratio"] for c in cells), "repeats": args.repeats,
-               "fsync": args.fsync, "batch": args.batch, "clients": args.clients,
-               "backend": backend, **{k: v for k, v in out.items() if k != "cells"},
-               "cells": cells}  # fmt: skip
+    metrics = {
+        "celery_ratio": ratio("one"),
+        "celery_ratio_bulk": ratio("bulk"),
+        "min_ratio": min(c["ratio"] for c in cells),
+        "repeats": args.repeats,
+        "fsync": args.fsync,
+        "batch": args.batch,
+        "clients": args.clients,
+        "backend": backend,
+        **{k: v for k, v in out.items() if k != "cells"},
+        "cells": cells,
+    }
     report("Baton vs Celery (every result read, interleaved repeats)", rows, metrics, args.json)
 
 

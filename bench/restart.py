@@ -43,27 +43,43 @@ async def build(store: FalkorStore, n_tasks: int, n_events: int) -> None:
     clock = Clock()
     await prepare_graph(store)
     for i in range(20):
-        await agents.register(store, AgentIn(id=f"w{i}", name=f"w{i}", capabilities=["work"],
-                              max_concurrency=CHUNK), actor="bench", now=clock.now())  # fmt: skip
+        await agents.register(
+            store,
+            AgentIn(id=f"w{i}", name=f"w{i}", capabilities=["work"], max_concurrency=CHUNK),
+            actor="bench",
+            now=clock.now(),
+        )
     with Progress(console=console) as bar:
         job = bar.add_task("tasks (submit, claim, complete)", total=n_tasks)
         for done in range(0, n_tasks, CHUNK):
             size = min(CHUNK, n_tasks - done)
-            items = [TaskIn(kind="bench", capability="work", payload={"n": done + k})
-                     for k in range(size)]  # fmt: skip
+            items = [
+                TaskIn(kind="bench", capability="work", payload={"n": done + k})
+                for k in range(size)
+            ]
             await tasks.submit_many(store, items, actor="bench", now=clock.now())
             agent = f"w{(done // CHUNK) % 20}"
-            held = await tasks.claim(store, agent, max_tasks=size, lease_ms=600_000,
-                                     now=clock.now())  # fmt: skip
-            await tasks.complete_many(store, agent, [tasks.Completion(t.id, t.fence, {"ok": 1})
-                                                     for t in held], now=clock.now())  # fmt: skip
+            held = await tasks.claim(
+                store, agent, max_tasks=size, lease_ms=600_000, now=clock.now()
+            )
+            await tasks.complete_many(
+                store,
+                agent,
+                [tasks.Completion(t.id, t.fence, {"ok": 1}) for t in held],
+                now=clock.now(),
+            )
             bar.update(job, advance=size)
         left = n_events - await events.head(store)
         job = bar.add_task("integration events (bulk)", total=max(left, 0))
         for start in range(0, max(left, 0), 10_000):
-            rows = [{"s": f"deploy-{start + k}", "k": f"ci:{start + k}",
-                     "p": json.dumps({"service": f"svc-{(start + k) % 500}", "version": "1.2.3"})}
-                    for k in range(min(10_000, left - start))]  # fmt: skip
+            rows = [
+                {
+                    "s": f"deploy-{start + k}",
+                    "k": f"ci:{start + k}",
+                    "p": json.dumps({"service": f"svc-{(start + k) % 500}", "version": "1.2.3"}),
+                }
+                for k in range(min(10_000, left - start))
+            ]
             await store.execute_text(EVENTS, rows=rows, now=clock.now())
             bar.update(job, advance=len(rows))
 
@@ -117,17 +133,25 @@ def main() -> None:
             server.stop(force=True)
     if again != built:
         raise SystemExit(f"the restarted graph differs: {again} != {built}")
-    m = {"tasks": built[0], "events": built[1], "build_s": round(build_s, 1),
-         "aof_bytes": before_bytes, "restart_s": round(before_s, 3),
-         "aof_bytes_after_rewrite": after_bytes,
-         "restart_after_rewrite_s": round(after_s, 3), "target_restart_s": 2.0,
-         "backend": "falkordb-embedded"}  # fmt: skip
-    rows = [("tasks / events in the graph", f"{built[0]:,} / {built[1]:,}"),
-            ("built in, s", m["build_s"]),
-            ("append-only file, MB (as written)", round(before_bytes / 1e6, 1)),
-            ("restart (replay), s (as written)", m["restart_s"]),
-            ("append-only file, MB (after rewrite)", round(after_bytes / 1e6, 1)),
-            ("restart (replay), s (after rewrite; < 2)", m["restart_after_rewrite_s"])]  # fmt: skip
+    m = {
+        "tasks": built[0],
+        "events": built[1],
+        "build_s": round(build_s, 1),
+        "aof_bytes": before_bytes,
+        "restart_s": round(before_s, 3),
+        "aof_bytes_after_rewrite": after_bytes,
+        "restart_after_rewrite_s": round(after_s, 3),
+        "target_restart_s": 2.0,
+        "backend": "falkordb-embedded",
+    }
+    rows = [
+        ("tasks / events in the graph", f"{built[0]:,} / {built[1]:,}"),
+        ("built in, s", m["build_s"]),
+        ("append-only file, MB (as written)", round(before_bytes / 1e6, 1)),
+        ("restart (replay), s (as written)", m["restart_s"]),
+        ("append-only file, MB (after rewrite)", round(after_bytes / 1e6, 1)),
+        ("restart (replay), s (after rewrite; < 2)", m["restart_after_rewrite_s"]),
+    ]
     report("Embedded graph restart at size", rows, m, args.json)
 
 

@@ -35,18 +35,26 @@ CHUNK = 250
 async def _history(store: GraphStore, clock: ManualClock, n: int) -> None:
     """n tasks submitted, claimed and completed (in bulk, as SDK agents do) by 10 agents."""
     for i in range(10):
-        await agents.register(store, AgentIn(id=f"old-{i}", name=f"old {i}",
-                              capabilities=["old"], max_concurrency=CHUNK),
-                              actor="bench", now=clock.now())  # fmt: skip
+        await agents.register(
+            store,
+            AgentIn(id=f"old-{i}", name=f"old {i}", capabilities=["old"], max_concurrency=CHUNK),
+            actor="bench",
+            now=clock.now(),
+        )
     done = 0
     while done < n:
         size = min(CHUNK, n - done)
-        await tasks.submit_many(store, [TaskIn(kind="bench", capability="old")] * size,
-                                actor="bench", now=clock.now())  # fmt: skip
+        await tasks.submit_many(
+            store, [TaskIn(kind="bench", capability="old")] * size, actor="bench", now=clock.now()
+        )
         agent = f"old-{(done // CHUNK) % 10}"
         held = await tasks.claim(store, agent, max_tasks=size, lease_ms=60_000, now=clock.now())
-        await tasks.complete_many(store, agent, [tasks.Completion(t.id, t.fence, {"ok": 1})
-                                                 for t in held], now=clock.now())  # fmt: skip
+        await tasks.complete_many(
+            store,
+            agent,
+            [tasks.Completion(t.id, t.fence, {"ok": 1}) for t in held],
+            now=clock.now(),
+        )
         done += size
         if done % 5_000 < CHUNK:
             console.print(f"  history: {done:,} tasks")
@@ -60,8 +68,9 @@ async def _claims(store: GraphStore, clock: ManualClock, stop: asyncio.Event) ->
         got = await tasks.claim(store, "live", lease_ms=60_000, now=clock.now())
         lat.append(time.perf_counter() - t0)
         if got:
-            await tasks.complete_many(store, "live", [tasks.Completion(got[0].id, got[0].fence)],
-                                      now=clock.now())  # fmt: skip
+            await tasks.complete_many(
+                store, "live", [tasks.Completion(got[0].id, got[0].fence)], now=clock.now()
+            )
         await asyncio.sleep(0)
     return lat
 
@@ -76,12 +85,19 @@ async def run(history: int, queued: int, batch: int, baseline_s: float) -> dict[
         console.print(f"writing {history:,} finished tasks (100 days ago)")
         await _history(store, clock, history)
         clock.advance(70 * DAY)
-        await agents.register(store, AgentIn(id="live", name="live", capabilities=["live"],
-                              max_concurrency=1_000), actor="bench", now=clock.now())  # fmt: skip
+        await agents.register(
+            store,
+            AgentIn(id="live", name="live", capabilities=["live"], max_concurrency=1_000),
+            actor="bench",
+            now=clock.now(),
+        )
         for start in range(0, queued, 5_000):
-            await tasks.submit_many(store, [TaskIn(kind="bench", capability="live")]
-                                    * min(5_000, queued - start), actor="bench",
-                                    now=clock.now())  # fmt: skip
+            await tasks.submit_many(
+                store,
+                [TaskIn(kind="bench", capability="live")] * min(5_000, queued - start),
+                actor="bench",
+                now=clock.now(),
+            )
         clock.advance(30 * DAY)
 
         console.print(f"baseline: one claimer for {baseline_s:.0f} s")
@@ -92,8 +108,9 @@ async def run(history: int, queued: int, batch: int, baseline_s: float) -> dict[
         base = await loop
 
         console.print("pruning, with the claimer running")
-        policy = retention.Policy(tasks_days=30, facts_days=30, events_days=90,
-                                  archive_dir=data / "archive", batch=batch)  # fmt: skip
+        policy = retention.Policy(
+            tasks_days=30, facts_days=30, events_days=90, archive_dir=data / "archive", batch=batch
+        )
         stop = asyncio.Event()
         loop = asyncio.create_task(_claims(store, clock, stop))
         t0 = time.perf_counter()
@@ -109,13 +126,14 @@ async def run(history: int, queued: int, batch: int, baseline_s: float) -> dict[
             "archived_events": archived,
             "prune_s": round(prune_s, 2),
             "nodes_per_s": round(rep.total / prune_s, 1) if prune_s else 0.0,
-            "claims_baseline": len(base), "claims_during": len(during),
+            "claims_baseline": len(base),
+            "claims_during": len(during),
             "claim_p50_ms_baseline": round(pct(base, 50) * 1000, 2),
             "claim_p99_ms_baseline": round(pct(base, 99) * 1000, 2),
             "claim_p50_ms_during": round(pct(during, 50) * 1000, 2),
             "claim_p99_ms_during": round(pct(during, 99) * 1000, 2),
             "claim_max_ms_during": round(max(during) * 1000, 2) if during else 0.0,
-        }  # fmt: skip
+        }
     finally:
         await store.close()
         server.stop(force=True)
@@ -132,20 +150,31 @@ def main() -> None:
     history, queued = (2_000, 2_000) if args.quick else (args.history, args.queued)
     console.rule(f"retention: {history:,} old tasks, {queued:,} queued")
     m = asyncio.run(run(history, queued, args.batch, 2.0 if args.quick else 10.0))
-    metrics = {"history_tasks": history, "queued": queued, "batch": args.batch,
-               "backend": "falkordb-embedded", **m,
-               "target_claim_p99_ms": 20.0}  # fmt: skip
+    metrics = {
+        "history_tasks": history,
+        "queued": queued,
+        "batch": args.batch,
+        "backend": "falkordb-embedded",
+        **m,
+        "target_claim_p99_ms": 20.0,
+    }
     rows = [
-        ("pruned tasks / spans / events", f"{m['pruned_tasks']:,} / {m['pruned_decisions']:,} / "
-                                          f"{m['pruned_events']:,}"),
+        (
+            "pruned tasks / spans / events",
+            f"{m['pruned_tasks']:,} / {m['pruned_decisions']:,} / {m['pruned_events']:,}",
+        ),
         ("archived events", m["archived_events"]),
         ("pruning run, s (archive included)", m["prune_s"]),
         ("nodes deleted per s", m["nodes_per_s"]),
-        ("claim p50 / p99 ms, baseline", f"{m['claim_p50_ms_baseline']} / "
-                                         f"{m['claim_p99_ms_baseline']}"),
-        ("claim p50 / p99 / max ms, during pruning",
-         f"{m['claim_p50_ms_during']} / {m['claim_p99_ms_during']} / {m['claim_max_ms_during']}"),
-    ]  # fmt: skip
+        (
+            "claim p50 / p99 ms, baseline",
+            f"{m['claim_p50_ms_baseline']} / {m['claim_p99_ms_baseline']}",
+        ),
+        (
+            "claim p50 / p99 / max ms, during pruning",
+            f"{m['claim_p50_ms_during']} / {m['claim_p99_ms_during']} / {m['claim_max_ms_during']}",
+        ),
+    ]
     report("Retention: pruning throughput and live claims meanwhile", rows, metrics, args.json)
 
 

@@ -34,8 +34,9 @@ async def run(
         rng = random.Random(7)
         for i in range(n_agents):
             caps = rng.sample(CAPS, 3)
-            data = AgentIn(id=f"agent-{i:05d}", name=f"agent {i}", capabilities=caps,
-                           max_concurrency=slots)  # fmt: skip
+            data = AgentIn(
+                id=f"agent-{i:05d}", name=f"agent {i}", capabilities=caps, max_concurrency=slots
+            )
             await agents.register(store, data, actor="bench", now=clock.now())
         console.print(f"queueing {n_tasks:,} tasks")
         t0 = time.perf_counter()
@@ -54,8 +55,9 @@ async def run(
             nonlocal claimed
             async with sem:
                 t = time.perf_counter()
-                got = await tasks.claim(store, f"agent-{k % n_agents:05d}", lease_ms=60_000,
-                                        now=clock.now())  # fmt: skip
+                got = await tasks.claim(
+                    store, f"agent-{k % n_agents:05d}", lease_ms=60_000, now=clock.now()
+                )
                 lat.append(time.perf_counter() - t)
                 claimed += len(got)
 
@@ -101,8 +103,12 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=100_000, help="Tasks at the largest scale.")
     ap.add_argument("--batch", type=int, default=2_000)
     ap.add_argument("--backend", choices=BACKENDS, default="falkordb")
-    ap.add_argument("--fsync", choices=("always", "everysec"), default="always",
-                    help="Embedded FalkorDB's appendfsync (the app's default: always).")
+    ap.add_argument(
+        "--fsync",
+        choices=("always", "everysec"),
+        default="always",
+        help="Embedded FalkorDB's appendfsync (the app's default: always).",
+    )
     args = ap.parse_args()
     # The growth curve: 1x, 10x, 100x (the largest is the target size).
     scales = [(1, 100), (10, 10)] if args.quick else [(1, 100), (10, 10), (100, 1)]
@@ -119,9 +125,26 @@ def main() -> None:
     shown = ("agents", "tasks", "assignments_per_s", "claim_p50_ms", "claim_p99_ms")
     rows = [(f"{c['scale']}x {k}", c[k]) for c in curve for k in shown]
     fsync = args.fsync if args.backend == "falkordb" else "neo4j default"
-    metrics = {**top, "backend": backend, "fsync": fsync, "growth": [
-        {k: c[k] for k in ("scale", "agents", "tasks", "assignments_per_s", "claim_p50_ms",
-                           "claim_p99_ms", "submit_per_s")} for c in curve]}  # fmt: skip
+    metrics = {
+        **top,
+        "backend": backend,
+        "fsync": fsync,
+        "growth": [
+            {
+                k: c[k]
+                for k in (
+                    "scale",
+                    "agents",
+                    "tasks",
+                    "assignments_per_s",
+                    "claim_p50_ms",
+                    "claim_p99_ms",
+                    "submit_per_s",
+                )
+            }
+            for c in curve
+        ],
+    }
     report("Routing", rows, metrics, args.json)
 
 

@@ -64,9 +64,22 @@ READER = "agent-payments"  # seeds/org.yaml: team payments-eng, reads payments +
 WRITER = "agent-triage"  # asserts the bench facts (team sre)
 TOKEN = "bt_search_bench_admin_token_0123456789"
 JOB_BATCH = 2_000  # texts per embed_pending call (the model still works in chunks of 64)
-KEYS = ["symptom", "root_cause", "mitigation", "observation", "impact", "status_note",
-        "alert.summary", "runbook.step", "finding", "timeline.entry", "customer_report",
-        "deploy.note", "postmortem.action", "hypothesis"]  # fmt: skip
+KEYS = [
+    "symptom",
+    "root_cause",
+    "mitigation",
+    "observation",
+    "impact",
+    "status_note",
+    "alert.summary",
+    "runbook.step",
+    "finding",
+    "timeline.entry",
+    "customer_report",
+    "deploy.note",
+    "postmortem.action",
+    "hypothesis",
+]
 FACT = """UNWIND $rows AS r
 MATCH (e:Entity {id: r.e})-[:IN_DOMAIN]->(d:Domain)
 MATCH (a:Agent {id: $agent})
@@ -110,23 +123,28 @@ class Texts:
     and figures; every text it hands out is new (held-out queries are never stored)."""
 
     def __init__(self, incidents: list[Incident], names: list[str]) -> None:
-        self.sentences = [s.strip() for i in incidents
-                          for s in re.split(r"(?<=[.!?])\s+", f"{i.title}. {i.description}")
-                          if len(s.split()) >= 4]  # fmt: skip
+        self.sentences = [
+            s.strip()
+            for i in incidents
+            for s in re.split(r"(?<=[.!?])\s+", f"{i.title}. {i.description}")
+            if len(s.split()) >= 4
+        ]
         self.names = names
         self.used: set[str] = set()
 
     def figure(self, rng: random.Random) -> str:
-        return rng.choice([
-            f"p99 {rng.randrange(80, 9_000)} ms",
-            f"error rate {rng.uniform(0.1, 40):.1f}%",
-            f"{rng.randrange(2, 300)} pods restarted",
-            f"at {rng.randrange(24):02d}:{rng.randrange(60):02d} UTC",
-            f"ticket OPS-{rng.randrange(1_000, 99_999)}",
-            f"version {rng.randrange(1, 9)}.{rng.randrange(30)}.{rng.randrange(20)}",
-            f"{rng.randrange(1, 500)} customers affected",
-            f"queue depth {rng.randrange(100, 2_000_000):,}",
-        ])  # fmt: skip
+        return rng.choice(
+            [
+                f"p99 {rng.randrange(80, 9_000)} ms",
+                f"error rate {rng.uniform(0.1, 40):.1f}%",
+                f"{rng.randrange(2, 300)} pods restarted",
+                f"at {rng.randrange(24):02d}:{rng.randrange(60):02d} UTC",
+                f"ticket OPS-{rng.randrange(1_000, 99_999)}",
+                f"version {rng.randrange(1, 9)}.{rng.randrange(30)}.{rng.randrange(20)}",
+                f"{rng.randrange(1, 500)} customers affected",
+                f"queue depth {rng.randrange(100, 2_000_000):,}",
+            ]
+        )
 
     def value(self, rng: random.Random) -> str:
         s = rng.choice(self.sentences)
@@ -159,24 +177,39 @@ async def org(store: Any, n_components: int = 300) -> list[tuple[str, str]]:
     domains = [r["id"] for r in rows]
     rng = random.Random(7)
     parts = ["cache", "worker", "api", "queue", "db", "cron", "gateway", "index", "proxy"]
-    comps = [EntityIn(id=f"cmp-{i}", kind="component", domain=domains[i % len(domains)],
-                      name=f"{rng.choice(parts)}-{i}",
-                      attrs={"description": f"{rng.choice(parts)} component {i}"})
-             for i in range(n_components)]  # fmt: skip
+    comps = [
+        EntityIn(
+            id=f"cmp-{i}",
+            kind="component",
+            domain=domains[i % len(domains)],
+            name=f"{rng.choice(parts)}-{i}",
+            attrs={"description": f"{rng.choice(parts)} component {i}"},
+        )
+        for i in range(n_components)
+    ]
     await context.upsert_entities(store, comps, actor="bench", now=NOW)
     rows = await store.execute_text("MATCH (e:Entity) RETURN e.id AS id, e.name AS name")
     return [(r["id"], r["name"]) for r in rows]
 
 
-async def add_facts(store: Any, texts: Texts, ents: list[str], start: int, end: int,
-                    rng: random.Random) -> None:  # fmt: skip
+async def add_facts(
+    store: Any, texts: Texts, ents: list[str], start: int, end: int, rng: random.Random
+) -> None:
     for s in range(start, end, 10_000):
         rows = []
         for i in range(s, min(end, s + 10_000)):
             key, value, text = texts.fact(rng)
-            rows.append({"id": f"f{i}", "e": rng.choice(ents), "k": key,
-                         "v": json.dumps(value), "c": round(rng.random(), 3),
-                         "t": NOW - rng.randrange(10**9), "text": text})  # fmt: skip
+            rows.append(
+                {
+                    "id": f"f{i}",
+                    "e": rng.choice(ents),
+                    "k": key,
+                    "v": json.dumps(value),
+                    "c": round(rng.random(), 3),
+                    "t": NOW - rng.randrange(10**9),
+                    "text": text,
+                }
+            )
         await store.execute_text(FACT, rows=rows, agent=WRITER)
 
 
@@ -196,8 +229,9 @@ async def fact_matrix(store: Any, n: int) -> np.ndarray[Any, np.dtype[np.float32
         rows = await store.execute_text(
             "UNWIND range($s, $e - 1) AS i MATCH (f:Fact {id: 'f' + toString(i)}) "
             "RETURN i, f.embedding AS v ORDER BY i",
-            s=s, e=min(n, s + 5_000),
-        )  # fmt: skip
+            s=s,
+            e=min(n, s + 5_000),
+        )
         block = np.asarray([r["v"] for r in rows], dtype=np.float32)
         if mat.shape[1] == 0:
             mat = np.zeros((n, block.shape[1]), dtype=np.float32)
@@ -208,16 +242,19 @@ async def fact_matrix(store: Any, n: int) -> np.ndarray[Any, np.dtype[np.float32
 async def index_top(store: Any, vec: list[float], k: int) -> tuple[list[str], int]:
     """The fact ids search/vector_for answers for ``vec`` (all-reading reader), best first,
     and how many the index returned."""
-    rows = await store.read(search.VECTOR_FOR, vector=vec, k=k, now=NOW, kinds=None,
-                            **EVERYONE.params())  # fmt: skip
+    rows = await store.read(
+        search.VECTOR_FOR, vector=vec, k=k, now=NOW, kinds=None, **EVERYONE.params()
+    )
     fact = [r for r in rows if r["label"] == "fact"]
-    hits = sorted((h for r in fact for h in r["hits"] or [] if h),
-                  key=lambda h: -float(h["similarity"]))  # fmt: skip
+    hits = sorted(
+        (h for r in fact for h in r["hits"] or [] if h), key=lambda h: -float(h["similarity"])
+    )
     return [h["id"] for h in hits], sum(int(r["seen"]) for r in fact)
 
 
-async def recall(store: Any, mat: np.ndarray[Any, Any], queries: list[list[float]],
-                 k: int) -> dict[str, Any]:  # fmt: skip
+async def recall(
+    store: Any, mat: np.ndarray[Any, Any], queries: list[list[float]], k: int
+) -> dict[str, Any]:
     """Recall@10 of the index (asked for ``k``) against exact cosine over ``mat``."""
     strict, tied, short = [], [], 0
     for q in queries:
@@ -230,13 +267,16 @@ async def recall(store: Any, mat: np.ndarray[Any, Any], queries: list[list[float
         strict.append(len(set(rows) & {int(x) for x in exact}) / 10)
         tied.append(sum(scores[r] >= tenth - 1e-5 for r in rows) / 10)
         short += len(got) < 10
-    return {"recall_at_10": round(float(np.mean(tied)), 4),
-            "recall_at_10_strict": round(float(np.mean(strict)), 4),
-            "queries_under_10": short}  # fmt: skip
+    return {
+        "recall_at_10": round(float(np.mean(tied)), 4),
+        "recall_at_10_strict": round(float(np.mean(strict)), 4),
+        "queries_under_10": short,
+    }
 
 
-async def self_find(store: Any, mat: np.ndarray[Any, Any], sample: int,
-                    rng: random.Random) -> dict[str, Any]:  # fmt: skip
+async def self_find(
+    store: Any, mat: np.ndarray[Any, Any], sample: int, rng: random.Random
+) -> dict[str, Any]:
     """How many stored facts the index finds with their own vector (k = 10: first, and at
     all)."""
     picks = rng.sample(range(len(mat)), min(sample, len(mat)))
@@ -245,8 +285,11 @@ async def self_find(store: Any, mat: np.ndarray[Any, Any], sample: int,
         got, _ = await index_top(store, mat[i].tolist(), 10)
         first += bool(got) and got[0] == f"f{i}"
         found += f"f{i}" in got
-    return {"self_sample": len(picks), "self_found": round(found / len(picks), 4),
-            "self_first": round(first / len(picks), 4)}  # fmt: skip
+    return {
+        "self_sample": len(picks),
+        "self_found": round(found / len(picks), 4),
+        "self_first": round(first / len(picks), 4),
+    }
 
 
 # -- latency ----------------------------------------------------------------------------
@@ -279,8 +322,9 @@ class Clock:
         return self.tries < self.n and (self.tries < self.floor or spent < self.budget_s)
 
 
-async def latency_inprocess(store: Any, embedder: Any, queries: list[str], near: list[str],
-                            warm: int, budget_s: float) -> Latencies:  # fmt: skip
+async def latency_inprocess(
+    store: Any, embedder: Any, queries: list[str], near: list[str], warm: int, budget_s: float
+) -> Latencies:
     """Seconds per search, per series (SERIES: the signals used): embed the query text
     (when the vector signal is on), then search() as the payments agent; and how many hits
     came back from a domain the reader may not read."""
@@ -296,8 +340,14 @@ async def latency_inprocess(store: Any, embedder: Any, queries: list[str], near:
             vec = embedder.embed([text])[0] if use_vec else None
             try:
                 hits = await search.search(
-                    store, reader, vector=vec, text=text if use_text else "",
-                    near=near[n % len(near)] if use_near else None, first=10, now=NOW)  # fmt: skip
+                    store,
+                    reader,
+                    vector=vec,
+                    text=text if use_text else "",
+                    near=near[n % len(near)] if use_near else None,
+                    first=10,
+                    now=NOW,
+                )
             except GraphLimitExceeded:  # a statement over the server's memory cap: COST_LIMIT
                 if n >= warm:
                     ERRORS[series] = ERRORS.get(series, 0) + 1
@@ -316,11 +366,19 @@ async def fulltext_cost(store: Any, queries: list[str]) -> dict[str, float]:
     """Why the text signal costs what it does: facts its query matches (the raw index
     procedure, counted), the procedure's time, and search/fulltext_for's (grants on the pool of
     match, then the top k)."""
-    raw = ("CALL db.idx.fulltext.queryNodes('Fact', $query) YIELD node RETURN count(node) AS n"
-           if store.backend == "falkordb" else "CALL db.index.fulltext.queryNodes('fact_text', "
-           "$query) YIELD node RETURN count(node) AS n")  # fmt: skip
-    params = {**Reader(agent_id=READER).params(), "now": NOW, "kinds": None, "k": 40,
-              "pool": search.TEXT_CANDIDATES}
+    raw = (
+        "CALL db.idx.fulltext.queryNodes('Fact', $query) YIELD node RETURN count(node) AS n"
+        if store.backend == "falkordb"
+        else "CALL db.index.fulltext.queryNodes('fact_text', "
+        "$query) YIELD node RETURN count(node) AS n"
+    )
+    params = {
+        **Reader(agent_id=READER).params(),
+        "now": NOW,
+        "kinds": None,
+        "k": 40,
+        "pool": search.TEXT_CANDIDATES,
+    }
     matches, raw_s, stmt_s, failed = [], [], [], 0
     for text in queries:
         query = search.fulltext_query(text, store.backend)
@@ -334,26 +392,29 @@ async def fulltext_cost(store: Any, queries: list[str]) -> dict[str, float]:
         stmt_s.append(time.perf_counter() - t1)
         raw_s.append(t1 - t0)
         matches.append(int(rows[0]["n"]))
-    return {"fulltext_matches_mean": round(float(np.mean(matches))),
-            "fulltext_raw_ms_mean": round(float(np.mean(raw_s)) * 1000, 1),
-            "fulltext_for_ms_mean": round(float(np.mean(stmt_s)) * 1000, 1),
-            "fulltext_for_failed": failed, "fulltext_for_tried": len(queries)}  # fmt: skip
+    return {
+        "fulltext_matches_mean": round(float(np.mean(matches))),
+        "fulltext_raw_ms_mean": round(float(np.mean(raw_s)) * 1000, 1),
+        "fulltext_for_ms_mean": round(float(np.mean(stmt_s)) * 1000, 1),
+        "fulltext_for_failed": failed,
+        "fulltext_for_tried": len(queries),
+    }
 
 
 def has_search_context() -> bool:
     return "searchContext" in (ROOT / "schema.graphql").read_text()
 
 
-async def latency_graphql(target: Any, graph: str, queries: list[str], near: list[str],
-                          warm: int, budget_s: float) -> Latencies:  # fmt: skip
+async def latency_graphql(
+    target: Any, graph: str, queries: list[str], near: list[str], warm: int, budget_s: float
+) -> Latencies:
     """As latency_inprocess, through `searchContext` on a real `baton serve` (the server
     embeds the text), as the payments agent's principal; the arguments and the leaf fields
     selected are read from the schema."""
     import httpx
     from _common import serve_app
 
-    proc, url = await asyncio.to_thread(serve_app, target, graph, TOKEN,
-                                        BATON_SCHEDULER="false")  # fmt: skip
+    proc, url = await asyncio.to_thread(serve_app, target, graph, TOKEN, BATON_SCHEDULER="false")
     out: dict[str, list[float]] = {}
     leaks = 0
     try:
@@ -373,10 +434,16 @@ async def latency_graphql(target: Any, graph: str, queries: list[str], near: lis
                 },
             )
             token = made["createPrincipal"]["token"]
-            field = (await gql(http, url, TOKEN, "{ __type(name: \"Query\") { fields { name "
-                               "args { name } type { ...T ofType { ...T ofType { ...T "
-                               "ofType { ...T } } } } } } } fragment T on __Type { name kind }"
-                               ))["__type"]["fields"]  # fmt: skip
+            field = (
+                await gql(
+                    http,
+                    url,
+                    TOKEN,
+                    '{ __type(name: "Query") { fields { name '
+                    "args { name } type { ...T ofType { ...T ofType { ...T "
+                    "ofType { ...T } } } } } } } fragment T on __Type { name kind }",
+                )
+            )["__type"]["fields"]
             sc = next(f for f in field if f["name"] == "searchContext")
             args = {a["name"] for a in sc["args"]}
             t = sc["type"]
@@ -419,8 +486,9 @@ async def latency_graphql(target: Any, graph: str, queries: list[str], near: lis
                     if n >= warm:
                         clock.samples.append(time.perf_counter() - t0)
                         clock.tries += 1
-                    leaks += sum(h.get("domain") not in {*ALLOWED, None}
-                                 for h in got["searchContext"])  # fmt: skip
+                    leaks += sum(
+                        h.get("domain") not in {*ALLOWED, None} for h in got["searchContext"]
+                    )
                 out[series] = clock.samples
     finally:
         proc.terminate()
@@ -436,17 +504,39 @@ async def quality(target: Any, embedder: Any, incidents: list[Incident]) -> dict
     store = await target.open("search-incidents")
     try:
         await seed.load(store, ROOT / "seeds", now=NOW)
-        rows = await store.execute_text("MATCH (e:Entity)-[:IN_DOMAIN]->(d:Domain) "
-                                        "RETURN e.id AS id, d.id AS d")  # fmt: skip
+        rows = await store.execute_text(
+            "MATCH (e:Entity)-[:IN_DOMAIN]->(d:Domain) RETURN e.id AS id, d.id AS d"
+        )
         domain = {r["id"]: r["d"] for r in rows}
-        await context.upsert_entities(store, [
-            EntityIn(id=i.id, kind="incident", name=i.title, domain=domain[i.service],
-                     attrs={"description": i.description, "service": i.service,
-                            "severity": i.severity, "date": i.date})
-            for i in incidents], actor="bench", now=NOW)  # fmt: skip
-        await context.link_entities(store, [
-            LinkIn.model_validate({"from": i.id, "to": i.service, "type": "RELATES_TO"})
-            for i in incidents], actor="bench", now=NOW)  # fmt: skip
+        await context.upsert_entities(
+            store,
+            [
+                EntityIn(
+                    id=i.id,
+                    kind="incident",
+                    name=i.title,
+                    domain=domain[i.service],
+                    attrs={
+                        "description": i.description,
+                        "service": i.service,
+                        "severity": i.severity,
+                        "date": i.date,
+                    },
+                )
+                for i in incidents
+            ],
+            actor="bench",
+            now=NOW,
+        )
+        await context.link_entities(
+            store,
+            [
+                LinkIn.model_validate({"from": i.id, "to": i.service, "type": "RELATES_TO"})
+                for i in incidents
+            ],
+            actor="bench",
+            now=NOW,
+        )
         await embed_job(store, Timed(embedder))
         reader = Reader(agent_id="agent-history")  # team sre: every incident's domain
         vecs = embedder.embed([i.text for i in incidents])
@@ -510,13 +600,20 @@ async def run(
     with console.status("embedding throughput"):
         fact_tps = throughput(model.embed, short, 64, total)
         inc_tps = throughput(model.embed, [i.text for i in incidents], 64, total)
-    speed = {"fact_texts_per_s": round(fact_tps), "incident_texts_per_s": round(inc_tps),
-             "batch": 64, "cpus": len(os.sched_getaffinity(0)), "load_s": round(load_s, 3),
-             "rss_mb_before_load": rss0, "rss_mb_loaded": rss_loaded,
-             "rss_mb_after": rss_mb(),
-             "words_per_fact_text": round(float(np.mean([len(t.split()) for t in short])), 1),
-             "words_per_incident_text": round(float(np.mean(
-                 [len(i.text.split()) for i in incidents])), 1)}  # fmt: skip
+    speed = {
+        "fact_texts_per_s": round(fact_tps),
+        "incident_texts_per_s": round(inc_tps),
+        "batch": 64,
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_s": round(load_s, 3),
+        "rss_mb_before_load": rss0,
+        "rss_mb_loaded": rss_loaded,
+        "rss_mb_after": rss_mb(),
+        "words_per_fact_text": round(float(np.mean([len(t.split()) for t in short])), 1),
+        "words_per_incident_text": round(
+            float(np.mean([len(i.text.split()) for i in incidents])), 1
+        ),
+    }
     console.print(
         f"embedding: {speed['fact_texts_per_s']:,} fact texts/s, "
         f"{speed['incident_texts_per_s']:,} incident write-ups/s"
@@ -535,9 +632,11 @@ async def run(
     try:
         ents = await org(store)
         ent_ids = [e for e, _ in ents]
-        readable = await store.execute_text("MATCH (e:Entity)-[:IN_DOMAIN]->(d:Domain) "
-                                             "WHERE d.id IN ['payments', 'platform'] "
-                                             "RETURN e.id AS id")  # fmt: skip
+        readable = await store.execute_text(
+            "MATCH (e:Entity)-[:IN_DOMAIN]->(d:Domain) "
+            "WHERE d.id IN ['payments', 'platform'] "
+            "RETURN e.id AS id"
+        )
         near = [r["id"] for r in readable]
         qtexts = [texts.fact(random.Random(99))[2] for _ in range(max(n_queries, n_latency))]
         qvecs = model.embed(qtexts[:n_queries])
@@ -557,15 +656,22 @@ async def run(
                 r40 = await recall(store, mat, qvecs, 4 * 10)
                 selfs = await self_find(store, mat, 200 if quick else 2_000, rng)
             server = getattr(target.server, "info", None)
-            row = {"facts": n, **r10, "recall_at_10_k40": r40["recall_at_10"],
-                   "recall_at_10_k40_strict": r40["recall_at_10_strict"], **selfs,
-                   "write_s": round(write_s, 1), "vectors_written": written,
-                   "job_s": round(job_s, 1),
-                   "job_embed_texts_per_s": round((job.texts - before[0])
-                                                  / max(job.seconds - before[1], 1e-9)),
-                   "job_vectors_per_s": round(written / max(job_s, 1e-9)),
-                   "rss_mb_bench": rss_mb(),
-                   "rss_mb_graph": rss_mb(server.pid) if server else None}  # fmt: skip
+            row = {
+                "facts": n,
+                **r10,
+                "recall_at_10_k40": r40["recall_at_10"],
+                "recall_at_10_k40_strict": r40["recall_at_10_strict"],
+                **selfs,
+                "write_s": round(write_s, 1),
+                "vectors_written": written,
+                "job_s": round(job_s, 1),
+                "job_embed_texts_per_s": round(
+                    (job.texts - before[0]) / max(job.seconds - before[1], 1e-9)
+                ),
+                "job_vectors_per_s": round(written / max(job_s, 1e-9)),
+                "rss_mb_bench": rss_mb(),
+                "rss_mb_graph": rss_mb(server.pid) if server else None,
+            }
             growth.append(row)
             console.print(
                 f"{n:,} facts: recall@10 {row['recall_at_10']} (k=40: "
@@ -610,12 +716,19 @@ async def run(
         "search_near_p50_ms": nr["p50_ms"],
         "search_near_p99_ms": nr["p99_ms"],
         "search_samples": len(lat["hybrid"]),
-        "search_series": {k: {**summary_ms(v), "samples": len(v), "errors": ERRORS.get(k, 0),
-                              "error_after_ms": summary_ms(FAILED.get(k, []))["p50_ms"]}
-                          for k, v in lat.items()},  # fmt: skip
+        "search_series": {
+            k: {
+                **summary_ms(v),
+                "samples": len(v),
+                "errors": ERRORS.get(k, 0),
+                "error_after_ms": summary_ms(FAILED.get(k, []))["p50_ms"],
+            }
+            for k, v in lat.items()
+        },
         "search_errors": sum(ERRORS.values()),
         "search_p99_target_ms": P99_TARGET_MS,
-        "search_p99_met": bool(lat["hybrid"]) and hyb["p99_ms"] < P99_TARGET_MS
+        "search_p99_met": bool(lat["hybrid"])
+        and hyb["p99_ms"] < P99_TARGET_MS
         and not ERRORS.get("hybrid"),
         **ft_cost,
         "readable_fact_share": round(int(rows[0]["r"]) / max(int(rows[0]["n"]), 1), 3),
@@ -679,21 +792,36 @@ def main() -> None:
             )
         )
     rows += [
-        (f"search p50 / p99 ms at {m['facts']:,} facts ({m['search_via']}, grants; "
-         f"target p99 < {P99_TARGET_MS:g})", f"{m['search_p50_ms']} / {m['search_p99_ms']}"),
-        *((f"  {k}: p50 / p99 ms ({v['samples']} searches, {v['errors']} COST_LIMIT)",
-           f"{v['p50_ms']} / {v['p99_ms']}") for k, v in m["search_series"].items()),
+        (
+            f"search p50 / p99 ms at {m['facts']:,} facts ({m['search_via']}, grants; "
+            f"target p99 < {P99_TARGET_MS:g})",
+            f"{m['search_p50_ms']} / {m['search_p99_ms']}",
+        ),
+        *(
+            (
+                f"  {k}: p50 / p99 ms ({v['samples']} searches, {v['errors']} COST_LIMIT)",
+                f"{v['p50_ms']} / {v['p99_ms']}",
+            )
+            for k, v in m["search_series"].items()
+        ),
         ("  hits the reader may not read", m["unreadable_hits"]),
-        ("  full-text: facts a query matches; index ms; fulltext_for ms (grants on each); "
-         "fulltext_for failed", f"{m['fulltext_matches_mean']:,} ; {m['fulltext_raw_ms_mean']} ; "
-         f"{m['fulltext_for_ms_mean']} ; {m['fulltext_for_failed']} of "
-         f"{m['fulltext_for_tried']}"),
-        ("embedding texts/s, batch 64: fact texts / incident write-ups",
-         f"{m['embedding']['fact_texts_per_s']:,} / {m['embedding']['incident_texts_per_s']:,}"),
-        ("RSS MiB: before model / loaded / after",
-         f"{m['embedding']['rss_mb_before_load']} / {m['embedding']['rss_mb_loaded']} / "
-         f"{m['embedding']['rss_mb_after']}"),
-    ]  # fmt: skip
+        (
+            "  full-text: facts a query matches; index ms; fulltext_for ms (grants on each); "
+            "fulltext_for failed",
+            f"{m['fulltext_matches_mean']:,} ; {m['fulltext_raw_ms_mean']} ; "
+            f"{m['fulltext_for_ms_mean']} ; {m['fulltext_for_failed']} of "
+            f"{m['fulltext_for_tried']}",
+        ),
+        (
+            "embedding texts/s, batch 64: fact texts / incident write-ups",
+            f"{m['embedding']['fact_texts_per_s']:,} / {m['embedding']['incident_texts_per_s']:,}",
+        ),
+        (
+            "RSS MiB: before model / loaded / after",
+            f"{m['embedding']['rss_mb_before_load']} / {m['embedding']['rss_mb_loaded']} / "
+            f"{m['embedding']['rss_mb_after']}",
+        ),
+    ]
     for name, label in (
         ("vector", "vector only"),
         ("fulltext", "full-text only"),
@@ -702,8 +830,9 @@ def main() -> None:
         ("exact_cosine", "ref: exact cosine, numpy"),
         ("bm25", "ref: BM25"),
     ):
-        rows.append((f"incidents MRR / hit@5: {label}",
-                     f"{qual[name]['mrr']} / {qual[name]['hit_at_5']}"))  # fmt: skip
+        rows.append(
+            (f"incidents MRR / hit@5: {label}", f"{qual[name]['mrr']} / {qual[name]['hit_at_5']}")
+        )
     rows += [
         (
             "targets met: recall / p99 / hybrid",

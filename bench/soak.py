@@ -74,12 +74,27 @@ async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float)
             workers = []
             for i in range(4):
                 aid = f"soak-{i}"
-                made = await gql(http, url, TOKEN, "mutation($i: CreatePrincipalInput!) { "
-                                 "createPrincipal(input: $i) { token } }",
-                                 i={"id": f"p-{aid}", "kind": "agent", "name": aid,
-                                    "roles": ["AGENT"], "agentId": aid})  # fmt: skip
-                w = Agent(url, made["createPrincipal"]["token"], name=aid, max_concurrency=8,
-                          heartbeat_s=1, poll_s=0.5)  # fmt: skip
+                made = await gql(
+                    http,
+                    url,
+                    TOKEN,
+                    "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+                    i={
+                        "id": f"p-{aid}",
+                        "kind": "agent",
+                        "name": aid,
+                        "roles": ["AGENT"],
+                        "agentId": aid,
+                    },
+                )
+                w = Agent(
+                    url,
+                    made["createPrincipal"]["token"],
+                    name=aid,
+                    max_concurrency=8,
+                    heartbeat_s=1,
+                    poll_s=0.5,
+                )
 
                 @w.handles("soak")
                 async def work(t: TaskContext) -> int:
@@ -102,11 +117,15 @@ async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float)
                 nonlocal submitted
                 while time.monotonic() < stop:
                     submitted += 1
-                    await call("mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }",
-                               i={"kind": "soak", "capability": "soak",
-                                  "payload": {"n": submitted}})  # fmt: skip
-                    await call('mutation($s: String) { emitEvent(type: "soak.tick", '
-                               "subject: $s) { seq } }", s=f"s{submitted}")  # fmt: skip
+                    await call(
+                        "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }",
+                        i={"kind": "soak", "capability": "soak", "payload": {"n": submitted}},
+                    )
+                    await call(
+                        'mutation($s: String) { emitEvent(type: "soak.tick", '
+                        "subject: $s) { seq } }",
+                        s=f"s{submitted}",
+                    )
 
             async def sampler() -> None:
                 while time.monotonic() < stop:
@@ -130,22 +149,33 @@ async def run(target: Any, minutes: float, idle_minutes: float, sample_s: float)
     load_per_min = (aof_bytes(target) - load0) / minutes
     storage: dict[str, Any] = {}
     if target.backend == "falkordb":
-        storage = {"aof_idle_bytes_per_min": round(idle_per_min),
-                   "aof_load_bytes_per_min": round(load_per_min),
-                   "aof_bytes_after_load": aof_bytes(target),
-                   "restart_s": round(restart_s(target.server), 3)}  # fmt: skip
+        storage = {
+            "aof_idle_bytes_per_min": round(idle_per_min),
+            "aof_load_bytes_per_min": round(load_per_min),
+            "aof_bytes_after_load": aof_bytes(target),
+            "restart_s": round(restart_s(target.server), 3),
+        }
         target.server.rewrite_aof()
-        storage |= {"aof_bytes_after_rewrite": aof_bytes(target),
-                    "restart_after_rewrite_s": round(restart_s(target.server), 3)}  # fmt: skip
+        storage |= {
+            "aof_bytes_after_rewrite": aof_bytes(target),
+            "restart_after_rewrite_s": round(restart_s(target.server), 3),
+        }
     warm = [s for s in samples if s[0] >= minutes * 60 / 5]
-    return {**storage, "idle_minutes": idle_minutes,
-        "minutes": minutes, "tasks_submitted": submitted, "tasks_done": done,
-        "requests": requests, "errors": len(errors), "first_errors": errors[:3],
+    return {
+        **storage,
+        "idle_minutes": idle_minutes,
+        "minutes": minutes,
+        "tasks_submitted": submitted,
+        "tasks_done": done,
+        "requests": requests,
+        "errors": len(errors),
+        "first_errors": errors[:3],
         "rss_warm_mb": round(warm[0][1], 1) if warm else 0.0,
         "rss_end_mb": round(samples[-1][1], 1) if samples else 0.0,
         "rss_slope_mb_per_min": round(slope_per_min(warm), 3),
-        "samples": len(samples), "backend": backend_label(target),
-    }  # fmt: skip
+        "samples": len(samples),
+        "backend": backend_label(target),
+    }
 
 
 def main() -> None:
@@ -161,20 +191,30 @@ def main() -> None:
     with graph_target(args.backend) as target:
         console.rule(f"soak: {idle:g} min idle, then {minutes:g} min of mixed load")
         m = asyncio.run(run(target, minutes, idle, 1.0 if args.quick else 5.0))
-    rows = [("minutes", m["minutes"]), ("tasks submitted / done",
-             f"{m['tasks_submitted']} / {m['tasks_done']}"), ("requests", m["requests"]),
-            ("errors", m["errors"]),
-            ("RSS warm / end MB", f"{m['rss_warm_mb']} / {m['rss_end_mb']}"),
-            ("RSS slope MB/min (warm)", m["rss_slope_mb_per_min"])]  # fmt: skip
+    rows = [
+        ("minutes", m["minutes"]),
+        ("tasks submitted / done", f"{m['tasks_submitted']} / {m['tasks_done']}"),
+        ("requests", m["requests"]),
+        ("errors", m["errors"]),
+        ("RSS warm / end MB", f"{m['rss_warm_mb']} / {m['rss_end_mb']}"),
+        ("RSS slope MB/min (warm)", m["rss_slope_mb_per_min"]),
+    ]
     if "restart_s" in m:
-        rows += [("AOF growth idle / load, KB/min",
-                  f"{m['aof_idle_bytes_per_min'] / 1024:.1f} / "
-                  f"{m['aof_load_bytes_per_min'] / 1024:.0f}"),
-                 ("AOF after load / after rewrite, MB",
-                  f"{m['aof_bytes_after_load'] / 1e6:.1f} / "
-                  f"{m['aof_bytes_after_rewrite'] / 1e6:.1f}"),
-                 ("restart s (replay) / after rewrite",
-                  f"{m['restart_s']} / {m['restart_after_rewrite_s']}")]  # fmt: skip
+        rows += [
+            (
+                "AOF growth idle / load, KB/min",
+                f"{m['aof_idle_bytes_per_min'] / 1024:.1f} / "
+                f"{m['aof_load_bytes_per_min'] / 1024:.0f}",
+            ),
+            (
+                "AOF after load / after rewrite, MB",
+                f"{m['aof_bytes_after_load'] / 1e6:.1f} / {m['aof_bytes_after_rewrite'] / 1e6:.1f}",
+            ),
+            (
+                "restart s (replay) / after rewrite",
+                f"{m['restart_s']} / {m['restart_after_rewrite_s']}",
+            ),
+        ]
     report("Soak: memory under steady load", rows, m, args.json)
 
 

@@ -37,8 +37,15 @@ SAME = ("claim", "submit")  # identical statements on and off: the noise floor
 OPS = TRACED + SAME
 
 
-async def _round(store: GraphStore, clock: Clock, rng: random.Random, n_agents: int, on: bool,
-                 batch: int, ops_n: int) -> dict[str, float]:  # fmt: skip
+async def _round(
+    store: GraphStore,
+    clock: Clock,
+    rng: random.Random,
+    n_agents: int,
+    on: bool,
+    batch: int,
+    ops_n: int,
+) -> dict[str, float]:
     """One mode's pass over every operation: per-operation median, in ms per item (route:
     per assignment, complete_many: per task)."""
     traces.set_enabled(on)
@@ -55,8 +62,9 @@ async def _round(store: GraphStore, clock: Clock, rng: random.Random, n_agents: 
         lat["claim"].append(time.perf_counter() - t)
         held += [(agent, x) for x in got]
         t = time.perf_counter()
-        await tasks.submit(store, TaskIn(kind="bench", capability=rng.choice(CAPS)),
-                           actor="bench", now=clock.now())  # fmt: skip
+        await tasks.submit(
+            store, TaskIn(kind="bench", capability=rng.choice(CAPS)), actor="bench", now=clock.now()
+        )
         lat["submit"].append(time.perf_counter() - t)
     for agent, x in held:
         t = time.perf_counter()
@@ -68,16 +76,18 @@ async def _round(store: GraphStore, clock: Clock, rng: random.Random, n_agents: 
         if not got:
             continue
         t = time.perf_counter()
-        await tasks.complete_many(store, agent, [tasks.Completion(x.id, x.fence) for x in got],
-                                  now=clock.now())  # fmt: skip
+        await tasks.complete_many(
+            store, agent, [tasks.Completion(x.id, x.fence) for x in got], now=clock.now()
+        )
         lat["complete_many"].append((time.perf_counter() - t) / len(got))
     for op in ("claim", "submit", "finish", "complete_many"):
         out[op] = statistics.median(lat[op]) * 1000 if lat[op] else 0.0
     return out
 
 
-async def run(n_agents: int, n_tasks: int, repeats: int, batch: int, ops_n: int
-              ) -> dict[str, dict[bool, list[float]]]:  # fmt: skip
+async def run(
+    n_agents: int, n_tasks: int, repeats: int, batch: int, ops_n: int
+) -> dict[str, dict[bool, list[float]]]:
     """Per operation and mode, one median per round (ms per item)."""
     server = EmbeddedServer(
         Path(tempfile.mkdtemp(prefix="bench-tracing-")), timeout_ms=BENCH_TIMEOUT_MS
@@ -88,12 +98,22 @@ async def run(n_agents: int, n_tasks: int, repeats: int, batch: int, ops_n: int
         await prepare_graph(store)
         rng = random.Random(7)
         for i in range(n_agents):
-            await agents.register(store, AgentIn(
-                id=f"agent-{i:05d}", name=f"agent {i}", capabilities=rng.sample(CAPS, 3),
-                max_concurrency=1_000), actor="bench", now=clock.now())  # fmt: skip
+            await agents.register(
+                store,
+                AgentIn(
+                    id=f"agent-{i:05d}",
+                    name=f"agent {i}",
+                    capabilities=rng.sample(CAPS, 3),
+                    max_concurrency=1_000,
+                ),
+                actor="bench",
+                now=clock.now(),
+            )
         for start in range(0, n_tasks, 5_000):
-            items = [TaskIn(kind="bench", capability=rng.choice(CAPS), priority=rng.randint(0, 100))
-                     for _ in range(min(5_000, n_tasks - start))]  # fmt: skip
+            items = [
+                TaskIn(kind="bench", capability=rng.choice(CAPS), priority=rng.randint(0, 100))
+                for _ in range(min(5_000, n_tasks - start))
+            ]
             await tasks.submit_many(store, items, actor="bench", now=clock.now())
         console.print("warm-up pass, both modes (not counted)")
         for on in (False, True):
@@ -129,8 +149,12 @@ def main() -> None:
     n_agents, n_tasks, repeats, ops_n = (20, 4_000, 2, 40) if args.quick else sizes
     console.rule(f"{n_agents} agents, {n_tasks:,} tasks, {repeats} paired rounds")
     samples = asyncio.run(run(n_agents, n_tasks, repeats, 500, ops_n))
-    metrics: dict[str, object] = {"agents": n_agents, "tasks": n_tasks, "repeats": repeats,
-                                  "backend": "falkordb-embedded"}  # fmt: skip
+    metrics: dict[str, object] = {
+        "agents": n_agents,
+        "tasks": n_tasks,
+        "repeats": repeats,
+        "backend": "falkordb-embedded",
+    }
     rows = []
     overhead: dict[str, float] = {}
     for op in OPS:
@@ -138,10 +162,13 @@ def main() -> None:
         m_off, m_on = statistics.median(off), statistics.median(on)
         pct = round(100 * (m_on - m_off) / m_off, 1) if m_off else 0.0
         overhead[op] = pct
-        metrics |= {f"{op}_ms_off": round(m_off, 4), f"{op}_ms_on": round(m_on, 4),
-                    f"{op}_ms_off_range": [round(min(off), 4), round(max(off), 4)],
-                    f"{op}_ms_on_range": [round(min(on), 4), round(max(on), 4)],
-                    f"{op}_overhead_pct": pct}  # fmt: skip
+        metrics |= {
+            f"{op}_ms_off": round(m_off, 4),
+            f"{op}_ms_on": round(m_on, 4),
+            f"{op}_ms_off_range": [round(min(off), 4), round(max(off), 4)],
+            f"{op}_ms_on_range": [round(min(on), 4), round(max(on), 4)],
+            f"{op}_overhead_pct": pct,
+        }
         what = "" if op in TRACED else " (same statement: noise)"
         rows.append((f"{op} ms/item off (min–max)", f"{m_off:.3f} ({min(off):.3f}–{max(off):.3f})"))
         rows.append((f"{op} ms/item on (min–max)", f"{m_on:.3f} ({min(on):.3f}–{max(on):.3f})"))
@@ -151,8 +178,12 @@ def main() -> None:
     metrics["noise_pct"] = max(abs(overhead[op]) for op in SAME)
     metrics["tracing_overhead_pct"] = max(overhead[op] for op in TRACED)
     rows.append(("noise floor % (claim, submit)", metrics["noise_pct"]))
-    rows.append(("tracing_overhead_pct (worst of route, finish, complete_many)",
-                 metrics["tracing_overhead_pct"]))  # fmt: skip
+    rows.append(
+        (
+            "tracing_overhead_pct (worst of route, finish, complete_many)",
+            metrics["tracing_overhead_pct"],
+        )
+    )
     report("Decision tracing overhead (paired rounds)", rows, metrics, args.json)
 
 

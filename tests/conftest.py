@@ -168,8 +168,15 @@ async def start_app(
     """Serve the real app with uvicorn on a loopback port, in this event loop (a graph name
     the session has not used before starts empty, on either backend)."""
     port = free_port()
-    settings = Settings(**{**graph.settings(graph_name), "admin_token": ADMIN_TOKEN,
-                           "host": "127.0.0.1", "port": port, **overrides})  # fmt: skip
+    settings = Settings(
+        **{
+            **graph.settings(graph_name),
+            "admin_token": ADMIN_TOKEN,
+            "host": "127.0.0.1",
+            "port": port,
+            **overrides,
+        }
+    )
     app = create_app(settings, clock=clock)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -222,10 +229,14 @@ def repo_root() -> Path:
 async def second_replica(api: App, graph: GraphTarget, log: Path) -> AsyncIterator[Served]:
     """Another `baton serve` process on ``api``'s graph (no scheduler), healthy, stopped after."""
     other = Served(
-        {**graph.env(api.settings.graph_name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
-         "BATON_SCHEDULER": "false"},
-        free_port(), log=log,
-    )  # fmt: skip
+        {
+            **graph.env(api.settings.graph_name),
+            "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+            "BATON_SCHEDULER": "false",
+        },
+        free_port(),
+        log=log,
+    )
     try:
         await asyncio.to_thread(other.wait_healthy)
         yield other

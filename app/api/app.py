@@ -284,8 +284,7 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
             if exc.status_code != 400 or isinstance(request, WebSocket):
                 raise
             log.info("refused request: %s", exc.reason)
-            return Response(strictjson.error_body(exc.reason), 400,
-                            media_type="application/json")  # fmt: skip
+            return Response(strictjson.error_body(exc.reason), 400, media_type="application/json")
         finally:
             pid = self._owner.pop(id(request), None)
             if pid is not None:
@@ -297,9 +296,11 @@ class BatonRouter(GraphQLRouter[Ctx, None]):
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, seed_dir: Path | None = None,
+    settings: Settings,
+    clock: Clock | None = None,
+    seed_dir: Path | None = None,
     runtime: Runtime | None = None,
-) -> FastAPI:  # fmt: skip
+) -> FastAPI:
     """Build the ASGI app; the graph is opened in the lifespan, not at import (or by the
     caller: ``runtime``, which the app then owns and closes)."""
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)

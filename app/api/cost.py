@@ -123,8 +123,7 @@ def estimate(
 ) -> int:
     """The estimated cost of the operation that would run."""
     ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    frags = {d.name.value: d for d in document.definitions
-             if isinstance(d, FragmentDefinitionNode)}  # fmt: skip
+    frags = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     op = next((o for o in ops if o.name and o.name.value == operation_name), None)
     if op is None and ops:
         op = ops[0]
@@ -157,9 +156,12 @@ def OperationLimits(settings: Settings) -> type[SchemaExtension]:  # noqa: N802 
                 document = ctx.graphql_document
                 if document is not None:
                     cost = estimate(
-                        ctx.schema._schema, document, ctx.operation_name, ctx.variables,
+                        ctx.schema._schema,
+                        document,
+                        ctx.operation_name,
+                        ctx.variables,
                         settings.max_page_size,
-                    )  # fmt: skip
+                    )
                     if cost > settings.max_query_cost:
                         raise CostLimitError(
                             f"query too expensive: estimated cost {cost} exceeds the budget of "

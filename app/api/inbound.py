@@ -71,8 +71,10 @@ async def receive(source: str, request: Request) -> JSONResponse:
     rt: Runtime = request.app.state.rt
     known = rt.settings.inbound_webhook_secrets.get(source)
     body = await request.body()
-    headers = {k: request.headers.get(k, "") for k in
-               ("webhook-id", "webhook-timestamp", "webhook-signature")}  # fmt: skip
+    headers = {
+        k: request.headers.get(k, "")
+        for k in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    }
     msg_id = verified(known or _DECOY, headers, body, rt.now() // 1000)
     if known is None or msg_id is None:
         return _refused()
@@ -91,14 +93,33 @@ async def receive(source: str, request: Request) -> JSONResponse:
             raise BadInput("webhook-id: up to 150 letters, digits and _.:/-", field="webhook-id")
         events.check_external(data["type"], subject, payload, key)
         ev, duplicate = await events.emit(
-            rt.store, data["type"], now=rt.now(), actor=f"webhook:{source}", subject=subject,
-            payload=payload, key=key,
-        )  # fmt: skip
+            rt.store,
+            data["type"],
+            now=rt.now(),
+            actor=f"webhook:{source}",
+            subject=subject,
+            payload=payload,
+            key=key,
+        )
     except BatonError as exc:
         return _error(400, exc.code, exc.message)
     if not duplicate:
         rt.nudge("triggers")
     checks = await triggers.consider(rt.store, ev)  # as emitEvent { triggers } answers
-    return JSONResponse({"seq": ev.seq, "duplicate": duplicate, "triggers": [
-        {"triggerId": c.trigger_id, "workflow": c.workflow, "willStart": c.will_start,
-         "code": c.code, "reason": c.reason} for c in checks]}, 202)  # fmt: skip
+    return JSONResponse(
+        {
+            "seq": ev.seq,
+            "duplicate": duplicate,
+            "triggers": [
+                {
+                    "triggerId": c.trigger_id,
+                    "workflow": c.workflow,
+                    "willStart": c.will_start,
+                    "code": c.code,
+                    "reason": c.reason,
+                }
+                for c in checks
+            ],
+        },
+        202,
+    )

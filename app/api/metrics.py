@@ -80,8 +80,11 @@ async def _graph_gauges(rt: Any) -> None:
         RUNS.labels(r["status"]).set(r["n"])
     month = time.gmtime(rt.now() / 1000)
     since = int(time.mktime((month.tm_year, month.tm_mon, 1, 0, 0, 0, 0, 0, 0)) * 1000)
-    spend = {str(g["key"]): float(g.get("usd") or 0)
-             for g in await costs.by_group(rt.store, "team", since) if g.get("key")}  # fmt: skip
+    spend = {
+        str(g["key"]): float(g.get("usd") or 0)
+        for g in await costs.by_group(rt.store, "team", since)
+        if g.get("key")
+    }
     label = bounded(spend, _cap(rt))
     per_team: dict[str, float] = {}
     for team, usd in spend.items():

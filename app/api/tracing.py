@@ -57,7 +57,11 @@ class TraceContextMiddleware:
                 method, path = scope.get("method"), scope.get("path")
                 ms = round((time.perf_counter() - start) * 1000, 2)
                 log.info(
-                    "%s %s %s %.2fms", method, path, status["code"], ms,
+                    "%s %s %s %.2fms",
+                    method,
+                    path,
+                    status["code"],
+                    ms,
                     extra={"method": method, "path": path, "status": status["code"], "ms": ms},
-                )  # fmt: skip
+                )
             tc.reset(token)

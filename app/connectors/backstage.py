@@ -104,19 +104,37 @@ def _entity(doc: dict[str, Any], file: str, line: int) -> Record:
     annotations = meta.get("annotations") or {}
     raw = spec.get("profile")
     profile: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    attrs = {k: v for k, v in {
-        "description": meta.get("description"), "tags": meta.get("tags") or None,
-        "title": meta.get("title"), **{k: spec.get(k) for k in KEPT},
-        "email": profile.get("email"),
-        "sourceLocation": annotations.get("backstage.io/source-location"),
-        "kubernetesId": annotations.get("backstage.io/kubernetes-id"),
-    }.items() if v is not None}  # fmt: skip
+    attrs = {
+        k: v
+        for k, v in {
+            "description": meta.get("description"),
+            "tags": meta.get("tags") or None,
+            "title": meta.get("title"),
+            **{k: spec.get(k) for k in KEPT},
+            "email": profile.get("email"),
+            "sourceLocation": annotations.get("backstage.io/source-location"),
+            "kubernetesId": annotations.get("backstage.io/kubernetes-id"),
+        }.items()
+        if v is not None
+    }
     domain = None
     if kind == "system" and spec.get("domain"):
         domain = parse_ref(spec["domain"], "domain", ns)
     title = meta.get("title") or profile.get("displayName")
-    return Record(own, kind, name, ns, title if isinstance(title, str) else None, attrs, rels,
-                  None, domain, members, file=file, line=line)
+    return Record(
+        own,
+        kind,
+        name,
+        ns,
+        title if isinstance(title, str) else None,
+        attrs,
+        rels,
+        None,
+        domain,
+        members,
+        file=file,
+        line=line,
+    )
 
 
 def read(path: Path) -> Snapshot:

@@ -27,8 +27,14 @@ MAX_PAGES = 10_000
 MANAGED_BY = "backstage.io/managed-by-location"
 
 
-def fetch(base_url: str, *, token: str | None = None, page_size: int = 500,
-          timeout_s: float = 30.0, client: httpx.Client | None = None) -> Snapshot:  # fmt: skip
+def fetch(
+    base_url: str,
+    *,
+    token: str | None = None,
+    page_size: int = 500,
+    timeout_s: float = 30.0,
+    client: httpx.Client | None = None,
+) -> Snapshot:
     """Every entity of the catalog at ``base_url`` (the backend's, e.g.
     `https://backstage.acme.example`; `/api/catalog` is added) as a Snapshot. Raises
     ConnectorError when the catalog cannot be read (refused token, HTTP error, not JSON,
@@ -55,8 +61,9 @@ def fetch(base_url: str, *, token: str | None = None, page_size: int = 500,
             http.close()
 
 
-def _entities(http: httpx.Client, base: str, headers: dict[str, str], limit: int,
-              timeout_s: float) -> Iterator[Any]:  # fmt: skip
+def _entities(
+    http: httpx.Client, base: str, headers: dict[str, str], limit: int, timeout_s: float
+) -> Iterator[Any]:
     """Every entity the API returns, page by page: by cursor, else (404) by offset."""
     url = f"{base}/api/catalog/entities/by-query"
     cursor: str | None = None
@@ -85,8 +92,9 @@ def _entities(http: httpx.Client, base: str, headers: dict[str, str], limit: int
     raise ConnectorError(f"{url}: more than {MAX_PAGES} pages, stopped")
 
 
-def _by_offset(http: httpx.Client, base: str, headers: dict[str, str], limit: int,
-               timeout_s: float) -> Iterator[Any]:  # fmt: skip
+def _by_offset(
+    http: httpx.Client, base: str, headers: dict[str, str], limit: int, timeout_s: float
+) -> Iterator[Any]:
     url = f"{base}/api/catalog/entities"
     for n in range(MAX_PAGES):
         items = _get(http, url, {"limit": limit, "offset": n * limit}, headers, timeout_s)
@@ -98,8 +106,14 @@ def _by_offset(http: httpx.Client, base: str, headers: dict[str, str], limit: in
     raise ConnectorError(f"{url}: more than {MAX_PAGES} pages, stopped")
 
 
-def _get(http: httpx.Client, url: str, params: dict[str, str | int], headers: dict[str, str],
-         timeout_s: float, missing_ok: bool = False) -> Any:  # fmt: skip
+def _get(
+    http: httpx.Client,
+    url: str,
+    params: dict[str, str | int],
+    headers: dict[str, str],
+    timeout_s: float,
+    missing_ok: bool = False,
+) -> Any:
     """The JSON body of one GET (None for a 404 when ``missing_ok``)."""
     try:
         resp = http.get(url, params=params, headers=headers, timeout=timeout_s)

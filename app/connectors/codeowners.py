@@ -46,8 +46,14 @@ class _Section:
     rules: list[_Rule] = field(default_factory=list)
 
 
-def read(path: Path, *, repo: str, components: Mapping[str, str], groups: Collection[str],
-         owner_map: Mapping[str, str] | None = None) -> Snapshot:  # fmt: skip
+def read(
+    path: Path,
+    *,
+    repo: str,
+    components: Mapping[str, str],
+    groups: Collection[str],
+    owner_map: Mapping[str, str] | None = None,
+) -> Snapshot:
     """One partial record (OWNED_BY its teams) per component of ``repo`` the file gives a
     team to. ``components``: component id -> source location; ``groups``: the group ids the
     sync knows; ``owner_map``: owner as written (`@user`, email, `@org/team`) -> group id."""
@@ -67,8 +73,18 @@ def read(path: Path, *, repo: str, components: Mapping[str, str], groups: Collec
         kind, _, ref = cid.partition(":")
         ns, _, name = ref.rpartition("/")
         rels = [("OWNED_BY", g) for g in owners]
-        snap.add(Record(cid, kind, name, ns or "default", relations=rels, partial=True,
-                        file=path.name, line=line))  # fmt: skip
+        snap.add(
+            Record(
+                cid,
+                kind,
+                name,
+                ns or "default",
+                relations=rels,
+                partial=True,
+                file=path.name,
+                line=line,
+            )
+        )
     return snap
 
 
@@ -103,8 +119,9 @@ def _owners_of(sections: list[_Section], path: str) -> tuple[list[str], int]:
     owners: list[str] = []
     decided = matched = 0  # the first line that gave owners, the first that matched
     for section in sections:
-        hit = next((r for r in reversed(section.rules)
-                    if any(r.regex.fullmatch(p) for p in paths)), None)  # fmt: skip
+        hit = next(
+            (r for r in reversed(section.rules) if any(r.regex.fullmatch(p) for p in paths)), None
+        )
         if hit is None:
             continue
         given = section.defaults if hit.bare else hit.owners
@@ -116,8 +133,9 @@ def _owners_of(sections: list[_Section], path: str) -> tuple[list[str], int]:
 class _Owners:
     """Turns owner tokens into group ids, reporting each it cannot."""
 
-    def __init__(self, file: str, groups: set[str], owner_map: Mapping[str, str],
-                 snap: Snapshot) -> None:  # fmt: skip
+    def __init__(
+        self, file: str, groups: set[str], owner_map: Mapping[str, str], snap: Snapshot
+    ) -> None:
         self.file, self.groups, self.snap = file, groups, snap
         self.map = {k.lower(): v.lower() for k, v in owner_map.items()}
 

@@ -52,8 +52,7 @@ RELATIONS: dict[str, tuple[str, str | None]] = {
 MEMBERS = {"members": "user", "memberOf": "group"}
 LISTS = ("dependsOn", "providesApis", "consumesApis", "members", "memberOf", "tags")
 PROPERTIES = ("description", "type", "lifecycle")
-FIELDS = ("name", "kind", "namespace", "title", "domain", *RELATIONS, *MEMBERS, "tags",
-          *PROPERTIES)  # fmt: skip
+FIELDS = ("name", "kind", "namespace", "title", "domain", *RELATIONS, *MEMBERS, "tags", *PROPERTIES)
 KEYS = ("kind", "namespace", "columns", "attrs", "split", "default_kinds", "required")
 KIND = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
@@ -77,8 +76,9 @@ def check_mapping(mapping: Any) -> None:
         raise ConnectorError(f"unknown mapping key(s) {unknown}; known: {', '.join(KEYS)}")
     for key in ("columns", "attrs", "default_kinds"):
         value = mapping.get(key) or {}
-        if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip()
-                                                  for v in value.values()):  # fmt: skip
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str) and v.strip() for v in value.values()
+        ):
             raise ConnectorError(f"mapping {key} must map names to text")
     columns, required = mapping.get("columns") or {}, mapping.get("required") or []
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
@@ -141,17 +141,21 @@ def _rows(reader: Any, file: str, snap: Snapshot) -> Iterator[tuple[int, list[st
 
 def _index(header: list[str], mapping: Mapping[str, Any], file: str) -> dict[str, int]:
     """Field (or `attr:<name>`) -> column number; a mapped column the file lacks is fatal."""
-    wanted = {**mapping["columns"], **{f"attr:{k}": v for k, v in
-                                       (mapping.get("attrs") or {}).items()}}  # fmt: skip
+    wanted = {
+        **mapping["columns"],
+        **{f"attr:{k}": v for k, v in (mapping.get("attrs") or {}).items()},
+    }
     missing = sorted({c for c in wanted.values() if c.strip() not in header})
     if missing:
-        raise ConnectorError(f"{file}: column(s) {missing} of the mapping are not in the header "
-                             f"{header}")  # fmt: skip
+        raise ConnectorError(
+            f"{file}: column(s) {missing} of the mapping are not in the header {header}"
+        )
     return {key: header.index(column.strip()) for key, column in wanted.items()}
 
 
-def _record(cells: list[str], index: dict[str, int], mapping: Mapping[str, Any], file: str,
-            line: int) -> tuple[Record, str]:  # fmt: skip
+def _record(
+    cells: list[str], index: dict[str, int], mapping: Mapping[str, Any], file: str, line: int
+) -> tuple[Record, str]:
     """The row's record and its domain as written (a ConnectorError says why it cannot)."""
     columns: dict[str, str] = mapping["columns"]
     split: str = mapping.get("split", ",")
@@ -175,8 +179,11 @@ def _record(cells: list[str], index: dict[str, int], mapping: Mapping[str, Any],
     kind, name = (get("kind") or str(mapping.get("kind") or "")).lower(), get("name")
     ns = (get("namespace") or str(mapping.get("namespace") or "default")).lower()
     if not KIND.match(kind):
-        raise ConnectorError(f"kind {kind!r} is not valid" if kind else
-                             f"{columns['kind']} is empty (kind is required)")  # fmt: skip
+        raise ConnectorError(
+            f"kind {kind!r} is not valid"
+            if kind
+            else f"{columns['kind']} is empty (kind is required)"
+        )
     domain = get("domain")
     for what, value in (("name", name), ("namespace", ns), ("domain", domain)):
         if value and not NAME.match(value):
@@ -187,6 +194,17 @@ def _record(cells: list[str], index: dict[str, int], mapping: Mapping[str, Any],
     attrs |= {k: get(f"attr:{k}") for k in mapping.get("attrs") or {} if get(f"attr:{k}")}
     if tags := [t.strip() for t in get("tags").split(split) if t.strip()]:
         attrs["tags"] = tags
-    rec = Record(f"{kind}:{ns}/{name.lower()}", kind, name, ns, get("title") or None, attrs,
-                 rels, domain.lower() or None, members=members, file=file, line=line)  # fmt: skip
+    rec = Record(
+        f"{kind}:{ns}/{name.lower()}",
+        kind,
+        name,
+        ns,
+        get("title") or None,
+        attrs,
+        rels,
+        domain.lower() or None,
+        members=members,
+        file=file,
+        line=line,
+    )
     return rec, domain

@@ -28,9 +28,13 @@ NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")  # a DNS-1123 subdo
 DOC_START = re.compile(r"^---(\s|$)")
 
 
-def read(folder: Path, *, components: Mapping[str, str],
-         label: str = "backstage.io/kubernetes-id",
-         selector: Mapping[str, str] | None = None) -> Snapshot:  # fmt: skip
+def read(
+    folder: Path,
+    *,
+    components: Mapping[str, str],
+    label: str = "backstage.io/kubernetes-id",
+    selector: Mapping[str, str] | None = None,
+) -> Snapshot:
     """Every manifest under ``folder`` (sorted, recursive). ``components``: kubernetes-id ->
     component id; ``selector``: labels a workload must carry to be PART_OF its component."""
     snap = Snapshot()
@@ -49,8 +53,14 @@ def read(folder: Path, *, components: Mapping[str, str],
                     "daemonset",
                 ):
                     pods[rec.id] = _labels(_dig(obj, "spec", "template", "metadata", "labels"))
-                    _part_of(rec, {**pods[rec.id], **rec.attrs["labels"]}, components, label,
-                             selector, snap)  # fmt: skip
+                    _part_of(
+                        rec,
+                        {**pods[rec.id], **rec.attrs["labels"]},
+                        components,
+                        label,
+                        selector,
+                        snap,
+                    )
     _link(snap, pods)
     return snap
 
@@ -107,13 +117,15 @@ def _objects(path: Path, rel: str, snap: Snapshot) -> Iterator[tuple[int, Any]]:
 def _record(obj: Any, file: str, line: int, snap: Snapshot) -> Record | None:
     meta = obj.get("metadata") if isinstance(obj, dict) else None
     if not isinstance(meta, dict) or not obj.get("kind") or not obj.get("apiVersion"):
-        snap.rejected.append(Rejected(file, line, "not a Kubernetes object (apiVersion, "
-                                                  "kind, metadata)"))  # fmt: skip
+        snap.rejected.append(
+            Rejected(file, line, "not a Kubernetes object (apiVersion, kind, metadata)")
+        )
         return None
     kind, api = str(obj["kind"]), str(obj["apiVersion"])
     name, ns = str(meta.get("name") or "").lower(), str(meta.get("namespace") or "default")
     if kind not in (*WORKLOADS, "Service", "Ingress") or (
-            kind == "Ingress" and api != "networking.k8s.io/v1"):  # fmt: skip
+        kind == "Ingress" and api != "networking.k8s.io/v1"
+    ):
         snap.skipped.append(Rejected(file, line, f"{api} {kind} {name or '-'} skipped"))
         return None
     own = f"{kind.lower()}:{ns.lower()}/{name}"
@@ -134,20 +146,32 @@ def _record(obj: Any, file: str, line: int, snap: Snapshot) -> Record | None:
 def _workload(spec: dict[str, Any]) -> dict[str, Any]:
     containers = _dig(spec, "template", "spec", "containers") or []
     containers = [c for c in containers if isinstance(c, dict)]
-    ports = [p.get("containerPort") for c in containers for p in c.get("ports") or []
-             if isinstance(p, dict)]  # fmt: skip
-    out = {"images": [str(c.get("image")) for c in containers if c.get("image")],
-           "ports": [p for p in ports if p is not None]}  # fmt: skip
+    ports = [
+        p.get("containerPort")
+        for c in containers
+        for p in c.get("ports") or []
+        if isinstance(p, dict)
+    ]
+    out = {
+        "images": [str(c.get("image")) for c in containers if c.get("image")],
+        "ports": [p for p in ports if p is not None],
+    }
     if "replicas" in spec:
         out["replicas"] = spec["replicas"]
     return out
 
 
 def _service(spec: dict[str, Any]) -> dict[str, Any]:
-    ports = [{k: p[k] for k in ("name", "port", "targetPort", "protocol") if k in p}
-             for p in spec.get("ports") or [] if isinstance(p, dict)]  # fmt: skip
-    return {"type": spec.get("type", "ClusterIP"), "ports": ports,
-            "selector": _labels(spec.get("selector"))}  # fmt: skip
+    ports = [
+        {k: p[k] for k in ("name", "port", "targetPort", "protocol") if k in p}
+        for p in spec.get("ports") or []
+        if isinstance(p, dict)
+    ]
+    return {
+        "type": spec.get("type", "ClusterIP"),
+        "ports": ports,
+        "selector": _labels(spec.get("selector")),
+    }
 
 
 def _ingress(spec: dict[str, Any]) -> dict[str, Any]:
@@ -155,17 +179,30 @@ def _ingress(spec: dict[str, Any]) -> dict[str, Any]:
     paths = [p for r in rules for p in _dig(r, "http", "paths") or [] if isinstance(p, dict)]
     backends = [_dig(p, "backend", "service", "name") for p in paths]
     backends.append(_dig(spec, "defaultBackend", "service", "name"))
-    return {"hosts": sorted({str(r["host"]) for r in rules if r.get("host")}),
-            "className": spec.get("ingressClassName"),
-            "backends": sorted({str(b).lower() for b in backends if b})}  # fmt: skip
+    return {
+        "hosts": sorted({str(r["host"]) for r in rules if r.get("host")}),
+        "className": spec.get("ingressClassName"),
+        "backends": sorted({str(b).lower() for b in backends if b}),
+    }
 
 
-ATTRS = {"Deployment": _workload, "StatefulSet": _workload, "DaemonSet": _workload,
-         "Service": _service, "Ingress": _ingress}  # fmt: skip
+ATTRS = {
+    "Deployment": _workload,
+    "StatefulSet": _workload,
+    "DaemonSet": _workload,
+    "Service": _service,
+    "Ingress": _ingress,
+}
 
 
-def _part_of(rec: Record, labels: dict[str, str], components: Mapping[str, str], label: str,
-             selector: Mapping[str, str] | None, snap: Snapshot) -> None:  # fmt: skip
+def _part_of(
+    rec: Record,
+    labels: dict[str, str],
+    components: Mapping[str, str],
+    label: str,
+    selector: Mapping[str, str] | None,
+    snap: Snapshot,
+) -> None:
     """PART_OF the component the workload's `label` names (if it matches ``selector``)."""
     if label not in labels or not _selects(selector or {}, labels):
         return
@@ -181,8 +218,12 @@ def _link(snap: Snapshot, pods: dict[str, dict[str, str]]) -> None:
     """Services to the workloads they select, Ingresses to their Services."""
     for rec in snap.records.values():
         if rec.kind == "service" and rec.attrs["selector"]:
-            found = [w for w, labels in pods.items() if snap.records[w].namespace ==
-                     rec.namespace and _selects(rec.attrs["selector"], labels)]  # fmt: skip
+            found = [
+                w
+                for w, labels in pods.items()
+                if snap.records[w].namespace == rec.namespace
+                and _selects(rec.attrs["selector"], labels)
+            ]
             rec.relations += [("DEPENDS_ON", w) for w in found]
             if not found:
                 why = f"{rec.id}: selects no workload in the manifests"

@@ -12,8 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Baton's relations between org entities (the edge types an entity's `relations` may name).
-RELATION_TYPES = ("DEPENDS_ON", "PART_OF", "OWNED_BY", "RELATES_TO", "PROVIDES", "CONSUMES",
-                  "CHILD_OF")  # fmt: skip
+RELATION_TYPES = (
+    "DEPENDS_ON",
+    "PART_OF",
+    "OWNED_BY",
+    "RELATES_TO",
+    "PROVIDES",
+    "CONSUMES",
+    "CHILD_OF",
+)
 # An entity id as connectors write it: a canonical ref in lower case, `kind:namespace/name`.
 ENTITY_ID = re.compile(r"^[a-z0-9][a-z0-9_.:/\-]{0,199}$")
 
@@ -62,8 +69,16 @@ class Record:
 
     def digest(self) -> str:
         """A hash of everything the graph keeps of this record: unchanged hash, no write."""
-        body = [self.kind, self.name, self.namespace, self.domain, self.attrs,
-                sorted(set(self.relations)), sorted(set(self.members)), self.partial]  # fmt: skip
+        body = [
+            self.kind,
+            self.name,
+            self.namespace,
+            self.domain,
+            self.attrs,
+            sorted(set(self.relations)),
+            sorted(set(self.members)),
+            self.partial,
+        ]
         text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 

@@ -47,15 +47,29 @@ class SourceState:
 
     @classmethod
     def of(cls, r: dict[str, Any]) -> SourceState:
-        return cls(SourceSpec.from_row(r), str(r.get("status") or "active"), r.get("rev"),
-                   r.get("syncedAt"), r.get("checkedAt"), r.get("dueAt"), r.get("lastError"),
-                   int(r.get("entities") or 0))  # fmt: skip
+        return cls(
+            SourceSpec.from_row(r),
+            str(r.get("status") or "active"),
+            r.get("rev"),
+            r.get("syncedAt"),
+            r.get("checkedAt"),
+            r.get("dueAt"),
+            r.get("lastError"),
+            int(r.get("entities") or 0),
+        )
 
 
 def spec_of(data: SourceIn) -> SourceSpec:
     opts = {"repo": data.repo, "mapping": data.mapping, "tokenEnv": data.token_env}
-    return SourceSpec(data.id, data.format, data.location, data.precedence, data.domain,
-                      data.interval_s, {k: v for k, v in opts.items() if v})  # fmt: skip
+    return SourceSpec(
+        data.id,
+        data.format,
+        data.location,
+        data.precedence,
+        data.domain,
+        data.interval_s,
+        {k: v for k, v in opts.items() if v},
+    )
 
 
 async def add(store: GraphStore, data: SourceIn, *, actor: str, now: int) -> SourceState:
@@ -104,15 +118,24 @@ async def sync_due(store: GraphStore, *, now: Callable[[], int], limit: int = 4)
         error: str | None = None
         report: SyncReport | None = None
         try:
-            snap = Snapshot() if state[0].get("status") == "removed" \
-                else await read_snapshot(store, spec)  # fmt: skip
+            snap = (
+                Snapshot()
+                if state[0].get("status") == "removed"
+                else await read_snapshot(store, spec)
+            )
             report = await sync(store, spec, snap, actor=f"source:{spec.id}", now=now())
             changed += report.changed
         except (ConnectorError, BatonError, OSError) as exc:
             error = (exc.message if isinstance(exc, BatonError) else str(exc))[:500]
             log.warning("source %s: sync failed: %s", spec.id, error)
-        await store.write(SYNCED, source=spec.id, rev=(report.rev or None) if report else None,
-                          error=error, input=None, now=now())  # fmt: skip
+        await store.write(
+            SYNCED,
+            source=spec.id,
+            rev=(report.rev or None) if report else None,
+            error=error,
+            input=None,
+            now=now(),
+        )
     return changed
 
 
@@ -149,8 +172,13 @@ async def read_snapshot(store: GraphStore, spec: SourceSpec) -> Snapshot:
             raise ConnectorError("a CODEOWNERS source needs the repository it belongs to (--repo)")
         where = {c["id"]: c["sourceLocation"] for c in comps if c.get("sourceLocation")}
         groups = [g for g in rows[0]["groups"] or [] if g]
-        return await asyncio.to_thread(codeowners.read, _path(spec.location), repo=opts["repo"],
-                                       components=where, groups=groups)  # fmt: skip
+        return await asyncio.to_thread(
+            codeowners.read,
+            _path(spec.location),
+            repo=opts["repo"],
+            components=where,
+            groups=groups,
+        )
     if spec.format == "k8s":
         from app.connectors import kubernetes
 
@@ -169,11 +197,15 @@ async def _read_files(store: GraphStore, spec: SourceSpec) -> Snapshot:
         files = json.loads(last["inputFiles"])
         now = await asyncio.to_thread(backstage.fingerprint, path, files)
         if now == last["inputHash"]:
-            return Snapshot(unchanged=True, claimed=int(last.get("claimed") or 0),
-                            rev=str(last.get("rev") or ""),
-                            rejected=rejections(last.get("rejected")),
-                            skipped=rejections(last.get("skipped")),
-                            fingerprint=now, inputs=files)  # fmt: skip
+            return Snapshot(
+                unchanged=True,
+                claimed=int(last.get("claimed") or 0),
+                rev=str(last.get("rev") or ""),
+                rejected=rejections(last.get("rejected")),
+                skipped=rejections(last.get("skipped")),
+                fingerprint=now,
+                inputs=files,
+            )
     return await asyncio.to_thread(backstage.read, path)
 
 

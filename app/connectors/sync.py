@@ -54,18 +54,28 @@ class SourceSpec:
     options: dict[str, str] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
-        return {"id": self.id, "format": self.format, "location": self.location,
-                "precedence": self.precedence, "domain": self.domain,
-                "intervalS": self.interval_s,
-                "options": json.dumps(self.options, sort_keys=True)}  # fmt: skip
+        return {
+            "id": self.id,
+            "format": self.format,
+            "location": self.location,
+            "precedence": self.precedence,
+            "domain": self.domain,
+            "intervalS": self.interval_s,
+            "options": json.dumps(self.options, sort_keys=True),
+        }
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> SourceSpec:
         opts = json.loads(r.get("options") or "{}")
-        return cls(str(r["id"]), str(r["format"]), str(r["location"]),
-                   int(r.get("precedence") or 100), str(r.get("domain") or "catalog"),
-                   int(r.get("intervalS") or 0),
-                   opts if isinstance(opts, dict) else {})  # fmt: skip
+        return cls(
+            str(r["id"]),
+            str(r["format"]),
+            str(r["location"]),
+            int(r.get("precedence") or 100),
+            str(r.get("domain") or "catalog"),
+            int(r.get("intervalS") or 0),
+            opts if isinstance(opts, dict) else {},
+        )
 
 
 @dataclass
@@ -89,15 +99,25 @@ class SyncReport:
         return len(self.created) + len(self.updated) + len(self.revived) + len(self.retired)
 
     def summary(self) -> dict[str, int]:
-        return {"created": len(self.created), "updated": len(self.updated),
-                "revived": len(self.revived), "retired": len(self.retired),
-                "unchanged": self.unchanged, "rejected": len(self.rejected),
-                "skipped": len(self.skipped), "events": self.events}  # fmt: skip
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "revived": len(self.revived),
+            "retired": len(self.retired),
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "skipped": len(self.skipped),
+            "events": self.events,
+        }
 
     def diff(self) -> Iterable[str]:
         """The change, a line per entity (`+` new, `~` changed, `^` back, `-` retired)."""
-        for mark, ids in (("+", self.created), ("~", self.updated), ("^", self.revived),
-                          ("-", self.retired)):  # fmt: skip
+        for mark, ids in (
+            ("+", self.created),
+            ("~", self.updated),
+            ("^", self.revived),
+            ("-", self.retired),
+        ):
             yield from (f"{mark} {i}" for i in ids)
 
 
@@ -126,13 +146,26 @@ def check(spec: SourceSpec) -> None:
 
 
 async def sync(
-    store: GraphStore, spec: SourceSpec, snap: Snapshot, *, actor: str, now: int,
-    batch: int = 500, dry_run: bool = False, progress: Progress | None = None,
-) -> SyncReport:  # fmt: skip
+    store: GraphStore,
+    spec: SourceSpec,
+    snap: Snapshot,
+    *,
+    actor: str,
+    now: int,
+    batch: int = 500,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
     """Write the difference between ``snap`` and what the graph holds of the source."""
     if snap.unchanged:  # the files hash as they did: what the last sync found stands
-        return SyncReport(spec.id, snap.rev, unchanged=snap.claimed, rejected=list(snap.rejected),
-                          skipped=list(snap.skipped), dry_run=dry_run)  # fmt: skip
+        return SyncReport(
+            spec.id,
+            snap.rev,
+            unchanged=snap.claimed,
+            rejected=list(snap.rejected),
+            skipped=list(snap.skipped),
+            dry_run=dry_run,
+        )
     rows = await store.read(STATE, source=spec.id)
     if not rows and not dry_run:
         raise BadInput(f"unknown source {spec.id!r}: register it first")
@@ -140,8 +173,13 @@ async def sync(
     stored_input = rows[0].get("inputHash") if rows else None
     records = await _resolve(store, spec, snap)
     digests = {rid: rec.digest() for rid, rec in records.items()}
-    report = SyncReport(spec.id, _rev(digests), rejected=list(snap.rejected),
-                        skipped=list(snap.skipped), dry_run=dry_run)  # fmt: skip
+    report = SyncReport(
+        spec.id,
+        _rev(digests),
+        rejected=list(snap.rejected),
+        skipped=list(snap.skipped),
+        dry_run=dry_run,
+    )
     todo: list[tuple[Record, str]] = []
     for rid, rec in records.items():
         claim = claims.get(rid)
@@ -158,33 +196,46 @@ async def sync(
             report.unchanged += 1
     kept = {r.id for r in snap.rejected if r.id}
     report.retired = sorted(
-        cid for cid, c in claims.items()
-        if c.get("status") == "active" and cid not in records and cid not in kept
+        cid
+        for cid, c in claims.items()
+        if c.get("status") == "active"
+        and cid not in records
+        and cid not in kept
         and c.get("file") not in snap.incomplete
-    )  # fmt: skip
+    )
     if dry_run:
         return report
     if not report.changed:
         if snap.fingerprint and snap.fingerprint != stored_input:  # remember what was read
-            await store.write(SYNCED, source=spec.id, rev=report.rev, error=None,
-                              input=input_of(snap), now=now)  # fmt: skip
+            await store.write(
+                SYNCED, source=spec.id, rev=report.rev, error=None, input=input_of(snap), now=now
+            )
         return report
     params = {"source": spec.id, "rev": report.rev, "actor": actor, "now": now}
     nodes = [_node_row(rec, snap.domains) for rec, _ in todo]
     await _batches(store, UPSERT, nodes, batch, params, progress, "entities")
-    users = [{"id": rec.id, "teams": sorted(rec.members)} for rec, _ in todo
-             if rec.kind == "user" and not rec.partial]  # fmt: skip
+    users = [
+        {"id": rec.id, "teams": sorted(rec.members)}
+        for rec, _ in todo
+        if rec.kind == "user" and not rec.partial
+    ]
     await _batches(store, MEMBERS, users, batch, params, progress, "memberships")
-    rel_rows = [_rel_row(spec, rec, event, report.rev, claims.get(rec.id), digests[rec.id])
-                for rec, event in todo]  # fmt: skip
-    report.events += await _batches(store, RELATE, rel_rows, batch, params, progress,
-                                    "relations", count="changed")  # fmt: skip
-    retire_rows = [{"id": i, "payload": _payload(spec, i, report.rev, "retired")}
-                   for i in report.retired]  # fmt: skip
-    report.events += await _batches(store, RETIRE, retire_rows, batch, params, progress,
-                                    "retired", count="retired")  # fmt: skip
-    await store.write(SYNCED, source=spec.id, rev=report.rev, error=None,
-                      input=input_of(snap), now=now)  # fmt: skip
+    rel_rows = [
+        _rel_row(spec, rec, event, report.rev, claims.get(rec.id), digests[rec.id])
+        for rec, event in todo
+    ]
+    report.events += await _batches(
+        store, RELATE, rel_rows, batch, params, progress, "relations", count="changed"
+    )
+    retire_rows = [
+        {"id": i, "payload": _payload(spec, i, report.rev, "retired")} for i in report.retired
+    ]
+    report.events += await _batches(
+        store, RETIRE, retire_rows, batch, params, progress, "retired", count="retired"
+    )
+    await store.write(
+        SYNCED, source=spec.id, rev=report.rev, error=None, input=input_of(snap), now=now
+    )
     return report
 
 
@@ -193,12 +244,17 @@ KEPT_REJECTIONS = 100  # the first ones are kept with the source; the count is a
 
 def input_of(snap: Snapshot) -> dict[str, str | None]:
     """What a sync read and refused, as the source keeps it (JSON strings)."""
+
     def listed(items: list[Rejected]) -> str:
         first = [[r.file, r.line, r.reason, r.id] for r in items[:KEPT_REJECTIONS]]
         return json.dumps({"count": len(items), "items": first})
 
-    return {"hash": snap.fingerprint, "files": json.dumps(snap.inputs),
-            "rejected": listed(snap.rejected), "skipped": listed(snap.skipped)}  # fmt: skip
+    return {
+        "hash": snap.fingerprint,
+        "files": json.dumps(snap.inputs),
+        "rejected": listed(snap.rejected),
+        "skipped": listed(snap.skipped),
+    }
 
 
 def rejections(text: str | None) -> list[Rejected]:
@@ -214,9 +270,15 @@ def rejections(text: str | None) -> list[Rejected]:
 
 
 async def _batches(
-    store: GraphStore, name: str, rows: Sequence[dict[str, Any]], size: int,
-    params: dict[str, Any], progress: Progress | None, step: str, count: str = "",
-) -> int:  # fmt: skip
+    store: GraphStore,
+    name: str,
+    rows: Sequence[dict[str, Any]],
+    size: int,
+    params: dict[str, Any],
+    progress: Progress | None,
+    step: str,
+    count: str = "",
+) -> int:
     """Run ``name`` over ``rows`` a batch at a time; the sum of ``count`` it returned."""
     total = 0
     for i in range(0, len(rows), size):
@@ -249,8 +311,14 @@ async def _resolve(store: GraphStore, spec: SourceSpec, snap: Snapshot) -> dict[
             missing.insert(0, rec.id)
         if missing:
             del records[rec.id]
-            snap.rejected.append(Rejected(rec.file, rec.line, f"{rec.id} refers to "
-                                          f"{', '.join(missing)}: not in the graph", rec.id))
+            snap.rejected.append(
+                Rejected(
+                    rec.file,
+                    rec.line,
+                    f"{rec.id} refers to {', '.join(missing)}: not in the graph",
+                    rec.id,
+                )
+            )
     for rec in records.values():
         if rec.kind == "group":
             for user in rec.members:
@@ -258,8 +326,9 @@ async def _resolve(store: GraphStore, spec: SourceSpec, snap: Snapshot) -> dict[
                     records[user].members = sorted({*records[user].members, rec.id})
     for rec in records.values():
         if rec.kind == "user":
-            rec.members = sorted(m for m in rec.members
-                                 if m in records and records[m].kind == "group")  # fmt: skip
+            rec.members = sorted(
+                m for m in rec.members if m in records and records[m].kind == "group"
+            )
         rec.domain = rec.domain or _parent_domain(rec, records, known) or spec.domain
     return records
 
@@ -282,17 +351,26 @@ def _parent_domain(rec: Record, records: dict[str, Record], known: dict[str, Any
 
 def _node_row(rec: Record, names: dict[str, str]) -> dict[str, Any]:
     attrs = {k: v for k, v in rec.attrs.items() if v is not None}
-    return {"id": rec.id, "kind": rec.kind, "name": rec.name, "namespace": rec.namespace,
-            "title": rec.title, "attrs": json.dumps(attrs, sort_keys=True, default=str),
-            "domain": rec.domain, "domainName": names.get(rec.domain or "", rec.domain),
-            "partial": rec.partial,
-            "file": rec.file, "sourceLocation": attrs.get("sourceLocation"),
-            "kubernetesId": attrs.get("kubernetesId"),
-            "text": entity_text(rec.name, rec.kind, {**attrs, "title": rec.title})}  # fmt: skip
+    return {
+        "id": rec.id,
+        "kind": rec.kind,
+        "name": rec.name,
+        "namespace": rec.namespace,
+        "title": rec.title,
+        "attrs": json.dumps(attrs, sort_keys=True, default=str),
+        "domain": rec.domain,
+        "domainName": names.get(rec.domain or "", rec.domain),
+        "partial": rec.partial,
+        "file": rec.file,
+        "sourceLocation": attrs.get("sourceLocation"),
+        "kubernetesId": attrs.get("kubernetesId"),
+        "text": entity_text(rec.name, rec.kind, {**attrs, "title": rec.title}),
+    }
 
 
-def _rel_row(spec: SourceSpec, rec: Record, event: str, rev: str,
-             claim: dict[str, Any] | None, digest: str) -> dict[str, Any]:  # fmt: skip
+def _rel_row(
+    spec: SourceSpec, rec: Record, event: str, rev: str, claim: dict[str, Any] | None, digest: str
+) -> dict[str, Any]:
     rels = sorted(set(rec.relations))
     change = event.removeprefix("entity.")
     extra: dict[str, Any] = {}
@@ -300,10 +378,14 @@ def _rel_row(spec: SourceSpec, rec: Record, event: str, rev: str,
         extra["domain"] = {"from": claim["domain"], "to": rec.domain}  # who may read it moved
     if rec.kind == "user":
         extra["teams"] = sorted(rec.members)
-    return {"id": rec.id, "hash": digest, "event": event,
-            "payload": _payload(spec, rec.id, rev, change, **extra),
-            "keys": [f"{t}>{to}" for t, to in rels],
-            "rels": [{"type": t, "to": to} for t, to in rels]}  # fmt: skip
+    return {
+        "id": rec.id,
+        "hash": digest,
+        "event": event,
+        "payload": _payload(spec, rec.id, rev, change, **extra),
+        "keys": [f"{t}>{to}" for t, to in rels],
+        "rels": [{"type": t, "to": to} for t, to in rels],
+    }
 
 
 def _payload(spec: SourceSpec, entity_id: str, rev: str, change: str, **extra: Any) -> str:

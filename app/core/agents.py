@@ -29,20 +29,26 @@ def _agent(row: dict[str, Any]) -> Agent:
 
 
 async def register(
-    store: GraphStore, data: AgentIn, *, actor: str, now: int, admin: bool = False,
-) -> Agent:  # fmt: skip
+    store: GraphStore,
+    data: AgentIn,
+    *,
+    actor: str,
+    now: int,
+    admin: bool = False,
+) -> Agent:
     """Create or update the agent and mark it online.
 
     Team membership is granted by admins: unless ``admin``, the team named must be the
     agent's current one or (an agent with none yet) the one an admin granted the calling
     principal ``actor`` (createPrincipal's ``team``); otherwise FORBIDDEN, nothing written."""
     if data.id == ENGINE_AGENT:
-        raise BadInput(f"agent id {ENGINE_AGENT!r} is reserved for the workflow engine",
-                       field="id")  # fmt: skip
+        raise BadInput(f"agent id {ENGINE_AGENT!r} is reserved for the workflow engine", field="id")
     reserved = RESERVED_CAPABILITIES.intersection(data.capabilities)
     if reserved:
-        raise BadInput(f"capability {sorted(reserved)[0]!r} is reserved for the workflow engine",
-                       field="capabilities")  # fmt: skip
+        raise BadInput(
+            f"capability {sorted(reserved)[0]!r} is reserved for the workflow engine",
+            field="capabilities",
+        )
     rows = await store.write(
         REGISTER,
         id=data.id,
@@ -59,8 +65,13 @@ async def register(
         principalId=actor,
         now=now,
         actor=actor,
-        payload=dumps({"capabilities": data.capabilities, "maxConcurrency": data.max_concurrency,
-                       "mode": data.mode.value}),
+        payload=dumps(
+            {
+                "capabilities": data.capabilities,
+                "maxConcurrency": data.max_concurrency,
+                "mode": data.mode.value,
+            }
+        ),
     )
     if not rows:
         why = await store.read(CLASSIFY_REGISTER, team=data.team)
@@ -86,9 +97,14 @@ class Heartbeat:
 
 
 async def heartbeat(
-    store: GraphStore, agent_id: str, leases: list[LeaseIn], *, lease_ms: int, now: int,
+    store: GraphStore,
+    agent_id: str,
+    leases: list[LeaseIn],
+    *,
+    lease_ms: int,
+    now: int,
     actor: str | None = None,
-) -> Heartbeat:  # fmt: skip
+) -> Heartbeat:
     """Record liveness and extend the leases whose fencing tokens are still current."""
     rows = await store.write(
         HEARTBEAT,

@@ -74,8 +74,14 @@ class State:
 
 async def state(store: GraphStore) -> State:
     row = (await store.read(STATE))[0]
-    return State(int(row["through"]), row["head"], row["day"], int(row["files"] or 0),
-                 row["location"], int(row["pruned"]))  # fmt: skip
+    return State(
+        int(row["through"]),
+        row["head"],
+        row["day"],
+        int(row["files"] or 0),
+        row["location"],
+        int(row["pruned"]),
+    )
 
 
 def through_before(root: Path, cutoff: int, st: State) -> int:
@@ -121,8 +127,9 @@ def _day(at_ms: int) -> str:
 
 
 def _day_end(at_ms: int) -> int:
-    start = datetime.fromtimestamp(at_ms / 1000, UTC).replace(hour=0, minute=0, second=0,
-                                                               microsecond=0)  # fmt: skip
+    start = datetime.fromtimestamp(at_ms / 1000, UTC).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     return int((start + timedelta(days=1)).timestamp() * 1000)
 
 
@@ -132,8 +139,9 @@ async def _day_events(store: GraphStore, after: int, today: int) -> list[events.
     out: list[events.Event] = []
     end: int | None = None
     while True:
-        page = [events.Event.from_row(r)
-                for r in await store.read(PAGE_STMT, after=after, limit=PAGE)]  # fmt: skip
+        page = [
+            events.Event.from_row(r) for r in await store.read(PAGE_STMT, after=after, limit=PAGE)
+        ]
         for ev in page:
             end = end if end is not None else _day_end(ev.at)
             if ev.at >= end or ev.at >= today:
@@ -165,8 +173,10 @@ async def archive(store: GraphStore, root: Path, *, now: int) -> list[Entry]:
         chain = read_chain(root)
         committed = [e for e in chain if e.last_seq <= st.through]
         if st.head is not None and (not committed or committed[-1].chain != st.head):
-            raise ArchiveMismatch(f"{root / CHAIN} does not end at the graph's archive head "
-                                  f"{st.head}: is this the right archive directory?")  # fmt: skip
+            raise ArchiveMismatch(
+                f"{root / CHAIN} does not end at the graph's archive head "
+                f"{st.head}: is this the right archive directory?"
+            )
         if len(committed) != len(chain):  # a file written, never recorded: write it again
             _durable_write(root / CHAIN, "".join(e.line() for e in committed).encode())
         evs = await _day_events(store, st.through, today)
@@ -180,25 +190,47 @@ async def archive(store: GraphStore, root: Path, *, now: int) -> list[Entry]:
         entry = await asyncio.to_thread(_write_day, root, name, day, prev, evs, committed)
         first, last, sha = entry.first_seq, entry.last_seq, entry.sha256
         rows = await store.write(
-            ARCHIVED, prev=st.through, through=last, day=day, head=entry.chain,
-            location=str(root.resolve()), now=now,
-            payload=events.dumps({"file": name, "day": day, "firstSeq": first,
-                                  "lastSeq": last, "events": len(evs), "sha256": sha}),
-        )  # fmt: skip
+            ARCHIVED,
+            prev=st.through,
+            through=last,
+            day=day,
+            head=entry.chain,
+            location=str(root.resolve()),
+            now=now,
+            payload=events.dumps(
+                {
+                    "file": name,
+                    "day": day,
+                    "firstSeq": first,
+                    "lastSeq": last,
+                    "events": len(evs),
+                    "sha256": sha,
+                }
+            ),
+        )
         if not rows:
             raise ArchiveMismatch("another process archived at the same time; run again")
         written.append(entry)
 
 
-def _write_day(root: Path, name: str, day: str, prev: str, evs: list[events.Event],
-               committed: list[Entry]) -> Entry:  # fmt: skip
+def _write_day(
+    root: Path, name: str, day: str, prev: str, evs: list[events.Event], committed: list[Entry]
+) -> Entry:
     """Write one day's file and the chain that lists it (both durable) and return its entry."""
     body = "".join(events.dumps(ev.__dict__) + "\n" for ev in evs).encode()
     data = gzip.compress(body, mtime=0)
     sha = hashlib.sha256(data).hexdigest()
     first, last = evs[0].seq, evs[-1].seq
-    entry = Entry(name, day, first, last, len(evs), sha,
-                  prev, Entry.link(prev, name, day, first, last, len(evs), sha))  # fmt: skip
+    entry = Entry(
+        name,
+        day,
+        first,
+        last,
+        len(evs),
+        sha,
+        prev,
+        Entry.link(prev, name, day, first, last, len(evs), sha),
+    )
     _durable_write(root / name, data)
     _durable_write(root / CHAIN, "".join(e.line() for e in [*committed, entry]).encode())
     return entry

@@ -53,8 +53,12 @@ class Reader:
     caller: str | None = None  # the calling principal's id (what it submitted, approves)
 
     def params(self) -> dict[str, Any]:
-        return {"agentId": self.agent_id, "principalId": self.principal_id,
-                "all": self.everything, "callerId": self.caller}  # fmt: skip
+        return {
+            "agentId": self.agent_id,
+            "principalId": self.principal_id,
+            "all": self.everything,
+            "callerId": self.caller,
+        }
 
 
 EVERYONE = Reader(everything=True)
@@ -86,11 +90,18 @@ class Fact:
     @classmethod
     def of(cls, p: dict[str, Any], distance: int | None = None) -> Fact:
         return cls(
-            id=p["id"], key=p["key"], value=json.loads(p["value"]),
-            confidence=float(p["confidence"]), entity_id=p["entityId"], agent_id=p["agentId"],
-            observed_at=int(p["observedAt"]), current=bool(p.get("current")),
-            valid_to=p.get("validTo"), sensitivity=p.get("sensitivity"), distance=distance,
-        )  # fmt: skip
+            id=p["id"],
+            key=p["key"],
+            value=json.loads(p["value"]),
+            confidence=float(p["confidence"]),
+            entity_id=p["entityId"],
+            agent_id=p["agentId"],
+            observed_at=int(p["observedAt"]),
+            current=bool(p.get("current")),
+            valid_to=p.get("validTo"),
+            sensitivity=p.get("sensitivity"),
+            distance=distance,
+        )
 
 
 async def upsert_entities(
@@ -103,8 +114,14 @@ async def upsert_entities(
     domains = sorted({e.domain for e in items})
     rows = await store.write(
         UPSERT,
-        rows=[{**e.model_dump(exclude={"attrs"}), "attrs": dumps(e.attrs),
-               "text": entity_text(e.name, e.kind, e.attrs)} for e in items],  # fmt: skip
+        rows=[
+            {
+                **e.model_dump(exclude={"attrs"}),
+                "attrs": dumps(e.attrs),
+                "text": entity_text(e.name, e.kind, e.attrs),
+            }
+            for e in items
+        ],
         domains=domains,
         mayMove=may_move,
         now=now,
@@ -147,7 +164,11 @@ class Asserted:
 
 
 async def assert_fact(
-    store: GraphStore, data: FactIn, *, now: int, actor: str | None = None,
+    store: GraphStore,
+    data: FactIn,
+    *,
+    now: int,
+    actor: str | None = None,
     max_derived_from: int = 32,
 ) -> Asserted:
     """Record a fact with its provenance; returns who it was propagated to. ``actor`` is the
@@ -155,9 +176,10 @@ async def assert_fact(
     ``max_derived_from`` sources, so provenance stays a sparse graph that can be walked."""
     if len(data.derived_from) > max_derived_from:
         raise BadInput(
-            f"derivedFrom: at most {max_derived_from} ids", field="derivedFrom",
+            f"derivedFrom: at most {max_derived_from} ids",
+            field="derivedFrom",
             limit=max_derived_from,
-        )  # fmt: skip
+        )
     actor = actor or data.agent_id
     fact_id = data.id or new_id("fact")
     try:
@@ -181,7 +203,7 @@ async def assert_fact(
                     "agentId": data.agent_id,
                     "confidence": data.confidence,
                 }
-            ),  # fmt: skip
+            ),
             now=now,
             actor=actor,
         )
@@ -191,9 +213,11 @@ async def assert_fact(
         await _why_not_asserted(store, data, now, actor)
     row = rows[0]
     return Asserted(
-        Fact.of(row["fact"]), row["superseded"], bool(row["contradicted"]),
+        Fact.of(row["fact"]),
+        row["superseded"],
+        bool(row["contradicted"]),
         list(row["recipients"] or []),
-    )  # fmt: skip
+    )
 
 
 async def _why_not_asserted(store: GraphStore, data: FactIn, now: int, actor: str) -> None:
@@ -212,24 +236,35 @@ async def _why_not_asserted(store: GraphStore, data: FactIn, now: int, actor: st
         raise NotFound(f"entity {data.entity_id!r} does not exist", field="entityId")
     if not why["allowed"]:
         await policies.record_violation(
-            store, agent_id=data.agent_id, subject=data.entity_id,
-            what=f"assert {data.key} on {data.entity_id}", actor=actor, now=now,
-        )  # fmt: skip
+            store,
+            agent_id=data.agent_id,
+            subject=data.entity_id,
+            what=f"assert {data.key} on {data.entity_id}",
+            actor=actor,
+            now=now,
+        )
         raise Forbidden(f"policy does not allow agent {data.agent_id} facts on {data.entity_id}")
     raise NotFound(f"unknown derivedFrom ids: {why['missing']}", field="derivedFrom")
 
 
 async def context(
-    store: GraphStore, reader: Reader, entity_id: str, *, hops: int, now: int, limit: int = 200,
+    store: GraphStore,
+    reader: Reader,
+    entity_id: str,
+    *,
+    hops: int,
+    now: int,
+    limit: int = 200,
     task_id: str | None = None,
-) -> list[Fact]:  # fmt: skip
+) -> list[Fact]:
     """Readable current facts about the entity and its neighbourhood, most relevant first.
     ``task_id`` attaches the read to a task (its trace): only the task's own agent may."""
     if not 0 <= hops <= 3:
         raise BadInput("hops must be between 0 and 3", field="hops")
     if task_id is not None and not await _owns(store, reader, task_id):
-        raise Forbidden(f"only the task's own agent may attach a read to task {task_id}",
-                        taskId=task_id)  # fmt: skip
+        raise Forbidden(
+            f"only the task's own agent may attach a read to task {task_id}", taskId=task_id
+        )
     rows = await store.read(
         FOR_ENTITY, entityId=entity_id, hops=hops, now=now, limit=limit, **reader.params()
     )
@@ -262,15 +297,23 @@ async def _owns(store: GraphStore, reader: Reader, task_id: str | None) -> bool:
 
 
 async def _shown(
-    store: GraphStore, reader: Reader, facts: list[Fact], task_id: str | None, now: int,
+    store: GraphStore,
+    reader: Reader,
+    facts: list[Fact],
+    task_id: str | None,
+    now: int,
     asked: str | None = None,
-) -> None:  # fmt: skip
+) -> None:
     if reader.inspector is not None:
         await store.write(
-            INSPECTED, agentId=reader.agent_id, actor=reader.inspector, now=now,
-            payload=dumps({"agentId": reader.agent_id, "about": asked,
-                           "factIds": [f.id for f in facts]}),
-        )  # fmt: skip
+            INSPECTED,
+            agentId=reader.agent_id,
+            actor=reader.inspector,
+            now=now,
+            payload=dumps(
+                {"agentId": reader.agent_id, "about": asked, "factIds": [f.id for f in facts]}
+            ),
+        )
         return
     for hook in CONTEXT_HOOKS:
         await hook(store, reader, [f.id for f in facts], task_id, now)
@@ -296,8 +339,19 @@ class Lineage:
     truncated: bool = False
 
 
-SUMMARY = ("id", "key", "value", "confidence", "status", "kind", "capability", "name",
-           "summary", "agentId", "entityId")  # fmt: skip
+SUMMARY = (
+    "id",
+    "key",
+    "value",
+    "confidence",
+    "status",
+    "kind",
+    "capability",
+    "name",
+    "summary",
+    "agentId",
+    "entityId",
+)
 
 
 def _summary(node_id: str, label: str, props: dict[str, Any] | None) -> dict[str, Any]:
@@ -306,9 +360,14 @@ def _summary(node_id: str, label: str, props: dict[str, Any] | None) -> dict[str
 
 
 async def lineage(
-    store: GraphStore, reader: Reader, node_id: str, *, direction: str, depth: int,
+    store: GraphStore,
+    reader: Reader,
+    node_id: str,
+    *,
+    direction: str,
+    depth: int,
     limit: int = 1_000,
-) -> Lineage:  # fmt: skip
+) -> Lineage:
     """Upstream (what it came from), downstream (what it influenced) or both.
 
     Walked breadth-first, one bounded statement per level, never path by path (paths through
@@ -316,8 +375,11 @@ async def lineage(
     ``limit`` nodes in all; a walk cut short says so with ``truncated``."""
     if not 1 <= depth <= 5:
         raise BadInput("depth must be between 1 and 5", field="depth")
-    steps = {"UPSTREAM": [(LINEAGE_UP, True)], "DOWNSTREAM": [(LINEAGE_DOWN, False)],
-             "BOTH": [(LINEAGE_UP, True), (LINEAGE_DOWN, False)]}[direction]  # fmt: skip
+    steps = {
+        "UPSTREAM": [(LINEAGE_UP, True)],
+        "DOWNSTREAM": [(LINEAGE_DOWN, False)],
+        "BOTH": [(LINEAGE_UP, True), (LINEAGE_DOWN, False)],
+    }[direction]
     nodes: dict[str, dict[str, Any]] = {}
     edges: dict[tuple[str, str, str], dict[str, Any]] = {}
     truncated = False

@@ -48,9 +48,14 @@ def period_starts(now_ms: int) -> tuple[int, int]:
 
 
 async def report(
-    store: GraphStore, agent_id: str, spends: list[Spend], *, now: int,
-    actor: str | None = None, capped: bool = False,
-) -> list[str]:  # fmt: skip
+    store: GraphStore,
+    agent_id: str,
+    spends: list[Spend],
+    *,
+    now: int,
+    actor: str | None = None,
+    capped: bool = False,
+) -> list[str]:
     """Record spend (rolled up at once), then charge budgets. Returns the entries recorded
     (a resent key, a stale token or a task not held records nothing). Spend reported on its
     own has already happened: over maxCostPerTask it is recorded and audited as a
@@ -73,7 +78,7 @@ async def report(
                 "model": s.model,
             }
             for s in spends
-        ],  # fmt: skip
+        ],
         capped=capped,
         now=now,
         actor=actor,
@@ -82,9 +87,13 @@ async def report(
     for r in rows:  # spend already happened: record it, and audit the breach of policy
         if r["maxCost"] is not None and r["taskCost"] > r["maxCost"]:
             await policies.record_violation(
-                store, agent_id=agent_id, subject=r["taskId"], actor=actor, now=now,
+                store,
+                agent_id=agent_id,
+                subject=r["taskId"],
+                actor=actor,
+                now=now,
                 what=f"task cost {r['taskCost']:.4f} USD over maxCostPerTask {r['maxCost']}",
-            )  # fmt: skip
+            )
     return [str(r["id"]) for r in rows]
 
 
@@ -140,8 +149,9 @@ async def raise_if_exhausted(store: GraphStore, agent_id: str) -> None:
         )
 
 
-async def report_one(store: GraphStore, agent_id: str, spend: Spend, *, now: int,
-                     actor: str) -> bool:  # fmt: skip
+async def report_one(
+    store: GraphStore, agent_id: str, spend: Spend, *, now: int, actor: str
+) -> bool:
     """Record one spend (``reportCost``): True when recorded now or by an earlier report
     with the same key; otherwise a coded error says why (NOT_FOUND: no such task;
     FORBIDDEN: another agent holds it; CONFLICT: a stale fencing token or a task that is
@@ -157,8 +167,7 @@ async def report_one(store: GraphStore, agent_id: str, spend: Spend, *, now: int
     if row["agentId"] != agent_id:
         raise Forbidden(f"task {spend.task_id} is not held by {agent_id}", field="taskId")
     if row["fence"] != spend.fence:
-        raise Conflict(f"stale fencing token {spend.fence} (current {row['fence']})",
-                       field="fence")  # fmt: skip
+        raise Conflict(f"stale fencing token {spend.fence} (current {row['fence']})", field="fence")
     if row.get("recordedFor") is not None:
         raise Conflict(f"key {spend.key!r} was used for another task", field="key")
     raise Conflict(f"task {spend.task_id} is {row['status']}, not running", field="taskId")

@@ -56,24 +56,54 @@ class Entity:
             attrs = json.loads(r["attrs"]) if isinstance(r.get("attrs"), str) else {}
         except ValueError:
             attrs = {}
-        rels = tuple(sorted({Relation(x["type"], x["to"], x.get("status") or "active",
-                                      x.get("source")) for x in r.get("relations") or []},
-                            key=lambda x: (x.type, x.to, x.status, x.source or "")))  # fmt: skip
-        claims = tuple(sorted((Claim(c["source"], c.get("rev"), c.get("status") or "active",
-                                     c.get("lostTo"), c.get("file"), c.get("at"))
-                               for c in r.get("sources") or [] if c and c.get("source")),
-                              key=lambda c: c.source))  # fmt: skip
-        return cls(str(r["id"]), str(r.get("kind") or ""), str(r.get("name") or r["id"]),
-                   r.get("domain"), _owner(r.get("owners") or []),
-                   str(r.get("status") or "active"), attrs if isinstance(attrs, dict) else {},
-                   rels, r.get("namespace"), claims)  # fmt: skip
+        rels = tuple(
+            sorted(
+                {
+                    Relation(x["type"], x["to"], x.get("status") or "active", x.get("source"))
+                    for x in r.get("relations") or []
+                },
+                key=lambda x: (x.type, x.to, x.status, x.source or ""),
+            )
+        )
+        claims = tuple(
+            sorted(
+                (
+                    Claim(
+                        c["source"],
+                        c.get("rev"),
+                        c.get("status") or "active",
+                        c.get("lostTo"),
+                        c.get("file"),
+                        c.get("at"),
+                    )
+                    for c in r.get("sources") or []
+                    if c and c.get("source")
+                ),
+                key=lambda c: c.source,
+            )
+        )
+        return cls(
+            str(r["id"]),
+            str(r.get("kind") or ""),
+            str(r.get("name") or r["id"]),
+            r.get("domain"),
+            _owner(r.get("owners") or []),
+            str(r.get("status") or "active"),
+            attrs if isinstance(attrs, dict) else {},
+            rels,
+            r.get("namespace"),
+            claims,
+        )
 
 
 def _owner(owners: list[dict[str, Any]]) -> str | None:
     """The owner the best-ranked source names (a lower rank wins; the API's own edges, with
     no rank, come after every source's), then the lowest id: one answer, always the same."""
-    ranked = sorted((o.get("rank") if o.get("rank") is not None else 1 << 40, str(o["id"]))
-                    for o in owners if o and o.get("id"))  # fmt: skip
+    ranked = sorted(
+        (o.get("rank") if o.get("rank") is not None else 1 << 40, str(o["id"]))
+        for o in owners
+        if o and o.get("id")
+    )
     return ranked[0][1] if ranked else None
 
 
@@ -84,10 +114,17 @@ async def get(store: GraphStore, reader: Reader, entity_id: str) -> Entity | Non
 
 
 async def page(
-    store: GraphStore, reader: Reader, *, kind: str | None, domain: str | None,
-    owner: str | None, after: str, limit: int,
-) -> list[Entity]:  # fmt: skip
+    store: GraphStore,
+    reader: Reader,
+    *,
+    kind: str | None,
+    domain: str | None,
+    owner: str | None,
+    after: str,
+    limit: int,
+) -> list[Entity]:
     """Readable entities with id > ``after``, in id order, at most ``limit``."""
-    rows = await store.read(LIST, kind=kind, domain=domain, owner=owner, after=after,
-                            limit=limit, **reader.params())  # fmt: skip
+    rows = await store.read(
+        LIST, kind=kind, domain=domain, owner=owner, after=after, limit=limit, **reader.params()
+    )
     return [Entity.from_row(r) for r in rows]

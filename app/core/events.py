@@ -92,8 +92,11 @@ def _payload(row: dict[str, Any]) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except ValueError:
-        log.error("event %s has a malformed payload (%d chars); delivered without it",
-                  row.get("seq"), len(raw))  # fmt: skip
+        log.error(
+            "event %s has a malformed payload (%d chars); delivered without it",
+            row.get("seq"),
+            len(raw),
+        )
         return {"malformed": True}
     return value if isinstance(value, dict) else {"value": value}
 
@@ -160,8 +163,9 @@ async def check_cursor(store: GraphStore, after: int | None) -> None:
     if after < floor:
         raise CursorExpired(
             f"events up to seq {floor} were archived and pruned (auditArchive says where); "
-            f"resume from {floor} or later, after reading the archive", floor=floor,
-        )  # fmt: skip
+            f"resume from {floor} or later, after reading the archive",
+            floor=floor,
+        )
 
 
 async def emit(
@@ -184,9 +188,23 @@ async def emit(
 
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,3}$")
 RESERVED = (
-    "principal.", "agent.", "task.", "lock.", "fact.", "entity.", "proposal.", "policy.",
-    "budget.", "run.", "step.", "workflow.", "rate.", "sla.", "trigger.", "team.",
-)  # fmt: skip
+    "principal.",
+    "agent.",
+    "task.",
+    "lock.",
+    "fact.",
+    "entity.",
+    "proposal.",
+    "policy.",
+    "budget.",
+    "run.",
+    "step.",
+    "workflow.",
+    "rate.",
+    "sla.",
+    "trigger.",
+    "team.",
+)
 MAX_PAYLOAD = 64_000
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,199}$")
 
@@ -212,8 +230,9 @@ def check_external(type_: str, subject: str | None, payload: Any, key: str | Non
 
 Match = Callable[[Event], bool]
 
-SESSION_ENDING = frozenset({"principal.revoked", "principal.token_rotated",
-                            "principal.roles_changed"})
+SESSION_ENDING = frozenset(
+    {"principal.revoked", "principal.token_rotated", "principal.roles_changed"}
+)
 
 
 @dataclass(frozen=True)
@@ -374,7 +393,10 @@ class EventHub:
                     self._owners.pop(owner, None)
 
     async def _subscribe(
-        self, after: int | None, match: Match, types: list[str] | None,
+        self,
+        after: int | None,
+        match: Match,
+        types: list[str] | None,
         session: Session | None,
     ) -> AsyncIterator[Event]:
         await check_cursor(self.store, after)

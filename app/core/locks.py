@@ -52,13 +52,20 @@ async def acquire(
     if not rows:
         task = await tasks.props(store, data.task_id)
         if (
-            task is not None and task.fence == data.fence and task.status in WORKING
-            and (agent_id is None or task.agent_id == agent_id) and task.agent_id
-        ):  # fmt: skip
+            task is not None
+            and task.fence == data.fence
+            and task.status in WORKING
+            and (agent_id is None or task.agent_id == agent_id)
+            and task.agent_id
+        ):
             await policies.record_violation(
-                store, agent_id=task.agent_id, subject=data.resource_id,
-                what=f"lock {data.resource_id} for {data.task_id}", actor=actor, now=now,
-            )  # fmt: skip
+                store,
+                agent_id=task.agent_id,
+                subject=data.resource_id,
+                what=f"lock {data.resource_id} for {data.task_id}",
+                actor=actor,
+                now=now,
+            )
             raise Forbidden(f"policy does not allow resource {data.resource_id!r}")
         raise Conflict(
             f"task {data.task_id} is not working under fencing token {data.fence}",
@@ -69,15 +76,26 @@ async def acquire(
 
 
 async def release(
-    store: GraphStore, resource_id: str, task_id: str, fence: int, *, agent_id: str | None,
-    actor: str, now: int,
-) -> list[str]:  # fmt: skip
+    store: GraphStore,
+    resource_id: str,
+    task_id: str,
+    fence: int,
+    *,
+    agent_id: str | None,
+    actor: str,
+    now: int,
+) -> list[str]:
     """Drop the task's lock; returns the waiters (best first), who were told by event.
     Only the holder may: ``agent_id`` (None for admins) must hold the task, under ``fence``."""
     rows = await store.write(
-        RELEASE, resourceId=resource_id, taskId=task_id, fence=fence, agentId=agent_id,
-        now=now, actor=actor,
-    )  # fmt: skip
+        RELEASE,
+        resourceId=resource_id,
+        taskId=task_id,
+        fence=fence,
+        agentId=agent_id,
+        now=now,
+        actor=actor,
+    )
     if rows:
         return list(rows[0]["waiters"] or [])
     task = await tasks.props(store, task_id)
@@ -86,9 +104,7 @@ async def release(
     if agent_id is not None and task.agent_id != agent_id:
         raise Forbidden(f"task {task_id} is not held by agent {agent_id}", id=task_id)
     if task.fence != fence or task.status not in WORKING:
-        raise Conflict(
-            f"task {task_id} is not working under fencing token {fence}", id=task_id
-        )
+        raise Conflict(f"task {task_id} is not working under fencing token {fence}", id=task_id)
     raise NotFound(f"task {task_id} holds no lock on {resource_id}", id=resource_id)
 
 

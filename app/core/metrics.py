@@ -10,12 +10,28 @@ from app.graph.queries import q
 
 SUMMARY = q("metrics/summary")
 COUNTED = [
-    "task.queued", "task.assigned", "task.claimed", "task.completed", "task.retrying",
-    "task.failed", "task.dead", "task.lease_expired", "task.cancelled", "proposal.pending",
-    "proposal.auto_executed", "proposal.decided", "proposal.escalated", "fact.asserted",
-    "fact.contradicted", "run.started", "run.completed", "run.failed", "sla.breached",
-    "budget.threshold", "policy.violation",
-]  # fmt: skip
+    "task.queued",
+    "task.assigned",
+    "task.claimed",
+    "task.completed",
+    "task.retrying",
+    "task.failed",
+    "task.dead",
+    "task.lease_expired",
+    "task.cancelled",
+    "proposal.pending",
+    "proposal.auto_executed",
+    "proposal.decided",
+    "proposal.escalated",
+    "fact.asserted",
+    "fact.contradicted",
+    "run.started",
+    "run.completed",
+    "run.failed",
+    "sla.breached",
+    "budget.threshold",
+    "policy.violation",
+]
 
 
 async def summary(store: GraphStore) -> dict[str, Any]:

@@ -111,8 +111,13 @@ async def explain(
         deniers = [p for p in scoped if _mentions(p, f"deny{suffix}", value)]
         if deniers:
             return Explanation(False, f"{noun} {value!r} is denied (deny wins)", deniers)
-        allow = a.get({"Capabilities": "pAllowCaps", "Domains": "pAllowDomains",
-                       "Resources": "pAllowResources"}[suffix])  # fmt: skip
+        allow = a.get(
+            {
+                "Capabilities": "pAllowCaps",
+                "Domains": "pAllowDomains",
+                "Resources": "pAllowResources",
+            }[suffix]
+        )
         if allow is not None and value not in allow:
             level = [p for p in scoped if p.get(f"allow{suffix}") is not None]
             top = level[0]["level"] if level else "?"
@@ -126,11 +131,12 @@ async def explain(
         owner = [p for p in scoped if p.get("allowedHours") is not None][:1]
         return Explanation(False, f"outside allowed hours {hours[0]}-{hours[1]} UTC", owner)
     allowers = [
-        p for p in scoped
+        p
+        for p in scoped
         if _mentions(p, "allowCapabilities", action)
         or (domain is not None and _mentions(p, "allowDomains", domain))
         or (resource_id is not None and _mentions(p, "allowResources", resource_id))
-    ]  # fmt: skip
+    ]
     reason = "allowed by policy" if allowers else "allowed: no policy restricts it"
     return Explanation(True, reason, allowers)
 
@@ -139,8 +145,9 @@ async def record_violation(
     store: GraphStore, *, agent_id: str, subject: str, what: str, actor: str, now: int
 ) -> None:
     """Audit a refused attempt (it changed nothing else)."""
-    await record_violations(store, agent_id=agent_id, refused=[(subject, what)], actor=actor,
-                            now=now)  # fmt: skip
+    await record_violations(
+        store, agent_id=agent_id, refused=[(subject, what)], actor=actor, now=now
+    )
 
 
 async def record_violations(
@@ -148,6 +155,8 @@ async def record_violations(
 ) -> None:
     """Audit refused attempts, (subject, what) each, in one statement."""
     if refused:
-        items = [{"subject": subject, "payload": dumps({"agentId": agent_id, "attempt": what})}
-                 for subject, what in refused]  # fmt: skip
+        items = [
+            {"subject": subject, "payload": dumps({"agentId": agent_id, "attempt": what})}
+            for subject, what in refused
+        ]
         await store.write(VIOLATION, agentId=agent_id, items=items, actor=actor, now=now)

@@ -97,10 +97,16 @@ async def create(
             expiresAt=expires_at,
             now=now,
             actor=actor,
-            payload=dumps({"roles": [r.value for r in data.roles], "kind": data.kind.value,
-                           "agentId": data.agent_id, "team": data.team,
-                           "expiresAt": expires_at}),
-        )  # fmt: skip
+            payload=dumps(
+                {
+                    "roles": [r.value for r in data.roles],
+                    "kind": data.kind.value,
+                    "agentId": data.agent_id,
+                    "team": data.team,
+                    "expiresAt": expires_at,
+                }
+            ),
+        )
     except ConstraintViolation as exc:
         raise Conflict(f"principal {data.id!r} already exists", id=data.id) from exc
     if not rows:
@@ -135,9 +141,13 @@ async def rotate(
     """Issue a new token for a principal; sessions opened with the old one end."""
     token = new_token()
     rows = await store.write(
-        ROTATE, id=principal_id, tokenHash=token_hash(token), actor=actor, now=now,
+        ROTATE,
+        id=principal_id,
+        tokenHash=token_hash(token),
+        actor=actor,
+        now=now,
         expiresAt=expires_at,
-    )  # fmt: skip
+    )
     if not rows:
         raise NotFound(f"principal {principal_id!r} not found", id=principal_id)
     return token
@@ -153,9 +163,14 @@ async def set_roles(
         raise BadInput("a principal needs at least one role (revoke its token instead)")
     if principal_id == actor and Role.ADMIN.value not in wanted:
         raise BadInput("an admin cannot drop its own admin role", field="roles")
-    rows = await store.write(SET_ROLES, id=principal_id, roles=wanted, actor=actor, now=now,
-                             payload=dumps({"principalId": principal_id, "roles": wanted,
-                                            "before": None}))  # fmt: skip
+    rows = await store.write(
+        SET_ROLES,
+        id=principal_id,
+        roles=wanted,
+        actor=actor,
+        now=now,
+        payload=dumps({"principalId": principal_id, "roles": wanted, "before": None}),
+    )
     if not rows:
         raise NotFound(f"principal {principal_id!r} not found", id=principal_id)
     return bool(rows[0]["changed"])
@@ -170,6 +185,7 @@ async def ensure_admin(store: GraphStore, *, token: str | None, now: int) -> str
     rows = await store.write(ENSURE_ADMIN, tokenHash=token_hash(minted), now=now)
     created = bool(rows and rows[0]["created"])
     if token is not None and not created and (await authenticate(store, token, now=now)) is None:
-        await store.write(ROTATE, id="admin", tokenHash=token_hash(token), actor="system", now=now,
-                          expiresAt=None)  # fmt: skip
+        await store.write(
+            ROTATE, id="admin", tokenHash=token_hash(token), actor="system", now=now, expiresAt=None
+        )
     return minted if created else None

@@ -67,19 +67,31 @@ class Proposal:
         mod = p.get("modifiedPayload")
         return cls(
             hidden=bool(p.get("_hidden")),
-            id=p["id"], kind=p["kind"], summary=p["summary"],
+            id=p["id"],
+            kind=p["kind"],
+            summary=p["summary"],
             payload=json.loads(p["payload"]) if p.get("payload") else {},
-            confidence=float(p["confidence"]), rationale=p.get("rationale") or "",
-            status=p["status"], task_id=p["taskId"], agent_id=p["agentId"],
-            created_at=int(p["createdAt"]), level=int(p.get("level") or 0),
-            threshold=p.get("threshold"), policy_id=p.get("policyId"),
+            confidence=float(p["confidence"]),
+            rationale=p.get("rationale") or "",
+            status=p["status"],
+            task_id=p["taskId"],
+            agent_id=p["agentId"],
+            created_at=int(p["createdAt"]),
+            level=int(p.get("level") or 0),
+            threshold=p.get("threshold"),
+            policy_id=p.get("policyId"),
             priority=int(p.get("priority") or 50),
-            deadline=min((int(x) for x in (p.get("deadline"), p.get("escalateAt"))
-                          if x is not None), default=None),
-            decided_by=p.get("decidedBy"), decided_at=p.get("decidedAt"),
-            reason=p.get("reason"), modified_payload=json.loads(mod) if mod else None,
-            fact_ids=list(p.get("factIds") or []), routed_to=sorted(set(routed or [])),
-        )  # fmt: skip
+            deadline=min(
+                (int(x) for x in (p.get("deadline"), p.get("escalateAt")) if x is not None),
+                default=None,
+            ),
+            decided_by=p.get("decidedBy"),
+            decided_at=p.get("decidedAt"),
+            reason=p.get("reason"),
+            modified_payload=json.loads(mod) if mod else None,
+            fact_ids=list(p.get("factIds") or []),
+            routed_to=sorted(set(routed or [])),
+        )
 
 
 @dataclass(frozen=True)
@@ -113,21 +125,29 @@ def route_for(policies: list[dict[str, Any]], kind: str, confidence: float) -> R
     chain_of = next((p for p in policies if p.get("approvers")), None)
     chain = (
         ["|".join(chain_of["approvers"]), *(chain_of.get("escalation") or [])]
-        if chain_of else [NOBODY]
-    )  # fmt: skip
+        if chain_of
+        else [NOBODY]
+    )
     sla_of = next((p for p in policies if p.get("approvalSlaMs")), None)
     sla = int(sla_of["approvalSlaMs"]) if sla_of else None
     expiry = next((p["onExpiry"] for p in policies if p.get("onExpiry")), "reject")
     auto = not always and threshold is not None and confidence >= threshold
     routing = (chain_of or sla_of or {}).get("id") or source
-    return Route(auto, threshold, source if auto else routing, chain, sla or DEFAULT_SLA_MS,
-                 expiry, routing)  # fmt: skip
+    return Route(
+        auto, threshold, source if auto else routing, chain, sla or DEFAULT_SLA_MS, expiry, routing
+    )
 
 
 async def propose(
-    store: GraphStore, data: ProposalIn, *, now: int, actor: str | None = None,
-    approvers: list[str] | None = None, engine: bool = False, policy_auto: bool = False,
-) -> Proposal:  # fmt: skip
+    store: GraphStore,
+    data: ProposalIn,
+    *,
+    now: int,
+    actor: str | None = None,
+    approvers: list[str] | None = None,
+    engine: bool = False,
+    policy_auto: bool = False,
+) -> Proposal:
     """Queue an action for approval, or record its auto-execution under policy.
 
     ``engine``: a workflow's human checkpoint, made by the engine on its own task. Only the
@@ -143,8 +163,13 @@ async def propose(
         if approvers:
             r = replace(r, chain=["|".join(approvers)])
         if not policy_auto:
-            r = replace(r, auto=False, threshold=None, on_expiry="reject",
-                        policy_id=None if approvers else r.routing_policy)  # fmt: skip
+            r = replace(
+                r,
+                auto=False,
+                threshold=None,
+                on_expiry="reject",
+                policy_id=None if approvers else r.routing_policy,
+            )
     elif approvers:
         rest = [] if r.chain[0] == NOBODY else r.chain[1:]
         r = replace(r, chain=["|".join(approvers), *rest])
@@ -152,17 +177,39 @@ async def propose(
     pid = new_id("prop")
     got = await store.write(
         PROPOSE,
-        id=pid, taskId=data.task_id, agentId=data.agent_id, fence=data.fence, kind=data.kind,
-        summary=data.summary, payload=dumps(data.payload), confidence=data.confidence,
-        rationale=data.rationale, factIds=data.fact_ids, auto=r.auto, threshold=r.threshold,
-        policyId=r.policy_id, chain=r.chain, slaMs=r.sla_ms, onExpiry=r.on_expiry,
+        id=pid,
+        taskId=data.task_id,
+        agentId=data.agent_id,
+        fence=data.fence,
+        kind=data.kind,
+        summary=data.summary,
+        payload=dumps(data.payload),
+        confidence=data.confidence,
+        rationale=data.rationale,
+        factIds=data.fact_ids,
+        auto=r.auto,
+        threshold=r.threshold,
+        policyId=r.policy_id,
+        chain=r.chain,
+        slaMs=r.sla_ms,
+        onExpiry=r.on_expiry,
         principals=[x for x in first if not x.startswith("team:")],
         teams=[x.removeprefix("team:") for x in first if x.startswith("team:")],
-        eventPayload=dumps({"proposalId": pid, "taskId": data.task_id, "agentId": data.agent_id,
-                            "kind": data.kind, "confidence": data.confidence,
-                            "threshold": r.threshold, "auto": r.auto}),
-        engine=engine, actor=actor or data.agent_id, now=now,
-    )  # fmt: skip
+        eventPayload=dumps(
+            {
+                "proposalId": pid,
+                "taskId": data.task_id,
+                "agentId": data.agent_id,
+                "kind": data.kind,
+                "confidence": data.confidence,
+                "threshold": r.threshold,
+                "auto": r.auto,
+            }
+        ),
+        engine=engine,
+        actor=actor or data.agent_id,
+        now=now,
+    )
     if not got:
         raise Conflict(
             f"task {data.task_id} is not held by {data.agent_id} under fencing token "
@@ -187,10 +234,15 @@ async def decide(
     """One decision wins; the loser, a stranger or a late click gets a coded error."""
     rows = await store.write(
         DECIDE,
-        id=proposal_id, status=STATUS[decision], principalId=principal_id, admin=admin,
-        reason=reason, modified=dumps(payload) if decision is Decision.MODIFY else None,
-        leaseMs=lease_ms, now=now,
-    )  # fmt: skip
+        id=proposal_id,
+        status=STATUS[decision],
+        principalId=principal_id,
+        admin=admin,
+        reason=reason,
+        modified=dumps(payload) if decision is Decision.MODIFY else None,
+        leaseMs=lease_ms,
+        now=now,
+    )
     if rows:
         return Proposal.of(rows[0]["proposal"], rows[0]["routedTo"])
     current = await get(store, proposal_id)

@@ -51,8 +51,13 @@ class Policy:
 
     @classmethod
     def of(cls, s: Settings) -> Policy:
-        return cls(s.retain_tasks_days, s.retain_facts_days, s.retain_events_days,
-                   s.archive_path, s.retention_batch)  # fmt: skip
+        return cls(
+            s.retain_tasks_days,
+            s.retain_facts_days,
+            s.retain_events_days,
+            s.archive_path,
+            s.retention_batch,
+        )
 
     def days(self, kind: str) -> int:
         """The window of a kind a run reports (spans, proposals, runs and steps go with tasks)."""
@@ -65,8 +70,15 @@ class Policy:
 
 
 # Every kind a run reports, with the window that lets it go.
-WINDOW = {"tasks": "tasks", "decisions": "tasks", "proposals": "tasks", "runs": "tasks",
-          "steps": "tasks", "facts": "facts", "events": "events"}  # fmt: skip
+WINDOW = {
+    "tasks": "tasks",
+    "decisions": "tasks",
+    "proposals": "tasks",
+    "runs": "tasks",
+    "steps": "tasks",
+    "facts": "facts",
+    "events": "events",
+}
 
 
 @dataclass
@@ -90,9 +102,15 @@ Progress = Callable[[str, int], None]  # (kind, deleted so far in this run)
 
 
 async def _drain(
-    store: GraphStore, stmt: str, params: dict[str, Any], report: Report, kind: str,
-    dry: bool, batch: int, progress: Progress | None,
-) -> None:  # fmt: skip
+    store: GraphStore,
+    stmt: str,
+    params: dict[str, Any],
+    report: Report,
+    kind: str,
+    dry: bool,
+    batch: int,
+    progress: Progress | None,
+) -> None:
     """Run one kind's statement batch after batch until a batch finds less than a batch."""
     while True:
         limit = EVERYTHING if dry else batch
@@ -106,9 +124,14 @@ async def _drain(
 
 
 async def prune(
-    store: GraphStore, policy: Policy, *, now: int, dry: bool = False, actor: str = "retention",
+    store: GraphStore,
+    policy: Policy,
+    *,
+    now: int,
+    dry: bool = False,
+    actor: str = "retention",
     progress: Progress | None = None,
-) -> Report:  # fmt: skip
+) -> Report:
     """One retention run: archive whole days (unless ``dry``), then delete what the policy
     lets go, kind by kind in bounded batches, then write one ``retention.pruned`` event."""
     report = Report()
@@ -120,19 +143,37 @@ async def prune(
     steps = [(TASKS, "tasks"), (FACTS, "facts"), (DECISIONS, "decisions"), (RUNS, "runs")]
     for stmt, kind in steps:
         if (cut := policy.cutoff(kind, now)) is not None:
-            await _drain(store, stmt, {**base, "cutoff": cut}, report, kind,
-                         dry, policy.batch, progress)  # fmt: skip
+            await _drain(
+                store, stmt, {**base, "cutoff": cut}, report, kind, dry, policy.batch, progress
+            )
     if events_cut is not None:
         if not dry:
             report.archived = await archive.archive(store, policy.archive_dir, now=now)
         st = await archive.state(store)
         through = archive.through_before(policy.archive_dir, events_cut, st)
-        await _drain(store, EVENTS, {**base, "cutoff": events_cut, "through": through}, report,
-                     "events", dry, policy.batch, progress)  # fmt: skip
+        await _drain(
+            store,
+            EVENTS,
+            {**base, "cutoff": events_cut, "through": through},
+            report,
+            "events",
+            dry,
+            policy.batch,
+            progress,
+        )
     if not dry and report.total:
-        await store.write(PRUNED, now=now, actor=actor, payload=events.dumps(
-            {"counts": report.counts, "cutoffs": report.cutoffs,
-             "archived": [e.file for e in report.archived]}))  # fmt: skip
+        await store.write(
+            PRUNED,
+            now=now,
+            actor=actor,
+            payload=events.dumps(
+                {
+                    "counts": report.counts,
+                    "cutoffs": report.cutoffs,
+                    "archived": [e.file for e in report.archived],
+                }
+            ),
+        )
     return report
 
 
@@ -141,9 +182,15 @@ class Busy(RuntimeError):
 
 
 async def run(
-    store: GraphStore, policy: Policy, *, holder: str, clock: Callable[[], int],
-    dry: bool = False, actor: str = "retention", progress: Progress | None = None,
-) -> Report:  # fmt: skip
+    store: GraphStore,
+    policy: Policy,
+    *,
+    holder: str,
+    clock: Callable[[], int],
+    dry: bool = False,
+    actor: str = "retention",
+    progress: Progress | None = None,
+) -> Report:
     """``prune`` under the ``retention`` lease (one pruner at a time across replicas and the
     CLI), released at the end; a crashed pruner's lease runs out after ten minutes. A dry
     run only reads (its statements have write clauses they never run) and takes no lease."""
@@ -170,9 +217,15 @@ async def place_hold(
         raise BadInput("until must be in the future", field="until")
     hid = "hold_" + secrets.token_hex(8)
     rows = await store.write(
-        HOLD_PLACE, id=hid, targetId=target_id, reason=reason, until=until, actor=actor,
-        now=now, payload=events.dumps({"targetId": target_id, "reason": reason, "until": until}),
-    )  # fmt: skip
+        HOLD_PLACE,
+        id=hid,
+        targetId=target_id,
+        reason=reason,
+        until=until,
+        actor=actor,
+        now=now,
+        payload=events.dumps({"targetId": target_id, "reason": reason, "until": until}),
+    )
     if not rows:
         raise NotFound(f"no entity, run, task, agent or fact {target_id!r}")
     return dict(rows[0]["hold"])
@@ -183,8 +236,14 @@ async def release_hold(
 ) -> dict[str, Any]:
     if len(reason) > 500:
         raise BadInput("reason: at most 500 characters", field="reason")
-    rows = await store.write(HOLD_RELEASE, id=hold_id, reason=reason, actor=actor, now=now,
-                             payload=events.dumps({"reason": reason}))  # fmt: skip
+    rows = await store.write(
+        HOLD_RELEASE,
+        id=hold_id,
+        reason=reason,
+        actor=actor,
+        now=now,
+        payload=events.dumps({"reason": reason}),
+    )
     if not rows:
         raise NotFound(f"no legal hold {hold_id!r} in force")
     return dict(rows[0]["hold"])

@@ -54,11 +54,13 @@ QUERY_TERMS = 16
 # Words that say nothing about what a text is about: left out of a full-text query (a long
 # query text, e.g. an incident's description, would otherwise spend its terms on them and
 # match everything a little). A query made only of them still searches them.
-STOPWORDS = frozenset("""a an and are as at be been but by can could did do does for from had
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had
 has have in into is it its may more most no not of on or our out over so such than that the
 their them then there these they this those to too under up was we were what when where which
 while who will with within without would after all also any because before being both each
-few how just only other same some very via per one two new now got get""".split())
+few how just only other same some very via per one two new now got get""".split()
+)
 TERM_MAX = 40
 NEAR_HOPS = 2
 TEXT_POOL = 100
@@ -95,10 +97,16 @@ def entity_text(name: str | None, kind: str | None, attrs: dict[str, Any] | str 
         except ValueError:
             attrs = None
     a = attrs if isinstance(attrs, dict) else {}
-    described = [x for x in (a.get("title"), a.get("description"), a.get("summary"))
-                 if isinstance(x, str) and x]  # fmt: skip
-    tags = [str(t) for t in a.get("tags") or [] if isinstance(t, str | int | float)] \
-        if isinstance(a.get("tags"), list) else []  # fmt: skip
+    described = [
+        x
+        for x in (a.get("title"), a.get("description"), a.get("summary"))
+        if isinstance(x, str) and x
+    ]
+    tags = (
+        [str(t) for t in a.get("tags") or [] if isinstance(t, str | int | float)]
+        if isinstance(a.get("tags"), list)
+        else []
+    )
     return text.entity_text(name or "", kind, " ".join(described) or None, tags or None)
 
 
@@ -159,11 +167,14 @@ async def embed_pending(store: GraphStore, embedder: Embedder, *, batch: int = 6
     if dim is not None and any(len(v) != dim for v in vectors):
         raise ValueError(f"the embedder's vectors are not {dim} long (settings.embedding_dim)")
     batch_rows = [
-        {"fact": r["id"] if r["label"] == "fact" else None,
-         "entity": r["id"] if r["label"] == "entity" else None,
-         "text": r["text"], "vector": v}
+        {
+            "fact": r["id"] if r["label"] == "fact" else None,
+            "entity": r["id"] if r["label"] == "entity" else None,
+            "text": r["text"],
+            "vector": v,
+        }
         for r, v in zip(rows, vectors, strict=True)
-    ]  # fmt: skip
+    ]
     done = await store.write(STORE_VECTORS, rows=batch_rows)
     return int(done[0]["written"]) if done else 0
 
@@ -208,12 +219,17 @@ class Hit:
     def of(cls, h: dict[str, Any]) -> Hit:
         if h["label"] == "fact":
             return cls(
-                "fact", h["id"], 0.0, h.get("domain"), key=h.get("key"),
-                value=_decoded(h.get("value")), entity_id=h.get("entityId"),
-                confidence=h.get("confidence"), observed_at=h.get("observedAt"),
-            )  # fmt: skip
-        return cls("entity", h["id"], 0.0, h.get("domain"), name=h.get("name"),
-                   kind=h.get("kind"))  # fmt: skip
+                "fact",
+                h["id"],
+                0.0,
+                h.get("domain"),
+                key=h.get("key"),
+                value=_decoded(h.get("value")),
+                entity_id=h.get("entityId"),
+                confidence=h.get("confidence"),
+                observed_at=h.get("observedAt"),
+            )
+        return cls("entity", h["id"], 0.0, h.get("domain"), name=h.get("name"), kind=h.get("kind"))
 
 
 def _dim(store: GraphStore) -> int | None:
@@ -235,8 +251,9 @@ def _hits(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [h for r in rows for h in (r.get("hits") or []) if h]
 
 
-def _bm25(terms: list[str], hits: list[dict[str, Any]], k1: float = 1.2,
-          b: float = 0.75) -> list[dict[str, Any]]:
+def _bm25(
+    terms: list[str], hits: list[dict[str, Any]], k1: float = 1.2, b: float = 0.75
+) -> list[dict[str, Any]]:
     """The full-text candidates ranked by BM25 over the candidates themselves, best first
     (each hit's `score` becomes it). The engines only find the candidates: RediSearch's
     scores of a many-word union reward a short text with one word over a text holding them
@@ -249,8 +266,11 @@ def _bm25(terms: list[str], hits: list[dict[str, Any]], k1: float = 1.2,
     idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
     for h, d in zip(hits, docs, strict=True):
         tf = {t: d.count(t) for t in terms}
-        h["score"] = sum(idf[t] * tf[t] * (k1 + 1) / (tf[t] + k1 * (1 - b + b * len(d) / avg))
-                         for t in terms if tf[t])  # fmt: skip
+        h["score"] = sum(
+            idf[t] * tf[t] * (k1 + 1) / (tf[t] + k1 * (1 - b + b * len(d) / avg))
+            for t in terms
+            if tf[t]
+        )
     return sorted(hits, key=lambda h: (-float(h["score"]), h["label"], h["id"]))
 
 
@@ -325,9 +345,13 @@ async def search(
             x.score += 1 / (RRF_K + rank)
     query = fulltext_query(text, store.backend)
     if query is not None:
-        rows = await store.read(FULLTEXT_FOR, query=query, k=max(OVERFETCH * first, TEXT_POOL),
-                                pool=TEXT_CANDIDATES,
-                                **params)  # fmt: skip
+        rows = await store.read(
+            FULLTEXT_FOR,
+            query=query,
+            k=max(OVERFETCH * first, TEXT_POOL),
+            pool=TEXT_CANDIDATES,
+            **params,
+        )
         hits = _bm25(query_terms(text), _hits(rows))
         for rank, h in enumerate(hits, 1):
             x = hit(h)

@@ -16,10 +16,17 @@ KINDS_MAX = 20
 
 
 async def search_context(
-    store: GraphStore, reader: Reader, embedder: Embedder | None, *, text: str,
-    near: str | None, kinds: list[str] | None, first: int, now: int,
+    store: GraphStore,
+    reader: Reader,
+    embedder: Embedder | None,
+    *,
+    text: str,
+    near: str | None,
+    kinds: list[str] | None,
+    first: int,
+    now: int,
     task_id: str | None = None,
-) -> list[search.Hit]:  # fmt: skip
+) -> list[search.Hit]:
     """Facts and entities the reader may read that are like ``text`` (and, with ``near``,
     close to that entity). Without an embedder: full-text and graph signals only."""
     text = text.strip()
@@ -28,8 +35,16 @@ async def search_context(
     if kinds is not None and (len(kinds) > KINDS_MAX or any(not k.strip() for k in kinds)):
         raise BadInput(f"kinds: at most {KINDS_MAX} non-empty kinds", field="kinds")
     vector = (await aembed(embedder, [text]))[0] if embedder is not None else None
-    hits = await search.search(store, reader, vector=vector, text=text, near=near,
-                               kinds=kinds or None, first=first, now=now)  # fmt: skip
+    hits = await search.search(
+        store,
+        reader,
+        vector=vector,
+        text=text,
+        near=near,
+        kinds=kinds or None,
+        first=first,
+        now=now,
+    )
     facts = [h.id for h in hits if h.type == "fact"]
     if facts and reader.inspector is None:
         for hook in context.CONTEXT_HOOKS:
@@ -38,9 +53,14 @@ async def search_context(
 
 
 async def related_incidents(
-    store: GraphStore, reader: Reader, embedder: Embedder | None, incident_id: str, *,
-    first: int, now: int,
-) -> list[search.Hit]:  # fmt: skip
+    store: GraphStore,
+    reader: Reader,
+    embedder: Embedder | None,
+    incident_id: str,
+    *,
+    first: int,
+    now: int,
+) -> list[search.Hit]:
     """Past incidents like this one: its title and description searched among entities of
     kind `incident` by meaning and words. Not by closeness to its service: incidents of one
     root cause span services, and every incident of the same service would rank alike (on
@@ -49,8 +69,10 @@ async def related_incidents(
     incident = await entities.get(store, reader, incident_id)
     if incident is None or incident.kind != "incident":
         raise NotFound(f"no incident {incident_id!r}", id=incident_id)
-    text = " ".join(x for x in (incident.name, str(incident.attrs.get("description") or ""))
-                    if x)[:TEXT_MAX]  # fmt: skip
-    hits = await search_context(store, reader, embedder, text=text, near=None,
-                                kinds=["incident"], first=first + 1, now=now)  # fmt: skip
+    text = " ".join(x for x in (incident.name, str(incident.attrs.get("description") or "")) if x)[
+        :TEXT_MAX
+    ]
+    hits = await search_context(
+        store, reader, embedder, text=text, near=None, kinds=["incident"], first=first + 1, now=now
+    )
     return [h for h in hits if h.id != incident_id][:first]

@@ -123,8 +123,11 @@ async def load(store: GraphStore, folder: Path, *, now: int) -> dict[str, int]:
     steps: list[tuple[str, str, list[dict[str, Any]]]] = [
         ("domains", DOMAINS, [d.model_dump() for d in org.domains]),
         ("teams", TEAMS, [t.model_dump(by_alias=True) for t in org.teams]),
-        ("entities", ENTITIES,
-         [{**e.model_dump(), "text": entity_text(e.name, e.kind, None)} for e in org.entities]),
+        (
+            "entities",
+            ENTITIES,
+            [{**e.model_dump(), "text": entity_text(e.name, e.kind, None)} for e in org.entities],
+        ),
         (
             "dependencies",
             LINKS,
@@ -134,8 +137,10 @@ async def load(store: GraphStore, folder: Path, *, now: int) -> dict[str, int]:
         ("humans", HUMANS, [h.model_dump(mode="json") for h in org.humans]),
     ]
     past = incidents(folder / "incidents.yaml", {e.id: e.domain for e in org.entities})
-    steps += [("incidents", ENTITIES, past),
-              ("incident links", RELATES, [{"from": i["id"], "to": i["service"]} for i in past])]
+    steps += [
+        ("incidents", ENTITIES, past),
+        ("incident links", RELATES, [{"from": i["id"], "to": i["service"]} for i in past]),
+    ]
     counts: dict[str, int] = {}
     for label, name, rows in steps:
         result = await store.write(name, rows=rows, now=now) if rows else []
@@ -156,13 +161,22 @@ def incidents(path: Path, domains: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for i in raw.get("incidents") or []:
         if not isinstance(i, dict) or i.get("service") not in domains:
-            raise BadInput(f"{path.name}: incident {i.get('id') if isinstance(i, dict) else i!r}"
-                           " needs a service from org.yaml")  # fmt: skip
+            raise BadInput(
+                f"{path.name}: incident {i.get('id') if isinstance(i, dict) else i!r}"
+                " needs a service from org.yaml"
+            )
         attrs = {k: i.get(k) for k in ("description", "severity", "date", "service")}
-        rows.append({"id": str(i["id"]), "kind": "incident", "name": str(i["title"]),
-                     "domain": domains[i["service"]], "service": i["service"],
-                     "attrs": json.dumps(attrs), "text": entity_text(i["title"], "incident",
-                                                                     attrs)})  # fmt: skip
+        rows.append(
+            {
+                "id": str(i["id"]),
+                "kind": "incident",
+                "name": str(i["title"]),
+                "domain": domains[i["service"]],
+                "service": i["service"],
+                "attrs": json.dumps(attrs),
+                "text": entity_text(i["title"], "incident", attrs),
+            }
+        )
     return rows
 
 

@@ -247,9 +247,14 @@ async def claim(
 
 
 async def start(
-    store: GraphStore, task_id: str, agent_id: str, fence: int, *, now: int,
+    store: GraphStore,
+    task_id: str,
+    agent_id: str,
+    fence: int,
+    *,
+    now: int,
     actor: str | None = None,
-) -> Task:  # fmt: skip
+) -> Task:
     """assigned -> running, for the holder of the current fencing token."""
     rows = await store.write(
         START, taskId=task_id, agentId=agent_id, fence=fence, now=now, actor=actor or agent_id
@@ -284,8 +289,7 @@ async def finish(
     key = f"{task_id}:{fence}:final"
     if cost_usd > 0:
         spend = costs.Spend(key, task_id, fence, cost_usd)
-        await costs.report(store, agent_id, [spend], now=now, actor=actor,
-                           capped=outcome == "done")  # fmt: skip
+        await costs.report(store, agent_id, [spend], now=now, actor=actor, capped=outcome == "done")
     rows = await store.write(
         FINISH,
         costKey=key,
@@ -304,8 +308,7 @@ async def finish(
         trace=traces.enabled(),
     )
     if not rows:
-        await _refuse(store, task_id, agent_id, fence, outcome, now, actor=actor,
-                      cost_usd=cost_usd)  # fmt: skip
+        await _refuse(store, task_id, agent_id, fence, outcome, now, actor=actor, cost_usd=cost_usd)
     return _task(rows[0]["task"])
 
 
@@ -320,9 +323,13 @@ class Completion:
 
 
 async def complete_many(
-    store: GraphStore, agent_id: str, items: list[Completion], *, now: int,
+    store: GraphStore,
+    agent_id: str,
+    items: list[Completion],
+    *,
+    now: int,
     actor: str | None = None,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Complete several held tasks in one statement; returns the ids accepted. The others
     are left untouched: a stale token or a task no longer this agent's is simply not
     accepted; one that policy refused (maxCostPerTask, a rule changed since it was assigned)
@@ -348,7 +355,7 @@ async def complete_many(
                 "costKey": f"{c.task_id}:{c.fence}:final",
             }
             for c in unique.values()
-        ],  # fmt: skip
+        ],
         now=now,
         trace=traces.enabled(),
     )
@@ -358,9 +365,12 @@ async def complete_many(
     if skipped:
         refused = await _policy_refusals(store, agent_id, skipped, "done")
         await policies.record_violations(
-            store, agent_id=agent_id, actor=actor, now=now,
+            store,
+            agent_id=agent_id,
+            actor=actor,
+            now=now,
             refused=[(tid, what) for tid, what, _ in refused],
-        )  # fmt: skip
+        )
     return accepted
 
 
@@ -370,10 +380,13 @@ async def _policy_refusals(
     """(task id, what was refused, the maxCostPerTask it went over or None) for each item
     that a policy guard refused: still the agent's, under its current token, still working."""
     rows = await store.read(
-        REFUSALS, agentId=agent_id,
-        items=[{"taskId": c.task_id, "fence": c.fence, "costKey": f"{c.task_id}:{c.fence}:final"}
-               for c in items],
-    )  # fmt: skip
+        REFUSALS,
+        agentId=agent_id,
+        items=[
+            {"taskId": c.task_id, "fence": c.fence, "costKey": f"{c.task_id}:{c.fence}:final"}
+            for c in items
+        ],
+    )
     usd = {c.task_id: c.cost_usd for c in items}
     out: list[tuple[str, str, float | None]] = []
     for r in rows:
@@ -387,9 +400,16 @@ async def _policy_refusals(
 
 
 async def _refuse(
-    store: GraphStore, task_id: str, agent_id: str, fence: int, op: str, now: int = 0,
-    *, actor: str, cost_usd: float = 0.0,
-) -> None:  # fmt: skip
+    store: GraphStore,
+    task_id: str,
+    agent_id: str,
+    fence: int,
+    op: str,
+    now: int = 0,
+    *,
+    actor: str,
+    cost_usd: float = 0.0,
+) -> None:
     """Raise the precise reason a fenced transition wrote nothing."""
     task = await get(store, task_id)
     if task is None:
@@ -412,8 +432,7 @@ async def _refuse(
         store, agent_id=agent_id, subject=task_id, what=what, actor=actor, now=now
     )
     if cap is not None:
-        raise Forbidden(f"refused: {what} (fail the task instead)", id=task_id,
-                        maxCostPerTask=cap)  # fmt: skip
+        raise Forbidden(f"refused: {what} (fail the task instead)", id=task_id, maxCostPerTask=cap)
     raise Forbidden(f"policy no longer allows agent {agent_id} this task", id=task_id)
 
 
@@ -434,9 +453,15 @@ async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, no
 
 
 async def review(
-    store: GraphStore, task_id: str, agent_id: str, *, accept: bool, feedback: str, now: int,
+    store: GraphStore,
+    task_id: str,
+    agent_id: str,
+    *,
+    accept: bool,
+    feedback: str,
+    now: int,
     actor: str | None = None,
-) -> Task:  # fmt: skip
+) -> Task:
     """A supervisor accepts a sub-task's result or sends it back with feedback; the parent's
     payload ``maxRounds`` (default 3) bounds the send-backs."""
     task = await props(store, task_id)
@@ -446,21 +471,39 @@ async def review(
     rounds = parent.payload.get("maxRounds", 3) if parent else 3
     max_rounds = rounds if isinstance(rounds, int) and 0 < rounds <= 10 else 3
     rows = await store.write(
-        REVIEW, taskId=task_id, agentId=agent_id, accept=accept, feedback=feedback or None,
-        maxRounds=max_rounds, now=now, actor=actor or agent_id,
-        eventPayload=dumps({"taskId": task_id, "parentId": task.parent_id, "accept": accept,
-                            "round": task.rounds + (0 if accept else 1), "feedback": feedback}),
-    )  # fmt: skip
+        REVIEW,
+        taskId=task_id,
+        agentId=agent_id,
+        accept=accept,
+        feedback=feedback or None,
+        maxRounds=max_rounds,
+        now=now,
+        actor=actor or agent_id,
+        eventPayload=dumps(
+            {
+                "taskId": task_id,
+                "parentId": task.parent_id,
+                "accept": accept,
+                "round": task.rounds + (0 if accept else 1),
+                "feedback": feedback,
+            }
+        ),
+    )
     if rows:
         return _task(rows[0]["task"])
     if parent is None or parent.agent_id != agent_id or parent.status not in WORKING:
         raise Forbidden(f"task {task_id} is not a sub-task of a task {agent_id} is working on")
     if task.status != "done" or task.review == "accepted":
-        raise Conflict(f"task {task_id} is {task.status}"
-                       + (" and already accepted" if task.review == "accepted" else ""),
-                       status=task.status)  # fmt: skip
-    raise Conflict(f"task {task_id} was sent back {task.rounds} times (maxRounds {max_rounds}): "
-                   "accept it or fail the parent", rounds=task.rounds)  # fmt: skip
+        raise Conflict(
+            f"task {task_id} is {task.status}"
+            + (" and already accepted" if task.review == "accepted" else ""),
+            status=task.status,
+        )
+    raise Conflict(
+        f"task {task_id} was sent back {task.rounds} times (maxRounds {max_rounds}): "
+        "accept it or fail the parent",
+        rounds=task.rounds,
+    )
 
 
 async def requeue_dead(store: GraphStore, task_id: str, *, actor: str, now: int) -> Task:
@@ -478,9 +521,13 @@ async def expire_leases(
 ) -> int:
     """Scheduler job: re-queue (or dead-letter) tasks whose lease ran out."""
     rows = await store.write(
-        EXPIRE, now=now, limit=limit, backoffBaseMs=backoff.base_ms, backoffMaxMs=backoff.max_ms,
+        EXPIRE,
+        now=now,
+        limit=limit,
+        backoffBaseMs=backoff.base_ms,
+        backoffMaxMs=backoff.max_ms,
         trace=traces.enabled(),
-    )  # fmt: skip
+    )
     return int(rows[0]["expired"]) if rows else 0
 
 
@@ -505,9 +552,11 @@ def _with_history(rows: list[dict[str, Any]]) -> Task | None:
 def _relations(row: dict[str, Any]) -> dict[str, Any]:
     """The merge and deferral columns every full task read returns (get, get_for, list,
     list_for), so ``task(id)`` and ``tasks`` answer the same."""
-    return {"merged_into": row.get("mergedInto"),
-            "deferred_behind": sorted(set(row.get("deferredBehind") or [])),
-            "relations_loaded": True}  # fmt: skip
+    return {
+        "merged_into": row.get("mergedInto"),
+        "deferred_behind": sorted(set(row.get("deferredBehind") or [])),
+        "relations_loaded": True,
+    }
 
 
 async def get(store: GraphStore, task_id: str) -> Task | None:
@@ -541,14 +590,25 @@ async def get_for(store: GraphStore, reader: context.Reader, task_id: str) -> Ta
 
 
 async def page_for(
-    store: GraphStore, reader: context.Reader, after: str, limit: int, *,
-    status: str | None = None, capability: str | None = None, agent_id: str | None = None,
-) -> list[Task]:  # fmt: skip
+    store: GraphStore,
+    reader: context.Reader,
+    after: str,
+    limit: int,
+    *,
+    status: str | None = None,
+    capability: str | None = None,
+    agent_id: str | None = None,
+) -> list[Task]:
     """Tasks by id as ``reader`` may see them (see :func:`get_for`)."""
     rows = await store.read(
-        LIST_FOR, after=after, limit=limit, status=status, capability=capability,
-        agentFilter=agent_id, **reader.params(),
-    )  # fmt: skip
+        LIST_FOR,
+        after=after,
+        limit=limit,
+        status=status,
+        capability=capability,
+        agentFilter=agent_id,
+        **reader.params(),
+    )
     return [_task(r["task"], **_relations(r)) for r in rows]
 
 

@@ -48,13 +48,24 @@ class Team:
         def ids(k: str) -> list[str]:
             return sorted(set(r.get(k) or []))
 
-        return cls(id=r["id"], name=r.get("name") or r["id"], rev=int(r["rev"]),
-                   can_read=ids("canRead"), can_act=ids("canAct"), cleared=ids("cleared"),
-                   members=ids("members"), agents=ids("agents"))  # fmt: skip
+        return cls(
+            id=r["id"],
+            name=r.get("name") or r["id"],
+            rev=int(r["rev"]),
+            can_read=ids("canRead"),
+            can_act=ids("canAct"),
+            cleared=ids("cleared"),
+            members=ids("members"),
+            agents=ids("agents"),
+        )
 
     def grants(self) -> dict[str, Any]:
-        return {"name": self.name, "canRead": self.can_read, "canAct": self.can_act,
-                "cleared": self.cleared}  # fmt: skip
+        return {
+            "name": self.name,
+            "canRead": self.can_read,
+            "canAct": self.can_act,
+            "cleared": self.cleared,
+        }
 
 
 async def get(store: GraphStore, team_id: str) -> Team | None:
@@ -75,12 +86,20 @@ async def set_team(store: GraphStore, data: TeamIn, *, actor: str, now: int) -> 
         if current is not None and current.grants() == after:
             return current, False
         rows = await store.write(
-            SET, id=data.id, name=data.name, canRead=after["canRead"], canAct=after["canAct"],
-            cleared=after["cleared"], rev=current.rev if current else 0,
-            absent=current is None, now=now, actor=actor,
-            payload=dumps({"teamId": data.id,
-                           "before": current.grants() if current else None, "after": after}),
-        )  # fmt: skip
+            SET,
+            id=data.id,
+            name=data.name,
+            canRead=after["canRead"],
+            canAct=after["canAct"],
+            cleared=after["cleared"],
+            rev=current.rev if current else 0,
+            absent=current is None,
+            now=now,
+            actor=actor,
+            payload=dumps(
+                {"teamId": data.id, "before": current.grants() if current else None, "after": after}
+            ),
+        )
         if rows:
             team = await get(store, data.id)
             assert team is not None
@@ -101,8 +120,7 @@ async def _membership(
     for _ in range(ATTEMPTS):
         rows = await store.read(MEMBERSHIPS, principalId=data.principal_id)
         if not rows or not rows[0]["found"]:
-            raise NotFound(f"principal {data.principal_id!r} does not exist",
-                           field="principalId")  # fmt: skip
+            raise NotFound(f"principal {data.principal_id!r} does not exist", field="principalId")
         if await get(store, data.team_id) is None:
             raise NotFound(f"team {data.team_id!r} does not exist", field="teamId")
         before = sorted(set(rows[0]["teams"] or []))
@@ -110,15 +128,25 @@ async def _membership(
             return before, False  # already so: nothing to change, nothing to audit
         after = sorted({*before, data.team_id} if add else set(before) - {data.team_id})
         done = await store.write(
-            statement, principalId=data.principal_id, teamId=data.team_id, before=before,
-            now=now, actor=actor,
-            payload=dumps({"principalId": data.principal_id, "teamId": data.team_id,
-                           "change": kind, "before": before, "after": after}),
-        )  # fmt: skip
+            statement,
+            principalId=data.principal_id,
+            teamId=data.team_id,
+            before=before,
+            now=now,
+            actor=actor,
+            payload=dumps(
+                {
+                    "principalId": data.principal_id,
+                    "teamId": data.team_id,
+                    "change": kind,
+                    "before": before,
+                    "after": after,
+                }
+            ),
+        )
         if done:
             return after, True
-    raise Conflict(f"the teams of {data.principal_id!r} keep changing; retry",
-                   id=data.principal_id)  # fmt: skip
+    raise Conflict(f"the teams of {data.principal_id!r} keep changing; retry", id=data.principal_id)
 
 
 async def add_member(

@@ -33,10 +33,18 @@ def record(sp: traces.Span) -> SpanRecord | None:
     if sp.cost_usd:
         attrs["baton.cost_usd"] = sp.cost_usd
     return SpanRecord(
-        trace_id=sp.trace_id, span_id=sp.span_id, parent_span_id=sp.parent_span_id,
-        name=sp.name, start_ms=sp.started_at, end_ms=int(sp.ended_at), agent_id=sp.agent_id,
-        principal_id=sp.principal_id, run_id=sp.run_id, task_id=sp.task_id, attrs=attrs,
-    )  # fmt: skip
+        trace_id=sp.trace_id,
+        span_id=sp.span_id,
+        parent_span_id=sp.parent_span_id,
+        name=sp.name,
+        start_ms=sp.started_at,
+        end_ms=int(sp.ended_at),
+        agent_id=sp.agent_id,
+        principal_id=sp.principal_id,
+        run_id=sp.run_id,
+        task_id=sp.task_id,
+        attrs=attrs,
+    )
 
 
 def _spans(dec_rows: list[dict[str, Any]], task_rows: list[dict[str, Any]]) -> list[traces.Span]:
@@ -45,13 +53,17 @@ def _spans(dec_rows: list[dict[str, Any]], task_rows: list[dict[str, Any]]) -> l
         t = r["span"]
         out.append(traces.task_span(t))
         out += [traces.decision_span(d, [], [], {t["id"]: t}) for d in r["decisions"] or []]
-        out += [traces.decision_span(c, [], [], {t["id"]: t}) for c in r.get("claims") or []
-                if c.get("at") is not None]  # fmt: skip
+        out += [
+            traces.decision_span(c, [], [], {t["id"]: t})
+            for c in r.get("claims") or []
+            if c.get("at") is not None
+        ]
     return out
 
 
-async def export_ended(store: GraphStore, exporter: SpanSink, *, now: int, settle_ms: int = 500,
-                       limit: int = 2_000) -> int:  # fmt: skip
+async def export_ended(
+    store: GraphStore, exporter: SpanSink, *, now: int, settle_ms: int = 500, limit: int = 2_000
+) -> int:
     """Scheduler job: spans (decisions and tasks) that ended since the cursor, exported once."""
     after = int((await store.read(CURSOR, name=NAME))[0]["seq"])
     until = now - settle_ms  # spans still being written in this instant wait for the next run

@@ -47,10 +47,16 @@ async def record_context_read(
     if not (reader.agent_id or reader.principal_id):
         return
     await store.write(
-        CONTEXT_READ, id=f"read/{new_span_id()}", taskId=task_id, agentId=reader.agent_id,
-        principalId=None if reader.agent_id else reader.principal_id, factIds=fact_ids,
-        traceId=new_trace_id(), attrs=dumps({"facts": len(fact_ids)}), now=now,
-    )  # fmt: skip
+        CONTEXT_READ,
+        id=f"read/{new_span_id()}",
+        taskId=task_id,
+        agentId=reader.agent_id,
+        principalId=None if reader.agent_id else reader.principal_id,
+        factIds=fact_ids,
+        traceId=new_trace_id(),
+        attrs=dumps({"facts": len(fact_ids)}),
+        now=now,
+    )
 
 
 context.CONTEXT_HOOKS.append(record_context_read)
@@ -91,31 +97,46 @@ def _attrs(raw: Any) -> dict[str, Any]:
     return got if isinstance(got, dict) else {}
 
 
-def decision_span(d: dict[str, Any], saw: list[str], produced: list[str],
-              tasks: dict[str, dict[str, Any]]) -> Span:  # fmt: skip
+def decision_span(
+    d: dict[str, Any], saw: list[str], produced: list[str], tasks: dict[str, dict[str, Any]]
+) -> Span:
     """A Decision as a span; a hot-path one takes its trace and parent from its task."""
     task = tasks.get(d.get("taskId") or "", {})
     at = int(d.get("startedAt") or d.get("at") or 0)
     return Span(
         span_id=d.get("spanId") or d["id"],
         parent_span_id=d.get("parentSpanId") or task.get("spanId"),
-        trace_id=d.get("traceId") or task.get("traceId"), name=d["name"], started_at=at,
-        ended_at=d.get("endedAt", at if "at" in d else None), agent_id=d.get("agentId"),
-        principal_id=d.get("principalId"), task_id=d.get("taskId"),
-        run_id=d.get("runId") or task.get("runId"), status=d.get("status"),
-        attrs=_attrs(d.get("attrs")), saw=saw, produced=produced,
-    )  # fmt: skip
+        trace_id=d.get("traceId") or task.get("traceId"),
+        name=d["name"],
+        started_at=at,
+        ended_at=d.get("endedAt", at if "at" in d else None),
+        agent_id=d.get("agentId"),
+        principal_id=d.get("principalId"),
+        task_id=d.get("taskId"),
+        run_id=d.get("runId") or task.get("runId"),
+        status=d.get("status"),
+        attrs=_attrs(d.get("attrs")),
+        saw=saw,
+        produced=produced,
+    )
 
 
 def task_span(t: dict[str, Any]) -> Span:
     return Span(
-        span_id=t["spanId"], parent_span_id=t.get("parentSpanId"), trace_id=t.get("traceId"),
-        name=f"task {t['capability']}", started_at=int(t["createdAt"]),
-        ended_at=t.get("endedAt"), agent_id=t.get("agentId"), task_id=t["id"],
-        run_id=t.get("runId"), kind="task", status=t["status"],
+        span_id=t["spanId"],
+        parent_span_id=t.get("parentSpanId"),
+        trace_id=t.get("traceId"),
+        name=f"task {t['capability']}",
+        started_at=int(t["createdAt"]),
+        ended_at=t.get("endedAt"),
+        agent_id=t.get("agentId"),
+        task_id=t["id"],
+        run_id=t.get("runId"),
+        kind="task",
+        status=t["status"],
         cost_usd=float(t.get("costUsd") or 0.0),
         attrs={"kind": t["kind"], "attempts": t.get("attempts", 0)},
-    )  # fmt: skip
+    )
 
 
 async def trace(
@@ -133,13 +154,19 @@ async def trace(
     for d in row["spans"]:
         if d and d["span"]["id"] not in seen:
             seen.add(d["span"]["id"])
-            spans.append(decision_span(d["span"], list(d["saw"] or []), list(d["produced"] or []),
-                                   tasks))  # fmt: skip
+            spans.append(
+                decision_span(d["span"], list(d["saw"] or []), list(d["produced"] or []), tasks)
+            )
     for c in row["claims"] or []:  # a claim's span is its assignment edge
         for e in c["claims"]:
             if e.get("fence") is not None:
-                d = {"id": f"{c['taskId']}/{e['fence']}/claim", "name": "claim", "at": e["at"],
-                     "taskId": c["taskId"], "agentId": e["agentId"]}  # fmt: skip
+                d = {
+                    "id": f"{c['taskId']}/{e['fence']}/claim",
+                    "name": "claim",
+                    "at": e["at"],
+                    "taskId": c["taskId"],
+                    "agentId": e["agentId"],
+                }
                 spans.append(decision_span(d, [], [], tasks))
     spans += [task_span(t) for t in tasks.values() if t.get("spanId")]
     spans.sort(key=lambda s: (s.started_at, s.kind != "task", s.span_id))
@@ -156,7 +183,10 @@ class Why:
 
 
 async def why_did(
-    store: GraphStore, node_id: str, reader: context.Reader = context.EVERYONE, *,
+    store: GraphStore,
+    node_id: str,
+    reader: context.Reader = context.EVERYONE,
+    *,
     budget: int = 250,
 ) -> Why | None:
     """The decisions, facts, approvals, runs and events upstream of a task/fact/proposal/run,
@@ -175,16 +205,16 @@ async def why_did(
         if not frontier or room <= 0:
             truncated = truncated or bool(frontier)
             break
-        rows = await store.read_heavy(
-            WHY_STEP, keys=frontier, limit=room + 1, **reader.params()
-        )
+        rows = await store.read_heavy(WHY_STEP, keys=frontier, limit=room + 1, **reader.params())
         if len(rows) > room:
             rows, truncated = rows[:room], True
         nxt: list[str] = []
         for r in rows:
             edges[(r["near"], r["type"], r["far"])] = {
-                "from": r["near"], "type": r["type"], "to": r["far"],
-            }  # fmt: skip
+                "from": r["near"],
+                "type": r["type"],
+                "to": r["far"],
+            }
             if r["far"] not in seen:
                 seen.add(r["far"])
                 nxt.append(r["far"])
@@ -197,13 +227,17 @@ async def why_did(
     root = found.get(node_id)
     if root is None or root["label"] not in ROOTS:
         return None
-    nodes = [{"id": k, "label": r["label"], "name": r["name"], "at": r["at"]}
-             for k, r in found.items()]  # fmt: skip
+    nodes = [
+        {"id": k, "label": r["label"], "name": r["name"], "at": r["at"]} for k, r in found.items()
+    ]
     kept = set(found)
     decisions = [d for r in found.values() for d in r["decisions"] or [] if d]
     decisions.sort(key=lambda d: (d["at"] or 0, d["span"]))
     nodes.sort(key=lambda n: (n["at"] or 0, n["id"] or ""))
     return Why(
-        node_id, nodes, [e for e in edges.values() if e["from"] in kept and e["to"] in kept],
-        decisions, truncated,
-    )  # fmt: skip
+        node_id,
+        nodes,
+        [e for e in edges.values() if e["from"] in kept and e["to"] in kept],
+        decisions,
+        truncated,
+    )

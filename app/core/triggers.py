@@ -47,10 +47,12 @@ class Trigger:
     def of(cls, t: dict[str, Any]) -> Trigger:
         cond = json.loads(t["condition"]) if t.get("condition") else None
         return cls(
-            id=t["id"], workflow=t["workflow"], event=t["event"],
+            id=t["id"],
+            workflow=t["workflow"],
+            event=t["event"],
             condition=Condition.model_validate(cond) if cond else None,
             input=json.loads(t.get("input") or "{}"),
-        )  # fmt: skip
+        )
 
 
 def run_id_for(trigger_id: str, ev: Event, secret: str) -> str:
@@ -71,8 +73,14 @@ async def run_id_secret(store: GraphStore) -> str:
 
 def event_view(ev: Event) -> dict[str, Any]:
     """What conditions and input mappings see of an event."""
-    return {"type": ev.type, "seq": ev.seq, "key": ev.key, "actor": ev.actor,
-            "subject": ev.subject, "payload": ev.payload}  # fmt: skip
+    return {
+        "type": ev.type,
+        "seq": ev.seq,
+        "key": ev.key,
+        "actor": ev.actor,
+        "subject": ev.subject,
+        "payload": ev.payload,
+    }
 
 
 async def list_triggers(store: GraphStore) -> list[Trigger]:
@@ -91,9 +99,11 @@ class Outcome:
 
 
 async def consider(
-    store: GraphStore, ev: Event, found: list[Trigger] | None = None,
+    store: GraphStore,
+    ev: Event,
+    found: list[Trigger] | None = None,
     defs: dict[str, workflows.Workflow | None] | None = None,
-) -> list[Outcome]:  # fmt: skip
+) -> list[Outcome]:
     """The enabled triggers that listen for ``ev`` (its type and their ``when``), and
     whether each can start its workflow from it, checked against the current definitions
     exactly as the trigger job will: an unknown workflow or a mapping that leaves a declared
@@ -123,10 +133,22 @@ async def skipped(store: GraphStore, t: Trigger, ev: Event, exc: BatonError, *, 
     """Record (once) that ``t`` matched ``ev`` but could not start: a trigger.skipped event
     on the trigger, with the reason. Returns whether this call wrote it."""
     rows = await store.write(
-        SKIPPED, triggerId=t.id, key=f"trigger:{t.id}:{ev.seq}", now=now, actor=f"trigger:{t.id}",
-        payload=dumps({"triggerId": t.id, "workflow": t.workflow, "eventSeq": ev.seq,
-                       "eventType": ev.type, "code": exc.code, "reason": exc.message}),
-    )  # fmt: skip
+        SKIPPED,
+        triggerId=t.id,
+        key=f"trigger:{t.id}:{ev.seq}",
+        now=now,
+        actor=f"trigger:{t.id}",
+        payload=dumps(
+            {
+                "triggerId": t.id,
+                "workflow": t.workflow,
+                "eventSeq": ev.seq,
+                "eventType": ev.type,
+                "code": exc.code,
+                "reason": exc.message,
+            }
+        ),
+    )
     return bool(rows and rows[0]["written"])
 
 
@@ -149,16 +171,28 @@ async def fire(store: GraphStore, *, now: int, trace_id: str | None = None) -> i
                 continue
             try:
                 _, new = await workflows.start(
-                    store, t.workflow, resolve(t.input, {"event": view}),
-                    actor=f"trigger:{t.id}", now=now, run_id=run_id_for(t.id, ev, secret),
+                    store,
+                    t.workflow,
+                    resolve(t.input, {"event": view}),
+                    actor=f"trigger:{t.id}",
+                    now=now,
+                    run_id=run_id_for(t.id, ev, secret),
                     engine_run_id=True,
-                    trigger=view, trigger_id=t.id, event_seq=ev.seq, trace_id=trace_id,
-                )  # fmt: skip
+                    trigger=view,
+                    trigger_id=t.id,
+                    event_seq=ev.seq,
+                    trace_id=trace_id,
+                )
                 started += int(new)
             except BatonError as exc:  # e.g. the event lacks an input: never block the log
                 if await skipped(store, t, ev, exc, now=now):
-                    log.info("trigger %s on event %s did not start %s: %s", t.id, ev.seq,
-                             t.workflow, exc.message)  # fmt: skip
+                    log.info(
+                        "trigger %s on event %s did not start %s: %s",
+                        t.id,
+                        ev.seq,
+                        t.workflow,
+                        exc.message,
+                    )
     new_cursor = batch[-1].seq if len(batch) == PAGE else max(top, cursor)
     if new_cursor > cursor:
         await store.write(ADVANCE, name=NAME, seq=new_cursor, now=now)

@@ -102,10 +102,16 @@ class Dispatcher:
     per-delivery claim in the graph keep replicas from delivering the same push twice)."""
 
     def __init__(
-        self, store: GraphStore, *, clock: Callable[[], int], policy: EgressPolicy | None = None,
-        timeout_s: float = TIMEOUT_S, per_endpoint: int = 4, max_in_flight: int = 64,
+        self,
+        store: GraphStore,
+        *,
+        clock: Callable[[], int],
+        policy: EgressPolicy | None = None,
+        timeout_s: float = TIMEOUT_S,
+        per_endpoint: int = 4,
+        max_in_flight: int = 64,
         backoff_ms: int = 500,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.store, self.clock = store, clock
         self.policy = policy or EgressPolicy()
         self.timeout_s, self.backoff_ms = timeout_s, backoff_ms
@@ -137,8 +143,9 @@ class Dispatcher:
                 continue
             t = row["task"]
             until = now + int(self.timeout_s * 1000) * 2  # a crash mid-delivery: due again
-            if not await self.store.write(BEGIN, taskId=t["id"], fence=t["fence"], now=now,
-                                          until=until):  # fmt: skip
+            if not await self.store.write(
+                BEGIN, taskId=t["id"], fence=t["fence"], now=now, until=until
+            ):
                 continue  # delivered, re-assigned or claimed meanwhile
             job = asyncio.create_task(self._deliver(row), name=f"webhook:{t['id']}")
             self._busy[ep].add(job)
@@ -175,9 +182,12 @@ class Dispatcher:
             target, path = await self.policy.resolve(url)
             ext = {"sni_hostname": target.host} if target.scheme == "https" else {}
             request = self.http.build_request(
-                "POST", target.url(path), content=body,
-                headers={**headers, "Host": target.host_header}, extensions=ext,
-            )  # fmt: skip
+                "POST",
+                target.url(path),
+                content=body,
+                headers={**headers, "Host": target.host_header},
+                extensions=ext,
+            )
             r = await self.http.send(request, stream=True)
             try:
                 chunks, size = [], 0
@@ -192,17 +202,26 @@ class Dispatcher:
 
     async def _deliver(self, row: dict[str, Any]) -> None:
         t, agent_id = row["task"], row["agentId"]
-        body = json.dumps({
-            "agentId": agent_id, "taskId": t["id"], "fence": t["fence"], "kind": t["kind"],
-            "capability": t["capability"], "payload": json.loads(t.get("payload") or "{}"),
-            "attempt": t["attempts"],
-        }, separators=(",", ":")).encode()  # fmt: skip
+        body = json.dumps(
+            {
+                "agentId": agent_id,
+                "taskId": t["id"],
+                "fence": t["fence"],
+                "kind": t["kind"],
+                "capability": t["capability"],
+                "payload": json.loads(t.get("payload") or "{}"),
+                "attempt": t["attempts"],
+            },
+            separators=(",", ":"),
+        ).encode()
         headers = {"content-type": "application/json", "X-Baton-Task": t["id"]}
         if row["secret"]:
             headers["X-Baton-Signature"] = sign(row["secret"], body)
-            headers.update(standard_headers(
-                row["secret"], f"{t['id']}.{t['fence']}", self.clock() // 1000, body
-            ))  # fmt: skip
+            headers.update(
+                standard_headers(
+                    row["secret"], f"{t['id']}.{t['fence']}", self.clock() // 1000, body
+                )
+            )
         try:
             status, answer = await self._post(row["url"], body, headers)
             reason = f"HTTP {status}"
@@ -212,24 +231,35 @@ class Dispatcher:
             status, reason = 0, f"{type(exc).__name__}: {exc}"
         store, now = self.store, self.clock()
         if status in (200, 202):
-            await store.write(MARK, taskId=t["id"], fence=t["fence"], delivered=True,
-                              nextAt=None, error=None)  # fmt: skip
+            await store.write(
+                MARK, taskId=t["id"], fence=t["fence"], delivered=True, nextAt=None, error=None
+            )
             if status == 200:
                 await _report(store, t, agent_id, answer, now=now)
             return
         tries = int(t.get("hookTries") or 0) + 1
-        log.warning("webhook for task %s (agent %s) failed, try %d: %s",
-                    t["id"], agent_id, tries, reason)  # fmt: skip
+        log.warning(
+            "webhook for task %s (agent %s) failed, try %d: %s", t["id"], agent_id, tries, reason
+        )
         if tries >= MAX_TRIES:
             try:
-                await tasks.finish(store, t["id"], agent_id, t["fence"], outcome="retry", now=now,
-                                   error={"error": FAILED}, actor=WEBHOOK_ACTOR)  # fmt: skip
+                await tasks.finish(
+                    store,
+                    t["id"],
+                    agent_id,
+                    t["fence"],
+                    outcome="retry",
+                    now=now,
+                    error={"error": FAILED},
+                    actor=WEBHOOK_ACTOR,
+                )
             except BatonError:
                 pass  # the task moved on meanwhile
             return
         next_at = now + self.backoff_ms * 2 ** (tries - 1)
-        await store.write(MARK, taskId=t["id"], fence=t["fence"], delivered=False,
-                          nextAt=next_at, error=FAILED)  # fmt: skip
+        await store.write(
+            MARK, taskId=t["id"], fence=t["fence"], delivered=False, nextAt=next_at, error=FAILED
+        )
 
 
 async def _report(
@@ -245,14 +275,27 @@ async def _report(
     try:
         if "error" in answer:
             await tasks.finish(
-                store, t["id"], agent_id, t["fence"], now=now,
+                store,
+                t["id"],
+                agent_id,
+                t["fence"],
+                now=now,
                 outcome="retry" if answer.get("retryable", True) else "failed",
-                error={"error": str(answer["error"])[:2_000]}, actor=WEBHOOK_ACTOR,
-            )  # fmt: skip
+                error={"error": str(answer["error"])[:2_000]},
+                actor=WEBHOOK_ACTOR,
+            )
         else:
             cost = float(answer.get("costUsd", 0))
-            await tasks.finish(store, t["id"], agent_id, t["fence"], outcome="done", now=now,
-                               result=answer["result"], cost_usd=cost,
-                               actor=WEBHOOK_ACTOR)  # fmt: skip
+            await tasks.finish(
+                store,
+                t["id"],
+                agent_id,
+                t["fence"],
+                outcome="done",
+                now=now,
+                result=answer["result"],
+                cost_usd=cost,
+                actor=WEBHOOK_ACTOR,
+            )
     except BatonError as exc:  # stale fence or already reported: nothing to do twice
         log.info("webhook answer for %s not applied: %s", t["id"], exc)

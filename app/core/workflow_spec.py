@@ -89,8 +89,12 @@ class Condition(CamelInput):
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:
-        forms = [self.all is not None, self.any is not None, self.not_ is not None,
-                 self.field is not None]  # fmt: skip
+        forms = [
+            self.all is not None,
+            self.any is not None,
+            self.not_ is not None,
+            self.field is not None,
+        ]
         if sum(forms) != 1:
             raise ValueError("a condition is exactly one of all, any, not, field")
         if self.field is not None and self.op is None:
@@ -152,29 +156,44 @@ def check(spec: WorkflowSpec, capabilities: set[str] | None = None) -> None:
             if spec.step(d).compensation:
                 raise WorkflowError(f"{d!r} is a compensation step", step=s.id, field="after")
         if s.kind in ("task", "supervisor") and not s.capability:
-            raise WorkflowError(f"a {s.kind} step needs a capability", step=s.id,
-                                field="capability")  # fmt: skip
+            raise WorkflowError(
+                f"a {s.kind} step needs a capability", step=s.id, field="capability"
+            )
         if capabilities is not None and s.capability and s.capability not in capabilities:
-            raise WorkflowError(f"unknown capability {s.capability!r} (no agent has it)",
-                                step=s.id, field="capability")  # fmt: skip
+            raise WorkflowError(
+                f"unknown capability {s.capability!r} (no agent has it)",
+                step=s.id,
+                field="capability",
+            )
         if s.kind == "join":
             if len(deps[s.id]) < 2:
-                raise WorkflowError("a join needs at least two steps in after", step=s.id,
-                                    field="after")  # fmt: skip
+                raise WorkflowError(
+                    "a join needs at least two steps in after", step=s.id, field="after"
+                )
             if s.quorum is not None and s.quorum > len(deps[s.id]):
-                raise WorkflowError("quorum is larger than the steps joined", step=s.id,
-                                    field="quorum")  # fmt: skip
+                raise WorkflowError(
+                    "quorum is larger than the steps joined", step=s.id, field="quorum"
+                )
         elif s.quorum is not None or s.merge is not None:
-            raise WorkflowError("quorum and merge belong to join steps", step=s.id,
-                                field="merge" if s.merge else "quorum")  # fmt: skip
+            raise WorkflowError(
+                "quorum and merge belong to join steps",
+                step=s.id,
+                field="merge" if s.merge else "quorum",
+            )
         f = s.on_failure
         if f.action == "compensate":
             if f.step is None or f.step not in seen:
-                raise WorkflowError(f"compensation step {f.step!r} does not exist", step=s.id,
-                                    field="onFailure.step")  # fmt: skip
+                raise WorkflowError(
+                    f"compensation step {f.step!r} does not exist",
+                    step=s.id,
+                    field="onFailure.step",
+                )
             if not spec.step(f.step).compensation:
-                raise WorkflowError(f"step {f.step!r} must be declared compensation: true",
-                                    step=s.id, field="onFailure.step")  # fmt: skip
+                raise WorkflowError(
+                    f"step {f.step!r} must be declared compensation: true",
+                    step=s.id,
+                    field="onFailure.step",
+                )
         for key, expr in s.input.items():
             _check_ref(spec, s.id, key, expr, deps)
     _no_cycle(deps)
@@ -193,16 +212,25 @@ def _check_ref(
     if head == "steps":
         ref = rest.split(".", 1)[0]
         if ref not in _ancestors(step, deps) and not spec.step(step).compensation:
-            raise WorkflowError(f"{expr!r}: step {ref!r} does not run before this one",
-                                step=step, field=f"input.{key}")  # fmt: skip
+            raise WorkflowError(
+                f"{expr!r}: step {ref!r} does not run before this one",
+                step=step,
+                field=f"input.{key}",
+            )
     elif head == "input":
         name = rest.split(".", 1)[0]
         if name not in spec.inputs:
-            raise WorkflowError(f"{expr!r}: missing input {name!r} (declare it in inputs)",
-                                step=step, field=f"input.{key}")  # fmt: skip
+            raise WorkflowError(
+                f"{expr!r}: missing input {name!r} (declare it in inputs)",
+                step=step,
+                field=f"input.{key}",
+            )
     elif head not in ("run", "trigger"):
-        raise WorkflowError(f"{expr!r}: references start with $input, $steps, $trigger or $run",
-                            step=step, field=f"input.{key}")  # fmt: skip
+        raise WorkflowError(
+            f"{expr!r}: references start with $input, $steps, $trigger or $run",
+            step=step,
+            field=f"input.{key}",
+        )
 
 
 def _ancestors(step: str, deps: dict[str, list[str]]) -> set[str]:
@@ -364,14 +392,19 @@ def merge(findings: list[Finding], strategy: str) -> Merged:
         return Merged(best, True, f"all {len(findings)} findings agree")
     if strategy == "highest_confidence":
         best = max(findings, key=lambda f: f.confidence)  # max keeps the first of equals
-        return Merged(best, False, f"contradictory findings; {best.step} had the highest "
-                                   f"confidence ({best.confidence:.2f})")  # fmt: skip
+        return Merged(
+            best,
+            False,
+            f"contradictory findings; {best.step} had the highest "
+            f"confidence ({best.confidence:.2f})",
+        )
     if strategy == "majority":
         top = max(values.values())
         leaders = [k for k, n in values.items() if n == top]
         if len(leaders) == 1:
-            best = max((f for f in findings if _key(f.value) == leaders[0]),
-                       key=lambda f: f.confidence)  # fmt: skip
+            best = max(
+                (f for f in findings if _key(f.value) == leaders[0]), key=lambda f: f.confidence
+            )
             return Merged(best, False, f"majority: {top} of {len(findings)} findings agree")
         weight = {k: sum(f.confidence for f in findings if _key(f.value) == k) for k in leaders}
         win = max(leaders, key=lambda k: weight[k])

@@ -75,6 +75,8 @@ def check_client_run_id(run_id: str) -> None:
             f"runId prefixes {', '.join(RESERVED_RUN_PREFIXES)} are reserved for the engine",
             field="runId",
         )
+
+
 ENGINE = "baton"  # the engine's own agent: holds approval tasks so proposals can stand on them
 OK = ("done", "skipped")
 ENDED = ("done", "skipped", "failed", "cancelled")
@@ -101,11 +103,17 @@ class Workflow:
     @classmethod
     def of(cls, w: dict[str, Any], triggers: list[str] | None = None, runs: int = 0) -> Workflow:
         return cls(
-            id=w["id"], name=w["name"], version=int(w["version"]),
-            description=w.get("description") or "", pattern=w.get("pattern") or "sequential",
-            definition=json.loads(w["definition"]), hash=w["hash"],
-            created_at=int(w["createdAt"]), triggers=sorted(triggers or []), runs=runs,
-        )  # fmt: skip
+            id=w["id"],
+            name=w["name"],
+            version=int(w["version"]),
+            description=w.get("description") or "",
+            pattern=w.get("pattern") or "sequential",
+            definition=json.loads(w["definition"]),
+            hash=w["hash"],
+            created_at=int(w["createdAt"]),
+            triggers=sorted(triggers or []),
+            runs=runs,
+        )
 
     @property
     def spec(self) -> WorkflowSpec:
@@ -143,19 +151,29 @@ class Step:
         errors = row.get("taskErrors") or []
         last = _json(errors[-1]) if errors else None
         return cls(
-            step_id=s["stepId"], kind=s["kind"], status=s["status"], deps=list(s.get("deps") or []),
-            attempt=int(s.get("attempt") or 0), task_id=s.get("taskId"),
-            proposal_id=s.get("proposalId"), result=_json(s.get("result")), note=s.get("note"),
-            started_at=s.get("startedAt"), ended_at=s.get("endedAt"),
-            task_status=row.get("taskStatus"), task_result=_json(row.get("taskResult")),
-            task_agent=row.get("taskAgent"), task_fence=int(row.get("taskFence") or 0),
+            step_id=s["stepId"],
+            kind=s["kind"],
+            status=s["status"],
+            deps=list(s.get("deps") or []),
+            attempt=int(s.get("attempt") or 0),
+            task_id=s.get("taskId"),
+            proposal_id=s.get("proposalId"),
+            result=_json(s.get("result")),
+            note=s.get("note"),
+            started_at=s.get("startedAt"),
+            ended_at=s.get("endedAt"),
+            task_status=row.get("taskStatus"),
+            task_result=_json(row.get("taskResult")),
+            task_agent=row.get("taskAgent"),
+            task_fence=int(row.get("taskFence") or 0),
             task_error=(last or {}).get("error") if isinstance(last, dict) else None,
             task_cost=float(row.get("taskCost") or 0.0),
             proposal_status=row.get("proposalStatus"),
             proposal_payload=_json(row.get("proposalPayload")),
             proposal_modified=_json(row.get("proposalModified")),
-            decided_by=row.get("decidedBy"), reason=row.get("reason"),
-        )  # fmt: skip
+            decided_by=row.get("decidedBy"),
+            reason=row.get("reason"),
+        )
 
 
 @dataclass
@@ -184,20 +202,36 @@ class Run:
     steps_loaded: bool = False  # read with its steps (runs/state, runs/state_for)
 
     @classmethod
-    def of(cls, r: dict[str, Any], definition: str | None = None,
-           steps: list[dict[str, Any]] | None = None) -> Run:  # fmt: skip
+    def of(
+        cls,
+        r: dict[str, Any],
+        definition: str | None = None,
+        steps: list[dict[str, Any]] | None = None,
+    ) -> Run:
         return cls(
             steps_loaded=steps is not None,
-            id=r["id"], workflow=r["workflow"], version=int(r["version"]),
-            workflow_id=r["workflowId"], status=r["status"], input=_json(r.get("input")),
-            trigger=_json(r.get("trigger")), started_at=int(r["startedAt"]),
-            started_by=r.get("startedBy"), accountable=r.get("accountable"),
-            definition=_json(definition) or {}, steps=[Step.of(s) for s in steps or []],
-            ended_at=r.get("endedAt"), deadline=r.get("deadline"), budget_usd=r.get("budgetUsd"),
-            result=_json(r.get("result")), error=r.get("error"), trace_id=r.get("traceId"),
-            trigger_id=r.get("triggerId"), parent_run_id=r.get("parentRunId"),
+            id=r["id"],
+            workflow=r["workflow"],
+            version=int(r["version"]),
+            workflow_id=r["workflowId"],
+            status=r["status"],
+            input=_json(r.get("input")),
+            trigger=_json(r.get("trigger")),
+            started_at=int(r["startedAt"]),
+            started_by=r.get("startedBy"),
+            accountable=r.get("accountable"),
+            definition=_json(definition) or {},
+            steps=[Step.of(s) for s in steps or []],
+            ended_at=r.get("endedAt"),
+            deadline=r.get("deadline"),
+            budget_usd=r.get("budgetUsd"),
+            result=_json(r.get("result")),
+            error=r.get("error"),
+            trace_id=r.get("traceId"),
+            trigger_id=r.get("triggerId"),
+            parent_run_id=r.get("parentRunId"),
             retries=int(r.get("retries") or 0),
-        )  # fmt: skip
+        )
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.step_id == step_id)
@@ -231,17 +265,34 @@ async def define(store: GraphStore, data: Any, *, actor: str, now: int) -> tuple
         return await get_workflow(store, spec.name, latest.version) or latest, False
     rows = await store.write(
         DEFINE,
-        name=spec.name, prevVersion=latest.version if latest else 0, hash=digest,
-        definition=text, description=spec.description, pattern=spec.pattern,
+        name=spec.name,
+        prevVersion=latest.version if latest else 0,
+        hash=digest,
+        definition=text,
+        description=spec.description,
+        pattern=spec.pattern,
         steps=[s.id for s in spec.steps],
-        triggers=[{"id": f"{spec.name}#{i}", "event": t.event,
-                   "condition": dumps(t.when.model_dump(mode="json", by_alias=True,
-                                                        exclude_none=True)) if t.when else None,
-                   "input": dumps(t.input)} for i, t in enumerate(spec.triggers)],
-        eventPayload=dumps({"name": spec.name, "steps": len(spec.steps),
-                            "triggers": [t.event for t in spec.triggers]}),
-        now=now, actor=actor,
-    )  # fmt: skip
+        triggers=[
+            {
+                "id": f"{spec.name}#{i}",
+                "event": t.event,
+                "condition": dumps(t.when.model_dump(mode="json", by_alias=True, exclude_none=True))
+                if t.when
+                else None,
+                "input": dumps(t.input),
+            }
+            for i, t in enumerate(spec.triggers)
+        ],
+        eventPayload=dumps(
+            {
+                "name": spec.name,
+                "steps": len(spec.steps),
+                "triggers": [t.event for t in spec.triggers],
+            }
+        ),
+        now=now,
+        actor=actor,
+    )
     if not rows:
         raise Conflict(f"workflow {spec.name!r} was redefined meanwhile; retry", name=spec.name)
     written = Workflow.of(rows[0]["workflow"])
@@ -258,8 +309,11 @@ async def definition(store: GraphStore, name: str, version: int | None = None) -
 async def get_workflow(store: GraphStore, name: str, version: int | None = None) -> Workflow | None:
     """A workflow as ``workflow(name)`` and ``workflows`` show it."""
     rows = await store.read(GET_WORKFLOW, name=name, version=version)
-    return Workflow.of(rows[0]["workflow"], rows[0]["triggers"], int(rows[0]["runs"])) \
-        if rows else None  # fmt: skip
+    return (
+        Workflow.of(rows[0]["workflow"], rows[0]["triggers"], int(rows[0]["runs"]))
+        if rows
+        else None
+    )
 
 
 async def list_workflows(store: GraphStore) -> list[Workflow]:
@@ -274,8 +328,10 @@ def check_input(spec: WorkflowSpec, name: str, input: dict[str, Any]) -> None:
     """BAD_INPUT unless ``input`` names every input the workflow declares."""
     missing = [i for i in spec.inputs if input.get(i) is None]
     if missing:
-        raise BadInput(f"missing input {missing[0]!r} (workflow {name} needs "
-                       f"{', '.join(spec.inputs)})", field=f"input.{missing[0]}")  # fmt: skip
+        raise BadInput(
+            f"missing input {missing[0]!r} (workflow {name} needs {', '.join(spec.inputs)})",
+            field=f"input.{missing[0]}",
+        )
 
 
 async def start(
@@ -309,17 +365,39 @@ async def start(
     deps = spec.deps()
     rows = await store.write(
         START,
-        id=rid, workflowId=wf.id, input=dumps(input),
-        trigger=dumps(trigger) if trigger else None, triggerId=trigger_id, eventSeq=event_seq,
-        steps=[{"stepId": s.id, "kind": s.kind, "deps": deps[s.id], "index": i,
-                "compensation": s.compensation} for i, s in enumerate(spec.steps)],
+        id=rid,
+        workflowId=wf.id,
+        input=dumps(input),
+        trigger=dumps(trigger) if trigger else None,
+        triggerId=trigger_id,
+        eventSeq=event_seq,
+        steps=[
+            {
+                "stepId": s.id,
+                "kind": s.kind,
+                "deps": deps[s.id],
+                "index": i,
+                "compensation": s.compensation,
+            }
+            for i, s in enumerate(spec.steps)
+        ],
         deadline=now + spec.deadline_ms if spec.deadline_ms else None,
-        budgetUsd=spec.budget_usd, traceId=trace_id or tracecontext.new_trace_id(),
-        parentSpanId=parent_span_id, parentRunId=parent_run_id,
-        eventPayload=dumps({"runId": rid, "workflow": wf.name, "version": wf.version,
-                            "triggerId": trigger_id, "eventSeq": event_seq}),
-        now=now, actor=actor,
-    )  # fmt: skip
+        budgetUsd=spec.budget_usd,
+        traceId=trace_id or tracecontext.new_trace_id(),
+        parentSpanId=parent_span_id,
+        parentRunId=parent_run_id,
+        eventPayload=dumps(
+            {
+                "runId": rid,
+                "workflow": wf.name,
+                "version": wf.version,
+                "triggerId": trigger_id,
+                "eventSeq": event_seq,
+            }
+        ),
+        now=now,
+        actor=actor,
+    )
     if not rows:
         existing = await get_run(store, rid)
         if existing is None:  # pragma: no cover - the workflow vanished between two reads
@@ -332,10 +410,16 @@ async def start(
     if spec.budget_usd is not None:
         await costs.set_budget(
             store,
-            BudgetIn(id=f"budget-{rid}", scope=BudgetScope.RUN, target_id=rid,
-                     limit_usd=spec.budget_usd, period=BudgetPeriod.TOTAL),
-            actor=actor, now=now,
-        )  # fmt: skip
+            BudgetIn(
+                id=f"budget-{rid}",
+                scope=BudgetScope.RUN,
+                target_id=rid,
+                limit_usd=spec.budget_usd,
+                period=BudgetPeriod.TOTAL,
+            ),
+            actor=actor,
+            now=now,
+        )
     run = await get_run(store, rid)
     assert run is not None
     return run, True
@@ -357,23 +441,37 @@ async def get_run_for(store: GraphStore, reader: Reader, run_id: str) -> Run | N
 
 
 async def list_runs(
-    store: GraphStore, reader: Reader, *, workflow: str | None, status: str | None,
-    before: tuple[int, str] | None, limit: int,
-) -> list[Run]:  # fmt: skip
+    store: GraphStore,
+    reader: Reader,
+    *,
+    workflow: str | None,
+    status: str | None,
+    before: tuple[int, str] | None,
+    limit: int,
+) -> list[Run]:
     """A page of runs as ``reader`` may see them."""
     rows = await store.read(
-        LIST_RUNS, workflow=workflow, status=status, before=before[0] if before else None,
-        beforeId=before[1] if before else "", limit=limit, **reader.params(),
-    )  # fmt: skip
+        LIST_RUNS,
+        workflow=workflow,
+        status=status,
+        before=before[0] if before else None,
+        beforeId=before[1] if before else "",
+        limit=limit,
+        **reader.params(),
+    )
     return [Run.of(r["run"]) for r in rows]
 
 
 async def cancel(store: GraphStore, run_id: str, *, reason: str, actor: str, now: int) -> Run:
     """Cancel a running run, then every unfinished task it has."""
     rows = await store.write(
-        CANCEL, runId=run_id, reason=reason, now=now, actor=actor,
+        CANCEL,
+        runId=run_id,
+        reason=reason,
+        now=now,
+        actor=actor,
         eventPayload=dumps({"runId": run_id, "reason": reason}),
-    )  # fmt: skip
+    )
     if not rows:
         run = await get_run(store, run_id)
         if run is None:
@@ -385,8 +483,9 @@ async def cancel(store: GraphStore, run_id: str, *, reason: str, actor: str, now
     return run
 
 
-async def _cancel_tasks(store: GraphStore, run_id: str, *, reason: str, now: int,
-                        only: set[str] | None = None) -> None:  # fmt: skip
+async def _cancel_tasks(
+    store: GraphStore, run_id: str, *, reason: str, now: int, only: set[str] | None = None
+) -> None:
     ids = [r["id"] for r in await store.read(LIVE_TASKS, runId=run_id)]
     for tid in ids:
         if only is None or tid in only:
@@ -405,8 +504,9 @@ async def retry(store: GraphStore, run_id: str, *, actor: str, now: int) -> Run:
         run = await get_run(store, run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} does not exist", id=run_id)
-        raise Conflict(f"run {run_id} is {run.status}; only failed or cancelled runs retry",
-                       status=run.status)  # fmt: skip
+        raise Conflict(
+            f"run {run_id} is {run.status}; only failed or cancelled runs retry", status=run.status
+        )
     await _cancel_tasks(store, run_id, reason="run retried", now=now)
     run = await get_run(store, run_id)
     assert run is not None
@@ -440,38 +540,67 @@ class Engine:
             "steps": {s.step_id: {"result": s.result, "status": s.status} for s in self.run.steps},
         }
 
-    async def finish_step(self, st: Step, status: str, *, result: Any = None, note: str = "",
-                          frm: tuple[str, ...] = ("running",), **extra: Any) -> bool:  # fmt: skip
+    async def finish_step(
+        self,
+        st: Step,
+        status: str,
+        *,
+        result: Any = None,
+        note: str = "",
+        frm: tuple[str, ...] = ("running",),
+        **extra: Any,
+    ) -> bool:
         merged = extra.pop("merge", None)
         rows = await self.store.write(
             STEP_FINISH,
-            runId=self.run.id, stepId=st.step_id, status=status, result=dumps(result)
-            if result is not None else None, note=note or None, now=self.now, allowed=list(frm),
-            accountable=extra.get("accountable"), proposalId=extra.get("proposal_id"),
-            merge=merged, mergeTasks=extra.get("merge_tasks", []),
+            runId=self.run.id,
+            stepId=st.step_id,
+            status=status,
+            result=dumps(result) if result is not None else None,
+            note=note or None,
+            now=self.now,
+            allowed=list(frm),
+            accountable=extra.get("accountable"),
+            proposalId=extra.get("proposal_id"),
+            merge=merged,
+            mergeTasks=extra.get("merge_tasks", []),
             chosenTask=extra.get("chosen_task", ""),
-            eventPayload=dumps({"runId": self.run.id, "stepId": st.step_id, "status": status,
-                                "taskId": st.task_id, "note": note or None}),
-        )  # fmt: skip
+            eventPayload=dumps(
+                {
+                    "runId": self.run.id,
+                    "stepId": st.step_id,
+                    "status": status,
+                    "taskId": st.task_id,
+                    "note": note or None,
+                }
+            ),
+        )
         self.acted |= bool(rows)
         return bool(rows)
 
-    async def stop_step(self, st: Step, status: str, *, note: str,
-                        frm: tuple[str, ...]) -> str | None:  # fmt: skip
+    async def stop_step(
+        self, st: Step, status: str, *, note: str, frm: tuple[str, ...]
+    ) -> str | None:
         """A live step the run no longer needs ends ``status`` (cancelled, skipped): its task
         is cancelled first, then the step ends by what the task came to (runs/step_stop), so
         a task that finished meanwhile keeps its outcome. Returns the step's new status, or
         None if it was no longer in ``frm``."""
         if st.task_id and st.status in frm:
-            await _cancel_tasks(self.store, self.run.id, reason=note, now=self.now,
-                                only={st.task_id})  # fmt: skip
+            await _cancel_tasks(
+                self.store, self.run.id, reason=note, now=self.now, only={st.task_id}
+            )
         payload = {"runId": self.run.id, "stepId": st.step_id, "taskId": st.task_id}
         rows = await self.store.write(
-            STEP_STOP, runId=self.run.id, stepId=st.step_id, status=status, note=note,
-            allowed=list(frm), now=self.now,
+            STEP_STOP,
+            runId=self.run.id,
+            stepId=st.step_id,
+            status=status,
+            note=note,
+            allowed=list(frm),
+            now=self.now,
             eventPayload=dumps({**payload, "status": status, "note": note}),
             donePayload=dumps({**payload, "status": "done", "note": None}),
-        )  # fmt: skip
+        )
         self.acted |= bool(rows)
         return str(rows[0]["step"]["status"]) if rows else None
 
@@ -487,34 +616,50 @@ class Engine:
         await self.mark_started(st, task.id, "running")
         self.started_tasks += 1
 
-    async def submit(self, st: Step, capability: str, payload: dict[str, Any],
-                     sp: StepSpec | None = None) -> Task:  # fmt: skip
+    async def submit(
+        self, st: Step, capability: str, payload: dict[str, Any], sp: StepSpec | None = None
+    ) -> Task:
         data = TaskIn(
-            kind=f"{self.run.workflow}.{st.step_id}", capability=capability,
-            priority=sp.priority if sp else 50, payload=payload,
-            dedup_key=f"run:{self.run.id}:{st.step_id}:{st.attempt + 1}", run_id=self.run.id,
+            kind=f"{self.run.workflow}.{st.step_id}",
+            capability=capability,
+            priority=sp.priority if sp else 50,
+            payload=payload,
+            dedup_key=f"run:{self.run.id}:{st.step_id}:{st.attempt + 1}",
+            run_id=self.run.id,
             # lease expiries (a crashed worker) are retried too, so never fewer than 3
             max_attempts=max(3, sp.on_failure.retries + 1) if sp else 3,
             deadline=self.now + sp.timeout_ms if sp and sp.timeout_ms else None,
             trace_id=self.run.trace_id,
             parent_span_id=f"{self.run.id}/{st.step_id}/{st.attempt + 1}",  # the step's span
-        )  # fmt: skip
-        return await tasks.submit(
-            self.store, data, actor="workflow", now=self.now, engine=True
         )
+        return await tasks.submit(self.store, data, actor="workflow", now=self.now, engine=True)
 
-    async def mark_started(self, st: Step, task_id: str, status: str,
-                           proposal_id: str | None = None) -> None:  # fmt: skip
+    async def mark_started(
+        self, st: Step, task_id: str, status: str, proposal_id: str | None = None
+    ) -> None:
         rows = await self.store.write(
-            STEP_START, runId=self.run.id, stepId=st.step_id, taskId=task_id, status=status,
-            proposalId=proposal_id, now=self.now, attrs=dumps({"kind": st.kind}),
-            eventPayload=dumps({"runId": self.run.id, "stepId": st.step_id, "taskId": task_id,
-                                "status": status}),
-        )  # fmt: skip
+            STEP_START,
+            runId=self.run.id,
+            stepId=st.step_id,
+            taskId=task_id,
+            status=status,
+            proposalId=proposal_id,
+            now=self.now,
+            attrs=dumps({"kind": st.kind}),
+            eventPayload=dumps(
+                {"runId": self.run.id, "stepId": st.step_id, "taskId": task_id, "status": status}
+            ),
+        )
         self.acted |= bool(rows)
 
-    async def start_approval(self, st: Step, summary: str, payload: dict[str, Any],
-                             approvers: list[str] | None, auto: bool = False) -> None:  # fmt: skip
+    async def start_approval(
+        self,
+        st: Step,
+        summary: str,
+        payload: dict[str, Any],
+        approvers: list[str] | None,
+        auto: bool = False,
+    ) -> None:
         """A human checkpoint: a task held by the engine's agent with the engine's proposal
         on it, decided only by the step's approvers (or an admin); policy thresholds and
         ``onExpiry: approve`` apply only if the step says ``autoApprove``."""
@@ -528,14 +673,23 @@ class Engine:
             conf = payload.get("confidence")
             p = await proposals.propose(
                 self.store,
-                ProposalIn(task_id=task.id, agent_id=ENGINE, fence=fence,
-                           kind=f"workflow.{self.run.workflow}.{st.step_id}"[:128],
-                           summary=summary[:2_000], payload=payload,
-                           confidence=float(conf) if isinstance(conf, int | float)
-                           and 0 <= conf <= 1 else 0.0),
-                now=self.now, actor="workflow", approvers=approvers, engine=True,
+                ProposalIn(
+                    task_id=task.id,
+                    agent_id=ENGINE,
+                    fence=fence,
+                    kind=f"workflow.{self.run.workflow}.{st.step_id}"[:128],
+                    summary=summary[:2_000],
+                    payload=payload,
+                    confidence=float(conf)
+                    if isinstance(conf, int | float) and 0 <= conf <= 1
+                    else 0.0,
+                ),
+                now=self.now,
+                actor="workflow",
+                approvers=approvers,
+                engine=True,
                 policy_auto=auto,
-            )  # fmt: skip
+            )
             pid = p.id
         await self.mark_started(st, task.id, "awaiting_approval", pid)
 
@@ -543,13 +697,20 @@ class Engine:
         """The approval task ends with its decision (or is cancelled if its lease ran out)."""
         if not st.task_id or st.task_status not in ("assigned", "running", "awaiting_approval"):
             if st.task_id and st.task_status == "queued":
-                await _cancel_tasks(self.store, self.run.id, reason="decided", now=self.now,
-                                    only={st.task_id})  # fmt: skip
+                await _cancel_tasks(
+                    self.store, self.run.id, reason="decided", now=self.now, only={st.task_id}
+                )
             return
         try:
-            await tasks.finish(self.store, st.task_id, ENGINE, st.task_fence,
-                               outcome="done" if ok else "failed", now=self.now,
-                               result={"decision": st.proposal_status})  # fmt: skip
+            await tasks.finish(
+                self.store,
+                st.task_id,
+                ENGINE,
+                st.task_fence,
+                outcome="done" if ok else "failed",
+                now=self.now,
+                result={"decision": st.proposal_status},
+            )
         except BatonError:
             pass
 
@@ -558,9 +719,11 @@ class Engine:
         if st.status == "running":
             if st.task_status == "done":
                 await self.finish_step(
-                    st, "done", result=st.task_result,
+                    st,
+                    "done",
+                    result=st.task_result,
                     accountable=st.task_agent if sp.kind == "supervisor" else None,
-                )  # fmt: skip
+                )
             elif st.task_status in TASK_FAILED:
                 await self.fail(
                     st,
@@ -573,17 +736,26 @@ class Engine:
             approved = st.proposal_status in ("approved", "modified", "auto_executed")
             await self.close_engine_task(st, approved)
             if not approved:
-                await self.fail(st, sp, f"rejected by {st.decided_by}: {st.reason or ''}".strip(),
-                                ("awaiting_approval",))  # fmt: skip
+                await self.fail(
+                    st,
+                    sp,
+                    f"rejected by {st.decided_by}: {st.reason or ''}".strip(),
+                    ("awaiting_approval",),
+                )
             elif sp.kind == "join":
                 await self.merge_decided(st, sp)
             else:
                 await self.finish_step(
-                    st, "done", frm=("awaiting_approval",),
-                    result={"decision": st.proposal_status, "decidedBy": st.decided_by,
-                            "reason": st.reason,
-                            "payload": st.proposal_modified or st.proposal_payload},
-                )  # fmt: skip
+                    st,
+                    "done",
+                    frm=("awaiting_approval",),
+                    result={
+                        "decision": st.proposal_status,
+                        "decidedBy": st.decided_by,
+                        "reason": st.reason,
+                        "payload": st.proposal_modified or st.proposal_payload,
+                    },
+                )
 
     async def fail(self, st: Step, sp: StepSpec, why: str, frm: tuple[str, ...]) -> None:
         action = sp.on_failure.action
@@ -622,8 +794,11 @@ class Engine:
         return "wait"
 
     def join_result(self, sp: StepSpec, merged_value: Any) -> dict[str, Any]:
-        inputs = {d: self.run.step(d).result for d in self.spec.deps()[sp.id]
-                  if self.run.step(d).status == "done"}  # fmt: skip
+        inputs = {
+            d: self.run.step(d).result
+            for d in self.spec.deps()[sp.id]
+            if self.run.step(d).status == "done"
+        }
         out: dict[str, Any] = {"inputs": inputs}
         if sp.merge:
             out[sp.merge.key] = merged_value
@@ -633,8 +808,12 @@ class Engine:
         for d in self.spec.deps()[sp.id]:  # the quorum (or timeout) made the rest unnecessary
             dep = self.run.step(d)
             if dep.status not in ENDED:
-                got = await self.stop_step(dep, "skipped", frm=("running", "waiting"),
-                                           note=f"not needed: join {sp.id} went ahead")  # fmt: skip
+                got = await self.stop_step(
+                    dep,
+                    "skipped",
+                    frm=("running", "waiting"),
+                    note=f"not needed: join {sp.id} went ahead",
+                )
                 if got:
                     dep.status = got
         if sp.merge is None:
@@ -643,18 +822,27 @@ class Engine:
         found, task_of = self.findings(sp)
         m = merge(found, sp.merge.strategy)
         if m.chosen is None and not m.agreed:  # escalate: a human picks
-            options = [{"step": f.step, "value": f.value, "confidence": f.confidence}
-                       for f in found]  # fmt: skip
+            options = [
+                {"step": f.step, "value": f.value, "confidence": f.confidence} for f in found
+            ]
             suggested = max(found, key=lambda f: f.confidence)
             await self.start_approval(
-                st, f"Contradictory findings for {sp.merge.key} in {self.run.workflow}: "
-                    f"choose one (MODIFY with {{\"choice\": value}}) or approve the suggestion",
-                {"key": sp.merge.key, "options": options, "suggested": suggested.value,
-                 "suggestedStep": suggested.step}, sp.approvers, sp.auto_approve,
-            )  # fmt: skip
+                st,
+                f"Contradictory findings for {sp.merge.key} in {self.run.workflow}: "
+                f'choose one (MODIFY with {{"choice": value}}) or approve the suggestion',
+                {
+                    "key": sp.merge.key,
+                    "options": options,
+                    "suggested": suggested.value,
+                    "suggestedStep": suggested.step,
+                },
+                sp.approvers,
+                sp.auto_approve,
+            )
             return
-        await self.record_merge(st, sp, m.chosen, m.agreed, m.reason, None, ("waiting",),
-                                found, task_of)  # fmt: skip
+        await self.record_merge(
+            st, sp, m.chosen, m.agreed, m.reason, None, ("waiting",), found, task_of
+        )
 
     async def merge_decided(self, st: Step, sp: StepSpec) -> None:
         assert sp.merge is not None
@@ -663,28 +851,55 @@ class Engine:
         value = payload.get("choice", payload.get("suggested"))
         chosen = next((f for f in found if f.value == value), None) or Finding("human", value, 1.0)
         why = f"escalated; {st.decided_by} chose it" + (f": {st.reason}" if st.reason else "")
-        await self.record_merge(st, sp, chosen, False, why, st.decided_by, ("awaiting_approval",),
-                                found, task_of)  # fmt: skip
+        await self.record_merge(
+            st, sp, chosen, False, why, st.decided_by, ("awaiting_approval",), found, task_of
+        )
 
-    async def record_merge(self, st: Step, sp: StepSpec, chosen: Finding | None, agreed: bool,
-                           reason: str, decided_by: str | None, frm: tuple[str, ...],
-                           found: list[Finding], task_of: dict[str, str]) -> None:  # fmt: skip
+    async def record_merge(
+        self,
+        st: Step,
+        sp: StepSpec,
+        chosen: Finding | None,
+        agreed: bool,
+        reason: str,
+        decided_by: str | None,
+        frm: tuple[str, ...],
+        found: list[Finding],
+        task_of: dict[str, str],
+    ) -> None:
         assert sp.merge is not None
         value = chosen.value if chosen else None
-        result = {**self.join_result(sp, value), "merge": {
-            "strategy": sp.merge.strategy, "chosenStep": chosen.step if chosen else None,
-            "agreed": agreed, "reason": reason, "decidedBy": decided_by,
-            "findings": [{"step": f.step, "value": f.value, "confidence": f.confidence}
-                         for f in found]}}  # fmt: skip
+        result = {
+            **self.join_result(sp, value),
+            "merge": {
+                "strategy": sp.merge.strategy,
+                "chosenStep": chosen.step if chosen else None,
+                "agreed": agreed,
+                "reason": reason,
+                "decidedBy": decided_by,
+                "findings": [
+                    {"step": f.step, "value": f.value, "confidence": f.confidence} for f in found
+                ],
+            },
+        }
         await self.finish_step(
-            st, "done", result=result, frm=frm, note=reason,
-            merge={"key": sp.merge.key, "strategy": sp.merge.strategy,
-                   "chosenStep": chosen.step if chosen else None,
-                   "value": json.dumps(value, default=str), "agreed": agreed, "reason": reason,
-                   "decidedBy": decided_by},
+            st,
+            "done",
+            result=result,
+            frm=frm,
+            note=reason,
+            merge={
+                "key": sp.merge.key,
+                "strategy": sp.merge.strategy,
+                "chosenStep": chosen.step if chosen else None,
+                "value": json.dumps(value, default=str),
+                "agreed": agreed,
+                "reason": reason,
+                "decidedBy": decided_by,
+            },
             merge_tasks=list(task_of.values()),
             chosen_task=task_of.get(chosen.step, "") if chosen else "",
-        )  # fmt: skip
+        )
 
     # -- the run as a whole
 
@@ -715,8 +930,9 @@ class Engine:
         if all(steps[s.id].status in OK for s in main):
             deps = self.spec.deps()
             sinks = [s.id for s in main if not any(s.id in deps[o.id] for o in main)]
-            result = (steps[sinks[0]].result if len(sinks) == 1
-                      else {k: steps[k].result for k in sinks})  # fmt: skip
+            result = (
+                steps[sinks[0]].result if len(sinks) == 1 else {k: steps[k].result for k in sinks}
+            )
             await self._end("done", result=result)
 
     async def _cancel_others(self, exclude: set[str]) -> None:
@@ -734,12 +950,21 @@ class Engine:
         if status == "failed":
             await self._cancel_others(exclude=set())
         rows = await self.store.write(
-            FINISH, runId=self.run.id, status=status,
+            FINISH,
+            runId=self.run.id,
+            status=status,
             result=dumps(result) if isinstance(result, dict) else json.dumps(result, default=str),
-            error=error, now=self.now,
-            eventPayload=dumps({"runId": self.run.id, "workflow": self.run.workflow,
-                                "status": status, "error": error}),
-        )  # fmt: skip
+            error=error,
+            now=self.now,
+            eventPayload=dumps(
+                {
+                    "runId": self.run.id,
+                    "workflow": self.run.workflow,
+                    "status": status,
+                    "error": error,
+                }
+            ),
+        )
         self.acted |= bool(rows)
         if rows and status == "failed":
             await _cancel_tasks(self.store, self.run.id, reason=error or "run failed", now=self.now)
@@ -748,8 +973,9 @@ class Engine:
         deps = self.spec.deps()
         # once a step has failed the run can only compensate or fail (conclude): nothing new
         # starts, so no step runs (and is cancelled at once) in a run that is failing
-        failing = any(self.run.step(s.id).status == "failed" for s in self.spec.steps
-                      if not s.compensation)  # fmt: skip
+        failing = any(
+            self.run.step(s.id).status == "failed" for s in self.spec.steps if not s.compensation
+        )
         for sp in self.spec.steps:
             st = self.run.step(sp.id)
             if st.status in ("running", "awaiting_approval"):
@@ -768,8 +994,15 @@ class Engine:
         await self.conclude()
 
 
-async def advance(store: GraphStore, run_id: str, *, lease_ms: int, now: int | None = None,
-                  clock: Callable[[], int] | None = None, max_passes: int = 50) -> int:  # fmt: skip
+async def advance(
+    store: GraphStore,
+    run_id: str,
+    *,
+    lease_ms: int,
+    now: int | None = None,
+    clock: Callable[[], int] | None = None,
+    max_passes: int = 50,
+) -> int:
     """Move one run as far as it can go now; returns the tasks it started.
 
     With a ``clock`` each pass reads the time after it read the run, so what the pass
@@ -792,8 +1025,14 @@ async def advance(store: GraphStore, run_id: str, *, lease_ms: int, now: int | N
     return started
 
 
-async def advance_all(store: GraphStore, *, lease_ms: int, now: int | None = None,
-                      clock: Callable[[], int] | None = None, limit: int = 200) -> int:  # fmt: skip
+async def advance_all(
+    store: GraphStore,
+    *,
+    lease_ms: int,
+    now: int | None = None,
+    clock: Callable[[], int] | None = None,
+    limit: int = 200,
+) -> int:
     """Scheduler job: advance every running run; one run's error never stops the others."""
     started = 0
     for rid in await active_runs(store, limit):

@@ -43,16 +43,22 @@ async def root_cause(t: TaskContext) -> dict[str, Any]:
     cause = "bad deploy dep-checkout-412 (connection pool size 5)"
     fact = await t.assert_fact(service, "rootCause", cause, 0.82)
     t.report_cost(0.04)
-    return {"rootCause": cause, "confidence": 0.82, "fact": fact,
-            "factsSeen": [f["id"] for f in seen]}  # fmt: skip
+    return {
+        "rootCause": cause,
+        "confidence": 0.82,
+        "fact": fact,
+        "factsSeen": [f["id"] for f in seen],
+    }
 
 
 async def related_incidents(t: TaskContext) -> dict[str, Any]:
     """Searches the incident history by meaning (searchContext) and offers the closest past
     incident's cause: a second opinion the join weighs against root_cause's."""
     service = _entity(t.payload.get("service"))
-    symptom = str(t.payload.get("symptom") or f"{service} degraded: checkout requests slow "
-                  "and failing, database connections exhausted")  # fmt: skip
+    symptom = str(
+        t.payload.get("symptom")
+        or f"{service} degraded: checkout requests slow and failing, database connections exhausted"
+    )
     hits = await t.search(symptom, near=service, kinds=["incident"], first=3)
     similar = [h["id"] for h in hits]
     cause = f"{hits[0]['name']} (as in {hits[0]['id']})" if hits else "no similar incident"
@@ -71,8 +77,11 @@ async def draft_comms(t: TaskContext) -> dict[str, Any]:
     if t.payload.get("kind") == "training":
         sections = ["getting started", "billing"] + (["SSO set-up"] if t.rounds else [])
         return {"material": sections, "version": t.rounds + 1, "feedback": t.feedback}
-    return {"draft": f"We are investigating degraded {t.payload.get('service')}; next update "
-                     "in 30 minutes.", "severity": t.payload.get("severity")}  # fmt: skip
+    return {
+        "draft": f"We are investigating degraded {t.payload.get('service')}; next update "
+        "in 30 minutes.",
+        "severity": t.payload.get("severity"),
+    }
 
 
 async def notify(t: TaskContext) -> dict[str, Any]:
@@ -81,8 +90,11 @@ async def notify(t: TaskContext) -> dict[str, Any]:
 
 async def rollback(t: TaskContext) -> dict[str, Any]:
     t.report_cost(0.02)
-    return {"rolledBack": True, "service": t.payload.get("service"),
-            "decision": t.payload.get("decision")}  # fmt: skip
+    return {
+        "rolledBack": True,
+        "service": t.payload.get("service"),
+        "decision": t.payload.get("decision"),
+    }
 
 
 async def evidence(t: TaskContext) -> dict[str, Any]:
@@ -93,8 +105,11 @@ async def evidence(t: TaskContext) -> dict[str, Any]:
 
 async def compliance_check(t: TaskContext) -> dict[str, Any]:
     t.report_cost(0.02)
-    return {"check": t.payload.get("check"), "verdict": "pass",
-            "evidence": t.payload.get("evidence")}  # fmt: skip
+    return {
+        "check": t.payload.get("check"),
+        "verdict": "pass",
+        "evidence": t.payload.get("evidence"),
+    }
 
 
 async def scan(t: TaskContext) -> dict[str, Any]:
@@ -123,8 +138,9 @@ async def quality_check(t: TaskContext) -> dict[str, Any]:
     """The supervisor: asks for a fresh training-material draft, sends the first version back
     with feedback, accepts the second, then signs the onboarding off."""
     customer = t.payload.get("customer")
-    sub = await t.delegate("draft_comms", {"customer": customer, "kind": "training"},
-                           kind="onboarding.training-review")  # fmt: skip
+    sub = await t.delegate(
+        "draft_comms", {"customer": customer, "kind": "training"}, kind="onboarding.training-review"
+    )
     rounds = 0
     while True:
         out = await t.outcome(sub, timeout=60)
@@ -136,8 +152,13 @@ async def quality_check(t: TaskContext) -> dict[str, Any]:
         rounds += 1
         await t.review(sub, False, "add the SSO set-up section: the customer uses Okta")
     t.report_cost(0.05)
-    return {"approved": True, "customer": customer, "subTasks": [sub], "sentBack": rounds,
-            "checked": sorted((t.payload.get("results") or {}).keys())}  # fmt: skip
+    return {
+        "approved": True,
+        "customer": customer,
+        "subTasks": [sub],
+        "sentBack": rounds,
+        "checked": sorted((t.payload.get("results") or {}).keys()),
+    }
 
 
 async def cost_optimisation(t: TaskContext) -> dict[str, Any]:
@@ -153,8 +174,9 @@ ROSTER: dict[str, tuple[str, dict[str, Handler]]] = {
     "agent-comms": ("customer-success", {"draft_comms": draft_comms, "notify": notify}),
     "agent-remediate": ("sre", {"rollback": rollback}),
     "agent-compliance": (
-        "compliance", {"evidence": evidence, "compliance_check": compliance_check},
-    ),  # fmt: skip
+        "compliance",
+        {"evidence": evidence, "compliance_check": compliance_check},
+    ),
     "agent-secreview": ("secops", {"scan": scan, "security_review": security_review}),
     "agent-contracts": ("customer-success", {"contract_analysis": contract_analysis}),
     "agent-provision": ("sre", {"provision": provision}),
@@ -172,19 +194,38 @@ def _failing(handler: Handler, capability: str) -> Handler:
     return fail
 
 
-async def build(url: str, admin_token: str, *, faults: frozenset[str] = frozenset(),
-                poll_s: float = 0.2) -> list[Agent]:  # fmt: skip
+async def build(
+    url: str, admin_token: str, *, faults: frozenset[str] = frozenset(), poll_s: float = 0.2
+) -> list[Agent]:
     """One SDK agent per seed agent, each with a fresh agent principal and token."""
     admin = Transport(url, admin_token)
     tag = secrets.token_hex(3)
     out = []
     try:
         for agent_id, (team, handlers) in ROSTER.items():
-            got = await _patiently(admin, PRINCIPAL, {"i": {
-                "id": f"p-{agent_id}-{tag}", "kind": "agent", "name": agent_id,
-                "roles": ["AGENT"], "agentId": agent_id, "team": team}})  # fmt: skip
-            a = Agent(url, got["createPrincipal"]["token"], agent_id, team=team,
-                      max_concurrency=4, heartbeat_s=1.0, poll_s=poll_s)  # fmt: skip
+            got = await _patiently(
+                admin,
+                PRINCIPAL,
+                {
+                    "i": {
+                        "id": f"p-{agent_id}-{tag}",
+                        "kind": "agent",
+                        "name": agent_id,
+                        "roles": ["AGENT"],
+                        "agentId": agent_id,
+                        "team": team,
+                    }
+                },
+            )
+            a = Agent(
+                url,
+                got["createPrincipal"]["token"],
+                agent_id,
+                team=team,
+                max_concurrency=4,
+                heartbeat_s=1.0,
+                poll_s=poll_s,
+            )
             for cap, fn in handlers.items():
                 a.handles(cap)(_failing(fn, cap) if cap in faults else fn)
             out.append(a)
@@ -220,8 +261,11 @@ def main() -> None:
     ap.add_argument("url")
     ap.add_argument("token", help="an admin token (to create the agents' principals)")
     ap.add_argument("--fail", default="", help="comma-separated capabilities that fail")
-    ap.add_argument("--with-parent", action="store_true",
-                    help="exit once the process that started the agents is gone")  # fmt: skip
+    ap.add_argument(
+        "--with-parent",
+        action="store_true",
+        help="exit once the process that started the agents is gone",
+    )
     args = ap.parse_args()
     faults = frozenset(f for f in args.fail.split(",") if f)
     parent = os.getppid()

@@ -55,14 +55,25 @@ class Showcase:
 
 
 SHOWCASES = {
-    "incident": Showcase("incident-response", "event", "alert.fired",
-                         {"severity": "critical", "service": "svc-checkout",
-                          "incident": "inc-2291"}),
-    "compliance": Showcase("compliance-review", "api", payload={
-        "system": "sys-postgres-payments", "control": "ctl-pci-dss"}, human="carol"),
-    "onboarding": Showcase("customer-onboarding", "event", "crm.customer_created",
-                           {"customer": "cust-acme", "plan": "enterprise"}),
-}  # fmt: skip
+    "incident": Showcase(
+        "incident-response",
+        "event",
+        "alert.fired",
+        {"severity": "critical", "service": "svc-checkout", "incident": "inc-2291"},
+    ),
+    "compliance": Showcase(
+        "compliance-review",
+        "api",
+        payload={"system": "sys-postgres-payments", "control": "ctl-pci-dss"},
+        human="carol",
+    ),
+    "onboarding": Showcase(
+        "customer-onboarding",
+        "event",
+        "crm.customer_created",
+        {"customer": "cust-acme", "plan": "enterprise"},
+    ),
+}
 
 
 def _die_with_parent() -> None:
@@ -98,20 +109,29 @@ class Stack:
             self.tmp = Path(tempfile.mkdtemp(prefix="baton-demo-"))
         if url is None:
             if self.keep is not None:  # `baton admin-token` / `baton trace` find it there
-                fd = os.open(self.tmp / "admin-token", os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                             0o600)  # fmt: skip
+                fd = os.open(self.tmp / "admin-token", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as f:
                     f.write(self.token + "\n")
             port = _free_port()
-            env = {**os.environ, "BATON_DATA_DIR": str(self.tmp),
-                   "BATON_GRAPH_URI": f"embedded://{self.tmp / 'graph'}",
-                   "BATON_ADMIN_TOKEN": self.token, "BATON_ROUTE_INTERVAL_MS": "50",
-                   "BATON_WORKFLOW_INTERVAL_MS": "100"}  # fmt: skip
+            env = {
+                **os.environ,
+                "BATON_DATA_DIR": str(self.tmp),
+                "BATON_GRAPH_URI": f"embedded://{self.tmp / 'graph'}",
+                "BATON_ADMIN_TOKEN": self.token,
+                "BATON_ROUTE_INTERVAL_MS": "50",
+                "BATON_WORKFLOW_INTERVAL_MS": "100",
+            }
             log = open(self.tmp / "app.log", "ab")  # noqa: SIM115
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "app", "serve", "--seed", "--port", str(port)],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None))  # fmt: skip
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "app", "serve", "--seed", "--port", str(port)],
+                    cwd=REPO,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                )
+            )
             url = f"http://127.0.0.1:{port}"
         self.url = url
         self.fail = fail
@@ -133,8 +153,14 @@ class Stack:
         args = [sys.executable, "-m", "app.demo.agents", self.url, self.token, "--with-parent"]
         if self.fail:
             args += ["--fail", self.fail]
-        self.procs.append(subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL,
-                                           stderr=open(self.tmp / "agents.log", "ab")))  # noqa: SIM115  # fmt: skip
+        self.procs.append(
+            subprocess.Popen(
+                args,
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=open(self.tmp / "agents.log", "ab"),
+            )
+        )  # noqa: SIM115
 
     def check_agents(self) -> None:
         """Raise with the agents' log tail if their process has ended (a run would wait for
@@ -170,8 +196,10 @@ async def _start(api: Transport, show: Showcase, console: Console) -> str:
         return str(got["startWorkflow"]["id"])
     key = f"demo-{secrets.token_hex(4)}"
     ev = await api.execute(EMIT, {"t": show.event, "p": show.payload, "k": key})
-    console.print(f"[bold]event[/bold] {show.event} #{ev['emitEvent']['seq']} "
-                  f"{_short(show.payload)} -> trigger starts {show.workflow}")  # fmt: skip
+    console.print(
+        f"[bold]event[/bold] {show.event} #{ev['emitEvent']['seq']} "
+        f"{_short(show.payload)} -> trigger starts {show.workflow}"
+    )
     for _ in range(200):  # the trigger job picks it up within a few hundred ms
         for r in (await api.execute(FIND, {"w": show.workflow}))["runs"]["nodes"]:
             if (r["trigger"] or {}).get("key") == key:
@@ -181,9 +209,14 @@ async def _start(api: Transport, show: Showcase, console: Console) -> str:
 
 
 async def follow(
-    api: Transport, run_id: str, show: Showcase, console: Console,
-    human: Transport | None = None, timeout: float = 120, stack: Stack | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    api: Transport,
+    run_id: str,
+    show: Showcase,
+    console: Console,
+    human: Transport | None = None,
+    timeout: float = 120,
+    stack: Stack | None = None,
+) -> dict[str, Any]:
     """Print each step's transitions as they happen; approve checkpoints as the human (with
     their own token when we have one, else as the admin)."""
     approver = show.human if human else "admin"
@@ -202,20 +235,29 @@ async def follow(
             who = f" by {s['agentId']}" if s["agentId"] and s["status"] == "done" else ""
             detail = f" {_short(s['result'])}" if s["status"] == "done" and s["result"] else ""
             note = f" ({s['note']})" if s["note"] else ""
-            colour = {"done": "green", "failed": "red", "skipped": "yellow",
-                      "awaiting_approval": "magenta"}.get(s["status"], "cyan")  # fmt: skip
-            console.print(f"[dim]{time.monotonic() - t0:6.2f}s[/dim] [{colour}]{s['stepId']:<14} "
-                          f"{s['status']}[/{colour}]{who}{note}{detail}")  # fmt: skip
+            colour = {
+                "done": "green",
+                "failed": "red",
+                "skipped": "yellow",
+                "awaiting_approval": "magenta",
+            }.get(s["status"], "cyan")
+            console.print(
+                f"[dim]{time.monotonic() - t0:6.2f}s[/dim] [{colour}]{s['stepId']:<14} "
+                f"{s['status']}[/{colour}]{who}{note}{detail}"
+            )
             if s["status"] == "awaiting_approval" and s["proposalId"] not in decided:
                 decided.add(s["proposalId"])
                 await human.execute(DECIDE, {"id": s["proposalId"], "r": "looks right (demo)"})
-                console.print(f"[dim]{time.monotonic() - t0:6.2f}s[/dim] [magenta]{approver} "
-                              f"approves {s['stepId']} in the inbox[/magenta]")  # fmt: skip
+                console.print(
+                    f"[dim]{time.monotonic() - t0:6.2f}s[/dim] [magenta]{approver} "
+                    f"approves {s['stepId']} in the inbox[/magenta]"
+                )
         if run["status"] != "running":
             colour = "green" if run["status"] == "done" else "red"
-            console.print(f"[bold {colour}]run {run['status']}[/bold {colour}] in "
-                          f"{time.monotonic() - t0:.2f}s" + (f": {run['error']}" if run["error"]
-                                                            else ""))  # fmt: skip
+            console.print(
+                f"[bold {colour}]run {run['status']}[/bold {colour}] in "
+                f"{time.monotonic() - t0:.2f}s" + (f": {run['error']}" if run["error"] else "")
+            )
             return dict(run)
         if time.monotonic() - t0 > timeout:
             raise TimeoutError(f"run {run_id} still running after {timeout} s")
@@ -229,11 +271,18 @@ def summary(run: dict[str, Any], trace: dict[str, Any] | None, console: Console)
     table = Table("step", "kind", "agent", "status", "ms", "cost $", title=f"run {run['id']}")
     for s in run["steps"]:
         ms = (s["endedAt"] - s["startedAt"]) if s["endedAt"] and s["startedAt"] else None
-        table.add_row(s["stepId"], s["kind"], s["agentId"] or "", s["status"],
-                      str(ms) if ms is not None else "", f"{s['costUsd']:.3f}")  # fmt: skip
+        table.add_row(
+            s["stepId"],
+            s["kind"],
+            s["agentId"] or "",
+            s["status"],
+            str(ms) if ms is not None else "",
+            f"{s['costUsd']:.3f}",
+        )
     console.print(table)
-    console.print(f"[bold]total cost[/bold] ${run['costUsd']:.3f}; accountable: "
-                  f"{run['accountable']}")  # fmt: skip
+    console.print(
+        f"[bold]total cost[/bold] ${run['costUsd']:.3f}; accountable: {run['accountable']}"
+    )
 
 
 def reopen_hint(stack: Stack, url: str | None, run_id: str) -> str:
@@ -241,17 +290,26 @@ def reopen_hint(stack: Stack, url: str | None, run_id: str) -> str:
     if url is not None:  # a Baton of the user's: the run is there
         return f"trace it again: BATON_URL={shlex.quote(url)} baton trace {run_id} --token …"
     if stack.keep is None:
-        return (f"the private Baton is removed; `baton demo … --keep DIR` keeps it, so "
-                f"`baton trace {run_id}` works afterwards")  # fmt: skip
+        return (
+            f"the private Baton is removed; `baton demo … --keep DIR` keeps it, so "
+            f"`baton trace {run_id}` works afterwards"
+        )
     d = shlex.quote(str(stack.keep))
-    return (f"kept the private Baton in {stack.keep}; trace the run again with\n"
-            f"  BATON_DATA_DIR={d} BATON_GRAPH_URI=embedded://{d}/graph baton serve &\n"
-            f"  BATON_DATA_DIR={d} baton trace {run_id}")  # fmt: skip
+    return (
+        f"kept the private Baton in {stack.keep}; trace the run again with\n"
+        f"  BATON_DATA_DIR={d} BATON_GRAPH_URI=embedded://{d}/graph baton serve &\n"
+        f"  BATON_DATA_DIR={d} baton trace {run_id}"
+    )
 
 
-async def demo(name: str, url: str | None = None, token: str | None = None, fail: str = "",
-               console: Console | None = None,
-               keep: Path | None = None) -> dict[str, Any]:  # fmt: skip
+async def demo(
+    name: str,
+    url: str | None = None,
+    token: str | None = None,
+    fail: str = "",
+    console: Console | None = None,
+    keep: Path | None = None,
+) -> dict[str, Any]:
     """Run one showcase end to end; returns the finished run. ``keep``: the private stack's
     data dir, kept afterwards (else a temporary one, removed)."""
     console = console or Console()

@@ -62,7 +62,10 @@ def open_store(settings: Settings) -> GraphStore:
         server = embedded_server(settings)
         info = server.start()
         store = FalkorStore.at(
-            info.uri, settings.graph_name, settings.pool_size, limits=limits_of(settings),
+            info.uri,
+            settings.graph_name,
+            settings.pool_size,
+            limits=limits_of(settings),
             embedding_dim=settings.vector_dim,
         )
         store.embedded = server
@@ -72,7 +75,10 @@ def open_store(settings: Settings) -> GraphStore:
         from app.graph.falkordb import FalkorStore
 
         return FalkorStore.at(
-            uri, settings.graph_name, settings.pool_size, limits=limits_of(settings),
+            uri,
+            settings.graph_name,
+            settings.pool_size,
+            limits=limits_of(settings),
             embedding_dim=settings.vector_dim,
         )
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
@@ -80,7 +86,12 @@ def open_store(settings: Settings) -> GraphStore:
 
         database = settings.graph_name if settings.graph_name != "baton" else "neo4j"
         return Neo4jStore(
-            uri, settings.neo4j_user, settings.neo4j_password, database, settings.pool_size,
-            limits=limits_of(settings), embedding_dim=settings.vector_dim,
-        )  # fmt: skip
+            uri,
+            settings.neo4j_user,
+            settings.neo4j_password,
+            database,
+            settings.pool_size,
+            limits=limits_of(settings),
+            embedding_dim=settings.vector_dim,
+        )
     raise ValueError(f"BATON_GRAPH_URI scheme {scheme!r} not supported: {uri}")

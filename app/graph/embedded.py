@@ -172,9 +172,12 @@ class EmbeddedServer:
     """One FalkorDB server bound to one data directory."""
 
     def __init__(
-        self, data_dir: Path, timeout_ms: int = 5_000, query_mem_bytes: int = 512 * 1024 * 1024,
+        self,
+        data_dir: Path,
+        timeout_ms: int = 5_000,
+        query_mem_bytes: int = 512 * 1024 * 1024,
         fsync: str = "always",
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.timeout_ms, self.query_mem_bytes = timeout_ms, query_mem_bytes
         self.fsync = fsync  # appendfsync: always (durable when answered) or everysec
@@ -303,8 +306,9 @@ class EmbeddedServer:
             self.info = ServerInfo(proc.pid, os.getpid(), detached, self.socket_path)
             self.owned = not detached
             _write_private(self.info_path, json.dumps(self.info.__dict__))
-            log.info("embedded FalkorDB pid %s on %s (%s)", proc.pid, self.socket_path,
-                     self.data_dir)  # fmt: skip
+            log.info(
+                "embedded FalkorDB pid %s on %s (%s)", proc.pid, self.socket_path, self.data_dir
+            )
             return self.info
 
     def _reuse(self, detached: bool) -> ServerInfo | None:
@@ -364,20 +368,38 @@ class EmbeddedServer:
         """Write a consistent snapshot of the running server's whole dataset to ``dest`` (an
         RDB file), while it serves: ``BGSAVE`` forks, so no writer waits for the copy."""
         # schedule: after an AOF rewrite in progress, if any
-        self._persist("BGSAVE", lambda c: c.bgsave(schedule=True), "rdb_saves",
-                      "rdb_bgsave_in_progress", "rdb_last_bgsave_status", timeout_s)  # fmt: skip
+        self._persist(
+            "BGSAVE",
+            lambda c: c.bgsave(schedule=True),
+            "rdb_saves",
+            "rdb_bgsave_in_progress",
+            "rdb_last_bgsave_status",
+            timeout_s,
+        )
         shutil.move(self.data_dir / "dump.rdb", dest)
         os.chmod(dest, 0o600)
 
     def rewrite_aof(self, timeout_s: float = 600.0) -> None:
         """Rewrite the running server's append-only file from memory and wait until the new
         file is in place (the rewrite count goes up at the fork, not when it is done)."""
-        self._persist("BGREWRITEAOF", lambda c: c.bgrewriteaof(), "aof_rewrites",
-                      "aof_rewrite_in_progress", "aof_last_bgrewrite_status",
-                      timeout_s)  # fmt: skip
+        self._persist(
+            "BGREWRITEAOF",
+            lambda c: c.bgrewriteaof(),
+            "aof_rewrites",
+            "aof_rewrite_in_progress",
+            "aof_last_bgrewrite_status",
+            timeout_s,
+        )
 
-    def _persist(self, what: str, start: Callable[[redis.Redis], object], count: str,
-                 running: str, status: str, timeout_s: float) -> None:  # fmt: skip
+    def _persist(
+        self,
+        what: str,
+        start: Callable[[redis.Redis], object],
+        count: str,
+        running: str,
+        status: str,
+        timeout_s: float,
+    ) -> None:
         """Run one background save (``BGSAVE``, ``BGREWRITEAOF``) to its end. One of the same
         kind already running (an automatic rewrite: the file doubled) is let finish first;
         ours then covers every write up to now. Done is the count going up *and* nothing
@@ -401,8 +423,10 @@ class EmbeddedServer:
         from memory), so the next start replays exactly the snapshot. The previous
         append-only files are kept aside; their new place is returned."""
         if self.status()["running"]:
-            raise EmbeddedError(f"the graph server for {self.data_dir} is running: stop Baton "
-                                "(and `baton db stop`) first")  # fmt: skip
+            raise EmbeddedError(
+                f"the graph server for {self.data_dir} is running: stop Baton "
+                "(and `baton db stop`) first"
+            )
         server_bin, module = _binaries()
         _private_dir(self.data_dir)
         _private_dir(self.socket_dir)
@@ -417,17 +441,22 @@ class EmbeddedServer:
             os.chmod(dump, 0o600)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.socket_path)
-            proc = self._spawn(self._command(server_bin, module, appendonly="no"),
-                               _die_with_parent, timeout_s)  # fmt: skip
+            proc = self._spawn(
+                self._command(server_bin, module, appendonly="no"), _die_with_parent, timeout_s
+            )
             try:
                 conn = redis.Redis(unix_socket_path=self.socket_path)
                 try:
                     conn.config_set("appendonly", "yes")
                     info = _wait_persistence(
-                        conn, timeout_s, lambda i: int(i["aof_enabled"])
-                        and not int(i["aof_rewrite_in_progress"])
-                        and not int(i["aof_rewrite_scheduled"]),
-                    )  # fmt: skip
+                        conn,
+                        timeout_s,
+                        lambda i: (
+                            int(i["aof_enabled"])
+                            and not int(i["aof_rewrite_in_progress"])
+                            and not int(i["aof_rewrite_scheduled"])
+                        ),
+                    )
                     if info["aof_last_bgrewrite_status"] != "ok":
                         raise EmbeddedError("writing the append-only file of the restore failed")
                 finally:

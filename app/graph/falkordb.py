@@ -65,9 +65,10 @@ class FalkorStore:
         if unix_socket_path:  # the embedded server: no TCP listener, a socket in a 0700 dir
             self.address = unix_socket_path
             self._pool = aioredis.BlockingConnectionPool(
-                connection_class=aioredis.UnixDomainSocketConnection, path=unix_socket_path,
+                connection_class=aioredis.UnixDomainSocketConnection,
+                path=unix_socket_path,
                 **deadlines,
-            )  # fmt: skip
+            )
         else:
             self.address = f"{host}:{port}"
             self._pool = aioredis.BlockingConnectionPool(host=host, port=port, **deadlines)
@@ -80,8 +81,13 @@ class FalkorStore:
 
     @classmethod
     def at(
-        cls, uri: str, graph: str = "baton", pool_size: int = 32, queries: Queries | None = None,
-        limits: StatementLimits | None = None, embedding_dim: int = DEFAULT_EMBEDDING_DIM,
+        cls,
+        uri: str,
+        graph: str = "baton",
+        pool_size: int = 32,
+        queries: Queries | None = None,
+        limits: StatementLimits | None = None,
+        embedding_dim: int = DEFAULT_EMBEDDING_DIM,
     ) -> FalkorStore:
         """A store on ``falkordb://host:port`` or ``falkordb+unix:///path/to/socket``."""
         parsed = urlparse(uri)
@@ -89,12 +95,25 @@ class FalkorStore:
             path = unquote(parsed.path)
             if not path:
                 raise ValueError(f"no socket path in {uri!r}: falkordb+unix:///path/to/sock")
-            return cls("", 0, graph, pool_size, queries, limits, unix_socket_path=path,
-                       embedding_dim=embedding_dim)  # fmt: skip
+            return cls(
+                "",
+                0,
+                graph,
+                pool_size,
+                queries,
+                limits,
+                unix_socket_path=path,
+                embedding_dim=embedding_dim,
+            )
         if parsed.scheme != "falkordb":
             raise ValueError(f"not a FalkorDB URI: {uri!r}")
         return cls(
-            parsed.hostname or "127.0.0.1", parsed.port or 6379, graph, pool_size, queries, limits,
+            parsed.hostname or "127.0.0.1",
+            parsed.port or 6379,
+            graph,
+            pool_size,
+            queries,
+            limits,
             embedding_dim=embedding_dim,
         )
 
@@ -168,8 +187,10 @@ class FalkorStore:
             try:
                 if stmt.upper().startswith("GRAPH.CONSTRAINT"):
                     if have is None:
-                        have = {(r["type"], r["entitytype"], r["label"], tuple(r["properties"]))
-                                for r in await self.read(CONSTRAINTS)}  # fmt: skip
+                        have = {
+                            (r["type"], r["entitytype"], r["label"], tuple(r["properties"]))
+                            for r in await self.read(CONSTRAINTS)
+                        }
                     args = _constraint_args(stmt, self.graph_name)
                     # CREATE g UNIQUE NODE Label PROPERTIES n p1..pn
                     if (args[3], args[4], args[5], tuple(args[8:])) not in have:
@@ -217,4 +238,3 @@ def _mapped(name: str, exc: ResponseError) -> GraphError:
 def _constraint_args(stmt: str, graph: str) -> list[str]:
     """``GRAPH.CONSTRAINT CREATE {g} UNIQUE NODE Label PROPERTIES 1 id`` -> command args."""
     return [part.replace("{g}", graph) for part in stmt.split()]
-

@@ -55,8 +55,10 @@ async def migrate(store: GraphStore, now: int, queries: Queries | None = None) -
         await store.write(RECORDED, version=goal, now=now)
         return None
     if current > goal:
-        raise SchemaTooNew(f"the graph is at schema version {current}; this Baton writes "
-                           f"version {goal}: upgrade Baton")  # fmt: skip
+        raise SchemaTooNew(
+            f"the graph is at schema version {current}; this Baton writes "
+            f"version {goal}: upgrade Baton"
+        )
     for step, name in steps(queries):
         if step > current:
             log.info("migrating the graph to schema version %s (%s)", step, name)

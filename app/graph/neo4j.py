@@ -141,9 +141,10 @@ class Neo4jStore:
         rows = await self.execute_text("SHOW INDEXES YIELD name RETURN collect(name) AS names")
         present = set(rows[0]["names"]) if rows else set()
         missing = [
-            stmt for stmt in schema_statements(self.backend)
+            stmt
+            for stmt in schema_statements(self.backend)
             if (m := _SCHEMA_NAME.search(stmt)) is None or m.group(1) not in present
-        ]  # fmt: skip
+        ]
         for stmt in missing:
             try:
                 await self.execute_text(stmt, embeddingDim=self.embedding_dim)

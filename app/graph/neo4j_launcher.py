@@ -74,8 +74,13 @@ def admin(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     conf.mkdir(parents=True, exist_ok=True)
     (conf / "neo4j.conf").touch()
     env = {**os.environ, "NEO4J_HOME": str(home.resolve()), "NEO4J_CONF": str(conf.resolve())}
-    return subprocess.run(["java", "-cp", _classpath(), "org.neo4j.cli.AdminTool", *args],
-                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    return subprocess.run(
+        ["java", "-cp", _classpath(), "org.neo4j.cli.AdminTool", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
 
 
 @dataclass
@@ -97,9 +102,12 @@ class Neo4jServer:
         """Start and block until Bolt accepts connections; raise with the log tail if not."""
         build()
         self.home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "BATON_NEO4J_PASSWORD": self.password,
-               "BATON_NEO4J_PARENT_PID": str(os.getpid()),
-               "BATON_NEO4J_CONF": ";".join(f"{k}={v}" for k, v in self.conf.items())}  # fmt: skip
+        env = {
+            **os.environ,
+            "BATON_NEO4J_PASSWORD": self.password,
+            "BATON_NEO4J_PARENT_PID": str(os.getpid()),
+            "BATON_NEO4J_CONF": ";".join(f"{k}={v}" for k, v in self.conf.items()),
+        }
         self.proc = subprocess.Popen(
             command(self.home, self.bolt_port, self.http_port, self.heap),
             stdout=subprocess.PIPE,

@@ -25,9 +25,12 @@ class Supervisor:
     """Restarts ``server`` when its process is gone, then awaits ``prepare``."""
 
     def __init__(
-        self, server: EmbeddedServer, prepare: Callable[[], Awaitable[None]],
-        interval_s: float = 0.5, max_backoff_s: float = 10.0,
-    ) -> None:  # fmt: skip
+        self,
+        server: EmbeddedServer,
+        prepare: Callable[[], Awaitable[None]],
+        interval_s: float = 0.5,
+        max_backoff_s: float = 10.0,
+    ) -> None:
         self.server, self.prepare = server, prepare
         self.interval_s, self.max_backoff_s = interval_s, max_backoff_s
         self.restarts = 0

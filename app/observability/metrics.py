@@ -44,34 +44,44 @@ QUEUE_AGE = Gauge(
     registry=REGISTRY,
 )
 
-EVENTS = Gauge("baton_events_total", "Events in the log by type (lifetime)", ["type"],
-               registry=REGISTRY)  # fmt: skip
-APPROVALS_PENDING = Gauge("baton_approvals_pending", "Proposals waiting for a human",
-                          registry=REGISTRY)  # fmt: skip
+EVENTS = Gauge(
+    "baton_events_total", "Events in the log by type (lifetime)", ["type"], registry=REGISTRY
+)
+APPROVALS_PENDING = Gauge(
+    "baton_approvals_pending", "Proposals waiting for a human", registry=REGISTRY
+)
 TIME_TO_DECISION = Gauge(
-    "baton_approval_decision_seconds_mean", "Mean time from proposal to a human decision",
+    "baton_approval_decision_seconds_mean",
+    "Mean time from proposal to a human decision",
     registry=REGISTRY,
-)  # fmt: skip
+)
 DECISION_QUANTILES = Gauge(
     "baton_approval_decision_seconds",
     "Time from proposal to a human decision, by quantile (0.5, 0.9, 0.99; all time)",
-    ["quantile"], registry=REGISTRY,
-)  # fmt: skip
-DECIDED = Gauge("baton_approvals_decided", "Proposals a human has decided (all time)",
-                registry=REGISTRY)  # fmt: skip
+    ["quantile"],
+    registry=REGISTRY,
+)
+DECIDED = Gauge(
+    "baton_approvals_decided", "Proposals a human has decided (all time)", registry=REGISTRY
+)
 RUNS = Gauge("baton_runs", "Workflow runs by status", ["status"], registry=REGISTRY)
 SPEND = Gauge("baton_spend_usd", "Spend this month per team", ["team"], registry=REGISTRY)
-LAG = Gauge("baton_subscription_lag_events", "Events the live hub has yet to deliver",
-            registry=REGISTRY)  # fmt: skip
+LAG = Gauge(
+    "baton_subscription_lag_events", "Events the live hub has yet to deliver", registry=REGISTRY
+)
 JOB_SECONDS = Histogram(
-    "baton_job_seconds", "Scheduler job run time (route = routing latency)", ["job"],
-    registry=REGISTRY, buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
-)  # fmt: skip
+    "baton_job_seconds",
+    "Scheduler job run time (route = routing latency)",
+    ["job"],
+    registry=REGISTRY,
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)
 JOB_ITEMS = Counter(
     "baton_job_items_total",
     "What jobs did (route: tasks assigned; recover: leases expired; workflows: tasks started)",
-    ["job"], registry=REGISTRY,
-)  # fmt: skip
+    ["job"],
+    registry=REGISTRY,
+)
 OTHER = "other"  # the label value that label values past the cap fold into
 
 

@@ -83,11 +83,17 @@ def attributes(rec: SpanRecord) -> dict[str, str | int | float | bool]:
     """
     out: dict[str, str | int | float | bool] = {"baton.span.id": rec.span_id}
     if rec.agent_id:
-        out |= {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.id": rec.agent_id,
-                "gen_ai.agent.name": rec.agent_id}  # fmt: skip
+        out |= {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.id": rec.agent_id,
+            "gen_ai.agent.name": rec.agent_id,
+        }
     out |= {k: v for k, v in rec.attrs.items() if isinstance(v, str | int | float | bool)}
-    for key, value in (("baton.run.id", rec.run_id), ("baton.task.id", rec.task_id),
-                       ("baton.principal.id", rec.principal_id)):  # fmt: skip
+    for key, value in (
+        ("baton.run.id", rec.run_id),
+        ("baton.task.id", rec.task_id),
+        ("baton.principal.id", rec.principal_id),
+    ):
         if value:
             out[key] = value
     return out
@@ -98,16 +104,25 @@ def to_otel(rec: SpanRecord, resource: Resource) -> ReadableSpan:
     trace_id = trace_id_of(rec.trace_id)
     flags = TraceFlags(TraceFlags.SAMPLED)
     ctx = SpanContext(trace_id, span_id_of(rec.span_id), is_remote=False, trace_flags=flags)
-    parent = (SpanContext(trace_id, span_id_of(rec.parent_span_id), is_remote=False,
-                          trace_flags=flags) if rec.parent_span_id else None)  # fmt: skip
+    parent = (
+        SpanContext(trace_id, span_id_of(rec.parent_span_id), is_remote=False, trace_flags=flags)
+        if rec.parent_span_id
+        else None
+    )
     attrs = attributes(rec)
     failed = str(attrs.get("baton.status", "")) in _ERROR_STATUSES
     return ReadableSpan(
-        name=rec.name, context=ctx, parent=parent, resource=resource, attributes=attrs,
-        kind=SpanKind.INTERNAL, start_time=rec.start_ms * 1_000_000,
-        end_time=max(rec.end_ms, rec.start_ms) * 1_000_000, instrumentation_scope=SCOPE,
+        name=rec.name,
+        context=ctx,
+        parent=parent,
+        resource=resource,
+        attributes=attrs,
+        kind=SpanKind.INTERNAL,
+        start_time=rec.start_ms * 1_000_000,
+        end_time=max(rec.end_ms, rec.start_ms) * 1_000_000,
+        instrumentation_scope=SCOPE,
         status=Status(StatusCode.ERROR) if failed else Status(StatusCode.UNSET),
-    )  # fmt: skip
+    )
 
 
 class SpanSink(Protocol):
@@ -172,11 +187,13 @@ def _otlp(env: Mapping[str, str]) -> SpanExporter:
     if not endpoint:
         base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318")
         endpoint = base.rstrip("/") + "/v1/traces"  # the signal path is appended (spec)
-    headers = _headers(env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS")
-                       or env.get("OTEL_EXPORTER_OTLP_HEADERS"))  # fmt: skip
+    headers = _headers(
+        env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or env.get("OTEL_EXPORTER_OTLP_HEADERS")
+    )
     timeout = env.get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") or env.get("OTEL_EXPORTER_OTLP_TIMEOUT")
-    return OTLPSpanExporter(endpoint=endpoint, headers=headers,
-                            timeout=int(timeout) / 1000 if timeout else None)  # fmt: skip
+    return OTLPSpanExporter(
+        endpoint=endpoint, headers=headers, timeout=int(timeout) / 1000 if timeout else None
+    )
 
 
 def configure_from_env(env: Mapping[str, str]) -> Exporter | None:

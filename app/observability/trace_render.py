@@ -74,8 +74,11 @@ def timeline_html(trace: dict[str, Any], title: str) -> str:
         left = 100 * (s["startedAt"] - t0) / width
         span_w = max(100 * ((s["endedAt"] or s["startedAt"]) - s["startedAt"]) / width, 0.4)
         who = s["agentId"] or s["principalId"] or "baton"
-        tip = html.escape(json.dumps({k: s[k] for k in ("spanId", "taskId", "saw", "produced",
-                                                        "attributes") if s.get(k)}))  # fmt: skip
+        tip = html.escape(
+            json.dumps(
+                {k: s[k] for k in ("spanId", "taskId", "saw", "produced", "attributes") if s.get(k)}
+            )
+        )
         cls = "task" if s["kind"] == "task" else "dec"
         rows.append(
             f'<tr><td style="padding-left:{depth * 14}px">{html.escape(s["name"])}</td>'

@@ -9,9 +9,16 @@ from collections import defaultdict, deque
 from typing import Any
 
 WHY_QUERY = "query($id: ID!) { whyDid(id: $id) { root nodes edges decisions truncated } }"
-COLOURS = {"Task": "#C990C0", "Step": "#A0C4E2", "Run": "#7FB7D9", "Event": "#D9D9D9",
-           "Fact": "#FFC454", "Proposal": "#F16667", "Merge": "#D98C8F",
-           "decision": "#F4A259"}  # fmt: skip
+COLOURS = {
+    "Task": "#C990C0",
+    "Step": "#A0C4E2",
+    "Run": "#7FB7D9",
+    "Event": "#D9D9D9",
+    "Fact": "#FFC454",
+    "Proposal": "#F16667",
+    "Merge": "#D98C8F",
+    "decision": "#F4A259",
+}
 ROUTINE = ("route", "complete", "claim", "step ")  # decisions the picture leaves out
 
 BOX_W, BOX_H, COL_GAP, ROW_GAP, MARGIN = 190, 44, 90, 22, 24
@@ -20,17 +27,28 @@ BOX_W, BOX_H, COL_GAP, ROW_GAP, MARGIN = 190, 44, 90, 22, 24
 def graph(why: dict[str, Any]) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
     """The picture's nodes (whyDid's nodes plus the non-routine decisions, each ``ON`` the
     node it was made on) and edges ``(from, type, to)``."""
-    nodes = [{"id": n["id"], "kind": n["label"], "title": n["label"], "text": n.get("name") or ""}
-             for n in why["nodes"]]  # fmt: skip
+    nodes = [
+        {"id": n["id"], "kind": n["label"], "title": n["label"], "text": n.get("name") or ""}
+        for n in why["nodes"]
+    ]
     known = {n["id"] for n in nodes}
-    edges = [(e["from"], e["type"], e["to"]) for e in why["edges"]
-             if e["type"] != "RAN" and e["from"] in known and e["to"] in known]  # fmt: skip
+    edges = [
+        (e["from"], e["type"], e["to"])
+        for e in why["edges"]
+        if e["type"] != "RAN" and e["from"] in known and e["to"] in known
+    ]
     for i, d in enumerate(why["decisions"]):
         if d["name"].startswith(ROUTINE) or d.get("on") not in known:
             continue
         did = f"decision:{i}"
-        nodes.append({"id": did, "kind": "decision", "title": d["name"],
-                      "text": f"by {d.get('by') or 'baton'}"})  # fmt: skip
+        nodes.append(
+            {
+                "id": did,
+                "kind": "decision",
+                "title": d["name"],
+                "text": f"by {d.get('by') or 'baton'}",
+            }
+        )
         edges.append((did, "ON", d["on"]))
     return nodes, edges
 
@@ -60,6 +78,7 @@ def layout(
         columns[depth[node["id"]]].append(node["id"])
     row: dict[str, float] = {}
     for c in sorted(columns):
+
         def weight(nid: str) -> float:
             prev = [row[m] for m in near[nid] if m in row]
             return sum(prev) / len(prev) if prev else float("inf")
@@ -106,26 +125,33 @@ def svg(why: dict[str, Any], title: str = "") -> str:
         y2 = by + BOX_H / 2 if ax != bx else (by if ay < by else by + BOX_H)
         mx = (x1 + x2) / 2
         dash = ' stroke-dasharray="4 3"' if kind == "ON" else ""
-        out.append(f'<path d="M{x1:.1f},{y1:.1f} C{mx:.1f},{y1:.1f} {mx:.1f},{y2:.1f} '
-                   f'{x2:.1f},{y2:.1f}" fill="none" stroke="#555"{dash} '
-                   f'marker-end="url(#arrow)"/>')  # fmt: skip
-        out.append(f'<text x="{mx:.1f}" y="{(y1 + y2) / 2 - 3:.1f}" font-size="9" '
-                   f'text-anchor="middle" fill="#333">{esc(kind)}</text>')  # fmt: skip
+        out.append(
+            f'<path d="M{x1:.1f},{y1:.1f} C{mx:.1f},{y1:.1f} {mx:.1f},{y2:.1f} '
+            f'{x2:.1f},{y2:.1f}" fill="none" stroke="#555"{dash} '
+            f'marker-end="url(#arrow)"/>'
+        )
+        out.append(
+            f'<text x="{mx:.1f}" y="{(y1 + y2) / 2 - 3:.1f}" font-size="9" '
+            f'text-anchor="middle" fill="#333">{esc(kind)}</text>'
+        )
     for n in nodes:
         x, y = pos[n["id"]]
         fill = COLOURS.get(n["kind"], "#EEEEEE")
-        stroke = ' stroke="#222" stroke-width="3"' if n["id"] == why["root"] else (
-            ' stroke="#666"')  # fmt: skip
+        stroke = ' stroke="#222" stroke-width="3"' if n["id"] == why["root"] else (' stroke="#666"')
         rx = BOX_H / 2 if n["kind"] == "decision" else 6
-        out.append(f'<g><title>{esc(n["id"])}</title><rect x="{x:.1f}" y="{y:.1f}" '
-                   f'width="{BOX_W}" height="{BOX_H}" rx="{rx}" fill="{fill}"{stroke}/>'
-                   f'<text x="{x + BOX_W / 2:.1f}" y="{y + 18:.1f}" font-size="12" '
-                   f'font-weight="bold" text-anchor="middle">{esc(_clip(n["title"]))}</text>'
-                   f'<text x="{x + BOX_W / 2:.1f}" y="{y + 34:.1f}" font-size="10" '
-                   f'text-anchor="middle">{esc(_clip(n["text"], 32))}</text></g>')  # fmt: skip
+        out.append(
+            f'<g><title>{esc(n["id"])}</title><rect x="{x:.1f}" y="{y:.1f}" '
+            f'width="{BOX_W}" height="{BOX_H}" rx="{rx}" fill="{fill}"{stroke}/>'
+            f'<text x="{x + BOX_W / 2:.1f}" y="{y + 18:.1f}" font-size="12" '
+            f'font-weight="bold" text-anchor="middle">{esc(_clip(n["title"]))}</text>'
+            f'<text x="{x + BOX_W / 2:.1f}" y="{y + 34:.1f}" font-size="10" '
+            f'text-anchor="middle">{esc(_clip(n["text"], 32))}</text></g>'
+        )
     if why.get("truncated"):
-        out.append(f'<text x="{MARGIN}" y="{height - 8:.0f}" font-size="10" fill="#a00">'
-                   "truncated: the walk reached its budget</text>")  # fmt: skip
+        out.append(
+            f'<text x="{MARGIN}" y="{height - 8:.0f}" font-size="10" fill="#a00">'
+            "truncated: the walk reached its budget</text>"
+        )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -39,15 +39,16 @@ async def test_agent_run_cli_serves_tasks_and_drains_on_sigterm(
     proc: subprocess.Popen[bytes] | None = None
     try:
         (tmp_path / "myworker.py").write_text(WORKER)
-        env = {**os.environ, "BATON_URL": app.url,
-               "AGENT_TOKEN": await token_for(app, "cli-agent")}  # fmt: skip
+        env = {**os.environ, "BATON_URL": app.url, "AGENT_TOKEN": await token_for(app, "cli-agent")}
         log = tmp_path / "worker.log"  # a file, not an unread pipe that can fill and block it
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "app", "agent", "run", "myworker:agent"],
-                cwd=tmp_path, env={**env, "PYTHONPATH": CHECKOUT_PATH},
-                stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                cwd=tmp_path,
+                env={**env, "PYTHONPATH": CHECKOUT_PATH},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         got = await app.admin(
             'mutation { submitTask(input: {kind: "k", capability: "echo", '
             'payload: {text: "hi"}}) { id } }'

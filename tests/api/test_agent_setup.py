@@ -45,17 +45,21 @@ async def coro(t: TaskContext) -> dict:
     return {"echo": t.payload["text"], "thread": threading.current_thread().name}
 """
 
-SUBMIT = ('mutation($c: String!, $t: String!) { submitTask(input: {kind: "k", capability: $c, '
-          'payload: {text: $t}}) { id } }')  # fmt: skip
+SUBMIT = (
+    'mutation($c: String!, $t: String!) { submitTask(input: {kind: "k", capability: $c, '
+    "payload: {text: $t}}) { id } }"
+)
 
 
 def start_worker(cwd: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     base = {k: v for k, v in os.environ.items() if k not in ("BATON_URL", "BATON_TOKEN")}
     return subprocess.Popen(
         [sys.executable, "-m", "app", "agent", "run", "setupworker:agent", *args],
-        cwd=cwd, env={**base, **env, "PYTHONPATH": CHECKOUT_PATH},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=cwd,
+        env={**base, **env, "PYTHONPATH": CHECKOUT_PATH},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.timeout(400)  # several process starts on a loaded machine
@@ -68,12 +72,17 @@ async def test_agent_run_takes_url_and_token_and_runs_sync_handlers(
         token = await token_for(app, "setup-agent")
         # No token anywhere: one line, exit 2, no traceback.
         none = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", "app", "agent", "run", "setupworker:agent",
-                             "--url", app.url],
-            cwd=tmp_path, env={**{k: v for k, v in os.environ.items() if k != "BATON_TOKEN"},
-                               "PYTHONPATH": CHECKOUT_PATH},
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            subprocess.run,
+            [sys.executable, "-m", "app", "agent", "run", "setupworker:agent", "--url", app.url],
+            cwd=tmp_path,
+            env={
+                **{k: v for k, v in os.environ.items() if k != "BATON_TOKEN"},
+                "PYTHONPATH": CHECKOUT_PATH,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert none.returncode == 2, none.stdout + none.stderr
         assert "--token or set BATON_TOKEN" in none.stderr and "Traceback" not in none.stderr
         # The URL from --url, the token from BATON_TOKEN; then the other way round.
@@ -83,8 +92,10 @@ async def test_agent_run_takes_url_and_token_and_runs_sync_handlers(
         ):
             proc = start_worker(tmp_path, args, env)
             try:
-                ids = {c: (await app.admin(SUBMIT, c=c, t=f"hi {c}"))["submitTask"]["id"]
-                       for c in ("blocking", "async")}  # fmt: skip
+                ids = {
+                    c: (await app.admin(SUBMIT, c=c, t=f"hi {c}"))["submitTask"]["id"]
+                    for c in ("blocking", "async")
+                }
 
                 async def done(ids: dict[str, str] = ids) -> bool:
                     got = [await task(app.admin, i) for i in ids.values()]
@@ -108,9 +119,11 @@ async def test_agent_run_takes_url_and_token_and_runs_sync_handlers(
 
 async def test_mcp_reports_the_server_version(api: App) -> None:
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "app", "mcp", "--url", api.url],
-        env={"BATON_TOKEN": ADMIN_TOKEN, "PYTHONPATH": CHECKOUT_PATH}, cwd=str(REPO),
-    )  # fmt: skip
+        command=sys.executable,
+        args=["-m", "app", "mcp", "--url", api.url],
+        env={"BATON_TOKEN": ADMIN_TOKEN, "PYTHONPATH": CHECKOUT_PATH},
+        cwd=str(REPO),
+    )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         init = await session.initialize()
         assert init.server_info.name == "baton"

@@ -43,13 +43,20 @@ async def test_audit_log_filters_and_export_reconstructs_the_run(api: App, tmp_p
     }
     subprocess.run(
         [sys.executable, "-m", "app", "audit", "export", "--out", str(out)],
-        cwd=REPO, env=env, check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["seq"] for x in lines] == list(range(1, len(lines) + 1))
     steps = [(x["type"], x["actor"]) for x in lines if x["subject"] == t["id"]]
-    assert steps == [("task.queued", "admin"), ("task.assigned", "router"),
-                     ("task.completed", "p-auditee")]  # fmt: skip
+    assert steps == [
+        ("task.queued", "admin"),
+        ("task.assigned", "router"),
+        ("task.completed", "p-auditee"),
+    ]
 
 
 EVENT_VAR = re.compile(r"\((\w+):Event\b")
@@ -89,25 +96,33 @@ def edits(text: str, var: str) -> bool:
         if (m.group(1) or "").upper() not in ("SET", "REMOVE", "DELETE"):
             continue
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        for item in _items(text[m.end():end]):
+        for item in _items(text[m.end() : end]):
             if re.match(rf"\s*{re.escape(var)}\s*(\.|:|=|\+=|$)", item):
                 return True
     return False
 
 
 def test_the_edit_check_catches_every_form() -> None:
-    bad = ["MATCH (e:Event) SET e.x = 1", "MATCH (e:Event) SET e = {x: 1}",
-           "MATCH (e:Event) SET e += {x: 1}", "MATCH (e:Event) SET e:Gone",
-           "MATCH (e:Event) REMOVE e.payload", "MATCH (e:Event) REMOVE e:Event",
-           "MATCH (x:T), (e:Event) DELETE x, e", "MATCH (e:Event) DETACH DELETE e",
-           "MATCH (t:T), (e:Event) SET t.a = 1, e.b = 2",
-           "MATCH (e:Event) FOREACH (_ IN [1] | SET e.x = 1)",
-           "MATCH (e:Event) WITH e SET\n  e.x = 1 RETURN e"]  # fmt: skip
-    good = ["MATCH (c:Counter), (e:Event) SET c.seq = e.seq RETURN e",
-            "MATCH (t:T) SET t.note = 'e.x = 1, DELETE e' CREATE (e:Event {seq: 1})",
-            "CREATE (e:Event {seq: 1}) WITH e MATCH (t:T) SET t.last = e.seq",
-            "MATCH (e:Event) // SET e.x = 1\nRETURN e",
-            "MATCH (ev:Event) SET c.e = ev.seq"]  # fmt: skip
+    bad = [
+        "MATCH (e:Event) SET e.x = 1",
+        "MATCH (e:Event) SET e = {x: 1}",
+        "MATCH (e:Event) SET e += {x: 1}",
+        "MATCH (e:Event) SET e:Gone",
+        "MATCH (e:Event) REMOVE e.payload",
+        "MATCH (e:Event) REMOVE e:Event",
+        "MATCH (x:T), (e:Event) DELETE x, e",
+        "MATCH (e:Event) DETACH DELETE e",
+        "MATCH (t:T), (e:Event) SET t.a = 1, e.b = 2",
+        "MATCH (e:Event) FOREACH (_ IN [1] | SET e.x = 1)",
+        "MATCH (e:Event) WITH e SET\n  e.x = 1 RETURN e",
+    ]
+    good = [
+        "MATCH (c:Counter), (e:Event) SET c.seq = e.seq RETURN e",
+        "MATCH (t:T) SET t.note = 'e.x = 1, DELETE e' CREATE (e:Event {seq: 1})",
+        "CREATE (e:Event {seq: 1}) WITH e MATCH (t:T) SET t.last = e.seq",
+        "MATCH (e:Event) // SET e.x = 1\nRETURN e",
+        "MATCH (ev:Event) SET c.e = ev.seq",
+    ]
     assert [b for b in bad if not edits(b, "e")] == []
     assert [g for g in good if edits(g, "e")] == []
 

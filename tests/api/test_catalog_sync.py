@@ -24,10 +24,20 @@ ENTITY = """query($id: ID!) { entity(id: $id) { id kind name namespace domain ow
 
 
 def run_import(api: App, *args: str) -> tuple[int, dict[str, Any], str]:
-    env = {**os.environ, "BATON_GRAPH_URI": api.settings.graph_uri,
-           "BATON_GRAPH_NAME": api.settings.graph_name, "BATON_ADMIN_TOKEN": ADMIN_TOKEN}
-    done = subprocess.run([sys.executable, "-m", "app", "import", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    env = {
+        **os.environ,
+        "BATON_GRAPH_URI": api.settings.graph_uri,
+        "BATON_GRAPH_NAME": api.settings.graph_name,
+        "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "import", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     out = done.stdout + done.stderr
     assert "Traceback" not in out, out
     last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "{}"
@@ -51,8 +61,13 @@ async def test_a_backstage_catalog_syncs_and_stays_in_step(api: App, tmp_path: P
 
     e = (await api.admin(ENTITY, id="component:default/payments-api"))["entity"]
     assert (e["kind"], e["name"], e["namespace"], e["domain"], e["owner"], e["status"]) == (
-        "component", "payments-api", "default", "payments", "group:default/payments-team",
-        "active")  # fmt: skip
+        "component",
+        "payments-api",
+        "default",
+        "payments",
+        "group:default/payments-team",
+        "active",
+    )
     assert e["attrs"]["description"] == "Authorises and captures card payments"
     assert {(r["type"], r["to"], r["status"]) for r in e["relations"]} == {
         ("DEPENDS_ON", "resource:default/payments-db", "active"),
@@ -63,12 +78,17 @@ async def test_a_backstage_catalog_syncs_and_stays_in_step(api: App, tmp_path: P
     assert {r["source"] for r in e["relations"]} == {"backstage:catalog"}
     [claim] = e["sources"]
     assert (claim["source"], claim["status"], claim["file"], claim["lostTo"]) == (
-        "backstage:catalog", "active", "systems/payments.yaml", None)  # fmt: skip
+        "backstage:catalog",
+        "active",
+        "systems/payments.yaml",
+        None,
+    )
     ledger = (await api.admin(ENTITY, id="component:default/ledger"))["entity"]
     assert ledger["domain"] == "payments" and ledger["name"] == "Ledger"  # through its parent
     alices = await api.store.execute_text(
         "MATCH (p:Principal)-[:MEMBER_OF]->(t:Team) WHERE p.name STARTS WITH 'Alice' "
-        "RETURN p.id AS p, p.name AS name, t.id AS t ORDER BY p")
+        "RETURN p.id AS p, p.name AS name, t.id AS t ORDER BY p"
+    )
     assert alices == [
         {"p": "user:default/alice", "name": "Alice Moreau", "t": "group:default/payments-team"},
         {"p": "user:ops/alice", "name": "Alice Okafor", "t": "group:ops/sre"},
@@ -83,13 +103,17 @@ async def test_a_backstage_catalog_syncs_and_stays_in_step(api: App, tmp_path: P
     # the ledger leaves the catalog, payments-api changes: a dry run shows it and writes nothing
     payments = cat / "systems" / "payments.yaml"
     text = payments.read_text()
-    start = text.index("---\napiVersion: backstage.io/v1alpha1\nkind: Component\n"
-                       "metadata:\n  name: Ledger")
+    start = text.index(
+        "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: Ledger"
+    )
     end = text.index("---", start + 4)
     without = text[:start] + text[end:]
-    payments.write_text(without.replace("Authorises and captures card payments",
-                                        "Authorises, captures and refunds card payments")
-                        .replace("  dependsOn: [resource:payments-db]\n", ""))  # fmt: skip
+    payments.write_text(
+        without.replace(
+            "Authorises and captures card payments",
+            "Authorises, captures and refunds card payments",
+        ).replace("  dependsOn: [resource:payments-db]\n", "")
+    )
     code, counts, out = run_import(api, "--format", "backstage", root, "--dry-run", "--json")
     assert (counts["updated"], counts["retired"], counts["events"]) == (1, 1, 0)
     assert "~ component:default/payments-api" in out and "- component:default/ledger" in out
@@ -100,18 +124,24 @@ async def test_a_backstage_catalog_syncs_and_stays_in_step(api: App, tmp_path: P
     ledger = (await api.admin(ENTITY, id="component:default/ledger"))["entity"]
     assert ledger["status"] == "retired" and ledger["sources"][0]["status"] == "retired"
     assert {(r["type"], r["status"]) for r in ledger["relations"]} == {
-        ("OWNED_BY", "retired"), ("PART_OF", "retired")}  # kept, no longer followed
+        ("OWNED_BY", "retired"),
+        ("PART_OF", "retired"),
+    }  # kept, no longer followed
     live = await api.store.execute_text(
         "MATCH (:Entity {id: 'component:default/ledger'})-[r:PART_OF|OWNED_BY]->() "
-        "RETURN count(r) AS n")
+        "RETURN count(r) AS n"
+    )
     assert live[0]["n"] == 0
     e = (await api.admin(ENTITY, id="component:default/payments-api"))["entity"]
     assert e["attrs"]["description"] == "Authorises, captures and refunds card payments"
     assert ("DEPENDS_ON", "resource:default/payments-db", "retired") in {
-        (r["type"], r["to"], r["status"]) for r in e["relations"]}
+        (r["type"], r["to"], r["status"]) for r in e["relations"]
+    }
     events = await api.store.execute_text(
         "MATCH (v:Event) WHERE v.seq > $s RETURN v.type AS type, v.subject AS subject, "
-        "v.payload AS payload ORDER BY v.seq", s=seq)
+        "v.payload AS payload ORDER BY v.seq",
+        s=seq,
+    )
     assert [(v["type"], v["subject"]) for v in events] == [
         ("entity.updated", "component:default/payments-api"),
         ("entity.retired", "component:default/ledger"),
@@ -125,7 +155,9 @@ async def test_a_backstage_catalog_syncs_and_stays_in_step(api: App, tmp_path: P
     ledger = (await api.admin(ENTITY, id="component:default/ledger"))["entity"]
     assert ledger["status"] == "active"
     assert {(r["type"], r["status"]) for r in ledger["relations"]} == {
-        ("OWNED_BY", "active"), ("PART_OF", "active")}
+        ("OWNED_BY", "active"),
+        ("PART_OF", "active"),
+    }
 
 
 async def test_imported_memberships_grant_what_the_team_may_read(api: App) -> None:
@@ -134,15 +166,16 @@ async def test_imported_memberships_grant_what_the_team_may_read(api: App) -> No
     code, _, out = run_import(api, "--format", "backstage", str(FIXTURE / "catalog-info.yaml"))
     assert code == 2, out
     await api.admin("""mutation { setTeam(input: {id: "group:default/payments-team",
-        name: "Payments", canRead: ["payments"]}) { id } }""")  # fmt: skip
+        name: "Payments", canRead: ["payments"]}) { id } }""")
     for person in ("user:default/alice", "user:ops/alice"):  # imported without a role
-        await api.admin("mutation($p: String!) { setRoles(principalId: $p, roles: [OPERATOR]) }",
-                        p=person)  # fmt: skip
-    token = (await api.admin('mutation { rotateToken(principalId: "user:default/alice") }'))
+        await api.admin(
+            "mutation($p: String!) { setRoles(principalId: $p, roles: [OPERATOR]) }", p=person
+        )
+    token = await api.admin('mutation { rotateToken(principalId: "user:default/alice") }')
     alice = api.client(token["rotateToken"])
     got = await alice(ENTITY, id="component:default/payments-api")
     assert got["entity"]["domain"] == "payments"
     assert (await alice(ENTITY, id="component:default/checkout-api"))["entity"] is None
-    bob_ops = (await api.admin('mutation { rotateToken(principalId: "user:ops/alice") }'))
+    bob_ops = await api.admin('mutation { rotateToken(principalId: "user:ops/alice") }')
     other = api.client(bob_ops["rotateToken"])  # same name, other namespace, other team
     assert (await other(ENTITY, id="component:default/payments-api"))["entity"] is None

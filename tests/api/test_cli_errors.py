@@ -19,10 +19,22 @@ REPO = Path(__file__).resolve().parents[2]
 
 def baton(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
-    env.update({"BATON_GRAPH_URI": "falkordb://127.0.0.1:1", "BATON_DATA_DIR": str(tmp / "d"),
-                "PYTHONPATH": CHECKOUT_PATH, "COLUMNS": "200"})  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=tmp, env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    env.update(
+        {
+            "BATON_GRAPH_URI": "falkordb://127.0.0.1:1",
+            "BATON_DATA_DIR": str(tmp / "d"),
+            "PYTHONPATH": CHECKOUT_PATH,
+            "COLUMNS": "200",
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def one_line(got: subprocess.CompletedProcess[str], code: int, *words: str) -> None:

@@ -24,14 +24,25 @@ from tests.support.procs import Served
 pytestmark = pytest.mark.falkordb_only("a private embedded graph per process")
 
 IDLE_S = 8.0
-NOISE = ("run_job", "maximum number of running instances", "apscheduler", "httpx",
-         "Traceback", "CancelledError", "ERROR")  # fmt: skip
+NOISE = (
+    "run_job",
+    "maximum number of running instances",
+    "apscheduler",
+    "httpx",
+    "Traceback",
+    "CancelledError",
+    "ERROR",
+)
 
 
 def env(tmp: Path) -> dict[str, str]:
-    return {"BATON_DATA_DIR": str(tmp / "data"),
-            "BATON_GRAPH_URI": f"embedded://{tmp / 'graph'}", "BATON_ADMIN_TOKEN": "",
-            "BATON_LOG_FORMAT": "text", "BATON_LOG_LEVEL": "INFO"}  # fmt: skip
+    return {
+        "BATON_DATA_DIR": str(tmp / "data"),
+        "BATON_GRAPH_URI": f"embedded://{tmp / 'graph'}",
+        "BATON_ADMIN_TOKEN": "",
+        "BATON_LOG_FORMAT": "text",
+        "BATON_LOG_LEVEL": "INFO",
+    }
 
 
 def output(log: Path) -> list[str]:
@@ -60,13 +71,22 @@ def serve(tmp: Path, log: Path) -> Served:
 
 
 async def _subscribe(url: str, token: str) -> websockets.ClientConnection:
-    ws = await websockets.connect(url.replace("http", "ws") + "/graphql",
-                                  subprotocols=["graphql-transport-ws"])  # fmt: skip
-    await ws.send(json.dumps({"type": "connection_init",
-                              "payload": {"Authorization": f"Bearer {token}"}}))  # fmt: skip
+    ws = await websockets.connect(
+        url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
+    )
+    await ws.send(
+        json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+    )
     assert json.loads(await ws.recv())["type"] == "connection_ack"
-    await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {
-        "query": "subscription { graphChanges(after: 0) { seq } }"}}))  # fmt: skip
+    await ws.send(
+        json.dumps(
+            {
+                "type": "subscribe",
+                "id": "1",
+                "payload": {"query": "subscription { graphChanges(after: 0) { seq } }"},
+            }
+        )
+    )
     assert json.loads(await ws.recv())["type"] == "next"
     return ws
 
@@ -107,8 +127,11 @@ async def test_quiet_console_banner_last_and_clean_stops(tmp_path: Path) -> None
         async with httpx.AsyncClient() as http:
             for _ in range(5):
                 assert (await http.get(f"{app.url}/health")).status_code == 200
-                await http.post(f"{app.url}/graphql", json={"query": "{ health }"},
-                                headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+                await http.post(
+                    f"{app.url}/graphql",
+                    json={"query": "{ health }"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
         await asyncio.sleep(0.5)
         assert len(after_banner(output(log))) <= 10
         # 2. Ctrl-C: one line.

@@ -36,8 +36,14 @@ async def org(api: App) -> dict[str, GQL]:
 
 
 async def fact(c: GQL, agent_id: str, entity: str, key: str, value: Any, **kw: Any) -> Any:
-    i = {"agentId": agent_id, "entityId": entity, "key": key, "value": value,
-         "confidence": kw.pop("confidence", 0.9), **kw}  # fmt: skip
+    i = {
+        "agentId": agent_id,
+        "entityId": entity,
+        "key": key,
+        "value": value,
+        "confidence": kw.pop("confidence", 0.9),
+        **kw,
+    }
     return (await c(ASSERT, i=i))["assertFact"]
 
 
@@ -68,8 +74,9 @@ async def test_supersede_and_contradiction_keep_history(api: App) -> None:
     one = (await fact(a["sre"], "agent-rootcause", "svc-payments", "cause", "db"))["fact"]
     two = await fact(a["sre"], "agent-rootcause", "svc-payments", "cause", "db pool")
     assert two["superseded"] == one["id"] and two["contradicted"] is False
-    three = await fact(a["pay"], "agent-payments", "svc-payments", "cause", "card gateway",
-                       confidence=0.7)  # fmt: skip
+    three = await fact(
+        a["pay"], "agent-payments", "svc-payments", "cause", "card gateway", confidence=0.7
+    )
     assert three["superseded"] == two["fact"]["id"] and three["contradicted"] is True
     current = await ctx(a["sre"], "svc-payments", "agent-rootcause", hops=0)
     assert [x["value"] for x in current] == ["card gateway"]
@@ -86,8 +93,9 @@ async def test_supersede_and_contradiction_keep_history(api: App) -> None:
 async def test_expired_facts_drop_out(api_clock: tuple[App, ManualClock]) -> None:
     api, clock = api_clock
     a = await org(api)
-    await fact(a["sre"], "agent-rootcause", "svc-auth", "maintenance", True,
-               validTo=clock.now() + 60_000)  # fmt: skip
+    await fact(
+        a["sre"], "agent-rootcause", "svc-auth", "maintenance", True, validTo=clock.now() + 60_000
+    )
     assert len(await ctx(a["sre"], "svc-auth", "agent-rootcause", 0)) == 1
     clock.advance(60_001)
     assert await ctx(a["sre"], "svc-auth", "agent-rootcause", 0) == []
@@ -99,12 +107,12 @@ async def test_sensitive_facts_need_a_clearance(api: App) -> None:
         "MATCH (d:Domain {id: 'customers'}) CREATE (:Team {id: 'sales'})-[:CAN_READ]->(d)"
     )
     sales = await agent(api, "agent-sales", ["sell"], team="sales")
-    await fact(a["cs"], "agent-impact", "cust-acme", "contact", "jane@acme.test",
-               sensitivity="pii")  # fmt: skip
+    await fact(a["cs"], "agent-impact", "cust-acme", "contact", "jane@acme.test", sensitivity="pii")
     await fact(a["cs"], "agent-impact", "cust-acme", "tier", "gold")
     assert {x["key"] for x in await ctx(a["cs"], "cust-acme", "agent-impact", 0)} == {
-        "contact", "tier"
-    }  # fmt: skip
+        "contact",
+        "tier",
+    }
     assert [x["key"] for x in await ctx(sales, "cust-acme", "agent-sales", 0)] == ["tier"]
 
 
@@ -121,12 +129,15 @@ async def test_facts_reach_permitted_agents_working_nearby_and_no_one_else(api: 
     # that registers late still gets it, and "no one else received it" is not vacuous.
     head = max((int(e["seq"]) for e in await all_events(api.admin)), default=0)
     async with (
-        subscribe(api.url, a["sre"].token, UPDATES, {"a": "agent-rootcause", "after": head})
-        as near_q,
-        subscribe(api.url, a["comp"].token, UPDATES, {"a": "agent-compliance", "after": head})
-        as comp_q,
-        subscribe(api.url, a["pay"].token, UPDATES, {"a": "agent-payments", "after": head})
-        as far_q,
+        subscribe(
+            api.url, a["sre"].token, UPDATES, {"a": "agent-rootcause", "after": head}
+        ) as near_q,
+        subscribe(
+            api.url, a["comp"].token, UPDATES, {"a": "agent-compliance", "after": head}
+        ) as comp_q,
+        subscribe(
+            api.url, a["pay"].token, UPDATES, {"a": "agent-payments", "after": head}
+        ) as far_q,
     ):
         got = await fact(a["cs"], "agent-impact", "svc-checkout", "health", "degraded")
         assert got["recipients"] == ["agent-rootcause"]
@@ -141,8 +152,16 @@ async def test_lineage_upstream_downstream_and_grants(api: App) -> None:
     t = await submit(api.admin, capability="diagnose", entities=["svc-payments"])
     await a["sre"](CLAIM, a="agent-rootcause")
     base = (await fact(a["sre"], "agent-rootcause", "svc-payments", "errors", 42))["fact"]
-    derived = (await fact(a["sre"], "agent-rootcause", "svc-checkout", "cause", "payments",
-                          derivedFrom=[base["id"], t["id"]]))["fact"]  # fmt: skip
+    derived = (
+        await fact(
+            a["sre"],
+            "agent-rootcause",
+            "svc-checkout",
+            "cause",
+            "payments",
+            derivedFrom=[base["id"], t["id"]],
+        )
+    )["fact"]
     lin = """query($id: ID!, $d: Direction!) { lineage(id: $id, direction: $d, depth: 3) {
       nodes { id label } edges { from to type } } }"""
     up = (await a["sre"](lin, id=derived["id"], d="UPSTREAM"))["lineage"]
@@ -154,8 +173,9 @@ async def test_lineage_upstream_downstream_and_grants(api: App) -> None:
     # customer-success cannot read payments: the path through `base` is cut for it.
     cs_up = (await a["cs"](lin, id=derived["id"], d="UPSTREAM"))["lineage"]
     assert base["id"] not in {n["id"] for n in cs_up["nodes"]}
-    dan = api.client((await api.admin('mutation { rotateToken(principalId: "dan") }'))[
-        "rotateToken"])  # fmt: skip
+    dan = api.client(
+        (await api.admin('mutation { rotateToken(principalId: "dan") }'))["rotateToken"]
+    )
     audit_up = (await dan(lin, id=derived["id"], d="UPSTREAM"))["lineage"]
     assert base["id"] in {n["id"] for n in audit_up["nodes"]}
 
@@ -163,8 +183,13 @@ async def test_lineage_upstream_downstream_and_grants(api: App) -> None:
 async def test_bad_facts_are_coded_and_write_nothing(api: App) -> None:
     a = await org(api)
     before = await graph_digest(api.store)
-    i = {"agentId": "agent-rootcause", "entityId": "svc-web", "key": "k", "value": 1,
-         "confidence": 0.5}  # fmt: skip
+    i = {
+        "agentId": "agent-rootcause",
+        "entityId": "svc-web",
+        "key": "k",
+        "value": 1,
+        "confidence": 0.5,
+    }
     cases = [
         ({**i, "entityId": "no-such"}, "NOT_FOUND"),
         ({**i, "value": None}, "BAD_INPUT"),

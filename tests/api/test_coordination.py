@@ -59,8 +59,11 @@ async def test_assignment_events_carry_payloads_of_every_length(api: App) -> Non
     want = {t["id"]: s["payload"] for t, s in zip(made["submitTasks"], subs, strict=True)}
     while await route(api):
         pass
-    got = {e["subject"]: e["payload"] for e in await all_events(api.admin)
-           if e["type"] == "task.assigned"}  # fmt: skip
+    got = {
+        e["subject"]: e["payload"]
+        for e in await all_events(api.admin)
+        if e["type"] == "task.assigned"
+    }
     assert set(got) == set(want)
     for tid, payload in got.items():
         assert payload["payload"] == want[tid] and payload["agentId"] == "wide", tid
@@ -168,8 +171,10 @@ async def test_retries_back_off_then_dead_letter_and_requeue(api_clock: Clocked)
 
 
 async def test_tasks_on_one_resource_never_run_together(api: App) -> None:
-    workers = {"x1": await agent(api, "x1", ["remediate"]),
-               "x2": await agent(api, "x2", ["remediate"])}  # fmt: skip
+    workers = {
+        "x1": await agent(api, "x1", ["remediate"]),
+        "x2": await agent(api, "x2", ["remediate"]),
+    }
     one = await submit(api.admin, capability="remediate", resources=["db-main"])
     two = await submit(api.admin, capability="remediate", resources=["db-main"])
     free = await submit(api.admin, capability="remediate", resources=["cache"])
@@ -213,14 +218,25 @@ async def test_explicit_locks_wait_expire_and_preempt(api_clock: Clocked) -> Non
     r3 = await b(LOCK, i={"resourceId": "k8s", "taskId": t2["id"], "fence": 1})
     assert r3["acquireLock"]["outcome"] == "acquired"
     # Pre-emption: the critical task takes a lock held by a lower-priority one.
-    await b("mutation($r: String!, $t: String!) { releaseLock(resourceId: $r, taskId: $t, "
-            "fence: 1) }", r="k8s", t=t2["id"])  # fmt: skip
+    await b(
+        "mutation($r: String!, $t: String!) { releaseLock(resourceId: $r, taskId: $t, fence: 1) }",
+        r="k8s",
+        t=t2["id"],
+    )
     r4 = await a(LOCK, i={"resourceId": "k8s", "taskId": t1["id"], "fence": 1, "priority": 10})
     assert r4["acquireLock"]["outcome"] == "acquired"
     head = await event_head(api.admin)
     async with subscribe(api.url, a.token, ASSIGNED, {"a": "la", "after": head}) as q:
-        r5 = await b(LOCK, i={"resourceId": "k8s", "taskId": t2["id"], "fence": 1,
-                              "priority": 95, "preempt": True})  # fmt: skip
+        r5 = await b(
+            LOCK,
+            i={
+                "resourceId": "k8s",
+                "taskId": t2["id"],
+                "fence": 1,
+                "priority": 95,
+                "preempt": True,
+            },
+        )
         assert r5["acquireLock"]["outcome"] == "preempted"
         told = (await next_data(q))["taskAssigned"]
     assert told["type"] == "task.preempted" and told["taskId"] == t1["id"]

@@ -23,8 +23,9 @@ TREE = "query($id: ID!) { task(id: $id) { id } }"
 async def claim_all(w: GQL, agent_id: str, n: int) -> dict[str, int]:
     got = await w(
         "mutation($a: String!, $n: Int!) { claimTasks(agentId: $a, max: $n) { id fence } }",
-        a=agent_id, n=n,
-    )  # fmt: skip
+        a=agent_id,
+        n=n,
+    )
     return {t["id"]: t["fence"] for t in got["claimTasks"]}
 
 
@@ -56,9 +57,9 @@ async def test_cost_rolls_up_exactly_over_random_task_trees(
             parent_of[ids[-1]] = parent
         held = await claim_all(w, "spender", len(ids))
         own = {t: cents[i] / 100 for i, t in enumerate(ids)}
-        await asyncio.gather(*(
-            w(REPORT, t=t, a="spender", f=held[t], u=own[t], k="work") for t in ids
-        ))  # fmt: skip
+        await asyncio.gather(
+            *(w(REPORT, t=t, a="spender", f=held[t], u=own[t], k="work") for t in ids)
+        )
         # A resent report (same key) counts once.
         await w(REPORT, t=ids[0], a="spender", f=held[ids[0]], u=own[ids[0]], k="work")
 
@@ -75,8 +76,13 @@ async def test_cost_rolls_up_exactly_over_random_task_trees(
 
 
 async def test_twenty_agents_reporting_on_one_run_at_once_total_exactly(api: App) -> None:
-    budget = {"id": "b-run", "scope": "RUN", "targetId": "run-1", "limitUsd": 1000.0,
-              "period": "TOTAL"}  # fmt: skip
+    budget = {
+        "id": "b-run",
+        "scope": "RUN",
+        "targetId": "run-1",
+        "limitUsd": 1000.0,
+        "period": "TOTAL",
+    }
     await api.admin(BUDGET, i=budget)
     workers = []
     for i in range(20):
@@ -84,10 +90,9 @@ async def test_twenty_agents_reporting_on_one_run_at_once_total_exactly(api: App
         t = await submit(api.admin, capability=f"c{i}", runId="run-1")
         got = (await w(CLAIM, a=f"r{i}"))["claimTask"]
         workers.append((w, f"r{i}", t["id"], got["fence"]))
-    await asyncio.gather(*(
-        w(REPORT, t=t, a=a, f=f, u=0.37, k=f"k{j}")
-        for w, a, t, f in workers for j in range(5)
-    ))  # fmt: skip
+    await asyncio.gather(
+        *(w(REPORT, t=t, a=a, f=f, u=0.37, k=f"k{j}") for w, a, t, f in workers for j in range(5))
+    )
     got = await api.admin("{ budgets { nodes { id spentUsd } } }")
     assert abs(got["budgets"]["nodes"][0]["spentUsd"] - 20 * 5 * 0.37) < 1e-6
     rows = await api.admin("{ costReport(groupBy: RUN, period: TOTAL) { key usd entries } }")
@@ -105,8 +110,16 @@ async def _events(api: App, type_: str) -> list[dict[str, Any]]:
 
 async def test_threshold_fires_once_and_the_limit_stops_then_resumes_work(api: App) -> None:
     w = await agent(api, "pricey", ["diagnose"], max_concurrency=10)
-    await api.admin(BUDGET, i={"id": "b1", "scope": "AGENT", "targetId": "pricey",
-                               "limitUsd": 10.0, "thresholds": [50, 100]})  # fmt: skip
+    await api.admin(
+        BUDGET,
+        i={
+            "id": "b1",
+            "scope": "AGENT",
+            "targetId": "pricey",
+            "limitUsd": 10.0,
+            "thresholds": [50, 100],
+        },
+    )
     first = await submit(api.admin)
     got = (await w(CLAIM, a="pricey"))["claimTask"]
     await w(REPORT, t=first["id"], a="pricey", f=got["fence"], u=6.0, k="a")
@@ -121,8 +134,16 @@ async def test_threshold_fires_once_and_the_limit_stops_then_resumes_work(api: A
     waiting = [await submit(api.admin) for _ in range(3)]
     assert await route(api) == 0
     assert await w.fails(CLAIM, a="pricey") == ["BUDGET_EXCEEDED"]
-    raised = await api.admin(BUDGET, i={"id": "b1", "scope": "AGENT", "targetId": "pricey",
-                                        "limitUsd": 50.0, "thresholds": [50, 100]})  # fmt: skip
+    raised = await api.admin(
+        BUDGET,
+        i={
+            "id": "b1",
+            "scope": "AGENT",
+            "targetId": "pricey",
+            "limitUsd": 50.0,
+            "thresholds": [50, 100],
+        },
+    )
     assert raised["setBudget"]["exhausted"] is False and raised["setBudget"]["crossed"] == []
     assert await route(api) == 3
     assert [(await task(api.admin, t["id"]))["status"] for t in waiting] == ["assigned"] * 3

@@ -33,10 +33,14 @@ async def _all(c: GQL, **filters: Any) -> list[dict[str, Any]]:
 async def test_entities_read_back_within_grants(api: App) -> None:
     await seed.load(api.store, SEEDS_DIR, now=api.rt.now())
     await api.admin("""mutation { linkEntities(links: [{from: "svc-checkout", to: "sys-k8s-prod",
-                    type: "OWNED_BY"}]) }""")  # fmt: skip
+                    type: "OWNED_BY"}]) }""")
     e = (await api.admin(ENTITY, id="svc-checkout"))["entity"]
-    assert (e["kind"], e["name"], e["domain"], e["status"]) == ("service", "Checkout",
-                                                                "commerce", "active")  # fmt: skip
+    assert (e["kind"], e["name"], e["domain"], e["status"]) == (
+        "service",
+        "Checkout",
+        "commerce",
+        "active",
+    )
     assert e["owner"] == "sys-k8s-prod"
     deps = {r["to"] for r in e["relations"] if r["type"] == "DEPENDS_ON"}
     assert deps == {"svc-payments", "svc-inventory", "svc-auth"}
@@ -57,16 +61,23 @@ async def test_entities_read_back_within_grants(api: App) -> None:
     assert len(everything) == len({x["id"] for x in everything}) == 30  # seeds/org.yaml
     mine = [x for x in await _all(sre) if not x["id"].startswith("INC-")]
     assert {x["domain"] for x in mine} == {"commerce", "payments", "identity", "platform"}
-    assert {x["id"] for x in mine} == {x["id"] for x in everything
-                                       if x["domain"] in ("commerce", "payments", "identity",
-                                                          "platform")}  # fmt: skip
+    assert {x["id"] for x in mine} == {
+        x["id"]
+        for x in everything
+        if x["domain"] in ("commerce", "payments", "identity", "platform")
+    }
     services = await _all(sre, k="service", d="payments")
-    assert sorted(x["id"] for x in services) == ["svc-billing", "svc-fraud", "svc-ledger",
-                                                 "svc-payments"]  # fmt: skip
+    assert sorted(x["id"] for x in services) == [
+        "svc-billing",
+        "svc-fraud",
+        "svc-ledger",
+        "svc-payments",
+    ]
     assert [x["id"] for x in await _all(api.admin, o="sys-k8s-prod")] == ["svc-checkout"]
     # a human without a grant, by id and by filter
-    bob = api.client((await api.admin('mutation { rotateToken(principalId: "bob") }'))
-                     ["rotateToken"])  # fmt: skip
+    bob = api.client(
+        (await api.admin('mutation { rotateToken(principalId: "bob") }'))["rotateToken"]
+    )
     assert (await bob(ENTITY, id="svc-web"))["entity"] is None
     assert await _all(bob, d="commerce") == []
     assert await bob.fails(PAGE, n=0) == ["BAD_INPUT"]

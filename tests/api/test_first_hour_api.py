@@ -36,13 +36,18 @@ async def fire(app: App) -> int:
 async def test_a_trigger_that_cannot_start_is_visible_to_the_caller_and_in_the_log(
     app: App,
 ) -> None:
-    got = (await app.admin(EMIT, t="deployment.created", s="dep-checkout-412",
-                           p={"version": "4.12"}))["emitEvent"]  # fmt: skip
-    assert got["triggers"] == [{
-        "triggerId": "security-review#0", "workflow": "security-review", "willStart": False,
-        "code": "BAD_INPUT",
-        "reason": "missing input 'deployment' (workflow security-review needs deployment)",
-    }]  # fmt: skip
+    got = (
+        await app.admin(EMIT, t="deployment.created", s="dep-checkout-412", p={"version": "4.12"})
+    )["emitEvent"]
+    assert got["triggers"] == [
+        {
+            "triggerId": "security-review#0",
+            "workflow": "security-review",
+            "willStart": False,
+            "code": "BAD_INPUT",
+            "reason": "missing input 'deployment' (workflow security-review needs deployment)",
+        }
+    ]
     assert await fire(app) == 0
     assert await fire(app) == 0  # read again: recorded once
     skips = (await app.admin(SKIPS))["events"]["nodes"]
@@ -50,10 +55,13 @@ async def test_a_trigger_that_cannot_start_is_visible_to_the_caller_and_in_the_l
     assert skips[0]["subject"] == "security-review#0"
     assert skips[0]["actor"] == "trigger:security-review#0"
     assert skips[0]["payload"] == {
-        "triggerId": "security-review#0", "workflow": "security-review",
-        "eventSeq": got["seq"], "eventType": "deployment.created", "code": "BAD_INPUT",
+        "triggerId": "security-review#0",
+        "workflow": "security-review",
+        "eventSeq": got["seq"],
+        "eventType": "deployment.created",
+        "code": "BAD_INPUT",
         "reason": "missing input 'deployment' (workflow security-review needs deployment)",
-    }  # fmt: skip
+    }
     # a `when` that does not hold is no error: not listed, nothing recorded
     low = (await app.admin(EMIT, t="alert.fired", p={"severity": "low"}))["emitEvent"]
     assert low["triggers"] == []
@@ -66,8 +74,11 @@ async def test_a_trigger_that_cannot_start_is_visible_to_the_caller_and_in_the_l
 
 
 async def test_the_readme_emit_event_example_starts_the_security_review(app: App) -> None:
-    line = next(x for x in README.read_text().splitlines()
-                if "emitEvent(type: \\\"deployment.created\\\"" in x)  # fmt: skip
+    line = next(
+        x
+        for x in README.read_text().splitlines()
+        if 'emitEvent(type: \\"deployment.created\\"' in x
+    )
     body = json.loads(line[line.index("'") + 1 : line.rindex("'")])
     got: dict[str, Any] = await app.admin(body["query"])
     assert got["emitEvent"]["triggers"] == [
@@ -87,20 +98,39 @@ PROPOSE = """mutation($i: ProposeActionInput!) { proposeAction(input: $i) {
 async def test_a_pending_proposal_names_its_policy_and_its_sla_deadline(app: App) -> None:
     from tests.support.coord import CLAIM, agent, submit
 
-    await app.admin(SET, i={"id": "g", "name": "g", "scope": "GLOBAL",
-                            "autoApproveThreshold": 0.9, "approvers": ["alice"],
-                            "approvalSlaMs": 60_000})  # fmt: skip
+    await app.admin(
+        SET,
+        i={
+            "id": "g",
+            "name": "g",
+            "scope": "GLOBAL",
+            "autoApproveThreshold": 0.9,
+            "approvers": ["alice"],
+            "approvalSlaMs": 60_000,
+        },
+    )
     w = await agent(app, "fixer", ["fix"], team="sre")
     await submit(app.admin, capability="fix")
     t = (await w(CLAIM, a="fixer"))["claimTask"]
-    p = (await w(PROPOSE, i={"taskId": t["id"], "agentId": "fixer", "fence": t["fence"],
-                             "kind": "restart", "summary": "restart", "confidence": 0.5}))[
-        "proposeAction"]  # fmt: skip
+    p = (
+        await w(
+            PROPOSE,
+            i={
+                "taskId": t["id"],
+                "agentId": "fixer",
+                "fence": t["fence"],
+                "kind": "restart",
+                "summary": "restart",
+                "confidence": 0.5,
+            },
+        )
+    )["proposeAction"]
     assert p["status"] == "pending"
     assert p["policyId"] == "g"
     assert p["deadline"] == p["createdAt"] + 60_000
-    alone = (await app.admin("query($id: ID!) { proposal(id: $id) { deadline policyId } }",
-                             id=p["id"]))["proposal"]  # fmt: skip
+    alone = (
+        await app.admin("query($id: ID!) { proposal(id: $id) { deadline policyId } }", id=p["id"])
+    )["proposal"]
     assert alone == {"deadline": p["deadline"], "policyId": "g"}
 
 
@@ -122,21 +152,27 @@ async def test_report_cost_answers_an_error_for_a_task_not_held_and_tree_cost_ro
     got = (await theirs(CLAIM, a="theirs"))["claimTask"]
     assert (held["id"], got["id"]) == (parent["id"], child["id"])
     assert (await mine(REPORT, t=held["id"], a="mine", f=held["fence"], u=1.25, k="a"))[
-        "reportCost"] is True  # fmt: skip
+        "reportCost"
+    ] is True
     assert (await mine(REPORT, t=held["id"], a="mine", f=held["fence"], u=1.25, k="a"))[
-        "reportCost"] is True  # a resend: counted once  # fmt: skip
+        "reportCost"
+    ] is True  # a resend: counted once
     assert (await theirs(REPORT, t=got["id"], a="theirs", f=got["fence"], u=0.5, k="b"))[
-        "reportCost"] is True  # fmt: skip
+        "reportCost"
+    ] is True
     # another agent's task, a stale token, an unknown task: errors, not `false`
-    assert await mine.fails(REPORT, t=got["id"], a="mine", f=got["fence"], u=9.0,
-                            k="x") == ["FORBIDDEN"]  # fmt: skip
-    assert await mine.fails(REPORT, t=held["id"], a="mine", f=held["fence"] + 1, u=9.0,
-                            k="y") == ["CONFLICT"]  # fmt: skip
+    assert await mine.fails(REPORT, t=got["id"], a="mine", f=got["fence"], u=9.0, k="x") == [
+        "FORBIDDEN"
+    ]
+    assert await mine.fails(REPORT, t=held["id"], a="mine", f=held["fence"] + 1, u=9.0, k="y") == [
+        "CONFLICT"
+    ]
     assert await mine.fails(REPORT, t="task_nope", a="mine", f=1, u=9.0, k="z") == ["NOT_FOUND"]
     assert (await app.admin(COSTS, id=parent["id"]))["task"] == {
-        "costUsd": 1.25, "treeCostUsd": 1.75}  # fmt: skip
-    assert (await app.admin(COSTS, id=child["id"]))["task"] == {
-        "costUsd": 0.5, "treeCostUsd": 0.5}  # fmt: skip
+        "costUsd": 1.25,
+        "treeCostUsd": 1.75,
+    }
+    assert (await app.admin(COSTS, id=child["id"]))["task"] == {"costUsd": 0.5, "treeCostUsd": 0.5}
 
 
 BAD_BODIES: dict[str, tuple[bytes, str]] = {
@@ -161,8 +197,11 @@ async def test_a_bad_request_answers_a_coded_graphql_error_logged_below_error(
 ) -> None:
     body, ctype = BAD_BODIES[case]
     with caplog.at_level("DEBUG"):
-        r = await app.http.post(f"{app.url}/graphql", content=body, headers={
-            "Authorization": f"Bearer {app.admin.token}", "content-type": ctype})  # fmt: skip
+        r = await app.http.post(
+            f"{app.url}/graphql",
+            content=body,
+            headers={"Authorization": f"Bearer {app.admin.token}", "content-type": ctype},
+        )
     assert r.status_code in (200, 400), r.text
     assert r.headers["content-type"].startswith("application/json"), r.text
     errors = r.json()["errors"]
@@ -176,30 +215,43 @@ async def test_one_cursor_story_events_and_graph_changes_take_the_same_seq(app: 
     from tests.support.gql import next_data, subscribe
 
     head = int((await app.admin("{ eventHead }"))["eventHead"])
-    seqs = [(await app.admin(EMIT, t="cursor.tick", p={"i": i}))["emitEvent"]["seq"]
-            for i in range(3)]  # fmt: skip
-    page = (await app.admin(
-        "query($a: Long) { events(after: $a, first: 2, types: [\"cursor.tick\"]) { "
-        "nodes { seq } pageInfo { endCursor hasNextPage } } }", a=head))["events"]  # fmt: skip
+    seqs = [
+        (await app.admin(EMIT, t="cursor.tick", p={"i": i}))["emitEvent"]["seq"] for i in range(3)
+    ]
+    page = (
+        await app.admin(
+            'query($a: Long) { events(after: $a, first: 2, types: ["cursor.tick"]) { '
+            "nodes { seq } pageInfo { endCursor hasNextPage } } }",
+            a=head,
+        )
+    )["events"]
     assert [n["seq"] for n in page["nodes"]] == seqs[:2]
     assert page["pageInfo"] == {"endCursor": seqs[1], "hasNextPage": True}
-    audit = (await app.admin(
-        "query($a: Long) { auditLog(after: $a, types: [\"cursor.tick\"]) { nodes { seq } } }",
-        a=page["pageInfo"]["endCursor"]))["auditLog"]["nodes"]  # fmt: skip
+    audit = (
+        await app.admin(
+            'query($a: Long) { auditLog(after: $a, types: ["cursor.tick"]) { nodes { seq } } }',
+            a=page["pageInfo"]["endCursor"],
+        )
+    )["auditLog"]["nodes"]
     assert [n["seq"] for n in audit] == seqs[2:]
     sub = 'subscription($a: Long) { graphChanges(after: $a, types: ["cursor.tick"]) { seq } }'
-    async with subscribe(app.url, app.admin.token, sub, {"a": page["pageInfo"]["endCursor"]}) \
-            as ws:  # fmt: skip
+    async with subscribe(app.url, app.admin.token, sub, {"a": page["pageInfo"]["endCursor"]}) as ws:
         assert (await next_data(ws))["graphChanges"]["seq"] == seqs[2]
-    schema = (await app.admin("{ __schema { subscriptionType { fields { name args { name "
-                              "type { name ofType { name } } } } } queryType { fields { name "
-                              "args { name type { name } } } } } }"))["__schema"]  # fmt: skip
+    schema = (
+        await app.admin(
+            "{ __schema { subscriptionType { fields { name args { name "
+            "type { name ofType { name } } } } } queryType { fields { name "
+            "args { name type { name } } } } } }"
+        )
+    )["__schema"]
     subs = {
         f["name"]: {a["name"]: a["type"]["name"] or a["type"]["ofType"]["name"] for a in f["args"]}
         for f in schema["subscriptionType"]["fields"]
     }
-    queries = {f["name"]: {a["name"]: a["type"]["name"] for a in f["args"]}
-               for f in schema["queryType"]["fields"]}  # fmt: skip
+    queries = {
+        f["name"]: {a["name"]: a["type"]["name"] for a in f["args"]}
+        for f in schema["queryType"]["fields"]
+    }
     cursors = {n: a["after"] for n, a in subs.items() if "after" in a}
     cursors |= {n: queries[n]["after"] for n in ("events", "auditLog")}
     assert set(cursors.values()) == {"Long"}, cursors
@@ -216,13 +268,27 @@ async def test_a_pull_only_agent_is_never_pushed_work_and_its_leases_still_expir
     try:
         made = await app.admin(
             "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-            i={"id": "p-puller", "kind": "agent", "name": "puller", "roles": ["AGENT"],
-               "agentId": "puller"},
-        )  # fmt: skip
+            i={
+                "id": "p-puller",
+                "kind": "agent",
+                "name": "puller",
+                "roles": ["AGENT"],
+                "agentId": "puller",
+            },
+        )
         w = app.client(made["createPrincipal"]["token"])
-        got = (await w("mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { mode } }",
-                       i={"id": "puller", "name": "puller", "capabilities": ["pull"],
-                          "maxConcurrency": 5, "mode": "PULL"}))["registerAgent"]  # fmt: skip
+        got = (
+            await w(
+                "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { mode } }",
+                i={
+                    "id": "puller",
+                    "name": "puller",
+                    "capabilities": ["pull"],
+                    "maxConcurrency": 5,
+                    "mode": "PULL",
+                },
+            )
+        )["registerAgent"]
         assert got == {"mode": "PULL"}
         t = await submit(app.admin, capability="pull")
         assert await route(app) == 0  # the routing job leaves it alone

@@ -9,6 +9,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,8 +85,11 @@ async def test_unreadable_objects_look_absent(api: App) -> None:
     hidden = await a["sre"].raw(ASSERT, {"i": {**i, "entityId": "cust-acme"}})
     missing = await a["sre"].raw(ASSERT, {"i": {**i, "entityId": "cust-nope"}})
     assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    strip = lambda e: {**e, "message": e["message"].replace("cust-acme", "X").replace(  # noqa: E731
-        "cust-nope", "X"), "extensions": {**e["extensions"], "id": None}}  # fmt: skip
+
+    def strip(e: dict[str, Any]) -> dict[str, Any]:
+        message = e["message"].replace("cust-acme", "X").replace("cust-nope", "X")
+        return {**e, "message": message, "extensions": {**e["extensions"], "id": None}}
+
     assert strip(hidden["errors"][0]) == strip(missing["errors"][0])
     # Reads: context and lineage of an entity the agent may not read answer like nothing.
     await api.admin(ASSERT, i={**i, "agentId": "agent-impact", "entityId": "cust-acme"})

@@ -30,9 +30,13 @@ def run_import(api: App, path: Path) -> subprocess.CompletedProcess[str]:
         "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
     }
     return subprocess.run(
-        [sys.executable, "-m", "app", "import", str(path)], cwd=REPO, env=env,
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [sys.executable, "-m", "app", "import", str(path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def test_import_loads_and_is_idempotent(api: App, tmp_path: Path) -> None:

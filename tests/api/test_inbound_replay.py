@@ -32,23 +32,35 @@ def signature(key: bytes, msg_id: str, ts: int | str, raw: bytes) -> str:
 @pytest.fixture
 async def app(graph: GraphTarget) -> AsyncIterator[tuple[App, ManualClock]]:
     clock = ManualClock()
-    a = await start_app(graph, fresh_name(), clock=clock, scheduler=False,
-                        inbound_webhook_secrets={"ci": WHSEC, "crm": PLAIN})  # fmt: skip
+    a = await start_app(
+        graph,
+        fresh_name(),
+        clock=clock,
+        scheduler=False,
+        inbound_webhook_secrets={"ci": WHSEC, "crm": PLAIN},
+    )
     yield a, clock
     await a.store.drop_all()
     await stop_app(a)
 
 
-async def send(app: App, headers: dict[str, Any], raw: bytes, source: str = "ci"
-               ) -> tuple[int, bytes]:  # fmt: skip
-    r = await app.http.post(f"{app.url}/webhooks/{source}", content=raw,
-                            headers={"content-type": "application/json", **headers})  # fmt: skip
+async def send(
+    app: App, headers: dict[str, Any], raw: bytes, source: str = "ci"
+) -> tuple[int, bytes]:
+    r = await app.http.post(
+        f"{app.url}/webhooks/{source}",
+        content=raw,
+        headers={"content-type": "application/json", **headers},
+    )
     return r.status_code, r.content
 
 
 def signed(msg_id: str, ts: int, raw: bytes, key: bytes = KEY) -> dict[str, str]:
-    return {"webhook-id": msg_id, "webhook-timestamp": str(ts),
-            "webhook-signature": signature(key, msg_id, ts, raw)}  # fmt: skip
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": signature(key, msg_id, ts, raw),
+    }
 
 
 async def events_keyed(app: App) -> list[dict[str, Any]]:
@@ -77,8 +89,10 @@ async def test_a_captured_request_cannot_be_replayed(app: tuple[App, ManualClock
     refused_late = await send(api, captured, raw)
     assert len(await events_keyed(api)) == 1
     # Old-style body-only signatures are not accepted any more.
-    old = {"X-Baton-Signature": "sha256=" + hmac.new(WHSEC.encode(), raw, "sha256").hexdigest(),
-           "X-Baton-Delivery": "d-9"}  # fmt: skip
+    old = {
+        "X-Baton-Signature": "sha256=" + hmac.new(WHSEC.encode(), raw, "sha256").hexdigest(),
+        "X-Baton-Delivery": "d-9",
+    }
     refused_old = await send(api, old, raw)
     refusals = {refused_new_id, refused_new_ts, refused_new_body, refused_late, refused_old}
     assert len(refusals) == 1
@@ -91,8 +105,9 @@ async def test_timestamp_tolerance_is_five_minutes(app: tuple[App, ManualClock])
     api, _ = app
     raw = json.dumps(BODY).encode()
     now = api.rt.now() // 1000
-    for n, (skew, ok) in enumerate([(-299, True), (299, True), (-301, False), (301, False),
-                                    (-86_400, False)]):  # fmt: skip
+    for n, (skew, ok) in enumerate(
+        [(-299, True), (299, True), (-301, False), (301, False), (-86_400, False)]
+    ):
         code, _ = await send(api, signed(f"m{n}", now + skew, raw), raw)
         assert code == (202 if ok else 401), (skew, code)
     bad_ts = signed("m9", now, raw)
@@ -107,8 +122,10 @@ async def test_signature_forms_and_plain_secrets(app: tuple[App, ManualClock]) -
     raw = json.dumps(BODY).encode()
     now = api.rt.now() // 1000
     h = signed("rot-1", now, raw)
-    rotated = {**h, "webhook-signature": f"v1,{base64.b64encode(b'x' * 32).decode()} "
-                                         f"{h['webhook-signature']}"}  # fmt: skip
+    rotated = {
+        **h,
+        "webhook-signature": f"v1,{base64.b64encode(b'x' * 32).decode()} {h['webhook-signature']}",
+    }
     assert (await send(api, rotated, raw))[0] == 202  # several signatures: one matches
     asym = {**signed("rot-2", now, raw), "webhook-signature": "v1a,AAAA"}
     assert (await send(api, asym, raw))[0] == 401
@@ -145,7 +162,7 @@ async def test_webhook_delivery_keys_cannot_be_taken_by_emit_event(
     """Otherwise a principal could pre-empt a sender's future id (its delivery would then
     read as a duplicate)."""
     api, _ = app
-    emit = "mutation($k: String) { emitEvent(type: \"deployment.created\", key: $k) { seq } }"
+    emit = 'mutation($k: String) { emitEvent(type: "deployment.created", key: $k) { seq } }'
     assert await api.admin.fails(emit, k="webhook:ci:msg-9") == ["BAD_INPUT"]
     raw = json.dumps(BODY).encode()
     code, body = await send(api, signed("msg-9", api.rt.now() // 1000, raw), raw)

@@ -38,29 +38,57 @@ async def working(api: App, agent_id: str, team: str, priority: int = 50) -> tup
 
 
 async def propose(w: GQL, agent_id: str, t: Any, kind: str, confidence: float, **kw: Any) -> Any:
-    i = {"taskId": t["id"], "agentId": agent_id, "fence": t["fence"], "kind": kind,
-         "summary": f"{kind} it", "confidence": confidence, "payload": {"target": "svc-web"},
-         **kw}  # fmt: skip
+    i = {
+        "taskId": t["id"],
+        "agentId": agent_id,
+        "fence": t["fence"],
+        "kind": kind,
+        "summary": f"{kind} it",
+        "confidence": confidence,
+        "payload": {"target": "svc-web"},
+        **kw,
+    }
     return (await w(PROPOSE, i=i))["proposeAction"]
 
 
 async def setup(api: App) -> None:
     await seed.load(api.store, SEEDS, now=api.rt.now())
     for p in [
-        {"id": "g", "name": "g", "scope": "GLOBAL", "autoApproveThreshold": 0.9,
-         "alwaysApprove": ["rollback"], "approvers": ["alice", "team:secops"],
-         "escalation": ["bob", "dan"], "approvalSlaMs": 60_000, "onExpiry": "approve"},
-        {"id": "sre", "name": "sre", "scope": "TEAM", "targetId": "sre",
-         "actionThresholds": {"restart": 0.6}},
-    ]:  # fmt: skip
+        {
+            "id": "g",
+            "name": "g",
+            "scope": "GLOBAL",
+            "autoApproveThreshold": 0.9,
+            "alwaysApprove": ["rollback"],
+            "approvers": ["alice", "team:secops"],
+            "escalation": ["bob", "dan"],
+            "approvalSlaMs": 60_000,
+            "onExpiry": "approve",
+        },
+        {
+            "id": "sre",
+            "name": "sre",
+            "scope": "TEAM",
+            "targetId": "sre",
+            "actionThresholds": {"restart": 0.6},
+        },
+    ]:
         await api.admin(SET, i=p)
 
 
 async def test_the_most_specific_threshold_decides_and_is_recorded(api: App) -> None:
     await setup(api)
     a1, t1 = await working(api, "careful", "sre")
-    await api.admin(SET, i={"id": "c", "name": "c", "scope": "AGENT", "targetId": "careful",
-                            "actionThresholds": {"restart": 0.95}})  # fmt: skip
+    await api.admin(
+        SET,
+        i={
+            "id": "c",
+            "name": "c",
+            "scope": "AGENT",
+            "targetId": "careful",
+            "actionThresholds": {"restart": 0.95},
+        },
+    )
     assert (await propose(a1, "careful", t1, "restart", 0.8))["status"] == "pending"
     a2, t2 = await working(api, "bold", "sre")
     auto = await propose(a2, "bold", t2, "restart", 0.8)
@@ -99,14 +127,23 @@ async def test_modify_keeps_both_payloads_and_the_agent_hears(api: App) -> None:
     async with subscribe(api.url, w.token, ASSIGNED, {"a": "editor", "after": head}) as q:
         p = await propose(w, "editor", t, "rollback", 0.5)
         alice = await human(api, "alice")
-        got = (await alice(DECIDE, id=p["id"], d="MODIFY", r="smaller blast radius",
-                           p={"target": "svc-web", "canary": True}))["decideProposal"]  # fmt: skip
+        got = (
+            await alice(
+                DECIDE,
+                id=p["id"],
+                d="MODIFY",
+                r="smaller blast radius",
+                p={"target": "svc-web", "canary": True},
+            )
+        )["decideProposal"]
         heard = (await next_data(q))["taskAssigned"]
     assert got["payload"] == {"target": "svc-web"}
     assert got["modifiedPayload"] == {"target": "svc-web", "canary": True}
     assert (heard["type"], heard["decision"], heard["taskId"]) == (
-        "proposal.decided", "modified", t["id"]
-    )  # fmt: skip
+        "proposal.decided",
+        "modified",
+        t["id"],
+    )
     w2, t2 = await working(api, "rejected", "sre")
     p2 = await propose(w2, "rejected", t2, "rollback", 0.5)
     r = (await alice(DECIDE, id=p2["id"], d="REJECT", r="too risky"))["decideProposal"]
@@ -138,8 +175,9 @@ async def test_unanswered_proposals_escalate_and_survive_a_restart(
         assert [n["level"] for n in (await dan(INBOX))["inbox"]["nodes"]] == [2]
         clock.advance(60_001)
         await scheduler.escalate(again.rt)  # top of the chain: policy says approve
-        got = await again.admin("query($id: ID!) { proposal(id: $id) { status decidedBy } }",
-                                id=p["id"])  # fmt: skip
+        got = await again.admin(
+            "query($id: ID!) { proposal(id: $id) { status decidedBy } }", id=p["id"]
+        )
         assert got["proposal"] == {"status": "approved", "decidedBy": "policy"}
         assert (await task(again.admin, t["id"]))["status"] == "running"
     finally:

@@ -31,26 +31,54 @@ def payload(result: Any) -> Any:
 async def test_mcp_tools_over_stdio_follow_the_token(api: App) -> None:
     await setup(api)
     w, t = await working(api, "mcp-agent", "sre")
-    await w(ASSERT, i={"agentId": "mcp-agent", "entityId": "svc-checkout", "key": "health",
-                       "value": "degraded", "confidence": 0.8})  # fmt: skip
+    await w(
+        ASSERT,
+        i={
+            "agentId": "mcp-agent",
+            "entityId": "svc-checkout",
+            "key": "health",
+            "value": "degraded",
+            "confidence": 0.8,
+        },
+    )
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "app", "mcp", "--url", api.url],
-        env={"BATON_TOKEN": w.token or "", "PYTHONPATH": CHECKOUT_PATH}, cwd=str(REPO),
-    )  # fmt: skip
+        command=sys.executable,
+        args=["-m", "app", "mcp", "--url", api.url],
+        env={"BATON_TOKEN": w.token or "", "PYTHONPATH": CHECKOUT_PATH},
+        cwd=str(REPO),
+    )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         names = {tool.name for tool in (await session.list_tools()).tools}
-        assert names == {"get_context", "assert_fact", "propose_action", "claim_task",
-                         "complete_task", "lineage", "search_context"}  # fmt: skip
+        assert names == {
+            "get_context",
+            "assert_fact",
+            "propose_action",
+            "claim_task",
+            "complete_task",
+            "lineage",
+            "search_context",
+        }
         facts = payload(await session.call_tool("get_context", {"entity_id": "svc-web"}))
         assert [(f["key"], f["distance"]) for f in facts] == [("health", 1)]
-        found = payload(await session.call_tool("search_context", {
-            "text": "checkout health degraded", "near": "svc-checkout"}))  # fmt: skip
+        found = payload(
+            await session.call_tool(
+                "search_context", {"text": "checkout health degraded", "near": "svc-checkout"}
+            )
+        )
         assert any(h["type"] == "fact" and h["key"] == "health" for h in found), found
-        proposed = payload(await session.call_tool("propose_action", {
-            "task_id": t["id"], "fence": t["fence"], "kind": "rollback",
-            "summary": "roll back checkout", "confidence": 0.5,
-        }))  # fmt: skip
+        proposed = payload(
+            await session.call_tool(
+                "propose_action",
+                {
+                    "task_id": t["id"],
+                    "fence": t["fence"],
+                    "kind": "rollback",
+                    "summary": "roll back checkout",
+                    "confidence": 0.5,
+                },
+            )
+        )
         assert proposed["status"] == "pending"
         # The token is an agent's: it cannot read or act as another agent.
         denied = await session.call_tool(

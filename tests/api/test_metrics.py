@@ -29,8 +29,16 @@ async def scrape(api: App) -> dict[str, float]:
 async def test_metrics_after_real_work(api_clock: tuple[App, ManualClock]) -> None:
     api, clock = api_clock
     await seed.load(api.store, SEEDS, now=api.rt.now())
-    await api.admin(SET, i={"id": "g", "name": "g", "scope": "GLOBAL",
-                            "autoApproveThreshold": 0.9, "approvers": ["admin"]})  # fmt: skip
+    await api.admin(
+        SET,
+        i={
+            "id": "g",
+            "name": "g",
+            "scope": "GLOBAL",
+            "autoApproveThreshold": 0.9,
+            "approvers": ["admin"],
+        },
+    )
     before = await scrape(api)
     assert before['baton_events_total{type="task.completed"}'] == 0  # listed even at zero
     assert before["baton_approvals_pending"] == 0 and before["baton_approvals_decided"] == 0

@@ -23,11 +23,13 @@ TRACEPARENT = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
 async def test_traceparent_joins_the_callers_trace_and_exports_it(api: App) -> None:
     w = await agent(api, "traced", ["diagnose"], team=None)
     r = await api.http.post(
-        f"{api.url}/graphql", headers={"Authorization": f"Bearer {api.admin.token}",
-                                       "traceparent": TRACEPARENT},
-        json={"query": 'mutation { submitTask(input: {kind: "k", capability: "diagnose"}) '
-                       "{ id traceparent } }"},
-    )  # fmt: skip
+        f"{api.url}/graphql",
+        headers={"Authorization": f"Bearer {api.admin.token}", "traceparent": TRACEPARENT},
+        json={
+            "query": 'mutation { submitTask(input: {kind: "k", capability: "diagnose"}) '
+            "{ id traceparent } }"
+        },
+    )
     assert r.headers["traceresponse"].startswith(f"00-{CALLER_TRACE}-")
     task = r.json()["data"]["submitTask"]
     assert task["traceparent"].startswith(f"00-{CALLER_TRACE}-")  # the agent carries this on
@@ -67,10 +69,10 @@ async def test_json_event_log_lines_carry_the_trace_of_their_subject(
     try:
         assert await scheduler.log_events(api.rt) == 0  # starts from now
         await api.http.post(
-            f"{api.url}/graphql", headers={"Authorization": f"Bearer {api.admin.token}",
-                                           "traceparent": TRACEPARENT},
+            f"{api.url}/graphql",
+            headers={"Authorization": f"Bearer {api.admin.token}", "traceparent": TRACEPARENT},
             json={"query": 'mutation { submitTask(input: {kind: "k", capability: "x"}) { id } }'},
-        )  # fmt: skip
+        )
         with caplog.at_level(logging.INFO, logger="baton.events"):
             assert await scheduler.log_events(api.rt) == 1
         (rec,) = [r for r in caplog.records if r.name == "baton.events"]

@@ -32,8 +32,9 @@ async def test_deny_beats_allow_and_the_most_specific_allow_wins(api: App) -> No
     await seed.load(api.store, SEEDS, now=api.rt.now())
     await agent(api, "ops-1", ["diagnose", "remediate"], team="sre")
     await policy(api.admin, id="g", scope="GLOBAL", allowCapabilities=["diagnose"])
-    await policy(api.admin, id="t", scope="TEAM", targetId="sre",
-                 allowCapabilities=["diagnose", "remediate"])  # fmt: skip
+    await policy(
+        api.admin, id="t", scope="TEAM", targetId="sre", allowCapabilities=["diagnose", "remediate"]
+    )
     e = await explain(api.admin, "ops-1", "remediate")
     assert e["allowed"] and [p["id"] for p in e["policies"]] == ["t"]
     await policy(
@@ -57,8 +58,9 @@ async def test_routing_never_assigns_what_policy_forbids(api: App) -> None:
     t_web = await submit(api.admin, capability="remediate", entities=["svc-web"])
     await route(api)
     assert (await task(api.admin, t_pay["id"]))["agentId"] == "allowed"
-    await policy(api.admin, id="no-rem", scope="AGENT", targetId="allowed",
-                 denyCapabilities=["remediate"])  # fmt: skip
+    await policy(
+        api.admin, id="no-rem", scope="AGENT", targetId="allowed", denyCapabilities=["remediate"]
+    )
     t_more = await submit(api.admin, capability="remediate", entities=["svc-ledger"])
     await route(api)
     assert (await task(api.admin, t_more["id"]))["status"] == "queued"  # nobody may
@@ -69,14 +71,16 @@ async def test_forbidden_result_is_refused_audited_and_changes_nothing_else(api:
     w = await agent(api, "drifter", ["diagnose"])
     t = await submit(api.admin)
     got = (await w(CLAIM, a="drifter"))["claimTask"]
-    await policy(api.admin, id="freeze", scope="AGENT", targetId="drifter",
-                 denyCapabilities=["diagnose"])  # fmt: skip
+    await policy(
+        api.admin, id="freeze", scope="AGENT", targetId="drifter", denyCapabilities=["diagnose"]
+    )
     state = 'query($id: ID!) { task(id: $id) { status fence result errors } agent(id: "drifter") { active done failed } }'  # noqa: E501
     before = await api.admin(state, id=t["id"])
     head = (await api.admin("{ eventHead }"))["eventHead"]
     assert await w.fails(COMPLETE, t=t["id"], a="drifter", f=got["fence"]) == ["FORBIDDEN"]
-    evs = await api.admin("query($a: Long) { events(after: $a) { nodes { type subject } } }",
-                          a=head)  # fmt: skip
+    evs = await api.admin(
+        "query($a: Long) { events(after: $a) { nodes { type subject } } }", a=head
+    )
     assert evs["events"]["nodes"] == [{"type": "policy.violation", "subject": t["id"]}]
     assert await api.admin(state, id=t["id"]) == before
 
@@ -85,8 +89,9 @@ async def test_forbidden_lock_is_refused_and_audited(api: App) -> None:
     w = await agent(api, "locker", ["remediate"])
     t = await submit(api.admin, capability="remediate")
     got = (await w(CLAIM, a="locker"))["claimTask"]
-    await policy(api.admin, id="no-prod", scope="AGENT", targetId="locker",
-                 denyResources=["prod-db"])  # fmt: skip
+    await policy(
+        api.admin, id="no-prod", scope="AGENT", targetId="locker", denyResources=["prod-db"]
+    )
     lock = "mutation($i: AcquireLockInput!) { acquireLock(input: $i) { outcome } }"
     i = {"resourceId": "prod-db", "taskId": t["id"], "fence": got["fence"]}
     assert await w.fails(lock, i=i) == ["FORBIDDEN"]
@@ -106,8 +111,14 @@ async def test_limits_hours_and_versions(api_clock: tuple[App, ManualClock]) -> 
         await submit(api.admin)
     assert await route(api) == 1  # the policy lowered 5 to 1
     hour = (clock.now() // 3_600_000) % 24
-    v2 = await policy(api.admin, id="cap", scope="AGENT", targetId="night", maxConcurrent=3,
-                      allowedHours=[(hour + 1) % 24, (hour + 1) % 24 + 1])  # fmt: skip
+    v2 = await policy(
+        api.admin,
+        id="cap",
+        scope="AGENT",
+        targetId="night",
+        maxConcurrent=3,
+        allowedHours=[(hour + 1) % 24, (hour + 1) % 24 + 1],
+    )
     assert (v1["version"], v2["version"]) == (1, 2)
     assert await route(api) == 0  # outside its hours
     assert (await w(CLAIM, a="night"))["claimTask"] is None
@@ -139,8 +150,14 @@ async def test_bad_policies_are_coded_and_write_nothing(api: App) -> None:
 async def test_facts_and_spend_outside_policy_are_audited(api: App) -> None:
     await seed.load(api.store, SEEDS, now=api.rt.now())
     w = await agent(api, "analyst", ["diagnose"], team="sre")
-    await policy(api.admin, id="no-id", scope="AGENT", targetId="analyst",
-                 denyDomains=["identity"], maxCostPerTask=1.0)  # fmt: skip
+    await policy(
+        api.admin,
+        id="no-id",
+        scope="AGENT",
+        targetId="analyst",
+        denyDomains=["identity"],
+        maxCostPerTask=1.0,
+    )
     assert_fact = "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }"
     i = {"agentId": "analyst", "entityId": "svc-auth", "key": "k", "value": 1, "confidence": 0.5}
     assert await w.fails(assert_fact, i=i) == ["FORBIDDEN"]  # sre may read identity; policy no

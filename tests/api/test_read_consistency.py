@@ -50,29 +50,54 @@ def app(seeded_app: App) -> App:
 
 async def scene(app: App) -> None:
     """Objects whose relations used to read differently in lists."""
-    first = await submit(app.admin, capability="diagnose", entities=["svc-checkout"],
-                         dedupKey="k1", payload={"n": 1})  # fmt: skip
+    first = await submit(
+        app.admin, capability="diagnose", entities=["svc-checkout"], dedupKey="k1", payload={"n": 1}
+    )
     behind = await submit(app.admin, capability="diagnose", entities=["svc-checkout"])
     assert behind["status"] == "deferred" and behind["deferredBehind"] == [first["id"]]
     merged = await submit(app.admin, capability="diagnose", dedupKey="k1", payload={"n": 2})
     assert merged["status"] == "merged"
-    await app.admin(SET, i={"id": "g", "name": "g", "scope": "GLOBAL",
-                            "autoApproveThreshold": 0.9, "approvers": ["alice", "team:secops"],
-                            "approvalSlaMs": 60_000})  # fmt: skip
+    await app.admin(
+        SET,
+        i={
+            "id": "g",
+            "name": "g",
+            "scope": "GLOBAL",
+            "autoApproveThreshold": 0.9,
+            "approvers": ["alice", "team:secops"],
+            "approvalSlaMs": 60_000,
+        },
+    )
     w = await agent(app, "fixer", ["fix"], team="sre")
     await submit(app.admin, capability="fix")
     t = (await w(CLAIM, a="fixer"))["claimTask"]
-    await w(PROPOSE, i={"taskId": t["id"], "agentId": "fixer", "fence": t["fence"],
-                        "kind": "restart", "summary": "restart it", "confidence": 0.5,
-                        "payload": {"target": "svc-web"}})  # fmt: skip
-    await app.admin("mutation($p: JSON) { emitEvent(type: \"deployment.created\", "
-                    "payload: $p) { seq } }", p={"deployment": "dep-auth-88"})  # fmt: skip
+    await w(
+        PROPOSE,
+        i={
+            "taskId": t["id"],
+            "agentId": "fixer",
+            "fence": t["fence"],
+            "kind": "restart",
+            "summary": "restart it",
+            "confidence": 0.5,
+            "payload": {"target": "svc-web"},
+        },
+    )
+    await app.admin(
+        'mutation($p: JSON) { emitEvent(type: "deployment.created", payload: $p) { seq } }',
+        p={"deployment": "dep-auth-88"},
+    )
     assert await triggers.fire(app.store, now=app.rt.now()) == 1
     await app.admin(
         "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }",
-        i={"agentId": "fixer", "entityId": "svc-web", "key": "status", "value": "degraded",
-           "confidence": 0.9},
-    )  # fmt: skip
+        i={
+            "agentId": "fixer",
+            "entityId": "svc-web",
+            "key": "status",
+            "value": "degraded",
+            "confidence": 0.9,
+        },
+    )
 
 
 async def compare(client: GQL, type_name: str, many: str, one: str, key: str = "id") -> int:
@@ -93,24 +118,58 @@ async def compare(client: GQL, type_name: str, many: str, one: str, key: str = "
 
 async def test_list_and_single_reads_agree_for_every_type(app: App) -> None:
     await scene(app)
-    assert await compare(app.admin, "Task", "{ tasks(first: 100) { nodes { {fields} } } }",
-                         "query($id: ID!) { task(id: $id) { {fields} } }") >= 4  # fmt: skip
-    alice = app.client((await app.admin(
-        "mutation { rotateToken(principalId: \"alice\") }"))["rotateToken"])  # fmt: skip
-    got = await compare(alice, "Proposal",
-                        "{ inbox { nodes { {fields} } } }",
-                        "query($id: ID!) { proposal(id: $id) { {fields} } }")  # fmt: skip
+    assert (
+        await compare(
+            app.admin,
+            "Task",
+            "{ tasks(first: 100) { nodes { {fields} } } }",
+            "query($id: ID!) { task(id: $id) { {fields} } }",
+        )
+        >= 4
+    )
+    alice = app.client(
+        (await app.admin('mutation { rotateToken(principalId: "alice") }'))["rotateToken"]
+    )
+    got = await compare(
+        alice,
+        "Proposal",
+        "{ inbox { nodes { {fields} } } }",
+        "query($id: ID!) { proposal(id: $id) { {fields} } }",
+    )
     assert got == 1
-    assert await compare(app.admin, "Workflow", "{ workflows { {fields} } }",
-                         "query($id: String!) { workflow(name: $id) { {fields} } }",
-                         key="name") >= 3  # fmt: skip
-    assert await compare(app.admin, "Run", "{ runs(first: 50) { nodes { {fields} } } }",
-                         "query($id: ID!) { run(id: $id) { {fields} } }") == 1  # fmt: skip
-    assert await compare(app.admin, "Agent", "{ agents(first: 100) { nodes { {fields} } } }",
-                         "query($id: ID!) { agent(id: $id) { {fields} } }") >= 2  # fmt: skip
+    assert (
+        await compare(
+            app.admin,
+            "Workflow",
+            "{ workflows { {fields} } }",
+            "query($id: String!) { workflow(name: $id) { {fields} } }",
+            key="name",
+        )
+        >= 3
+    )
+    assert (
+        await compare(
+            app.admin,
+            "Run",
+            "{ runs(first: 50) { nodes { {fields} } } }",
+            "query($id: ID!) { run(id: $id) { {fields} } }",
+        )
+        == 1
+    )
+    assert (
+        await compare(
+            app.admin,
+            "Agent",
+            "{ agents(first: 100) { nodes { {fields} } } }",
+            "query($id: ID!) { agent(id: $id) { {fields} } }",
+        )
+        >= 2
+    )
     facts = '{ context(entityId: "svc-web", hops: 0) { {fields} } }'
-    assert await compare(app.admin, "Fact", facts,
-                         "query($id: ID!) { fact(id: $id) { {fields} } }") == 1  # fmt: skip
+    assert (
+        await compare(app.admin, "Fact", facts, "query($id: ID!) { fact(id: $id) { {fields} } }")
+        == 1
+    )
 
 
 async def test_redefining_an_unchanged_workflow_answers_as_workflow_reads(app: App) -> None:

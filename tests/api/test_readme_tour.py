@@ -65,11 +65,13 @@ def script(commands: list[Command]) -> str:
     for n, c in enumerate(commands):
         if c.lang == "graphql":
             var, op = c.text.split("\n", 1)
-            run = (f'"{sys.executable}" -m tests.support.tour "$BATON" "${var}" '
-                   f"<<'__GQL__'\n{op}\n__GQL__")  # fmt: skip
+            run = (
+                f'"{sys.executable}" -m tests.support.tour "$BATON" "${var}" '
+                f"<<'__GQL__'\n{op}\n__GQL__"
+            )
         else:
             run = c.text
-        parts.append(f"sleep {PACE_S}\n{run}\necho \"@@TOUR {n} $?\"")
+        parts.append(f'sleep {PACE_S}\n{run}\necho "@@TOUR {n} $?"')
     return "\n".join(parts) + "\n"
 
 
@@ -108,10 +110,16 @@ async def test_readme_tour_runs_as_pasted(served: App, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
     env.update({"BATON_DATA_DIR": str(data), "PYTHONPATH": CHECKOUT_PATH})
     proc = await asyncio.create_subprocess_exec(
-        "bash", "--noprofile", "--norc", "-s", cwd=REPO, env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        "bash",
+        "--noprofile",
+        "--norc",
+        "-s",
+        cwd=REPO,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    )
     out, _ = await asyncio.wait_for(proc.communicate(script(commands).encode()), 360)
     text = out.decode()
     chunks = re.split(r"^@@TOUR (\d+) (\d+)$\n?", text, flags=re.M)

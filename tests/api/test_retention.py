@@ -46,8 +46,9 @@ async def _done(api: App, w: GQL, agent_id: str, entities: list[str]) -> str:
 
 
 async def _all_events(store: Any) -> list[dict[str, Any]]:
-    page = await events.query(store, after=0, types=None, actor=None, subject=None,
-                              from_=None, to=None, limit=100_000)  # fmt: skip
+    page = await events.query(
+        store, after=0, types=None, actor=None, subject=None, from_=None, to=None, limit=100_000
+    )
     return [json.loads(events.dumps(e.__dict__)) for e in page]
 
 
@@ -59,8 +60,9 @@ def _archived(root: Path) -> list[dict[str, Any]]:
 
 
 def _policy(root: Path, batch: int = 2) -> retention.Policy:
-    return retention.Policy(tasks_days=30, facts_days=30, events_days=90, archive_dir=root,
-                            batch=batch)  # fmt: skip
+    return retention.Policy(
+        tasks_days=30, facts_days=30, events_days=90, archive_dir=root, batch=batch
+    )
 
 
 async def test_retention_prunes_history_and_keeps_what_is_still_needed(
@@ -75,16 +77,33 @@ async def test_retention_prunes_history_and_keeps_what_is_still_needed(
     source = await _done(api, sre, "agent-rootcause", ["svc-web"])
     clock.advance(DAY)
     # day 2: a fact superseded, and a current one derived from `source`
-    old = (await sre(ASSERT, i={"agentId": "agent-rootcause", "entityId": "svc-web",
-                                "key": "cause", "value": "db", "confidence": 0.9}))  # fmt: skip
-    new = (await sre(ASSERT, i={"agentId": "agent-rootcause", "entityId": "svc-web",
-                                "key": "cause", "value": "db pool", "confidence": 0.9,
-                                "derivedFrom": [source]}))  # fmt: skip
+    old = await sre(
+        ASSERT,
+        i={
+            "agentId": "agent-rootcause",
+            "entityId": "svc-web",
+            "key": "cause",
+            "value": "db",
+            "confidence": 0.9,
+        },
+    )
+    new = await sre(
+        ASSERT,
+        i={
+            "agentId": "agent-rootcause",
+            "entityId": "svc-web",
+            "key": "cause",
+            "value": "db pool",
+            "confidence": 0.9,
+            "derivedFrom": [source],
+        },
+    )
     old_id, new_id = old["assertFact"]["fact"]["id"], new["assertFact"]["fact"]["id"]
     assert new["assertFact"]["superseded"] == old_id
     # a legal hold on the entity the `held` task touched, by an auditor; agents may not
-    dan = api.client((await api.admin('mutation { rotateToken(principalId: "dan") }'))
-                     ["rotateToken"])  # fmt: skip
+    dan = api.client(
+        (await api.admin('mutation { rotateToken(principalId: "dan") }'))["rotateToken"]
+    )
     assert await sre.fails(HOLD, t="svc-payments", r="x") == ["FORBIDDEN"]
     assert await dan.fails(HOLD, t="no-such-thing", r="x") == ["NOT_FOUND"]
     assert await dan.fails(HOLD, t="svc-payments", r="x", u=clock.now() - 1) == ["BAD_INPUT"]
@@ -134,9 +153,12 @@ async def test_retention_prunes_history_and_keeps_what_is_still_needed(
     events_q = "query($a: Long) { events(after: $a, first: 500) { nodes { seq } } }"
     assert await dan.fails(events_q, a=1) == ["CURSOR_EXPIRED"]
     assert (await dan(events_q, a=floor))["events"]["nodes"][0]["seq"] > floor
-    async with subscribe(api.url, ADMIN_TOKEN,
-                         "subscription($a: Long) { graphChanges(after: $a) { seq } }",
-                         {"a": floor - 1}) as q:  # fmt: skip
+    async with subscribe(
+        api.url,
+        ADMIN_TOKEN,
+        "subscription($a: Long) { graphChanges(after: $a) { seq } }",
+        {"a": floor - 1},
+    ) as q:
         payload = await asyncio.wait_for(q.get(), 5)
         assert payload["errors"][0]["extensions"]["code"] == "CURSOR_EXPIRED"
 
@@ -165,8 +187,14 @@ async def test_the_archive_chain_catches_tampering(
 ) -> None:
     api, clock = api_clock
     for day in range(3):
-        await events.emit(api.store, "deploy.done", now=clock.now(), actor="ci",
-                          subject=f"d{day}", payload={"n": day})  # fmt: skip
+        await events.emit(
+            api.store,
+            "deploy.done",
+            now=clock.now(),
+            actor="ci",
+            subject=f"d{day}",
+            payload={"n": day},
+        )
         clock.advance(DAY)
     root = tmp_path / "a"
     await archive.archive(api.store, root, now=clock.now())
@@ -202,13 +230,24 @@ async def test_prune_and_verify_from_the_command_line(api: App, tmp_path: Path) 
     (nothing is a whole day old here) ; `baton audit verify` exits 0 on an intact archive
     and 1 on a broken one."""
     root = tmp_path / "archive"
-    env = {**os.environ, "BATON_GRAPH_URI": api.settings.graph_uri,
-           "BATON_GRAPH_NAME": api.settings.graph_name, "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
-           "BATON_ARCHIVE_DIR": str(root), "BATON_DATA_DIR": str(tmp_path)}  # fmt: skip
+    env = {
+        **os.environ,
+        "BATON_GRAPH_URI": api.settings.graph_uri,
+        "BATON_GRAPH_NAME": api.settings.graph_name,
+        "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BATON_ARCHIVE_DIR": str(root),
+        "BATON_DATA_DIR": str(tmp_path),
+    }
 
     def baton(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     digest = await graph_digest(api.store)
     dry = baton("db", "prune", "--dry-run")
@@ -232,9 +271,16 @@ async def test_the_retention_job_archives_and_prunes_on_its_own(
     from app import scheduler
 
     clock = ManualClock()
-    app = await start_app(graph, fresh_name(), clock=clock, scheduler=False,
-                          archive_dir=tmp_path / "arch", retain_tasks_days=1,
-                          retain_facts_days=1, retain_events_days=1)  # fmt: skip
+    app = await start_app(
+        graph,
+        fresh_name(),
+        clock=clock,
+        scheduler=False,
+        archive_dir=tmp_path / "arch",
+        retain_tasks_days=1,
+        retain_facts_days=1,
+        retain_events_days=1,
+    )
     try:
         assert "retention" in {j.name for j in scheduler.JOBS}
         sre = await agent(app, "a1", ["diagnose"])

@@ -48,8 +48,10 @@ async def test_many_small_batches_keep_capacity_priority_and_drain(
         caps = sorted({CAPS[i % len(CAPS)], *rng.sample(CAPS, rng.randint(0, 2))})
         limits[f"w{i}"] = rng.randint(1, 2)
         clients[f"w{i}"] = await agent(api, f"w{i}", caps, max_concurrency=limits[f"w{i}"])
-    specs = [{"kind": "batch", "capability": rng.choice(CAPS), "priority": rng.randint(0, 100)}
-             for _ in range(90)]  # fmt: skip
+    specs = [
+        {"kind": "batch", "capability": rng.choice(CAPS), "priority": rng.randint(0, 100)}
+        for _ in range(90)
+    ]
     made = (await api.admin(SUBMIT_MANY, i=specs))["submitTasks"]
     assert {t["status"] for t in made} == {"queued"}
     ids = {t["id"] for t in made}
@@ -90,4 +92,3 @@ async def test_many_small_batches_keep_capacity_priority_and_drain(
     for cap, got in order.items():
         prios = [p for p, _ in got]
         assert prios == sorted(prios, reverse=True), f"{cap}: handed out in order {prios}"
-

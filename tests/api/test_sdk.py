@@ -17,9 +17,13 @@ from tests.support.graphs import GraphTarget
 async def live(graph: GraphTarget) -> AsyncIterator[App]:
     """The app with its scheduler running (push routing every 50 ms)."""
     app = await start_app(
-        graph, fresh_name(), scheduler=True, route_interval_ms=50, retry_base_ms=20,
+        graph,
+        fresh_name(),
+        scheduler=True,
+        route_interval_ms=50,
+        retry_base_ms=20,
         retry_max_ms=100,
-    )  # fmt: skip
+    )
     yield app
     await app.store.drop_all()
     await stop_app(app)
@@ -28,9 +32,15 @@ async def live(graph: GraphTarget) -> AsyncIterator[App]:
 async def token_for(app: App, agent_id: str, team: str | None = None) -> str:
     got = await app.admin(
         "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-        i={"id": f"p-{agent_id}", "kind": "agent", "name": agent_id, "roles": ["AGENT"],
-           "agentId": agent_id, "team": team},
-    )  # fmt: skip
+        i={
+            "id": f"p-{agent_id}",
+            "kind": "agent",
+            "name": agent_id,
+            "roles": ["AGENT"],
+            "agentId": agent_id,
+            "team": team,
+        },
+    )
     return str(got["createPrincipal"]["token"])
 
 
@@ -42,8 +52,14 @@ async def wait_for(pred: object, timeout: float = 15) -> None:
 
 
 async def test_agent_does_pushed_work_retries_and_fails_cleanly(live: App) -> None:
-    worker = Agent(live.url, await token_for(live, "sdk-1"), name="sdk-1", max_concurrency=3,
-                   heartbeat_s=0.5, poll_s=0.2)  # fmt: skip
+    worker = Agent(
+        live.url,
+        await token_for(live, "sdk-1"),
+        name="sdk-1",
+        max_concurrency=3,
+        heartbeat_s=0.5,
+        poll_s=0.2,
+    )
     seen: dict[str, int] = {}
 
     @worker.handles("diagnose")
@@ -58,10 +74,13 @@ async def test_agent_does_pushed_work_retries_and_fails_cleanly(live: App) -> No
 
     running = asyncio.create_task(worker.run())
     subs = [
-        {"kind": "k", "capability": "diagnose", "payload": {"n": i, "flaky": i == 3,
-                                                           "broken": i == 5}}
+        {
+            "kind": "k",
+            "capability": "diagnose",
+            "payload": {"n": i, "flaky": i == 3, "broken": i == 5},
+        }
         for i in range(12)
-    ]  # fmt: skip
+    ]
     got = await live.admin(
         "mutation($i: [SubmitTaskInput!]!) { submitTasks(inputs: $i) { id } }", i=subs
     )
@@ -90,8 +109,9 @@ async def test_agent_does_pushed_work_retries_and_fails_cleanly(live: App) -> No
 
 
 async def test_stop_drains_in_flight_work(live: App) -> None:
-    worker = Agent(live.url, await token_for(live, "sdk-2"), name="sdk-2", max_concurrency=2,
-                   poll_s=0.1)  # fmt: skip
+    worker = Agent(
+        live.url, await token_for(live, "sdk-2"), name="sdk-2", max_concurrency=2, poll_s=0.1
+    )
     started = asyncio.Event()
 
     @worker.handles("slow")
@@ -114,8 +134,9 @@ async def test_an_assignment_listed_and_then_pushed_runs_once(live: App) -> None
     by ``_resume`` (and done), then replayed by the push subscription, which starts from the
     log head read before registering. The same task and fence must not run twice; the same
     task handed out again (a new fence) runs."""
-    worker = Agent(live.url, await token_for(live, "sdk-3"), name="sdk-3", max_concurrency=2,
-                   poll_s=0.1)  # fmt: skip
+    worker = Agent(
+        live.url, await token_for(live, "sdk-3"), name="sdk-3", max_concurrency=2, poll_s=0.1
+    )
     runs: list[tuple[str, int]] = []
 
     @worker.handles("echo")
@@ -144,8 +165,7 @@ async def test_an_assignment_listed_and_then_pushed_runs_once(live: App) -> None
     assert runs == [(tid, 1)], runs  # the replayed push ran nothing
     assert worker._slots._value == 2  # every slot given back
     # The same task assigned again (new fence) is new work.
-    again = {"id": tid, "kind": "k", "capability": "echo", "payload": {}, "fence": 2,
-             "attempts": 2}  # fmt: skip
+    again = {"id": tid, "kind": "k", "capability": "echo", "payload": {}, "fence": 2, "attempts": 2}
     await worker._slots.acquire()
     worker._launch(again, start=False)
     await asyncio.gather(*worker._running)

@@ -23,8 +23,7 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 @pytest.fixture
 async def live(graph: GraphTarget) -> AsyncIterator[App]:
-    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50,
-                          lease_ms=1_000)  # fmt: skip
+    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50, lease_ms=1_000)
     yield app
     await app.store.drop_all()
     await stop_app(app)
@@ -32,25 +31,51 @@ async def live(graph: GraphTarget) -> AsyncIterator[App]:
 
 async def test_handler_uses_context_facts_and_a_human_approval(live: App) -> None:
     await seed.load(live.store, SEEDS, now=live.rt.now())
-    await live.admin(SET, i={"id": "approve", "name": "a", "scope": "GLOBAL",
-                             "approvers": ["alice"], "alwaysApprove": ["rollback"]})  # fmt: skip
-    worker = Agent(live.url, await token_for(live, "sdk-rc", "sre"), name="sdk-rc", team="sre",
-                   max_concurrency=2, heartbeat_s=0.3, poll_s=0.2)  # fmt: skip
+    await live.admin(
+        SET,
+        i={
+            "id": "approve",
+            "name": "a",
+            "scope": "GLOBAL",
+            "approvers": ["alice"],
+            "alwaysApprove": ["rollback"],
+        },
+    )
+    worker = Agent(
+        live.url,
+        await token_for(live, "sdk-rc", "sre"),
+        name="sdk-rc",
+        team="sre",
+        max_concurrency=2,
+        heartbeat_s=0.3,
+        poll_s=0.2,
+    )
     seen: dict[str, Any] = {}
 
     @worker.handles("diagnose")
     async def diagnose(t: TaskContext) -> dict[str, Any]:
         seen["context"] = await t.context()
         fact_id = await t.assert_fact("svc-checkout", "cause", "bad deploy", 0.7)
-        outcome = await t.propose("rollback", "Roll back checkout", 0.7, fact_ids=[fact_id],
-                                  payload={"to": "4.11"}, timeout=30)  # fmt: skip
+        outcome = await t.propose(
+            "rollback",
+            "Roll back checkout",
+            0.7,
+            fact_ids=[fact_id],
+            payload={"to": "4.11"},
+            timeout=30,
+        )
         return {"fact": fact_id, "decision": outcome.status, "payload": outcome.payload}
 
     known = await live.admin(
         "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }",
-        i={"agentId": "agent-rootcause", "entityId": "svc-checkout", "key": "deploy",
-           "value": "4.12", "confidence": 0.9},
-    )  # fmt: skip
+        i={
+            "agentId": "agent-rootcause",
+            "entityId": "svc-checkout",
+            "key": "deploy",
+            "value": "4.12",
+            "confidence": 0.9,
+        },
+    )
     running = asyncio.create_task(worker.run())
     baton = Client(live.url, live.admin.token or "")
     try:
@@ -94,8 +119,9 @@ async def test_handler_uses_context_facts_and_a_human_approval(live: App) -> Non
 
 
 async def test_heartbeats_keep_a_long_task_alive(live: App) -> None:
-    worker = Agent(live.url, await token_for(live, "sdk-slow"), name="sdk-slow",
-                   heartbeat_s=0.2, poll_s=0.2)  # fmt: skip
+    worker = Agent(
+        live.url, await token_for(live, "sdk-slow"), name="sdk-slow", heartbeat_s=0.2, poll_s=0.2
+    )
 
     @worker.handles("slow")
     async def slow(t: TaskContext) -> str:
@@ -104,8 +130,9 @@ async def test_heartbeats_keep_a_long_task_alive(live: App) -> None:
 
     running = asyncio.create_task(worker.run())
     try:
-        got = await live.admin('mutation { submitTask(input: {kind: "k", capability: "slow"}) '
-                               "{ id } }")  # fmt: skip
+        got = await live.admin(
+            'mutation { submitTask(input: {kind: "k", capability: "slow"}) { id } }'
+        )
         tid = got["submitTask"]["id"]
 
         async def finished() -> bool:

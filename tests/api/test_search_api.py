@@ -30,8 +30,9 @@ async def test_related_incidents_and_search_under_grants(seeded_app: App) -> Non
     api = seeded_app
     assert (await api.admin("{ embeddingPending }"))["embeddingPending"] > 200
     await embedded(api)
-    history = {i["id"]: i for i in yaml.safe_load((SEEDS_DIR / "incidents.yaml").read_text())
-               ["incidents"]}  # fmt: skip
+    history = {
+        i["id"]: i for i in yaml.safe_load((SEEDS_DIR / "incidents.yaml").read_text())["incidents"]
+    }
     clustered = [i for i in history.values() if i["related"]]
     found = 0
     for inc in clustered[:20]:
@@ -40,8 +41,11 @@ async def test_related_incidents_and_search_under_grants(seeded_app: App) -> Non
         found += any(h["id"] in inc["related"] for h in hits)
     assert found >= 15, found  # the same root cause, mostly in the first five
 
-    gc = (await api.admin(SEARCH, t="search cluster nodes stuck in garbage collection pauses",
-                          k=["incident"], n=5))["searchContext"]  # fmt: skip
+    gc = (
+        await api.admin(
+            SEARCH, t="search cluster nodes stuck in garbage collection pauses", k=["incident"], n=5
+        )
+    )["searchContext"]
     assert gc[0]["id"] in {"INC-1001", *history["INC-1001"]["related"]}
     assert gc[0]["signals"]["vector"] > 0.3 and gc[0]["signals"]["text"] is not None
 
@@ -57,18 +61,24 @@ async def test_related_incidents_and_search_under_grants(seeded_app: App) -> Non
     sre = await agent(api, "agent-rootcause", ["diagnose"], team="sre")
     await sre("""mutation { assertFact(input: {agentId: "agent-rootcause", entityId: "svc-checkout",
         key: "symptom", value: "checkout pods restarting with out of memory kills",
-        confidence: 0.7}) { fact { id } } }""")  # fmt: skip
+        confidence: 0.7}) { fact { id } } }""")
     await embedded(api)
-    hits = (await sre(SEARCH, t="checkout containers OOM killed", near="svc-checkout",
-                      n=5))["searchContext"]  # fmt: skip
+    hits = (await sre(SEARCH, t="checkout containers OOM killed", near="svc-checkout", n=5))[
+        "searchContext"
+    ]
     fact = next(h for h in hits if h["type"] == "fact")
     assert fact["key"] == "symptom" and fact["signals"]["distance"] == 0
     saw = await api.store.execute_text(
-        "MATCH (d:Decision {name: 'context.read'})-[:SAW]->(f:Fact {id: $f}) "
-        "RETURN d.agentId AS a", f=fact["id"])
+        "MATCH (d:Decision {name: 'context.read'})-[:SAW]->(f:Fact {id: $f}) RETURN d.agentId AS a",
+        f=fact["id"],
+    )
     assert [r["a"] for r in saw] == ["agent-rootcause"]
 
-    for bad in ({"t": "", "n": 5}, {"t": "x" * 2001, "n": 5}, {"t": "ok", "n": 0},
-                {"t": "ok", "n": 5, "k": ["incident"] * 21}):  # fmt: skip
+    for bad in (
+        {"t": "", "n": 5},
+        {"t": "x" * 2001, "n": 5},
+        {"t": "ok", "n": 0},
+        {"t": "ok", "n": 5, "k": ["incident"] * 21},
+    ):
         assert await sre.fails(SEARCH, **bad) == ["BAD_INPUT"], bad
     assert await api.admin.fails(RELATED, id="svc-checkout", n=5) == ["NOT_FOUND"]

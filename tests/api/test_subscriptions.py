@@ -23,9 +23,7 @@ async def emit(gql: GQL, subject: str) -> int:
 
 async def test_live_event_reaches_subscriber(api: App) -> None:
     head = await event_head(api.admin)
-    async with subscribe(
-        api.url, ADMIN_TOKEN, SUB, {"after": head, "types": ["prop.tick"]}
-    ) as q:
+    async with subscribe(api.url, ADMIN_TOKEN, SUB, {"after": head, "types": ["prop.tick"]}) as q:
         seq = await emit(api.admin, "one")
         got = await next_data(q)
         assert seq == head + 1, "the live event is the first one after the head"

@@ -36,27 +36,62 @@ async def audit(app: App, *types: str) -> list[dict[str, Any]]:
 async def test_an_admin_sets_a_team_and_its_grants_audited_with_before_and_after(
     app: App,
 ) -> None:
-    made = (await app.admin(SET, i={"id": "data", "name": "Data", "canRead": ["commerce"],
-                                    "cleared": ["pii"]}))["setTeam"]  # fmt: skip
-    assert made == {"id": "data", "name": "Data", "canRead": ["commerce"], "canAct": [],
-                    "cleared": ["pii"], "members": [], "agents": []}  # fmt: skip
-    changed = (await app.admin(SET, i={"id": "data", "name": "Data platform",
-                                       "canRead": ["commerce", "payments"],
-                                       "canAct": ["payments"]}))["setTeam"]  # fmt: skip
+    made = (
+        await app.admin(
+            SET, i={"id": "data", "name": "Data", "canRead": ["commerce"], "cleared": ["pii"]}
+        )
+    )["setTeam"]
+    assert made == {
+        "id": "data",
+        "name": "Data",
+        "canRead": ["commerce"],
+        "canAct": [],
+        "cleared": ["pii"],
+        "members": [],
+        "agents": [],
+    }
+    changed = (
+        await app.admin(
+            SET,
+            i={
+                "id": "data",
+                "name": "Data platform",
+                "canRead": ["commerce", "payments"],
+                "canAct": ["payments"],
+            },
+        )
+    )["setTeam"]
     assert changed["canRead"] == ["commerce", "payments"] and changed["cleared"] == []
-    again = (await app.admin(SET, i={"id": "data", "name": "Data platform",
-                                     "canRead": ["payments", "commerce"],
-                                     "canAct": ["payments"]}))["setTeam"]  # fmt: skip
+    again = (
+        await app.admin(
+            SET,
+            i={
+                "id": "data",
+                "name": "Data platform",
+                "canRead": ["payments", "commerce"],
+                "canAct": ["payments"],
+            },
+        )
+    )["setTeam"]
     assert again == changed
     events = await audit(app, "team.set")
     assert [e["payload"] for e in events] == [
-        {"teamId": "data", "before": None,
-         "after": {"name": "Data", "canRead": ["commerce"], "canAct": [], "cleared": ["pii"]}},
-        {"teamId": "data",
-         "before": {"name": "Data", "canRead": ["commerce"], "canAct": [], "cleared": ["pii"]},
-         "after": {"name": "Data platform", "canRead": ["commerce", "payments"],
-                   "canAct": ["payments"], "cleared": []}},
-    ]  # fmt: skip
+        {
+            "teamId": "data",
+            "before": None,
+            "after": {"name": "Data", "canRead": ["commerce"], "canAct": [], "cleared": ["pii"]},
+        },
+        {
+            "teamId": "data",
+            "before": {"name": "Data", "canRead": ["commerce"], "canAct": [], "cleared": ["pii"]},
+            "after": {
+                "name": "Data platform",
+                "canRead": ["commerce", "payments"],
+                "canAct": ["payments"],
+                "cleared": [],
+            },
+        },
+    ]
     assert {e["actor"] for e in events} == {"admin"} and {e["subject"] for e in events} == {"data"}
     assert (await app.admin(TEAM, id="data"))["team"] == changed
     listed = {t["id"]: t for t in (await app.admin(TEAMS))["teams"]}
@@ -67,8 +102,9 @@ async def test_an_admin_sets_a_team_and_its_grants_audited_with_before_and_after
 
 async def test_membership_changes_what_a_principal_reads_and_is_audited(app: App) -> None:
     ops = await principal(app, "ops", "OPERATOR")
-    t = await submit(app.admin, capability="diagnose", entities=["svc-checkout"],
-                     payload={"secret": "commerce"})  # fmt: skip
+    t = await submit(
+        app.admin, capability="diagnose", entities=["svc-checkout"], payload={"secret": "commerce"}
+    )
     assert (await ops(TASK, id=t["id"]))["task"]["payload"] is None
     added = (await app.admin(ADD, p="ops", t="sre"))["addTeamMember"]
     assert added == {"principalId": "ops", "teams": ["sre"], "changed": True}
@@ -78,11 +114,15 @@ async def test_membership_changes_what_a_principal_reads_and_is_audited(app: App
     assert removed == {"principalId": "ops", "teams": [], "changed": True}
     assert (await ops(TASK, id=t["id"]))["task"]["payload"] is None
     assert [e["payload"] for e in await audit(app, "team.member_added", "team.member_removed")] == [
-        {"principalId": "ops", "teamId": "sre", "change": "added", "before": [],
-         "after": ["sre"]},
-        {"principalId": "ops", "teamId": "sre", "change": "removed", "before": ["sre"],
-         "after": []},
-    ]  # fmt: skip
+        {"principalId": "ops", "teamId": "sre", "change": "added", "before": [], "after": ["sre"]},
+        {
+            "principalId": "ops",
+            "teamId": "sre",
+            "change": "removed",
+            "before": ["sre"],
+            "after": [],
+        },
+    ]
     assert "ops" not in (await app.admin(TEAM, id="sre"))["team"]["members"]
 
 
@@ -103,8 +143,9 @@ async def test_bad_team_input_is_refused_and_changes_nothing(app: App) -> None:
 @pytest.mark.parametrize("role", ["OPERATOR", "AUDITOR", "INTEGRATION", "AGENT"])
 async def test_only_admins_change_teams_and_memberships(app: App, role: str) -> None:
     c = await principal(app, f"who-{role.lower()}", role, agent_id="x-1")
-    await refused(app, c, SET, ["FORBIDDEN"],
-                  i={"id": "sre", "name": "mine", "canRead": ["payments"]})  # fmt: skip
+    await refused(
+        app, c, SET, ["FORBIDDEN"], i={"id": "sre", "name": "mine", "canRead": ["payments"]}
+    )
     await refused(app, c, SET, ["FORBIDDEN"], i={"id": "new", "name": "new"})
     await refused(app, c, ADD, ["FORBIDDEN"], p=f"who-{role.lower()}", t="secops")
     await refused(app, c, REMOVE, ["FORBIDDEN"], p="carol", t="secops")
@@ -138,9 +179,15 @@ async def test_baton_import_loads_teams_grants_and_memberships_audited(
         done = run_import(app, f)
         assert done.returncode == 0, done.stdout + done.stderr
     team = (await app.admin(TEAM, id="log-ops"))["team"]
-    assert team == {"id": "log-ops", "name": "Logistics ops", "canRead": ["commerce", "logistics"],
-                    "canAct": ["logistics"], "cleared": ["pii"], "members": ["lena"],
-                    "agents": []}  # fmt: skip
+    assert team == {
+        "id": "log-ops",
+        "name": "Logistics ops",
+        "canRead": ["commerce", "logistics"],
+        "canAct": ["logistics"],
+        "cleared": ["pii"],
+        "members": ["lena"],
+        "agents": [],
+    }
     assert "lena" in (await app.admin(TEAM, id="sre"))["team"]["members"]
     assert [e["subject"] for e in await audit(app, "team.set")] == ["log-ops"]
     added = await audit(app, "team.member_added")

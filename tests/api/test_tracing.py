@@ -52,8 +52,11 @@ async def test_an_invalid_or_missing_traceparent_gets_a_fresh_trace(
 async def test_graphql_errors_and_unknown_paths_still_answer(api: App) -> None:
     r = await api.http.get(f"{api.url}/nowhere", headers={"traceparent": f"00-{TRACE}-{SPAN}-01"})
     assert r.status_code == 404 and answer(r.headers).trace_id == TRACE
-    r = await api.http.post(f"{api.url}/graphql", json={"query": "{ me { id } }"},
-                            headers={"traceparent": f"00-{TRACE}-{SPAN}-01"})  # fmt: skip
+    r = await api.http.post(
+        f"{api.url}/graphql",
+        json={"query": "{ me { id } }"},
+        headers={"traceparent": f"00-{TRACE}-{SPAN}-01"},
+    )
     assert answer(r.headers).trace_id == TRACE
 
 
@@ -84,8 +87,9 @@ def access_log() -> Iterator[io.StringIO]:
 
 
 async def test_one_json_access_line_per_request(api: App, access_log: io.StringIO) -> None:
-    r = await api.http.get(f"{api.url}/health?probe=1",
-                           headers={"traceparent": f"00-{TRACE}-{SPAN}-01"})  # fmt: skip
+    r = await api.http.get(
+        f"{api.url}/health?probe=1", headers={"traceparent": f"00-{TRACE}-{SPAN}-01"}
+    )
     await api.http.get(f"{api.url}/nowhere")
     lines = [json.loads(x) for x in access_log.getvalue().splitlines()]
     assert len(lines) == 2

@@ -27,8 +27,9 @@ SECRET = "inbound-test-secret"
 
 @pytest.fixture
 async def app(graph: GraphTarget) -> AsyncIterator[App]:
-    a = await start_app(graph, fresh_name(), scheduler=False,
-                        inbound_webhook_secrets={"ci": SECRET})  # fmt: skip
+    a = await start_app(
+        graph, fresh_name(), scheduler=False, inbound_webhook_secrets={"ci": SECRET}
+    )
     await seed.load(a.store, SEEDS, now=a.rt.now())
     yield a
     await a.store.drop_all()
@@ -65,18 +66,21 @@ async def test_a_crash_between_start_and_cursor_does_not_start_twice(app: App) -
     cursor = await app.store.execute_text("MATCH (k:Cursor {name: 'triggers'}) RETURN k.seq AS s")
     assert await fire(app) == 1
     # rewind the cursor as if the job died before saving it
-    await app.store.execute_text("MATCH (k:Cursor {name: 'triggers'}) SET k.seq = $s",
-                                 s=cursor[0]["s"])  # fmt: skip
+    await app.store.execute_text(
+        "MATCH (k:Cursor {name: 'triggers'}) SET k.seq = $s", s=cursor[0]["s"]
+    )
     assert await fire(app) == 0
     assert len(await runs(app, "security-review")) == 1
 
 
 async def test_conditions_filter_events(app: App) -> None:
-    await app.admin(EMIT, t="alert.fired", p={"severity": "low", "service": "svc-web",
-                                              "incident": "inc-1"})  # fmt: skip
+    await app.admin(
+        EMIT, t="alert.fired", p={"severity": "low", "service": "svc-web", "incident": "inc-1"}
+    )
     assert await fire(app) == 0
-    await app.admin(EMIT, t="alert.fired", p={"severity": "critical", "service": "svc-web",
-                                              "incident": "inc-2"})  # fmt: skip
+    await app.admin(
+        EMIT, t="alert.fired", p={"severity": "critical", "service": "svc-web", "incident": "inc-2"}
+    )
     assert await fire(app) == 1
     (run,) = await runs(app, "incident-response")
     assert run["input"] == {"service": "svc-web", "incident": "inc-2"}
@@ -89,30 +93,52 @@ async def test_an_event_missing_an_input_starts_nothing_and_blocks_nothing(app: 
     assert await runs(app, "incident-response") == []
 
 
-async def post(app: App, body: Any, *, secret: str = SECRET, source: str = "ci",
-               msg_id: str = "msg-1", headers: dict[str, str] | None = None,
-               ) -> tuple[int, dict[str, Any]]:  # fmt: skip
+async def post(
+    app: App,
+    body: Any,
+    *,
+    secret: str = SECRET,
+    source: str = "ci",
+    msg_id: str = "msg-1",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
     """A Standard Webhooks delivery, signed now."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    h = {**standard_headers(secret, msg_id, app.rt.now() // 1000, raw),
-         "Content-Type": "application/json", **(headers or {})}  # fmt: skip
+    h = {
+        **standard_headers(secret, msg_id, app.rt.now() // 1000, raw),
+        "Content-Type": "application/json",
+        **(headers or {}),
+    }
     r = await app.http.post(f"{app.url}/webhooks/{source}", content=raw, headers=h)
     return r.status_code, r.json()
 
 
 async def test_inbound_webhooks_are_signed_and_idempotent(app: App) -> None:
-    body = {"type": "deployment.created",
-            "payload": {"deployment": "dep-auth-88", "service": "svc-auth"}}  # fmt: skip
+    body = {
+        "type": "deployment.created",
+        "payload": {"deployment": "dep-auth-88", "service": "svc-auth"},
+    }
     code, first = await post(app, body, msg_id="gh-delivery-1")
     assert code == 202 and first["duplicate"] is False
     code, again = await post(app, body, msg_id="gh-delivery-1")
-    assert first["triggers"] == [{"triggerId": "security-review#0", "workflow": "security-review",
-                                  "willStart": True, "code": None, "reason": None}]  # fmt: skip
-    assert code == 202 and again == {"seq": first["seq"], "duplicate": True,
-                                     "triggers": first["triggers"]}  # fmt: skip
+    assert first["triggers"] == [
+        {
+            "triggerId": "security-review#0",
+            "workflow": "security-review",
+            "willStart": True,
+            "code": None,
+            "reason": None,
+        }
+    ]
+    assert code == 202 and again == {
+        "seq": first["seq"],
+        "duplicate": True,
+        "triggers": first["triggers"],
+    }
     assert await fire(app) == 1
-    refused = {"error": {"code": "UNAUTHENTICATED",
-                         "message": "missing, stale or wrong webhook signature"}}  # fmt: skip
+    refused = {
+        "error": {"code": "UNAUTHENTICATED", "message": "missing, stale or wrong webhook signature"}
+    }
     assert await post(app, body, secret="wrong") == (401, refused)
     assert await post(app, body, source="nope") == (401, refused)  # same: no oracle
     code, err = await post(app, b"not json")
@@ -135,14 +161,22 @@ async def test_sla_breach_starts_an_escalation_once(app: App) -> None:
 
 async def test_budget_threshold_starts_cost_optimisation(app: App) -> None:
     w = await agent(app, "spender", ["diagnose"], team="sre")
-    await app.admin("mutation($i: BudgetInput!) { setBudget(input: $i) { id } }",
-                    i={"id": "b-spender", "scope": "AGENT", "targetId": "spender",
-                       "limitUsd": 1.0})  # fmt: skip
+    await app.admin(
+        "mutation($i: BudgetInput!) { setBudget(input: $i) { id } }",
+        i={"id": "b-spender", "scope": "AGENT", "targetId": "spender", "limitUsd": 1.0},
+    )
     t = await submit(app.admin)
     claimed = await w('mutation { claimTask(agentId: "spender") { id fence } }')
-    await w(COMPLETE.replace("$r: JSON)", "$r: JSON, $c: Float)").replace(
-        "result: $r)", "result: $r, costUsd: $c)"),
-        t=t["id"], a="spender", f=claimed["claimTask"]["fence"], r=None, c=0.85)  # fmt: skip
+    await w(
+        COMPLETE.replace("$r: JSON)", "$r: JSON, $c: Float)").replace(
+            "result: $r)", "result: $r, costUsd: $c)"
+        ),
+        t=t["id"],
+        a="spender",
+        f=claimed["claimTask"]["fence"],
+        r=None,
+        c=0.85,
+    )
     await costs.charge(app.store, now=app.rt.now())
     assert await fire(app) == 1
     (run,) = await runs(app, "cost-optimisation")

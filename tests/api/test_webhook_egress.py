@@ -28,18 +28,38 @@ from tests.support.graphs import GraphTarget
 
 REGISTER = "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }"
 SSRF = [
-    "http://127.0.0.1:{p}/hook", "http://[::1]:{p}/hook", "http://0x7f000001:{p}/hook",
-    "http://2130706433:{p}/hook", "http://017700000001:{p}/hook", "http://127.1:{p}/hook",
-    "http://0177.0.0.1:{p}/hook", "http://localhost:{p}/hook", "http://LOCALHOST.:{p}/x",
-    "http://foo.localhost:{p}/x", "http://0.0.0.0:{p}/hook", "http://0:{p}/hook",
-    "http://10.0.0.7/hook", "http://172.16.3.4/hook", "http://192.168.1.1/hook",
-    "http://100.64.0.1/hook", "http://169.254.169.254/latest/meta-data/",
-    "http://metadata.google.internal/computeMetadata/v1/", "http://[fe80::1]/hook",
-    "http://[fc00::1]/hook", "http://[::ffff:127.0.0.1]:{p}/hook", "http://[::ffff:7f00:1]/x",
-    "http://[64:ff9b::a00:1]/hook", "http://[2002:7f00:1::]/hook", "http://224.0.0.1/hook",
-    "http://[ff02::1]/hook", "http://255.255.255.255/hook", "https://[::]/hook",
-    "http://user@127.0.0.1:{p}/hook", "ftp://example.com/hook", "file:///etc/passwd",
-]  # fmt: skip
+    "http://127.0.0.1:{p}/hook",
+    "http://[::1]:{p}/hook",
+    "http://0x7f000001:{p}/hook",
+    "http://2130706433:{p}/hook",
+    "http://017700000001:{p}/hook",
+    "http://127.1:{p}/hook",
+    "http://0177.0.0.1:{p}/hook",
+    "http://localhost:{p}/hook",
+    "http://LOCALHOST.:{p}/x",
+    "http://foo.localhost:{p}/x",
+    "http://0.0.0.0:{p}/hook",
+    "http://0:{p}/hook",
+    "http://10.0.0.7/hook",
+    "http://172.16.3.4/hook",
+    "http://192.168.1.1/hook",
+    "http://100.64.0.1/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://[fe80::1]/hook",
+    "http://[fc00::1]/hook",
+    "http://[::ffff:127.0.0.1]:{p}/hook",
+    "http://[::ffff:7f00:1]/x",
+    "http://[64:ff9b::a00:1]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://224.0.0.1/hook",
+    "http://[ff02::1]/hook",
+    "http://255.255.255.255/hook",
+    "https://[::]/hook",
+    "http://user@127.0.0.1:{p}/hook",
+    "ftp://example.com/hook",
+    "file:///etc/passwd",
+]
 
 
 class Receiver:
@@ -72,9 +92,15 @@ class Receiver:
 
     async def __aenter__(self) -> Receiver:
         app = Starlette(routes=[Route("/hook", self.handle, methods=["POST"])])
-        self.server = uvicorn.Server(uvicorn.Config(
-            app, host=self.host, port=self.port, log_level="warning", timeout_graceful_shutdown=1,
-        ))  # fmt: skip
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=self.host,
+                port=self.port,
+                log_level="warning",
+                timeout_graceful_shutdown=1,
+            )
+        )
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             await asyncio.sleep(0.01)
@@ -88,22 +114,36 @@ class Receiver:
 
 async def hook_agent(app: App, agent_id: str, cap: str, url: str) -> GQL:
     made = await app.admin(
-        'mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }',
-        i={"id": f"p-{agent_id}", "kind": "agent", "name": agent_id, "roles": ["AGENT"],
-           "agentId": agent_id},
-    )  # fmt: skip
+        "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+        i={
+            "id": f"p-{agent_id}",
+            "kind": "agent",
+            "name": agent_id,
+            "roles": ["AGENT"],
+            "agentId": agent_id,
+        },
+    )
     client = app.client(made["createPrincipal"]["token"])
-    await client(REGISTER, i={"id": agent_id, "name": agent_id, "capabilities": [cap],
-                              "maxConcurrency": 10, "webhookUrl": url,
-                              "webhookSecret": "s3cret-webhook-key-0123"})  # fmt: skip
+    await client(
+        REGISTER,
+        i={
+            "id": agent_id,
+            "name": agent_id,
+            "capabilities": [cap],
+            "maxConcurrency": 10,
+            "webhookUrl": url,
+            "webhookSecret": "s3cret-webhook-key-0123",
+        },
+    )
     return client
 
 
 async def hook_state(app: App, task_id: str) -> dict[str, Any]:
     rows = await app.store.execute_text(
         "MATCH (t:Task {id: $id}) RETURN t.hookError AS error, t.hookTries AS tries, "
-        "t.status AS status, t.errors AS errors", id=task_id,
-    )  # fmt: skip
+        "t.status AS status, t.errors AS errors",
+        id=task_id,
+    )
     return rows[0]
 
 
@@ -122,11 +162,19 @@ async def test_ssrf_urls_are_refused_at_registration(strict: tuple[App, ManualCl
     x = app.client(made["createPrincipal"]["token"])
     for url in SSRF:
         url = url.format(p=8000)
-        codes = await x.fails(REGISTER, i={"id": "x", "name": "x", "capabilities": ["c"],
-                                           "webhookUrl": url})  # fmt: skip
+        codes = await x.fails(
+            REGISTER, i={"id": "x", "name": "x", "capabilities": ["c"], "webhookUrl": url}
+        )
         assert codes == ["BAD_INPUT"], url
-    await x(REGISTER, i={"id": "x", "name": "x", "capabilities": ["c"],
-                         "webhookUrl": "https://hooks.example.com/baton"})  # fmt: skip
+    await x(
+        REGISTER,
+        i={
+            "id": "x",
+            "name": "x",
+            "capabilities": ["c"],
+            "webhookUrl": "https://hooks.example.com/baton",
+        },
+    )
 
 
 async def test_policy_judges_every_spelling_and_resolved_names() -> None:
@@ -181,8 +229,14 @@ async def test_names_that_resolve_inward_are_not_delivered(
 @pytest.fixture
 async def dev(graph: GraphTarget) -> AsyncIterator[tuple[App, ManualClock]]:
     clock = ManualClock()
-    app = await start_app(graph, fresh_name(), clock=clock, scheduler=False,
-                          webhook_allow_hosts=["127.0.0.1"], webhook_timeout_ms=500)  # fmt: skip
+    app = await start_app(
+        graph,
+        fresh_name(),
+        clock=clock,
+        scheduler=False,
+        webhook_allow_hosts=["127.0.0.1"],
+        webhook_timeout_ms=500,
+    )
     yield app, clock
     await app.store.drop_all()
     await stop_app(app)
@@ -191,13 +245,18 @@ async def dev(graph: GraphTarget) -> AsyncIterator[tuple[App, ManualClock]]:
 async def test_failures_read_the_same_whatever_happened(dev: tuple[App, ManualClock]) -> None:
     """Refused connection, 404, 500, timeout: one generic text, no port-scan oracle."""
     app, clock = dev
-    async with (Receiver(status=404) as missing, Receiver(status=500) as broken,
-                Receiver(delay_s=3) as slow):  # fmt: skip
+    async with (
+        Receiver(status=404) as missing,
+        Receiver(status=500) as broken,
+        Receiver(delay_s=3) as slow,
+    ):
         closed = free_port()
-        urls = {"closed": f"http://127.0.0.1:{closed}/hook",
-                "missing": f"http://127.0.0.1:{missing.port}/hook",
-                "broken": f"http://127.0.0.1:{broken.port}/hook",
-                "slow": f"http://127.0.0.1:{slow.port}/hook"}  # fmt: skip
+        urls = {
+            "closed": f"http://127.0.0.1:{closed}/hook",
+            "missing": f"http://127.0.0.1:{missing.port}/hook",
+            "broken": f"http://127.0.0.1:{broken.port}/hook",
+            "slow": f"http://127.0.0.1:{slow.port}/hook",
+        }
         ids = {}
         for name, url in urls.items():
             await hook_agent(app, f"a-{name}", f"cap-{name}", url)
@@ -222,9 +281,15 @@ async def test_failures_read_the_same_whatever_happened(dev: tuple[App, ManualCl
 async def test_a_slow_endpoint_delays_only_itself(graph: GraphTarget) -> None:
     """One endpoint sleeps 10 s on every push; another agent's push still arrives at once,
     and the slow one never has more than its share of deliveries in flight."""
-    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50,
-                          webhook_allow_hosts=["127.0.0.1"], webhook_timeout_ms=15_000,
-                          webhook_per_endpoint=2)  # fmt: skip
+    app = await start_app(
+        graph,
+        fresh_name(),
+        scheduler=True,
+        route_interval_ms=50,
+        webhook_allow_hosts=["127.0.0.1"],
+        webhook_timeout_ms=15_000,
+        webhook_per_endpoint=2,
+    )
     try:
         async with Receiver(delay_s=10) as slow, Receiver() as fast:
             await hook_agent(app, "slowpoke", "slow", f"http://127.0.0.1:{slow.port}/hook")

@@ -67,8 +67,9 @@ class Service:
 @pytest.fixture
 async def hook_api(graph: GraphTarget) -> AsyncIterator[tuple[App, ManualClock]]:
     clock = ManualClock()
-    app = await start_app(graph, fresh_name(), clock=clock, scheduler=False,
-                          webhook_allow_hosts=["127.0.0.1"])  # fmt: skip
+    app = await start_app(
+        graph, fresh_name(), clock=clock, scheduler=False, webhook_allow_hosts=["127.0.0.1"]
+    )
     yield app, clock
     await app.store.drop_all()
     await stop_app(app)
@@ -93,9 +94,15 @@ async def test_signed_pushes_retry_on_5xx_and_complete_once(
         hook = api.client(made["createPrincipal"]["token"])
         await hook(
             "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }",
-            i={"id": "hook", "name": "hook", "capabilities": ["echo"], "maxConcurrency": 5,
-               "webhookUrl": f"http://127.0.0.1:{svc.port}/hook", "webhookSecret": SECRET},
-        )  # fmt: skip
+            i={
+                "id": "hook",
+                "name": "hook",
+                "capabilities": ["echo"],
+                "maxConcurrency": 5,
+                "webhookUrl": f"http://127.0.0.1:{svc.port}/hook",
+                "webhookSecret": SECRET,
+            },
+        )
         now_t = await submit(api.admin, capability="echo", payload={"n": 7})
         later_t = await submit(api.admin, capability="echo", payload={"n": 8, "later": True})
         assert await route(api) == 2
@@ -116,8 +123,9 @@ async def test_signed_pushes_retry_on_5xx_and_complete_once(
         await hook(
             'mutation($t: String!, $f: Int!) { completeTask(taskId: $t, agentId: "hook", '
             "fence: $f, result: {later: true}) { status } }",
-            t=later_t["id"], f=pushed["fence"],
-        )  # fmt: skip
+            t=later_t["id"],
+            f=pushed["fence"],
+        )
         assert svc.bad_signatures == 0
     evs = await api.admin('{ auditLog(types: ["task.completed"]) { nodes { subject } } }')
     assert sorted(e["subject"] for e in evs["auditLog"]["nodes"]) == sorted(

@@ -29,7 +29,7 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--window-size=1200,1400",
-)  # fmt: skip  (the background-networking flags matter on this closed network)
+)  # the background-networking flags matter on this closed network
 
 
 def _browser():  # type: ignore[no-untyped-def]

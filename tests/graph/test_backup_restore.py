@@ -30,8 +30,13 @@ pytestmark = pytest.mark.falkordb_only("backup and restore of the embedded serve
 
 def _db(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BATON_GRAPH_URI": f"embedded://{data}", "BATON_ADMIN_TOKEN": ADMIN_TOKEN}
-    return subprocess.run([sys.executable, "-m", "app", "db", *args], env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "app", "db", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def _submit(store: FalkorStore, n: int) -> None:

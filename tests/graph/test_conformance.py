@@ -19,10 +19,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 async def test_property_round_trip(backend_store: GraphStore) -> None:
     values = dict(  # noqa: C408 - keyword form reads as the parameter list
-        id="p1", s="it's \"quoted\" \\ back\nslash", i=-(2**53), f=0.125, b=True, nul=None,
-        ls=["a", "b'c", ""], li=[1, 2, 3], lf=[1.5, -2.25], lb=[True, False],
-        big=2**62, uni="naïve ☃ 日本",
-    )  # fmt: skip
+        id="p1",
+        s='it\'s "quoted" \\ back\nslash',
+        i=-(2**53),
+        f=0.125,
+        b=True,
+        nul=None,
+        ls=["a", "b'c", ""],
+        li=[1, 2, 3],
+        lf=[1.5, -2.25],
+        lb=[True, False],
+        big=2**62,
+        uni="naïve ☃ 日本",
+    )
     rows = await backend_store.write("conformance/roundtrip", **values)
     row = rows[0]
     props = row.pop("props")
@@ -45,18 +54,33 @@ async def test_strings_and_ints_survive_any_content(
     backend_store: GraphStore, s: str, i: int, ls: list[str]
 ) -> None:
     rows = await backend_store.write(
-        "conformance/roundtrip", id="h", s=s, i=i, f=1.0, b=False, nul=None, ls=ls, li=[i],
-        lf=[0.5], lb=[False], big=i, uni=s,
-    )  # fmt: skip
+        "conformance/roundtrip",
+        id="h",
+        s=s,
+        i=i,
+        f=1.0,
+        b=False,
+        nul=None,
+        ls=ls,
+        li=[i],
+        lf=[0.5],
+        lb=[False],
+        big=i,
+        uni=s,
+    )
     assert rows[0]["s"] == s and rows[0]["i"] == i and rows[0]["ls"] == ls
 
 
 async def test_unwind_nested_lists_of_maps(backend_store: GraphStore) -> None:
     rows = [
-        {"id": f"r{k}", "tags": ["x", str(k)], "meta": {"score": k / 2},
-         "children": [{"id": f"r{k}c{j}", "w": j} for j in range(3)]}
+        {
+            "id": f"r{k}",
+            "tags": ["x", str(k)],
+            "meta": {"score": k / 2},
+            "children": [{"id": f"r{k}c{j}", "w": j} for j in range(3)],
+        }
         for k in range(5)
-    ]  # fmt: skip
+    ]
     out = await backend_store.write("conformance/unwind_maps", rows=rows)
     assert out[0]["edges"] == 15
     count = await backend_store.read("conformance/count")

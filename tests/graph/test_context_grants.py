@@ -20,9 +20,7 @@ TEAMS = ["t0", "t1", "t2"]
 
 Layout = st.fixed_dictionaries(
     {
-        "grants": st.lists(
-            st.tuples(st.sampled_from(TEAMS), st.sampled_from(DOMAINS)), max_size=9
-        ),  # fmt: skip
+        "grants": st.lists(st.tuples(st.sampled_from(TEAMS), st.sampled_from(DOMAINS)), max_size=9),
         "cleared": st.lists(st.sampled_from(TEAMS), max_size=3),
         "entity_domains": st.lists(st.sampled_from(DOMAINS), min_size=2, max_size=6),
         "links": st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=8),
@@ -30,7 +28,7 @@ Layout = st.fixed_dictionaries(
             st.tuples(st.integers(0, 5), st.booleans(), st.integers(0, 3)),
             min_size=1,
             max_size=10,
-        ),  # fmt: skip
+        ),
         "tasks": st.lists(st.tuples(st.sampled_from(TEAMS), st.integers(0, 5)), max_size=4),
     }
 )
@@ -42,8 +40,9 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> list[str]:
         "UNWIND $d AS d CREATE (:Domain {id: d}) WITH count(*) AS _ "
         "UNWIND $t AS t CREATE (:Team {id: t}) WITH count(*) AS _ "
         "CREATE (:Label {name: 'secret'})",
-        d=DOMAINS, t=[*TEAMS, "root"],
-    )  # fmt: skip
+        d=DOMAINS,
+        t=[*TEAMS, "root"],
+    )
     await store.execute_text(
         "UNWIND $g AS g MATCH (t:Team {id: g[0]}), (d:Domain {id: g[1]}) "
         "MERGE (t)-[:CAN_READ]->(d)",
@@ -76,8 +75,10 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> list[str]:
         await store.execute_text(
             "MATCH (x:Entity {id: $e}) CREATE (t:Task {id: $id, status: 'running', "
             "agentId: $a, resources: [], capability: 'x'})-[:TOUCHES]->(x)",
-            e=f"e{e % n}", id=f"task-{team}-{e}", a=f"ag-{team}",
-        )  # fmt: skip
+            e=f"e{e % n}",
+            id=f"task-{team}-{e}",
+            a=f"ag-{team}",
+        )
     return agents
 
 
@@ -129,14 +130,17 @@ async def test_no_read_path_leaks_a_fact(store: GraphStore, lay: dict[str, Any])
                 value=k,
                 confidence=0.5,
                 sensitivity="secret" if secret else None,
-            ),  # fmt: skip
+            ),
             now=1_000 + k,
         )
         meta = {"domain": lay["entity_domains"][e % n], "secret": secret, "entity": ent}
         facts[got.fact.id] = meta
         # Recipients: exactly the agents working within 2 relations that may read it.
-        near = {f"ag-{t}" for t, te in set(lay["tasks"])
-                if dist.get((ent, f"e{te % n}"), 99) <= 2 and allowed(lay, t, meta)}  # fmt: skip
+        near = {
+            f"ag-{t}"
+            for t, te in set(lay["tasks"])
+            if dist.get((ent, f"e{te % n}"), 99) <= 2 and allowed(lay, t, meta)
+        }
         assert set(got.recipients) == near, (got.recipients, near, meta)
     for team in TEAMS:
         reader = context.Reader(agent_id=f"ag-{team}")
@@ -144,10 +148,11 @@ async def test_no_read_path_leaks_a_fact(store: GraphStore, lay: dict[str, Any])
         seen: set[str] = set()
         for i in range(n):
             for hops in (0, 1, 3):
-                got = {f.id for f in await context.context(store, reader, f"e{i}", hops=hops,
-                                                             now=2_000)}  # fmt: skip
-                want = {f for f in visible
-                        if dist.get((f"e{i}", facts[f]["entity"]), 99) <= hops}  # fmt: skip
+                got = {
+                    f.id
+                    for f in await context.context(store, reader, f"e{i}", hops=hops, now=2_000)
+                }
+                want = {f for f in visible if dist.get((f"e{i}", facts[f]["entity"]), 99) <= hops}
                 assert got == want, (team, f"e{i}", hops)
                 seen |= got
         assert seen == visible
@@ -160,6 +165,5 @@ async def test_no_read_path_leaks_a_fact(store: GraphStore, lay: dict[str, Any])
             if tname == team:
                 tid = f"task-{team}-{e}"
                 got = await context.context_for_task(store, reader, tid, hops=2, now=2_000)
-                want = {f for f in visible
-                        if dist.get((f"e{e % n}", facts[f]["entity"]), 99) <= 2}  # fmt: skip
+                want = {f for f in visible if dist.get((f"e{e % n}", facts[f]["entity"]), 99) <= 2}
                 assert {f.id for f in got} == want, (team, tid)

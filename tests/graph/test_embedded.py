@@ -22,8 +22,11 @@ pytestmark = pytest.mark.falkordb_only(
 
 
 def _env(data: Path) -> dict[str, str]:
-    return {"BATON_GRAPH_URI": f"embedded://{data}", "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
-            "BATON_SCHEDULER": "false"}  # fmt: skip
+    return {
+        "BATON_GRAPH_URI": f"embedded://{data}",
+        "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BATON_SCHEDULER": "false",
+    }
 
 
 def _wait_gone(data: Path, timeout: float = 15) -> list[int]:
@@ -35,18 +38,23 @@ def _wait_gone(data: Path, timeout: float = 15) -> list[int]:
 
 def _create_principal(url: str, pid: str) -> None:
     r = httpx.post(
-        f"{url}/graphql", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        json={"query": 'mutation($id:String!){ createPrincipal(input:{id:$id, kind:"service", '
-                       'name:"svc", roles:[INTEGRATION]}) { token } }', "variables": {"id": pid}},
-    )  # fmt: skip
+        f"{url}/graphql",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        json={
+            "query": 'mutation($id:String!){ createPrincipal(input:{id:$id, kind:"service", '
+            'name:"svc", roles:[INTEGRATION]}) { token } }',
+            "variables": {"id": pid},
+        },
+    )
     assert r.json().get("data"), r.text
 
 
 def _principal_exists(url: str, pid: str) -> bool:
     r = httpx.post(
-        f"{url}/graphql", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        f"{url}/graphql",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         json={"query": "{ principals(first: 100) { nodes { id } } }"},
-    )  # fmt: skip
+    )
     return pid in [n["id"] for n in r.json()["data"]["principals"]["nodes"]]
 
 
@@ -102,9 +110,9 @@ def test_orphaned_server_is_adopted(tmp_path: Path) -> None:
 def test_dead_server_record_is_cleaned_up(tmp_path: Path) -> None:
     data = tmp_path / "graph"
     data.mkdir()
-    (data / "server.json").write_text(json.dumps(
-        {"pid": 999_999_999, "port": 1, "owner_pid": 999_999_999, "detached": False}
-    ))  # fmt: skip
+    (data / "server.json").write_text(
+        json.dumps({"pid": 999_999_999, "port": 1, "owner_pid": 999_999_999, "detached": False})
+    )
     server = EmbeddedServer(data)
     try:
         info = server.start()
@@ -126,8 +134,16 @@ def test_db_cli_start_status_stop(tmp_path: Path) -> None:
     import sys
 
     env = {**os.environ, **_env(tmp_path / "graph")}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "app", "db", *a], env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app", "db", *a],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
     assert run("start").returncode == 0
     assert '"running": true' in run("status").stdout
     assert "stopped" in run("stop").stdout

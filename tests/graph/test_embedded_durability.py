@@ -53,8 +53,10 @@ def test_fsync_mode_reaches_the_server(tmp_path: Path) -> None:
         conn = redis.Redis(unix_socket_path=default.socket_path)
         rewrite = conn.config_get("auto-aof-rewrite-*")
         conn.close()
-        assert rewrite == {"auto-aof-rewrite-percentage": "100",
-                           "auto-aof-rewrite-min-size": str(16 * 1024 * 1024)}  # fmt: skip
+        assert rewrite == {
+            "auto-aof-rewrite-percentage": "100",
+            "auto-aof-rewrite-min-size": str(16 * 1024 * 1024),
+        }
     finally:
         default.stop(force=True)
 
@@ -76,9 +78,11 @@ async def test_acknowledged_writes_survive_sigkill_of_the_server(tmp_path: Path)
                 n += 1
                 try:
                     t = await tasks.submit(
-                        store, TaskIn(kind="k", capability="work", payload={"w": w, "n": n}),
-                        actor="test", now=int(time.time() * 1000),
-                    )  # fmt: skip
+                        store,
+                        TaskIn(kind="k", capability="work", payload={"w": w, "n": n}),
+                        actor="test",
+                        now=int(time.time() * 1000),
+                    )
                     acked.add(t.id)
                 except (GraphError, OSError, redis.RedisError):
                     await asyncio.sleep(0.05)  # down: the kill is the point
@@ -94,8 +98,9 @@ async def test_acknowledged_writes_survive_sigkill_of_the_server(tmp_path: Path)
         stop.set()
         await asyncio.gather(*writers)
         present = {r["id"] for r in await store.execute_text("MATCH (t:Task) RETURN t.id AS id")}
-        seqs = [r["s"] for r in await store.execute_text(
-            "MATCH (e:Event) RETURN e.seq AS s ORDER BY s")]  # fmt: skip
+        seqs = [
+            r["s"] for r in await store.execute_text("MATCH (e:Event) RETURN e.seq AS s ORDER BY s")
+        ]
     finally:
         await store.close()
         server.stop(force=True)

@@ -53,8 +53,9 @@ def _statements() -> dict[str, str]:
 def _plans(conn: redis.Redis, text: str) -> bool:
     """Plan ``text`` with its parameters null, except counts (``LIMIT $n``, ``SKIP $n``)."""
     counts = set(re.findall(r"(?:LIMIT|SKIP)\s+\$(\w+)", text))
-    params = " ".join(f"{p}={1 if p in counts else 'null'}"
-                      for p in sorted(set(re.findall(r"\$(\w+)", text))))  # fmt: skip
+    params = " ".join(
+        f"{p}={1 if p in counts else 'null'}" for p in sorted(set(re.findall(r"\$(\w+)", text)))
+    )
     try:
         conn.execute_command("GRAPH.EXPLAIN", "baton", f"CYPHER {params} {text}")
     except redis.ResponseError:

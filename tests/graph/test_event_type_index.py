@@ -23,8 +23,9 @@ TYPES = ["task.completed", "task.dead"]
 def _falkordb_plan(graph: GraphTarget, store: FalkorStore, text: str) -> list[str]:
     conn = redis.Redis(unix_socket_path=graph.uri.removeprefix(SCHEME))  # the embedded server
     try:
-        plan = conn.execute_command("GRAPH.EXPLAIN", store.graph_name,
-                                    f"CYPHER types={TYPES!r} {text}")  # fmt: skip
+        plan = conn.execute_command(
+            "GRAPH.EXPLAIN", store.graph_name, f"CYPHER types={TYPES!r} {text}"
+        )
     finally:
         conn.close()
     return [line.decode().strip() for line in plan]
@@ -57,7 +58,8 @@ async def test_metrics_summary_counts_events_through_the_type_index(graph: Graph
             assert "Node By Index Scan | (e:Event)" in plan, plan
         else:
             plan = _neo4j_plan(graph, text)
-            assert any(op.startswith("NodeIndexSeek") and "e:Event(type)" in op
-                       for op in plan), plan  # fmt: skip
+            assert any(op.startswith("NodeIndexSeek") and "e:Event(type)" in op for op in plan), (
+                plan
+            )
     finally:
         await store.close()

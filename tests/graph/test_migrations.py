@@ -73,10 +73,16 @@ async def test_an_older_graph_is_migrated_once_and_newer_ones_are_refused(
     finally:
         await old.close()
         await newer.close()
-    env = {**os.environ, **graph.env(name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
-           "BATON_PORT": "0", "BATON_SCHEDULER": "false"}  # fmt: skip
-    served = subprocess.run([sys.executable, "-m", "app", "serve"], env=env, capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
+    env = {
+        **os.environ,
+        **graph.env(name),
+        "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BATON_PORT": "0",
+        "BATON_SCHEDULER": "false",
+    }
+    served = subprocess.run(
+        [sys.executable, "-m", "app", "serve"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert served.returncode != 0
     assert "schema version 3" in served.stderr and "upgrade Baton" in served.stderr
     assert "Traceback" not in served.stderr, served.stderr[-2000:]

@@ -29,8 +29,13 @@ COLD = StatementLimits(timeout_ms=60_000)  # a just-started JVM plans every stat
 
 def _admin(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`baton neo4j-admin --home HOME ARGS…`: the documented command, a real process."""
-    return subprocess.run([sys.executable, "-m", "app", "neo4j-admin", "--home", str(home), *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "app", "neo4j-admin", "--home", str(home), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 async def _submit(server: Neo4jServer, n: int) -> tuple[str, int]:
@@ -40,8 +45,9 @@ async def _submit(server: Neo4jServer, n: int) -> tuple[str, int]:
         await prepare_graph(store)
         now = int(time.time() * 1000)
         for i in range(n):
-            await tasks.submit(store, TaskIn(kind="b", capability="c", payload={"i": i}),
-                               actor="t", now=now)  # fmt: skip
+            await tasks.submit(
+                store, TaskIn(kind="b", capability="c", payload={"i": i}), actor="t", now=now
+            )
         return await graph_digest(store), await events.head(store)
     finally:
         await store.close()
@@ -72,8 +78,9 @@ async def test_dump_wipe_load_round_trip_with_neo4j_admin(tmp_path: Path) -> Non
         _, later = await _submit(server, 4)  # work after the backup: the load takes it away
         assert later > head
         server.stop()
-        loaded = _admin(home, "database", "load", "neo4j", f"--from-path={dump}",
-                        "--overwrite-destination=true")  # fmt: skip
+        loaded = _admin(
+            home, "database", "load", "neo4j", f"--from-path={dump}", "--overwrite-destination=true"
+        )
         assert loaded.returncode == 0, loaded.stderr[-2000:]
         server.start()
         got_digest, got_head, missed = await _state(server, head - 3)

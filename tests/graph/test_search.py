@@ -35,8 +35,9 @@ async def grants(store: GraphStore, pairs: list[tuple[str, str]], cleared: list[
         "UNWIND $d AS d CREATE (:Domain {id: d}) WITH count(*) AS _ "
         "UNWIND $t AS t CREATE (:Team {id: t}) WITH count(*) AS _ "
         "CREATE (:Label {name: 'secret'})",
-        d=DOMAINS, t=[*TEAMS, "root"],
-    )  # fmt: skip
+        d=DOMAINS,
+        t=[*TEAMS, "root"],
+    )
     await store.execute_text(
         "UNWIND $g AS g MATCH (t:Team {id: g[0]}), (d:Domain {id: g[1]}) "
         "MERGE (t)-[:CAN_READ]->(d)",
@@ -57,12 +58,27 @@ async def grants(store: GraphStore, pairs: list[tuple[str, str]], cleared: list[
     )
 
 
-async def fact(store: GraphStore, entity: str, key: str, value: Any, *, now: int = 1_000,
-               secret: bool = False, valid_to: int | None = None) -> str:  # fmt: skip
+async def fact(
+    store: GraphStore,
+    entity: str,
+    key: str,
+    value: Any,
+    *,
+    now: int = 1_000,
+    secret: bool = False,
+    valid_to: int | None = None,
+) -> str:
     got = await context.assert_fact(
         store,
-        FactIn(agent_id="ag-root", entity_id=entity, key=key, value=value, confidence=0.5,
-               sensitivity="secret" if secret else None, valid_to=valid_to),  # fmt: skip
+        FactIn(
+            agent_id="ag-root",
+            entity_id=entity,
+            key=key,
+            value=value,
+            confidence=0.5,
+            sensitivity="secret" if secret else None,
+            valid_to=valid_to,
+        ),
         now=now,
     )
     return got.fact.id
@@ -88,11 +104,20 @@ async def test_the_job_embeds_in_batches_and_an_idle_run_writes_nothing(
 ) -> None:
     await grants(store, [], [])
     await context.upsert_entities(
-        store, [EntityIn(id=f"svc-{i}", kind="service", name=f"service {i}", domain="d0",
-                         attrs={"description": "handles checkout", "tags": ["tier1"]})
-                for i in range(3)],
-        actor="admin", now=1_000,
-    )  # fmt: skip
+        store,
+        [
+            EntityIn(
+                id=f"svc-{i}",
+                kind="service",
+                name=f"service {i}",
+                domain="d0",
+                attrs={"description": "handles checkout", "tags": ["tier1"]},
+            )
+            for i in range(3)
+        ],
+        actor="admin",
+        now=1_000,
+    )
     for i in range(4):
         await fact(store, "svc-0", f"note_{i}", {"summary": f"checkout latency {i}"})
     assert await search.pending_count(store) == 7
@@ -100,8 +125,12 @@ async def test_the_job_embeds_in_batches_and_an_idle_run_writes_nothing(
         "MATCH (f:Fact {key: 'note_0'}) MATCH (e:Entity {id: 'svc-1'}) RETURN f.text AS f, "
         "e.text AS e"
     )
-    assert rows == [{"f": 'note 0: {"summary": "checkout latency 0"}',
-                     "e": "service 1 (service). handles checkout. Tags: tier1."}]  # fmt: skip
+    assert rows == [
+        {
+            "f": 'note 0: {"summary": "checkout latency 0"}',
+            "e": "service 1 (service). handles checkout. Tags: tier1.",
+        }
+    ]
     embedder = Embedder()
     assert await search.embed_pending(store, embedder, batch=3) == 3
     assert await search.pending_count(store) == 4
@@ -115,11 +144,20 @@ async def test_the_job_embeds_in_batches_and_an_idle_run_writes_nothing(
     store.on_write.clear()
     # An unchanged upsert keeps the vector; a changed text is flagged again.
     await context.upsert_entities(
-        store, [EntityIn(id="svc-0", kind="service", name="service 0", domain="d0",
-                         attrs={"description": "handles checkout", "tags": ["tier1"]}),
-                EntityIn(id="svc-1", kind="service", name="service one", domain="d0")],
-        actor="admin", now=2_000,
-    )  # fmt: skip
+        store,
+        [
+            EntityIn(
+                id="svc-0",
+                kind="service",
+                name="service 0",
+                domain="d0",
+                attrs={"description": "handles checkout", "tags": ["tier1"]},
+            ),
+            EntityIn(id="svc-1", kind="service", name="service one", domain="d0"),
+        ],
+        actor="admin",
+        now=2_000,
+    )
     assert await search.pending_count(store) == 1
     # A superseded fact leaves the backlog with its successor's arrival.
     await fact(store, "svc-0", "health", "degraded", now=3_000)
@@ -130,16 +168,20 @@ async def test_the_job_embeds_in_batches_and_an_idle_run_writes_nothing(
 async def test_a_text_changed_while_embedding_keeps_its_flag(store: GraphStore) -> None:
     await grants(store, [], [])
     await context.upsert_entities(
-        store, [EntityIn(id="svc", kind="service", name="old name", domain="d0")],
-        actor="admin", now=1_000,
-    )  # fmt: skip
+        store,
+        [EntityIn(id="svc", kind="service", name="old name", domain="d0")],
+        actor="admin",
+        now=1_000,
+    )
 
     class Racing(Embedder):
         async def embed(self, texts: list[str]) -> list[list[float]]:  # type: ignore[override]
             await context.upsert_entities(
-                store, [EntityIn(id="svc", kind="service", name="new name", domain="d0")],
-                actor="admin", now=2_000,
-            )  # fmt: skip
+                store,
+                [EntityIn(id="svc", kind="service", name="new name", domain="d0")],
+                actor="admin",
+                now=2_000,
+            )
             return super().embed(texts)
 
     assert await search.embed_pending(store, Racing(), batch=10) == 0
@@ -154,18 +196,31 @@ async def small_org(store: GraphStore) -> dict[str, str]:
     """svc-web -> svc-checkout -> svc-payments -> svc-ledger (DEPENDS_ON), all in d0; t0
     reads d0; facts on each; everything embedded."""
     await grants(store, [("t0", "d0")], [])
-    names = {"svc-web": "web frontend", "svc-checkout": "checkout service",
-             "svc-payments": "payments gateway", "svc-ledger": "ledger database"}  # fmt: skip
+    names = {
+        "svc-web": "web frontend",
+        "svc-checkout": "checkout service",
+        "svc-payments": "payments gateway",
+        "svc-ledger": "ledger database",
+    }
     await context.upsert_entities(
-        store, [EntityIn(id=i, kind="service", name=n, domain="d0") for i, n in names.items()],
-        actor="admin", now=1_000,
-    )  # fmt: skip
+        store,
+        [EntityIn(id=i, kind="service", name=n, domain="d0") for i, n in names.items()],
+        actor="admin",
+        now=1_000,
+    )
     await context.link_entities(
-        store, [LinkIn.model_validate({"from": a, "to": b}) for a, b in
-                [("svc-web", "svc-checkout"), ("svc-checkout", "svc-payments"),
-                 ("svc-payments", "svc-ledger")]],
-        actor="admin", now=1_000,
-    )  # fmt: skip
+        store,
+        [
+            LinkIn.model_validate({"from": a, "to": b})
+            for a, b in [
+                ("svc-web", "svc-checkout"),
+                ("svc-checkout", "svc-payments"),
+                ("svc-payments", "svc-ledger"),
+            ]
+        ],
+        actor="admin",
+        now=1_000,
+    )
     out = {
         "latency": await fact(store, "svc-checkout", "latency", "checkout latency p99 high"),
         "errors": await fact(store, "svc-payments", "error_rate", "payments errors spiking"),
@@ -178,27 +233,43 @@ async def small_org(store: GraphStore) -> dict[str, str]:
 
 async def test_vector_signal_finds_the_nearest_with_its_cosine(store: GraphStore) -> None:
     f = await small_org(store)
-    hits = await search.search(store, Reader(agent_id="ag-t0"),
-                               vector=hash_vector(search.fact_text("latency",
-                                                                   "checkout latency p99 high")),
-                               text="",
-                               first=3, now=2_000)  # fmt: skip
+    hits = await search.search(
+        store,
+        Reader(agent_id="ag-t0"),
+        vector=hash_vector(search.fact_text("latency", "checkout latency p99 high")),
+        text="",
+        first=3,
+        now=2_000,
+    )
     top = hits[0]
     assert (top.type, top.id, top.key, top.entity_id, top.domain) == (
-        "fact", f["latency"], "latency", "svc-checkout", "d0")
+        "fact",
+        f["latency"],
+        "latency",
+        "svc-checkout",
+        "d0",
+    )
     assert top.value == "checkout latency p99 high"
     assert top.signals.vector == pytest.approx(1.0, abs=1e-4) and top.signals.vector_rank == 1
     assert top.signals.text is None and top.signals.distance is None
     assert top.score == pytest.approx(1 / 61)
     assert len(hits) == 3
     assert all(-1.0 <= (h.signals.vector or 0) <= 1.0 for h in hits)
-    ents = await search.search(store, Reader(agent_id="ag-t0"), vector=hash_vector(
-        "ledger database service"), text="", kinds=["service"], first=2, now=2_000)
+    ents = await search.search(
+        store,
+        Reader(agent_id="ag-t0"),
+        vector=hash_vector("ledger database service"),
+        text="",
+        kinds=["service"],
+        first=2,
+        now=2_000,
+    )
     assert ents[0].type == "entity" and ents[0].id == "svc-ledger"
     assert (ents[0].name, ents[0].kind, ents[0].domain) == ("ledger database", "service", "d0")
     assert {h.type for h in ents} == {"entity"}  # kinds: entity kinds, fact key prefixes
-    only = await search.search(store, ROOT, vector=hash_vector("x"), text="",
-                               kinds=["error"], first=10, now=2_000)  # fmt: skip
+    only = await search.search(
+        store, ROOT, vector=hash_vector("x"), text="", kinds=["error"], first=10, now=2_000
+    )
     assert ids(only) == {f["errors"]}
 
 
@@ -210,16 +281,30 @@ async def test_text_signal_matches_words_and_the_graph_signal_walks_two_relation
     hits = await search.search(store, t0, vector=None, text="Payments!", first=10, now=2_000)
     assert ids(hits) == {f["errors"], "svc-payments"}
     assert all(h.signals.text is not None and h.signals.text_rank for h in hits)
-    near = await search.search(store, t0, vector=None, text="", near="svc-checkout",
-                               first=20, now=2_000)  # fmt: skip
+    near = await search.search(
+        store, t0, vector=None, text="", near="svc-checkout", first=20, now=2_000
+    )
     dist = {h.id: h.signals.distance for h in near}
-    assert dist == {f["latency"]: 0, f["errors"]: 1, f["deploy"]: 1, f["disk"]: 2,
-                    "svc-web": 1, "svc-payments": 1, "svc-ledger": 2}  # fmt: skip
+    assert dist == {
+        f["latency"]: 0,
+        f["errors"]: 1,
+        f["deploy"]: 1,
+        f["disk"]: 2,
+        "svc-web": 1,
+        "svc-payments": 1,
+        "svc-ledger": 2,
+    }
     assert {h.signals.graph_rank for h in near if h.signals.distance == 1} == {2}
     # Fused: the checkout latency fact is first by text, vector and graph at once.
-    fused = await search.search(store, t0, vector=hash_vector("checkout latency"),
-                                text="checkout latency", near="svc-checkout", first=3,
-                                now=2_000)  # fmt: skip
+    fused = await search.search(
+        store,
+        t0,
+        vector=hash_vector("checkout latency"),
+        text="checkout latency",
+        near="svc-checkout",
+        first=3,
+        now=2_000,
+    )
     top = fused[0]
     assert top.id == f["latency"]
     assert top.signals.vector_rank == 1 and top.signals.text_rank == 1
@@ -228,8 +313,14 @@ async def test_text_signal_matches_words_and_the_graph_signal_walks_two_relation
     await fact(store, "svc-checkout", "latency", "checkout latency fine now", now=3_000)
     await fact(store, "svc-web", "banner", "checkout banner", now=3_000, valid_to=3_500)
     await embed_all(store)
-    later = await search.search(store, t0, vector=hash_vector("checkout latency"),
-                                text="checkout latency", first=10, now=4_000)  # fmt: skip
+    later = await search.search(
+        store,
+        t0,
+        vector=hash_vector("checkout latency"),
+        text="checkout latency",
+        first=10,
+        now=4_000,
+    )
     assert f["latency"] not in ids(later)
     assert not any(h.key == "banner" for h in later)
     assert any(h.key == "latency" for h in later)
@@ -237,8 +328,15 @@ async def test_text_signal_matches_words_and_the_graph_signal_walks_two_relation
 
 async def test_unreadable_anchor_gives_no_graph_signal(store: GraphStore) -> None:
     await small_org(store)
-    hits = await search.search(store, Reader(agent_id="ag-t1"), vector=None, text="",
-                               near="svc-checkout", first=10, now=2_000)  # fmt: skip
+    hits = await search.search(
+        store,
+        Reader(agent_id="ag-t1"),
+        vector=None,
+        text="",
+        near="svc-checkout",
+        first=10,
+        now=2_000,
+    )
     assert hits == []
     assert await search.search(store, ROOT, vector=None, text="", near="nope", first=5) == []
     with pytest.raises(BadInput):
@@ -248,21 +346,59 @@ async def test_unreadable_anchor_gives_no_graph_signal(store: GraphStore) -> Non
 
 
 ATTACKS = [
-    '"checkout', 'checkout"', "'checkout'", "*", "check*", "checkout*", "checkout | *",
-    "checkout|payments", "-checkout", "checkout -payments", "@text:checkout",
-    "@text:(checkout)", "@key:{x}", "(checkout", "checkout)", ")(", "text:checkout",
-    "checkout AND payments", "checkout OR *", "NOT checkout", "checkout~2", "checkout^10",
-    "[a TO z]", "{a TO z}", "/chec.*/", "\\", "\\\\*", "%checkout%", "$checkout",
-    "checkout && payments", "!checkout", "", "   ", "~", "?", "checkout:*",
-    "x" * 5000, "checkout " * 500, "ledger " + "(" * 300 + "checkout" + ")" * 300,
-    "\x00checkout", "checkout\n|payments", "ünïcödé checkout",
-]  # fmt: skip
+    '"checkout',
+    'checkout"',
+    "'checkout'",
+    "*",
+    "check*",
+    "checkout*",
+    "checkout | *",
+    "checkout|payments",
+    "-checkout",
+    "checkout -payments",
+    "@text:checkout",
+    "@text:(checkout)",
+    "@key:{x}",
+    "(checkout",
+    "checkout)",
+    ")(",
+    "text:checkout",
+    "checkout AND payments",
+    "checkout OR *",
+    "NOT checkout",
+    "checkout~2",
+    "checkout^10",
+    "[a TO z]",
+    "{a TO z}",
+    "/chec.*/",
+    "\\",
+    "\\\\*",
+    "%checkout%",
+    "$checkout",
+    "checkout && payments",
+    "!checkout",
+    "",
+    "   ",
+    "~",
+    "?",
+    "checkout:*",
+    "x" * 5000,
+    "checkout " * 500,
+    "ledger " + "(" * 300 + "checkout" + ")" * 300,
+    "\x00checkout",
+    "checkout\n|payments",
+    "ünïcödé checkout",
+]
 
 
 async def test_full_text_injection_neither_errors_nor_widens(store: GraphStore) -> None:
     await small_org(store)
-    texts = {r["id"]: r["text"] for r in await store.execute_text(
-        "MATCH (n) WHERE n:Fact OR n:Entity RETURN n.id AS id, n.text AS text")}
+    texts = {
+        r["id"]: r["text"]
+        for r in await store.execute_text(
+            "MATCH (n) WHERE n:Fact OR n:Entity RETURN n.id AS id, n.text AS text"
+        )
+    }
     t0 = Reader(agent_id="ag-t0")
     for attack in ATTACKS:
         hits = await search.search(store, t0, vector=None, text=attack, first=50, now=2_000)
@@ -285,10 +421,14 @@ async def test_overfetch_finds_readable_hits_behind_forty_unreadable(store: Grap
     lie further away. first=5 asks the index for 20, then 40, then 80 neighbours."""
     await grants(store, [("t0", "d0")], [])
     await context.upsert_entities(
-        store, [EntityIn(id="hidden", kind="service", name="hidden", domain="d1"),
-                EntityIn(id="open", kind="service", name="open", domain="d0")],
-        actor="admin", now=1_000,
-    )  # fmt: skip
+        store,
+        [
+            EntityIn(id="hidden", kind="service", name="hidden", domain="d1"),
+            EntityIn(id="open", kind="service", name="open", domain="d0"),
+        ],
+        actor="admin",
+        now=1_000,
+    )
     rng = random.Random(7)
     query = around([0.0] * DEFAULT_EMBEDDING_DIM, 1.0, random.Random(999))
     vectors: dict[str, list[float]] = {}
@@ -309,10 +449,12 @@ async def test_overfetch_finds_readable_hits_behind_forty_unreadable(store: Grap
 
     store.read = counted  # type: ignore[method-assign]
     try:
-        hits = await search.search(store, Reader(agent_id="ag-t0"), vector=query, text="",
-                                   first=5, now=2_000)  # fmt: skip
+        hits = await search.search(
+            store, Reader(agent_id="ag-t0"), vector=query, text="", first=5, now=2_000
+        )
     finally:
         del store.read
+
     def cos(v: list[float]) -> float:
         return sum(a * b for a, b in zip(query, v, strict=True))
 
@@ -322,8 +464,7 @@ async def test_overfetch_finds_readable_hits_behind_forty_unreadable(store: Grap
     best = sorted((f"f{i}" for i in range(10)), key=lambda k: -cos(far(k)))
     assert [h.key for h in hits] == best[:5]
     assert [h.signals.vector_rank for h in hits] == [1, 2, 3, 4, 5]
-    assert all(h.signals.vector == pytest.approx(cos(far(str(h.key))), abs=1e-4)
-               for h in hits)  # fmt: skip
+    assert all(h.signals.vector == pytest.approx(cos(far(str(h.key))), abs=1e-4) for h in hits)
     assert reads == [20, 40, 80]
     everyone = await search.search(store, ROOT, vector=query, text="", first=5)
     assert {h.key for h in everyone} <= {f"n{i}" for i in range(40)}
@@ -333,19 +474,24 @@ async def test_overfetch_finds_readable_hits_behind_forty_unreadable(store: Grap
 
 Layout = st.fixed_dictionaries(
     {
-        "grants": st.lists(st.tuples(st.sampled_from(TEAMS), st.sampled_from(DOMAINS)),
-                           max_size=9),  # fmt: skip
+        "grants": st.lists(st.tuples(st.sampled_from(TEAMS), st.sampled_from(DOMAINS)), max_size=9),
         "cleared": st.lists(st.sampled_from(TEAMS), max_size=3),
         # (domain, word) per entity
-        "entities": st.lists(st.tuples(st.sampled_from(DOMAINS), st.sampled_from(WORDS)),
-                             min_size=1, max_size=5),  # fmt: skip
+        "entities": st.lists(
+            st.tuples(st.sampled_from(DOMAINS), st.sampled_from(WORDS)), min_size=1, max_size=5
+        ),
         "links": st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), max_size=6),
         # (entity index, key index, word, secret, expired)
         "facts": st.lists(
-            st.tuples(st.integers(0, 4), st.integers(0, 2), st.sampled_from(WORDS),
-                      st.booleans(), st.booleans()),
+            st.tuples(
+                st.integers(0, 4),
+                st.integers(0, 2),
+                st.sampled_from(WORDS),
+                st.booleans(),
+                st.booleans(),
+            ),
             max_size=8,
-        ),  # fmt: skip
+        ),
     }
 )
 
@@ -379,16 +525,24 @@ async def test_search_never_returns_what_the_reader_cannot_read(
     await grants(store, lay["grants"], lay["cleared"])
     n = len(lay["entities"])
     await context.upsert_entities(
-        store, [EntityIn(id=f"e{i}", kind="incident" if i % 2 else "service",
-                         name=f"{w} e{i}", domain=d) for i, (d, w) in enumerate(lay["entities"])],
-        actor="admin", now=1_000,
-    )  # fmt: skip
+        store,
+        [
+            EntityIn(
+                id=f"e{i}", kind="incident" if i % 2 else "service", name=f"{w} e{i}", domain=d
+            )
+            for i, (d, w) in enumerate(lay["entities"])
+        ],
+        actor="admin",
+        now=1_000,
+    )
     links = [(a % n, b % n) for a, b in lay["links"] if a % n != b % n]
     if links:
         await context.link_entities(
-            store, [LinkIn.model_validate({"from": f"e{a}", "to": f"e{b}"}) for a, b in links],
-            actor="admin", now=1_000,
-        )  # fmt: skip
+            store,
+            [LinkIn.model_validate({"from": f"e{a}", "to": f"e{b}"}) for a, b in links],
+            actor="admin",
+            now=1_000,
+        )
     dist = hops(n, links)
     # item id -> (domain, secret, entity index, word, kind or key); only what is current
     items: dict[str, tuple[str, bool, int, str, str]] = {
@@ -397,8 +551,15 @@ async def test_search_never_returns_what_the_reader_cannot_read(
     }
     current: dict[tuple[int, int], str] = {}
     for k, (e, key, word, secret, expired) in enumerate(lay["facts"]):
-        fid = await fact(store, f"e{e % n}", f"k{key}", f"{word} x{k}", now=1_000 + k,
-                         secret=secret, valid_to=1_500 if expired else None)  # fmt: skip
+        fid = await fact(
+            store,
+            f"e{e % n}",
+            f"k{key}",
+            f"{word} x{k}",
+            now=1_000 + k,
+            secret=secret,
+            valid_to=1_500 if expired else None,
+        )
         old = current.pop((e % n, key), None)
         items.pop(old or "", None)
         current[(e % n, key)] = fid
@@ -421,27 +582,47 @@ async def test_search_never_returns_what_the_reader_cannot_read(
     for name, (reader, team) in readers.items():
         visible = {i for i in items if may(team, i)}
         word = WORDS[hash(name) % len(WORDS)]
-        got = await search.search(store, reader, vector=hash_vector(word), text="", first=50,
-                                  now=2_000)  # fmt: skip
+        got = await search.search(
+            store, reader, vector=hash_vector(word), text="", first=50, now=2_000
+        )
         assert ids(got) <= visible, (name, ids(got) - visible)
         # Everything readable holding the word is among the nearest (cosine > 0).
         assert {i for i in visible if items[i][3] == word} <= ids(got), name
         got = await search.search(store, reader, vector=None, text=word, first=50, now=2_000)
         assert ids(got) == {i for i in visible if items[i][3] == word}, name
-        got = await search.search(store, reader, vector=None, text="", kinds=["incident", "k1"],
-                                  near=None, first=50, now=2_000)  # fmt: skip
+        got = await search.search(
+            store,
+            reader,
+            vector=None,
+            text="",
+            kinds=["incident", "k1"],
+            near=None,
+            first=50,
+            now=2_000,
+        )
         assert got == []
-        got = await search.search(store, reader, vector=hash_vector(word), text=word,
-                                  kinds=["incident", "k1"], first=50, now=2_000)  # fmt: skip
+        got = await search.search(
+            store,
+            reader,
+            vector=hash_vector(word),
+            text=word,
+            kinds=["incident", "k1"],
+            first=50,
+            now=2_000,
+        )
         assert ids(got) <= {i for i in visible if items[i][4] in ("incident", "k1")}, name
         for a in range(n):
-            got = await search.search(store, reader, vector=None, text="", near=f"e{a}",
-                                      first=50, now=2_000)  # fmt: skip
+            got = await search.search(
+                store, reader, vector=None, text="", near=f"e{a}", first=50, now=2_000
+            )
             if f"e{a}" not in visible:
                 assert got == [], (name, a)
                 continue
-            want = {i for i in visible
-                    if (i in ents and 1 <= dist.get((a, items[i][2]), 9) <= 2)
-                    or (i not in ents and dist.get((a, items[i][2]), 9) <= 2)}  # fmt: skip
+            want = {
+                i
+                for i in visible
+                if (i in ents and 1 <= dist.get((a, items[i][2]), 9) <= 2)
+                or (i not in ents and dist.get((a, items[i][2]), 9) <= 2)
+            }
             assert ids(got) == want, (name, a)
             assert all(h.signals.distance == dist[(a, items[h.id][2])] for h in got)

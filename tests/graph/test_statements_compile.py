@@ -16,8 +16,9 @@ from tests.support.graphs import GraphTarget
 def _browser_statements() -> dict[str, str]:
     out = {}
     for path in sorted((CYPHER_DIR / "browser").glob("*.cypher")):
-        text = "\n".join(ln for ln in path.read_text().splitlines()
-                         if not ln.lstrip().startswith("//"))  # fmt: skip
+        text = "\n".join(
+            ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("//")
+        )
         out[f"browser/{path.stem}"] = text.strip().rstrip(";")
     return out
 

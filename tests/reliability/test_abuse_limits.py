@@ -155,8 +155,7 @@ async def test_dense_lineage_is_bounded_and_does_not_stall_the_control_plane(liv
     await seed.load(live.store, SEEDS, now=live.rt.now())
     sre = await agent(live, "agent-rootcause", ["diagnose"], 4, team="sre")
     worker = await prober(live)
-    base = {"agentId": "agent-rootcause", "entityId": "svc-payments", "key": "k",
-            "confidence": 0.9}  # fmt: skip
+    base = {"agentId": "agent-rootcause", "entityId": "svc-payments", "key": "k", "confidence": 0.9}
     ids: list[str] = []
     for i in range(40):
         got = await sre(ASSERT, i={**base, "key": f"k{i}", "value": i, "derivedFrom": ids[-32:]})
@@ -246,9 +245,11 @@ async def test_client_deadline_maps_a_hung_server_to_graph_timeout(
     deadline, just above the statement timeout, ends the wait as GraphTimeout."""
     assert own_server.info is not None
     store = FalkorStore.at(
-        own_server.info.uri, "g", queries=Queries({"q": "RETURN 1 AS one"}, "falkordb"),
+        own_server.info.uri,
+        "g",
+        queries=Queries({"q": "RETURN 1 AS one"}, "falkordb"),
         limits=StatementLimits(timeout_ms=300, client_margin_ms=200),
-    )  # fmt: skip
+    )
     admin = redis.Redis(unix_socket_path=own_server.info.socket, socket_timeout=5)
     try:
         await store.execute_text("CREATE (:X)")
@@ -274,8 +275,7 @@ async def test_a_hung_graph_gives_coded_timeouts_never_http_500(
     target = GraphTarget("falkordb", own_server.info.uri)
     app = await start_app(target, fresh_name(), scheduler=False, graph_timeout_ms=300)
     try:
-        r = await app.http.post(f"{app.url}/graphql", json={"query": "{ eventHead }"},
-                                headers=AUTH)  # fmt: skip
+        r = await app.http.post(f"{app.url}/graphql", json={"query": "{ eventHead }"}, headers=AUTH)
         assert r.status_code == 200 and "errors" not in r.json()
         cfg = redis.Redis(unix_socket_path=own_server.info.socket, socket_timeout=5)
         timeouts = {k.decode(): v for k, v in cfg.execute_command("GRAPH.CONFIG", "GET", "*")}
@@ -284,14 +284,16 @@ async def test_a_hung_graph_gives_coded_timeouts_never_http_500(
         cfg.execute_command("CLIENT", "PAUSE", "4000", "ALL")
         try:
             start = time.perf_counter()
-            r = await app.http.post(f"{app.url}/graphql", json={"query": "{ eventHead }"},
-                                    headers=AUTH)  # fmt: skip
+            r = await app.http.post(
+                f"{app.url}/graphql", json={"query": "{ eventHead }"}, headers=AUTH
+            )
             took = time.perf_counter() - start
             assert r.status_code == 200, r.text
             assert [e["extensions"]["code"] for e in r.json()["errors"]] == ["TIMEOUT"]
             assert took < 3.5
-            async with websockets.connect(app.url.replace("http", "ws") + "/graphql",
-                                          subprotocols=WS_PROTO) as ws:  # type: ignore[list-item]  # fmt: skip
+            async with websockets.connect(
+                app.url.replace("http", "ws") + "/graphql", subprotocols=WS_PROTO
+            ) as ws:  # type: ignore[list-item]
                 init = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
                 await ws.send(json.dumps({"type": "connection_init", "payload": init}))
                 with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -331,10 +333,12 @@ async def test_thirty_aliases_of_a_big_page_are_refused_by_cost(live: App) -> No
 
 
 async def ws_open(app: Endpoint, token: str = ADMIN_TOKEN) -> Any:
-    ws = await websockets.connect(app.url.replace("http", "ws") + "/graphql",
-                                  subprotocols=WS_PROTO, max_size=None)  # type: ignore[list-item]  # fmt: skip
-    await ws.send(json.dumps({"type": "connection_init",
-                              "payload": {"Authorization": f"Bearer {token}"}}))  # fmt: skip
+    ws = await websockets.connect(
+        app.url.replace("http", "ws") + "/graphql", subprotocols=WS_PROTO, max_size=None
+    )  # type: ignore[list-item]
+    await ws.send(
+        json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+    )
     ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert ack["type"] == "connection_ack", ack
     return ws
@@ -356,9 +360,15 @@ async def ws_result(ws: Any, op_id: str) -> dict[str, Any]:
 @pytest.fixture
 async def tight(graph: GraphTarget) -> AsyncIterator[App]:
     app = await start_app(
-        graph, fresh_name(), scheduler=False, rate_limit_per_s=1.0, rate_limit_burst=3,
-        ws_max_sockets=2, ws_max_subscriptions=2, max_body_bytes=50_000,
-    )  # fmt: skip
+        graph,
+        fresh_name(),
+        scheduler=False,
+        rate_limit_per_s=1.0,
+        rate_limit_burst=3,
+        ws_max_sockets=2,
+        ws_max_subscriptions=2,
+        max_body_bytes=50_000,
+    )
     yield app
     await app.store.drop_all()
     await stop_app(app)
@@ -369,8 +379,11 @@ async def test_websocket_operations_are_rate_limited_one_by_one(tight: App) -> N
     try:
         codes: list[str | None] = []
         for i in range(8):
-            await ws.send(json.dumps({"id": f"q{i}", "type": "subscribe",
-                                      "payload": {"query": "{ eventHead }"}}))  # fmt: skip
+            await ws.send(
+                json.dumps(
+                    {"id": f"q{i}", "type": "subscribe", "payload": {"query": "{ eventHead }"}}
+                )
+            )
             got = await ws_result(ws, f"q{i}")
             codes.append(got["errors"][0]["extensions"]["code"] if got.get("errors") else None)
         assert codes[:3] == [None, None, None]
@@ -409,16 +422,20 @@ async def test_websocket_messages_obey_the_http_size_limit(tight: App) -> None:
     before = await graph_digest(tight.store)
     ws = await ws_open(tight)
     big = {"kind": "big", "capability": "x", "payload": {"blob": "x" * 200_000}}
-    await ws.send(json.dumps({"id": "m", "type": "subscribe",
-                              "payload": {"query": SUBMIT, "variables": {"i": big}}}))  # fmt: skip
+    await ws.send(
+        json.dumps(
+            {"id": "m", "type": "subscribe", "payload": {"query": SUBMIT, "variables": {"i": big}}}
+        )
+    )
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await ws_result(ws, "m")
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
     assert "larger than 50000 bytes" in closed.value.rcvd.reason
     assert await graph_digest(tight.store) == before
     # The same over HTTP is a coded 413.
-    r = await tight.http.post(f"{tight.url}/graphql", headers=AUTH,
-                              json={"query": SUBMIT, "variables": {"i": big}})  # fmt: skip
+    r = await tight.http.post(
+        f"{tight.url}/graphql", headers=AUTH, json={"query": SUBMIT, "variables": {"i": big}}
+    )
     assert r.status_code == 413 and r.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT"
 
 
@@ -438,8 +455,11 @@ class ServedApp:
 @contextlib.asynccontextmanager
 async def served_app(graph: GraphTarget, tmp_path: Path, **env: str) -> AsyncIterator[ServedApp]:
     name = fresh_name()
-    served = Served({**graph.env(name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN, **env}, free_port(),
-                    log=tmp_path / "served.log")  # fmt: skip
+    served = Served(
+        {**graph.env(name), "BATON_ADMIN_TOKEN": ADMIN_TOKEN, **env},
+        free_port(),
+        log=tmp_path / "served.log",
+    )
     store = graph.store(name)
     try:
         await asyncio.to_thread(served.wait_healthy)
@@ -456,8 +476,11 @@ async def test_replay_from_zero_is_paged_and_does_not_starve_live_traffic(
 ) -> None:
     """30 subscribers replay the whole log from 0 at once. The app serves in its own process:
     in this one, the 30 clients' own parsing would stall the loop being measured."""
-    limits = {"BATON_WS_MAX_SOCKETS": "200", "BATON_WS_MAX_SUBSCRIPTIONS": "200",
-              "BATON_REPLAY_PAGE": "50"}  # fmt: skip
+    limits = {
+        "BATON_WS_MAX_SOCKETS": "200",
+        "BATON_WS_MAX_SUBSCRIPTIONS": "200",
+        "BATON_REPLAY_PAGE": "50",
+    }
     async with served_app(graph, tmp_path, **limits) as app:
         worker = await prober(app)
         integration = await app.admin(
@@ -526,8 +549,11 @@ RAW_BAD: dict[str, bytes] = {
 @pytest.mark.parametrize("case", list(RAW_BAD))
 async def test_malformed_json_is_coded_bad_input_and_changes_nothing(api: App, case: str) -> None:
     before = await graph_digest(api.store)
-    r = await api.http.post(f"{api.url}/graphql", content=RAW_BAD[case],
-                            headers={**AUTH, "content-type": "application/json"})  # fmt: skip
+    r = await api.http.post(
+        f"{api.url}/graphql",
+        content=RAW_BAD[case],
+        headers={**AUTH, "content-type": "application/json"},
+    )
     assert r.status_code == 400, (r.status_code, r.text[:300])
     body = r.json()
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_INPUT"], body
@@ -535,8 +561,12 @@ async def test_malformed_json_is_coded_bad_input_and_changes_nothing(api: App, c
     # The same over a WebSocket: refused with a reason, nothing written.
     ws = await ws_open(api)
     try:
-        payload = RAW_BAD[case].replace(b'{"query"', b'{"id": "x", "type": "subscribe", '
-                                        b'"payload": {"query"', 1) + b"}"  # fmt: skip
+        payload = (
+            RAW_BAD[case].replace(
+                b'{"query"', b'{"id": "x", "type": "subscribe", "payload": {"query"', 1
+            )
+            + b"}"
+        )
         # Invalid UTF-8 cannot be a text frame: as a binary frame it is refused the same way.
         await ws.send(payload if case.endswith("utf-8") else payload.decode())
         with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -552,11 +582,15 @@ async def test_malformed_json_is_coded_bad_input_and_changes_nothing(api: App, c
 async def test_huge_long_is_refused_not_clamped(api: App) -> None:
     before = await graph_digest(api.store)
     for deadline in (10**30, -(10**30), 2**63):
-        codes = await api.admin.fails(SUBMIT, i={"kind": "k", "capability": "c",
-                                                 "deadline": deadline})  # fmt: skip
+        codes = await api.admin.fails(
+            SUBMIT, i={"kind": "k", "capability": "c", "deadline": deadline}
+        )
         assert codes == ["BAD_INPUT"], deadline
-    literal = 'mutation { submitTask(input: {kind: "k", capability: "c", deadline: ' + str(
-        10**30) + "}) { id } }"  # fmt: skip
+    literal = (
+        'mutation { submitTask(input: {kind: "k", capability: "c", deadline: '
+        + str(10**30)
+        + "}) { id } }"
+    )
     assert await api.admin.fails(literal) == ["BAD_INPUT"]
     assert await graph_digest(api.store) == before
     ok = await api.admin(SUBMIT, i={"kind": "k", "capability": "c", "deadline": 2**53})
@@ -567,6 +601,5 @@ async def test_payload_keys_are_kept_exactly(api: App) -> None:
     """Keys that differ only by whitespace are two keys, never stripped into one."""
     payload = {"a": 1, "a ": 2, " a": 3, "b": {" c ": "  v  "}}
     t = await api.admin(SUBMIT, i={"kind": "k", "capability": "c", "payload": payload})
-    got = await api.admin("query($id: ID!) { task(id: $id) { payload } }",
-                          id=t["submitTask"]["id"])  # fmt: skip
+    got = await api.admin("query($id: ID!) { task(id: $id) { payload } }", id=t["submitTask"]["id"])
     assert got["task"]["payload"] == payload

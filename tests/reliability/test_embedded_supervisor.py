@@ -26,8 +26,11 @@ SUBMIT = "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }"
 @pytest.mark.timeout(180)
 async def test_the_app_restarts_its_dead_graph_server(tmp_path: Path) -> None:
     data = tmp_path / "graph"
-    env = {"BATON_GRAPH_URI": f"embedded://{data}", "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
-           "BATON_DATA_DIR": str(tmp_path / "baton")}  # fmt: skip
+    env = {
+        "BATON_GRAPH_URI": f"embedded://{data}",
+        "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BATON_DATA_DIR": str(tmp_path / "baton"),
+    }
     app = Served(env, free_port(), log=tmp_path / "app.log")
     try:
         await asyncio.to_thread(app.wait_healthy)
@@ -39,11 +42,20 @@ async def test_the_app_restarts_its_dead_graph_server(tmp_path: Path) -> None:
 
             async def submit(n: int) -> None:
                 r = await http.post(
-                    f"{app.url}/graphql", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-                    json={"query": SUBMIT, "variables": {"i": {
-                        "kind": "k", "capability": "work", "payload": {"n": n},
-                        "dedupKey": f"n-{n}"}}},
-                )  # fmt: skip
+                    f"{app.url}/graphql",
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                    json={
+                        "query": SUBMIT,
+                        "variables": {
+                            "i": {
+                                "kind": "k",
+                                "capability": "work",
+                                "payload": {"n": n},
+                                "dedupKey": f"n-{n}",
+                            }
+                        },
+                    },
+                )
                 assert r.status_code != 500 and r.headers["content-type"].startswith(
                     "application/json"
                 ), r.text[:300]

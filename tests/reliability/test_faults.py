@@ -70,10 +70,17 @@ class Rig:
         self.db.kill()
 
     def start_app(self) -> None:
-        env = {**self.db.env(), "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
-               "BATON_LEASE_MS": "1500", "BATON_HEARTBEAT_TIMEOUT_MS": "3000",
-               "BATON_RETRY_BASE_MS": "50", "BATON_RETRY_MAX_MS": "300",
-               "BATON_RATE_LIMIT_PER_S": "100000", "BATON_RATE_LIMIT_BURST": "100000"}  # fmt: skip
+        env = {
+            **self.db.env(),
+            "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+            "BATON_ROUTE_INTERVAL_MS": "50",
+            "BATON_LEASE_MS": "1500",
+            "BATON_HEARTBEAT_TIMEOUT_MS": "3000",
+            "BATON_RETRY_BASE_MS": "50",
+            "BATON_RETRY_MAX_MS": "300",
+            "BATON_RATE_LIMIT_PER_S": "100000",
+            "BATON_RATE_LIMIT_BURST": "100000",
+        }
         self.app = Served(env, self.app_port, log=self.tmp / "app.log")
         self.app.wait_healthy()
 
@@ -82,12 +89,18 @@ class Rig:
         self.app.kill()
 
     def start_worker(self) -> None:
-        env = {**os.environ, "BATON_URL": self.url, "AGENTS": self.agent_env,
-               "PYTHONPATH": CHECKOUT_PATH}  # fmt: skip
+        env = {
+            **os.environ,
+            "BATON_URL": self.url,
+            "AGENTS": self.agent_env,
+            "PYTHONPATH": CHECKOUT_PATH,
+        }
         self.worker = subprocess.Popen(
-            [sys.executable, str(self.tmp / "faultworker.py")], env=env,
-            stdout=open(self.tmp / "worker.log", "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
-        )  # fmt: skip
+            [sys.executable, str(self.tmp / "faultworker.py")],
+            env=env,
+            stdout=open(self.tmp / "worker.log", "ab"),
+            stderr=subprocess.STDOUT,  # noqa: SIM115
+        )
 
     def kill_worker(self) -> None:
         assert self.worker is not None
@@ -128,9 +141,14 @@ async def _run(tmp: Path, backend: str, n_tasks: int, faults: list[str]) -> None
             for i in range(2):
                 made = await admin(
                     "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-                    i={"id": f"p-f{i}", "kind": "agent", "name": f"f{i}", "roles": ["AGENT"],
-                       "agentId": f"f{i}"},
-                )  # fmt: skip
+                    i={
+                        "id": f"p-f{i}",
+                        "kind": "agent",
+                        "name": f"f{i}",
+                        "roles": ["AGENT"],
+                        "agentId": f"f{i}",
+                    },
+                )
                 pairs.append(f"f{i}={made['createPrincipal']['token']}")
             rig.agent_env = ",".join(pairs)
             rig.start_worker()
@@ -148,9 +166,14 @@ async def _run(tmp: Path, backend: str, n_tasks: int, faults: list[str]) -> None
                     # a retried submit cannot duplicate; each fault may cost a task one
                     # attempt (its 1.5 s lease runs out while something is down), so it gets
                     # more attempts than there are faults: "done" is then the only right end
-                    i={"kind": "fault", "capability": "work", "payload": {"n": n},
-                       "dedupKey": f"n-{n}", "maxAttempts": attempts},
-                )  # fmt: skip
+                    i={
+                        "kind": "fault",
+                        "capability": "work",
+                        "payload": {"n": n},
+                        "dedupKey": f"n-{n}",
+                        "maxAttempts": attempts,
+                    },
+                )
                 acked.add(got["submitTask"]["id"])  # type: ignore[index]
             await _until_done(admin, acked, timeout=90)
             events = await all_events(admin)

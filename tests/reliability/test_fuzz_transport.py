@@ -19,8 +19,21 @@ from tests.support.digest import graph_digest
 
 EMIT = 'mutation($p: JSON) { emitEvent(type: "fuzz.body", payload: $p) { seq } }'
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}", "content-type": "application/json"}
-TOKENS = [b"NaN", b"Infinity", b"-Infinity", b"1e999", b'"\\ud800"', b'"\\udfff"',
-          b'"\\ud83d"', b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x00", b"[" * 600, b"{"]  # fmt: skip
+TOKENS = [
+    b"NaN",
+    b"Infinity",
+    b"-Infinity",
+    b"1e999",
+    b'"\\ud800"',
+    b'"\\udfff"',
+    b'"\\ud83d"',
+    b"\xff",
+    b"\xc3",
+    b"\xed\xa0\x80",
+    b"\x00",
+    b"[" * 600,
+    b"{",
+]
 
 
 def body(value: bytes) -> bytes:
@@ -76,12 +89,20 @@ def envelope(payload: Any) -> st.SearchStrategy[str]:
     return st.just(json.dumps({"id": "f", "type": "subscribe", "payload": payload}))
 
 
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
-                      st.floats(allow_nan=False, allow_infinity=False))  # fmt: skip
-json_any = st.recursive(json_leaf, lambda x: st.one_of(st.lists(x, max_size=3),
-                                                       st.dictionaries(st.text(max_size=5), x,
-                                                                       max_size=3)),
-                        max_leaves=20)  # fmt: skip
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=20),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+json_any = st.recursive(
+    json_leaf,
+    lambda x: st.one_of(
+        st.lists(x, max_size=3), st.dictionaries(st.text(max_size=5), x, max_size=3)
+    ),
+    max_leaves=20,
+)
 ws_messages = st.one_of(
     json_any.map(json.dumps),  # any JSON at all
     st.text(max_size=100),  # not JSON
@@ -104,7 +125,7 @@ ws_messages = st.one_of(
                 "[" * 200 + "]" * 200,
             ]
         ),
-    ),  # fmt: skip
+    ),
     st.builds(
         lambda q: json.dumps({"id": "f", "type": "subscribe", "payload": {"query": q}}),
         st.sampled_from(
@@ -132,8 +153,11 @@ async def test_websocket_messages_never_crash_the_server(api: App, messages: lis
     before = await graph_digest(api.store)
     wrote = False
     url = api.url.replace("http", "ws") + "/graphql"
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                                  max_size=None) as ws:  # fmt: skip
+    async with websockets.connect(
+        url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        max_size=None,
+    ) as ws:
         init = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         await ws.send(json.dumps({"type": "connection_init", "payload": init}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"

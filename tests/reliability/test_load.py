@@ -22,8 +22,18 @@ from tests.support.graphs import GraphTarget
 from tests.support.procs import Served
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ENTITIES = ["svc-web", "svc-checkout", "svc-catalog", "svc-inventory", "svc-auth", "svc-notify",
-            "sys-redis", "sys-kafka", "sys-search", "sys-postgres-main"]  # fmt: skip
+ENTITIES = [
+    "svc-web",
+    "svc-checkout",
+    "svc-catalog",
+    "svc-inventory",
+    "svc-auth",
+    "svc-notify",
+    "sys-redis",
+    "sys-kafka",
+    "sys-search",
+    "sys-postgres-main",
+]
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -32,9 +42,14 @@ def pct(xs: list[float], p: float) -> float:
 
 
 async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, Any]:
-    env = {**graph.env(fresh_name()), "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
-           "BATON_ROUTE_INTERVAL_MS": "50", "BATON_RATE_LIMIT_PER_S": "100000",
-           "BATON_RATE_LIMIT_BURST": "100000", "BATON_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **graph.env(fresh_name()),
+        "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BATON_ROUTE_INTERVAL_MS": "50",
+        "BATON_RATE_LIMIT_PER_S": "100000",
+        "BATON_RATE_LIMIT_BURST": "100000",
+        "BATON_LOG_LEVEL": "WARNING",
+    }
     app = Served(env, free_port(), seed=True, log=tmp / "app.log")
     await asyncio.to_thread(app.wait_healthy)
     lat: dict[str, list[float]] = {"submit": [], "context": [], "assert": []}
@@ -47,12 +62,25 @@ async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, A
                 aid = f"load-{i}"
                 made = await admin(
                     "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-                    i={"id": f"p-{aid}", "kind": "agent", "name": aid, "roles": ["AGENT"],
-                       "agentId": aid, "team": "sre"},
-                )  # fmt: skip
+                    i={
+                        "id": f"p-{aid}",
+                        "kind": "agent",
+                        "name": aid,
+                        "roles": ["AGENT"],
+                        "agentId": aid,
+                        "team": "sre",
+                    },
+                )
                 tokens[aid] = made["createPrincipal"]["token"]
-                w = Agent(app.url, tokens[aid], name=aid, team="sre", max_concurrency=8,
-                          heartbeat_s=1, poll_s=0.5)  # fmt: skip
+                w = Agent(
+                    app.url,
+                    tokens[aid],
+                    name=aid,
+                    team="sre",
+                    max_concurrency=8,
+                    heartbeat_s=1,
+                    poll_s=0.5,
+                )
 
                 @w.handles("work")
                 async def work(t: TaskContext) -> int:
@@ -75,26 +103,47 @@ async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, A
                 nonlocal submitted
                 while time.monotonic() < stop:
                     submitted += 1
-                    await timed("submit", admin, "mutation($i: SubmitTaskInput!) { submitTask("
-                                "input: $i) { id } }", i={"kind": "load", "capability": "work",
-                                "entities": [ENTITIES[submitted % len(ENTITIES)]],
-                                "payload": {"n": submitted}})  # fmt: skip
+                    await timed(
+                        "submit",
+                        admin,
+                        "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }",
+                        i={
+                            "kind": "load",
+                            "capability": "work",
+                            "entities": [ENTITIES[submitted % len(ENTITIES)]],
+                            "payload": {"n": submitted},
+                        },
+                    )
 
             async def reader(aid: str) -> None:
                 c = GQL(app.url, tokens[aid], http)
                 k = 0
                 while time.monotonic() < stop:
                     k += 1
-                    await timed("context", c, "query($a: String!) { context(entityId: "
-                                '"svc-checkout", agentId: $a) { id } }', a=aid)  # fmt: skip
-                    await timed("assert", c, "mutation($i: AssertFactInput!) { assertFact("
-                                "input: $i) { fact { id } } }", i={"agentId": aid,
-                                "entityId": "svc-checkout", "key": f"k{k % 5}", "value": k,
-                                "confidence": 0.5})  # fmt: skip
+                    await timed(
+                        "context",
+                        c,
+                        "query($a: String!) { context(entityId: "
+                        '"svc-checkout", agentId: $a) { id } }',
+                        a=aid,
+                    )
+                    await timed(
+                        "assert",
+                        c,
+                        "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }",
+                        i={
+                            "agentId": aid,
+                            "entityId": "svc-checkout",
+                            "key": f"k{k % 5}",
+                            "value": k,
+                            "confidence": 0.5,
+                        },
+                    )
 
             await asyncio.sleep(1.0)
-            await asyncio.gather(*(submitter() for _ in range(3)), reader("load-0"),
-                                 reader("load-1"))  # fmt: skip
+            await asyncio.gather(
+                *(submitter() for _ in range(3)), reader("load-0"), reader("load-1")
+            )
             # The workers finish what is left; then every submitted task must be done.
             t0 = time.monotonic()
             left: list[dict[str, Any]] = []
@@ -107,22 +156,28 @@ async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, A
             for w in workers:
                 w.stop()
             await asyncio.gather(*running)
-            ag = await admin('{ agents(first: 50) { nodes { id done failed active } } }')
+            ag = await admin("{ agents(first: 50) { nodes { id done failed active } } }")
             mine = [a for a in ag["agents"]["nodes"] if a["id"].startswith("load-")]
             done_ids: set[str] = set()
             cursor = None
             while True:
-                page = (await admin(
-                    'query($a: String) { tasks(status: "done", capability: "work", first: 100, '
-                    "after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }", a=cursor,
-                ))["tasks"]  # fmt: skip
+                page = (
+                    await admin(
+                        'query($a: String) { tasks(status: "done", capability: "work", first: 100, '
+                        "after: $a) { nodes { id } pageInfo { endCursor hasNextPage } } }",
+                        a=cursor,
+                    )
+                )["tasks"]
                 done_ids |= {t["id"] for t in page["nodes"]}
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 cursor = page["pageInfo"]["endCursor"]
         return {
-            "seconds": seconds, "submitted": submitted, "errors": errors,
-            "queue": left, "drain_s": round(drain_s, 2),
+            "seconds": seconds,
+            "submitted": submitted,
+            "errors": errors,
+            "queue": left,
+            "drain_s": round(drain_s, 2),
             "done_by_agents": sum(a["done"] for a in mine),
             "failed_by_agents": sum(a["failed"] for a in mine),
             "active": sum(a["active"] for a in mine),
@@ -130,7 +185,7 @@ async def run_load(graph: GraphTarget, seconds: float, tmp: Path) -> dict[str, A
             **{f"{k}_p50_ms": round(pct(v, 50), 2) for k, v in lat.items()},
             **{f"{k}_p99_ms": round(pct(v, 99), 2) for k, v in lat.items()},
             "requests": sum(len(v) for v in lat.values()),
-        }  # fmt: skip
+        }
     finally:
         await asyncio.to_thread(app.kill)
 

@@ -36,9 +36,7 @@ async def test_fifty_concurrent_claims_of_one_task_have_one_winner(api: App) -> 
     for _ in range(ROUNDS):
         t = await submit(api.admin, capability="race")
         ids.add(t["id"])
-        got = await asyncio.gather(
-            *(w.raw(CLAIM, {"a": f"c{i}"}) for i, w in enumerate(claimers))
-        )
+        got = await asyncio.gather(*(w.raw(CLAIM, {"a": f"c{i}"}) for i, w in enumerate(claimers)))
         assert all(not g.get("errors") for g in got), got
         winners = [(i, g["data"]["claimTask"]) for i, g in enumerate(got) if g["data"]["claimTask"]]
         assert len(winners) == 1, f"{len(winners)} agents claimed {t['id']}"
@@ -57,8 +55,14 @@ async def test_concurrent_dedup_submits_make_one_task(api: App) -> None:
             *(
                 api.admin.raw(
                     "mutation($i: SubmitTaskInput!) { submitTask(input: $i) { id } }",
-                    {"i": {"kind": "t", "capability": "x", "dedupKey": f"k{r}",
-                           "payload": {"n": r}}},  # fmt: skip
+                    {
+                        "i": {
+                            "kind": "t",
+                            "capability": "x",
+                            "dedupKey": f"k{r}",
+                            "payload": {"n": r},
+                        }
+                    },
                 )
                 for _ in range(20)
             )
@@ -82,9 +86,16 @@ async def test_concurrent_decisions_have_one_winner(api: App) -> None:
         p = (
             await w(
                 PROPOSE,
-                i={"taskId": t["id"], "agentId": "fixer", "fence": t["fence"], "kind": "rollback",
-                   "summary": f"roll back {r}", "confidence": 0.5, "payload": {"n": r}},
-            )  # fmt: skip
+                i={
+                    "taskId": t["id"],
+                    "agentId": "fixer",
+                    "fence": t["fence"],
+                    "kind": "rollback",
+                    "summary": f"roll back {r}",
+                    "confidence": 0.5,
+                    "payload": {"n": r},
+                },
+            )
         )["proposeAction"]
         assert p["status"] == "pending"
         got = await asyncio.gather(
@@ -116,10 +127,19 @@ async def test_lock_races_have_one_holder(api: App) -> None:
     for r in range(ROUNDS):
         got = await asyncio.gather(
             *(
-                w.raw(LOCK, {"i": {"resourceId": f"res-{r}", "taskId": running[i]["id"],
-                                   "fence": running[i]["fence"], "ttlMs": 60_000}})
+                w.raw(
+                    LOCK,
+                    {
+                        "i": {
+                            "resourceId": f"res-{r}",
+                            "taskId": running[i]["id"],
+                            "fence": running[i]["fence"],
+                            "ttlMs": 60_000,
+                        }
+                    },
+                )
                 for i, w in enumerate(lockers)
-            )  # fmt: skip
+            )
         )
         assert all(not g.get("errors") for g in got), got
         outcomes = [g["data"]["acquireLock"] for g in got]

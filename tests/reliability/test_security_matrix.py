@@ -65,8 +65,10 @@ def operations() -> list[tuple[str, str, str, dict[str, Any]]]:
             args = {a: f for a, f in field.args.items() if isinstance(f.type, GraphQLNonNull)}
             decl = ", ".join(f"${a}: {f.type}" for a, f in args.items())
             call = ", ".join(f"{a}: ${a}" for a in args)
-            text = (f"{kind}{f'({decl})' if decl else ''} {{ {name}"
-                    f"{f'({call})' if call else ''} {selection(field.type)} }}")  # fmt: skip
+            text = (
+                f"{kind}{f'({decl})' if decl else ''} {{ {name}"
+                f"{f'({call})' if call else ''} {selection(field.type)} }}"
+            )
             ops.append((kind, name, text, {a: dummy(f.type) for a, f in args.items()}))
     return ops
 
@@ -76,9 +78,14 @@ async def test_every_operation_against_every_role(api: App) -> None:
     for role in ROLES:
         got = await api.admin(
             "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-            i={"id": f"role-{role.value}", "kind": "agent" if role is Role.AGENT else "service",
-               "name": role.value, "roles": [role.name], "agentId": "x-1"},
-        )  # fmt: skip
+            i={
+                "id": f"role-{role.value}",
+                "kind": "agent" if role is Role.AGENT else "service",
+                "name": role.value,
+                "roles": [role.name],
+                "agentId": "x-1",
+            },
+        )
         tokens[role] = got["createPrincipal"]["token"]
     rules = authz.rules()
     checked = 0
@@ -101,10 +108,25 @@ async def test_every_operation_against_every_role(api: App) -> None:
 # Fields whose rule admits the role but that also check the caller acts as the named agent
 # (the dummy agent id "x-1" is the agent principal's own, other roles have none).
 ACTS_AS_SELF = {
-    "registerAgent", "heartbeat", "claimTask", "claimTasks", "startTask", "completeTask",
-    "completeTasks", "failTask", "assertFact", "proposeAction", "reportCost", "setAgentStatus",
-    "context", "contextForTask", "inbox", "proposal", "acquireLock", "releaseLock",
-}  # fmt: skip
+    "registerAgent",
+    "heartbeat",
+    "claimTask",
+    "claimTasks",
+    "startTask",
+    "completeTask",
+    "completeTasks",
+    "failTask",
+    "assertFact",
+    "proposeAction",
+    "reportCost",
+    "setAgentStatus",
+    "context",
+    "contextForTask",
+    "inbox",
+    "proposal",
+    "acquireLock",
+    "releaseLock",
+}
 
 
 async def test_denied_calls_change_nothing(api: App) -> None:
@@ -164,10 +186,12 @@ def carries_agent(name: str, kind: str) -> bool:
     field = root.fields[name]
     return name == "registerAgent" or any(
         a == "agentId"
-        or (isinstance(get_named_type(f.type), GraphQLInputObjectType)
-            and "agentId" in get_named_type(f.type).fields)  # type: ignore[union-attr]
+        or (
+            isinstance(get_named_type(f.type), GraphQLInputObjectType)
+            and "agentId" in get_named_type(f.type).fields
+        )  # type: ignore[union-attr]
         for a, f in field.args.items()
-    )  # fmt: skip
+    )
 
 
 # Agent-id arguments that filter what the caller may read anyway (not acting as the agent).
@@ -179,17 +203,27 @@ async def test_agents_act_only_as_themselves(api: App) -> None:
     in every operation it may call that takes an agent id: FORBIDDEN, and nothing changes.
     An admin (created, not the bootstrap token) acting as that agent is never refused."""
     made = {}
-    for pid, roles, agent_id in (("p-x1", ["AGENT"], "x-1"), ("p-x2", ["AGENT"], "x-2"),
-                                 ("p-root", ["ADMIN"], None)):  # fmt: skip
+    for pid, roles, agent_id in (
+        ("p-x1", ["AGENT"], "x-1"),
+        ("p-x2", ["AGENT"], "x-2"),
+        ("p-root", ["ADMIN"], None),
+    ):
         got = await api.admin(
             "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-            i={"id": pid, "kind": "agent" if agent_id else "human", "name": pid,
-               "roles": roles, "agentId": agent_id},
-        )  # fmt: skip
+            i={
+                "id": pid,
+                "kind": "agent" if agent_id else "human",
+                "name": pid,
+                "roles": roles,
+                "agentId": agent_id,
+            },
+        )
         made[pid] = api.client(got["createPrincipal"]["token"])
     for aid, pid in (("x-1", "p-x1"), ("x-2", "p-x2")):
-        await made[pid]('mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }',
-                        i={"id": aid, "name": aid, "capabilities": ["diagnose"]})  # fmt: skip
+        await made[pid](
+            "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }",
+            i={"id": aid, "name": aid, "capabilities": ["diagnose"]},
+        )
     rules = authz.rules()
     checked = []
     before = await graph_digest(api.store)
@@ -209,8 +243,16 @@ async def test_agents_act_only_as_themselves(api: App) -> None:
                 body = await made[who].raw(op, v)
                 codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
                 assert "FORBIDDEN" not in codes, (name, who, body)
-    assert {"claimTask", "completeTask", "assertFact", "proposeAction", "heartbeat",
-            "registerAgent", "context", "setAgentStatus"} <= set(checked), checked  # fmt: skip
+    assert {
+        "claimTask",
+        "completeTask",
+        "assertFact",
+        "proposeAction",
+        "heartbeat",
+        "registerAgent",
+        "context",
+        "setAgentStatus",
+    } <= set(checked), checked
 
 
 async def test_admin_role_is_never_refused(api: App) -> None:
@@ -235,11 +277,15 @@ SUBSCRIPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "graphChanges": ("subscription { graphChanges { seq } }", {}),
     "inboxUpdates": ("subscription { inboxUpdates { seq } }", {}),
     "runUpdates": ('subscription { runUpdates(runId: "x-1") { seq } }', {}),
-    "taskAssigned": ('subscription($a: String!) { taskAssigned(agentId: $a) { seq } }',
-                     {"a": "x-1"}),
-    "contextUpdates": ('subscription($a: String!) { contextUpdates(agentId: $a) { seq } }',
-                       {"a": "x-1"}),
-}  # fmt: skip
+    "taskAssigned": (
+        "subscription($a: String!) { taskAssigned(agentId: $a) { seq } }",
+        {"a": "x-1"},
+    ),
+    "contextUpdates": (
+        "subscription($a: String!) { contextUpdates(agentId: $a) { seq } }",
+        {"a": "x-1"},
+    ),
+}
 
 
 async def first_codes(
@@ -265,10 +311,14 @@ async def test_every_subscription_against_every_role(api: App) -> None:
     for role in [*ROLES, Role.ADMIN]:
         got = await api.admin(
             "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-            i={"id": f"sub-{role.value}", "kind": "agent" if role is Role.AGENT else "service",
-               "name": role.value, "roles": [role.name],
-               "agentId": "x-1" if role is Role.AGENT else None},
-        )  # fmt: skip
+            i={
+                "id": f"sub-{role.value}",
+                "kind": "agent" if role is Role.AGENT else "service",
+                "name": role.value,
+                "roles": [role.name],
+                "agentId": "x-1" if role is Role.AGENT else None,
+            },
+        )
         tokens[role] = got["createPrincipal"]["token"]
     other = await api.admin(
         'mutation { createPrincipal(input: {id: "sub-x2", kind: "agent", name: "x2", '

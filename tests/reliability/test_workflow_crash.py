@@ -37,9 +37,14 @@ class Stack:
     def start_app(self, seed: bool = False) -> None:
         # A 10 s lease: an app restart on a loaded machine takes seconds, and a lease that ran
         # out meanwhile would re-run a step, which is what this test counts as a failure.
-        env = {**self.db.env(), "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
-               "BATON_WORKFLOW_INTERVAL_MS": "100", "BATON_LEASE_MS": "10000",
-               "BATON_HEARTBEAT_TIMEOUT_MS": "15000"}  # fmt: skip
+        env = {
+            **self.db.env(),
+            "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+            "BATON_ROUTE_INTERVAL_MS": "50",
+            "BATON_WORKFLOW_INTERVAL_MS": "100",
+            "BATON_LEASE_MS": "10000",
+            "BATON_HEARTBEAT_TIMEOUT_MS": "15000",
+        }
         self.app = Served(env, self.port, seed=seed, log=self.tmp / "app.log")
         self.app.wait_healthy()
 
@@ -83,8 +88,10 @@ def spread(faults: list[str], seed: int) -> list[tuple[str, int]]:
     as often as early ones."""
     rng = random.Random(seed)
     k = len(faults)
-    return [(f, rng.randint(1 + i * LAST // k, max(1 + i * LAST // k, (i + 1) * LAST // k)))
-            for i, f in enumerate(faults)]  # fmt: skip
+    return [
+        (f, rng.randint(1 + i * LAST // k, max(1 + i * LAST // k, (i + 1) * LAST // k)))
+        for i, f in enumerate(faults)
+    ]
 
 
 async def _follow_with_faults(
@@ -102,8 +109,10 @@ async def _follow_with_faults(
         if run["status"] != "running":
             if pending:  # say why: which step ended how, and what its tasks went through
                 state = await _retrying(admin, TASKS)
-                raise AssertionError(f"the run ended before faults {pending} (fired: {fired}):"
-                                     f"\n{_steps(run)}\n--- tasks ---\n{state}")  # fmt: skip
+                raise AssertionError(
+                    f"the run ended before faults {pending} (fired: {fired}):"
+                    f"\n{_steps(run)}\n--- tasks ---\n{state}"
+                )
             return dict(run)
         at = progress(run)
         if pending and at >= pending[0][1]:  # crash before deciding: approvals wait through it
@@ -120,13 +129,17 @@ async def _follow_with_faults(
     raise AssertionError(f"run did not finish: {_steps(run)}\n--- tasks and agents ---\n{state}")
 
 
-TASKS = ("{ tasks(first: 50) { nodes { kind status attempts agentId errors } } "
-         "agents(first: 50) { nodes { id status active } } }")  # fmt: skip
+TASKS = (
+    "{ tasks(first: 50) { nodes { kind status attempts agentId errors } } "
+    "agents(first: 50) { nodes { id status active } } }"
+)
 
 
 def _steps(run: dict[str, Any]) -> str:
-    lines = [f"{s['stepId']}: {s['status']} attempt {s['attempt']} {s['note'] or ''}"
-             for s in run["steps"]]  # fmt: skip
+    lines = [
+        f"{s['stepId']}: {s['status']} attempt {s['attempt']} {s['note'] or ''}"
+        for s in run["steps"]
+    ]
     return "\n".join([*lines, f"run: {run['status']} {run['error'] or ''}"])
 
 
@@ -145,8 +158,9 @@ async def _decide(admin: GQL, proposal_id: str) -> None:
         if not body.get("errors"):
             return
         if "CONFLICT" in [e.get("extensions", {}).get("code") for e in body["errors"]]:
-            got = await _retrying(admin, "query($id: ID!) { proposal(id: $id) { status } }",
-                                  id=proposal_id)  # fmt: skip
+            got = await _retrying(
+                admin, "query($id: ID!) { proposal(id: $id) { status } }", id=proposal_id
+            )
             assert got["proposal"]["status"] == "approved", (got, body)
             return
         await asyncio.sleep(0.2)

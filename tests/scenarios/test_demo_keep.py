@@ -23,9 +23,14 @@ pytestmark = pytest.mark.falkordb_only("without --url the demo starts a private 
 
 def baton(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO,
-                          env={**base, "COLUMNS": "250", "NO_COLOR": "1", **(env or {})},
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=REPO,
+        env={**base, "COLUMNS": "250", "NO_COLOR": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.timeout(400)  # several process starts on a loaded machine
@@ -48,8 +53,15 @@ def test_a_kept_demo_run_can_be_traced_afterwards(tmp_path: Path) -> None:
     run_id = hint.group(2)
     assert f"BATON_GRAPH_URI=embedded://{keep.resolve()}/graph baton serve" in got.stdout
     assert stat.S_IMODE((keep / "admin-token").stat().st_mode) == 0o600
-    app = Served({"BATON_DATA_DIR": str(keep), "BATON_GRAPH_URI": f"embedded://{keep}/graph",
-                  "BATON_ADMIN_TOKEN": ""}, free_port(), log=tmp_path / "app.log")  # fmt: skip
+    app = Served(
+        {
+            "BATON_DATA_DIR": str(keep),
+            "BATON_GRAPH_URI": f"embedded://{keep}/graph",
+            "BATON_ADMIN_TOKEN": "",
+        },
+        free_port(),
+        log=tmp_path / "app.log",
+    )
     try:
         app.wait_healthy()
         traced = baton("trace", run_id, "--url", app.url, env={"BATON_DATA_DIR": str(keep)})

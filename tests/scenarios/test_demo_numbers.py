@@ -37,12 +37,16 @@ FLOW = {
     "name": "demo-numbers",
     "steps": [
         {"id": "a", "capability": "diagnose", "after": []},
-        {"id": "b", "capability": "diagnose", "after": [],
-         "onFailure": {"action": "compensate", "step": "undo"}},
+        {
+            "id": "b",
+            "capability": "diagnose",
+            "after": [],
+            "onFailure": {"action": "compensate", "step": "undo"},
+        },
         {"id": "both", "kind": "join", "after": ["a", "b"]},
         {"id": "undo", "capability": "diagnose", "compensation": True},
     ],
-}  # fmt: skip
+}
 
 
 async def run_and_trace(app: App, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -119,8 +123,9 @@ async def test_a_step_whose_task_finished_keeps_its_outcome_when_the_run_fails(
     await _compensate(app, worker, clock, rid, steps)
 
 
-async def _compensate(app: App, worker: Any, clock: ManualClock, rid: str,
-                      steps: dict[str, dict[str, Any]]) -> None:  # fmt: skip
+async def _compensate(
+    app: App, worker: Any, clock: ManualClock, rid: str, steps: dict[str, dict[str, Any]]
+) -> None:
     """`undo` runs (and nothing else), then the run fails cleanly and its numbers agree."""
     assert steps["undo"]["status"] == "running", steps
     await route(app)
@@ -130,7 +135,11 @@ async def _compensate(app: App, worker: Any, clock: ManualClock, rid: str,
     run, spans = await run_and_trace(app, rid)
     assert run["status"] == "failed" and "compensated by undo" in run["error"], run
     assert {s["stepId"]: s["status"] for s in run["steps"]} == {
-        "a": "done", "b": "failed", "both": "cancelled", "undo": "done"}  # fmt: skip
+        "a": "done",
+        "b": "failed",
+        "both": "cancelled",
+        "undo": "done",
+    }
     numbers_agree(run, spans)
 
 
@@ -155,10 +164,14 @@ async def test_a_straggler_that_finished_is_not_skipped_by_the_join(
     the straggler keeps its outcome (done), it is not skipped."""
     app, clock = api_clock
     worker = await agent(app, "numbers-worker", ["diagnose"], max_concurrency=4)
-    flow = {"name": "demo-quorum", "steps": [
-        {"id": "a", "capability": "diagnose", "after": []},
-        {"id": "b", "capability": "diagnose", "after": []},
-        {"id": "both", "kind": "join", "after": ["a", "b"], "quorum": 1}]}  # fmt: skip
+    flow = {
+        "name": "demo-quorum",
+        "steps": [
+            {"id": "a", "capability": "diagnose", "after": []},
+            {"id": "b", "capability": "diagnose", "after": []},
+            {"id": "both", "kind": "join", "after": ["a", "b"], "quorum": 1},
+        ],
+    }
     await app.admin(DEFINE, d=flow)
     rid = (await app.admin(START, n=flow["name"]))["startWorkflow"]["id"]
     await workflows.advance(app.store, rid, now=clock.now(), lease_ms=LEASE_MS)

@@ -29,16 +29,26 @@ def baton_demo(*args: str, tmp: Path | None = None) -> subprocess.CompletedProce
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     if tmp is not None:  # where the demo makes (and must remove) its temporary directory
         env["TMPDIR"] = str(tmp)
-    return subprocess.run([sys.executable, "-m", "app", "demo", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=110)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "app", "demo", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
 
 
 @pytest.fixture(scope="module")
 def served(graph: GraphTarget, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("demos")
-    env = {**graph.env(fresh_name()), "BATON_DATA_DIR": str(tmp),
-           "BATON_ADMIN_TOKEN": ADMIN_TOKEN, "BATON_ROUTE_INTERVAL_MS": "50",
-           "BATON_WORKFLOW_INTERVAL_MS": "100"}  # fmt: skip
+    env = {
+        **graph.env(fresh_name()),
+        "BATON_DATA_DIR": str(tmp),
+        "BATON_ADMIN_TOKEN": ADMIN_TOKEN,
+        "BATON_ROUTE_INTERVAL_MS": "50",
+        "BATON_WORKFLOW_INTERVAL_MS": "100",
+    }
     app = Served(env, free_port(), seed=True, log=tmp / "app.log")
     app.wait_healthy()
     app.graph_name = env["BATON_GRAPH_NAME"]  # type: ignore[attr-defined]
@@ -49,14 +59,39 @@ def served(graph: GraphTarget, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.mark.parametrize(
     ("name", "expect"),
     [
-        ("incident", ["alert.fired", "findings", "highest confidence", "approves decide",
-                      "remediate", "run done"]),
-        ("compliance", ["startWorkflow compliance-review", "security_scan", "approves signoff",
-                        "report", "run done"]),
-        ("onboarding", ["crm.customer_created", "gathered", "quality", "run done",
-                        "accountable: agent-supervisor"]),
+        (
+            "incident",
+            [
+                "alert.fired",
+                "findings",
+                "highest confidence",
+                "approves decide",
+                "remediate",
+                "run done",
+            ],
+        ),
+        (
+            "compliance",
+            [
+                "startWorkflow compliance-review",
+                "security_scan",
+                "approves signoff",
+                "report",
+                "run done",
+            ],
+        ),
+        (
+            "onboarding",
+            [
+                "crm.customer_created",
+                "gathered",
+                "quality",
+                "run done",
+                "accountable: agent-supervisor",
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_showcase_runs_end_to_end(
     served: Served, name: str, expect: list[str], tmp_path: Path
 ) -> None:
@@ -71,8 +106,16 @@ def test_showcase_runs_end_to_end(
 
 
 def test_demo_with_a_fault_shows_recovery(served: Served, tmp_path: Path) -> None:
-    got = baton_demo("onboarding", "--url", served.url, "--token", ADMIN_TOKEN,
-                     "--fail", "provision", tmp=tmp_path)  # fmt: skip
+    got = baton_demo(
+        "onboarding",
+        "--url",
+        served.url,
+        "--token",
+        ADMIN_TOKEN,
+        "--fail",
+        "provision",
+        tmp=tmp_path,
+    )
     assert got.returncode == 1, got.stdout + got.stderr  # the run fails, cleanly
     assert "deprovision" in got.stdout and "compensated by deprovision" in got.stdout
     steps = demo_numbers(served, got.stdout, tmp_path)
@@ -120,13 +163,21 @@ async def test_browser_saved_queries_run_on_the_demo_graph(
     showcases above), finds something, and on Neo4j reaches its start by an index."""
     store = graph.store(served.graph_name)  # type: ignore[attr-defined]
     try:
-        one = (await store.execute_text(
-            "MATCH (r:Run)<-[:STEP_OF]-(:Step)-[:RAN]->(t:Task)<-[:FOR]-(:Proposal) "
-            "MATCH (f:Fact)-[:ASSERTED_BY]->(a:Agent) "
-            "RETURN r.id AS run, t.id AS task, f.id AS fact, a.id AS agent LIMIT 1"
-        ))[0]  # fmt: skip
-        ids = {"run": one["run"], "runId": one["run"], "task": one["task"],
-               "fact": one["fact"], "agent": one["agent"], "agentId": one["agent"]}  # fmt: skip
+        one = (
+            await store.execute_text(
+                "MATCH (r:Run)<-[:STEP_OF]-(:Step)-[:RAN]->(t:Task)<-[:FOR]-(:Proposal) "
+                "MATCH (f:Fact)-[:ASSERTED_BY]->(a:Agent) "
+                "RETURN r.id AS run, t.id AS task, f.id AS fact, a.id AS agent LIMIT 1"
+            )
+        )[0]
+        ids = {
+            "run": one["run"],
+            "runId": one["run"],
+            "task": one["task"],
+            "fact": one["fact"],
+            "agent": one["agent"],
+            "agentId": one["agent"],
+        }
         files = sorted(BROWSER.glob("*.cypher"))
         assert len(files) >= 10
         for path in files:
@@ -196,19 +247,26 @@ def _drive_browser(url: str, bolt: str, password: str, run_id: str, shot: Path) 
         wait.until(ec.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=password]")))
         saved = _one_line((BROWSER / "run_trace.cypher").read_text())
         for command in (f":param runId => '{run_id}'", saved):
-            editor = wait.until(ec.presence_of_element_located(
-                (By.CSS_SELECTOR, "#monaco-main-editor textarea, .monaco-editor textarea")
-            ))  # fmt: skip
+            editor = wait.until(
+                ec.presence_of_element_located(
+                    (By.CSS_SELECTOR, "#monaco-main-editor textarea, .monaco-editor textarea")
+                )
+            )
             editor.send_keys(command)
             driver.find_element(By.CSS_SELECTOR, "button[data-testid=editor-Run]").click()
             if command.startswith(":param"):  # set before the query runs (it runs async)
-                wait.until(ec.presence_of_element_located(
-                    (By.XPATH, "//*[contains(text(), 'Successfully set your parameters')]")
-                ))  # fmt: skip
+                wait.until(
+                    ec.presence_of_element_located(
+                        (By.XPATH, "//*[contains(text(), 'Successfully set your parameters')]")
+                    )
+                )
         # The result frame of the saved query; Browser 5 shows its counts in the graph
         # view's overview ("Displaying 46 nodes, 980 relationships"), not in a status bar.
-        frame = (By.XPATH, "//*[@data-testid='frame'][.//*[@data-testid='frameCommand']"
-                           "[contains(., 'MATCH (r:Run')]]")  # fmt: skip
+        frame = (
+            By.XPATH,
+            "//*[@data-testid='frame'][.//*[@data-testid='frameCommand']"
+            "[contains(., 'MATCH (r:Run')]]",
+        )
 
         def done(d: object) -> str | bool:  # frames re-render: find the frame afresh
             text = str(driver.find_element(*frame).text)
@@ -241,9 +299,9 @@ async def test_neo4j_browser_runs_the_run_trace_after_a_demo(
         pytest.skip("Neo4j Browser exists only on Neo4j (the session's own launcher serves it)")
     store = graph.store(served.graph_name)  # type: ignore[attr-defined]
     try:
-        run = (await store.execute_text(
+        run = await store.execute_text(
             "MATCH (r:Run {workflow: 'incident-response'}) RETURN r.id AS id LIMIT 1"
-        ))  # fmt: skip
+        )
     finally:
         await store.close()
     assert run, "the incident demo left no run"

@@ -177,16 +177,25 @@ async def _make_agents(cluster: Cluster, run_id: str, specs: list[dict[str, Any]
         agent_id = f"{run_id}-agent{i}"
         made = await cluster.admin(i)(
             "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
-            i={"id": f"p-{agent_id}", "kind": "agent", "name": agent_id, "roles": ["AGENT"],
-               "agentId": agent_id},
-        )  # fmt: skip
+            i={
+                "id": f"p-{agent_id}",
+                "kind": "agent",
+                "name": agent_id,
+                "roles": ["AGENT"],
+                "agentId": agent_id,
+            },
+        )
         w = Worker(cluster, agent_id, spec, made["createPrincipal"]["token"])
         caps = [f"{run_id}-{c}" for c in spec["caps"]]
         await w.gql(
             "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id } }",
-            i={"id": agent_id, "name": agent_id, "capabilities": caps,
-               "maxConcurrency": spec["max"]},
-        )  # fmt: skip
+            i={
+                "id": agent_id,
+                "name": agent_id,
+                "capabilities": caps,
+                "maxConcurrency": spec["max"],
+            },
+        )
         workers.append(w)
     return workers
 
@@ -221,11 +230,13 @@ async def test_no_double_assignment_no_overload_one_terminal_state(
         while queue:
             i, s = queue.pop()
             task = {
-                "kind": "prop", "capability": f"{run_id}-{s['capability']}",
-                "priority": s["priority"], "payload": {"behave": s["behave"], "i": i},
+                "kind": "prop",
+                "capability": f"{run_id}-{s['capability']}",
+                "priority": s["priority"],
+                "payload": {"behave": s["behave"], "i": i},
                 "maxAttempts": 3,
                 "resources": [f"{run_id}-{s['resource']}"] if s["resource"] else [],
-            }  # fmt: skip
+            }
             if s["dedup"]:
                 task["dedupKey"] = f"{run_id}-{s['dedup']}"
             got = await cluster.admin(k)(

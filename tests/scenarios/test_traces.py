@@ -30,8 +30,9 @@ EMIT = """mutation($p: JSON, $k: String) { emitEvent(type: "alert.fired", payloa
 @pytest.fixture(scope="module")
 async def traced(graph: GraphTarget) -> AsyncIterator[tuple[App, dict[str, Any], int]]:
     """Two incident runs; the second is triggered by an alert and sees the first's facts."""
-    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50,
-                          workflow_interval_ms=100)  # fmt: skip
+    app = await start_app(
+        graph, fresh_name(), scheduler=True, route_interval_ms=50, workflow_interval_ms=100
+    )
     await seed.load(app.store, SEEDS, now=app.rt.now())
     agents = demo_agents(app.url, app.admin.token or "")
     try:
@@ -40,14 +41,24 @@ async def traced(graph: GraphTarget) -> AsyncIterator[tuple[App, dict[str, Any],
             '{service: "svc-checkout", incident: "inc-1"}) { id } }'
         )
         await follow(app.admin, first["startWorkflow"]["id"])
-        ev = await app.admin(EMIT, p={"severity": "critical", "service": "svc-checkout",
-                                      "incident": "inc-2"}, k="pagerduty-42")  # fmt: skip
+        ev = await app.admin(
+            EMIT,
+            p={"severity": "critical", "service": "svc-checkout", "incident": "inc-2"},
+            k="pagerduty-42",
+        )
         rid = None
         for _ in range(100):
-            got = await app.admin('{ runs(workflow: "incident-response", first: 5) '
-                                  "{ nodes { id trigger } } }")  # fmt: skip
-            rid = next((r["id"] for r in got["runs"]["nodes"]
-                        if (r["trigger"] or {}).get("key") == "pagerduty-42"), None)  # fmt: skip
+            got = await app.admin(
+                '{ runs(workflow: "incident-response", first: 5) { nodes { id trigger } } }'
+            )
+            rid = next(
+                (
+                    r["id"]
+                    for r in got["runs"]["nodes"]
+                    if (r["trigger"] or {}).get("key") == "pagerduty-42"
+                ),
+                None,
+            )
             if rid:
                 break
             await asyncio.sleep(0.1)
@@ -120,9 +131,15 @@ async def test_why_did_the_final_action_reaches_the_triggering_event(
 async def baton(*args: str, env: dict[str, str]) -> tuple[int, str]:
     """The CLI in a child process, without blocking this loop (it serves the app)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app", *args, cwd=REPO, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "app",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     return int(proc.returncode or 0), out.decode()
 
@@ -131,8 +148,12 @@ async def test_trace_cli_prints_the_tree_and_writes_html(
     traced: tuple[App, dict[str, Any], int], tmp_path: Path
 ) -> None:
     app, run, _ = traced
-    env = {**os.environ, "BATON_URL": app.url, "BATON_TOKEN": app.admin.token or "",
-           "COLUMNS": "200"}  # fmt: skip
+    env = {
+        **os.environ,
+        "BATON_URL": app.url,
+        "BATON_TOKEN": app.admin.token or "",
+        "COLUMNS": "200",
+    }
     code, out = await baton("trace", run["id"], env=env)
     assert code == 0, out
     assert "step root_cause" in out and "context.read" in out
@@ -174,7 +195,6 @@ async def test_metrics_after_real_runs(traced: tuple[App, dict[str, Any], int]) 
     assert value("baton_subscribers") >= 1  # the lag was measured against live subscribers
 
 
-
 async def test_trace_and_why_need_no_token_on_the_serving_machine(
     traced: tuple[App, dict[str, Any], int], tmp_path: Path
 ) -> None:
@@ -188,16 +208,21 @@ async def test_trace_and_why_need_no_token_on_the_serving_machine(
     data.mkdir(mode=0o700)
     (data / "admin-token").write_text((app.admin.token or "") + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("BATON_TOKEN", "BATON_ADMIN_TOKEN")}
-    env.update({"BATON_URL": app.url, "BATON_DATA_DIR": str(data), "COLUMNS": "200",
-                "PATH": os.path.dirname(sys.executable)})  # fmt: skip
+    env.update(
+        {
+            "BATON_URL": app.url,
+            "BATON_DATA_DIR": str(data),
+            "COLUMNS": "200",
+            "PATH": os.path.dirname(sys.executable),
+        }
+    )
     page = tmp_path / "t.html"
     code, out = await baton("trace", run["id"], "--html", str(page), env=env)
     assert code == 0, out
     assert "step root_cause" in out and "context.read" in out  # the tree, as it says
     assert f"wrote {page}" in out and "merge findings" in page.read_text()
     picture = tmp_path / "why.svg"
-    code, out = await baton("why", step(run, "remediate")["taskId"], "--svg", str(picture),
-                            env=env)  # fmt: skip
+    code, out = await baton("why", step(run, "remediate")["taskId"], "--svg", str(picture), env=env)
     assert code == 0, out
     assert "TRIGGERED_BY" in out and f"wrote {picture}" in out
     root = ET.fromstring(picture.read_text())

@@ -40,8 +40,15 @@ class Rig:
 
 
 async def _rig(graph: GraphTarget) -> Rig:
-    app = await start_app(graph, fresh_name(), scheduler=True, route_interval_ms=50,
-                          workflow_interval_ms=100, retry_base_ms=50, retry_max_ms=200)  # fmt: skip
+    app = await start_app(
+        graph,
+        fresh_name(),
+        scheduler=True,
+        route_interval_ms=50,
+        workflow_interval_ms=100,
+        retry_base_ms=50,
+        retry_max_ms=200,
+    )
     await seed.load(app.store, SEEDS, now=app.rt.now())
     return Rig(app)
 
@@ -92,8 +99,9 @@ async def tasks_of(app: App, run_id: str) -> list[dict[str, Any]]:
 
 async def test_sequential_pipeline_feeds_each_step_the_last_ones_output(shared: App) -> None:
     app = shared
-    rid = await start(app, "compliance-review", system="sys-postgres-payments",
-                      control="ctl-pci-dss")  # fmt: skip
+    rid = await start(
+        app, "compliance-review", system="sys-postgres-payments", control="ctl-pci-dss"
+    )
     run = await follow(app.admin, rid)
     assert run["status"] == "done", run
     order = ["evidence", "access_review", "data_handling", "security_scan", "signoff", "report"]
@@ -106,8 +114,9 @@ async def test_sequential_pipeline_feeds_each_step_the_last_ones_output(shared: 
     assert run["result"]["complete"] is True
     # the audit trail names every step, in order
     got = await app.admin('{ auditLog(types: ["step.started"], first: 50) { nodes { payload } } }')
-    started = [e["payload"]["stepId"] for e in got["auditLog"]["nodes"]
-               if e["payload"]["runId"] == rid]  # fmt: skip
+    started = [
+        e["payload"]["stepId"] for e in got["auditLog"]["nodes"] if e["payload"]["runId"] == rid
+    ]
     assert started == order
 
 
@@ -125,8 +134,9 @@ async def test_parallel_fan_in_merges_contradictions_and_records_the_choice(shar
     rows = await app.store.execute_text(
         "MATCH (m:Merge {runId: $r})-[:CHOSE]->(f:Fact) MATCH (m)-[:CONSIDERED]->(o:Fact) "
         "OPTIONAL MATCH (a:Fact)-[c:CONTRADICTS]->(b:Fact) WHERE a IN [f, o] AND b IN [f, o] "
-        "RETURN f.value AS chosen, o.value AS other, count(c) AS contradicts", r=rid,
-    )  # fmt: skip
+        "RETURN f.value AS chosen, o.value AS other, count(c) AS contradicts",
+        r=rid,
+    )
     assert rows and json.loads(rows[0]["chosen"]) == merged["rootCause"]  # values are JSON
     assert "(as in INC-" in json.loads(rows[0]["other"]) and rows[0]["contradicts"] == 1
     similar = step(run, "related")["result"]["similar"]  # found by searchContext
@@ -137,19 +147,41 @@ async def test_parallel_fan_in_merges_contradictions_and_records_the_choice(shar
 
 async def test_escalate_strategy_lets_a_human_pick_the_finding(shared: App) -> None:
     app = shared
-    await app.admin(DEFINE, d={
-        "name": "rc-vote", "inputs": ["service"],
-        "steps": [
-            {"id": "a", "capability": "root_cause", "after": [],
-             "input": {"service": "$input.service"}},
-            {"id": "b", "capability": "related_incidents", "after": [],
-             "input": {"service": "$input.service"}},
-            {"id": "pick", "kind": "join", "after": ["a", "b"],
-             "merge": {"key": "rootCause", "strategy": "escalate"}}]})  # fmt: skip
+    await app.admin(
+        DEFINE,
+        d={
+            "name": "rc-vote",
+            "inputs": ["service"],
+            "steps": [
+                {
+                    "id": "a",
+                    "capability": "root_cause",
+                    "after": [],
+                    "input": {"service": "$input.service"},
+                },
+                {
+                    "id": "b",
+                    "capability": "related_incidents",
+                    "after": [],
+                    "input": {"service": "$input.service"},
+                },
+                {
+                    "id": "pick",
+                    "kind": "join",
+                    "after": ["a", "b"],
+                    "merge": {"key": "rootCause", "strategy": "escalate"},
+                },
+            ],
+        },
+    )
 
     rid = await start(app, "rc-vote", service="svc-checkout")
-    asked = await follow(app.admin, rid, decide=None,
-                         until=lambda r: step(r, "pick")["status"] == "awaiting_approval")
+    asked = await follow(
+        app.admin,
+        rid,
+        decide=None,
+        until=lambda r: step(r, "pick")["status"] == "awaiting_approval",
+    )
     seconds = step(asked, "b")["result"]["rootCause"]  # related_incidents' finding
 
     def choose(s: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
@@ -164,11 +196,17 @@ async def test_escalate_strategy_lets_a_human_pick_the_finding(shared: App) -> N
 
 async def test_quorum_join_goes_ahead_and_cancels_the_straggler(shared: App) -> None:
     app = shared
-    await app.admin(DEFINE, d={
-        "name": "first-answer", "steps": [
-            {"id": "fast", "capability": "triage", "after": []},
-            {"id": "never", "capability": "reconcile", "after": []},  # nobody runs it
-            {"id": "one", "kind": "join", "after": ["fast", "never"], "quorum": 1}]})  # fmt: skip
+    await app.admin(
+        DEFINE,
+        d={
+            "name": "first-answer",
+            "steps": [
+                {"id": "fast", "capability": "triage", "after": []},
+                {"id": "never", "capability": "reconcile", "after": []},  # nobody runs it
+                {"id": "one", "kind": "join", "after": ["fast", "never"], "quorum": 1},
+            ],
+        },
+    )
     run = await follow(app.admin, await start(app, "first-answer"))
     assert run["status"] == "done", run
     assert step(run, "never")["status"] == "skipped"
@@ -190,8 +228,9 @@ async def test_supervisor_delegates_reviews_and_is_accountable(shared: App) -> N
     assert quality["sentBack"] == 1 and quality["approved"] is True
     sub = next(t for t in await tasks_of(app, rid) if t["kind"] == "onboarding.training-review")
     assert sub["parent"] == step(run, "quality")["taskId"] and sub["rounds"] == 1
-    got = await app.admin("query($id: ID!) { task(id: $id) { feedback review result } }",
-                          id=sub["id"])  # fmt: skip
+    got = await app.admin(
+        "query($id: ID!) { task(id: $id) { feedback review result } }", id=sub["id"]
+    )
     assert got["task"]["review"] == "accepted" and "SSO" in got["task"]["feedback"]
     assert "SSO set-up" in got["task"]["result"]["material"]
 
@@ -224,8 +263,7 @@ async def test_failed_run_retries_from_where_it_stopped(flow: Rig) -> None:
     assert run["status"] == "failed" and "impact" in run["error"]
     # Task steps that were done (a join may be done too when its quorum came in before the
     # failure; it has no task to compare).
-    kept = {s["stepId"]: s["taskId"] for s in run["steps"]
-            if s["status"] == "done" and s["taskId"]}  # fmt: skip
+    kept = {s["stepId"]: s["taskId"] for s in run["steps"] if s["status"] == "done" and s["taskId"]}
     assert "triage" in kept
     await asyncio.to_thread(flow.stop_agents)
     flow.agents()  # the fault is fixed
@@ -245,8 +283,11 @@ async def test_cancel_run_cancels_its_live_tasks(shared: App) -> None:
     )
     rid = await start(app, "stuck")
     run = await follow(app.admin, rid, until=lambda r: step(r, "wait")["status"] == "running")
-    got = await app.admin('mutation($id: ID!) { cancelRun(id: $id, reason: "no longer needed") '
-                          "{ status steps { status } } }", id=rid)  # fmt: skip
+    got = await app.admin(
+        'mutation($id: ID!) { cancelRun(id: $id, reason: "no longer needed") '
+        "{ status steps { status } } }",
+        id=rid,
+    )
     assert got["cancelRun"]["status"] == "cancelled"
     assert got["cancelRun"]["steps"] == [{"status": "cancelled"}]
     t = await app.admin(
@@ -270,8 +311,10 @@ async def test_run_updates_stream_progress(shared: App) -> None:
     )
     rid = await start(app, "two")
     seen = []
-    query = ("subscription($r: String!) { runUpdates(runId: $r, after: 0) "
-             "{ type stepId status run { status } } }")  # fmt: skip
+    query = (
+        "subscription($r: String!) { runUpdates(runId: $r, after: 0) "
+        "{ type stepId status run { status } } }"
+    )
     async with subscribe(app.url, app.admin.token, query, {"r": rid}) as queue:
         while not seen or seen[-1][0] != "run.completed":
             u = (await asyncio.wait_for(queue.get(), 30))["data"]["runUpdates"]

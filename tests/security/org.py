@@ -53,6 +53,12 @@ async def org(api: App) -> dict[str, GQL]:
 
 
 async def fact(c: GQL, agent_id: str, entity: str, key: str, value: Any, **kw: Any) -> Any:
-    i = {"agentId": agent_id, "entityId": entity, "key": key, "value": value,
-         "confidence": kw.pop("confidence", 0.9), **kw}  # fmt: skip
+    i = {
+        "agentId": agent_id,
+        "entityId": entity,
+        "key": key,
+        "value": value,
+        "confidence": kw.pop("confidence", 0.9),
+        **kw,
+    }
     return (await c(ASSERT, i=i))["assertFact"]

@@ -42,16 +42,26 @@ def settings(graph: GraphTarget, name: str, data_dir: Path, token: str | None) -
     return Settings(**graph.settings(name), data_dir=data_dir, admin_token=token)
 
 
-def cli(*args: str, graph: GraphTarget | None, name: str, data_dir: Path,
-        token: str | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    where = graph.env(name) if graph else {"BATON_GRAPH_URI": "falkordb://127.0.0.1:1",
-                                            "BATON_GRAPH_NAME": name}  # fmt: skip
+def cli(
+    *args: str, graph: GraphTarget | None, name: str, data_dir: Path, token: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    where = (
+        graph.env(name)
+        if graph
+        else {"BATON_GRAPH_URI": "falkordb://127.0.0.1:1", "BATON_GRAPH_NAME": name}
+    )
     env = {**os.environ, **where, "BATON_DATA_DIR": str(data_dir)}
     env.pop("BATON_ADMIN_TOKEN", None)
     if token is not None:
         env["BATON_ADMIN_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_empty_means_unset_and_weak_tokens_are_refused() -> None:

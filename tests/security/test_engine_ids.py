@@ -36,11 +36,16 @@ FLOW = {
     "inputs": ["service"],
     "steps": [
         {"id": "diag", "capability": "diagnose", "input": {"service": "$input.service"}},
-        {"id": "approve", "kind": "approval", "approvers": ["alice"], "summary": "Ship it?",
-         "input": {"confidence": 0.99, "cause": "$steps.diag.result.cause"}},
+        {
+            "id": "approve",
+            "kind": "approval",
+            "approvers": ["alice"],
+            "summary": "Ship it?",
+            "input": {"confidence": 0.99, "cause": "$steps.diag.result.cause"},
+        },
     ],
     "triggers": [{"event": "alert.fired", "input": {"service": "$event.payload.service"}}],
-}  # fmt: skip
+}
 
 
 async def advance(app: App, run_id: str) -> None:
@@ -59,9 +64,18 @@ async def setup(api: App) -> dict[str, Any]:
     hook = await principal(api, "hook", "INTEGRATION")
     # A policy meant for agents' proposals: auto-approve almost anything, route the rest to
     # bob, approve what nobody answers. None of it may settle a workflow checkpoint.
-    await api.admin(POLICY, i={"id": "lenient", "name": "lenient", "scope": "GLOBAL",
-                               "autoApproveThreshold": 0.1, "approvers": ["bob"],
-                               "onExpiry": "approve", "approvalSlaMs": 1_000})  # fmt: skip
+    await api.admin(
+        POLICY,
+        i={
+            "id": "lenient",
+            "name": "lenient",
+            "scope": "GLOBAL",
+            "autoApproveThreshold": 0.1,
+            "approvers": ["bob"],
+            "onExpiry": "approve",
+            "approvalSlaMs": 1_000,
+        },
+    )
     await api.admin(DEFINE, d=FLOW)
     return {"worker": worker, "mallory": mallory, "alice": alice, "bob": bob, "hook": hook}
 
@@ -72,24 +86,35 @@ async def test_squatting_a_step_and_deciding_its_checkpoint_fail(api: App) -> No
     # Runs in the engine's namespace cannot be named by a client.
     for rid in ("run-0123456789abcdef", "run_01abcdefghjkmnpqrstvwxyz"):
         for who in (hook, bob, mallory):
-            await refused(api, who, START, ["BAD_INPUT"], n=FLOW["name"],
-                          i={"service": "svc-web"}, r=rid)  # fmt: skip
+            await refused(
+                api, who, START, ["BAD_INPUT"], n=FLOW["name"], i={"service": "svc-web"}, r=rid
+            )
     rid = (await bob(START, n=FLOW["name"], i={"service": "svc-web"}))["startWorkflow"]["id"]
 
     # Squat the steps' tasks before the engine makes them: refused for every submitter.
-    for key, cap in ((f"run:{rid}:diag:1", "diagnose"), (f"run:{rid}:approve:1",
-                                                         "workflow.approval")):
+    for key, cap in (
+        (f"run:{rid}:diag:1", "diagnose"),
+        (f"run:{rid}:approve:1", "workflow.approval"),
+    ):
         task = {"kind": "x", "capability": cap, "dedupKey": key, "payload": {"cause": "forged"}}
         for who in (mallory, hook, bob):
             await refused(api, who, SUBMIT, ["BAD_INPUT"], i=task)
             await refused(api, who, SUBMIT_MANY, ["BAD_INPUT"], i=[task])
     # Nor can an agent take the engine's approval capability or identity.
-    await refused(api, mallory, REGISTER, ["BAD_INPUT"], i={
-        "id": "mallory", "name": "m", "capabilities": ["triage", "workflow.approval"]})
-    await refused(api, api.admin, "mutation($i: CreatePrincipalInput!) { createPrincipal("
-                  "input: $i) { token } }", ["BAD_INPUT"],
-                  i={"id": "p-baton", "kind": "agent", "name": "b", "roles": ["AGENT"],
-                     "agentId": "baton"})  # fmt: skip
+    await refused(
+        api,
+        mallory,
+        REGISTER,
+        ["BAD_INPUT"],
+        i={"id": "mallory", "name": "m", "capabilities": ["triage", "workflow.approval"]},
+    )
+    await refused(
+        api,
+        api.admin,
+        "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+        ["BAD_INPUT"],
+        i={"id": "p-baton", "kind": "agent", "name": "b", "roles": ["AGENT"], "agentId": "baton"},
+    )
 
     await advance(api, rid)
     diag_task = (await run_of(api, rid))["steps"][0]["taskId"]
@@ -105,13 +130,15 @@ async def test_squatting_a_step_and_deciding_its_checkpoint_fail(api: App) -> No
     assert prop["status"] == "pending" and prop["routedTo"] == ["alice"]
     rows = await api.store.execute_text(
         f"MATCH (p:Proposal {{id: '{prop['id']}'}}) RETURN p.chain AS chain, "
-        "p.onExpiry AS exp, p.engine AS engine")  # fmt: skip
+        "p.onExpiry AS exp, p.engine AS engine"
+    )
     assert rows == [{"chain": ["alice"], "exp": "reject", "engine": True}]
     # The policy's approver (and an agent) cannot decide the checkpoint.
     await refused(api, bob, DECIDE, ["FORBIDDEN"], id=prop["id"], d="APPROVE")
     await refused(api, mallory, DECIDE, ["FORBIDDEN"], id=prop["id"], d="APPROVE")
     assert (await alice(DECIDE, id=prop["id"], d="APPROVE"))["decideProposal"]["status"] == (
-        "approved")
+        "approved"
+    )
     await advance(api, rid)
     run = await run_of(api, rid)
     assert run["status"] == "done"
@@ -121,7 +148,8 @@ async def test_squatting_a_step_and_deciding_its_checkpoint_fail(api: App) -> No
     # Every task and proposal the run's steps stand on is the engine's own.
     made = await api.store.execute_text(
         f"MATCH (t:Task)-[:FOR_STEP]->(:Step)-[:STEP_OF]->(:Run {{id: '{rid}'}}) "
-        "RETURN t.engine AS engine, t.submittedBy AS by ORDER BY t.createdAt")
+        "RETURN t.engine AS engine, t.submittedBy AS by ORDER BY t.createdAt"
+    )
     assert made == [{"engine": True, "by": "workflow"}] * 2
 
 
@@ -135,7 +163,8 @@ async def test_the_engine_never_adopts_a_task_it_did_not_make(api: App) -> None:
         "dedupKey: $key, contentHash: 'x', submittedBy: 'p-mallory', result: $res, "
         "createdAt: 0, updatedAt: 0, priority: 50, attempts: 1, maxAttempts: 3, fence: 1, "
         "costUsd: 0.0, errors: [], payload: '{}', resources: [], entities: []})",
-        key=f"run:{rid}:diag:1", res='{"cause": "forged"}',
+        key=f"run:{rid}:diag:1",
+        res='{"cause": "forged"}',
     )
     await advance(api, rid)
     step = (await run_of(api, rid))["steps"][0]
@@ -147,15 +176,23 @@ async def test_the_engine_never_adopts_a_task_it_did_not_make(api: App) -> None:
 async def test_trigger_run_ids_cannot_be_predicted_or_precreated(api: App) -> None:
     p = await setup(api)
     hook = p["hook"]
-    ev = Event(seq=0, type="alert.fired", at=0, actor="hook", subject=None,
-               payload={"service": "svc-web"}, key="alert-1")  # fmt: skip
+    ev = Event(
+        seq=0,
+        type="alert.fired",
+        at=0,
+        actor="hook",
+        subject=None,
+        payload={"service": "svc-web"},
+        key="alert-1",
+    )
     # What the old scheme named the run: public values only.
     old = "run-" + hashlib.sha256(f"{FLOW['name']}#0|alert.fired|alert-1".encode()).hexdigest()[:24]
     await refused(api, hook, START, ["BAD_INPUT"], n=FLOW["name"], i={"service": "x"}, r=old)
     await hook(EMIT, t="alert.fired", p={"service": "svc-web"}, k="alert-1")
     assert await triggers.fire(api.store, now=api.rt.now()) == 1
     rows = await api.store.execute_text(
-        "MATCH (r:Run) WHERE r.triggerId IS NOT NULL RETURN r.id AS id")
+        "MATCH (r:Run) WHERE r.triggerId IS NOT NULL RETURN r.id AS id"
+    )
     assert len(rows) == 1
     rid = rows[0]["id"]
     secret = await triggers.run_id_secret(api.store)

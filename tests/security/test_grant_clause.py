@@ -28,12 +28,26 @@ READABLE = """$all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Prop
   OR ('Entity' IN labels(n)
       AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains))"""
 FILTERED = [
-    "tasks/get_for", "tasks/list_for", "proposals/get_for", "events/after_for", "events/query",
-    "context/lineage_step_up", "context/lineage_step_down", "traces/trace", "traces/why_step",
-    "traces/why_nodes", "runs/state_for", "runs/list_for", "entities/get_for",
-    "entities/list_for", "search/vector_for.falkordb", "search/vector_for.neo4j",
-    "search/fulltext_for.falkordb", "search/fulltext_for.neo4j", "search/near_for",
-]  # fmt: skip
+    "tasks/get_for",
+    "tasks/list_for",
+    "proposals/get_for",
+    "events/after_for",
+    "events/query",
+    "context/lineage_step_up",
+    "context/lineage_step_down",
+    "traces/trace",
+    "traces/why_step",
+    "traces/why_nodes",
+    "runs/state_for",
+    "runs/list_for",
+    "entities/get_for",
+    "entities/list_for",
+    "search/vector_for.falkordb",
+    "search/vector_for.neo4j",
+    "search/fulltext_for.falkordb",
+    "search/fulltext_for.neo4j",
+    "search/near_for",
+]
 FACT_READS = ["context/for_entity", "context/fact"]  # for_task carries its task through
 
 

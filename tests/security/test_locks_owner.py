@@ -23,8 +23,9 @@ async def test_another_agent_cannot_release_or_steal_a_held_lock(api: App) -> No
     assert (held["id"], mine["id"]) == (t1["id"], t2["id"])
     got = await alice(LOCK, i={"resourceId": "db-prod", "taskId": t1["id"], "fence": held["fence"]})
     assert got["acquireLock"]["outcome"] == "acquired"
-    wait = await mallory(LOCK, i={"resourceId": "db-prod", "taskId": t2["id"],
-                                  "fence": mine["fence"]})  # fmt: skip
+    wait = await mallory(
+        LOCK, i={"resourceId": "db-prod", "taskId": t2["id"], "fence": mine["fence"]}
+    )
     assert wait["acquireLock"]["outcome"] == "waiting"
 
     # The attack: release alice's lock (her task id is visible to anyone who can read tasks),
@@ -32,17 +33,18 @@ async def test_another_agent_cannot_release_or_steal_a_held_lock(api: App) -> No
     for fence in (held["fence"], held["fence"] + 1, 7):
         await refused(api, mallory, RELEASE, ["FORBIDDEN"], r="db-prod", t=t1["id"], f=fence)
     # The holder itself with a stale token is refused too (a presumed-dead worker).
-    await refused(api, alice, RELEASE, ["CONFLICT"], r="db-prod", t=t1["id"],
-                  f=held["fence"] + 1)  # fmt: skip
-    again = await mallory(LOCK, i={"resourceId": "db-prod", "taskId": t2["id"],
-                                   "fence": mine["fence"]})  # fmt: skip
+    await refused(api, alice, RELEASE, ["CONFLICT"], r="db-prod", t=t1["id"], f=held["fence"] + 1)
+    again = await mallory(
+        LOCK, i={"resourceId": "db-prod", "taskId": t2["id"], "fence": mine["fence"]}
+    )
     assert again["acquireLock"] == {"outcome": "waiting", "granted": False, "holder": t1["id"]}
 
     # The holder releases with its current token: the waiter may now take it.
     out = await alice(RELEASE, r="db-prod", t=t1["id"], f=held["fence"])
     assert out["releaseLock"] == [t2["id"]]
-    took = await mallory(LOCK, i={"resourceId": "db-prod", "taskId": t2["id"],
-                                  "fence": mine["fence"]})  # fmt: skip
+    took = await mallory(
+        LOCK, i={"resourceId": "db-prod", "taskId": t2["id"], "fence": mine["fence"]}
+    )
     assert took["acquireLock"]["outcome"] == "acquired"
     # A lock its task no longer holds: NOT_FOUND, nothing changes.
     await refused(api, alice, RELEASE, ["NOT_FOUND"], r="db-prod", t=t1["id"], f=held["fence"])
@@ -58,5 +60,7 @@ async def test_lock_events_name_the_principal_and_the_agent(api: App) -> None:
         "MATCH (e:Event) WHERE e.type IN ['lock.acquired', 'lock.released'] "
         "RETURN e.type AS type, e.actor AS actor, e.agentId AS agent ORDER BY e.seq"
     )
-    assert rows == [{"type": "lock.acquired", "actor": "p-lock-b", "agent": "lock-b"},
-                    {"type": "lock.released", "actor": "p-lock-b", "agent": "lock-b"}]
+    assert rows == [
+        {"type": "lock.acquired", "actor": "p-lock-b", "agent": "lock-b"},
+        {"type": "lock.released", "actor": "p-lock-b", "agent": "lock-b"},
+    ]

@@ -61,14 +61,34 @@ async def test_a_new_agent_joins_only_the_team_an_admin_granted(api: App) -> Non
     # An unknown team is NOT_FOUND, still nothing written; granting one is an admin act.
     await refused(api, granted, REGISTER, ["NOT_FOUND"], i=reg("cs-bot", "no-such-team"))
     op = await principal(api, "op-1", "OPERATOR", kind="human")
-    await refused(api, op, "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) "
-                  "{ token } }", ["FORBIDDEN"],
-                  i={"id": "p-x", "kind": "agent", "name": "x", "roles": ["AGENT"],
-                     "agentId": "x", "team": "secops"})  # fmt: skip
-    await refused(api, api.admin, "mutation($i: CreatePrincipalInput!) { createPrincipal("
-                  "input: $i) { token } }", ["NOT_FOUND"],
-                  i={"id": "p-y", "kind": "agent", "name": "y", "roles": ["AGENT"],
-                     "agentId": "y", "team": "no-such-team"})  # fmt: skip
+    await refused(
+        api,
+        op,
+        "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+        ["FORBIDDEN"],
+        i={
+            "id": "p-x",
+            "kind": "agent",
+            "name": "x",
+            "roles": ["AGENT"],
+            "agentId": "x",
+            "team": "secops",
+        },
+    )
+    await refused(
+        api,
+        api.admin,
+        "mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }",
+        ["NOT_FOUND"],
+        i={
+            "id": "p-y",
+            "kind": "agent",
+            "name": "y",
+            "roles": ["AGENT"],
+            "agentId": "y",
+            "team": "no-such-team",
+        },
+    )
 
 
 async def test_an_admin_moves_an_agent_and_the_move_is_audited(api: App) -> None:

@@ -33,19 +33,44 @@ async def scene(api: App) -> tuple[dict[str, GQL], dict[str, Any]]:
     """A customers task worked by agent-impact (customer-success), a proposal on it routed to
     erin, and a fact derived from it; submitted by the admin."""
     a = await org(api)
-    await api.admin(SET, i={"id": "g", "name": "g", "scope": "GLOBAL",
-                            "autoApproveThreshold": 0.99, "approvers": ["erin"]})  # fmt: skip
-    a["erin"] = api.client((await api.admin('mutation { rotateToken(principalId: "erin") }'))[
-        "rotateToken"])  # fmt: skip
-    t = await submit(api.admin, capability="business_impact", entities=["cust-acme"],
-                     payload={"customer": "ACME", "arr": 1_200_000})  # fmt: skip
+    await api.admin(
+        SET,
+        i={
+            "id": "g",
+            "name": "g",
+            "scope": "GLOBAL",
+            "autoApproveThreshold": 0.99,
+            "approvers": ["erin"],
+        },
+    )
+    a["erin"] = api.client(
+        (await api.admin('mutation { rotateToken(principalId: "erin") }'))["rotateToken"]
+    )
+    t = await submit(
+        api.admin,
+        capability="business_impact",
+        entities=["cust-acme"],
+        payload={"customer": "ACME", "arr": 1_200_000},
+    )
     got = (await a["cs"](CLAIM, a="agent-impact"))["claimTask"]
-    p = (await a["cs"](PROPOSE, i={
-        "taskId": t["id"], "agentId": "agent-impact", "fence": got["fence"], "kind": "refund",
-        "summary": "refund ACME", "confidence": 0.5, "payload": {"amount": 50_000},
-        "rationale": "ACME is churning"}))["proposeAction"]  # fmt: skip
-    f = (await fact(a["cs"], "agent-impact", "cust-acme", "churn", "likely",
-                    derivedFrom=[t["id"]]))["fact"]  # fmt: skip
+    p = (
+        await a["cs"](
+            PROPOSE,
+            i={
+                "taskId": t["id"],
+                "agentId": "agent-impact",
+                "fence": got["fence"],
+                "kind": "refund",
+                "summary": "refund ACME",
+                "confidence": 0.5,
+                "payload": {"amount": 50_000},
+                "rationale": "ACME is churning",
+            },
+        )
+    )["proposeAction"]
+    f = (
+        await fact(a["cs"], "agent-impact", "cust-acme", "churn", "likely", derivedFrom=[t["id"]])
+    )["fact"]
     return a, {"task": t["id"], "proposal": p["id"], "fact": f["id"], "fence": got["fence"]}
 
 
@@ -80,8 +105,11 @@ async def test_proposal_payload_and_rationale_only_for_readers(api: App) -> None
 async def test_events_about_unreadable_things_carry_no_payload(api: App) -> None:
     a, ids = await scene(api)
     about = {ids["task"], ids["proposal"], ids["fact"]}
-    for who, query, field in (("integ", EVENTS, "events"), ("bob", EVENTS, "events"),
-                              ("alice", AUDIT, "auditLog")):  # fmt: skip
+    for who, query, field in (
+        ("integ", EVENTS, "events"),
+        ("bob", EVENTS, "events"),
+        ("alice", AUDIT, "auditLog"),
+    ):
         nodes = (await a[who](query))[field]["nodes"]
         mine = [n for n in nodes if n["subject"] in about]
         assert mine and all(n["payload"] is None for n in mine), (who, mine)
@@ -94,12 +122,16 @@ async def test_graph_changes_hide_payloads_live(api: App) -> None:
     integ = a["integ"]
     sock = await Socket.open(api.url, integ.token or "")
     try:
-        op = await sock.start("subscription($after: Long) { graphChanges(after: $after) "
-                              "{ seq type subject payload } }", after=0)  # fmt: skip
+        op = await sock.start(
+            "subscription($after: Long) { graphChanges(after: $after) "
+            "{ seq type subject payload } }",
+            after=0,
+        )
         seen: dict[int, dict[str, Any]] = {}
         async with asyncio.timeout(10):
-            while not any(e["subject"] == ids["fact"] and e["type"] == "fact.asserted"
-                          for e in seen.values()):  # fmt: skip
+            while not any(
+                e["subject"] == ids["fact"] and e["type"] == "fact.asserted" for e in seen.values()
+            ):
                 msg = await sock.next(op)
                 e = msg["payload"]["data"]["graphChanges"]
                 seen[e["seq"]] = e
@@ -141,9 +173,11 @@ RUNS = "{ runs(first: 50) { nodes { id input result } } }"
 TRACE = "query($id: ID!) { trace(runId: $id) { spans { taskId kind } } }"
 START_RUN = """mutation($n: String!, $i: JSON, $r: String) {
   startWorkflow(name: $n, input: $i, runId: $r) { id input result } }"""
-FLOW = {"name": "acme-review", "inputs": ["customer"],
-        "steps": [{"id": "look", "capability": "diagnose",
-                   "input": {"customer": "$input.customer"}}]}  # fmt: skip
+FLOW = {
+    "name": "acme-review",
+    "inputs": ["customer"],
+    "steps": [{"id": "look", "capability": "diagnose", "input": {"customer": "$input.customer"}}],
+}
 
 
 async def run_scene(api: App) -> tuple[dict[str, GQL], dict[str, Any]]:
@@ -151,17 +185,24 @@ async def run_scene(api: App) -> tuple[dict[str, GQL], dict[str, Any]]:
     handed a sub-task on cust-acme (customers) to agent-impact; both done, the run done."""
     a = await org(api)
     await api.admin("mutation($d: JSON) { defineWorkflow(definition: $d) { name } }", d=FLOW)
-    run = (await a["integ"](START_RUN, n=FLOW["name"], i={"customer": "ACME"},
-                            r="acme-1"))["startWorkflow"]  # fmt: skip
+    run = (await a["integ"](START_RUN, n=FLOW["name"], i={"customer": "ACME"}, r="acme-1"))[
+        "startWorkflow"
+    ]
     await workflows.advance(api.store, run["id"], now=api.rt.now(), lease_ms=30_000)
     step = (await a["sre"](CLAIM, a="agent-rootcause"))["claimTask"]
-    sub = await submit(a["sre"], capability="business_impact", entities=["cust-acme"],
-                       parentId=step["id"], payload={"customer": "ACME", "arr": 1_200_000})
+    sub = await submit(
+        a["sre"],
+        capability="business_impact",
+        entities=["cust-acme"],
+        parentId=step["id"],
+        payload={"customer": "ACME", "arr": 1_200_000},
+    )
     got = (await a["cs"](CLAIM, a="agent-impact"))["claimTask"]
     assert got["id"] == sub["id"]
     await a["cs"](COMPLETE, t=sub["id"], a="agent-impact", f=got["fence"], r={"churn": "likely"})
-    await a["sre"](COMPLETE, t=step["id"], a="agent-rootcause", f=step["fence"],
-                   r={"cause": "ACME churn risk"})  # fmt: skip
+    await a["sre"](
+        COMPLETE, t=step["id"], a="agent-rootcause", f=step["fence"], r={"cause": "ACME churn risk"}
+    )
     await workflows.advance(api.store, run["id"], now=api.rt.now(), lease_ms=30_000)
     return a, {"run": run["id"], "step": step["id"], "sub": sub["id"]}
 
@@ -189,7 +230,10 @@ async def test_runs_and_traces_show_only_what_the_caller_may_read(api: App) -> N
     for who in ("sales", "dan"):
         r = (await a[who](RUN, id=ids["run"]))["run"]
         assert (r["input"], r["result"], r["steps"]) == (
-            full["input"], full["result"], full["steps"]), who
+            full["input"],
+            full["result"],
+            full["steps"],
+        ), who
     t = (await a["dan"](TRACE, id=ids["run"]))["trace"]
     assert ids["sub"] in {s["taskId"] for s in t["spans"]}
 
@@ -199,9 +243,17 @@ async def test_a_client_run_id_is_its_starters_alone(api: App) -> None:
     # Another principal naming the same run id gets CONFLICT, not the integration's run;
     # the integration itself gets its run back (idempotent), and changes nothing either way.
     for who in ("alice", "bob"):
-        errors = await refused(api, a[who], START_RUN, ["CONFLICT"], n=FLOW["name"],
-                               i={"customer": "Other"}, r="acme-1")  # fmt: skip
+        errors = await refused(
+            api,
+            a[who],
+            START_RUN,
+            ["CONFLICT"],
+            n=FLOW["name"],
+            i={"customer": "Other"},
+            r="acme-1",
+        )
         assert "ACME" not in str(errors)
-    again = (await a["integ"](START_RUN, n=FLOW["name"], i={"customer": "ACME"},
-                              r="acme-1"))["startWorkflow"]  # fmt: skip
+    again = (await a["integ"](START_RUN, n=FLOW["name"], i={"customer": "ACME"}, r="acme-1"))[
+        "startWorkflow"
+    ]
     assert again["id"] == ids["run"] and again["input"] == {"customer": "ACME"}

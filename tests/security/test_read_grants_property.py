@@ -21,17 +21,19 @@ TEAMS = ["t0", "t1", "t2"]
 
 Layout = st.fixed_dictionaries(
     {
-        "grants": st.lists(st.tuples(st.sampled_from(TEAMS), st.sampled_from(DOMAINS)),
-                           max_size=9),  # fmt: skip
+        "grants": st.lists(st.tuples(st.sampled_from(TEAMS), st.sampled_from(DOMAINS)), max_size=9),
         "cleared": st.lists(st.sampled_from(TEAMS), max_size=3),
         "entity_domains": st.lists(st.sampled_from(DOMAINS), min_size=1, max_size=5),
         # (owner team or None, submitter team or None, touched entity indexes)
         "tasks": st.lists(
-            st.tuples(st.one_of(st.none(), st.sampled_from(TEAMS)),
-                      st.one_of(st.none(), st.sampled_from(TEAMS)),
-                      st.lists(st.integers(0, 4), max_size=2)),
-            min_size=1, max_size=5,
-        ),  # fmt: skip
+            st.tuples(
+                st.one_of(st.none(), st.sampled_from(TEAMS)),
+                st.one_of(st.none(), st.sampled_from(TEAMS)),
+                st.lists(st.integers(0, 4), max_size=2),
+            ),
+            min_size=1,
+            max_size=5,
+        ),
         # (task index, approver team or None)
         "proposals": st.lists(
             st.tuples(st.integers(0, 4), st.one_of(st.none(), st.sampled_from(TEAMS))),
@@ -63,8 +65,9 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> dict[str, Any]:
         "UNWIND $d AS d CREATE (:Domain {id: d}) WITH count(*) AS _ "
         "UNWIND $t AS t CREATE (:Team {id: t}) WITH count(*) AS _ "
         "CREATE (:Label {name: 'secret'})",
-        d=DOMAINS, t=TEAMS,
-    )  # fmt: skip
+        d=DOMAINS,
+        t=TEAMS,
+    )
     await store.execute_text(
         "UNWIND $g AS g MATCH (t:Team {id: g[0]}), (d:Domain {id: g[1]}) "
         "MERGE (t)-[:CAN_READ]->(d)",
@@ -105,8 +108,10 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> dict[str, Any]:
         await store.execute_text(
             f"MATCH (x:{label} {{id: $on}}) CREATE (e:Event {{seq: $s, type: 'probe.on', "
             "at: $s, actor: 'x', subject: $on, payload: $p}) CREATE (e)-[:ON]->(x)",
-            on=on, s=seq, p=json.dumps({"about": on}),
-        )  # fmt: skip
+            on=on,
+            s=seq,
+            p=json.dumps({"about": on}),
+        )
         model["events"][seq] = (label, on)
 
     for i, (owner, submitter, touched) in enumerate(lay["tasks"]):
@@ -118,16 +123,21 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> dict[str, Any]:
             "attempts: 0, maxAttempts: 3, fence: 0, resources: [], entities: $ents, "
             "costUsd: 0.0, createdAt: 1, updatedAt: 1}) "
             "WITH t UNWIND $ents AS eid MATCH (e:Entity {id: eid}) CREATE (t)-[:TOUCHES]->(e)",
-            id=tid, st="running" if owner else "queued", a=f"ag-{owner}" if owner else None,
-            s=f"h-{submitter}" if submitter else "admin", p=json.dumps({"n": i}),
-            r=json.dumps({"ok": i}), ents=ents,
-        )  # fmt: skip
+            id=tid,
+            st="running" if owner else "queued",
+            a=f"ag-{owner}" if owner else None,
+            s=f"h-{submitter}" if submitter else "admin",
+            p=json.dumps({"n": i}),
+            r=json.dumps({"ok": i}),
+            ents=ents,
+        )
         if owner:
             await store.execute_text(
                 "MATCH (t:Task {id: $id}), (a:Agent {id: $a}) "
                 "CREATE (t)-[:ASSIGNED_TO {attempt: 1, fence: 1, at: 1}]->(a)",
-                id=tid, a=f"ag-{owner}",
-            )  # fmt: skip
+                id=tid,
+                a=f"ag-{owner}",
+            )
         doms = {lay["entity_domains"][int(e[1:])] for e in ents}
         model["tasks"][tid] = {"owner": owner, "submitter": submitter, "domains": doms}
         await event(tid, "Task")
@@ -140,14 +150,18 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> dict[str, Any]:
             "MATCH (t:Task {id: $t}) CREATE (p:Proposal {id: $id, kind: 'k', summary: 's', "
             "payload: $p, confidence: 0.5, rationale: 'because', status: 'pending', "
             "taskId: $t, agentId: $a, createdAt: 1})-[:FOR]->(t)",
-            t=tid, id=pid, p=json.dumps({"do": j}), a=f"ag-{owner}" if owner else "ag-none",
-        )  # fmt: skip
+            t=tid,
+            id=pid,
+            p=json.dumps({"do": j}),
+            a=f"ag-{owner}" if owner else "ag-none",
+        )
         if approver:
             await store.execute_text(
                 "MATCH (p:Proposal {id: $id}), (h:Principal {id: $h}) "
                 "CREATE (p)-[:ROUTED_TO {level: 0}]->(h)",
-                id=pid, h=f"h-{approver}",
-            )  # fmt: skip
+                id=pid,
+                h=f"h-{approver}",
+            )
         model["proposals"][pid] = {"task": tid, "owner": owner, "approver": approver}
         await event(pid, "Proposal")
     for k, (ei, secret, src) in enumerate(lay["facts"]):
@@ -158,16 +172,22 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> dict[str, Any]:
             "CREATE (f:Fact {id: $id, key: 'k', value: '1', confidence: 0.5, observedAt: 1, "
             "current: true, sensitivity: $s, agentId: 'ag-t0', entityId: $e, domain: d.id})"
             "-[:ABOUT]->(e)",
-            e=ent, id=fid, s="secret" if secret else None,
-        )  # fmt: skip
+            e=ent,
+            id=fid,
+            s="secret" if secret else None,
+        )
         src_id = f"task-{src % n_tasks}" if src is not None else None
         if src_id:
             await store.execute_text(
                 "MATCH (f:Fact {id: $f}), (t:Task {id: $t}) CREATE (f)-[:DERIVED_FROM]->(t)",
-                f=fid, t=src_id,
+                f=fid,
+                t=src_id,
             )
-        model["facts"][fid] = {"domain": lay["entity_domains"][ei % n], "secret": secret,
-                               "from": src_id}  # fmt: skip
+        model["facts"][fid] = {
+            "domain": lay["entity_domains"][ei % n],
+            "secret": secret,
+            "from": src_id,
+        }
         await event(fid, "Fact")
     await event("e0", "Entity")
     await store.execute_text("MATCH (c:Counter {name: 'event'}) SET c.seq = $s", s=seq)
@@ -178,8 +198,9 @@ def can(lay: dict[str, Any], team: str | None, domain: str) -> bool:
     return team is not None and (team, domain) in {tuple(g) for g in lay["grants"]}
 
 
-def task_ok(lay: dict[str, Any], model: dict[str, Any], who: str, r: Reader,
-            team: str | None, tid: str) -> bool:  # fmt: skip
+def task_ok(
+    lay: dict[str, Any], model: dict[str, Any], who: str, r: Reader, team: str | None, tid: str
+) -> bool:
     t = model["tasks"][tid]
     if r.everything:
         return True
@@ -190,8 +211,9 @@ def task_ok(lay: dict[str, Any], model: dict[str, Any], who: str, r: Reader,
     return all(can(lay, team, d) for d in t["domains"])
 
 
-def proposal_ok(lay: dict[str, Any], model: dict[str, Any], who: str, r: Reader,
-                team: str | None, pid: str) -> bool:  # fmt: skip
+def proposal_ok(
+    lay: dict[str, Any], model: dict[str, Any], who: str, r: Reader, team: str | None, pid: str
+) -> bool:
     p = model["proposals"][pid]
     if r.everything:
         return True
@@ -202,8 +224,9 @@ def proposal_ok(lay: dict[str, Any], model: dict[str, Any], who: str, r: Reader,
     return all(can(lay, team, d) for d in model["tasks"][p["task"]]["domains"])
 
 
-def fact_ok(lay: dict[str, Any], model: dict[str, Any], r: Reader, team: str | None,
-            fid: str) -> bool:  # fmt: skip
+def fact_ok(
+    lay: dict[str, Any], model: dict[str, Any], r: Reader, team: str | None, fid: str
+) -> bool:
     f = model["facts"][fid]
     if r.everything:
         return True
@@ -260,8 +283,17 @@ async def test_object_level_reads_equal_the_readable_set(
         assert [e.seq for e in evs] == sorted(model["events"])
         assert {e.seq for e in evs if not e.hidden} == want_e, (who, "events")
         assert all(e.payload for e in evs if not e.hidden)
-        audit = await events.query(store, after=0, types=None, actor=None, subject=None,
-                                   from_=None, to=None, limit=1_000, reader=r)  # fmt: skip
+        audit = await events.query(
+            store,
+            after=0,
+            types=None,
+            actor=None,
+            subject=None,
+            from_=None,
+            to=None,
+            limit=1_000,
+            reader=r,
+        )
         assert {e.seq for e in audit if not e.hidden} == want_e, (who, "auditLog")
         # one event at a time, as graphChanges reads it
         for s in model["events"]:
@@ -282,8 +314,10 @@ async def test_object_level_reads_equal_the_readable_set(
             lin = await context.lineage(store, r, tid, direction="DOWNSTREAM", depth=1)
             facts = {x["id"] for x in lin.nodes if x["label"] == "Fact"}
             expect = {
-                fid for fid, f in model["facts"].items()
-                if f["from"] == tid and fact_ok(lay, model, r, team, fid)
+                fid
+                for fid, f in model["facts"].items()
+                if f["from"] == tid
+                and fact_ok(lay, model, r, team, fid)
                 and task_ok(lay, model, who, r, team, tid)
-            }  # fmt: skip
+            }
             assert facts == expect, (who, "lineage down", tid)

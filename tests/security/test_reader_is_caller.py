@@ -67,8 +67,9 @@ async def test_auditor_inspection_is_audited_as_the_auditor(api: App) -> None:
     assert [x["id"] for x in seen] == [f["id"]]
     # Not recorded as a decision of agent-impact.
     assert await reads(api) == before
-    evs = await api.admin('{ auditLog(types: ["context.inspected"]) { nodes { actor subject '
-                          "payload } } }")  # fmt: skip
+    evs = await api.admin(
+        '{ auditLog(types: ["context.inspected"]) { nodes { actor subject payload } } }'
+    )
     [ev] = evs["auditLog"]["nodes"]
     assert ev["actor"] == "dan" and ev["subject"] == "agent-impact"
     assert ev["payload"]["factIds"] == [f["id"]]

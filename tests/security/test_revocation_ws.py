@@ -24,14 +24,15 @@ CHANGES = "subscription { graphChanges { seq type subject } }"
 EMIT = 'mutation($s: String) { emitEvent(type: "probe.tick", subject: $s) { seq } }'
 CREATE = """mutation($i: CreatePrincipalInput!) {
   createPrincipal(input: $i) { token principal { id expiresAt } } }"""
-REVOKE = 'mutation($p: String!) { revokeToken(principalId: $p) }'
-ROTATE = 'mutation($p: String!) { rotateToken(principalId: $p) }'
-DEMOTE = 'mutation($p: String!) { setRoles(principalId: $p, roles: [AUDITOR]) }'
+REVOKE = "mutation($p: String!) { revokeToken(principalId: $p) }"
+ROTATE = "mutation($p: String!) { rotateToken(principalId: $p) }"
+DEMOTE = "mutation($p: String!) { setRoles(principalId: $p, roles: [AUDITOR]) }"
 
 
 async def principal(api: App, pid: str, roles: list[str], **extra: Any) -> str:
-    got = await api.admin(CREATE, i={"id": pid, "kind": "service", "name": pid,
-                                     "roles": roles, **extra})  # fmt: skip
+    got = await api.admin(
+        CREATE, i={"id": pid, "kind": "service", "name": pid, "roles": roles, **extra}
+    )
     return str(got["createPrincipal"]["token"])
 
 
@@ -46,10 +47,11 @@ async def subscribed(api: App, token: str) -> tuple[Socket, str]:
     return sock, op
 
 
-async def revoked_socket_is_cut_off(api: App, sock: Socket, op: str, end: GQL, mutation: str,
-                                    pid: str, code: int) -> None:  # fmt: skip
+async def revoked_socket_is_cut_off(
+    api: App, sock: Socket, op: str, end: GQL, mutation: str, pid: str, code: int
+) -> None:
     before = asyncio.get_running_loop().time()
-    revoked_at = (await end(mutation, p=pid))
+    revoked_at = await end(mutation, p=pid)
     assert revoked_at
     # Events written after the revocation must never reach the old socket.
     for i in range(5):
@@ -57,8 +59,12 @@ async def revoked_socket_is_cut_off(api: App, sock: Socket, op: str, end: GQL, m
     await asyncio.wait_for(sock.closed.wait(), 1.0)
     assert sock.closed_at is not None and sock.closed_at - before < 1.0
     assert sock.close_code == code
-    leaked = [m for m in sock.drain() if m["type"] == "next"
-              and m["payload"]["data"]["graphChanges"]["subject"].startswith("after")]  # fmt: skip
+    leaked = [
+        m
+        for m in sock.drain()
+        if m["type"] == "next"
+        and m["payload"]["data"]["graphChanges"]["subject"].startswith("after")
+    ]
     assert leaked == []
     # A new operation on the old socket cannot run.
     try:
@@ -87,13 +93,16 @@ async def test_a_role_change_closes_the_socket_opened_with_the_old_roles(api: Ap
     me = await op_client("query { me { roles } }")
     assert me["me"]["roles"] == ["auditor"]
     assert (await api.admin(DEMOTE, p="ops-9"))["setRoles"] is False  # same roles: no write
-    assert await api.admin.fails('mutation { setRoles(principalId: "admin", '
-                                 'roles: [OPERATOR]) }') == ["BAD_INPUT"]  # fmt: skip
+    assert await api.admin.fails(
+        'mutation { setRoles(principalId: "admin", roles: [OPERATOR]) }'
+    ) == ["BAD_INPUT"]
     assert await api.admin.fails(DEMOTE, p="nobody") == ["NOT_FOUND"]
     rows = await api.store.execute_text(
-        "MATCH (e:Event {type: 'principal.roles_changed'}) RETURN e.payload AS p")
+        "MATCH (e:Event {type: 'principal.roles_changed'}) RETURN e.payload AS p"
+    )
     assert [r["p"] for r in rows] == [
-        '{"before":["operator"],"principalId":"ops-9","roles":["auditor"]}']
+        '{"before":["operator"],"principalId":"ops-9","roles":["auditor"]}'
+    ]
 
 
 async def test_rotate_ends_the_old_sessions_not_the_new_ones(api: App) -> None:
@@ -132,7 +141,7 @@ async def test_expired_token_closes_its_socket_and_stops_working(api: App) -> No
     await asyncio.wait_for(sock.closed.wait(), 2.5)
     assert sock.close_code == 4401
     assert await api.client(token).fails("{ me { id } }") == ["UNAUTHENTICATED"]
-    got = await api.admin('{ principals { nodes { id expiresAt } } }')
+    got = await api.admin("{ principals { nodes { id expiresAt } } }")
     assert any(p["id"] == "ops-4" and p["expiresAt"] for p in got["principals"]["nodes"])
 
 

@@ -18,8 +18,11 @@ FACT = "query($id: ID!) { fact(id: $id) { id contradicts history { id } } }"
 
 async def test_guessing_a_hidden_value_learns_nothing_and_buries_nothing(api: App) -> None:
     a = await org(api)
-    hidden = (await fact(a["cs"], "agent-impact", "cust-acme", "contact", "jane@acme.test",
-                         sensitivity="pii"))["fact"]  # fmt: skip
+    hidden = (
+        await fact(
+            a["cs"], "agent-impact", "cust-acme", "contact", "jane@acme.test", sensitivity="pii"
+        )
+    )["fact"]
     got = await fact(a["sales"], "agent-sales", "cust-acme", "contact", "jane@acme.test")
     assert got["superseded"] is None and got["contradicted"] is False, got
     # A second guess supersedes only the first (the writer's own, readable) one.
@@ -38,8 +41,9 @@ async def test_fact_never_names_what_the_reader_may_not_read(api: App) -> None:
     a = await org(api)
     mine = (await fact(a["sales"], "agent-sales", "cust-acme", "contact", "x@acme.test"))["fact"]
     # A cleared agent corrects it with a pii value: it supersedes and contradicts `mine`.
-    theirs = await fact(a["cs"], "agent-impact", "cust-acme", "contact", "jane@acme.test",
-                        sensitivity="pii")  # fmt: skip
+    theirs = await fact(
+        a["cs"], "agent-impact", "cust-acme", "contact", "jane@acme.test", sensitivity="pii"
+    )
     assert theirs["superseded"] == mine["id"] and theirs["contradicted"] is True
     seen = (await a["sales"](FACT, id=mine["id"]))["fact"]
     assert seen["contradicts"] == []  # the pii fact is not named to sales
@@ -51,12 +55,20 @@ async def test_deriving_from_a_hidden_fact_is_indistinguishable_from_a_missing_o
     api: App,
 ) -> None:
     a = await org(api)
-    hidden = (await fact(a["cs"], "agent-impact", "cust-acme", "contact", "jane@acme.test",
-                         sensitivity="pii"))["fact"]  # fmt: skip
+    hidden = (
+        await fact(
+            a["cs"], "agent-impact", "cust-acme", "contact", "jane@acme.test", sensitivity="pii"
+        )
+    )["fact"]
     pay = (await fact(a["pay"], "agent-payments", "svc-payments", "errors", 3))["fact"]
     before = await graph_digest(api.store)
-    base = {"agentId": "agent-sales", "entityId": "cust-acme", "key": "k", "value": 1,
-            "confidence": 0.5}  # fmt: skip
+    base = {
+        "agentId": "agent-sales",
+        "entityId": "cust-acme",
+        "key": "k",
+        "value": 1,
+        "confidence": 0.5,
+    }
     for source in (hidden["id"], pay["id"], "fact-does-not-exist"):
         body = await a["sales"].raw(ASSERT, {"i": {**base, "derivedFrom": [source]}})
         [err] = body["errors"]

@@ -26,8 +26,9 @@ class Socket:
     async def open(cls, url: str, token: str) -> Socket:
         ws_url = url.replace("http://", "ws://") + "/graphql"
         ws = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": f"Bearer {token}"}}))  # fmt: skip
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
         ack = json.loads(await ws.recv())
         assert ack["type"] == "connection_ack", ack
         return cls(ws)

@@ -33,15 +33,26 @@ async def agent(
     """A registered agent and a client holding its own agent token."""
     made = await app.admin(
         """mutation($i: CreatePrincipalInput!) { createPrincipal(input: $i) { token } }""",
-        i={"id": f"p-{agent_id}", "kind": "agent", "name": agent_id, "roles": ["AGENT"],
-           "agentId": agent_id, "team": team},
-    )  # fmt: skip
+        i={
+            "id": f"p-{agent_id}",
+            "kind": "agent",
+            "name": agent_id,
+            "roles": ["AGENT"],
+            "agentId": agent_id,
+            "team": team,
+        },
+    )
     client = app.client(made["createPrincipal"]["token"])
     await client(
         """mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id status } }""",
-        i={"id": agent_id, "name": agent_id, "capabilities": caps,
-           "maxConcurrency": max_concurrency, "team": team},
-    )  # fmt: skip
+        i={
+            "id": agent_id,
+            "name": agent_id,
+            "capabilities": caps,
+            "maxConcurrency": max_concurrency,
+            "team": team,
+        },
+    )
     return client
 
 

@@ -63,9 +63,13 @@ def approve_all(step: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
 
 
 async def follow(
-    admin: GQL, run_id: str, *, decide: Decider | None = approve_all, timeout: float = 60,
+    admin: GQL,
+    run_id: str,
+    *,
+    decide: Decider | None = approve_all,
+    timeout: float = 60,
     until: Callable[[dict[str, Any]], bool] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Poll the run until it ends (or ``until`` holds), deciding its approvals on the way."""
     deadline = asyncio.get_running_loop().time() + timeout
     decided: set[str] = set()

@@ -78,13 +78,26 @@ class GraphTarget:
         if self.backend == "falkordb":
             from app.graph.falkordb import FalkorStore
 
-            return FalkorStore.at(self.uri, db, pool_size, queries, limits=self.limits,
-                                  embedding_dim=self.embedding_dim)  # fmt: skip
+            return FalkorStore.at(
+                self.uri,
+                db,
+                pool_size,
+                queries,
+                limits=self.limits,
+                embedding_dim=self.embedding_dim,
+            )
         from app.graph.neo4j import Neo4jStore
 
-        return Neo4jStore(self.uri, "neo4j", self.password, db, pool_size=pool_size,
-                          queries=queries, limits=self.limits,
-                          embedding_dim=self.embedding_dim)  # fmt: skip
+        return Neo4jStore(
+            self.uri,
+            "neo4j",
+            self.password,
+            db,
+            pool_size=pool_size,
+            queries=queries,
+            limits=self.limits,
+            embedding_dim=self.embedding_dim,
+        )
 
     async def open(self, name: str, queries: Queries | None = None) -> GraphStore:
         """A fresh, prepared store on graph ``name`` (``queries``: other statement texts)."""
@@ -151,9 +164,12 @@ def open_target(
     server = Neo4jServer(tmp / "neo4j", http_port=0, password=password, conf=conf).start()
     try:
         yield GraphTarget(
-            "neo4j", f"neo4j://127.0.0.1:{server.bolt_port_in_use}", password, server=server,
+            "neo4j",
+            f"neo4j://127.0.0.1:{server.bolt_port_in_use}",
+            password,
+            server=server,
             limits=limits,
-        )  # fmt: skip
+        )
     finally:
         server.stop()
 

@@ -8,8 +8,15 @@ from typing import Any
 from tests.support.gql import GQL
 
 HOLD = {"task.assigned", "task.claimed"}
-RELEASE = {"task.completed", "task.failed", "task.dead", "task.retrying", "task.lease_expired",
-           "task.cancelled", "task.preempted"}  # fmt: skip
+RELEASE = {
+    "task.completed",
+    "task.failed",
+    "task.dead",
+    "task.retrying",
+    "task.lease_expired",
+    "task.cancelled",
+    "task.preempted",
+}
 TERMINAL_EVENTS = {"task.completed", "task.failed", "task.dead", "task.cancelled", "task.merged"}
 TERMINAL = {"done", "failed", "dead", "cancelled", "merged"}
 

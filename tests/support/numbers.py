@@ -48,8 +48,10 @@ def numbers_agree(run: dict[str, Any], spans: list[dict[str, Any]]) -> None:
         parent = by_id.get(s["parentSpanId"])
         if parent is None or not _holds(parent) or s["name"].startswith("review "):
             continue
-        what = f"{s['name']} [{s['startedAt']}, {s['endedAt']}] in {parent['name']} " \
-               f"[{parent['startedAt']}, {parent['endedAt']}]"  # fmt: skip
+        what = (
+            f"{s['name']} [{s['startedAt']}, {s['endedAt']}] in {parent['name']} "
+            f"[{parent['startedAt']}, {parent['endedAt']}]"
+        )
         if parent["endedAt"] is None or s["endedAt"] is None:
             wrong.append(f"never ended: {what}")
         elif not parent["startedAt"] <= s["startedAt"] <= s["endedAt"] <= parent["endedAt"]:

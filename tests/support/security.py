@@ -13,24 +13,49 @@ REGISTER = "mutation($i: RegisterAgentInput!) { registerAgent(input: $i) { id te
 
 
 async def principal(
-    app: App, pid: str, role: str, *, agent_id: str | None = None, team: str | None = None,
+    app: App,
+    pid: str,
+    role: str,
+    *,
+    agent_id: str | None = None,
+    team: str | None = None,
     kind: str | None = None,
-) -> GQL:  # fmt: skip
+) -> GQL:
     """A client holding a fresh token of one role (an admin made it)."""
-    got = await app.admin(PRINCIPAL, i={
-        "id": pid, "kind": kind or ("agent" if role == "AGENT" else "service"), "name": pid,
-        "roles": [role], "agentId": agent_id, "team": team})  # fmt: skip
+    got = await app.admin(
+        PRINCIPAL,
+        i={
+            "id": pid,
+            "kind": kind or ("agent" if role == "AGENT" else "service"),
+            "name": pid,
+            "roles": [role],
+            "agentId": agent_id,
+            "team": team,
+        },
+    )
     return app.client(got["createPrincipal"]["token"])
 
 
 async def registered_agent(
-    app: App, agent_id: str, caps: list[str], *, team: str | None = None,
+    app: App,
+    agent_id: str,
+    caps: list[str],
+    *,
+    team: str | None = None,
     max_concurrency: int = 1,
-) -> GQL:  # fmt: skip
+) -> GQL:
     """An agent principal (granted ``team``) that registered itself in that team."""
     c = await principal(app, f"p-{agent_id}", "AGENT", agent_id=agent_id, team=team)
-    await c(REGISTER, i={"id": agent_id, "name": agent_id, "capabilities": caps, "team": team,
-                         "maxConcurrency": max_concurrency})  # fmt: skip
+    await c(
+        REGISTER,
+        i={
+            "id": agent_id,
+            "name": agent_id,
+            "capabilities": caps,
+            "team": team,
+            "maxConcurrency": max_concurrency,
+        },
+    )
     return c
 
 

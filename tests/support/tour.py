@@ -15,8 +15,9 @@ import websockets
 async def subscribe(url: str, token: str, query: str) -> int:
     ws_url = url.replace("http", "ws", 1)
     async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": f"Bearer {token}"}}))  # fmt: skip
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": query}}))
         msg = json.loads(await asyncio.wait_for(ws.recv(), 20))

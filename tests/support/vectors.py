@@ -42,8 +42,9 @@ def around(base: list[float], spread: float, rng: random.Random) -> list[float]:
 class Embedder:
     """Anything with ``embed(texts)``: here a function per text, counting the calls."""
 
-    def __init__(self, fn: Callable[[str], list[float]] | None = None,
-                 dim: int = DEFAULT_EMBEDDING_DIM) -> None:  # fmt: skip
+    def __init__(
+        self, fn: Callable[[str], list[float]] | None = None, dim: int = DEFAULT_EMBEDDING_DIM
+    ) -> None:
         self.fn = fn or (lambda t: hash_vector(t, dim))
         self.calls: list[list[str]] = []
 

@@ -31,8 +31,14 @@ def test_refs_follow_backstages_rules() -> None:
 
 def test_a_catalog_with_locations_imports_what_is_valid_and_reports_the_rest() -> None:
     cat = backstage.read(CATALOG)
-    assert cat.files == ["catalog-info.yaml", "org/groups.yaml", "org/users.yaml",
-                         "systems/payments.yaml", "systems/commerce.yaml", "broken.yaml"]
+    assert cat.files == [
+        "catalog-info.yaml",
+        "org/groups.yaml",
+        "org/users.yaml",
+        "systems/payments.yaml",
+        "systems/commerce.yaml",
+        "broken.yaml",
+    ]
     ids = set(cat.records)
     assert {"user:default/alice", "user:ops/alice"} <= ids  # one name, two namespaces
     assert "component:default/ledger" in ids  # ids are lower case
@@ -51,8 +57,10 @@ def test_a_catalog_with_locations_imports_what_is_valid_and_reports_the_rest() -
     assert backstage.domain_of(cat, checkout) == "commerce"
     assert backstage.domain_of(cat, cat.records["component:default/ledger"]) == "payments"
     assert backstage.domain_of(cat, cat.records["group:default/platform"]) is None
-    assert cat.records["group:default/payments-team"].members == ["user:default/alice",
-                                                                   "user:default/bob"]  # fmt: skip
+    assert cat.records["group:default/payments-team"].members == [
+        "user:default/alice",
+        "user:default/bob",
+    ]
     assert cat.records["user:ops/alice"].members == ["group:ops/sre"]
     rejected = {(r.file, r.line): r.reason for r in cat.rejected}
     assert "outside" in rejected[("catalog-info.yaml", 2)]
@@ -61,7 +69,9 @@ def test_a_catalog_with_locations_imports_what_is_valid_and_reports_the_rest() -
     assert "must name its kind" in rejected[("broken.yaml", 19)]
     assert "not readable YAML" in rejected[("broken.yaml", 32)]
     assert len(rejected) == 5
-    assert not any(i.startswith("component:default/") and i.endswith(("no-owner", "dangling",
-                   "untyped-dep")) for i in ids)  # fmt: skip
+    assert not any(
+        i.startswith("component:default/") and i.endswith(("no-owner", "dangling", "untyped-dep"))
+        for i in ids
+    )
     assert [(s.file, s.line) for s in cat.skipped] == [("systems/commerce.yaml", 38)]
     assert len(cat.records) == 17

@@ -82,11 +82,17 @@ class Catalog:
                     time.sleep(1)
                 limit = int(q.get("limit", "20"))
                 if url.path == "/api/catalog/entities/by-query" and outer.by_query:
-                    start = json.loads(base64.urlsafe_b64decode(q["cursor"]))["offset"] \
-                        if "cursor" in q else 0  # fmt: skip
+                    start = (
+                        json.loads(base64.urlsafe_b64decode(q["cursor"]))["offset"]
+                        if "cursor" in q
+                        else 0
+                    )
                     end = start + limit
-                    page = {"items": outer.entities[start:end],
-                            "totalItems": len(outer.entities), "pageInfo": {}}  # fmt: skip
+                    page = {
+                        "items": outer.entities[start:end],
+                        "totalItems": len(outer.entities),
+                        "pageInfo": {},
+                    }
                     if outer.mode == "loop":
                         page["pageInfo"] = {"nextCursor": _cursor(0)}
                     elif end < len(outer.entities) or outer.mode == "endless":
@@ -131,8 +137,10 @@ def catalog() -> Iterator[Catalog]:
 
 def kept(snap: Snapshot) -> dict[str, tuple[object, ...]]:
     """What the graph keeps of each record (the digest) and its parts, by id."""
-    return {i: (r.digest(), r.kind, r.title, sorted(r.relations), r.members, r.domain)
-            for i, r in snap.records.items()}  # fmt: skip
+    return {
+        i: (r.digest(), r.kind, r.title, sorted(r.relations), r.members, r.domain)
+        for i, r in snap.records.items()
+    }
 
 
 def as_served(items: list[Rejected]) -> list[tuple[str, str]]:
@@ -145,8 +153,10 @@ def test_the_api_gives_the_file_readers_catalog(catalog: Catalog) -> None:
     snap = backstage_rest.fetch(catalog.url, token=TOKEN)
     assert kept(snap) == kept(files) and len(snap.records) == 17
     assert snap.domains == files.domains == {"payments": "payments", "commerce": "commerce"}
-    assert snap.records["group:default/payments-team"].members == ["user:default/alice",
-                                                                   "user:default/bob"]  # fmt: skip
+    assert snap.records["group:default/payments-team"].members == [
+        "user:default/alice",
+        "user:default/bob",
+    ]
     api = snap.records["component:default/payments-api"]
     assert (api.file, api.line) == (REPO + "systems/payments.yaml", 0)
     # the same refusals, less the two only files can produce
@@ -190,10 +200,16 @@ def test_a_refused_token_is_an_error_that_says_so(catalog: Catalog) -> None:
 
 
 def test_an_invalid_entity_is_rejected_where_it_came_from_and_the_rest_kept() -> None:
-    orphan = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
-              "metadata": {"name": "orphan", "namespace": "default", "annotations": {
-                  backstage_rest.MANAGED_BY: REPO + "teams/orphan.yaml"}},
-              "spec": {"type": "service", "lifecycle": "production"}}  # fmt: skip
+    orphan = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {
+            "name": "orphan",
+            "namespace": "default",
+            "annotations": {backstage_rest.MANAGED_BY: REPO + "teams/orphan.yaml"},
+        },
+        "spec": {"type": "service", "lifecycle": "production"},
+    }
     unsourced = copy.deepcopy(orphan)
     unsourced["metadata"] = {"name": "unsourced"}
     entities = [orphan, *served_entities(), unsourced, "not an entity"]
@@ -207,16 +223,20 @@ def test_an_invalid_entity_is_rejected_where_it_came_from_and_the_rest_kept() ->
 
 
 def test_a_cursor_that_comes_back_is_an_error_not_a_hang() -> None:
-    with Catalog(served_entities(), mode="loop") as server, \
-            pytest.raises(ConnectorError, match="repeated its cursor"):  # fmt: skip
+    with (
+        Catalog(served_entities(), mode="loop") as server,
+        pytest.raises(ConnectorError, match="repeated its cursor"),
+    ):
         backstage_rest.fetch(server.url, token=TOKEN, page_size=4)
     assert len(server.paths) == 2  # the second page gave the first one's cursor again
 
 
 def test_endless_pages_stop_at_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backstage_rest, "MAX_PAGES", 20)
-    with Catalog(served_entities(), mode="endless") as server, \
-            pytest.raises(ConnectorError, match="more than 20 pages"):  # fmt: skip
+    with (
+        Catalog(served_entities(), mode="endless") as server,
+        pytest.raises(ConnectorError, match="more than 20 pages"),
+    ):
         backstage_rest.fetch(server.url, token=TOKEN, page_size=4)
     assert len(server.paths) == 20
 
@@ -226,8 +246,10 @@ def test_endless_pages_stop_at_the_bound(monkeypatch: pytest.MonkeyPatch) -> Non
     [("500", r"HTTP 500: \{"), ("notjson", "not JSON"), ("slow", "no answer within 0.2s")],
 )
 def test_a_broken_server_is_an_error(mode: str, message: str) -> None:
-    with Catalog(served_entities(), mode=mode) as server, \
-            pytest.raises(ConnectorError, match=message):  # fmt: skip
+    with (
+        Catalog(served_entities(), mode=mode) as server,
+        pytest.raises(ConnectorError, match=message),
+    ):
         backstage_rest.fetch(server.url, token=TOKEN, timeout_s=0.2)
 
 

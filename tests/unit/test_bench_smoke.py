@@ -16,8 +16,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # Seconds per quick run on a loaded 2-core machine (measured: routing ~280 s, fanout ~190 s,
 # tracing ~95 s, metrics ~20 s while other tests ran), with room; pytest's is 60 s more.
-BUDGET = {"routing": 600, "fanout": 480, "tracing": 300, "metrics": 180, "soak": 240,
-          "context": 300, "retention": 180, "restart": 180, "import": 180, "search": 240}
+BUDGET = {
+    "routing": 600,
+    "fanout": 480,
+    "tracing": 300,
+    "metrics": 180,
+    "soak": 240,
+    "context": 300,
+    "retention": 180,
+    "restart": 180,
+    "import": 180,
+    "search": 240,
+}
 
 
 def did_the_work(script: str, m: dict[str, Any]) -> None:
@@ -31,8 +41,11 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
     elif script == "tracing":
         assert m["tasks"] > 0 and m["assignments_per_s_off"] > 0, m
         assert m["assignments_per_s_on"] > 0 and m["repeats"] >= 2, m
-        assert all(m[f"{op}_ms_{mode}"] > 0 for op in ("route", "finish", "complete_many",
-                   "claim", "submit") for mode in ("off", "on")), m  # every operation ran
+        assert all(
+            m[f"{op}_ms_{mode}"] > 0
+            for op in ("route", "finish", "complete_many", "claim", "submit")
+            for mode in ("off", "on")
+        ), m  # every operation ran
     elif script == "soak":
         assert m["errors"] == 0 and m["tasks_done"] == m["tasks_submitted"] > 0, m
         assert m["samples"] >= 5, m
@@ -74,8 +87,11 @@ def did_the_work(script: str, m: dict[str, Any]) -> None:
 def test_bench_quick_run_prints_its_metrics(script: str) -> None:
     run = subprocess.run(
         [sys.executable, str(REPO / "bench" / f"{script}.py"), "--quick", "--json"],
-        capture_output=True, text=True, timeout=BUDGET[script], cwd=REPO,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=BUDGET[script],
+        cwd=REPO,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     metrics = json.loads(run.stdout.strip().splitlines()[-1])
     assert metrics["backend"] == "falkordb-embedded" and "machine" in metrics

@@ -25,8 +25,15 @@ from app.connectors.model import Snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "backstage-org"
-EXPECTED = {"domain": 6, "system": 15, "component": 95, "api": 33, "resource": 42,
-            "group": 19, "user": 90}  # fmt: skip
+EXPECTED = {
+    "domain": 6,
+    "system": 15,
+    "component": 95,
+    "api": 33,
+    "resource": 42,
+    "group": 19,
+    "user": 90,
+}
 
 
 def _load_generator() -> ModuleType:
@@ -58,8 +65,14 @@ def test_the_committed_fixture_reads_back_whole_and_looks_like_an_org() -> None:
     assert Counter(r.kind for r in recs.values()) == EXPECTED and len(recs) == 300
     assert {"user:default/yuki.costa", "user:analytics/yuki.costa"} <= set(recs)
     assert {r.namespace for r in recs.values()} == {"default", "analytics", "security"}
-    assert set(snap.domains) == {"payments", "commerce", "analytics/data", "security/identity",
-                                 "logistics", "platform"}  # fmt: skip
+    assert set(snap.domains) == {
+        "payments",
+        "commerce",
+        "analytics/data",
+        "security/identity",
+        "logistics",
+        "platform",
+    }
     owned = [r for r in recs.values() if r.kind in ("system", "component", "api", "resource")]
     for r in owned:  # every one owned by a group, part of something, in a Baton domain
         rels = dict(r.relations)
@@ -72,16 +85,21 @@ def test_the_committed_fixture_reads_back_whole_and_looks_like_an_org() -> None:
     deps = [(c, to) for c in comps for rel, to in c.relations if rel == "DEPENDS_ON"]
     assert any(to.startswith("resource:") for _, to in deps)
     assert any(recs[to].domain != c.domain for c, to in deps)  # some cross their domain
-    assert any(rel == "CONSUMES" and recs[to].namespace != c.namespace
-               for c in comps for rel, to in c.relations)  # fmt: skip
+    assert any(
+        rel == "CONSUMES" and recs[to].namespace != c.namespace
+        for c in comps
+        for rel, to in c.relations
+    )
     groups = [r for r in recs.values() if r.kind == "group"]
     assert [g.id for g in groups if not g.relations] == ["group:default/acme"]  # one root
     assert all(1 <= len(u.members) <= 2 for u in recs.values() if u.kind == "user")
     text = "".join(p.read_text() for p in (FIXTURE / "domains").glob("*.yaml"))
     for form in ("owner: group:default/", "owner: group:", "system: default/", "- api:"):
         assert form in text  # refs are written in every form Backstage allows
-    assert any(line.strip().startswith("owner: ") and ":" not in line.split("owner: ")[1]
-               for line in text.splitlines())  # and short: `owner: card-team`  # fmt: skip
+    assert any(
+        line.strip().startswith("owner: ") and ":" not in line.split("owner: ")[1]
+        for line in text.splitlines()
+    )  # and short: `owner: card-team`
 
 
 def test_the_fixture_is_what_the_generator_writes(tmp_path: Path) -> None:
@@ -164,8 +182,13 @@ def test_fifty_thousand_entities_generate_and_read_back(tmp_path: Path) -> None:
 
 
 def _bench(*args: str) -> dict[str, Any]:
-    run = subprocess.run([sys.executable, str(REPO / "bench" / "import.py"), "--json", *args],
-                         capture_output=True, text=True, timeout=100, cwd=REPO)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "import.py"), "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=100,
+        cwd=REPO,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     return dict(json.loads(run.stdout.strip().splitlines()[-1]))
 

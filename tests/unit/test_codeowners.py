@@ -13,8 +13,12 @@ from app.connectors import codeowners
 from app.connectors.model import ConnectorError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codeowners"
-GROUPS = {"group:default/platform", "group:default/payments-team", "group:default/web-team",
-          "group:ops/sre"}  # fmt: skip
+GROUPS = {
+    "group:default/platform",
+    "group:default/payments-team",
+    "group:default/web-team",
+    "group:ops/sre",
+}
 OWNER_MAP = {"@acme/sre-oncall": "group:ops/sre"}
 REPO = "https://github.com/acme/payments"
 COMPONENTS = {
@@ -33,8 +37,9 @@ COMPONENTS = {
 
 def owners(snap: codeowners.Snapshot, cid: str) -> list[str]:
     rec = snap.records[cid]
-    assert rec.partial and rec.kind == "component" and all(t == "OWNED_BY" for t, _ in
-                                                          rec.relations)  # fmt: skip
+    assert (
+        rec.partial and rec.kind == "component" and all(t == "OWNED_BY" for t, _ in rec.relations)
+    )
     return [g for _, g in rec.relations]
 
 
@@ -78,13 +83,25 @@ def test_github_codeowners_last_match_wins_and_only_known_teams_own() -> None:
     # line 16 (a negation) is invalid, so line 6 still owns services/legacy
     assert owners(snap, "component:default/legacy") == ["group:default/payments-team"]
     rec = snap.records["component:default/payments-api"]
-    assert (rec.name, rec.namespace, rec.file, rec.line) == ("payments-api", "default",
-                                                             "CODEOWNERS", 6)  # fmt: skip
+    assert (rec.name, rec.namespace, rec.file, rec.line) == (
+        "payments-api",
+        "default",
+        "CODEOWNERS",
+        6,
+    )
     # fraud's last match names an unknown team: it is not owned (line 6 does not apply);
     # sandbox is un-owned; other repositories' components are not this file's
-    assert set(snap.records) == {f"component:default/{c}" for c in (
-        "payments-monorepo", "payments-api", "ledger", "ledger-docs", "deploy-tools",
-        "legacy")}  # fmt: skip
+    assert set(snap.records) == {
+        f"component:default/{c}"
+        for c in (
+            "payments-monorepo",
+            "payments-api",
+            "ledger",
+            "ledger-docs",
+            "deploy-tools",
+            "legacy",
+        )
+    }
     assert [(s.line, s.reason.split(":")[1]) for s in snap.skipped] == [
         (8, "default/fraud"),
         (13, "default/sandbox"),
@@ -131,8 +148,7 @@ def test_gitlab_sections_combine_and_take_their_default_owners() -> None:
         "group:default/platform",
         "group:default/payments-team",
     ]
-    assert owners(snap, "component:default/ledger") == ["group:default/platform",
-                                                        "group:ops/sre"]  # fmt: skip
+    assert owners(snap, "component:default/ledger") == ["group:default/platform", "group:ops/sre"]
     # [Security]'s rule without owners (and no section default) un-owns there only
     assert owners(snap, "component:default/ledger-tmp") == ["group:default/platform"]
     assert owners(snap, "component:default/payments-docs") == [

@@ -24,9 +24,12 @@ def mapping() -> dict[str, Any]:
 def test_the_inventory_imports_what_is_valid_and_reports_each_bad_row() -> None:
     snap = csvfile.read(FIXTURES / "services.csv", mapping())
     assert snap.files == ["services.csv"]
-    assert list(snap.records) == ["component:default/fraud-scoring",
-                                  "component:default/search-api", "resource:default/kafka",
-                                  "component:default/ledger-exporter"]  # fmt: skip
+    assert list(snap.records) == [
+        "component:default/fraud-scoring",
+        "component:default/search-api",
+        "resource:default/kafka",
+        "component:default/ledger-exporter",
+    ]
     fraud = snap.records["component:default/fraud-scoring"]
     assert (fraud.kind, fraud.name, fraud.namespace, fraud.domain, fraud.line) == (
         "component",
@@ -35,12 +38,17 @@ def test_the_inventory_imports_what_is_valid_and_reports_each_bad_row() -> None:
         "payments",
         2,
     )
-    assert fraud.relations == [("OWNED_BY", "group:default/payments-team"),
-                               ("PART_OF", "system:default/payments-core"),
-                               ("DEPENDS_ON", "component:default/payments-api"),
-                               ("DEPENDS_ON", "component:default/ledger")]  # fmt: skip
-    assert fraud.attrs == {"description": "Scores card payments for fraud.\nRuns before capture.",
-                           "tier": "1", "tags": ["python", "ml"]}  # fmt: skip
+    assert fraud.relations == [
+        ("OWNED_BY", "group:default/payments-team"),
+        ("PART_OF", "system:default/payments-core"),
+        ("DEPENDS_ON", "component:default/payments-api"),
+        ("DEPENDS_ON", "component:default/ledger"),
+    ]
+    assert fraud.attrs == {
+        "description": "Scores card payments for fraud.\nRuns before capture.",
+        "tier": "1",
+        "tags": ["python", "ml"],
+    }
     kafka = snap.records["resource:default/kafka"]
     assert kafka.relations == [("OWNED_BY", "group:ops/sre")]  # the cell names its kind
     assert kafka.domain is None and kafka.attrs["description"] == (
@@ -110,9 +118,18 @@ def test_teams_with_members_and_a_kind_column_with_a_default(tmp_path: Path) -> 
         "ops-bots,Group,,user:ops/alice,,OPS\n"
         "carol,User,,,,\n"
     )
-    m = {"kind": "group", "split": ",",
-         "columns": {"name": "Team", "kind": "Kind", "parent": "Parent", "members": "People",
-                     "title": "Title", "namespace": "NS"}}  # fmt: skip
+    m = {
+        "kind": "group",
+        "split": ",",
+        "columns": {
+            "name": "Team",
+            "kind": "Kind",
+            "parent": "Parent",
+            "members": "People",
+            "title": "Title",
+            "namespace": "NS",
+        },
+    }
     snap = csvfile.read(tmp_path / "teams.csv", m)
     risk = snap.records["group:default/risk-team"]  # an empty Kind cell: the mapping's kind
     assert (risk.title, risk.relations, risk.members) == (

@@ -11,8 +11,10 @@ import re
 
 from app.graph.queries import CYPHER_DIR
 
-CLAUSE = re.compile(r"^\s*(OPTIONAL MATCH|MATCH|WITH|WHERE|CREATE|MERGE|SET|RETURN|UNWIND|"
-                    r"FOREACH|CALL|DELETE|DETACH|ORDER|LIMIT|REMOVE|SKIP|UNION|ON)\b")  # fmt: skip
+CLAUSE = re.compile(
+    r"^\s*(OPTIONAL MATCH|MATCH|WITH|WHERE|CREATE|MERGE|SET|RETURN|UNWIND|"
+    r"FOREACH|CALL|DELETE|DETACH|ORDER|LIMIT|REMOVE|SKIP|UNION|ON)\b"
+)
 BARE = re.compile(r"\(\w*:\w+ \{\w+: \$\w+\}")
 
 

@@ -197,8 +197,9 @@ def test_make_embedder_per_setting() -> None:
     with pytest.raises(ValueError, match="BATON_EMBEDDING_URL"):
         make_embedder(Settings(embedder="openai", embedding_model="m", embedding_dim=8))
     with pytest.raises(ValueError, match="BATON_EMBEDDING_MODEL"):
-        make_embedder(Settings(embedder="openai", embedding_url="http://127.0.0.1:9/v1",
-                               embedding_dim=8))
+        make_embedder(
+            Settings(embedder="openai", embedding_url="http://127.0.0.1:9/v1", embedding_dim=8)
+        )
     with pytest.raises(ValueError, match="BATON_EMBEDDING_DIM"):
         Settings(embedder="openai", embedding_url="http://127.0.0.1:9/v1", embedding_model="m")
     e = make_embedder(

@@ -12,22 +12,31 @@ from pathlib import Path
 from app.connectors import kubernetes
 
 FOLDER = Path(__file__).resolve().parents[1] / "fixtures" / "kubernetes"
-COMPONENTS = {"payments-api": "component:default/payments-api",
-              "ledger": "component:default/ledger",
-              "checkout-api": "component:default/checkout-api"}  # fmt: skip
+COMPONENTS = {
+    "payments-api": "component:default/payments-api",
+    "ledger": "component:default/ledger",
+    "checkout-api": "component:default/checkout-api",
+}
 
 
 def test_manifests_become_workloads_services_and_ingresses_with_their_relations() -> None:
     snap = kubernetes.read(FOLDER, components=COMPONENTS)
-    assert snap.files == ["ops/monitoring.yml", "payments/ingress.yaml", "payments/ledger.yaml",
-                          "payments/payments-api.yaml", "storefront/broken.yaml",
-                          "storefront/checkout.json"]  # fmt: skip
+    assert snap.files == [
+        "ops/monitoring.yml",
+        "payments/ingress.yaml",
+        "payments/ledger.yaml",
+        "payments/payments-api.yaml",
+        "storefront/broken.yaml",
+        "storefront/checkout.json",
+    ]
     rels = {i: sorted(r.relations) for i, r in snap.records.items()}
     assert rels == {
         "daemonset:monitoring/node-exporter": [],
         "service:default/node-exporter": [],  # its selector matches only in another namespace
-        "ingress:payments/payments": [("DEPENDS_ON", "service:payments/ledger"),
-                                      ("DEPENDS_ON", "service:payments/payments-api")],
+        "ingress:payments/payments": [
+            ("DEPENDS_ON", "service:payments/ledger"),
+            ("DEPENDS_ON", "service:payments/payments-api"),
+        ],
         "deployment:payments/ledger": [("PART_OF", "component:default/ledger")],  # pod label
         "service:payments/ledger": [("DEPENDS_ON", "deployment:payments/ledger")],
         "statefulset:payments/ledger-db": [],
@@ -37,9 +46,8 @@ def test_manifests_become_workloads_services_and_ingresses_with_their_relations(
         "service:default/orphan": [],
         "deployment:default/worker": [],
         "deployment:storefront/checkout-api": [("PART_OF", "component:default/checkout-api")],
-        "service:storefront/checkout-api": [("DEPENDS_ON",
-                                             "deployment:storefront/checkout-api")],
-    }  # fmt: skip
+        "service:storefront/checkout-api": [("DEPENDS_ON", "deployment:storefront/checkout-api")],
+    }
     api = snap.records["deployment:payments/payments-api"]
     assert (api.kind, api.name, api.namespace, api.file, api.line, api.domain) == (
         "deployment",
@@ -50,14 +58,22 @@ def test_manifests_become_workloads_services_and_ingresses_with_their_relations(
         None,
     )
     assert api.attrs == {
-        "labels": {"app": "payments-api", "app.kubernetes.io/part-of": "payments",
-                   "backstage.io/kubernetes-id": "payments-api"},
-        "images": ["registry.acme.example/payments/payments-api:2.14.1",
-                   "envoyproxy/envoy:v1.30.1"],
-        "ports": [8080, 9901], "replicas": 3}  # fmt: skip
+        "labels": {
+            "app": "payments-api",
+            "app.kubernetes.io/part-of": "payments",
+            "backstage.io/kubernetes-id": "payments-api",
+        },
+        "images": [
+            "registry.acme.example/payments/payments-api:2.14.1",
+            "envoyproxy/envoy:v1.30.1",
+        ],
+        "ports": [8080, 9901],
+        "replicas": 3,
+    }
     svc = snap.records["service:payments/payments-api"]
-    assert svc.attrs["ports"] == [{"name": "http", "port": 80, "targetPort": "http",
-                                   "protocol": "TCP"}]  # fmt: skip
+    assert svc.attrs["ports"] == [
+        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}
+    ]
     ing = snap.records["ingress:payments/payments"].attrs
     assert ing["hosts"] == ["api.pay.acme.example", "pay.acme.example"]
     assert ing["className"] == "nginx"

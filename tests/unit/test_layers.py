@@ -40,9 +40,12 @@ def within(name: str, packages: tuple[str, ...]) -> bool:
 
 
 def offenders(packages: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
-    return [f"app/{rel}:{line}: imports {name}"
-            for rel, tree in modules(*packages) for line, name in imported(tree)
-            if within(name, forbidden)]  # fmt: skip
+    return [
+        f"app/{rel}:{line}: imports {name}"
+        for rel, tree in modules(*packages)
+        for line, name in imported(tree)
+        if within(name, forbidden)
+    ]
 
 
 def test_nothing_below_the_adapters_imports_them() -> None:
@@ -62,9 +65,12 @@ def test_core_does_not_import_connectors() -> None:
 
 
 def test_observability_imports_nothing_else_from_app() -> None:
-    found = [f"app/{rel}:{line}: imports {name}"
-             for rel, tree in modules("observability") for line, name in imported(tree)
-             if within(name, ("app",)) and not within(name, ("app.observability",))]  # fmt: skip
+    found = [
+        f"app/{rel}:{line}: imports {name}"
+        for rel, tree in modules("observability")
+        for line, name in imported(tree)
+        if within(name, ("app",)) and not within(name, ("app.observability",))
+    ]
     assert found == []
 
 
@@ -84,9 +90,12 @@ def cypher_uses(tree: ast.Module) -> Iterator[tuple[int, str]]:
 
 
 def test_only_core_graph_and_connectors_run_cypher() -> None:
-    found = [f"app/{rel}:{line}: {what}" for rel, tree in modules()
-             if rel.split("/")[0] not in CYPHER_OWNERS
-             for line, what in cypher_uses(tree)]  # fmt: skip
+    found = [
+        f"app/{rel}:{line}: {what}"
+        for rel, tree in modules()
+        if rel.split("/")[0] not in CYPHER_OWNERS
+        for line, what in cypher_uses(tree)
+    ]
     assert found == []
 
 
@@ -94,11 +103,18 @@ def test_core_does_not_read_the_environment() -> None:
     found = []
     for rel, tree in modules("core"):
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and node.attr in ENVIRONMENT
-                    and isinstance(node.value, ast.Name) and node.value.id == "os"):  # fmt: skip
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ENVIRONMENT
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            ):
                 found.append(f"app/{rel}:{node.lineno}: os.{node.attr}")
-        found += [f"app/{rel}:{line}: imports {name}" for line, name in imported(tree)
-                  if name in {f"os.{e}" for e in ENVIRONMENT}]  # fmt: skip
+        found += [
+            f"app/{rel}:{line}: imports {name}"
+            for line, name in imported(tree)
+            if name in {f"os.{e}" for e in ENVIRONMENT}
+        ]
     assert found == []
 
 

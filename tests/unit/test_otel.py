@@ -26,12 +26,30 @@ CHILD = "0f1e2d3c4b5a6978"
 
 def records() -> list[SpanRecord]:
     return [
-        SpanRecord(TRACE, ROOT, None, "task triage", 1_700_000_000_000, 1_700_000_000_900,
-                   agent_id="agent-triage", principal_id="p-ops", run_id="run-1",
-                   task_id="task-1", attrs={"baton.kind": "task", "priority": 50}),
-        SpanRecord(TRACE, CHILD, ROOT, "route", 1_700_000_000_100, 1_700_000_000_100,
-                   task_id="task-1", attrs={"ratio": 0.5, "auto": True}),
-    ]  # fmt: skip
+        SpanRecord(
+            TRACE,
+            ROOT,
+            None,
+            "task triage",
+            1_700_000_000_000,
+            1_700_000_000_900,
+            agent_id="agent-triage",
+            principal_id="p-ops",
+            run_id="run-1",
+            task_id="task-1",
+            attrs={"baton.kind": "task", "priority": 50},
+        ),
+        SpanRecord(
+            TRACE,
+            CHILD,
+            ROOT,
+            "route",
+            1_700_000_000_100,
+            1_700_000_000_100,
+            task_id="task-1",
+            attrs={"ratio": 0.5, "auto": True},
+        ),
+    ]
 
 
 def exported(recs: list[SpanRecord]) -> dict[str, ReadableSpan]:
@@ -62,7 +80,10 @@ def test_attributes_follow_the_genai_agent_conventions() -> None:
     assert root["gen_ai.operation.name"] == "invoke_agent"
     assert root["gen_ai.agent.id"] == root["gen_ai.agent.name"] == "agent-triage"
     assert (root["baton.run.id"], root["baton.task.id"], root["baton.principal.id"]) == (
-        "run-1", "task-1", "p-ops")  # fmt: skip
+        "run-1",
+        "task-1",
+        "p-ops",
+    )
     assert root["baton.kind"] == "task" and root["priority"] == 50
     child = dict(spans["route"].attributes or {})
     assert "gen_ai.agent.id" not in child and "gen_ai.operation.name" not in child  # no agent
@@ -71,9 +92,21 @@ def test_attributes_follow_the_genai_agent_conventions() -> None:
 
 
 def test_record_fields_win_over_attrs_and_failures_are_errors() -> None:
-    rec = SpanRecord(TRACE, ROOT, None, "complete", 1, 2, agent_id="a1", task_id="t1",
-                     attrs={"baton.task.id": "spoofed", "gen_ai.agent.name": "Triage bot",
-                            "baton.status": "failed"})  # fmt: skip
+    rec = SpanRecord(
+        TRACE,
+        ROOT,
+        None,
+        "complete",
+        1,
+        2,
+        agent_id="a1",
+        task_id="t1",
+        attrs={
+            "baton.task.id": "spoofed",
+            "gen_ai.agent.name": "Triage bot",
+            "baton.status": "failed",
+        },
+    )
     span = exported([rec])["complete"]
     attrs = dict(span.attributes or {})
     assert attrs["baton.task.id"] == "t1" and attrs["gen_ai.agent.name"] == "Triage bot"
@@ -86,7 +119,7 @@ def test_readable_graph_ids_hash_consistently_so_parents_still_link() -> None:
         SpanRecord(TRACE, "task_x/1/claim", None, "claim", 10, 20),
         SpanRecord(TRACE, "task_x/1/complete", "task_x/1/claim", "complete", 20, 30),
     ]
-    spans = exported(recs)  # fmt: skip
+    spans = exported(recs)
     claim, complete = spans["claim"], spans["complete"]
     assert complete.parent is not None and complete.parent.span_id == claim.context.span_id
     assert (claim.attributes or {})["baton.span.id"] == "task_x/1/claim"
@@ -144,8 +177,13 @@ class Receiver:
     headers: list[dict[str, str]] = field(default_factory=list)
 
     def spans(self) -> list[tuple[str, PbSpan]]:
-        return [(path, s) for path, req in self.requests for rs in req.resource_spans
-                for ss in rs.scope_spans for s in ss.spans]  # fmt: skip
+        return [
+            (path, s)
+            for path, req in self.requests
+            for rs in req.resource_spans
+            for ss in rs.scope_spans
+            for s in ss.spans
+        ]
 
 
 @pytest.fixture
@@ -177,11 +215,13 @@ def receiver() -> Iterator[Receiver]:
 
 
 def test_spans_reach_a_real_otlp_http_receiver(receiver: Receiver) -> None:
-    exporter = otel.configure_from_env({
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,  # base URL: /v1/traces is appended
-        "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=acme,authorization=Bearer%20k1",
-        "OTEL_SERVICE_NAME": "baton-e2e",
-    })  # fmt: skip
+    exporter = otel.configure_from_env(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,  # base URL: /v1/traces is appended
+            "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=acme,authorization=Bearer%20k1",
+            "OTEL_SERVICE_NAME": "baton-e2e",
+        }
+    )
     assert exporter is not None
     try:
         otel.export_spans(records(), exporter)  # batched: sent by the processor's thread
@@ -203,8 +243,10 @@ def test_spans_reach_a_real_otlp_http_receiver(receiver: Receiver) -> None:
     assert attrs["gen_ai.operation.name"].string_value == "invoke_agent"
     assert attrs["baton.run.id"].string_value == "run-1"
     assert attrs["priority"].int_value == 50
-    resource = {a.key: a.value.string_value
-                for a in receiver.requests[0][1].resource_spans[0].resource.attributes}  # fmt: skip
+    resource = {
+        a.key: a.value.string_value
+        for a in receiver.requests[0][1].resource_spans[0].resource.attributes
+    }
     assert resource["service.name"] == "baton-e2e"
     assert receiver.headers[0]["x-tenant"] == "acme"
     assert receiver.headers[0]["authorization"] == "Bearer k1"
@@ -212,9 +254,11 @@ def test_spans_reach_a_real_otlp_http_receiver(receiver: Receiver) -> None:
 
 def test_a_traces_endpoint_is_used_as_given(receiver: Receiver) -> None:
     exporter = otel.configure_from_env(
-        {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{receiver.url}/custom/path",
-         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}  # the specific one wins
-    )  # fmt: skip
+        {
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{receiver.url}/custom/path",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",
+        }  # the specific one wins
+    )
     assert exporter is not None
     otel.export_spans(records()[:1], exporter)
     assert exporter.flush()

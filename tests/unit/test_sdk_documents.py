@@ -41,8 +41,16 @@ def errors_of(source: str) -> list[str]:
 def test_the_module_holds_every_document_the_sdk_sends() -> None:
     found = sdk_documents()
     # The agent loop, the TaskContext helpers, the Client and the MCP tools.
-    assert {"ASSIGNED", "CLAIM", "COMPLETE_MANY", "HEARTBEAT", "CONTEXT_FOR_TASK",
-            "CLIENT_SUBMIT_TASK", "MCP_CONTEXT", "MCP_LINEAGE"} <= found.keys()  # fmt: skip
+    assert {
+        "ASSIGNED",
+        "CLAIM",
+        "COMPLETE_MANY",
+        "HEARTBEAT",
+        "CONTEXT_FOR_TASK",
+        "CLIENT_SUBMIT_TASK",
+        "MCP_CONTEXT",
+        "MCP_LINEAGE",
+    } <= found.keys()
     assert len(found) >= 25
 
 

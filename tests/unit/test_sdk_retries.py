@@ -29,8 +29,14 @@ class Busy:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 outer.bodies.append(body)
                 if len(outer.bodies) <= outer.failures:
-                    out = {"errors": [{"message": "the graph did not answer in time",
-                                       "extensions": {"code": "TIMEOUT"}}]}  # fmt: skip
+                    out = {
+                        "errors": [
+                            {
+                                "message": "the graph did not answer in time",
+                                "extensions": {"code": "TIMEOUT"},
+                            }
+                        ]
+                    }
                 else:
                     out = {"data": outer.answer}
                 raw = json.dumps(out).encode()

@@ -55,9 +55,15 @@ def test_the_sdk_imports_nothing_of_the_server() -> None:
 
 def test_the_public_surface() -> None:
     assert sorted(baton_sdk.__all__) == [
-        "Agent", "BatonError", "Client", "ProposalOutcome", "Retryable", "TaskContext",
-        "Transport", "TransportError",
-    ]  # fmt: skip
+        "Agent",
+        "BatonError",
+        "Client",
+        "ProposalOutcome",
+        "Retryable",
+        "TaskContext",
+        "Transport",
+        "TransportError",
+    ]
     for name in baton_sdk.__all__:
         assert getattr(baton_sdk, name).__module__.startswith("baton_sdk."), name
     assert re.fullmatch(r"\d+\.\d+\.\d+", baton_sdk.__version__)
@@ -107,7 +113,7 @@ def test_coded_errors_raise_as_their_classes() -> None:
 # -- installed alone ---------------------------------------------------------------------
 
 # Run inside the fresh venv: the SDK works there, the server and its stack are absent.
-PROBE = r'''
+PROBE = r"""
 import importlib, json, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -156,7 +162,7 @@ with Client(f"http://127.0.0.1:{server.server_address[1]}", token="bt_x") as api
         raised = f"{exc.code}: {exc.message}"
 server.shutdown()
 print(json.dumps({"absent": absent, "mcp_hint": mcp_hint, "task": task, "raised": raised}))
-'''
+"""
 
 
 def _clean_env() -> dict[str, str]:
@@ -185,8 +191,16 @@ def _probe(venv: Path, home: Path) -> dict[str, object]:
 
 def _check(out: dict[str, object]) -> None:
     # The server and its stack are not there (pydantic: the SDK does not need it either).
-    assert out["absent"] == ["app", "fastapi", "strawberry", "neo4j", "falkordb", "redis",
-                             "pydantic", "mcp"], out  # fmt: skip
+    assert out["absent"] == [
+        "app",
+        "fastapi",
+        "strawberry",
+        "neo4j",
+        "falkordb",
+        "redis",
+        "pydantic",
+        "mcp",
+    ], out
     assert "baton-sdk[mcp]" in str(out["mcp_hint"])
     assert out["task"] == {"id": "t-1", "status": "done"}
     assert out["raised"] == "CONFLICT: stale fence"
@@ -214,8 +228,10 @@ def test_the_wheel_installs_and_works_in_a_fresh_venv_without_the_server(tmp_pat
     # Built offline with this venv's setuptools, as a release would build it.
     dist = tmp_path / "dist"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    _run([*pip, "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", dist, SDK],
-         timeout=120)  # fmt: skip
+    _run(
+        [*pip, "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", dist, SDK],
+        timeout=120,
+    )
     (wheel,) = dist.glob("baton_sdk-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
@@ -223,8 +239,9 @@ def test_the_wheel_installs_and_works_in_a_fresh_venv_without_the_server(tmp_pat
         meta = zf.read(meta_name).decode()
     assert {n.split("/")[0] for n in names} == {"baton_sdk", meta_name.split("/")[0]}, names
     assert "baton_sdk/py.typed" in names and "baton_sdk/documents.py" in names
-    requires = [ln.split(":", 1)[1].strip() for ln in meta.splitlines()
-                if ln.startswith("Requires-Dist:")]  # fmt: skip
+    requires = [
+        ln.split(":", 1)[1].strip() for ln in meta.splitlines() if ln.startswith("Requires-Dist:")
+    ]
     plain = [r for r in requires if "extra ==" not in r]
     assert sorted(Requirement(r).name for r in plain) == ["httpx", "websockets"], requires
     assert [Requirement(r).name for r in requires if "extra ==" in r] == ["mcp"]
@@ -233,8 +250,20 @@ def test_the_wheel_installs_and_works_in_a_fresh_venv_without_the_server(tmp_pat
     # distributions its requirements need (linked from this venv: no network).
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", venv], timeout=60)
-    _run([*pip, "--python", venv / "bin" / "python", "install", "--quiet", "--no-compile",
-          "--no-deps", "--no-index", wheel], timeout=120)  # fmt: skip
+    _run(
+        [
+            *pip,
+            "--python",
+            venv / "bin" / "python",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--no-deps",
+            "--no-index",
+            wheel,
+        ],
+        timeout=120,
+    )
     deps = _closure(plain)
     assert "httpx" in deps and not {"baton", "fastapi", "pydantic"} & deps.keys(), deps
     site = Path(sysconfig.get_paths()["purelib"])
@@ -247,9 +276,10 @@ def test_the_wheel_installs_and_works_in_a_fresh_venv_without_the_server(tmp_pat
                 continue
             if not (view / top).exists():
                 (view / top).symlink_to(site / top)
-    purelib = _run([venv / "bin" / "python", "-c",
-                    "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
-    Path(purelib, "sdk-deps.pth").write_text(f"{view}\n")  # fmt: skip
+    purelib = _run(
+        [venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+    ).stdout.strip()
+    Path(purelib, "sdk-deps.pth").write_text(f"{view}\n")
 
     home = tmp_path / "home"
     home.mkdir()
@@ -262,8 +292,18 @@ def test_pip_installs_the_sdk_from_the_checkout_with_its_dependencies(tmp_path: 
     """What the README tells agent authors: `pip install ./sdk/python` (from PyPI: network)."""
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", venv], timeout=120)
-    _run([venv / "bin" / "python", "-m", "pip", "install", "--quiet",
-          "--disable-pip-version-check", SDK], timeout=540)  # fmt: skip
+    _run(
+        [
+            venv / "bin" / "python",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SDK,
+        ],
+        timeout=540,
+    )
     _run([venv / "bin" / "python", "-m", "pip", "check"], timeout=60)
     home = tmp_path / "home"
     home.mkdir()

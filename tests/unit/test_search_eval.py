@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def inc(iid: str, *related: str) -> Incident:
-    return Incident(iid, f"title {iid}", f"description {iid}", "svc-web", "sev3", "2024-01-01",
-                    related)  # fmt: skip
+    return Incident(
+        iid, f"title {iid}", f"description {iid}", "svc-web", "sev3", "2024-01-01", related
+    )
 
 
 def test_mrr_and_hit_at_k_by_hand() -> None:
@@ -42,12 +43,28 @@ def test_mrr_and_hit_at_k_by_hand() -> None:
 
 
 def test_load_incidents_refuses_one_sided_links(tmp_path: Path) -> None:
-    doc = {"incidents": [
-        {"id": "A", "title": "t", "description": "d", "service": "s", "severity": "sev1",
-         "date": "2024-01-01", "related": ["B"]},
-        {"id": "B", "title": "t", "description": "d", "service": "s", "severity": "sev1",
-         "date": "2024-01-01", "related": []},
-    ]}  # fmt: skip
+    doc = {
+        "incidents": [
+            {
+                "id": "A",
+                "title": "t",
+                "description": "d",
+                "service": "s",
+                "severity": "sev1",
+                "date": "2024-01-01",
+                "related": ["B"],
+            },
+            {
+                "id": "B",
+                "title": "t",
+                "description": "d",
+                "service": "s",
+                "severity": "sev1",
+                "date": "2024-01-01",
+                "related": [],
+            },
+        ]
+    }
     path = tmp_path / "i.yaml"
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(ValueError, match="not symmetric"):

@@ -30,27 +30,58 @@ def wf(*steps: dict[str, Any], **extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("definition", "step", "field", "words"),
     [
-        (wf({"id": "a", "capability": "x"}, {"id": "a", "capability": "y"}), "a", "id",
-         "duplicate"),
-        (wf({"id": "a", "capability": "x", "after": ["b"]}, {"id": "b", "capability": "x"}),
-         "a", "after", "cycle"),
+        (
+            wf({"id": "a", "capability": "x"}, {"id": "a", "capability": "y"}),
+            "a",
+            "id",
+            "duplicate",
+        ),
+        (
+            wf({"id": "a", "capability": "x", "after": ["b"]}, {"id": "b", "capability": "x"}),
+            "a",
+            "after",
+            "cycle",
+        ),
         (wf({"id": "a", "capability": "x", "after": ["zz"]}), "a", "after", "unknown step"),
         (wf({"id": "a"}), "a", "capability", "needs a capability"),
-        (wf({"id": "a", "capability": "x", "input": {"v": "$input.nope"}}), "a", "input.v",
-         "missing input 'nope'"),
-        (wf({"id": "a", "capability": "x"}, {"id": "b", "capability": "x", "after": [],
-             "input": {"v": "$steps.a.result"}}), "b", "input.v", "does not run before"),
-        (wf({"id": "a", "capability": "x", "onFailure": {"action": "compensate", "step": "c"}}),
-         "a", "onFailure.step", "does not exist"),
-        (wf({"id": "a", "capability": "x"}, {"id": "j", "kind": "join", "after": ["a"]}),
-         "j", "after", "at least two"),
+        (
+            wf({"id": "a", "capability": "x", "input": {"v": "$input.nope"}}),
+            "a",
+            "input.v",
+            "missing input 'nope'",
+        ),
+        (
+            wf(
+                {"id": "a", "capability": "x"},
+                {"id": "b", "capability": "x", "after": [], "input": {"v": "$steps.a.result"}},
+            ),
+            "b",
+            "input.v",
+            "does not run before",
+        ),
+        (
+            wf({"id": "a", "capability": "x", "onFailure": {"action": "compensate", "step": "c"}}),
+            "a",
+            "onFailure.step",
+            "does not exist",
+        ),
+        (
+            wf({"id": "a", "capability": "x"}, {"id": "j", "kind": "join", "after": ["a"]}),
+            "j",
+            "after",
+            "at least two",
+        ),
         (wf({"id": "a", "capability": "x", "quorum": 2}), "a", "quorum", "join"),
-        (wf({"id": "a", "capability": "x", "onFailure": {"action": "explode"}}), "a",
-         "onFailure.action", "retry"),
+        (
+            wf({"id": "a", "capability": "x", "onFailure": {"action": "explode"}}),
+            "a",
+            "onFailure.action",
+            "retry",
+        ),
         (wf({"id": "Bad Id", "capability": "x"}), "Bad Id", "id", "pattern"),
         (wf({"id": "a", "capability": "x", "colour": "red"}), "a", "colour", "Extra inputs"),
     ],
-)  # fmt: skip
+)
 def test_malformed_definitions_name_step_and_field(
     definition: dict[str, Any], step: str, field: str, words: str
 ) -> None:
@@ -75,15 +106,28 @@ def test_every_seed_workflow_is_valid() -> None:
 
 
 def test_default_dependencies_make_a_pipeline() -> None:
-    spec = parse(wf({"id": "a", "capability": "x"}, {"id": "b", "capability": "x"},
-                    {"id": "c", "capability": "x", "after": []}))  # fmt: skip
+    spec = parse(
+        wf(
+            {"id": "a", "capability": "x"},
+            {"id": "b", "capability": "x"},
+            {"id": "c", "capability": "x", "after": []},
+        )
+    )
     assert spec.deps() == {"a": [], "b": ["a"], "c": []}
 
 
 def test_input_mapping_reads_paths_and_keeps_literals() -> None:
     scope = {"input": {"svc": "web"}, "steps": {"a": {"result": {"list": [1, {"k": "v"}]}}}}
-    got = resolve({"s": "$input.svc", "deep": "$steps.a.result.list.1.k", "lit": 3,
-                   "nested": {"x": "$input.svc"}, "gone": "$input.nothing"}, scope)  # fmt: skip
+    got = resolve(
+        {
+            "s": "$input.svc",
+            "deep": "$steps.a.result.list.1.k",
+            "lit": 3,
+            "nested": {"x": "$input.svc"},
+            "gone": "$input.nothing",
+        },
+        scope,
+    )
     assert got == {"s": "web", "deep": "v", "lit": 3, "nested": {"x": "web"}, "gone": None}
 
 
@@ -108,8 +152,17 @@ def test_conditions_use_only_declared_operators() -> None:
     )
     assert matches(cond({"not": {"field": "payload.missing", "op": "exists"}}), ev)
     assert not matches(cond({"field": "payload.severity", "op": "lt", "value": 3}), ev)  # no error
-    assert matches(cond({"any": [{"field": "type", "op": "eq", "value": "x"},
-                                 {"field": "type", "op": "ne", "value": "x"}]}), ev)  # fmt: skip
+    assert matches(
+        cond(
+            {
+                "any": [
+                    {"field": "type", "op": "eq", "value": "x"},
+                    {"field": "type", "op": "ne", "value": "x"},
+                ]
+            }
+        ),
+        ev,
+    )
     with pytest.raises(ValueError, match="exactly one"):
         cond({"field": "a", "op": "eq", "all": []})
     with pytest.raises(ValueError):

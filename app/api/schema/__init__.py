@@ -48,9 +48,23 @@ from app.graph import GraphLimitExceeded, GraphTimeout, GraphUnavailable
 GRAPH_LIMITS = (GraphTimeout, GraphLimitExceeded, GraphUnavailable)
 
 MODULES: list[ModuleType] = [
-    system, principals, events, agents, tasks, locks, policies, costs, context, inbox,
-    workflows, traces, teams, retention, sources, search,
-]  # fmt: skip
+    system,
+    principals,
+    events,
+    agents,
+    tasks,
+    locks,
+    policies,
+    costs,
+    context,
+    inbox,
+    workflows,
+    traces,
+    teams,
+    retention,
+    sources,
+    search,
+]
 
 
 def _merged(kind: str) -> Any:

@@ -185,9 +185,12 @@ class Mutation:
                 ) from exc
         return AgentType.of(
             await agents.register(
-                rt.store, data, actor=info.context.caller.id, now=rt.now(),
+                rt.store,
+                data,
+                actor=info.context.caller.id,
+                now=rt.now(),
                 admin=info.context.caller.has(Role.ADMIN),
-            )  # fmt: skip
+            )
         )
 
     @strawberry.mutation(description="I am alive; extend the leases of the tasks I still hold.")
@@ -198,9 +201,13 @@ class Mutation:
         held = [LeaseIn(task_id=x.task_id, fence=x.fence) for x in leases or []]
         rt = info.context.rt
         hb = await agents.heartbeat(
-            rt.store, agent_id, held, lease_ms=rt.settings.lease_ms, now=rt.now(),
+            rt.store,
+            agent_id,
+            held,
+            lease_ms=rt.settings.lease_ms,
+            now=rt.now(),
             actor=info.context.caller.id,
-        )  # fmt: skip
+        )
         return HeartbeatResult(
             status=hb.status,
             extended=[strawberry.ID(t) for t in hb.extended],

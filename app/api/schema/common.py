@@ -168,10 +168,15 @@ class EventType:
             info, "trigger-defs", _empty_defs
         )
         return [
-            TriggerCheckType(trigger_id=o.trigger_id, workflow=o.workflow,
-                             will_start=o.will_start, code=o.code, reason=o.reason)
+            TriggerCheckType(
+                trigger_id=o.trigger_id,
+                workflow=o.workflow,
+                will_start=o.will_start,
+                code=o.code,
+                reason=o.reason,
+            )
             for o in await core_triggers.consider(store, self.core, found, defs)
-        ]  # fmt: skip
+        ]
 
     @classmethod
     def of(cls, ev: CoreEvent) -> EventType:

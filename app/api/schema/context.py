@@ -91,13 +91,20 @@ class FactType:
     @classmethod
     def of(cls, f: context.Fact) -> FactType:
         return cls(
-            id=strawberry.ID(f.id), key=f.key, value=cast(JSON, f.value),
-            confidence=f.confidence, entity_id=f.entity_id, agent_id=f.agent_id,
-            observed_at=Long(f.observed_at), current=f.current,
+            id=strawberry.ID(f.id),
+            key=f.key,
+            value=cast(JSON, f.value),
+            confidence=f.confidence,
+            entity_id=f.entity_id,
+            agent_id=f.agent_id,
+            observed_at=Long(f.observed_at),
+            current=f.current,
             valid_to=Long(f.valid_to) if f.valid_to is not None else None,
-            sensitivity=f.sensitivity, distance=f.distance,
-            history=[FactType.of(h) for h in f.history], contradicts=f.contradicts,
-        )  # fmt: skip
+            sensitivity=f.sensitivity,
+            distance=f.distance,
+            history=[FactType.of(h) for h in f.history],
+            contradicts=f.contradicts,
+        )
 
 
 @strawberry.input
@@ -230,14 +237,31 @@ class Entity:
 
     @classmethod
     def of(cls, e: entities.Entity) -> Entity:
-        return cls(id=strawberry.ID(e.id), kind=e.kind, name=e.name, namespace=e.namespace,
-                   domain=e.domain, owner=e.owner, status=e.status, attrs=cast(JSON, e.attrs),
-                   relations=[EntityRelation(type=r.type, to=r.to, status=r.status,
-                                             source=r.source) for r in e.relations],
-                   sources=[EntitySource(source=c.source, rev=c.rev, status=c.status,
-                                         lost_to=c.lost_to, file=c.file,
-                                         at=float(c.at) if c.at is not None else None)
-                            for c in e.sources])  # fmt: skip
+        return cls(
+            id=strawberry.ID(e.id),
+            kind=e.kind,
+            name=e.name,
+            namespace=e.namespace,
+            domain=e.domain,
+            owner=e.owner,
+            status=e.status,
+            attrs=cast(JSON, e.attrs),
+            relations=[
+                EntityRelation(type=r.type, to=r.to, status=r.status, source=r.source)
+                for r in e.relations
+            ],
+            sources=[
+                EntitySource(
+                    source=c.source,
+                    rev=c.rev,
+                    status=c.status,
+                    lost_to=c.lost_to,
+                    file=c.file,
+                    at=float(c.at) if c.at is not None else None,
+                )
+                for c in e.sources
+            ],
+        )
 
 
 @strawberry.type
@@ -261,14 +285,24 @@ class Query:
         "owner (an entity id); `after` is the previous page's endCursor."
     )
     async def entities(
-        self, info: CtxInfo, kind: str | None = None, domain: str | None = None,
-        owner: str | None = None, first: int = 100, after: str | None = None,
-    ) -> EntityConnection:  # fmt: skip
+        self,
+        info: CtxInfo,
+        kind: str | None = None,
+        domain: str | None = None,
+        owner: str | None = None,
+        first: int = 100,
+        after: str | None = None,
+    ) -> EntityConnection:
         n = page_size(info, first)
         rows = await entities.page(
-            info.context.rt.store, caller_reader(info), kind=kind, domain=domain, owner=owner,
-            after=decode_cursor(after), limit=n + 1,
-        )  # fmt: skip
+            info.context.rt.store,
+            caller_reader(info),
+            kind=kind,
+            domain=domain,
+            owner=owner,
+            after=decode_cursor(after),
+            limit=n + 1,
+        )
         nodes, page_info = page_of(rows, n, after, lambda e: e.id)
         return EntityConnection(nodes=[Entity.of(e) for e in nodes], page_info=page_info)
 
@@ -277,26 +311,44 @@ class Query:
         "relations that the reader may read, nearest, newest and surest first."
     )
     async def context(
-        self, info: CtxInfo, entity_id: str, agent_id: str | None = None, hops: int = 2,
-        first: int = 50, task_id: str | None = None,
-    ) -> list[FactType]:  # fmt: skip
+        self,
+        info: CtxInfo,
+        entity_id: str,
+        agent_id: str | None = None,
+        hops: int = 2,
+        first: int = 50,
+        task_id: str | None = None,
+    ) -> list[FactType]:
         rt = info.context.rt
         facts = await context.context(
-            rt.store, reader_for(info, agent_id), entity_id, hops=hops, now=rt.now(),
-            limit=min(max(first, 1), rt.settings.max_page_size), task_id=task_id,
-        )  # fmt: skip
+            rt.store,
+            reader_for(info, agent_id),
+            entity_id,
+            hops=hops,
+            now=rt.now(),
+            limit=min(max(first, 1), rt.settings.max_page_size),
+            task_id=task_id,
+        )
         return [FactType.of(f) for f in facts]
 
     @strawberry.field(description="The context for the entities a task touches.")
     async def context_for_task(
-        self, info: CtxInfo, task_id: str, agent_id: str | None = None, hops: int = 1,
+        self,
+        info: CtxInfo,
+        task_id: str,
+        agent_id: str | None = None,
+        hops: int = 1,
         first: int = 50,
-    ) -> list[FactType]:  # fmt: skip
+    ) -> list[FactType]:
         rt = info.context.rt
         facts = await context.context_for_task(
-            rt.store, reader_for(info, agent_id), task_id, hops=hops, now=rt.now(),
+            rt.store,
+            reader_for(info, agent_id),
+            task_id,
+            hops=hops,
+            now=rt.now(),
             limit=min(max(first, 1), rt.settings.max_page_size),
-        )  # fmt: skip
+        )
         return [FactType.of(f) for f in facts]
 
     @strawberry.field(description="One fact with what it superseded (if readable).")
@@ -306,19 +358,28 @@ class Query:
 
     @strawberry.field(description="What this was derived from / what it influenced.")
     async def lineage(
-        self, info: CtxInfo, id: strawberry.ID, direction: Direction = Direction.UPSTREAM,
+        self,
+        info: CtxInfo,
+        id: strawberry.ID,
+        direction: Direction = Direction.UPSTREAM,
         depth: int = 3,
-    ) -> Lineage:  # fmt: skip
+    ) -> Lineage:
         got = await context.lineage(
-            info.context.rt.store, reader_for(info, None), str(id),
-            direction=direction.value, depth=depth, limit=info.context.rt.settings.lineage_budget,
-        )  # fmt: skip
+            info.context.rt.store,
+            reader_for(info, None),
+            str(id),
+            direction=direction.value,
+            depth=depth,
+            limit=info.context.rt.settings.lineage_budget,
+        )
         return Lineage(
             truncated=got.truncated,
-            nodes=[LineageNode(id=strawberry.ID(n["id"]), label=n["label"], props=_props(n))
-                   for n in got.nodes],
+            nodes=[
+                LineageNode(id=strawberry.ID(n["id"]), label=n["label"], props=_props(n))
+                for n in got.nodes
+            ],
             edges=[LineageEdge(from_=e["from"], to=e["to"], type=e["type"]) for e in got.edges],
-        )  # fmt: skip
+        )
 
 
 @strawberry.type
@@ -327,8 +388,16 @@ class Mutation:
     async def upsert_entities(self, info: CtxInfo, entities: list[EntityInput]) -> int:
         if not 1 <= len(entities) <= MAX_BATCH:
             raise BadInput(f"between 1 and {MAX_BATCH} entities per call", field="entities")
-        items = [EntityIn(id=e.id, kind=e.kind, name=e.name, domain=e.domain,
-                          attrs=cast(dict[str, Any], e.attrs or {})) for e in entities]  # fmt: skip
+        items = [
+            EntityIn(
+                id=e.id,
+                kind=e.kind,
+                name=e.name,
+                domain=e.domain,
+                attrs=cast(dict[str, Any], e.attrs or {}),
+            )
+            for e in entities
+        ]
         rt = info.context.rt
         caller = info.context.caller
         return await context.upsert_entities(
@@ -339,34 +408,47 @@ class Mutation:
     async def link_entities(self, info: CtxInfo, links: list[LinkInput]) -> int:
         if not 1 <= len(links) <= MAX_BATCH:
             raise BadInput(f"between 1 and {MAX_BATCH} links per call", field="links")
-        items = [LinkIn.model_validate({"from": x.from_, "to": x.to, "type": x.type})
-                 for x in links]  # fmt: skip
+        items = [
+            LinkIn.model_validate({"from": x.from_, "to": x.to, "type": x.type}) for x in links
+        ]
         rt = info.context.rt
         return await context.link_entities(
             rt.store, items, actor=info.context.caller.id, now=rt.now()
         )
 
-    @strawberry.mutation(description="Assert a fact with its provenance; pushed at once to "
-                         "permitted agents working on related entities.")  # fmt: skip
+    @strawberry.mutation(
+        description="Assert a fact with its provenance; pushed at once to "
+        "permitted agents working on related entities."
+    )
     async def assert_fact(self, info: CtxInfo, input: AssertFactInput) -> AssertFactResult:
         acting_as(info, input.agent_id)
         if len(json.dumps(input.value)) > 32_000:
             raise BadInput("value larger than 32000 bytes", field="value")
         data = FactIn(
-            agent_id=input.agent_id, entity_id=input.entity_id, key=input.key,
-            value=input.value, confidence=input.confidence,
-            derived_from=input.derived_from or [], valid_to=input.valid_to,
-            sensitivity=input.sensitivity, id=input.id,
-        )  # fmt: skip
+            agent_id=input.agent_id,
+            entity_id=input.entity_id,
+            key=input.key,
+            value=input.value,
+            confidence=input.confidence,
+            derived_from=input.derived_from or [],
+            valid_to=input.valid_to,
+            sensitivity=input.sensitivity,
+            id=input.id,
+        )
         rt = info.context.rt
         got = await context.assert_fact(
-            rt.store, data, now=rt.now(), actor=info.context.caller.id,
+            rt.store,
+            data,
+            now=rt.now(),
+            actor=info.context.caller.id,
             max_derived_from=rt.settings.max_derived_from,
-        )  # fmt: skip
+        )
         return AssertFactResult(
-            fact=FactType.of(got.fact), superseded=got.superseded,
-            contradicted=got.contradicted, recipients=got.recipients,
-        )  # fmt: skip
+            fact=FactType.of(got.fact),
+            superseded=got.superseded,
+            contradicted=got.contradicted,
+            recipients=got.recipients,
+        )
 
 
 @strawberry.type

@@ -59,11 +59,17 @@ class Budget:
     @classmethod
     def of(cls, b: dict[str, Any]) -> Budget:
         return cls(
-            id=strawberry.ID(b["id"]), scope=b["scope"], target_id=b["targetId"],
-            limit_usd=b["limitUsd"], spent_usd=b.get("spentUsd", 0.0), period=b["period"],
-            period_start=Long(b.get("periodStart", 0)), thresholds=list(b["thresholds"]),
-            crossed=list(b.get("crossed") or []), exhausted=bool(b.get("exhausted")),
-        )  # fmt: skip
+            id=strawberry.ID(b["id"]),
+            scope=b["scope"],
+            target_id=b["targetId"],
+            limit_usd=b["limitUsd"],
+            spent_usd=b.get("spentUsd", 0.0),
+            period=b["period"],
+            period_start=Long(b.get("periodStart", 0)),
+            thresholds=list(b["thresholds"]),
+            crossed=list(b.get("crossed") or []),
+            exhausted=bool(b.get("exhausted")),
+        )
 
 
 @strawberry.type
@@ -104,10 +110,15 @@ class Query:
         since = {"day": day, "month": month}.get(BudgetPeriod(period).value, 0)
         rows = await costs.by_group(rt.store, group_by.value, since)
         return [
-            CostLine(key=r["key"], usd=r["usd"], tokens_in=int(r["tokensIn"]),
-                     tokens_out=int(r["tokensOut"]), entries=int(r["entries"]))
+            CostLine(
+                key=r["key"],
+                usd=r["usd"],
+                tokens_in=int(r["tokensIn"]),
+                tokens_out=int(r["tokensOut"]),
+                entries=int(r["entries"]),
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
 
 @strawberry.type

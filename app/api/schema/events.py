@@ -73,8 +73,12 @@ class Query:
         n = page_size(info, first)
         await events.check_cursor(info.context.rt.store, seq_cursor(after))
         rows = await events.events_for(
-            info.context.rt.store, caller_reader(info), seq_cursor(after), _types(types), n + 1,
-        )  # fmt: skip
+            info.context.rt.store,
+            caller_reader(info),
+            seq_cursor(after),
+            _types(types),
+            n + 1,
+        )
         return event_page(rows, n, after)
 
     @strawberry.field(
@@ -97,10 +101,17 @@ class Query:
     ) -> AuditLogConnection:
         n = page_size(info, first)
         rows = await events.query(
-            info.context.rt.store, after=seq_cursor(after), types=_types(types),
-            actor=actor, agent=agent, subject=subject, from_=from_, to=to, limit=n + 1,
+            info.context.rt.store,
+            after=seq_cursor(after),
+            types=_types(types),
+            actor=actor,
+            agent=agent,
+            subject=subject,
+            from_=from_,
+            to=to,
+            limit=n + 1,
             reader=caller_reader(info),
-        )  # fmt: skip
+        )
         page = event_page(rows, n, after)
         return AuditLogConnection(nodes=page.nodes, page_info=page.page_info)
 
@@ -109,9 +120,13 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Append an integration's event (e.g. deployment.created).")
     async def emit_event(
-        self, info: CtxInfo, type: str, subject: str | None = None, payload: JSON | None = None,
+        self,
+        info: CtxInfo,
+        type: str,
+        subject: str | None = None,
+        payload: JSON | None = None,
         key: str | None = None,
-    ) -> EventType:  # fmt: skip
+    ) -> EventType:
         """``key`` is the sender's delivery id: the same (type, key) twice appends once, so
         a re-delivered event starts its triggered workflows once."""
         events.check_external(type, subject, payload, key)
@@ -119,9 +134,14 @@ class Mutation:
             raise BadInput("keys starting with 'webhook:' are reserved", field="key")
         rt = info.context.rt
         ev, _ = await events.emit(
-            rt.store, type, now=rt.now(), actor=info.context.caller.id, subject=subject,
-            payload=cast(dict[str, Any] | None, payload), key=key,
-        )  # fmt: skip
+            rt.store,
+            type,
+            now=rt.now(),
+            actor=info.context.caller.id,
+            subject=subject,
+            payload=cast(dict[str, Any] | None, payload),
+            key=key,
+        )
         return EventType.of(ev)
 
 

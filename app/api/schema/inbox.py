@@ -75,18 +75,28 @@ class ProposalType:
     @classmethod
     def of(cls, p: proposals.Proposal) -> ProposalType:
         return cls(
-            id=strawberry.ID(p.id), kind=p.kind, summary=p.summary,
+            id=strawberry.ID(p.id),
+            kind=p.kind,
+            summary=p.summary,
             payload=None if p.hidden else cast(JSON, p.payload),
             modified_payload=None if p.hidden else cast(JSON, p.modified_payload),
-            confidence=p.confidence, rationale=None if p.hidden else p.rationale,
+            confidence=p.confidence,
+            rationale=None if p.hidden else p.rationale,
             status=p.status,
-            task_id=p.task_id, agent_id=p.agent_id, created_at=Long(p.created_at),
-            level=p.level, threshold=p.threshold, policy_id=p.policy_id, priority=p.priority,
+            task_id=p.task_id,
+            agent_id=p.agent_id,
+            created_at=Long(p.created_at),
+            level=p.level,
+            threshold=p.threshold,
+            policy_id=p.policy_id,
+            priority=p.priority,
             deadline=Long(p.deadline) if p.deadline is not None else None,
             decided_by=p.decided_by,
             decided_at=Long(p.decided_at) if p.decided_at is not None else None,
-            reason=p.reason, fact_ids=p.fact_ids, routed_to=p.routed_to,
-        )  # fmt: skip
+            reason=p.reason,
+            fact_ids=p.fact_ids,
+            routed_to=p.routed_to,
+        )
 
 
 @strawberry.type
@@ -127,9 +137,13 @@ def _object(value: Any, field: str) -> dict[str, Any]:
 class Query:
     @strawberry.field(description="Proposals routed or escalated to a human, most urgent first.")
     async def inbox(
-        self, info: CtxInfo, principal_id: str | None = None, status: str | None = "pending",
-        first: int = 50, after: str | None = None,
-    ) -> ProposalConnection:  # fmt: skip
+        self,
+        info: CtxInfo,
+        principal_id: str | None = None,
+        status: str | None = "pending",
+        first: int = 50,
+        after: str | None = None,
+    ) -> ProposalConnection:
         caller = info.context.caller
         who = principal_id or caller.id
         if who != caller.id and not caller.has(Role.AUDITOR):
@@ -166,11 +180,16 @@ class Mutation:
     async def propose_action(self, info: CtxInfo, input: ProposeActionInput) -> ProposalType:
         acting_as(info, input.agent_id)
         data = ProposalIn(
-            task_id=input.task_id, agent_id=input.agent_id, fence=input.fence, kind=input.kind,
-            summary=input.summary, payload=_object(input.payload, "payload"),
-            confidence=input.confidence, rationale=input.rationale,
+            task_id=input.task_id,
+            agent_id=input.agent_id,
+            fence=input.fence,
+            kind=input.kind,
+            summary=input.summary,
+            payload=_object(input.payload, "payload"),
+            confidence=input.confidence,
+            rationale=input.rationale,
             fact_ids=input.fact_ids or [],
-        )  # fmt: skip
+        )
         rt = info.context.rt
         return ProposalType.of(
             await proposals.propose(rt.store, data, now=rt.now(), actor=info.context.caller.id)
@@ -181,9 +200,13 @@ class Mutation:
         "decision wins; the agent is told at once."
     )
     async def decide_proposal(
-        self, info: CtxInfo, id: strawberry.ID, decision: DecisionGQL,  # type: ignore[valid-type]
-        reason: str = "", payload: JSON | None = None,
-    ) -> ProposalType:  # fmt: skip
+        self,
+        info: CtxInfo,
+        id: strawberry.ID,
+        decision: DecisionGQL,  # type: ignore[valid-type]
+        reason: str = "",
+        payload: JSON | None = None,
+    ) -> ProposalType:
         if len(reason) > 4_000:
             raise BadInput("reason too long", field="reason")
         d = Decision(decision)
@@ -192,10 +215,16 @@ class Mutation:
         caller = info.context.caller
         rt = info.context.rt
         p = await proposals.decide(
-            rt.store, str(id), d, principal_id=caller.id, admin=Role.ADMIN in caller.roles,
-            reason=reason, payload=_object(payload, "payload") if payload is not None else None,
-            lease_ms=rt.settings.lease_ms, now=rt.now(),
-        )  # fmt: skip
+            rt.store,
+            str(id),
+            d,
+            principal_id=caller.id,
+            admin=Role.ADMIN in caller.roles,
+            reason=reason,
+            payload=_object(payload, "payload") if payload is not None else None,
+            lease_ms=rt.settings.lease_ms,
+            now=rt.now(),
+        )
         return ProposalType.of(p)
 
 

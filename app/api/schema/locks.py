@@ -88,9 +88,12 @@ class Mutation:
         )
         rt = info.context.rt
         got = await locks.acquire(
-            rt.store, data, agent_id=_agent_scope(info), actor=info.context.caller.id,
+            rt.store,
+            data,
+            agent_id=_agent_scope(info),
+            actor=info.context.caller.id,
             now=rt.now(),
-        )  # fmt: skip
+        )
         return LockResult(
             outcome=got.outcome,
             granted=got.granted,
@@ -108,9 +111,14 @@ class Mutation:
         LockIn(resource_id=resource_id, task_id=task_id, fence=fence)  # validates the ids
         rt = info.context.rt
         waiters = await locks.release(
-            rt.store, resource_id, task_id, fence, agent_id=_agent_scope(info),
-            actor=info.context.caller.id, now=rt.now(),
-        )  # fmt: skip
+            rt.store,
+            resource_id,
+            task_id,
+            fence,
+            agent_id=_agent_scope(info),
+            actor=info.context.caller.id,
+            now=rt.now(),
+        )
         return [strawberry.ID(w) for w in waiters]
 
     @strawberry.mutation(description="Create or update a shared resource and its rate limit.")

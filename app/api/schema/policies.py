@@ -74,14 +74,28 @@ class PolicyType:
     def of(cls, p: dict[str, Any]) -> PolicyType:
         rule_keys = {k: v for k, v in p.items() if k not in _META}
         return cls(
-            id=strawberry.ID(p["id"]), name=p.get("name", ""), scope=p.get("scope", ""),
-            target_id=p.get("targetId"), version=int(p.get("version", 0)),
-            level=p.get("level"), rules=cast(JSON, rule_keys),
-        )  # fmt: skip
+            id=strawberry.ID(p["id"]),
+            name=p.get("name", ""),
+            scope=p.get("scope", ""),
+            target_id=p.get("targetId"),
+            version=int(p.get("version", 0)),
+            level=p.get("level"),
+            rules=cast(JSON, rule_keys),
+        )
 
 
-_META = {"id", "name", "scope", "targetId", "version", "level", "createdAt", "updatedAt",
-         "updatedBy", "_lk"}  # fmt: skip
+_META = {
+    "id",
+    "name",
+    "scope",
+    "targetId",
+    "version",
+    "level",
+    "createdAt",
+    "updatedAt",
+    "updatedBy",
+    "_lk",
+}
 
 
 @strawberry.type

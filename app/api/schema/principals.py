@@ -118,9 +118,12 @@ class Mutation:
         rt = info.context.rt
         now = rt.now()
         p, token = await principals.create(
-            rt.store, data, actor=info.context.caller.id, now=now,
+            rt.store,
+            data,
+            actor=info.context.caller.id,
+            now=now,
             expires_at=principals.expiry(now, input.expires_at, input.ttl_seconds),
-        )  # fmt: skip
+        )
         return PrincipalWithToken(principal=PrincipalType.of(p), token=token)
 
     @strawberry.mutation(
@@ -130,11 +133,15 @@ class Mutation:
         "new roles. False: it already had exactly these."
     )
     async def set_roles(
-        self, info: CtxInfo, principal_id: str, roles: list[RoleGQL]  # type: ignore[valid-type]
+        self,
+        info: CtxInfo,
+        principal_id: str,
+        roles: list[RoleGQL],  # type: ignore[valid-type]
     ) -> bool:
         rt = info.context.rt
-        return await principals.set_roles(rt.store, principal_id, roles,
-                                          actor=info.context.caller.id, now=rt.now())
+        return await principals.set_roles(
+            rt.store, principal_id, roles, actor=info.context.caller.id, now=rt.now()
+        )
 
     @strawberry.mutation(
         description="Revoke a principal's token; it stops working at once and its open "
@@ -150,12 +157,18 @@ class Mutation:
         "with it end (code 4403); optional expiry of the new one."
     )
     async def rotate_token(
-        self, info: CtxInfo, principal_id: str, expires_at: Long | None = None,
+        self,
+        info: CtxInfo,
+        principal_id: str,
+        expires_at: Long | None = None,
         ttl_seconds: int | None = None,
-    ) -> str:  # fmt: skip
+    ) -> str:
         rt = info.context.rt
         now = rt.now()
         return await principals.rotate(
-            rt.store, principal_id, actor=info.context.caller.id, now=now,
+            rt.store,
+            principal_id,
+            actor=info.context.caller.id,
+            now=now,
             expires_at=principals.expiry(now, expires_at, ttl_seconds),
-        )  # fmt: skip
+        )

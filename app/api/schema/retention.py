@@ -37,10 +37,17 @@ class LegalHold:
         def long(k: str) -> Long | None:
             return None if h.get(k) is None else Long(int(h[k]))
 
-        return cls(id=strawberry.ID(h["id"]), target_id=h["targetId"],
-                   target_kind=h["targetKind"], reason=h["reason"], until=long("until"),
-                   placed_by=h["placedBy"], placed_at=Long(int(h["placedAt"])),
-                   released_at=long("releasedAt"), released_by=h.get("releasedBy"))  # fmt: skip
+        return cls(
+            id=strawberry.ID(h["id"]),
+            target_id=h["targetId"],
+            target_kind=h["targetKind"],
+            reason=h["reason"],
+            until=long("until"),
+            placed_by=h["placedBy"],
+            placed_at=Long(int(h["placedAt"])),
+            released_at=long("releasedAt"),
+            released_by=h.get("releasedBy"),
+        )
 
 
 @strawberry.type(description="Where event history that left the graph lives.")
@@ -64,20 +71,27 @@ class AuditArchive:
 async def archive_info(info: CtxInfo) -> AuditArchive:
     rt = info.context.rt
     st = await archive.state(rt.store)
-    return AuditArchive(location=st.location or str(rt.settings.archive_path),
-                        through_seq=Long(st.through), pruned_through=Long(st.pruned),
-                        day=st.day, files=st.files, chain_head=st.head,
-                        retain_days=rt.settings.retain_events_days)  # fmt: skip
+    return AuditArchive(
+        location=st.location or str(rt.settings.archive_path),
+        through_seq=Long(st.through),
+        pruned_through=Long(st.pruned),
+        day=st.day,
+        files=st.files,
+        chain_head=st.head,
+        retain_days=rt.settings.retain_events_days,
+    )
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Legal holds, newest first (`active`: only those in force).")
-    async def legal_holds(self, info: CtxInfo, active: bool = True, first: int = 100
-                          ) -> list[LegalHold]:  # fmt: skip
+    async def legal_holds(
+        self, info: CtxInfo, active: bool = True, first: int = 100
+    ) -> list[LegalHold]:
         rt = info.context.rt
-        rows = await retention.holds(rt.store, active=active, now=rt.now(),
-                                     limit=page_size(info, first))  # fmt: skip
+        rows = await retention.holds(
+            rt.store, active=active, now=rt.now(), limit=page_size(info, first)
+        )
         return [LegalHold.of(h) for h in rows]
 
     @strawberry.field(description="Where history older than the retention window lives.")
@@ -91,17 +105,26 @@ class Mutation:
         description="Keep an entity, run, task, agent or fact (by id), and what hangs off it, "
         "from retention until `until` (epoch ms) or until released."
     )
-    async def place_legal_hold(self, info: CtxInfo, target_id: str, reason: str,
-                               until: Long | None = None) -> LegalHold:  # fmt: skip
+    async def place_legal_hold(
+        self, info: CtxInfo, target_id: str, reason: str, until: Long | None = None
+    ) -> LegalHold:
         rt = info.context.rt
-        hold = await retention.place_hold(rt.store, target_id, reason=reason, until=until,
-                                          actor=info.context.caller.id, now=rt.now())  # fmt: skip
+        hold = await retention.place_hold(
+            rt.store,
+            target_id,
+            reason=reason,
+            until=until,
+            actor=info.context.caller.id,
+            now=rt.now(),
+        )
         return LegalHold.of(hold)
 
     @strawberry.mutation(description="End a legal hold now; retention may then prune.")
-    async def release_legal_hold(self, info: CtxInfo, id: strawberry.ID, reason: str = ""
-                                 ) -> LegalHold:  # fmt: skip
+    async def release_legal_hold(
+        self, info: CtxInfo, id: strawberry.ID, reason: str = ""
+    ) -> LegalHold:
         rt = info.context.rt
-        hold = await retention.release_hold(rt.store, str(id), reason=reason,
-                                            actor=info.context.caller.id, now=rt.now())  # fmt: skip
+        hold = await retention.release_hold(
+            rt.store, str(id), reason=reason, actor=info.context.caller.id, now=rt.now()
+        )
         return LegalHold.of(hold)

@@ -19,8 +19,9 @@ RULES: Rules = {
 }
 
 
-@strawberry.type(description="Why a hit matched: each signal's score and rank (null: it did "
-                             "not find this hit).")  # fmt: skip
+@strawberry.type(
+    description="Why a hit matched: each signal's score and rank (null: it did not find this hit)."
+)
 class SearchSignals:
     vector: float | None = strawberry.field(description="Cosine similarity to the query.")
     vector_rank: int | None
@@ -50,14 +51,27 @@ class SearchHit:
     @classmethod
     def of(cls, h: search.Hit) -> SearchHit:
         s = h.signals
-        return cls(type=h.type, id=strawberry.ID(h.id), score=h.score, domain=h.domain,
-                   signals=SearchSignals(vector=s.vector, vector_rank=s.vector_rank,
-                                         text=s.text, text_rank=s.text_rank,
-                                         distance=s.distance, graph_rank=s.graph_rank),
-                   key=h.key, value=cast(JSON, h.value), entity_id=h.entity_id,
-                   confidence=h.confidence,
-                   observed_at=float(h.observed_at) if h.observed_at is not None else None,
-                   name=h.name, kind=h.kind)  # fmt: skip
+        return cls(
+            type=h.type,
+            id=strawberry.ID(h.id),
+            score=h.score,
+            domain=h.domain,
+            signals=SearchSignals(
+                vector=s.vector,
+                vector_rank=s.vector_rank,
+                text=s.text,
+                text_rank=s.text_rank,
+                distance=s.distance,
+                graph_rank=s.graph_rank,
+            ),
+            key=h.key,
+            value=cast(JSON, h.value),
+            entity_id=h.entity_id,
+            confidence=h.confidence,
+            observed_at=float(h.observed_at) if h.observed_at is not None else None,
+            name=h.name,
+            kind=h.kind,
+        )
 
 
 @strawberry.type
@@ -69,14 +83,26 @@ class Query:
         "shows an agent is recorded like a context read (`taskId`: of its own task)."
     )
     async def search_context(
-        self, info: CtxInfo, text: str, near: str | None = None,
-        kinds: list[str] | None = None, first: int = 10, task_id: str | None = None,
-    ) -> list[SearchHit]:  # fmt: skip
+        self,
+        info: CtxInfo,
+        text: str,
+        near: str | None = None,
+        kinds: list[str] | None = None,
+        first: int = 10,
+        task_id: str | None = None,
+    ) -> list[SearchHit]:
         rt = info.context.rt
         hits = await search_context.search_context(
-            rt.store, caller_reader(info), rt.embedder, text=text, near=near, kinds=kinds,
-            first=first, now=rt.now(), task_id=task_id,
-        )  # fmt: skip
+            rt.store,
+            caller_reader(info),
+            rt.embedder,
+            text=text,
+            near=near,
+            kinds=kinds,
+            first=first,
+            now=rt.now(),
+            task_id=task_id,
+        )
         return [SearchHit.of(h) for h in hits]
 
     @strawberry.field(
@@ -88,9 +114,13 @@ class Query:
     ) -> list[SearchHit]:
         rt = info.context.rt
         hits = await search_context.related_incidents(
-            rt.store, caller_reader(info), rt.embedder, str(incident_id), first=first,
+            rt.store,
+            caller_reader(info),
+            rt.embedder,
+            str(incident_id),
+            first=first,
             now=rt.now(),
-        )  # fmt: skip
+        )
         return [SearchHit.of(h) for h in hits]
 
     @strawberry.field(description="Facts and entities still waiting for their vector.")

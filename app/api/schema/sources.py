@@ -47,11 +47,21 @@ class SourceType:
         def ms(v: int | None) -> float | None:
             return float(v) if v is not None else None
 
-        return cls(id=strawberry.ID(s.spec.id), format=s.spec.format, location=s.spec.location,
-                   precedence=s.spec.precedence, domain=s.spec.domain,
-                   interval_s=s.spec.interval_s, status=s.status, rev=s.rev,
-                   synced_at=ms(s.synced_at), checked_at=ms(s.checked_at), due_at=ms(s.due_at),
-                   last_error=s.last_error, entities=s.entities)  # fmt: skip
+        return cls(
+            id=strawberry.ID(s.spec.id),
+            format=s.spec.format,
+            location=s.spec.location,
+            precedence=s.spec.precedence,
+            domain=s.spec.domain,
+            interval_s=s.spec.interval_s,
+            status=s.status,
+            rev=s.rev,
+            synced_at=ms(s.synced_at),
+            checked_at=ms(s.checked_at),
+            due_at=ms(s.due_at),
+            last_error=s.last_error,
+            entities=s.entities,
+        )
 
 
 @strawberry.input
@@ -87,15 +97,23 @@ class Mutation:
     )
     async def add_source(self, info: CtxInfo, input: SourceInput) -> SourceType:
         try:
-            data = SourceIn(id=input.id, format=input.format, location=input.location,
-                            precedence=input.precedence, domain=input.domain,
-                            interval_s=input.interval_s, repo=input.repo,
-                            mapping=input.mapping, token_env=input.token_env)  # fmt: skip
+            data = SourceIn(
+                id=input.id,
+                format=input.format,
+                location=input.location,
+                precedence=input.precedence,
+                domain=input.domain,
+                interval_s=input.interval_s,
+                repo=input.repo,
+                mapping=input.mapping,
+                token_env=input.token_env,
+            )
         except ValidationError as exc:
             raise BadInput(str(exc.errors()[0]["msg"])) from None
         rt = info.context.rt
-        return SourceType.of(await sources.add(rt.store, data, actor=info.context.caller.id,
-                                               now=rt.now()))  # fmt: skip
+        return SourceType.of(
+            await sources.add(rt.store, data, actor=info.context.caller.id, now=rt.now())
+        )
 
     @strawberry.mutation(
         description="Stop syncing a source (admins): the scheduler then retires every "
@@ -103,8 +121,9 @@ class Mutation:
     )
     async def remove_source(self, info: CtxInfo, id: strawberry.ID) -> SourceType:
         rt = info.context.rt
-        return SourceType.of(await sources.remove(rt.store, str(id),
-                                                  actor=info.context.caller.id, now=rt.now()))
+        return SourceType.of(
+            await sources.remove(rt.store, str(id), actor=info.context.caller.id, now=rt.now())
+        )
 
     @strawberry.mutation(
         description="Sync a source at the scheduler's next tick (admins, operators). "
@@ -112,5 +131,6 @@ class Mutation:
     )
     async def sync_source(self, info: CtxInfo, id: strawberry.ID) -> SourceType:
         rt = info.context.rt
-        return SourceType.of(await sources.request(rt.store, str(id),
-                                                   actor=info.context.caller.id, now=rt.now()))
+        return SourceType.of(
+            await sources.request(rt.store, str(id), actor=info.context.caller.id, now=rt.now())
+        )

@@ -128,13 +128,13 @@ class TaskType:
             self.loaded_relations = (t.merged_into, t.deferred_behind) if t else (None, [])
         return self.loaded_relations
 
-    @strawberry.field(description="For a merged task: the id of the task whose outcome it "
-                      "shares.")  # fmt: skip
+    @strawberry.field(description="For a merged task: the id of the task whose outcome it shares.")
     async def merged_into(self, info: CtxInfo) -> str | None:
         return (await self._relations(info))[0]
 
-    @strawberry.field(description="For a deferred task: the tasks it waits behind (they "
-                      "touch the same entities).")  # fmt: skip
+    @strawberry.field(
+        description="For a deferred task: the tasks it waits behind (they touch the same entities)."
+    )
     async def deferred_behind(self, info: CtxInfo) -> list[str]:
         return (await self._relations(info))[1]
 
@@ -484,9 +484,14 @@ class Mutation:
             raise BadInput("feedback too long", field="feedback")
         rt = info.context.rt
         t = await tasks.review(
-            rt.store, task_id, agent_id, accept=accept, feedback=feedback, now=rt.now(),
+            rt.store,
+            task_id,
+            agent_id,
+            accept=accept,
+            feedback=feedback,
+            now=rt.now(),
             actor=info.context.caller.id,
-        )  # fmt: skip
+        )
         if not accept:
             rt.nudge()
         return TaskType.of(t)
@@ -505,12 +510,23 @@ def _pushed(ev: Event, agent_id: str) -> Task | None:
     if ev.type != "task.assigned" or "payload" not in p:
         return None
     return Task(
-        id=ev.subject or "", kind=p["kind"], capability=p["capability"],
-        priority=p["priority"], status="assigned", payload=p["payload"], fence=p["fence"],
-        attempts=p["attempts"], agent_id=agent_id, created_at=ev.at, updated_at=ev.at,
-        run_id=p.get("runId"), parent_id=p.get("parentId"), rounds=p.get("rounds") or 0,
-        trace_id=p.get("traceId"), span_id=p.get("spanId"),
-    )  # fmt: skip
+        id=ev.subject or "",
+        kind=p["kind"],
+        capability=p["capability"],
+        priority=p["priority"],
+        status="assigned",
+        payload=p["payload"],
+        fence=p["fence"],
+        attempts=p["attempts"],
+        agent_id=agent_id,
+        created_at=ev.at,
+        updated_at=ev.at,
+        run_id=p.get("runId"),
+        parent_id=p.get("parentId"),
+        rounds=p.get("rounds") or 0,
+        trace_id=p.get("traceId"),
+        span_id=p.get("spanId"),
+    )
 
 
 def _bad_cost() -> float:

@@ -46,8 +46,15 @@ class TeamType:
 
     @classmethod
     def of(cls, t: teams.Team) -> TeamType:
-        return cls(id=strawberry.ID(t.id), name=t.name, can_read=t.can_read, can_act=t.can_act,
-                   cleared=t.cleared, members=t.members, agents=t.agents)  # fmt: skip
+        return cls(
+            id=strawberry.ID(t.id),
+            name=t.name,
+            can_read=t.can_read,
+            can_act=t.can_act,
+            cleared=t.cleared,
+            members=t.members,
+            agents=t.agents,
+        )
 
 
 @strawberry.input
@@ -88,8 +95,13 @@ class Mutation:
         "Audited as `team.set` with before and after; an unchanged team writes nothing."
     )
     async def set_team(self, info: CtxInfo, input: TeamInput) -> TeamType:
-        data = TeamIn(id=input.id, name=input.name, can_read=input.can_read,
-                      can_act=input.can_act, cleared=input.cleared)  # fmt: skip
+        data = TeamIn(
+            id=input.id,
+            name=input.name,
+            can_read=input.can_read,
+            can_act=input.can_act,
+            cleared=input.cleared,
+        )
         rt = info.context.rt
         t, _ = await teams.set_team(rt.store, data, actor=info.context.caller.id, now=rt.now())
         return TeamType.of(t)

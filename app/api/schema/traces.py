@@ -46,13 +46,23 @@ class SpanType:
     @classmethod
     def of(cls, s: traces.Span) -> SpanType:
         return cls(
-            span_id=s.span_id, parent_span_id=s.parent_span_id, trace_id=s.trace_id,
-            name=s.name, kind=s.kind, started_at=Long(s.started_at),
+            span_id=s.span_id,
+            parent_span_id=s.parent_span_id,
+            trace_id=s.trace_id,
+            name=s.name,
+            kind=s.kind,
+            started_at=Long(s.started_at),
             ended_at=Long(s.ended_at) if s.ended_at is not None else None,
-            agent_id=s.agent_id, principal_id=s.principal_id, task_id=s.task_id,
-            run_id=s.run_id, status=s.status, cost_usd=s.cost_usd,
-            attributes=cast(JSON, s.attrs), saw=s.saw, produced=s.produced,
-        )  # fmt: skip
+            agent_id=s.agent_id,
+            principal_id=s.principal_id,
+            task_id=s.task_id,
+            run_id=s.run_id,
+            status=s.status,
+            cost_usd=s.cost_usd,
+            attributes=cast(JSON, s.attrs),
+            saw=s.saw,
+            produced=s.produced,
+        )
 
 
 @strawberry.type(name="Trace")
@@ -78,18 +88,23 @@ class WhyType:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A run's trace: every decision span with timings, agents, "
-                      "costs and the facts each one saw.")  # fmt: skip
+    @strawberry.field(
+        description="A run's trace: every decision span with timings, agents, "
+        "costs and the facts each one saw."
+    )
     async def trace(self, info: CtxInfo, run_id: strawberry.ID) -> TraceType | None:
         t = await traces.trace(info.context.rt.store, str(run_id), caller_reader(info))
         if t is None:
             return None
-        return TraceType(run_id=t.run_id, trace_id=t.trace_id,
-                         spans=[SpanType.of(s) for s in t.spans])  # fmt: skip
+        return TraceType(
+            run_id=t.run_id, trace_id=t.trace_id, spans=[SpanType.of(s) for s in t.spans]
+        )
 
-    @strawberry.field(description="Why does this task, fact, proposal or run exist: the chain "
-                      "of decisions, facts and approvals upstream of it, back to the "
-                      "triggering event.")  # fmt: skip
+    @strawberry.field(
+        description="Why does this task, fact, proposal or run exist: the chain "
+        "of decisions, facts and approvals upstream of it, back to the "
+        "triggering event."
+    )
     async def why_did(self, info: CtxInfo, id: strawberry.ID) -> WhyType | None:
         rt = info.context.rt
         w = await traces.why_did(
@@ -97,7 +112,10 @@ class Query:
         )
         if w is None:
             return None
-        return WhyType(root=w.root, nodes=cast(list[JSON], w.nodes),
-                       edges=cast(list[JSON], w.edges),
-                       decisions=cast(list[JSON], w.decisions),
-                       truncated=w.truncated)  # fmt: skip
+        return WhyType(
+            root=w.root,
+            nodes=cast(list[JSON], w.nodes),
+            edges=cast(list[JSON], w.edges),
+            decisions=cast(list[JSON], w.decisions),
+            truncated=w.truncated,
+        )

@@ -19,7 +19,7 @@ from app.api.schema.common import (
     decode_cursor,
     encode_cursor,
     page_size,
-)  # fmt: skip
+)
 from app.core import costs, workflows
 from app.core.errors import BadInput
 from app.core.events import Event, dumps
@@ -64,10 +64,16 @@ class WorkflowType:
     @classmethod
     def of(cls, w: workflows.Workflow) -> WorkflowType:
         return cls(
-            id=strawberry.ID(w.id), name=w.name, version=w.version, description=w.description,
-            pattern=w.pattern, definition=cast(JSON, w.definition), triggers=w.triggers,
-            runs=w.runs, created_at=Long(w.created_at),
-        )  # fmt: skip
+            id=strawberry.ID(w.id),
+            name=w.name,
+            version=w.version,
+            description=w.description,
+            pattern=w.pattern,
+            definition=cast(JSON, w.definition),
+            triggers=w.triggers,
+            runs=w.runs,
+            created_at=Long(w.created_at),
+        )
 
 
 @strawberry.type(name="Step")
@@ -91,11 +97,20 @@ class StepType:
     @classmethod
     def of(cls, s: workflows.Step) -> StepType:
         return cls(
-            step_id=s.step_id, kind=s.kind, status=s.status, deps=s.deps, attempt=s.attempt,
-            task_id=s.task_id, proposal_id=s.proposal_id, result=cast(JSON, s.result),
-            note=s.note, started_at=_long(s.started_at), ended_at=_long(s.ended_at),
-            agent_id=s.task_agent, cost_usd=round(s.task_cost, 6),
-        )  # fmt: skip
+            step_id=s.step_id,
+            kind=s.kind,
+            status=s.status,
+            deps=s.deps,
+            attempt=s.attempt,
+            task_id=s.task_id,
+            proposal_id=s.proposal_id,
+            result=cast(JSON, s.result),
+            note=s.note,
+            started_at=_long(s.started_at),
+            ended_at=_long(s.ended_at),
+            agent_id=s.task_agent,
+            cost_usd=round(s.task_cost, 6),
+        )
 
 
 @strawberry.type(name="Run")
@@ -108,7 +123,7 @@ class RunType:
     status: str = strawberry.field(description="running | done | failed | cancelled")
     input: JSON | None = strawberry.field(
         description="What it was started with (null unless you started it or may read the "
-        "whole run: README \"Who may read what\")."
+        'whole run: README "Who may read what").'
     )
     trigger: JSON | None = strawberry.field(description="The event that started it, if any.")
     trigger_id: str | None
@@ -128,12 +143,15 @@ class RunType:
     retries: int
     loaded_steps: strawberry.Private[list[StepType] | None]
 
-    @strawberry.field(description="Its steps in definition order, with their tasks and "
-                      "approvals as the caller may see them.")  # fmt: skip
+    @strawberry.field(
+        description="Its steps in definition order, with their tasks and "
+        "approvals as the caller may see them."
+    )
     async def steps(self, info: CtxInfo) -> list[StepType]:
         if self.loaded_steps is None:  # a list read (runs): the same statement as run(id)
-            r = await workflows.get_run_for(info.context.rt.store, caller_reader(info),
-                                            str(self.id))  # fmt: skip
+            r = await workflows.get_run_for(
+                info.context.rt.store, caller_reader(info), str(self.id)
+            )
             self.loaded_steps = [StepType.of(s) for s in r.steps] if r else []
         return self.loaded_steps
 
@@ -144,14 +162,26 @@ class RunType:
     @classmethod
     def of(cls, r: workflows.Run) -> RunType:
         return cls(
-            id=strawberry.ID(r.id), workflow=r.workflow, version=r.version, status=r.status,
-            input=cast(JSON, r.input), trigger=cast(JSON, r.trigger), trigger_id=r.trigger_id,
-            started_at=Long(r.started_at), ended_at=_long(r.ended_at),
-            deadline=_long(r.deadline), budget_usd=r.budget_usd, started_by=r.started_by,
-            accountable=r.accountable, result=cast(JSON, r.result), error=r.error,
-            trace_id=r.trace_id, parent_run_id=r.parent_run_id, retries=r.retries,
+            id=strawberry.ID(r.id),
+            workflow=r.workflow,
+            version=r.version,
+            status=r.status,
+            input=cast(JSON, r.input),
+            trigger=cast(JSON, r.trigger),
+            trigger_id=r.trigger_id,
+            started_at=Long(r.started_at),
+            ended_at=_long(r.ended_at),
+            deadline=_long(r.deadline),
+            budget_usd=r.budget_usd,
+            started_by=r.started_by,
+            accountable=r.accountable,
+            result=cast(JSON, r.result),
+            error=r.error,
+            trace_id=r.trace_id,
+            parent_run_id=r.parent_run_id,
+            retries=r.retries,
             loaded_steps=[StepType.of(s) for s in r.steps] if r.steps_loaded else None,
-        )  # fmt: skip
+        )
 
 
 @strawberry.type
@@ -218,9 +248,13 @@ class Query:
 
     @strawberry.field(description="Runs, newest first (steps are loaded per run with `run`).")
     async def runs(
-        self, info: CtxInfo, workflow: str | None = None, status: str | None = None,
-        first: int = 50, after: str | None = None,
-    ) -> RunConnection:  # fmt: skip
+        self,
+        info: CtxInfo,
+        workflow: str | None = None,
+        status: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> RunConnection:
         n = page_size(info, first)
         before = None
         if after:
@@ -229,9 +263,13 @@ class Query:
                 raise BadInput("malformed cursor", field="after")
             before = (int(at), rid)
         rows = await workflows.list_runs(
-            info.context.rt.store, caller_reader(info), workflow=workflow, status=status,
-            before=before, limit=n + 1,
-        )  # fmt: skip
+            info.context.rt.store,
+            caller_reader(info),
+            workflow=workflow,
+            status=status,
+            before=before,
+            limit=n + 1,
+        )
         page = rows[:n]
         end = encode_cursor(f"{page[-1].started_at}|{page[-1].id}") if page else after
         return RunConnection(
@@ -261,18 +299,28 @@ class Mutation:
         "returns the first run."
     )
     async def start_workflow(
-        self, info: CtxInfo, name: str, input: JSON | None = None, version: int | None = None,
+        self,
+        info: CtxInfo,
+        name: str,
+        input: JSON | None = None,
+        version: int | None = None,
         run_id: str | None = None,
-    ) -> RunType:  # fmt: skip
+    ) -> RunType:
         if run_id is not None:
             workflows.check_client_run_id(run_id)
         rt = info.context.rt
         caller = tracecontext.caller()  # a traceparent: the run joins the caller's trace
         run, _ = await workflows.start(
-            rt.store, name, _input(input), actor=info.context.caller.id, now=rt.now(),
-            version=version, run_id=run_id, trace_id=caller.trace_id if caller else None,
+            rt.store,
+            name,
+            _input(input),
+            actor=info.context.caller.id,
+            now=rt.now(),
+            version=version,
+            run_id=run_id,
+            trace_id=caller.trace_id if caller else None,
             parent_span_id=caller.span_id if caller else None,
-        )  # fmt: skip
+        )
         rt.nudge("workflows")
         return cast(RunType, await _seen(info, run.id))
 
@@ -282,9 +330,12 @@ class Mutation:
             raise BadInput("reason too long", field="reason")
         rt = info.context.rt
         run = await workflows.cancel(
-            rt.store, str(id), reason=reason or "cancelled", actor=info.context.caller.id,
+            rt.store,
+            str(id),
+            reason=reason or "cancelled",
+            actor=info.context.caller.id,
             now=rt.now(),
-        )  # fmt: skip
+        )
         return cast(RunType, await _seen(info, run.id))
 
     @strawberry.mutation(
@@ -309,9 +360,19 @@ class Subscription:
         authorize(info)
         hub = info.context.rt.hub
         assert hub is not None
-        kinds = ["run.started", "run.completed", "run.failed", "run.cancelled", "run.retried",
-                 "step.started", "step.done", "step.failed", "step.skipped", "step.cancelled",
-                 "step.awaiting_approval"]  # fmt: skip
+        kinds = [
+            "run.started",
+            "run.completed",
+            "run.failed",
+            "run.cancelled",
+            "run.retried",
+            "step.started",
+            "step.done",
+            "step.failed",
+            "step.skipped",
+            "step.cancelled",
+            "step.awaiting_approval",
+        ]
 
         def mine(ev: Event) -> bool:
             return ev.subject == run_id and ev.type in kinds
@@ -320,6 +381,9 @@ class Subscription:
             run = await _seen(info, run_id)
             p = ev.payload
             yield RunUpdate(
-                seq=Long(ev.seq), type=ev.type, step_id=p.get("stepId"), status=p.get("status"),
+                seq=Long(ev.seq),
+                type=ev.type,
+                step_id=p.get("stepId"),
+                status=p.get("status"),
                 run=run,
-            )  # fmt: skip
+            )

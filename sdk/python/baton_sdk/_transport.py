@@ -80,8 +80,9 @@ class Transport:
             except (errors.Timeout, errors.Unavailable):
                 if not read or attempt == self.retries:
                     raise
-                log.info("read timed out on the server; retrying (%d/%d)", attempt + 1,
-                         self.retries)  # fmt: skip
+                log.info(
+                    "read timed out on the server; retrying (%d/%d)", attempt + 1, self.retries
+                )
             await asyncio.sleep(backoff(attempt))
         raise AssertionError("unreachable")
 

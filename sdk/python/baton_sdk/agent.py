@@ -79,39 +79,69 @@ class TaskContext:
         return list(got["context"])
 
     async def search(
-        self, text: str, *, near: str | None = None, kinds: list[str] | None = None,
+        self,
+        text: str,
+        *,
+        near: str | None = None,
+        kinds: list[str] | None = None,
         first: int = 10,
-    ) -> list[dict[str, Any]]:  # fmt: skip
+    ) -> list[dict[str, Any]]:
         """Facts and entities this agent may read that are like ``text`` (by meaning, words
         and, with ``near``, closeness to that entity), best first; recorded as this task's
         context read."""
         a = self._api()
-        got = await a.api.execute(gql.SEARCH, {"q": text, "near": near, "k": kinds,
-                                               "n": first, "t": self.id})  # fmt: skip
+        got = await a.api.execute(
+            gql.SEARCH, {"q": text, "near": near, "k": kinds, "n": first, "t": self.id}
+        )
         return list(got["searchContext"])
 
     async def assert_fact(
-        self, entity_id: str, key: str, value: Any, confidence: float,
+        self,
+        entity_id: str,
+        key: str,
+        value: Any,
+        confidence: float,
         derived_from: list[str] | None = None,
-    ) -> str:  # fmt: skip
+    ) -> str:
         """Record a finding; by default it is DERIVED_FROM this task. Returns the fact id."""
         a = self._api()
-        i = {"agentId": a.id, "entityId": entity_id, "key": key, "value": value,
-             "confidence": confidence, "derivedFrom": derived_from or [self.id]}  # fmt: skip
+        i = {
+            "agentId": a.id,
+            "entityId": entity_id,
+            "key": key,
+            "value": value,
+            "confidence": confidence,
+            "derivedFrom": derived_from or [self.id],
+        }
         got = await a.api.execute(gql.ASSERT_FACT, {"i": i})
         return str(got["assertFact"]["fact"]["id"])
 
     async def propose(
-        self, kind: str, summary: str, confidence: float, *, payload: dict[str, Any] | None = None,
-        rationale: str = "", fact_ids: list[str] | None = None, timeout: float | None = None,
-    ) -> ProposalOutcome:  # fmt: skip
+        self,
+        kind: str,
+        summary: str,
+        confidence: float,
+        *,
+        payload: dict[str, Any] | None = None,
+        rationale: str = "",
+        fact_ids: list[str] | None = None,
+        timeout: float | None = None,
+    ) -> ProposalOutcome:
         """Propose an action and wait for the outcome: at once if policy auto-executes it,
         else when a human decides (the payload to act on is the modified one if they edited
         it)."""
         a = self._api()
-        i = {"taskId": self.id, "agentId": a.id, "fence": self.fence, "kind": kind,
-             "summary": summary, "confidence": confidence, "payload": payload or {},
-             "rationale": rationale, "factIds": fact_ids or []}  # fmt: skip
+        i = {
+            "taskId": self.id,
+            "agentId": a.id,
+            "fence": self.fence,
+            "kind": kind,
+            "summary": summary,
+            "confidence": confidence,
+            "payload": payload or {},
+            "rationale": rationale,
+            "factIds": fact_ids or [],
+        }
         got = (await a.api.execute(gql.PROPOSE, {"i": i}))["proposeAction"]
         if got["status"] != "pending":
             return ProposalOutcome(got["id"], got["status"], payload or {}, None)
@@ -120,13 +150,16 @@ class TaskContext:
         final = p["modifiedPayload"] if p["modifiedPayload"] is not None else p["payload"]
         return ProposalOutcome(p["id"], decision, final, p["reason"])
 
-
     # -- supervising (hierarchical workflows)
 
     async def delegate(self, capability: str, payload: dict[str, Any], kind: str = "") -> str:
         """Create a sub-task (``CHILD_OF`` this one, in the same run); returns its id."""
-        i = {"kind": kind or f"{self.kind}.sub", "capability": capability, "payload": payload,
-             "parentId": self.id}  # fmt: skip
+        i = {
+            "kind": kind or f"{self.kind}.sub",
+            "capability": capability,
+            "payload": payload,
+            "parentId": self.id,
+        }
         got = await self._api().api.execute(gql.SUBMIT_CHILD, {"i": i})
         return str(got["submitTask"]["id"])
 
@@ -325,9 +358,16 @@ class Agent:
                 head = int((await self.api.execute(gql.EVENT_HEAD))["eventHead"])
                 await self.api.execute(
                     gql.REGISTER,
-                    {"i": {"id": self.id, "name": self.name, "capabilities": self.capabilities,
-                           "maxConcurrency": self.max_concurrency, "team": self.team}},
-                )  # fmt: skip
+                    {
+                        "i": {
+                            "id": self.id,
+                            "name": self.name,
+                            "capabilities": self.capabilities,
+                            "maxConcurrency": self.max_concurrency,
+                            "team": self.team,
+                        }
+                    },
+                )
                 return head
             except (TransportError, errors.Timeout, errors.Unavailable) as exc:
                 attempt += 1
@@ -447,13 +487,21 @@ class Agent:
 
     async def _execute(self, task: dict[str, Any], start: bool) -> None:
         ctx = TaskContext(
-            id=task["id"], kind=task["kind"], capability=task["capability"],
-            payload=task.get("payload") or {}, fence=task["fence"], attempts=task["attempts"],
-            entities=task.get("entities") or [], resources=task.get("resources") or [], agent=self,
-            run_id=task.get("runId"), parent_id=task.get("parentId"),
-            rounds=task.get("rounds") or 0, feedback=task.get("feedback"),
+            id=task["id"],
+            kind=task["kind"],
+            capability=task["capability"],
+            payload=task.get("payload") or {},
+            fence=task["fence"],
+            attempts=task["attempts"],
+            entities=task.get("entities") or [],
+            resources=task.get("resources") or [],
+            agent=self,
+            run_id=task.get("runId"),
+            parent_id=task.get("parentId"),
+            rounds=task.get("rounds") or 0,
+            feedback=task.get("feedback"),
             traceparent=task.get("traceparent"),
-        )  # fmt: skip
+        )
         try:
             if ctx.rounds and ctx.feedback is None:  # pushed: the event does not carry free text
                 got = await self.api.execute(gql.SUB_TASK, {"id": ctx.id})
@@ -464,8 +512,9 @@ class Agent:
             if handler is None:
                 raise LookupError(f"no handler for capability {ctx.capability!r}")
             result = await self._call(handler, ctx)
-            self.done.append({"taskId": ctx.id, "fence": ctx.fence, "result": result,
-                              "costUsd": ctx.cost_usd})  # fmt: skip
+            self.done.append(
+                {"taskId": ctx.id, "fence": ctx.fence, "result": result, "costUsd": ctx.cost_usd}
+            )
             self._flushed.set()
         except asyncio.CancelledError:
             return  # taken away (cancelled / pre-empted): nothing to report
@@ -500,9 +549,15 @@ class Agent:
         try:
             await self.api.execute(
                 gql.FAIL,
-                {"t": ctx.id, "a": self.id, "f": ctx.fence, "e": str(exc) or type(exc).__name__,
-                 "r": self._transient(exc), "d": details},
-            )  # fmt: skip
+                {
+                    "t": ctx.id,
+                    "a": self.id,
+                    "f": ctx.fence,
+                    "e": str(exc) or type(exc).__name__,
+                    "r": self._transient(exc),
+                    "d": details,
+                },
+            )
         except errors.Conflict:
             log.info("failure of %s not recorded: no longer ours", ctx.id)
 

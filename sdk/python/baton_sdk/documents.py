@@ -39,7 +39,9 @@ PAUSE = """mutation($a: String!) { setAgentStatus(agentId: $a, status: PAUSED) {
 # -- Agent: what a handler does through its TaskContext ----------------------------------
 
 FACT_FIELDS = "id key value confidence agentId entityId distance"
-CONTEXT_FOR_TASK = f"query($t: String!, $h: Int!) {{ contextForTask(taskId: $t, hops: $h) {{ {FACT_FIELDS} }} }}"  # noqa: E501
+CONTEXT_FOR_TASK = (
+    f"query($t: String!, $h: Int!) {{ contextForTask(taskId: $t, hops: $h) {{ {FACT_FIELDS} }} }}"  # noqa: E501
+)
 CONTEXT_AS_AGENT = f"query($e: String!, $a: String!, $h: Int!, $t: String) {{ context(entityId: $e, agentId: $a, hops: $h, taskId: $t) {{ {FACT_FIELDS} }} }}"  # noqa: E501
 ASSERT_FACT = "mutation($i: AssertFactInput!) { assertFact(input: $i) { fact { id } } }"
 PROPOSE = "mutation($i: ProposeActionInput!) { proposeAction(input: $i) { id status } }"
@@ -51,19 +53,31 @@ REVIEW = """mutation($a: String!, $t: String!, $ok: Boolean!, $f: String!) {
 
 # -- Client: the blocking client for scripts (client.py) ---------------------------------
 
-CLIENT_TASK_FIELDS = "id kind capability priority status payload result fence attempts agentId errors"  # noqa: E501
-CLIENT_SUBMIT_TASK = f"mutation($i: SubmitTaskInput!) {{ submitTask(input: $i) {{ {CLIENT_TASK_FIELDS} }} }}"  # noqa: E501
+CLIENT_TASK_FIELDS = (
+    "id kind capability priority status payload result fence attempts agentId errors"  # noqa: E501
+)
+CLIENT_SUBMIT_TASK = (
+    f"mutation($i: SubmitTaskInput!) {{ submitTask(input: $i) {{ {CLIENT_TASK_FIELDS} }} }}"  # noqa: E501
+)
 CLIENT_TASK = f"query($id: ID!) {{ task(id: $id) {{ {CLIENT_TASK_FIELDS} }} }}"
-CLIENT_CONTEXT = ("query($e: String!, $a: String, $h: Int!) { context(entityId: $e, agentId: $a, "
-                  "hops: $h) { id key value confidence agentId distance } }")  # fmt: skip
-CLIENT_EVENTS = ("query($a: Long, $n: Int!) { events(after: $a, first: $n) { nodes { seq type "
-                 "actor subject payload } pageInfo { endCursor hasNextPage } } }")  # fmt: skip
+CLIENT_CONTEXT = (
+    "query($e: String!, $a: String, $h: Int!) { context(entityId: $e, agentId: $a, "
+    "hops: $h) { id key value confidence agentId distance } }"
+)
+CLIENT_EVENTS = (
+    "query($a: Long, $n: Int!) { events(after: $a, first: $n) { nodes { seq type "
+    "actor subject payload } pageInfo { endCursor hasNextPage } } }"
+)
 
-SEARCH_HIT_FIELDS = ("type id score domain key value entityId confidence name kind "
-                     "signals { vector text distance }")
-SEARCH = ("query($q: String!, $near: String, $k: [String!], $n: Int!, $t: String) { "
-          "searchContext(text: $q, near: $near, kinds: $k, first: $n, taskId: $t) { "
-          + SEARCH_HIT_FIELDS + " } }")  # fmt: skip
+SEARCH_HIT_FIELDS = (
+    "type id score domain key value entityId confidence name kind signals { vector text distance }"
+)
+SEARCH = (
+    "query($q: String!, $near: String, $k: [String!], $n: Int!, $t: String) { "
+    "searchContext(text: $q, near: $near, kinds: $k, first: $n, taskId: $t) { "
+    + SEARCH_HIT_FIELDS
+    + " } }"
+)
 
 # -- MCP: the tools of `baton mcp` (mcp.py) -----------------------------------------------
 

@@ -95,10 +95,19 @@ class TransportError(BatonError):
 CODES: dict[str, type[BatonError]] = {
     cls.code: cls
     for cls in (
-        Unauthenticated, Forbidden, NotFound, Conflict, BadInput, BudgetExceeded, RateLimited,
-        Timeout, CostLimit, Unavailable, CursorExpired,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        BadInput,
+        BudgetExceeded,
+        RateLimited,
+        Timeout,
+        CostLimit,
+        Unavailable,
+        CursorExpired,
     )
-}  # fmt: skip
+}
 """The exception class for each code the API answers with (anything else: :class:`BatonError`)."""
 
 

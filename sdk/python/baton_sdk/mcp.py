@@ -67,8 +67,7 @@ def build(url: str, token: str) -> MCPServer[Any]:
     async def search_context(
         text: str, near: str | None = None, kinds: list[str] | None = None, first: int = 10
     ) -> list[dict[str, Any]]:
-        got = await call(gql.SEARCH, {"q": text, "near": near, "k": kinds, "n": first,
-                                      "t": None})  # fmt: skip
+        got = await call(gql.SEARCH, {"q": text, "near": near, "k": kinds, "n": first, "t": None})
         return list(got["searchContext"])
 
     @server.tool(
