@@ -299,6 +299,35 @@ async def _vector(
     return hits
 
 
+async def _none() -> list[dict[str, Any]]:
+    return []
+
+
+async def _text(
+    store: GraphStore, params: dict[str, Any], text: str, first: int
+) -> list[dict[str, Any]]:
+    """Readable full-text matches of the words of ``text``, best (BM25) first."""
+    query = fulltext_query(text, store.backend)
+    if query is None:
+        return []
+    rows = await store.read(
+        FULLTEXT_FOR,
+        query=query,
+        k=max(OVERFETCH * first, TEXT_POOL),
+        pool=TEXT_CANDIDATES,
+        **params,
+    )
+    return _bm25(query_terms(text), _hits(rows))
+
+
+async def _near(
+    store: GraphStore, params: dict[str, Any], near: str, first: int
+) -> list[dict[str, Any]]:
+    """Readable facts and entities around ``near``, nearest first."""
+    rows = await store.read(NEAR_FOR, near=near, k=max(OVERFETCH * first, 40), **params)
+    return sorted(_hits(rows), key=lambda h: (int(h["distance"]), h["label"], h["id"]))
+
+
 async def search(
     store: GraphStore,
     reader: Reader,
@@ -332,40 +361,35 @@ async def search(
             got = found[_key(h)] = Hit.of(h)
         return got
 
+    vec: list[float] | None = None
     if vector is not None:
         vec = [float(x) for x in vector]
         dim = _dim(store)
         if dim is not None and len(vec) != dim:
             raise BadInput(f"vector: {dim} numbers expected, not {len(vec)}", field="vector")
-        for rank, h in enumerate(await _vector(store, params, vec, first), 1):
-            x = hit(h)
-            # float32 rounding: an identical vector may come back as 1.0000001
-            sim = max(-1.0, min(1.0, float(h["similarity"])))
-            x.signals.vector, x.signals.vector_rank = sim, rank
-            x.score += 1 / (RRF_K + rank)
-    query = fulltext_query(text, store.backend)
-    if query is not None:
-        rows = await store.read(
-            FULLTEXT_FOR,
-            query=query,
-            k=max(OVERFETCH * first, TEXT_POOL),
-            pool=TEXT_CANDIDATES,
-            **params,
-        )
-        hits = _bm25(query_terms(text), _hits(rows))
-        for rank, h in enumerate(hits, 1):
-            x = hit(h)
-            x.signals.text, x.signals.text_rank = float(h["score"]), rank
-            x.score += 1 / (RRF_K + rank)
-    if near is not None:
-        rows = await store.read(NEAR_FOR, near=near, k=max(OVERFETCH * first, 40), **params)
-        hits = sorted(_hits(rows), key=lambda h: (int(h["distance"]), h["label"], h["id"]))
-        rank, last = 0, None
-        for i, h in enumerate(hits, 1):
-            if h["distance"] != last:  # ties share the best rank (competition ranking)
-                rank, last = i, h["distance"]
-            x = hit(h)
-            x.signals.distance, x.signals.graph_rank = int(h["distance"]), rank
-            x.score += 1 / (RRF_K + rank)
+    # The signals are independent reads: they run at once (the graph answers reads on
+    # several threads), so a hybrid search costs its slowest signal, not their sum.
+    by_vector, by_text, by_near = await asyncio.gather(
+        _vector(store, params, vec, first) if vec is not None else _none(),
+        _text(store, params, text, first),
+        _near(store, params, near, first) if near is not None else _none(),
+    )
+    for rank, h in enumerate(by_vector, 1):
+        x = hit(h)
+        # float32 rounding: an identical vector may come back as 1.0000001
+        sim = max(-1.0, min(1.0, float(h["similarity"])))
+        x.signals.vector, x.signals.vector_rank = sim, rank
+        x.score += 1 / (RRF_K + rank)
+    for rank, h in enumerate(by_text, 1):
+        x = hit(h)
+        x.signals.text, x.signals.text_rank = float(h["score"]), rank
+        x.score += 1 / (RRF_K + rank)
+    rank, last = 0, None
+    for i, h in enumerate(by_near, 1):
+        if h["distance"] != last:  # ties share the best rank (competition ranking)
+            rank, last = i, h["distance"]
+        x = hit(h)
+        x.signals.distance, x.signals.graph_rank = int(h["distance"]), rank
+        x.score += 1 / (RRF_K + rank)
     ranked = sorted(found.values(), key=lambda x: (-x.score, x.type, x.id))
     return ranked[:first]

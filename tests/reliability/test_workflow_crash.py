@@ -25,10 +25,31 @@ from tests.support.procs import Served
 STEPS = ["triage", "root_cause", "impact", "comms", "related", "findings", "decide", "remediate"]
 
 
+class SessionGraph:
+    """The session's graph server, for a scenario that never kills it (on Neo4j a private,
+    killable one costs a JVM start and stop)."""
+
+    def __init__(self, graph: GraphTarget, name: str) -> None:
+        self.graph, self.name = graph, name
+
+    def env(self) -> dict[str, str]:
+        return self.graph.env(self.name)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 class Stack:
-    def __init__(self, tmp: Path, backend: str) -> None:
+    def __init__(self, tmp: Path, graph: GraphTarget, kills_db: bool) -> None:
         self.tmp = tmp
-        self.db = KillableGraph(backend, tmp)
+        self.db: KillableGraph | SessionGraph = (
+            KillableGraph(graph.backend, tmp)
+            if kills_db
+            else SessionGraph(graph, f"wfc-{tmp.name}")
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app: Served | None = None
@@ -59,6 +80,7 @@ class Stack:
             self.agents.wait(10)
             self.agents = demo_agents(self.url, ADMIN_TOKEN)
         else:
+            assert isinstance(self.db, KillableGraph)
             self.db.kill()
             self.db.start()
 
@@ -185,8 +207,8 @@ async def _check(admin: GQL, stack: Stack, run: dict[str, Any]) -> None:
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))  # gap-free
 
 
-async def _scenario(tmp: Path, backend: str, faults: list[tuple[str, int]]) -> None:
-    stack = Stack(tmp, backend)
+async def _scenario(tmp: Path, graph: GraphTarget, faults: list[tuple[str, int]]) -> None:
+    stack = Stack(tmp, graph, kills_db=any(what == "db" for what, _ in faults))
     try:
         stack.db.start()
         await asyncio.to_thread(stack.start_app, True)
@@ -201,14 +223,14 @@ async def _scenario(tmp: Path, backend: str, faults: list[tuple[str, int]]) -> N
 
 @pytest.mark.timeout(600)
 async def test_run_survives_an_app_crash_mid_run(tmp_path: Path, graph: GraphTarget) -> None:
-    await _scenario(tmp_path, graph.backend, spread(["app"], seed=7))
+    await _scenario(tmp_path, graph, spread(["app"], seed=7))
 
 
 @pytest.mark.timeout(600)  # on Neo4j: a JVM start and a crash restart
 async def test_run_survives_app_worker_and_database_crashes(
     tmp_path: Path, graph: GraphTarget
 ) -> None:
-    await _scenario(tmp_path, graph.backend, spread(["app", "worker", "db"], seed=11))
+    await _scenario(tmp_path, graph, spread(["app", "worker", "db"], seed=11))
 
 
 @pytest.mark.timeout(600)
@@ -216,7 +238,7 @@ async def test_run_survives_crashes_at_the_merge_and_the_approval(
     tmp_path: Path, graph: GraphTarget
 ) -> None:
     """The app dies as the join is due, the database while the decision is awaited."""
-    await _scenario(tmp_path, graph.backend, [("app", 10), ("db", 13)])
+    await _scenario(tmp_path, graph, [("app", 10), ("db", 13)])
 
 
 def test_crash_points_cover_the_whole_run() -> None:
@@ -232,4 +254,4 @@ async def test_run_survives_repeated_random_crashes(
     tmp_path: Path, graph: GraphTarget, seed: int
 ) -> None:
     faults = random.Random(seed).choices(["app", "worker", "db"], k=4)
-    await _scenario(tmp_path, graph.backend, spread(faults, seed))
+    await _scenario(tmp_path, graph, spread(faults, seed))
