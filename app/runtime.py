@@ -18,7 +18,8 @@ from pathlib import Path
 from app.config import Settings
 from app.core import principals, traces, webhooks
 from app.core.clock import Clock
-from app.core.events import EventHub, bootstrap
+from app.core.event_hub import EventHub
+from app.core.events import bootstrap
 from app.core.tasks import Backoff
 from app.embeddings import Embedder, make_embedder
 from app.graph import GraphStore, migrations, open_store

@@ -7,26 +7,26 @@ changed entities in three steps (`sources/upsert`, `sources/members`, `sources/r
 last one writing the claim's hash and one Event per record), and entities that left the
 source are retired (`sources/retire`), never deleted. An unchanged source writes nothing.
 A record that was rejected this time, or that sat in a file that could not be read to the
-end, keeps what the graph had.
+end, keeps what the graph had. (Resolving the records before the diff is
+``app.connectors.resolve``.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.connectors.model import ENTITY_ID, Record, Rejected, Snapshot
+from app.connectors.resolve import DOMAIN_ID, resolve_records
 from app.core.errors import BadInput
 from app.core.search import entity_text
 from app.graph import GraphStore
 from app.graph.queries import q
 
 STATE = q("sources/state")
-KNOWN = q("sources/known")
 SAVE = q("sources/save")
 UPSERT = q("sources/upsert")
 MEMBERS = q("sources/members")
@@ -35,7 +35,6 @@ RETIRE = q("sources/retire")
 SYNCED = q("sources/synced")
 
 FORMATS = ("backstage", "codeowners", "k8s", "csv")
-DOMAIN_ID = re.compile(r"^[a-z0-9][a-z0-9_.:/\-]{0,199}$")
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
@@ -171,7 +170,7 @@ async def sync(
         raise BadInput(f"unknown source {spec.id!r}: register it first")
     claims = {c["id"]: c for c in (rows[0]["claims"] if rows else None) or [] if c}
     stored_input = rows[0].get("inputHash") if rows else None
-    records = await _resolve(store, spec, snap)
+    records = await resolve_records(store, snap, spec.domain)
     digests = {rid: rec.digest() for rid, rec in records.items()}
     report = SyncReport(
         spec.id,
@@ -288,65 +287,6 @@ async def _batches(
         if progress is not None:
             progress(step, min(i + size, len(rows)), len(rows))
     return total
-
-
-async def _resolve(store: GraphStore, spec: SourceSpec, snap: Snapshot) -> dict[str, Record]:
-    """The records as the graph will hold them: every relation pointing at something that
-    exists (in the snapshot or already in the graph), partial records only for entities
-    that exist, users' teams from both sides (a Group's members, a User's memberOf), and a
-    domain for each (its own, else its parent's through PART_OF, else the source's)."""
-    records = dict(snap.records)
-    outside = {to for r in records.values() for _, to in r.relations if to not in records}
-    outside |= {r.id for r in records.values() if r.partial}
-    rows = await store.read(KNOWN, ids=sorted(outside), domains=[])
-    known = {e["id"]: e.get("domain") for e in rows[0]["entities"] or [] if e and e.get("id")}
-    for rec in list(records.values()):
-        if not ENTITY_ID.match(rec.id) or (rec.domain and not DOMAIN_ID.match(rec.domain)):
-            del records[rec.id]
-            why = f"{rec.id!r}: ids and domains are lower case letters, digits and _.:/- only"
-            snap.rejected.append(Rejected(rec.file, rec.line, why))
-            continue
-        missing = sorted({to for _, to in rec.relations if to not in records and to not in known})
-        if rec.partial and rec.id not in known:
-            missing.insert(0, rec.id)
-        if missing:
-            del records[rec.id]
-            snap.rejected.append(
-                Rejected(
-                    rec.file,
-                    rec.line,
-                    f"{rec.id} refers to {', '.join(missing)}: not in the graph",
-                    rec.id,
-                )
-            )
-    for rec in records.values():
-        if rec.kind == "group":
-            for user in rec.members:
-                if user in records and records[user].kind == "user":
-                    records[user].members = sorted({*records[user].members, rec.id})
-    for rec in records.values():
-        if rec.kind == "user":
-            rec.members = sorted(
-                m for m in rec.members if m in records and records[m].kind == "group"
-            )
-        rec.domain = rec.domain or _parent_domain(rec, records, known) or spec.domain
-    return records
-
-
-def _parent_domain(rec: Record, records: dict[str, Record], known: dict[str, Any]) -> str | None:
-    seen = {rec.id}
-    cur: Record | None = rec
-    while cur is not None:
-        parent = next((to for t, to in cur.relations if t == "PART_OF" and to not in seen), None)
-        if parent is None:
-            return None
-        seen.add(parent)
-        if parent in known:
-            return known[parent] if isinstance(known[parent], str) else None
-        cur = records.get(parent)
-        if cur is not None and cur.domain:
-            return cur.domain
-    return None
 
 
 def _node_row(rec: Record, names: dict[str, str]) -> dict[str, Any]:

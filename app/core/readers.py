@@ -1,0 +1,36 @@
+"""Who is reading: the ``Reader`` every grant-filtered read takes (its ``params`` are the
+filter's parameters in the Cypher statement). Its own module so that the reads built on it
+(context, lineage, tasks, runs) need not import each other; ``app.core.context`` re-exports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who is reading: an agent, or a human principal, or someone who sees all.
+
+    The reader is always the caller. ``inspector`` marks the one exception: an auditor (or
+    admin) reading *as* agent ``agent_id`` sees what that agent may see, and the read is
+    audited as the inspector's own ``context.inspected`` event, never as the agent's decision.
+    """
+
+    agent_id: str | None = None
+    principal_id: str | None = None
+    everything: bool = False
+    inspector: str | None = None
+    caller: str | None = None  # the calling principal's id (what it submitted, approves)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "agentId": self.agent_id,
+            "principalId": self.principal_id,
+            "all": self.everything,
+            "callerId": self.caller,
+        }
+
+
+EVERYONE = Reader(everything=True)
+"""The reader for internal reads (the engine, exports run by an admin)."""
