@@ -18,8 +18,8 @@ WITH domains, cleared, r
 ORDER BY r.startedAt DESC, r.id DESC
 LIMIT $limit
 OPTIONAL MATCH (n:Task {runId: r.id})
-WITH r, collect(coalesce($all OR (n.agentId = $agentId OR n.submittedBy = $callerId
-      OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id] WHERE y IN domains)), false)) AS oks
+WITH r, collect(CASE WHEN n IS NOT NULL THEN coalesce($all OR (n.agentId = $agentId OR n.submittedBy = $callerId
+      OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id] WHERE y IN domains)), false) END) AS oks
 WITH r, $all OR (size(oks) > 0 AND all(x IN oks WHERE x)) AS open
 RETURN CASE WHEN open THEN properties(r)
             WHEN r.startedBy = $callerId THEN r {.*, result: null, error: null, _hidden: true}

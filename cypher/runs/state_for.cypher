@@ -17,8 +17,8 @@ WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []
 MATCH (r:Run {id: coalesce($id, '')})-[:INSTANCE_OF]->(w:Workflow)
 OPTIONAL MATCH (n:Task {runId: r.id})
 WITH domains, cleared, r, w,
-     collect(coalesce($all OR (n.agentId = $agentId OR n.submittedBy = $callerId
-      OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id] WHERE y IN domains)), false)) AS oks
+     collect(CASE WHEN n IS NOT NULL THEN coalesce($all OR (n.agentId = $agentId OR n.submittedBy = $callerId
+      OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id] WHERE y IN domains)), false) END) AS oks
 WITH domains, cleared, r, w, $all OR (size(oks) > 0 AND all(x IN oks WHERE x)) AS open
 OPTIONAL MATCH (s:Step)-[:STEP_OF]->(r)
 OPTIONAL MATCH (n:Task {id: s.taskId})

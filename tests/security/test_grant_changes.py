@@ -240,3 +240,30 @@ async def test_the_lists_follow_the_edges_after_every_kind_of_change(store: Grap
     await consistent()
     assert (await lists())["alice"] == (["ops", "pay"], [])
     assert (await lists())["ag-ops"] == ([], [])
+
+
+async def test_a_run_without_tasks_is_open_to_no_reader_but_an_auditor(store: GraphStore) -> None:
+    """The task clause is not the generic one: a run's openness counts its tasks only (on
+    FalkorDB a pattern comprehension from a null node is an empty list, so a missing task
+    would otherwise pass the clause)."""
+    await org(store)
+    await store.execute_text(
+        "CREATE (w:Workflow {name: 'wf', definition: '{}'}) "
+        "CREATE (:Run {id: 'run-1', workflow: 'wf', status: 'done', startedAt: 1, "
+        "startedBy: 'admin', input: '{}', result: '{\"secret\": 1}'})-[:INSTANCE_OF]->(w)"
+        " WITH w MATCH (r:Run {id: 'run-1'}) "
+        "CREATE (:Step {id: 'run-1/join', stepId: 'join', index: 0, status: 'done'})-[:STEP_OF]->(r)"
+    )
+    for r, hidden in [(ALICE, True), (AGENT, True), (Reader(caller="aud", everything=True), False)]:
+        [one] = await store.read("runs/state_for", id="run-1", **r.params())
+        assert bool(one["run"].get("_hidden")) == hidden
+        [listed] = await store.read(
+            "runs/list_for",
+            workflow=None,
+            status=None,
+            before=None,
+            beforeId=None,
+            limit=10,
+            **r.params(),
+        )
+        assert bool(listed["run"].get("_hidden")) == hidden
