@@ -252,7 +252,8 @@ async def test_a_run_without_tasks_is_open_to_no_reader_but_an_auditor(store: Gr
         "CREATE (:Run {id: 'run-1', workflow: 'wf', status: 'done', startedAt: 1, "
         "startedBy: 'admin', input: '{}', result: '{\"secret\": 1}'})-[:INSTANCE_OF]->(w)"
         " WITH w MATCH (r:Run {id: 'run-1'}) "
-        "CREATE (:Step {id: 'run-1/join', stepId: 'join', index: 0, status: 'done'})-[:STEP_OF]->(r)"
+        "CREATE (:Step {id: 'run-1/join', stepId: 'join', index: 0, status: 'done'})"
+        "-[:STEP_OF]->(r)"
     )
     for r, hidden in [(ALICE, True), (AGENT, True), (Reader(caller="aud", everything=True), False)]:
         [one] = await store.read("runs/state_for", id="run-1", **r.params())
