@@ -36,7 +36,7 @@ from _common import (
     summary_ms,
 )
 
-from app.core import context
+from app.core import context, teams
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "bt_context_bench_admin_token_0123456789"
@@ -188,6 +188,7 @@ async def context_reads(
         "MERGE (d:Domain {id: 'd'}) MERGE (t:Team {id: 't'}) MERGE (t)-[:CAN_READ]->(d) "
         "MERGE (a:Agent {id: 'reader'}) MERGE (a)-[:MEMBER_OF]->(t)"
     )
+    await teams.refresh_readers(store, ["reader"])
     for s in range(0, n_entities, 5_000):
         await store.execute_text(
             "MATCH (d:Domain {id: 'd'}) UNWIND range($s, $e - 1) AS i "

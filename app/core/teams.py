@@ -6,6 +6,11 @@ labelled fact needs the label on top of the domain) and ``canAct`` domains (reco
 CAN_ACT: the domains the team is accountable for acting in; see README). A principal reads
 with the grants of the teams it is a MEMBER_OF; an agent with its own team's.
 
+What a reader may read is materialised on its own node: ``readDomains`` and ``readLabels``
+(the CAN_READ domains and CLEARED_FOR labels of its teams), which every read statement filters
+by. Every statement that changes a membership or a grant recomputes its readers' lists from
+the edges itself, so the very next read sees the change.
+
 Each change is one statement that re-checks, under the event-counter lock, that the team
 (its revision) or the principal's memberships are still what the app read, so the Event's
 before/after is exactly what changed; a concurrent change makes it read and try again.
@@ -16,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core import policies
 from app.core.errors import BadInput, Conflict, NotFound
 from app.core.events import dumps
 from app.graph import GraphStore
@@ -29,6 +35,8 @@ ADD_MEMBER = q("teams/add_member")
 REMOVE_MEMBER = q("teams/remove_member")
 MEMBERSHIPS = q("teams/memberships")
 KNOWN_DOMAINS = q("teams/known_domains")
+DELETE = q("teams/delete")
+REFRESH_READERS = q("teams/refresh_readers")
 ATTEMPTS = 5
 
 
@@ -111,6 +119,39 @@ async def set_team(store: GraphStore, data: TeamIn, *, actor: str, now: int) -> 
             where = "canRead" if unknown[0] in after["canRead"] else "canAct"
             raise BadInput(f"unknown domain {unknown[0]!r}", field=where)
     raise Conflict(f"team {data.id!r} keeps changing; retry", id=data.id)
+
+
+async def delete_team(store: GraphStore, team_id: str, *, actor: str, now: int) -> Team:
+    """Delete a team with its grants and memberships (audited as ``team.deleted`` with its
+    grants before); its former members read without them from their next request. Returns the
+    team as it was; NOT_FOUND if there is none."""
+    for _ in range(ATTEMPTS):
+        current = await get(store, team_id)
+        if current is None:
+            raise NotFound(f"team {team_id!r} does not exist", field="teamId")
+        before = {**current.grants(), "members": current.members, "agents": current.agents}
+        rows = await store.write(
+            DELETE,
+            id=team_id,
+            rev=current.rev,
+            now=now,
+            actor=actor,
+            payload=dumps({"teamId": team_id, "before": before, "after": None}),
+        )
+        if rows:
+            if current.agents:  # their policies may have applied through the team
+                await policies.refresh(store, current.agents)
+            return current
+    raise Conflict(f"team {team_id!r} keeps changing; retry", id=team_id)
+
+
+async def refresh_readers(store: GraphStore, ids: list[str] | None = None) -> int:
+    """Recompute the readable domains and cleared labels of the readers ``ids`` (agents and
+    principals; None: every one) from their teams' edges. The statements that change
+    memberships and grants do this themselves; this repairs a graph written around them.
+    Returns how many readers it recomputed."""
+    rows = await store.write(REFRESH_READERS, ids=ids)
+    return int(rows[0]["refreshed"]) if rows else 0
 
 
 async def _membership(

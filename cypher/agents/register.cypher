@@ -5,6 +5,8 @@
 // only the agent's current team, or (an agent with none yet) the team an admin granted its
 // principal ($principalId's `team`, set by createPrincipal). A change of team is audited as
 // `agent.team_changed` with before and after.
+// Its readable domains and cleared labels (readDomains / readLabels) are recomputed from
+// its team's grants here.
 // No row back means the team does not exist, or the caller may not put the agent in it
 // (nothing written; the caller tells which).
 MATCH (c:Counter {name: 'event'})
@@ -46,4 +48,10 @@ FOREACH (_ IN CASE WHEN $team IS NOT NULL AND coalesce(before, '') <> $team THEN
                             CASE WHEN before IS NULL THEN 'null' ELSE '"' + before + '"' END +
                             ',"after":"' + $team + '"}'})
   CREATE (t)-[:ON]->(a))
-RETURN properties(a) AS agent
+WITH a AS reader
+WITH reader, [(reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(gd:Domain) | gd.id] AS gds,
+     [(reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(gl:Label) | gl.name] AS gls
+FOREACH (_ IN CASE WHEN reader IS NULL THEN [] ELSE [1] END |
+  SET reader.readDomains = reduce(s = [], g IN gds | CASE WHEN g IN s THEN s ELSE s + g END),
+      reader.readLabels = reduce(s = [], g IN gls | CASE WHEN g IN s THEN s ELSE s + g END))
+RETURN properties(reader) AS agent

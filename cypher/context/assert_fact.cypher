@@ -9,23 +9,24 @@
 // The fact's $text (app.core.search.fact_text) is what search indexes; needsEmbedding flags
 // it for the embedding job (search/pending), and a superseded fact, history that search
 // never returns, loses the flag. Reads return the fact without its vector.
-// The Event names its recipients, computed here with the same grants as every read: agents
-// with an active task touching the entity or one within 2 relations, who may read it.
+// The writer's grants and the recipients' are their readable domains and labels
+// (readDomains / readLabels, kept on each Agent by the statements that change them; README
+// "Who may read what"). The Event names its recipients, computed here with the same grants
+// as every read: agents with an active task touching the entity or one within 2 relations,
+// who may read it.
 // Its policy (see policies/refresh) must allow the entity's domain.
 // No row back: unknown agent/entity, no read grant, policy, or an unknown derivedFrom id.
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
 WITH c
-MATCH (a:Agent {id: coalesce($agentId, '')})-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-      <-[:IN_DOMAIN]-(e:Entity {id: coalesce($entityId, '')})
-WHERE NOT d.id IN coalesce(a.pDenyDomains, [])
+MATCH (a:Agent {id: coalesce($agentId, '')})
+MATCH (e:Entity {id: coalesce($entityId, '')})-[:IN_DOMAIN]->(d:Domain)
+WHERE d.id IN coalesce(a.readDomains, [])
+  AND NOT d.id IN coalesce(a.pDenyDomains, [])
   AND (a.pAllowDomains IS NULL OR d.id IN a.pAllowDomains)
 WITH c, a, d, e
 LIMIT 1
-OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(rd:Domain)
-WITH c, a, d, e, collect(DISTINCT rd.id) AS domains
-OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH c, a, d, e, domains, collect(DISTINCT l.name) AS cleared
+WITH c, a, d, e, coalesce(a.readDomains, []) AS domains, coalesce(a.readLabels, []) AS cleared
 OPTIONAL MATCH (sf:Fact)
 WHERE sf.id IN $derivedFrom
 WITH c, a, d, e, domains, cleared, collect(sf) AS found
@@ -62,9 +63,14 @@ WITH c, f, e, d, head(olds) AS old, head(clashes) AS clashed, size(clashes) > 0 
 OPTIONAL MATCH (e)-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..2]-(:Entity)
                <-[:TOUCHES]-(t:Task)
 WHERE t.status IN ['assigned', 'running', 'awaiting_approval']
-OPTIONAL MATCH (r:Agent {id: t.agentId})-[:MEMBER_OF]->(rt:Team)-[:CAN_READ]->(d)
-WHERE f.sensitivity IS NULL OR (rt)-[:CLEARED_FOR]->(:Label {name: f.sensitivity})
-WITH c, f, old, clashed, clash, collect(DISTINCT r.id) AS recipients
+WITH c, f, d, old, clashed, clash, collect(DISTINCT t.agentId) AS working
+OPTIONAL MATCH (r:Agent)
+WHERE r.id IN working
+WITH c, f, old, clashed, clash,
+     collect(DISTINCT CASE WHEN d.id IN coalesce(r.readDomains, [])
+                            AND (f.sensitivity IS NULL
+                                 OR f.sensitivity IN coalesce(r.readLabels, []))
+                       THEN r.id END) AS recipients
 WITH c, f, old, clashed, clash, recipients, c.seq AS base
 SET c.seq = base + CASE WHEN clash THEN 2 ELSE 1 END
 CREATE (ev:Event {seq: base + 1, type: 'fact.asserted', at: $now, actor: $actor,

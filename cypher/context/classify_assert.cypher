@@ -2,12 +2,10 @@
 // (a fact the agent may not read counts as unknown: the answer reveals nothing about it).
 OPTIONAL MATCH (a:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (e:Entity {id: coalesce($entityId, '')})
-OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)<-[:IN_DOMAIN]-(e)
-WITH a, e, count(d) > 0 AS readable
-OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(rd:Domain)
-WITH a, e, readable, collect(DISTINCT rd.id) AS domains
-OPTIONAL MATCH (a)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH a, e, readable, domains, collect(DISTINCT l.name) AS cleared
+WITH a, e, coalesce(a.readDomains, []) AS domains, coalesce(a.readLabels, []) AS cleared
+WITH a, e, domains, cleared,
+     coalesce(any(y IN [(e)-[:IN_DOMAIN]->(cd:Domain) | cd.id] WHERE y IN domains), false)
+       AS readable
 OPTIONAL MATCH (sf:Fact)
 WHERE sf.id IN $derivedFrom
 WITH a, e, readable, domains, cleared, collect(sf) AS found

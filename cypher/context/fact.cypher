@@ -5,10 +5,7 @@
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 MATCH (f:Fact {id: coalesce($id, '')})
 WHERE $all OR (f.domain IN domains AND (f.sensitivity IS NULL OR f.sensitivity IN cleared))
 OPTIONAL MATCH (f)-[:SUPERSEDES*1..50]->(h:Fact)

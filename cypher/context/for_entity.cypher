@@ -6,10 +6,7 @@
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 MATCH p = (:Entity {id: coalesce($entityId, '')})-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..3]-(n:Entity)
 WHERE length(p) <= $hops
 WITH domains, cleared, n, min(length(p)) AS dist

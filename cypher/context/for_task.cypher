@@ -2,14 +2,11 @@
 // for auditors) may read about the entities the task touches and their neighbourhood within
 // $hops relations (same grants and order as context/for_entity). Never the task's agent's
 // grants on someone else's behalf.
-MATCH (t:Task {id: coalesce($taskId, '')})
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
-WITH t, coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH t, reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH t, domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(ra, rp) AS reader
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
+MATCH (t:Task {id: coalesce($taskId, '')})
 MATCH p = (t)-[:TOUCHES]->(:Entity)-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..3]-(n:Entity)
 WHERE length(p) <= $hops + 1
 WITH domains, cleared, n, min(length(p)) - 1 AS dist

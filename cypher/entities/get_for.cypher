@@ -1,34 +1,22 @@
 // Object-level read grants (README "Who may read what"): the reader is the caller, an agent
 // ($agentId) or another principal ($principalId, its teams' grants); $callerId is the calling
-// principal; $all for admins and auditors. The first block (the caller's readable domains and
-// cleared labels) and the readable(n) expression are the same text in every statement that
-// filters by them (tests/security/test_grant_clause.py checks it).
+// principal; $all for admins and auditors. The first block reads the caller's readable domains
+// and cleared labels off its own node (readDomains / readLabels, kept by the statements that
+// change memberships and grants); then each row is filtered by its label's readable clause
+// (fact, entity, task, proposal; the generic one where labels mix), each the same text in
+// every statement (tests/security/test_grant_clause.py checks it).
 // One entity by id, with its domain, owner, sources and outgoing org relations, retired ones
 // too (to entities the reader may also read). No row: unknown, or the reader may not read it (same answer).
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 MATCH (n:Entity {id: coalesce($id, '')})
-WITH n, domains, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-    OR ('Fact' IN labels(n) AND n.domain IN domains
-        AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-    OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-        OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-               WHERE y IN domains)))
-    OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-        OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-        OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-               WHERE y IN domains)))
-    OR ('Entity' IN labels(n)
-        AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, domains, coalesce($all OR (all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WHERE ok
 OPTIONAL MATCH (n)-[r:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO|PROVIDES|CONSUMES|CHILD_OF|RETIRED]->(m:Entity)
 WITH n, domains, r, m,
-     all(y IN [(m)-[:IN_DOMAIN]->(md:Domain) | md.id] WHERE $all OR y IN domains) AS seesTarget
+     $all OR (all(y IN [(m)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)) AS seesTarget
 WITH n, collect(CASE WHEN m IS NOT NULL AND seesTarget
                      THEN {type: coalesce(r.type, type(r)), to: m.id,
                            status: coalesce(r.status, 'active'), source: r.source} END) AS rels

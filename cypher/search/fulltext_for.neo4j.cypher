@@ -1,8 +1,10 @@
 // Object-level read grants (README "Who may read what"): the reader is the caller, an agent
 // ($agentId) or another principal ($principalId, its teams' grants); $callerId is the calling
-// principal; $all for admins and auditors. The first block (the caller's readable domains and
-// cleared labels) and the readable(n) expression are the same text in every statement that
-// filters by them (tests/security/test_grant_clause.py checks it).
+// principal; $all for admins and auditors. The first block reads the caller's readable domains
+// and cleared labels off its own node (readDomains / readLabels, kept by the statements that
+// change memberships and grants); then each row is filtered by its label's readable clause
+// (fact, entity, task, proposal; the generic one where labels mix), each the same text in
+// every statement (tests/security/test_grant_clause.py checks it).
 // Search by words: the engine's best $pool matches per label, then (as search/vector_for) the
 // best $k of those that are readable, current facts and entities. The pool bounds the work:
 // a query of common words matches most of the graph, and the grant check costs per node.
@@ -11,26 +13,12 @@
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 CALL db.index.fulltext.queryNodes('fact_text', $query) YIELD node, score
 WITH domains, cleared, node AS n, score
 ORDER BY score DESC
 LIMIT $pool
-WITH n, score, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-      OR ('Fact' IN labels(n) AND n.domain IN domains
-          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-                 WHERE y IN domains)))
-      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-                 WHERE y IN domains)))
-      OR ('Entity' IN labels(n)
-          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, score, coalesce($all OR (n.domain IN domains AND (n.sensitivity IS NULL OR n.sensitivity IN cleared)), false) AS ok
 WHERE ok AND n.current AND (n.validTo IS NULL OR n.validTo > $now)
   AND ($kinds IS NULL OR any(kp IN $kinds WHERE n.key STARTS WITH kp))
 WITH n, score
@@ -44,26 +32,12 @@ UNION ALL
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 CALL db.index.fulltext.queryNodes('entity_text', $query) YIELD node, score
 WITH domains, cleared, node AS n, score
 ORDER BY score DESC
 LIMIT $pool
-WITH n, score, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-      OR ('Fact' IN labels(n) AND n.domain IN domains
-          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-                 WHERE y IN domains)))
-      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-                 WHERE y IN domains)))
-      OR ('Entity' IN labels(n)
-          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, score, coalesce($all OR (all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WHERE ok AND coalesce(n.status, 'active') <> 'retired'
   AND ($kinds IS NULL OR n.kind IN $kinds)
 WITH n, score

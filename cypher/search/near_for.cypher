@@ -1,8 +1,10 @@
 // Object-level read grants (README "Who may read what"): the reader is the caller, an agent
 // ($agentId) or another principal ($principalId, its teams' grants); $callerId is the calling
-// principal; $all for admins and auditors. The first block (the caller's readable domains and
-// cleared labels) and the readable(n) expression are the same text in every statement that
-// filters by them (tests/security/test_grant_clause.py checks it).
+// principal; $all for admins and auditors. The first block reads the caller's readable domains
+// and cleared labels off its own node (readDomains / readLabels, kept by the statements that
+// change memberships and grants); then each row is filtered by its label's readable clause
+// (fact, entity, task, proposal; the generic one where labels mix), each the same text in
+// every statement (tests/security/test_grant_clause.py checks it).
 // Search by graph proximity: readable current facts about the entity $near and the entities
 // within 2 relations of it (either way, as context/for_entity walks), and those entities
 // themselves, nearest first (facts: then newest), at most $k of each, with their distance.
@@ -11,41 +13,16 @@
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 MATCH (n:Entity {id: coalesce($near, '')})
-WITH n, domains, cleared, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-      OR ('Fact' IN labels(n) AND n.domain IN domains
-          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-                 WHERE y IN domains)))
-      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-                 WHERE y IN domains)))
-      OR ('Entity' IN labels(n)
-          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, domains, cleared, coalesce($all OR (all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WHERE ok
 MATCH p = (n)-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*0..2]-(m:Entity)
 WITH domains, cleared, m, min(length(p)) AS dist
 MATCH (f:Fact)-[:ABOUT]->(m)
 WHERE f.current AND (f.validTo IS NULL OR f.validTo > $now)
 WITH domains, cleared, f AS n, dist
-WITH n, dist, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-      OR ('Fact' IN labels(n) AND n.domain IN domains
-          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-                 WHERE y IN domains)))
-      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-                 WHERE y IN domains)))
-      OR ('Entity' IN labels(n)
-          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, dist, coalesce($all OR (n.domain IN domains AND (n.sensitivity IS NULL OR n.sensitivity IN cleared)), false) AS ok
 WHERE ok AND n.current AND (n.validTo IS NULL OR n.validTo > $now)
   AND ($kinds IS NULL OR any(kp IN $kinds WHERE n.key STARTS WITH kp))
 WITH n, dist
@@ -59,40 +36,15 @@ UNION ALL
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 MATCH (n:Entity {id: coalesce($near, '')})
-WITH n, domains, cleared, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-      OR ('Fact' IN labels(n) AND n.domain IN domains
-          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-                 WHERE y IN domains)))
-      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-                 WHERE y IN domains)))
-      OR ('Entity' IN labels(n)
-          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, domains, cleared, coalesce($all OR (all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WHERE ok
 MATCH p = (n)-[:DEPENDS_ON|PART_OF|OWNED_BY|RELATES_TO*1..2]-(m:Entity)
 WHERE m.id <> n.id
 WITH domains, cleared, m, min(length(p)) AS dist
 WITH domains, cleared, m AS n, dist
-WITH n, dist, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-      OR ('Fact' IN labels(n) AND n.domain IN domains
-          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-                 WHERE y IN domains)))
-      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-                 WHERE y IN domains)))
-      OR ('Entity' IN labels(n)
-          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, dist, coalesce($all OR (all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WHERE ok AND coalesce(n.status, 'active') <> 'retired'
   AND ($kinds IS NULL OR n.kind IN $kinds)
 WITH n, dist

@@ -1,8 +1,10 @@
 // Object-level read grants (README "Who may read what"): the reader is the caller, an agent
 // ($agentId) or another principal ($principalId, its teams' grants); $callerId is the calling
-// principal; $all for admins and auditors. The first block (the caller's readable domains and
-// cleared labels) and the readable(n) expression are the same text in every statement that
-// filters by them (tests/security/test_grant_clause.py checks it).
+// principal; $all for admins and auditors. The first block reads the caller's readable domains
+// and cleared labels off its own node (readDomains / readLabels, kept by the statements that
+// change memberships and grants); then each row is filtered by its label's readable clause
+// (fact, entity, task, proposal; the generic one where labels mix), each the same text in
+// every statement (tests/security/test_grant_clause.py checks it).
 // Search by meaning: the $k nearest facts and the $k nearest entities to $vector (cosine),
 // one row per label: `seen` (what the index found, readable or not: the caller doubles $k
 // while too few are readable and the index still finds more) and `hits`, the readable
@@ -12,24 +14,10 @@
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 CALL db.index.vector.queryNodes('fact_embedding', $k, $vector) YIELD node, score
 WITH domains, cleared, node AS n, 2 * score - 1 AS similarity
-WITH n, similarity, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-      OR ('Fact' IN labels(n) AND n.domain IN domains
-          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-                 WHERE y IN domains)))
-      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-                 WHERE y IN domains)))
-      OR ('Entity' IN labels(n)
-          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, similarity, coalesce($all OR (n.domain IN domains AND (n.sensitivity IS NULL OR n.sensitivity IN cleared)), false) AS ok
 WITH count(*) AS seen,
      collect(CASE WHEN ok AND n.current AND (n.validTo IS NULL OR n.validTo > $now)
                        AND ($kinds IS NULL OR any(kp IN $kinds WHERE n.key STARTS WITH kp))
@@ -41,24 +29,10 @@ UNION ALL
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(d:Domain)
-WITH reader, collect(DISTINCT d.id) AS domains
-OPTIONAL MATCH (reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(l:Label)
-WITH domains, collect(DISTINCT l.name) AS cleared
+WITH coalesce(reader.readDomains, []) AS domains, coalesce(reader.readLabels, []) AS cleared
 CALL db.index.vector.queryNodes('entity_embedding', $k, $vector) YIELD node, score
 WITH domains, cleared, node AS n, 2 * score - 1 AS similarity
-WITH n, similarity, coalesce($all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Proposal', 'Entity'])
-      OR ('Fact' IN labels(n) AND n.domain IN domains
-          AND (n.sensitivity IS NULL OR n.sensitivity IN cleared))
-      OR ('Task' IN labels(n) AND (n.agentId = $agentId OR n.submittedBy = $callerId
-          OR all(y IN [(n)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(td:Domain) | td.id]
-                 WHERE y IN domains)))
-      OR ('Proposal' IN labels(n) AND (n.agentId = $agentId
-          OR size([(n)-[:ROUTED_TO|ESCALATED_TO]->(h:Principal {id: $callerId}) | h.id]) > 0
-          OR all(y IN [(n)-[:FOR]->(:Task)-[:TOUCHES]->(:Entity)-[:IN_DOMAIN]->(pd:Domain) | pd.id]
-                 WHERE y IN domains)))
-      OR ('Entity' IN labels(n)
-          AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
+WITH n, similarity, coalesce($all OR (all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains)), false) AS ok
 WITH count(*) AS seen,
      collect(CASE WHEN ok AND coalesce(n.status, 'active') <> 'retired'
                        AND ($kinds IS NULL OR n.kind IN $kinds)

@@ -1,4 +1,5 @@
-// Seed agents (offline until they heartbeat), MEMBER_OF their team.
+// Seed agents (offline until they heartbeat), MEMBER_OF their team, with their readable
+// domains and cleared labels (readDomains / readLabels) recomputed.
 UNWIND $rows AS r
 MATCH (t:Team {id: r.team})
 MERGE (a:Agent {id: r.id})
@@ -7,7 +8,13 @@ ON CREATE SET a._new = true, a.createdAt = $now, a.status = 'offline', a.active 
 SET a.name = r.name, a.kind = r.kind, a.capabilities = r.capabilities,
     a.maxConcurrency = r.maxConcurrency, a.costPerCall = r.costPerCall, a.team = r.team
 MERGE (a)-[:MEMBER_OF]->(t)
-WITH collect(a) AS touched
+WITH a AS reader
+WITH reader, [(reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(gd:Domain) | gd.id] AS gds,
+     [(reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(gl:Label) | gl.name] AS gls
+FOREACH (_ IN CASE WHEN reader IS NULL THEN [] ELSE [1] END |
+  SET reader.readDomains = reduce(s = [], g IN gds | CASE WHEN g IN s THEN s ELSE s + g END),
+      reader.readLabels = reduce(s = [], g IN gls | CASE WHEN g IN s THEN s ELSE s + g END))
+WITH collect(reader) AS touched
 WITH touched, [a IN touched WHERE a._new = true] AS created
 FOREACH (a IN created | REMOVE a._new)
 WITH size(created) AS n WHERE n > 0

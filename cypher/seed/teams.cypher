@@ -1,5 +1,6 @@
 // Seed teams with their read/act grants on domains and the sensitivity labels they are
 // CLEARED_FOR (a fact with a label needs that clearance on top of the domain grant).
+// Their members' readable domains and cleared labels (readDomains / readLabels) are recomputed.
 UNWIND $rows AS r
 MERGE (t:Team {id: r.id})
 ON CREATE SET t._new = true, t.createdAt = $now
@@ -14,6 +15,13 @@ WITH DISTINCT t, r
 FOREACH (name IN coalesce(r.cleared, []) |
   MERGE (l:Label {name: name})
   MERGE (t)-[:CLEARED_FOR]->(l))
+WITH DISTINCT t
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(t)
+WITH t, reader, [(reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(gd:Domain) | gd.id] AS gds,
+     [(reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(gl:Label) | gl.name] AS gls
+FOREACH (_ IN CASE WHEN reader IS NULL THEN [] ELSE [1] END |
+  SET reader.readDomains = reduce(s = [], g IN gds | CASE WHEN g IN s THEN s ELSE s + g END),
+      reader.readLabels = reduce(s = [], g IN gls | CASE WHEN g IN s THEN s ELSE s + g END))
 WITH collect(DISTINCT t) AS touched
 WITH touched, [t IN touched WHERE t._new = true] AS created
 FOREACH (t IN created | REMOVE t._new)

@@ -1,6 +1,6 @@
 // Sync: a batch of entities that left a source ($rows: {id, payload}). Nothing is deleted:
 // the claim is retired, the source's relations from the entity become RETIRED edges and the
-// memberships it made go (they grant reads); the entity itself is retired when no other
+// memberships it made go (they grant reads: the user's readDomains / readLabels are recomputed); the entity itself is retired when no other
 // source still fully claims it (entity.retired), else it stays (entity.unclaimed) — and if
 // this source owned its properties, the others' claims forget their hash so their next sync
 // writes them. One Event per entity; a claim already retired writes nothing.
@@ -27,6 +27,12 @@ WITH DISTINCT c, s, r, e, won
 OPTIONAL MATCH (p:Principal {id: e.id})-[m:MEMBER_OF]->(:Team)
 WHERE m.source = s.id
 DELETE m
+WITH DISTINCT c, s, r, e, won, p AS reader
+WITH c, s, r, e, won, reader, [(reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(gd:Domain) | gd.id] AS gds,
+     [(reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(gl:Label) | gl.name] AS gls
+FOREACH (_ IN CASE WHEN reader IS NULL THEN [] ELSE [1] END |
+  SET reader.readDomains = reduce(s = [], g IN gds | CASE WHEN g IN s THEN s ELSE s + g END),
+      reader.readLabels = reduce(s = [], g IN gls | CASE WHEN g IN s THEN s ELSE s + g END))
 WITH DISTINCT c, s, r, e, won
 OPTIONAL MATCH (e)-[oc:SOURCED_FROM]->(os:Source)
 WHERE oc.status = 'active'

@@ -2,7 +2,8 @@
 // cleared labels), audited as team.set with before and after ($payload, built by the app
 // from the state it read at revision $rev). Under the event-counter lock the team must still
 // be at $rev (0: absent) and every domain named must exist; the grants are then replaced
-// and the revision bumped. No row back: the team changed meanwhile or a domain is unknown
+// and the revision bumped, and every member's (agents' and principals') readable domains and
+// cleared labels (readDomains / readLabels) recomputed from the edges. No row back: the team changed meanwhile or a domain is unknown
 // (the caller tells which).
 MATCH (c:Counter {name: 'event'})
 SET c._lk = timestamp()
@@ -37,4 +38,11 @@ SET c.seq = c.seq + 1
 CREATE (e:Event {seq: c.seq, type: 'team.set', at: $now, actor: $actor, subject: t.id,
                  payload: $payload})
 CREATE (e)-[:ON]->(t)
-RETURN t.id AS id
+WITH t
+OPTIONAL MATCH (reader)-[:MEMBER_OF]->(t)
+WITH t, reader, [(reader)-[:MEMBER_OF]->(:Team)-[:CAN_READ]->(gd:Domain) | gd.id] AS gds,
+     [(reader)-[:MEMBER_OF]->(:Team)-[:CLEARED_FOR]->(gl:Label) | gl.name] AS gls
+FOREACH (_ IN CASE WHEN reader IS NULL THEN [] ELSE [1] END |
+  SET reader.readDomains = reduce(s = [], g IN gds | CASE WHEN g IN s THEN s ELSE s + g END),
+      reader.readLabels = reduce(s = [], g IN gls | CASE WHEN g IN s THEN s ELSE s + g END))
+RETURN DISTINCT t.id AS id

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core import context
+from app.core import context, teams
 from app.graph import GraphStore
 from app.models import FactIn
 
@@ -71,6 +71,7 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> list[str]:
         "maxConcurrency: 5, active: 0})-[:MEMBER_OF]->(t)",
         a=agents,
     )
+    await teams.refresh_readers(store)  # written around the statements that keep the lists
     for team, e in set(lay["tasks"]):
         await store.execute_text(
             "MATCH (x:Entity {id: $e}) CREATE (t:Task {id: $id, status: 'running', "

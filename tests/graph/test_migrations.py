@@ -21,7 +21,7 @@ from app.runtime import prepare_graph
 from tests.conftest import ADMIN_TOKEN, fresh_name
 from tests.support.graphs import GraphTarget
 
-MIGRATION = """// v3: every note has a title (the v1 model had text only)
+MIGRATION = """// v4: every note has a title (the v1 model had text only)
 MATCH (n:Note)
 WHERE n.title IS NULL
 SET n.title = n.text
@@ -32,7 +32,7 @@ def _newer_code(tmp: Path) -> Path:
     """The statements of a Baton one schema version ahead: this tree's plus a migration."""
     root = tmp / "cypher"
     shutil.copytree(CYPHER_DIR, root)
-    (root / "migrations" / "0003_notes_have_titles.cypher").write_text(MIGRATION)
+    (root / "migrations" / "0004_notes_have_titles.cypher").write_text(MIGRATION)
     return root
 
 
@@ -43,7 +43,7 @@ async def test_a_new_graph_is_recorded_at_this_version_without_an_event(
     try:
         await prepare_graph(store)
         await prepare_graph(store)  # a restart
-        assert await migrations.version(store) == migrations.target(load(graph.backend)) == 2
+        assert await migrations.version(store) == migrations.target(load(graph.backend)) == 3
         assert await events.head(store) == 0
     finally:
         await store.close()
@@ -53,7 +53,7 @@ async def test_an_older_graph_is_migrated_once_and_newer_ones_are_refused(
     graph: GraphTarget, tmp_path: Path
 ) -> None:
     name = fresh_name()
-    old = graph.store(name)  # this tree's code: schema version 2
+    old = graph.store(name)  # this tree's code: schema version 3
     code = load(graph.backend, _newer_code(tmp_path))
     newer = graph.store(name, queries=code)
     try:
@@ -61,13 +61,13 @@ async def test_an_older_graph_is_migrated_once_and_newer_ones_are_refused(
         await old.execute_text("CREATE (:Note {id: 'n1', text: 'disk full'})")  # v1 data
         head = await events.head(old)
         now = int(time.time() * 1000)
-        assert await migrations.migrate(newer, now, code) == 2
-        assert await migrations.migrate(newer, now, code) == 3  # idempotent
+        assert await migrations.migrate(newer, now, code) == 3
+        assert await migrations.migrate(newer, now, code) == 4  # idempotent
         rows = await newer.execute_text("MATCH (n:Note) RETURN n.title AS title")
         assert rows == [{"title": "disk full"}]
-        assert await migrations.version(newer) == 3
+        assert await migrations.version(newer) == 4
         got = await events.events_after(newer, head)
-        assert [(e.type, e.payload) for e in got] == [("schema.migrated", {"from": 2, "to": 3})]
+        assert [(e.type, e.payload) for e in got] == [("schema.migrated", {"from": 3, "to": 4})]
         with pytest.raises(migrations.SchemaTooNew, match="upgrade Baton"):
             await prepare_graph(old)  # this tree's code on the upgraded graph
     finally:
@@ -84,7 +84,7 @@ async def test_an_older_graph_is_migrated_once_and_newer_ones_are_refused(
         [sys.executable, "-m", "app", "serve"], env=env, capture_output=True, text=True, timeout=120
     )
     assert served.returncode != 0
-    assert "schema version 3" in served.stderr and "upgrade Baton" in served.stderr
+    assert "schema version 4" in served.stderr and "upgrade Baton" in served.stderr
     assert "Traceback" not in served.stderr, served.stderr[-2000:]
 
 
@@ -102,11 +102,48 @@ async def test_a_version_1_graph_gets_end_times_for_its_merged_tasks(graph: Grap
         )
         assert await migrations.version(store) == 1
         await prepare_graph(store)
-        assert await migrations.version(store) == 2
+        assert await migrations.version(store) == 3
         rows = await store.execute_text(
             "MATCH (t:Task) RETURN t.id AS id, t.endedAt AS endedAt ORDER BY id"
         )
         assert rows == [{"id": "d1", "endedAt": 5000}, {"id": "m1", "endedAt": 1000}]
+    finally:
+        await store.drop_all()
+        await store.close()
+
+
+async def test_a_version_2_graph_gets_its_readers_grant_lists(graph: GraphTarget) -> None:
+    """Migration 0003: on a graph written by the version 2 model, readers had no
+    ``readDomains`` / ``readLabels`` (every read walked their teams); at start-up each agent
+    and principal gets them from its teams' edges, so reads that now filter by them answer as
+    before: a member reads its teams' domains and labels, a teamless reader nothing."""
+    store = graph.store(fresh_name())
+    try:
+        await prepare_graph(store)
+        await store.execute_text(  # what version 2 wrote, and its recorded version
+            "MATCH (s:Schema {id: 'graph'}) SET s.version = 2 "
+            "CREATE (d1:Domain {id: 'd1'}), (d2:Domain {id: 'd2'}), (:Domain {id: 'd3'}), "
+            "(pii:Label {name: 'pii'}), (t1:Team {id: 't1'}), (t2:Team {id: 't2'}), "
+            "(t1)-[:CAN_READ]->(d1), (t2)-[:CAN_READ]->(d1), (t2)-[:CAN_READ]->(d2), "
+            "(t2)-[:CLEARED_FOR]->(pii), "
+            "(:Agent {id: 'a1'})-[:MEMBER_OF]->(t1), (:Agent {id: 'a0'}), "
+            "(p:Principal {id: 'p1', kind: 'human'})-[:MEMBER_OF]->(t1), (p)-[:MEMBER_OF]->(t2), "
+            "(:Principal {id: 'svc', kind: 'service'})"
+        )
+        assert await migrations.version(store) == 2
+        await prepare_graph(store)
+        assert await migrations.version(store) == 3
+        rows = await store.execute_text(
+            "MATCH (n) WHERE n:Agent OR n:Principal "
+            "RETURN n.id AS id, n.readDomains AS d, n.readLabels AS l ORDER BY id"
+        )
+        got = {r["id"]: (sorted(r["d"]), sorted(r["l"])) for r in rows}
+        assert got == {
+            "a0": ([], []),
+            "a1": (["d1"], []),
+            "p1": (["d1", "d2"], ["pii"]),
+            "svc": ([], []),
+        }
     finally:
         await store.drop_all()
         await store.close()

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core import context, events, proposals, tasks
+from app.core import context, events, proposals, tasks, teams
 from app.core.context import Reader
 from app.graph import GraphStore
 
@@ -98,6 +98,7 @@ async def build(store: GraphStore, lay: dict[str, Any]) -> dict[str, Any]:
         "revoked: false}) "
         "CREATE (:Principal {id: 'aud', kind: 'human', roles: ['auditor'], revoked: false})"
     )
+    await teams.refresh_readers(store)  # written around the statements that keep the lists
     model: dict[str, Any] = {"tasks": {}, "proposals": {}, "facts": {}, "events": {}}
     await store.execute_text("MERGE (c:Counter {name: 'event'}) SET c.seq = coalesce(c.seq, 0)")
     seq = 0
