@@ -15,19 +15,17 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
-from app.api.schema.agents import acting_as
+from app.api.authz import ANY, Rules, acting_as, authorize, caller_reader, reader_for, roles
 from app.api.schema.common import (
     CtxInfo,
     Long,
     PageInfo,
-    caller_reader,
     decode_cursor,
     page_of,
     page_size,
 )
 from app.core import context, entities
-from app.core.errors import BadInput, Forbidden
+from app.core.errors import BadInput
 from app.core.events import Event
 from app.models import EntityIn, FactIn, LinkIn, Role
 
@@ -44,30 +42,6 @@ RULES: Rules = {
     "entities": ANY,
 }
 MAX_BATCH = 1_000
-
-
-def reader_for(info: CtxInfo, agent_id: str | None) -> context.Reader:
-    """The reader is the caller: an agent reads as itself, a human or service with its own
-    teams' grants, auditors and admins everything. ``agentId`` naming another agent is an
-    *inspection*, an auditor/admin capability audited as the caller's own act."""
-    caller = info.context.caller
-    own = caller.agent_id if Role.AGENT in caller.roles else None
-    if agent_id is not None and agent_id != own:
-        if own is not None and not caller.has(Role.AUDITOR):
-            acting_as(info, agent_id)  # an agent reads only as itself: FORBIDDEN
-        if not caller.has(Role.AUDITOR):
-            raise Forbidden(
-                f"{caller.id} may not read as agent {agent_id} (inspection is for auditors)",
-                agentId=agent_id,
-            )
-        return context.Reader(agent_id=agent_id, inspector=caller.id, caller=caller.id)
-    if own is not None:
-        return context.Reader(agent_id=own, caller=caller.id)
-    return context.Reader(
-        principal_id=caller.id,
-        everything=caller.has(Role.AUDITOR),  # admin holds all roles
-        caller=caller.id,
-    )
 
 
 @strawberry.type(name="Fact")

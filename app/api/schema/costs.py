@@ -7,8 +7,7 @@ from typing import Any
 
 import strawberry
 
-from app.api.authz import Rules, roles
-from app.api.schema.agents import acting_as
+from app.api.authz import Rules, acting_as, roles
 from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
 from app.core import costs
 from app.core.errors import BadInput

@@ -10,18 +10,16 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
-from app.api.schema.agents import acting_as
+from app.api.authz import ANY, Rules, acting_as, authorize, caller_reader, may_read_inbox, roles
 from app.api.schema.common import (
     CtxInfo,
     Long,
     PageInfo,
-    caller_reader,
     decode_int_cursor,
     encode_cursor,
 )
 from app.core import proposals
-from app.core.errors import BadInput, Forbidden
+from app.core.errors import BadInput
 from app.core.events import Event
 from app.models import Decision, ProposalIn, Role
 
@@ -144,10 +142,7 @@ class Query:
         first: int = 50,
         after: str | None = None,
     ) -> ProposalConnection:
-        caller = info.context.caller
-        who = principal_id or caller.id
-        if who != caller.id and not caller.has(Role.AUDITOR):
-            raise Forbidden("only auditors and admins read someone else's inbox")
+        who = may_read_inbox(info, principal_id)
         if not 1 <= first <= info.context.rt.settings.max_page_size:
             raise BadInput("first out of range", field="first")
         offset = decode_int_cursor(after)

@@ -10,13 +10,11 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
-from app.api.schema.agents import acting_as
+from app.api.authz import ANY, Rules, acting_as, authorize, caller_reader, roles
 from app.api.schema.common import (
     CtxInfo,
     Long,
     PageInfo,
-    caller_reader,
     decode_cursor,
     page_of,
     page_size,

@@ -10,12 +10,11 @@ import strawberry
 import yaml
 from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
+from app.api.authz import ANY, Rules, authorize, caller_reader, roles
 from app.api.schema.common import (
     CtxInfo,
     Long,
     PageInfo,
-    caller_reader,
     decode_cursor,
     encode_cursor,
     page_size,
