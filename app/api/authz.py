@@ -19,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 from app.api.request import Ctx, CtxInfo
 from app.core.context import Reader
 from app.core.errors import BadInput, Forbidden, RateLimited, Unauthenticated
+from app.core.readers import reader_of
 from app.models import Role, has_nul
 
 Rules = dict[str, frozenset[Role]]
@@ -108,12 +109,8 @@ def acting_as(info: CtxInfo, agent_id: str) -> str:
 
 
 def caller_reader(info: CtxInfo) -> Reader:
-    """The caller as a reader: an agent reads as itself, any other principal with its own
-    teams' grants; auditors and admins read everything."""
-    caller = info.context.caller
-    if caller.agent_id is not None and Role.AGENT in caller.roles:
-        return Reader(agent_id=caller.agent_id, caller=caller.id)
-    return Reader(principal_id=caller.id, everything=caller.has(Role.AUDITOR), caller=caller.id)
+    """The caller as a reader (:func:`app.core.readers.reader_of`)."""
+    return reader_of(info.context.caller)
 
 
 def reader_for(info: CtxInfo, agent_id: str | None) -> Reader:

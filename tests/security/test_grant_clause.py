@@ -29,6 +29,7 @@ READABLE = """$all OR NOT any(lb IN labels(n) WHERE lb IN ['Fact', 'Task', 'Prop
       AND all(y IN [(n)-[:IN_DOMAIN]->(ed:Domain) | ed.id] WHERE y IN domains))"""
 FILTERED = [
     "tasks/get_for",
+    "tasks/get_many_for",
     "tasks/list_for",
     "proposals/get_for",
     "events/after_for",

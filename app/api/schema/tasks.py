@@ -116,13 +116,13 @@ class TaskType:
     async def history(self, info: CtxInfo) -> list[AttemptType]:
         if self.loaded_history is not None:
             return self.loaded_history
-        t = await tasks.get_for(info.context.rt.store, caller_reader(info), str(self.id))
+        t = await info.context.loaders.task.load(str(self.id))
         return TaskType.of(t).loaded_history or [] if t else []
 
     async def _relations(self, info: CtxInfo) -> tuple[str | None, list[str]]:
         """Merge and deferral: read with the task by task(id) and tasks, else read now."""
         if self.loaded_relations is None:
-            t = await tasks.get_for(info.context.rt.store, caller_reader(info), str(self.id))
+            t = await info.context.loaders.task.load(str(self.id))
             self.loaded_relations = (t.merged_into, t.deferred_behind) if t else (None, [])
         return self.loaded_relations
 
@@ -141,7 +141,7 @@ class TaskType:
         merged_into = (await self._relations(info))[0]
         if not merged_into:
             return None
-        t = await tasks.get_for(info.context.rt.store, caller_reader(info), merged_into)
+        t = await info.context.loaders.task.load(merged_into)
         return TaskType.of(t) if t else None
 
     @classmethod

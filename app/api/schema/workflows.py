@@ -19,7 +19,7 @@ from app.api.schema.common import (
     encode_cursor,
     page_size,
 )
-from app.core import costs, workflows
+from app.core import workflows
 from app.core.errors import BadInput
 from app.core.events import Event, dumps
 from app.models import Role, has_nul
@@ -156,7 +156,7 @@ class RunType:
 
     @strawberry.field(description="USD spent by every task of this run (sub-tasks included).")
     async def cost_usd(self, info: CtxInfo) -> float:
-        return await costs.run_cost(info.context.rt.store, str(self.id))
+        return await info.context.loaders.run_cost.load(str(self.id))
 
     @classmethod
     def of(cls, r: workflows.Run) -> RunType:
