@@ -13,6 +13,7 @@ from app.api.ratelimit import RateLimiter
 from app.core import costs, loaders
 from app.core.errors import BatonError
 from app.core.readers import reader_of
+from app.core.workflows import Run
 from app.models import Principal, Task
 from app.runtime import Runtime
 
@@ -51,12 +52,19 @@ class Loaders:
     def __init__(self, ctx: Ctx) -> None:
         self._ctx = ctx
         self.task: DataLoader[str, Task | None] = DataLoader(load_fn=self._tasks, cache=False)
+        self.run: DataLoader[str, Run | None] = DataLoader(load_fn=self._runs, cache=False)
         self.run_cost: DataLoader[str, float] = DataLoader(load_fn=self._run_costs, cache=False)
 
     async def _tasks(self, ids: list[str]) -> list[Task | None]:
         """Tasks as the caller may see them (``tasks/get_for`` for many)."""
         ctx = self._ctx
         got = await loaders.tasks_for(ctx.rt.store, reader_of(ctx.caller), ids)
+        return [got.get(i) for i in ids]
+
+    async def _runs(self, ids: list[str]) -> list[Run | None]:
+        """Runs with their steps as the caller may see them (``runs/state_for`` for many)."""
+        ctx = self._ctx
+        got = await loaders.runs_for(ctx.rt.store, reader_of(ctx.caller), ids)
         return [got.get(i) for i in ids]
 
     async def _run_costs(self, ids: list[str]) -> list[float]:

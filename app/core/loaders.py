@@ -11,11 +11,13 @@ from collections.abc import Sequence
 
 from app.core import task_reads
 from app.core.context import Reader
+from app.core.workflows import Run
 from app.graph import GraphStore
 from app.graph.queries import q
 from app.models import Task
 
 GET_MANY_FOR = q("tasks/get_many_for")
+RUNS_FOR = q("runs/state_many_for")
 
 
 async def tasks_for(store: GraphStore, reader: Reader, ids: Sequence[str]) -> dict[str, Task]:
@@ -29,3 +31,14 @@ async def tasks_for(store: GraphStore, reader: Reader, ids: Sequence[str]) -> di
     # (it moves into app/core/task_reads.py with this function when that module is free)
     found = (task_reads._with_history([row]) for row in rows)
     return {t.id: t for t in found if t is not None}
+
+
+async def runs_for(store: GraphStore, reader: Reader, ids: Sequence[str]) -> dict[str, Run]:
+    """The runs ``ids`` with their steps as ``reader`` may see them
+    (:func:`app.core.workflows.get_run_for` for many): by id, without unknown ids."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    rows = await store.read(RUNS_FOR, ids=wanted, **reader.params())
+    found = (Run.of(r["run"], r["definition"], r["steps"]) for r in rows)
+    return {run.id: run for run in found}

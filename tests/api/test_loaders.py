@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from app.core import costs, loaders, task_reads, tasks
+from app.core import costs, loaders, task_reads, tasks, workflows
 from app.core.context import Reader
 from tests.conftest import App
 from tests.support.coord import CLAIM, agent, submit
@@ -71,11 +71,12 @@ async def test_run_costs_are_one_read_for_the_whole_list(api: App) -> None:
     )
     runs = [(await api.admin(START))["startWorkflow"]["id"] for _ in range(N)]
     with counted(api) as seen:
-        nodes = (await api.admin("{ runs(first: 50) { nodes { id costUsd } } }"))["runs"]["nodes"]
+        got = await api.admin("{ runs(first: 50) { nodes { id costUsd steps { stepId } } } }")
+    nodes = got["runs"]["nodes"]
     assert sorted(n["id"] for n in nodes) == sorted(runs)
-    assert all(n["costUsd"] == 0.0 for n in nodes)
-    assert seen[costs.RUN_COST] == 0
-    assert seen[costs.RUN_COSTS] == 1, seen
+    assert all(n["costUsd"] == 0.0 and n["steps"] == [{"stepId": "a"}] for n in nodes), nodes
+    assert seen[costs.RUN_COST] == 0 and seen[workflows.STATE_FOR] == 0
+    assert seen[costs.RUN_COSTS] == 1 and seen[loaders.RUNS_FOR] == 1, seen
     # a single read answers the same, through the same loader
     one = await api.admin("query($id: ID!) { run(id: $id) { costUsd } }", id=runs[0])
     assert one["run"]["costUsd"] == 0.0
@@ -90,3 +91,5 @@ async def test_loaders_batch_by_id_and_keep_the_grants(api: App) -> None:
     many = await loaders.tasks_for(store, reader, [t["id"], "no-such-task", t["id"]])
     assert list(many) == [t["id"]] and many[t["id"]] == one
     assert await loaders.tasks_for(store, reader, []) == {}
+    assert await loaders.runs_for(store, reader, []) == {}
+    assert await costs.run_costs(store, []) == {}

@@ -40,6 +40,7 @@ FILTERED = [
     "traces/why_step",
     "traces/why_nodes",
     "runs/state_for",
+    "runs/state_many_for",
     "runs/list_for",
     "entities/get_for",
     "entities/list_for",

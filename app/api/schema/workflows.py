@@ -148,9 +148,7 @@ class RunType:
     )
     async def steps(self, info: CtxInfo) -> list[StepType]:
         if self.loaded_steps is None:  # a list read (runs): the same statement as run(id)
-            r = await workflows.get_run_for(
-                info.context.rt.store, caller_reader(info), str(self.id)
-            )
+            r = await info.context.loaders.run.load(str(self.id))
             self.loaded_steps = [StepType.of(s) for s in r.steps] if r else []
         return self.loaded_steps
 
