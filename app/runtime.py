@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,11 @@ class Runtime:
         """New work arrived: wake the scheduler job that handles it (if it runs here)."""
         for fn in self.nudges:
             fn(job)
+
+    def wake(self, jobs: Iterable[str]) -> None:
+        """Wake the jobs core decided a change needs (:mod:`app.core.wakeups`)."""
+        for job in jobs:
+            self.nudge(job)
 
 
 def admin_token_path(settings: Settings) -> Path:

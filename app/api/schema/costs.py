@@ -9,7 +9,7 @@ import strawberry
 
 from app.api.authz import Rules, acting_as, roles
 from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
-from app.core import costs
+from app.core import costs, wakeups
 from app.core.errors import BadInput
 from app.models import BudgetIn, BudgetPeriod, BudgetScope, LeaseIn, Role
 
@@ -157,5 +157,5 @@ class Mutation:
         data = BudgetIn.model_validate(vars(input))
         rt = info.context.rt
         b = await costs.set_budget(rt.store, data, actor=info.context.caller.id, now=rt.now())
-        rt.nudge()
+        rt.wake(wakeups.after_budget())
         return Budget.of(b)

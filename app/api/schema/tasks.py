@@ -27,7 +27,7 @@ from app.api.schema.task_types import (
     TaskType,
     pushed_task,
 )
-from app.core import tasks
+from app.core import tasks, wakeups
 from app.core.errors import BadInput
 from app.core.events import Event
 from app.models import LeaseIn, Role, TaskIn
@@ -136,8 +136,7 @@ class Mutation:
         t = await tasks.submit(
             rt.store, _task_in(input), actor=info.context.caller.id, now=rt.now()
         )
-        if t.status == "queued":
-            rt.nudge()
+        rt.wake(wakeups.after_submit([t]))
         return TaskType.of(t)
 
     @strawberry.mutation(
@@ -150,7 +149,7 @@ class Mutation:
         items = [_task_in(i) for i in inputs]
         rt = info.context.rt
         got = await tasks.submit_many(rt.store, items, actor=info.context.caller.id, now=rt.now())
-        rt.nudge()
+        rt.wake(wakeups.after_submit(got))
         return [TaskType.of(t) for t in got]
 
     @strawberry.mutation(description="Pull the best eligible task for this agent (or null).")
@@ -204,8 +203,7 @@ class Mutation:
             now=rt.now(),
             actor=info.context.caller.id,
         )
-        if t.run_id:
-            rt.nudge("workflows")
+        rt.wake(wakeups.after_finish(t))
         return TaskType.of(t)
 
     @strawberry.mutation(
@@ -264,10 +262,7 @@ class Mutation:
             now=rt.now(),
             actor=info.context.caller.id,
         )
-        if t.status == "queued":
-            rt.nudge()
-        elif t.run_id:
-            rt.nudge("workflows")
+        rt.wake(wakeups.after_finish(t))
         return TaskType.of(t)
 
     @strawberry.mutation(description="Cancel a task that has not ended; its agent is told.")
@@ -300,15 +295,14 @@ class Mutation:
             now=rt.now(),
             actor=info.context.caller.id,
         )
-        if not accept:
-            rt.nudge()
+        rt.wake(wakeups.after_review(accept))
         return TaskType.of(t)
 
     @strawberry.mutation(description="Put a dead-lettered task back in the queue.")
     async def requeue_dead(self, info: CtxInfo, task_id: str) -> TaskType:
         rt = info.context.rt
         t = await tasks.requeue_dead(rt.store, task_id, actor=info.context.caller.id, now=rt.now())
-        rt.nudge()
+        rt.wake(wakeups.after_requeue())
         return TaskType.of(t)
 
 

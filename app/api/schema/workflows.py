@@ -19,7 +19,7 @@ from app.api.schema.common import (
     encode_cursor,
     page_size,
 )
-from app.core import workflows
+from app.core import wakeups, workflows
 from app.core.errors import BadInput
 from app.core.events import Event, dumps
 from app.models import Role, has_nul
@@ -318,7 +318,7 @@ class Mutation:
             trace_id=caller.trace_id if caller else None,
             parent_span_id=caller.span_id if caller else None,
         )
-        rt.nudge("workflows")
+        rt.wake(wakeups.after_run_change())
         return cast(RunType, await _seen(info, run.id))
 
     @strawberry.mutation(description="Cancel a running run and every unfinished task of it.")
@@ -342,7 +342,7 @@ class Mutation:
     async def retry_run(self, info: CtxInfo, id: strawberry.ID) -> RunType:
         rt = info.context.rt
         run = await workflows.retry(rt.store, str(id), actor=info.context.caller.id, now=rt.now())
-        rt.nudge("workflows")
+        rt.wake(wakeups.after_run_change())
         return cast(RunType, await _seen(info, run.id))
 
 
