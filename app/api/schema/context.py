@@ -6,7 +6,6 @@ reads as itself; a human reads with their teams' grants; auditors and admins rea
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncGenerator
 from typing import Any, cast
@@ -36,9 +35,8 @@ from app.api.schema.context_types import (
     LinkInput,
     node_props,
 )
-from app.core import context, entities
+from app.core import context, entities, fact_feed
 from app.core.errors import BadInput
-from app.core.events import Event
 from app.models import EntityIn, FactIn, LinkIn, Role
 
 RULES: Rules = {
@@ -248,29 +246,11 @@ class Subscription:
     ) -> AsyncGenerator[ContextUpdate, None]:
         authorize(info)
         acting_as(info, agent_id)
-        hub = info.context.rt.hub
-        assert hub is not None
-        kinds = ["fact.asserted", "fact.contradicted"]
-
-        def mine(ev: Event) -> bool:
-            return ev.type in kinds and agent_id in ev.recipients
-
-        async for ev in hub.subscribe(after, mine, kinds, owner=info.context.caller.id):
-            f = await _delivered_fact(info, ev.subject or "")
+        rt = info.context.rt
+        assert rt.hub is not None
+        mine = fact_feed.for_agent(agent_id)
+        async for ev in rt.hub.subscribe(
+            after, mine, fact_feed.KINDS, owner=info.context.caller.id
+        ):
+            f = await rt.fact_feed.fact(ev)
             yield ContextUpdate(seq=Long(ev.seq), type=ev.type, fact=FactType.of(f) if f else None)
-
-
-_recent: dict[str, asyncio.Future[context.Fact | None]] = {}
-
-
-async def _delivered_fact(info: CtxInfo, fact_id: str) -> context.Fact | None:
-    """One read per fact however many agents it goes to: the recipients were chosen with
-    their grants inside the statement that stored the fact, so the read need not repeat it."""
-    fut = _recent.get(fact_id)
-    if fut is None:
-        store = info.context.rt.store
-        fut = asyncio.ensure_future(context.fact(store, context.Reader(everything=True), fact_id))
-        _recent[fact_id] = fut
-        while len(_recent) > 1_000:
-            _recent.pop(next(iter(_recent)))
-    return await fut
