@@ -1,4 +1,5 @@
 """Pydantic models shared by core and the adapters: :mod:`.inputs` (validated inputs),
+:mod:`.reports` (the task lifecycle's client inputs),
 :mod:`.stored` (what reads return) and :mod:`.common` (their shared vocabulary). Everything is
 re-exported here, so ``from app.models import X`` names any of them."""
 
@@ -44,6 +45,17 @@ from app.models.inputs import (
     TaskIn,
     TeamIn,
 )
+from app.models.reports import (
+    ClaimIn,
+    CompletionIn,
+    CompletionsIn,
+    FailureIn,
+    ReasonIn,
+    ResultIn,
+    ReviewIn,
+    SubmissionsIn,
+    SubmittedTaskIn,
+)
 from app.models.stored import (
     Agent,
     Attempt,
@@ -63,9 +75,13 @@ __all__ = [
     "BudgetScope",
     "CamelInput",
     "Capability",
+    "ClaimIn",
+    "CompletionIn",
+    "CompletionsIn",
     "Decision",
     "EntityIn",
     "FactIn",
+    "FailureIn",
     "ID_PATTERN",
     "IdNames",
     "Input",
@@ -83,11 +99,16 @@ __all__ = [
     "PrincipalKind",
     "ProposalIn",
     "RELATIONS",
+    "ReasonIn",
     "ResourceIn",
+    "ResultIn",
+    "ReviewIn",
     "Role",
     "SOURCE_ID",
     "SourceIn",
     "Stored",
+    "SubmissionsIn",
+    "SubmittedTaskIn",
     "TERMINAL",
     "Task",
     "TaskIn",

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -28,9 +27,18 @@ from app.api.schema.task_types import (
     pushed_task,
 )
 from app.core import tasks, wakeups
-from app.core.errors import BadInput
 from app.core.events import Event
-from app.models import LeaseIn, Role, TaskIn
+from app.models import (
+    ClaimIn,
+    CompletionsIn,
+    FailureIn,
+    ReasonIn,
+    ResultIn,
+    ReviewIn,
+    Role,
+    SubmissionsIn,
+    SubmittedTaskIn,
+)
 from app.observability import tracecontext
 
 RULES: Rules = {
@@ -50,37 +58,29 @@ RULES: Rules = {
     "reviewTask": roles(Role.AGENT),
     "taskAssigned": roles(Role.AGENT),
 }
-MAX_JSON = 64_000
 PUSHED = ["task.assigned", "task.cancelled", "task.preempted", "proposal.decided"]
 
 
-def _json_arg(value: Any, field: str) -> Any:
-    if len(json.dumps(value)) > MAX_JSON:
-        raise BadInput(f"{field} larger than {MAX_JSON} bytes", field=field)
-    return value
-
-
-def _task_in(input: SubmitTaskInput) -> TaskIn:
-    payload = _json_arg(input.payload if input.payload is not None else {}, "payload")
-    if not isinstance(payload, dict):
-        raise BadInput("payload must be a JSON object", field="payload")
+def _task_in(input: SubmitTaskInput) -> dict[str, Any]:
+    """The fields of a submission (checked by :class:`SubmittedTaskIn`), with the caller's
+    trace context."""
     caller = tracecontext.caller()
-    return TaskIn(
-        kind=input.kind,
-        capability=input.capability,
-        priority=input.priority,
-        payload=payload,
-        resources=input.resources or [],
-        entities=input.entities or [],
-        deadline=input.deadline,
-        parent_id=input.parent_id,
-        run_id=input.run_id,
-        dedup_key=input.dedup_key,
-        max_attempts=input.max_attempts,
+    return {
+        "kind": input.kind,
+        "capability": input.capability,
+        "priority": input.priority,
+        "payload": input.payload,
+        "resources": input.resources or [],
+        "entities": input.entities or [],
+        "deadline": input.deadline,
+        "parent_id": input.parent_id,
+        "run_id": input.run_id,
+        "dedup_key": input.dedup_key,
+        "max_attempts": input.max_attempts,
         # a caller's traceparent: the task joins the caller's trace, under the caller's span
-        trace_id=caller.trace_id if caller else None,
-        parent_span_id=caller.span_id if caller else None,
-    )
+        "trace_id": caller.trace_id if caller else None,
+        "parent_span_id": caller.span_id if caller else None,
+    }
 
 
 @strawberry.type
@@ -134,7 +134,10 @@ class Mutation:
     async def submit_task(self, info: CtxInfo, input: SubmitTaskInput) -> TaskType:
         rt = info.context.rt
         t = await tasks.submit(
-            rt.store, _task_in(input), actor=info.context.caller.id, now=rt.now()
+            rt.store,
+            SubmittedTaskIn.model_validate(_task_in(input)),
+            actor=info.context.caller.id,
+            now=rt.now(),
         )
         rt.wake(wakeups.after_submit([t]))
         return TaskType.of(t)
@@ -144,11 +147,11 @@ class Mutation:
         "as submitTask for each."
     )
     async def submit_tasks(self, info: CtxInfo, inputs: list[SubmitTaskInput]) -> list[TaskType]:
-        if not 1 <= len(inputs) <= 500:
-            raise BadInput("between 1 and 500 tasks per call", field="inputs")
-        items = [_task_in(i) for i in inputs]
+        items = SubmissionsIn.model_validate({"inputs": [_task_in(i) for i in inputs]}).inputs
         rt = info.context.rt
-        got = await tasks.submit_many(rt.store, items, actor=info.context.caller.id, now=rt.now())
+        got = await tasks.submit_many(
+            rt.store, list(items), actor=info.context.caller.id, now=rt.now()
+        )
         rt.wake(wakeups.after_submit(got))
         return [TaskType.of(t) for t in got]
 
@@ -163,9 +166,7 @@ class Mutation:
     async def claim_tasks(
         self, info: CtxInfo, agent_id: str, max: int = 10, capability: str | None = None
     ) -> list[TaskType]:
-        if not 1 <= max <= 1_000:
-            raise BadInput("max must be between 1 and 1000", field="max")
-        return await _claim(info, agent_id, max, capability)
+        return await _claim(info, agent_id, ClaimIn(max=max).max, capability)
 
     @strawberry.mutation(description="Start a pushed task (assigned -> running).")
     async def start_task(self, info: CtxInfo, task_id: str, agent_id: str, fence: int) -> TaskType:
@@ -188,8 +189,7 @@ class Mutation:
         cost_usd: float = 0.0,
     ) -> TaskType:
         acting_as(info, agent_id)
-        if not 0 <= cost_usd <= 1_000_000:
-            raise BadInput("costUsd must be between 0 and 1e6", field="costUsd")
+        report = ResultIn(result=result, cost_usd=cost_usd)
         rt = info.context.rt
         t = await tasks.finish(
             rt.store,
@@ -197,8 +197,8 @@ class Mutation:
             agent_id,
             fence,
             outcome="done",
-            result=_json_arg(result, "result"),
-            cost_usd=cost_usd,
+            result=report.result,
+            cost_usd=report.cost_usd,
             backoff=rt.backoff,
             now=rt.now(),
             actor=info.context.caller.id,
@@ -214,16 +214,10 @@ class Mutation:
         self, info: CtxInfo, agent_id: str, items: list[CompletionInput]
     ) -> list[strawberry.ID]:
         acting_as(info, agent_id)
-        if not 1 <= len(items) <= 1_000:
-            raise BadInput("between 1 and 1000 items per call", field="items")
+        batch = CompletionsIn.model_validate({"items": [vars(i) for i in items]})
         done = [
-            tasks.Completion(
-                task_id=LeaseIn(task_id=i.task_id, fence=i.fence).task_id,
-                fence=i.fence,
-                result=_json_arg(i.result, "result"),
-                cost_usd=i.cost_usd if 0 <= i.cost_usd <= 1_000_000 else _bad_cost(),
-            )
-            for i in items
+            tasks.Completion(task_id=i.task_id, fence=i.fence, result=i.result, cost_usd=i.cost_usd)
+            for i in batch.items
         ]
         rt = info.context.rt
         ids = await tasks.complete_many(
@@ -247,8 +241,7 @@ class Mutation:
         cost_usd: float = 0.0,
     ) -> TaskType:
         acting_as(info, agent_id)
-        if not 1 <= len(error) <= 10_000:
-            raise BadInput("error must be 1..10000 characters", field="error")
+        failure = FailureIn(error=error, details=details)
         rt = info.context.rt
         t = await tasks.finish(
             rt.store,
@@ -256,7 +249,7 @@ class Mutation:
             agent_id,
             fence,
             outcome="retry" if retryable else "failed",
-            error={"error": error, "details": _json_arg(details, "details")},
+            error={"error": failure.error, "details": failure.details},
             cost_usd=cost_usd,
             backoff=rt.backoff,
             now=rt.now(),
@@ -267,11 +260,10 @@ class Mutation:
 
     @strawberry.mutation(description="Cancel a task that has not ended; its agent is told.")
     async def cancel_task(self, info: CtxInfo, task_id: str, reason: str = "") -> TaskType:
-        if len(reason) > 2_000:
-            raise BadInput("reason too long", field="reason")
+        why = ReasonIn(reason=reason).reason
         rt = info.context.rt
         t = await tasks.cancel(
-            rt.store, task_id, reason=reason, actor=info.context.caller.id, now=rt.now()
+            rt.store, task_id, reason=why, actor=info.context.caller.id, now=rt.now()
         )
         return TaskType.of(t)
 
@@ -283,15 +275,14 @@ class Mutation:
         self, info: CtxInfo, agent_id: str, task_id: str, accept: bool, feedback: str = ""
     ) -> TaskType:
         acting_as(info, agent_id)
-        if len(feedback) > 10_000:
-            raise BadInput("feedback too long", field="feedback")
+        review = ReviewIn(feedback=feedback)
         rt = info.context.rt
         t = await tasks.review(
             rt.store,
             task_id,
             agent_id,
             accept=accept,
-            feedback=feedback,
+            feedback=review.feedback,
             now=rt.now(),
             actor=info.context.caller.id,
         )
@@ -304,10 +295,6 @@ class Mutation:
         t = await tasks.requeue_dead(rt.store, task_id, actor=info.context.caller.id, now=rt.now())
         rt.wake(wakeups.after_requeue())
         return TaskType.of(t)
-
-
-def _bad_cost() -> float:
-    raise BadInput("costUsd must be between 0 and 1e6", field="costUsd")
 
 
 async def _claim(
