@@ -3,6 +3,7 @@ by its model before any statement runs (a failure is BAD_INPUT with the field)."
 
 from __future__ import annotations
 
+import json
 import re
 from enum import StrEnum
 from typing import Annotated, Any
@@ -288,6 +289,7 @@ class BudgetIn(CamelInput):
 
 # --- shared context -----------------------------------------------------------------------
 
+MAX_BATCH = 1_000  # entities or links per call
 RELATIONS = ("DEPENDS_ON", "PART_OF", "OWNED_BY", "RELATES_TO")
 
 
@@ -301,6 +303,12 @@ class EntityIn(Input):
     attrs: JsonObject = Field(default_factory=dict)
 
 
+class EntitiesIn(Input):
+    """``upsertEntities``: 1 to :data:`MAX_BATCH` entities per call."""
+
+    entities: list[EntityIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class LinkIn(Input):
     """A relation between two entities (``from`` -[type]-> ``to``)."""
 
@@ -309,6 +317,15 @@ class LinkIn(Input):
     source: str = Field(pattern=ID_PATTERN, alias="from")
     target: str = Field(pattern=ID_PATTERN, alias="to")
     type: str = Field(default="DEPENDS_ON", pattern="^(" + "|".join(RELATIONS) + ")$")
+
+
+class LinksIn(Input):
+    """``linkEntities``: 1 to :data:`MAX_BATCH` relations per call."""
+
+    links: list[LinkIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+MAX_FACT_VALUE = 32_000  # bytes of a fact's value as JSON
 
 
 class FactIn(Input):
@@ -328,6 +345,8 @@ class FactIn(Input):
     def _sound(self) -> FactIn:
         if self.value is None or not isinstance(self.value, str | int | float | bool | dict | list):
             raise ValueError("value must be a JSON string, number, boolean, object or array")
+        if len(json.dumps(self.value)) > MAX_FACT_VALUE:
+            raise ValueError(f"value larger than {MAX_FACT_VALUE} bytes")
         if len(set(self.derived_from)) != len(self.derived_from):
             raise ValueError("derivedFrom lists an id twice")
         if self.id is not None and self.id in self.derived_from:

@@ -22,7 +22,7 @@ from app.api.schema.common import (
 from app.core import wakeups, workflows
 from app.core.errors import BadInput
 from app.core.events import Event, dumps
-from app.models import Role, has_nul
+from app.models import ReasonIn, Role, has_nul
 from app.observability import tracecontext
 
 RULES: Rules = {
@@ -323,13 +323,12 @@ class Mutation:
 
     @strawberry.mutation(description="Cancel a running run and every unfinished task of it.")
     async def cancel_run(self, info: CtxInfo, id: strawberry.ID, reason: str = "") -> RunType:
-        if len(reason) > 2_000:
-            raise BadInput("reason too long", field="reason")
+        why = ReasonIn(reason=reason).reason
         rt = info.context.rt
         run = await workflows.cancel(
             rt.store,
             str(id),
-            reason=reason or "cancelled",
+            reason=why or "cancelled",
             actor=info.context.caller.id,
             now=rt.now(),
         )
