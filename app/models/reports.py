@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from app.models.common import ID_PATTERN, Input
-from app.models.inputs import TaskIn
+from app.models.common import ID_PATTERN, Input, JsonObject
+from app.models.inputs import Decision, TaskIn
 
 MAX_JSON = 64_000  # bytes of one JSON argument (payload, result, details)
 MAX_COST = 1_000_000  # USD one report may carry
@@ -25,6 +25,9 @@ ErrorText = Annotated[
     str, StringConstraints(strip_whitespace=False, min_length=1, max_length=10_000)
 ]
 Reason = Annotated[str, StringConstraints(strip_whitespace=False, max_length=2_000)]
+DecisionReason = Annotated[str, StringConstraints(strip_whitespace=False, max_length=4_000)]
+SpendKey = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=200)]
+ModelName = Annotated[str, StringConstraints(strip_whitespace=False, max_length=200)]
 Feedback = Annotated[str, StringConstraints(strip_whitespace=False, max_length=10_000)]
 
 
@@ -108,3 +111,37 @@ class ReviewIn(Input):
     characters)."""
 
     feedback: Feedback = ""
+
+
+class SpendIn(Input):
+    """``reportCost``: spend on a held task; ``key`` makes a resend harmless."""
+
+    task_id: str = Field(pattern=ID_PATTERN)
+    fence: int = Field(ge=1)
+    usd: float = Field(ge=0, le=MAX_COST)
+    key: SpendKey
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    model: ModelName | None = None
+
+
+class DecisionIn(Input):
+    """``decideProposal``: the decision, why (up to 4,000 characters) and, for MODIFY, the
+    edited payload (a JSON object of at most :data:`MAX_JSON` bytes)."""
+
+    decision: Decision
+    reason: DecisionReason = ""
+    payload: JsonObject | None = None
+
+    @field_validator("payload", mode="before")
+    @classmethod
+    def _payload(cls, value: Any) -> Any:
+        if value is not None and (not isinstance(value, dict) or len(json.dumps(value)) > MAX_JSON):
+            raise ValueError("payload must be a JSON object under 64 kB")
+        return value
+
+    @model_validator(mode="after")
+    def _modify_has_payload(self) -> DecisionIn:
+        if self.decision is Decision.MODIFY and self.payload is None:
+            raise ValueError("MODIFY needs the edited payload")
+        return self

@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from app.models import CompletionsIn, FailureIn, ReasonIn, ResultIn, SubmittedTaskIn
+from app.models import (
+    CompletionsIn,
+    Decision,
+    DecisionIn,
+    FailureIn,
+    ReasonIn,
+    ResultIn,
+    SpendIn,
+    SubmittedTaskIn,
+)
 from tests.conftest import App
 from tests.support.coord import CLAIM, SUBMIT, agent, submit
 
@@ -60,6 +69,8 @@ async def test_bad_inputs_are_refused_by_the_models(api: App) -> None:
 
 
 def test_free_text_is_kept_as_sent_and_sizes_are_bounded() -> None:
+    assert DecisionIn(decision=Decision.MODIFY, payload={" k ": 1}).payload == {" k ": 1}
+    assert SpendIn(task_id="t", fence=1, usd=0.5, key=" k ").key == " k "
     assert FailureIn(error="  spaced  ").error == "  spaced  "
     assert ReasonIn(reason=" why ").reason == " why "
     assert SubmittedTaskIn(kind="k", capability="c", payload=None).payload == {}
@@ -67,6 +78,9 @@ def test_free_text_is_kept_as_sent_and_sizes_are_bounded() -> None:
     for bad in (
         lambda: ResultIn(cost_usd=1e6 + 1),
         lambda: FailureIn(error="x" * 10_001),
+        lambda: DecisionIn(decision=Decision.MODIFY),
+        lambda: DecisionIn(decision=Decision.APPROVE, payload=[1]),
+        lambda: SpendIn(task_id="t", fence=1, usd=-1, key="k"),
         lambda: CompletionsIn(items=[{"task_id": "t", "fence": 1}] * 1_001),
     ):
         with pytest.raises(ValueError):

@@ -21,7 +21,7 @@ from app.api.schema.common import (
 from app.core import proposals
 from app.core.errors import BadInput
 from app.core.events import Event
-from app.models import Decision, ProposalIn, Role
+from app.models import Decision, DecisionIn, ProposalIn, Role
 
 RULES: Rules = {
     "proposeAction": roles(Role.AGENT),
@@ -202,21 +202,17 @@ class Mutation:
         reason: str = "",
         payload: JSON | None = None,
     ) -> ProposalType:
-        if len(reason) > 4_000:
-            raise BadInput("reason too long", field="reason")
-        d = Decision(decision)
-        if d is Decision.MODIFY and payload is None:
-            raise BadInput("MODIFY needs the edited payload", field="payload")
+        d = DecisionIn(decision=Decision(decision), reason=reason, payload=payload)
         caller = info.context.caller
         rt = info.context.rt
         p = await proposals.decide(
             rt.store,
             str(id),
-            d,
+            d.decision,
             principal_id=caller.id,
             admin=Role.ADMIN in caller.roles,
-            reason=reason,
-            payload=_object(payload, "payload") if payload is not None else None,
+            reason=d.reason,
+            payload=d.payload,
             lease_ms=rt.settings.lease_ms,
             now=rt.now(),
         )
