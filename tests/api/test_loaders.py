@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from app.core import costs, loaders, task_reads, tasks, workflows
+from app.core import costs, loaders, task_reads, tasks
 from app.core.context import Reader
+from app.core.workflows import runs as run_reads
 from tests.conftest import App
 from tests.support.coord import CLAIM, agent, submit
 
@@ -75,7 +76,7 @@ async def test_run_costs_are_one_read_for_the_whole_list(api: App) -> None:
     nodes = got["runs"]["nodes"]
     assert sorted(n["id"] for n in nodes) == sorted(runs)
     assert all(n["costUsd"] == 0.0 and n["steps"] == [{"stepId": "a"}] for n in nodes), nodes
-    assert seen[costs.RUN_COST] == 0 and seen[workflows.STATE_FOR] == 0
+    assert seen[costs.RUN_COST] == 0 and seen[run_reads.STATE_FOR] == 0
     assert seen[costs.RUN_COSTS] == 1 and seen[loaders.RUNS_FOR] == 1, seen
     # a single read answers the same, through the same loader
     one = await api.admin("query($id: ID!) { run(id: $id) { costUsd } }", id=runs[0])
