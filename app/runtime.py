@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from app.core import principals, traces, webhooks
 from app.core.clock import Clock
 from app.core.event_hub import EventHub
 from app.core.events import bootstrap
+from app.core.fact_feed import FactFeed
 from app.core.tasks import Backoff
 from app.embeddings import Embedder, make_embedder
 from app.graph import GraphStore, migrations, open_store
@@ -44,6 +45,10 @@ class Runtime:
     supervisor: Supervisor | None = None  # restarts the embedded graph server if it dies
     lease_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one lease renewal at once
     embedder: Embedder | None = None  # turns text into vectors (None: BATON_EMBEDDER=off)
+    fact_feed: FactFeed = field(init=False)  # contextUpdates: one read per delivered fact
+
+    def __post_init__(self) -> None:
+        self.fact_feed = FactFeed(self.store)
 
     def now(self) -> int:
         return self.clock.now()
@@ -57,6 +62,11 @@ class Runtime:
         """New work arrived: wake the scheduler job that handles it (if it runs here)."""
         for fn in self.nudges:
             fn(job)
+
+    def wake(self, jobs: Iterable[str]) -> None:
+        """Wake the jobs core decided a change needs (:mod:`app.core.wakeups`)."""
+        for job in jobs:
+            self.nudge(job)
 
 
 def admin_token_path(settings: Settings) -> Path:

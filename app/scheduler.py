@@ -7,7 +7,8 @@ their preconditions. Each job calls core functions only.
 Routing runs on an interval well under a second and is also *nudged* (run now) by the API
 right after a submit, so a task normally reaches its agent within one round trip; workflow
 runs and triggers are nudged the same way when a task ends, a proposal is decided or an
-event arrives.
+event arrives. Which job a change wakes is decided in core (:mod:`app.core.wakeups`); the
+adapters hand the answer to ``Runtime.wake``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from app.core import (
     tasks,
     trace_export,
     triggers,
+    wakeups,
     workflows,
 )
 from app.core import webhooks as hooks
@@ -99,16 +101,14 @@ async def advance_runs(rt: Runtime) -> int:
     # each pass reads the clock afresh: one reading for the whole job would stamp steps with
     # a time older than the tasks they saw end while it ran (0 ms steps, tasks outlasting them)
     started = await workflows.advance_all(rt.store, clock=rt.now, lease_ms=rt.settings.lease_ms)
-    if started:
-        rt.nudge("route")
+    rt.wake(wakeups.after_steps_started(started))
     return started
 
 
 async def fire_triggers(rt: Runtime) -> int:
     """Start workflow runs for new events that match a trigger."""
     started = await triggers.fire(rt.store, now=rt.now())
-    if started:
-        rt.nudge("workflows")
+    rt.wake(wakeups.after_runs_triggered(started))
     return started
 
 

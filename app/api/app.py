@@ -30,11 +30,11 @@ from strawberry.types.unset import UNSET
 
 from app import __version__
 from app.api import inbound, metrics, strictjson
-from app.api.context import Ctx
 from app.api.errors import graph_error
 from app.api.headers import SecurityHeaders
 from app.api.limits import BodyLimit
 from app.api.ratelimit import RateLimiter
+from app.api.request import Ctx
 from app.api.schema import build_schema
 from app.api.tracing import TraceContextMiddleware
 from app.config import Settings

@@ -27,7 +27,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.core import events, triggers
+from app.core import events, triggers, wakeups
 from app.core.errors import BadInput, BatonError
 from app.core.webhooks import standard_signature
 from app.runtime import Runtime
@@ -103,8 +103,7 @@ async def receive(source: str, request: Request) -> JSONResponse:
         )
     except BatonError as exc:
         return _error(400, exc.code, exc.message)
-    if not duplicate:
-        rt.nudge("triggers")
+    rt.wake(wakeups.after_event(duplicate))
     checks = await triggers.consider(rt.store, ev)  # as emitEvent { triggers } answers
     return JSONResponse(
         {

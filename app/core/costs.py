@@ -6,6 +6,7 @@ once per crossing and, at the limit, stop new work from being routed under them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ SET = q("budgets/set")
 LIST = q("budgets/list")
 EXHAUSTED = q("budgets/exhausted")
 RUN_COST = q("runs/cost")
+RUN_COSTS = q("runs/costs_many")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,16 @@ async def run_cost(store: GraphStore, run_id: str) -> float:
     """USD spent by every task of run ``run_id`` (sub-tasks included), to six places."""
     rows = await store.read(RUN_COST, runId=run_id)
     return round(float(rows[0]["cost"] or 0.0), 6) if rows else 0.0
+
+
+async def run_costs(store: GraphStore, run_ids: Sequence[str]) -> dict[str, float]:
+    """:func:`run_cost` for many runs in one read: by run id (0.0 for a run with no tasks)."""
+    wanted = list(dict.fromkeys(run_ids))
+    if not wanted:
+        return {}
+    rows = await store.read(RUN_COSTS, ids=wanted)
+    got = {r["id"]: round(float(r["cost"] or 0.0), 6) for r in rows}
+    return {i: got.get(i, 0.0) for i in wanted}
 
 
 async def raise_if_exhausted(store: GraphStore, agent_id: str) -> None:

@@ -1,11 +1,14 @@
 """Who is reading: the ``Reader`` every grant-filtered read takes (its ``params`` are the
 filter's parameters in the Cypher statement). Its own module so that the reads built on it
-(context, lineage, tasks, runs) need not import each other; ``app.core.context`` re-exports it."""
+(context, lineage, tasks, runs) need not import each other; ``app.core.context`` re-exports it.
+Also who a principal reads as (:func:`reader_of`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from app.models import Principal, Role
 
 
 @dataclass(frozen=True)
@@ -34,3 +37,13 @@ class Reader:
 
 EVERYONE = Reader(everything=True)
 """The reader for internal reads (the engine, exports run by an admin)."""
+
+
+def reader_of(caller: Principal) -> Reader:
+    """The caller as a reader, the rule every read by a caller starts from (README "Who may
+    read what"): an agent reads as itself, any other principal with its own teams' grants;
+    auditors and admins read everything. In core so that the API's resolvers and its batched
+    loaders apply it alike."""
+    if caller.agent_id is not None and Role.AGENT in caller.roles:
+        return Reader(agent_id=caller.agent_id, caller=caller.id)
+    return Reader(principal_id=caller.id, everything=caller.has(Role.AUDITOR), caller=caller.id)

@@ -56,6 +56,7 @@ FOREACH (_ IN CASE WHEN reader IS NULL THEN [] ELSE [1] END |
 FILTERED: dict[str, set[str]] = {
     "tasks/get_for": {"task"},
     "tasks/list_for": {"task"},
+    "tasks/get_many_for": {"task"},
     "proposals/get_for": {"proposal"},
     "events/after_for": {"generic"},
     "events/query": {"generic"},
@@ -66,6 +67,7 @@ FILTERED: dict[str, set[str]] = {
     "traces/why_nodes": {"generic", "fact"},
     "runs/state_for": {"task", "proposal"},
     "runs/list_for": {"task"},
+    "runs/state_many_for": {"task", "proposal"},
     "entities/get_for": {"entity"},
     "entities/list_for": {"entity"},
     "search/vector_for.falkordb": {"fact", "entity"},

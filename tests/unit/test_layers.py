@@ -13,9 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app"
 SDK = REPO / "sdk" / "python" / "baton_sdk"
 MAX_LINES = 400  # issue 22: a module over this is split along its seams
-# Allowed over MAX_LINES for now: another change (issue 22) is splitting these right now;
-# each pattern leaves this list when its split is done.
-BEING_SPLIT = ("app/api/schema/*.py", "app/models.py")
+# Allowed over MAX_LINES for now (a split under way adds its files here until it is done).
+BEING_SPLIT: tuple[str, ...] = ()
 ADAPTERS = ("app.api", "app.scheduler", "app.cli", "app.runtime")  # the wiring and above
 BELOW_ADAPTERS = ("core", "graph", "connectors", "observability")
 CYPHER_OWNERS = ("core", "graph", "connectors")  # the only packages that name statements

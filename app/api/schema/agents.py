@@ -7,11 +7,11 @@ from enum import Enum
 
 import strawberry
 
-from app.api.authz import ANY, Rules, roles
+from app.api.authz import ANY, Rules, acting_as, roles
 from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
 from app.core import agents
 from app.core.egress import EgressDenied, EgressPolicy
-from app.core.errors import BadInput, Forbidden, NotFound
+from app.core.errors import BadInput, NotFound
 from app.models import Agent, AgentIn, AgentMode, LeaseIn, Role
 
 RULES: Rules = {
@@ -21,14 +21,6 @@ RULES: Rules = {
     "agents": ANY,
     "agent": ANY,
 }
-
-
-def acting_as(info: CtxInfo, agent_id: str) -> str:
-    """The caller may act as ``agent_id`` (agents only as themselves), or FORBIDDEN."""
-    caller = info.context.caller
-    if not caller.may_act_as(agent_id):
-        raise Forbidden(f"{caller.id} may not act as agent {agent_id}", agentId=agent_id)
-    return agent_id
 
 
 AgentModeGQL = strawberry.enum(AgentMode, name="AgentMode")

@@ -10,13 +10,11 @@ from typing import Any, NewType, TypeVar, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.context import Ctx, CtxInfo
+from app.api.request import Ctx, CtxInfo
 from app.core import triggers as core_triggers
 from app.core import workflows as core_workflows
-from app.core.context import Reader
 from app.core.errors import BadInput
 from app.core.events import Event as CoreEvent
-from app.models import Role
 
 T = TypeVar("T")
 Long = NewType("Long", int)
@@ -42,15 +40,6 @@ LONG_SCALAR = strawberry.scalar(
 SCALARS: dict[object, Any] = {Long: LONG_SCALAR}
 
 __all__ = ["JSON", "Ctx", "CtxInfo", "EventConnection", "EventType", "Long", "PageInfo"]
-
-
-def caller_reader(info: CtxInfo) -> Reader:
-    """The caller as a reader: an agent reads as itself, any other principal with its own
-    teams' grants; auditors and admins read everything."""
-    caller = info.context.caller
-    if caller.agent_id is not None and Role.AGENT in caller.roles:
-        return Reader(agent_id=caller.agent_id, caller=caller.id)
-    return Reader(principal_id=caller.id, everything=caller.has(Role.AUDITOR), caller=caller.id)
 
 
 @strawberry.type

@@ -6,30 +6,35 @@ reads as itself; a human reads with their teams' grants; auditors and admins rea
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncGenerator
-from enum import Enum
-from typing import Any, cast
 
 import strawberry
-from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
-from app.api.schema.agents import acting_as
+from app.api.authz import ANY, Rules, acting_as, authorize, caller_reader, reader_for, roles
 from app.api.schema.common import (
     CtxInfo,
     Long,
-    PageInfo,
-    caller_reader,
     decode_cursor,
     page_of,
     page_size,
 )
-from app.core import context, entities
-from app.core.errors import BadInput, Forbidden
-from app.core.events import Event
-from app.models import EntityIn, FactIn, LinkIn, Role
+from app.api.schema.context_types import (
+    AssertFactInput,
+    AssertFactResult,
+    ContextUpdate,
+    Direction,
+    Entity,
+    EntityConnection,
+    EntityInput,
+    FactType,
+    Lineage,
+    LineageEdge,
+    LineageNode,
+    LinkInput,
+    node_props,
+)
+from app.core import context, entities, fact_feed
+from app.models import EntitiesIn, FactIn, LinksIn, Role
 
 RULES: Rules = {
     "upsertEntities": roles(Role.OPERATOR, Role.INTEGRATION),
@@ -43,231 +48,6 @@ RULES: Rules = {
     "entity": ANY,
     "entities": ANY,
 }
-MAX_BATCH = 1_000
-
-
-def reader_for(info: CtxInfo, agent_id: str | None) -> context.Reader:
-    """The reader is the caller: an agent reads as itself, a human or service with its own
-    teams' grants, auditors and admins everything. ``agentId`` naming another agent is an
-    *inspection*, an auditor/admin capability audited as the caller's own act."""
-    caller = info.context.caller
-    own = caller.agent_id if Role.AGENT in caller.roles else None
-    if agent_id is not None and agent_id != own:
-        if own is not None and not caller.has(Role.AUDITOR):
-            acting_as(info, agent_id)  # an agent reads only as itself: FORBIDDEN
-        if not caller.has(Role.AUDITOR):
-            raise Forbidden(
-                f"{caller.id} may not read as agent {agent_id} (inspection is for auditors)",
-                agentId=agent_id,
-            )
-        return context.Reader(agent_id=agent_id, inspector=caller.id, caller=caller.id)
-    if own is not None:
-        return context.Reader(agent_id=own, caller=caller.id)
-    return context.Reader(
-        principal_id=caller.id,
-        everything=caller.has(Role.AUDITOR),  # admin holds all roles
-        caller=caller.id,
-    )
-
-
-@strawberry.type(name="Fact")
-class FactType:
-    """Something an agent asserted about an entity, how sure, and when."""
-
-    id: strawberry.ID
-    key: str
-    value: JSON
-    confidence: float
-    entity_id: str
-    agent_id: str = strawberry.field(description="Who asserted it.")
-    observed_at: Long
-    current: bool
-    valid_to: Long | None
-    sensitivity: str | None
-    distance: int | None = strawberry.field(description="Relations from the entity asked about.")
-    history: list[FactType] = strawberry.field(description="Facts it superseded, newest first.")
-    contradicts: list[str]
-
-    @classmethod
-    def of(cls, f: context.Fact) -> FactType:
-        return cls(
-            id=strawberry.ID(f.id),
-            key=f.key,
-            value=cast(JSON, f.value),
-            confidence=f.confidence,
-            entity_id=f.entity_id,
-            agent_id=f.agent_id,
-            observed_at=Long(f.observed_at),
-            current=f.current,
-            valid_to=Long(f.valid_to) if f.valid_to is not None else None,
-            sensitivity=f.sensitivity,
-            distance=f.distance,
-            history=[FactType.of(h) for h in f.history],
-            contradicts=f.contradicts,
-        )
-
-
-@strawberry.input
-class EntityInput:
-    id: str
-    kind: str
-    name: str
-    domain: str
-    attrs: JSON | None = None
-
-
-@strawberry.input
-class LinkInput:
-    from_: str = strawberry.field(name="from")
-    to: str
-    type: str = "DEPENDS_ON"
-
-
-@strawberry.input
-class AssertFactInput:
-    agent_id: str
-    entity_id: str
-    key: str
-    value: JSON
-    confidence: float
-    derived_from: list[str] | None = None
-    valid_to: Long | None = None
-    sensitivity: str | None = None
-    id: str | None = None
-
-
-@strawberry.type
-class AssertFactResult:
-    fact: FactType
-    superseded: str | None
-    contradicted: bool
-    recipients: list[str] = strawberry.field(description="Agents it was pushed to at once.")
-
-
-@strawberry.enum
-class Direction(Enum):
-    UPSTREAM = "UPSTREAM"
-    DOWNSTREAM = "DOWNSTREAM"
-    BOTH = "BOTH"
-
-
-@strawberry.type
-class LineageNode:
-    id: strawberry.ID
-    label: str
-    props: JSON
-
-
-@strawberry.type
-class LineageEdge:
-    from_: str = strawberry.field(name="from")
-    to: str
-    type: str
-
-
-@strawberry.type
-class Lineage:
-    nodes: list[LineageNode]
-    edges: list[LineageEdge]
-    truncated: bool = strawberry.field(
-        description="The walk stopped at its node/edge budget (BATON_LINEAGE_BUDGET): there "
-        "is more; narrow it with a smaller depth or start nearer."
-    )
-
-
-@strawberry.type
-class ContextUpdate:
-    seq: Long
-    type: str
-    fact: FactType | None
-
-
-def _props(n: dict[str, Any]) -> JSON:
-    out = {k: v for k, v in n.items() if k not in ("id", "label")}
-    if isinstance(out.get("value"), str):
-        try:
-            out["value"] = json.loads(out["value"])
-        except ValueError:
-            pass
-    return cast(JSON, out)
-
-
-@strawberry.type(description="An org relation from an entity to another one.")
-class EntityRelation:
-    type: str = strawberry.field(
-        description="DEPENDS_ON | PART_OF | OWNED_BY | RELATES_TO | PROVIDES | CONSUMES | CHILD_OF"
-    )
-    to: str
-    status: str = strawberry.field(description="active | retired (its source dropped it)")
-    source: str | None = strawberry.field(
-        description="The source that states it (null: the API or Baton's own import format)."
-    )
-
-
-@strawberry.type(description="A source's claim on an entity (SOURCED_FROM): its provenance.")
-class EntitySource:
-    source: str
-    rev: str | None = strawberry.field(description="The source's revision that last wrote it.")
-    status: str = strawberry.field(description="active | retired (the source dropped it)")
-    lost_to: str | None = strawberry.field(
-        description="A source of better precedence that owns the entity's properties."
-    )
-    file: str | None = strawberry.field(description="Where in the source it is described.")
-    at: float | None = strawberry.field(description="When the claim was last written (ms).")
-
-
-@strawberry.type(description="An org entity (service, system, team, customer, ...).")
-class Entity:
-    id: strawberry.ID
-    kind: str
-    name: str
-    namespace: str | None = strawberry.field(description="Its catalog namespace, if any.")
-    domain: str | None = strawberry.field(description="The domain that decides who may read it.")
-    owner: str | None = strawberry.field(
-        description="The entity it is OWNED_BY (the best-ranked source's, when several say)."
-    )
-    status: str = strawberry.field(description="active | retired (every source dropped it)")
-    attrs: JSON
-    relations: list[EntityRelation] = strawberry.field(
-        description="Outgoing relations to entities the caller may also read, retired ones too."
-    )
-    sources: list[EntitySource] = strawberry.field(
-        description="The sources that describe it (none: created through the API)."
-    )
-
-    @classmethod
-    def of(cls, e: entities.Entity) -> Entity:
-        return cls(
-            id=strawberry.ID(e.id),
-            kind=e.kind,
-            name=e.name,
-            namespace=e.namespace,
-            domain=e.domain,
-            owner=e.owner,
-            status=e.status,
-            attrs=cast(JSON, e.attrs),
-            relations=[
-                EntityRelation(type=r.type, to=r.to, status=r.status, source=r.source)
-                for r in e.relations
-            ],
-            sources=[
-                EntitySource(
-                    source=c.source,
-                    rev=c.rev,
-                    status=c.status,
-                    lost_to=c.lost_to,
-                    file=c.file,
-                    at=float(c.at) if c.at is not None else None,
-                )
-                for c in e.sources
-            ],
-        )
-
-
-@strawberry.type
-class EntityConnection:
-    nodes: list[Entity]
-    page_info: PageInfo
 
 
 @strawberry.type
@@ -375,7 +155,7 @@ class Query:
         return Lineage(
             truncated=got.truncated,
             nodes=[
-                LineageNode(id=strawberry.ID(n["id"]), label=n["label"], props=_props(n))
+                LineageNode(id=strawberry.ID(n["id"]), label=n["label"], props=node_props(n))
                 for n in got.nodes
             ],
             edges=[LineageEdge(from_=e["from"], to=e["to"], type=e["type"]) for e in got.edges],
@@ -386,18 +166,11 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Create or update org entities (batched, idempotent).")
     async def upsert_entities(self, info: CtxInfo, entities: list[EntityInput]) -> int:
-        if not 1 <= len(entities) <= MAX_BATCH:
-            raise BadInput(f"between 1 and {MAX_BATCH} entities per call", field="entities")
-        items = [
-            EntityIn(
-                id=e.id,
-                kind=e.kind,
-                name=e.name,
-                domain=e.domain,
-                attrs=cast(dict[str, Any], e.attrs or {}),
-            )
+        batch: list[dict[str, object]] = [
+            {"id": e.id, "kind": e.kind, "name": e.name, "domain": e.domain, "attrs": e.attrs or {}}
             for e in entities
         ]
+        items = EntitiesIn.model_validate({"entities": batch}).entities
         rt = info.context.rt
         caller = info.context.caller
         return await context.upsert_entities(
@@ -406,11 +179,8 @@ class Mutation:
 
     @strawberry.mutation(description="Relate entities (batched, idempotent).")
     async def link_entities(self, info: CtxInfo, links: list[LinkInput]) -> int:
-        if not 1 <= len(links) <= MAX_BATCH:
-            raise BadInput(f"between 1 and {MAX_BATCH} links per call", field="links")
-        items = [
-            LinkIn.model_validate({"from": x.from_, "to": x.to, "type": x.type}) for x in links
-        ]
+        batch = [{"from": x.from_, "to": x.to, "type": x.type} for x in links]
+        items = LinksIn.model_validate({"links": batch}).links
         rt = info.context.rt
         return await context.link_entities(
             rt.store, items, actor=info.context.caller.id, now=rt.now()
@@ -422,8 +192,6 @@ class Mutation:
     )
     async def assert_fact(self, info: CtxInfo, input: AssertFactInput) -> AssertFactResult:
         acting_as(info, input.agent_id)
-        if len(json.dumps(input.value)) > 32_000:
-            raise BadInput("value larger than 32000 bytes", field="value")
         data = FactIn(
             agent_id=input.agent_id,
             entity_id=input.entity_id,
@@ -462,29 +230,11 @@ class Subscription:
     ) -> AsyncGenerator[ContextUpdate, None]:
         authorize(info)
         acting_as(info, agent_id)
-        hub = info.context.rt.hub
-        assert hub is not None
-        kinds = ["fact.asserted", "fact.contradicted"]
-
-        def mine(ev: Event) -> bool:
-            return ev.type in kinds and agent_id in ev.recipients
-
-        async for ev in hub.subscribe(after, mine, kinds, owner=info.context.caller.id):
-            f = await _delivered_fact(info, ev.subject or "")
+        rt = info.context.rt
+        assert rt.hub is not None
+        mine = fact_feed.for_agent(agent_id)
+        async for ev in rt.hub.subscribe(
+            after, mine, fact_feed.KINDS, owner=info.context.caller.id
+        ):
+            f = await rt.fact_feed.fact(ev)
             yield ContextUpdate(seq=Long(ev.seq), type=ev.type, fact=FactType.of(f) if f else None)
-
-
-_recent: dict[str, asyncio.Future[context.Fact | None]] = {}
-
-
-async def _delivered_fact(info: CtxInfo, fact_id: str) -> context.Fact | None:
-    """One read per fact however many agents it goes to: the recipients were chosen with
-    their grants inside the statement that stored the fact, so the read need not repeat it."""
-    fut = _recent.get(fact_id)
-    if fut is None:
-        store = info.context.rt.store
-        fut = asyncio.ensure_future(context.fact(store, context.Reader(everything=True), fact_id))
-        _recent[fact_id] = fut
-        while len(_recent) > 1_000:
-            _recent.pop(next(iter(_recent)))
-    return await fut

@@ -7,12 +7,10 @@ from typing import Any
 
 import strawberry
 
-from app.api.authz import Rules, roles
-from app.api.schema.agents import acting_as
+from app.api.authz import Rules, acting_as, roles
 from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
-from app.core import costs
-from app.core.errors import BadInput
-from app.models import BudgetIn, BudgetPeriod, BudgetScope, LeaseIn, Role
+from app.core import costs, wakeups
+from app.models import BudgetIn, BudgetPeriod, BudgetScope, Role, SpendIn
 
 RULES: Rules = {
     "reportCost": roles(Role.AGENT),
@@ -142,13 +140,19 @@ class Mutation:
         model: str | None = None,
     ) -> bool:
         acting_as(info, agent_id)
-        LeaseIn(task_id=task_id, fence=fence)
-        if not 0 <= usd <= 1_000_000 or not 1 <= len(key) <= 200:
-            raise BadInput("usd must be 0..1e6 and key 1..200 characters", field="usd")
-        if model is not None and len(model) > 200:
-            raise BadInput("model name too long", field="model")
+        s = SpendIn(
+            task_id=task_id,
+            fence=fence,
+            usd=usd,
+            key=key,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            model=model,
+        )
         rt = info.context.rt
-        spend = costs.Spend(f"{task_id}:{key}", task_id, fence, usd, tokens_in, tokens_out, model)
+        spend = costs.Spend(
+            f"{s.task_id}:{s.key}", s.task_id, s.fence, s.usd, s.tokens_in, s.tokens_out, s.model
+        )
         return await costs.report_one(
             rt.store, agent_id, spend, now=rt.now(), actor=info.context.caller.id
         )
@@ -158,5 +162,5 @@ class Mutation:
         data = BudgetIn.model_validate(vars(input))
         rt = info.context.rt
         b = await costs.set_budget(rt.store, data, actor=info.context.caller.id, now=rt.now())
-        rt.nudge()
+        rt.wake(wakeups.after_budget())
         return Budget.of(b)

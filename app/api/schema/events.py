@@ -8,13 +8,12 @@ from typing import Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
+from app.api.authz import ANY, Rules, authorize, caller_reader, roles
 from app.api.schema.common import (
     CtxInfo,
     EventConnection,
     EventType,
     Long,
-    caller_reader,
     event_page,
     page_size,
     seq_cursor,

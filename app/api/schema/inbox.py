@@ -10,20 +10,18 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
-from app.api.schema.agents import acting_as
+from app.api.authz import ANY, Rules, acting_as, authorize, caller_reader, may_read_inbox, roles
 from app.api.schema.common import (
     CtxInfo,
     Long,
     PageInfo,
-    caller_reader,
     decode_int_cursor,
     encode_cursor,
 )
 from app.core import proposals
-from app.core.errors import BadInput, Forbidden
+from app.core.errors import BadInput
 from app.core.events import Event
-from app.models import Decision, ProposalIn, Role
+from app.models import Decision, DecisionIn, ProposalIn, Role
 
 RULES: Rules = {
     "proposeAction": roles(Role.AGENT),
@@ -144,10 +142,7 @@ class Query:
         first: int = 50,
         after: str | None = None,
     ) -> ProposalConnection:
-        caller = info.context.caller
-        who = principal_id or caller.id
-        if who != caller.id and not caller.has(Role.AUDITOR):
-            raise Forbidden("only auditors and admins read someone else's inbox")
+        who = may_read_inbox(info, principal_id)
         if not 1 <= first <= info.context.rt.settings.max_page_size:
             raise BadInput("first out of range", field="first")
         offset = decode_int_cursor(after)
@@ -207,21 +202,17 @@ class Mutation:
         reason: str = "",
         payload: JSON | None = None,
     ) -> ProposalType:
-        if len(reason) > 4_000:
-            raise BadInput("reason too long", field="reason")
-        d = Decision(decision)
-        if d is Decision.MODIFY and payload is None:
-            raise BadInput("MODIFY needs the edited payload", field="payload")
+        d = DecisionIn(decision=Decision(decision), reason=reason, payload=payload)
         caller = info.context.caller
         rt = info.context.rt
         p = await proposals.decide(
             rt.store,
             str(id),
-            d,
+            d.decision,
             principal_id=caller.id,
             admin=Role.ADMIN in caller.roles,
-            reason=reason,
-            payload=_object(payload, "payload") if payload is not None else None,
+            reason=d.reason,
+            payload=d.payload,
             lease_ms=rt.settings.lease_ms,
             now=rt.now(),
         )

@@ -7,8 +7,8 @@ from typing import cast
 
 import strawberry
 
-from app.api.authz import ANY, Rules, roles
-from app.api.schema.common import JSON, CtxInfo, caller_reader
+from app.api.authz import ANY, Rules, caller_reader, roles
+from app.api.schema.common import JSON, CtxInfo
 from app.core import search, search_context
 from app.models import Role
 

@@ -3,28 +3,42 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
-from app.api.schema.agents import acting_as
+from app.api.authz import ANY, Rules, acting_as, authorize, caller_reader, roles
 from app.api.schema.common import (
     CtxInfo,
     Long,
-    PageInfo,
-    caller_reader,
     decode_cursor,
     page_of,
     page_size,
 )
-from app.core import tasks
-from app.core.errors import BadInput
+from app.api.schema.task_types import (
+    CompletionInput,
+    QueueDepth,
+    SubmitTaskInput,
+    TaskAssignment,
+    TaskConnection,
+    TaskType,
+    pushed_task,
+)
+from app.core import tasks, wakeups
 from app.core.events import Event
-from app.models import LeaseIn, Role, Task, TaskIn
+from app.models import (
+    ClaimIn,
+    CompletionsIn,
+    FailureIn,
+    ReasonIn,
+    ResultIn,
+    ReviewIn,
+    Role,
+    SubmissionsIn,
+    SubmittedTaskIn,
+)
 from app.observability import tracecontext
 
 RULES: Rules = {
@@ -44,235 +58,29 @@ RULES: Rules = {
     "reviewTask": roles(Role.AGENT),
     "taskAssigned": roles(Role.AGENT),
 }
-MAX_JSON = 64_000
 PUSHED = ["task.assigned", "task.cancelled", "task.preempted", "proposal.decided"]
 
 
-def _json_arg(value: Any, field: str) -> Any:
-    if len(json.dumps(value)) > MAX_JSON:
-        raise BadInput(f"{field} larger than {MAX_JSON} bytes", field=field)
-    return value
-
-
-@strawberry.type(name="TaskAttempt")
-class AttemptType:
-    attempt: int
-    fence: int
-    agent_id: str
-    at: Long
-    via: str | None
-    outcome: str | None
-    ended_at: Long | None
-
-
-@strawberry.type(name="Task")
-class TaskType:
-    """A unit of work: routed by capability, held under a lease and a fencing token."""
-
-    id: strawberry.ID
-    kind: str
-    capability: str
-    priority: int
-    status: str
-    payload: JSON | None = strawberry.field(
-        description="Null (with result and errors) when the caller may not read the task: "
-        "not its own and touching an entity in a domain it may not read."
-    )
-    result: JSON | None
-    dedup_key: str | None
-    attempts: int
-    max_attempts: int
-    fence: int = strawberry.field(
-        description="Fencing token of the current assignment; present it on every report."
-    )
-    lease_until: Long | None
-    deadline: Long | None
-    not_before: Long | None
-    agent_id: str | None
-    resources: list[str]
-    entities: list[str]
-    errors: JSON
-    cost_usd: float
-    tree_cost_usd: float = strawberry.field(
-        description="USD spent on this task and every sub-task below it (rolled up when "
-        "cost is reported)."
-    )
-    submitted_by: str | None
-    run_id: str | None
-    parent_id: str | None
-    created_at: Long
-    updated_at: Long
-    ended_at: Long | None
-    loaded_history: strawberry.Private[list[AttemptType] | None]
-    loaded_relations: strawberry.Private[tuple[str | None, list[str]] | None]
-    feedback: str | None = strawberry.field(
-        description="A supervisor's feedback when it sent this sub-task back."
-    )
-    rounds: int = strawberry.field(description="How many times it was sent back.")
-    review: str | None = strawberry.field(description="accepted | sent_back")
-    traceparent: str | None = strawberry.field(
-        description="W3C traceparent of this task's span: agents pass it on to join the trace."
-    )
-
-    @strawberry.field(description="Every assignment of this task and how it ended.")
-    async def history(self, info: CtxInfo) -> list[AttemptType]:
-        if self.loaded_history is not None:
-            return self.loaded_history
-        t = await tasks.get_for(info.context.rt.store, caller_reader(info), str(self.id))
-        return TaskType.of(t).loaded_history or [] if t else []
-
-    async def _relations(self, info: CtxInfo) -> tuple[str | None, list[str]]:
-        """Merge and deferral: read with the task by task(id) and tasks, else read now."""
-        if self.loaded_relations is None:
-            t = await tasks.get_for(info.context.rt.store, caller_reader(info), str(self.id))
-            self.loaded_relations = (t.merged_into, t.deferred_behind) if t else (None, [])
-        return self.loaded_relations
-
-    @strawberry.field(description="For a merged task: the id of the task whose outcome it shares.")
-    async def merged_into(self, info: CtxInfo) -> str | None:
-        return (await self._relations(info))[0]
-
-    @strawberry.field(
-        description="For a deferred task: the tasks it waits behind (they touch the same entities)."
-    )
-    async def deferred_behind(self, info: CtxInfo) -> list[str]:
-        return (await self._relations(info))[1]
-
-    @strawberry.field(description="For a merged task: the task whose outcome it shares.")
-    async def survivor(self, info: CtxInfo) -> TaskType | None:
-        merged_into = (await self._relations(info))[0]
-        if not merged_into:
-            return None
-        t = await tasks.get_for(info.context.rt.store, caller_reader(info), merged_into)
-        return TaskType.of(t) if t else None
-
-    @classmethod
-    def of(cls, t: Task) -> TaskType:
-        def long(v: int | None) -> Long | None:
-            return Long(v) if v is not None else None
-
-        return cls(
-            id=strawberry.ID(t.id),
-            kind=t.kind,
-            capability=t.capability,
-            priority=t.priority,
-            status=t.status,
-            payload=None if t.hidden else cast(JSON, t.payload),
-            result=None if t.hidden else t.result,
-            dedup_key=t.dedup_key,
-            attempts=t.attempts,
-            max_attempts=t.max_attempts,
-            fence=t.fence,
-            lease_until=long(t.lease_until),
-            deadline=long(t.deadline),
-            not_before=long(t.not_before),
-            agent_id=t.agent_id,
-            resources=t.resources,
-            entities=t.entities,
-            errors=cast(JSON, t.errors),
-            cost_usd=t.cost_usd,
-            tree_cost_usd=round(t.tree_cost_usd, 6),
-            submitted_by=t.submitted_by,
-            run_id=t.run_id,
-            parent_id=t.parent_id,
-            created_at=Long(t.created_at),
-            updated_at=Long(t.updated_at),
-            ended_at=long(t.ended_at),
-            feedback=t.feedback,
-            rounds=t.rounds,
-            review=t.review,
-            traceparent=t.traceparent,
-            loaded_history=None
-            if not t.history and t.attempts
-            else [
-                AttemptType(
-                    attempt=h.attempt,
-                    fence=h.fence,
-                    agent_id=h.agent_id,
-                    at=Long(h.at),
-                    via=h.via,
-                    outcome=h.outcome,
-                    ended_at=long(h.ended_at),
-                )
-                for h in t.history
-            ],
-            loaded_relations=(t.merged_into, t.deferred_behind) if t.relations_loaded else None,
-        )
-
-
-@strawberry.type
-class TaskConnection:
-    nodes: list[TaskType]
-    page_info: PageInfo
-
-
-@strawberry.type
-class QueueDepth:
-    capability: str
-    status: str
-    count: int
-    oldest: Long | None
-
-
-@strawberry.input
-class SubmitTaskInput:
-    kind: str
-    capability: str
-    priority: int = 50
-    payload: JSON | None = None
-    resources: list[str] | None = None
-    entities: list[str] | None = None
-    deadline: Long | None = None
-    parent_id: str | None = None
-    run_id: str | None = None
-    dedup_key: str | None = None
-    max_attempts: int = 3
-
-
-@strawberry.input
-class CompletionInput:
-    task_id: str
-    fence: int
-    result: JSON | None = None
-    cost_usd: float = 0.0
-
-
-@strawberry.type
-class TaskAssignment:
-    """Pushed to an agent: new work (``task.assigned``), work taken away
-    (``task.cancelled``, ``task.preempted``), or a human's answer to its proposal
-    (``proposal.decided``, with ``decision`` and ``proposalId``)."""
-
-    seq: Long
-    type: str
-    task_id: strawberry.ID
-    fence: int | None
-    task: TaskType | None
-    proposal_id: str | None = None
-    decision: str | None = None
-
-
-def _task_in(input: SubmitTaskInput) -> TaskIn:
-    payload = _json_arg(input.payload if input.payload is not None else {}, "payload")
-    if not isinstance(payload, dict):
-        raise BadInput("payload must be a JSON object", field="payload")
+def _task_in(input: SubmitTaskInput) -> dict[str, Any]:
+    """The fields of a submission (checked by :class:`SubmittedTaskIn`), with the caller's
+    trace context."""
     caller = tracecontext.caller()
-    return TaskIn(
-        kind=input.kind,
-        capability=input.capability,
-        priority=input.priority,
-        payload=payload,
-        resources=input.resources or [],
-        entities=input.entities or [],
-        deadline=input.deadline,
-        parent_id=input.parent_id,
-        run_id=input.run_id,
-        dedup_key=input.dedup_key,
-        max_attempts=input.max_attempts,
+    return {
+        "kind": input.kind,
+        "capability": input.capability,
+        "priority": input.priority,
+        "payload": input.payload,
+        "resources": input.resources or [],
+        "entities": input.entities or [],
+        "deadline": input.deadline,
+        "parent_id": input.parent_id,
+        "run_id": input.run_id,
+        "dedup_key": input.dedup_key,
+        "max_attempts": input.max_attempts,
         # a caller's traceparent: the task joins the caller's trace, under the caller's span
-        trace_id=caller.trace_id if caller else None,
-        parent_span_id=caller.span_id if caller else None,
-    )
+        "trace_id": caller.trace_id if caller else None,
+        "parent_span_id": caller.span_id if caller else None,
+    }
 
 
 @strawberry.type
@@ -326,10 +134,12 @@ class Mutation:
     async def submit_task(self, info: CtxInfo, input: SubmitTaskInput) -> TaskType:
         rt = info.context.rt
         t = await tasks.submit(
-            rt.store, _task_in(input), actor=info.context.caller.id, now=rt.now()
+            rt.store,
+            SubmittedTaskIn.model_validate(_task_in(input)),
+            actor=info.context.caller.id,
+            now=rt.now(),
         )
-        if t.status == "queued":
-            rt.nudge()
+        rt.wake(wakeups.after_submit([t]))
         return TaskType.of(t)
 
     @strawberry.mutation(
@@ -337,12 +147,12 @@ class Mutation:
         "as submitTask for each."
     )
     async def submit_tasks(self, info: CtxInfo, inputs: list[SubmitTaskInput]) -> list[TaskType]:
-        if not 1 <= len(inputs) <= 500:
-            raise BadInput("between 1 and 500 tasks per call", field="inputs")
-        items = [_task_in(i) for i in inputs]
+        items = SubmissionsIn.model_validate({"inputs": [_task_in(i) for i in inputs]}).inputs
         rt = info.context.rt
-        got = await tasks.submit_many(rt.store, items, actor=info.context.caller.id, now=rt.now())
-        rt.nudge()
+        got = await tasks.submit_many(
+            rt.store, list(items), actor=info.context.caller.id, now=rt.now()
+        )
+        rt.wake(wakeups.after_submit(got))
         return [TaskType.of(t) for t in got]
 
     @strawberry.mutation(description="Pull the best eligible task for this agent (or null).")
@@ -356,9 +166,7 @@ class Mutation:
     async def claim_tasks(
         self, info: CtxInfo, agent_id: str, max: int = 10, capability: str | None = None
     ) -> list[TaskType]:
-        if not 1 <= max <= 1_000:
-            raise BadInput("max must be between 1 and 1000", field="max")
-        return await _claim(info, agent_id, max, capability)
+        return await _claim(info, agent_id, ClaimIn(max=max).max, capability)
 
     @strawberry.mutation(description="Start a pushed task (assigned -> running).")
     async def start_task(self, info: CtxInfo, task_id: str, agent_id: str, fence: int) -> TaskType:
@@ -381,8 +189,7 @@ class Mutation:
         cost_usd: float = 0.0,
     ) -> TaskType:
         acting_as(info, agent_id)
-        if not 0 <= cost_usd <= 1_000_000:
-            raise BadInput("costUsd must be between 0 and 1e6", field="costUsd")
+        report = ResultIn(result=result, cost_usd=cost_usd)
         rt = info.context.rt
         t = await tasks.finish(
             rt.store,
@@ -390,14 +197,13 @@ class Mutation:
             agent_id,
             fence,
             outcome="done",
-            result=_json_arg(result, "result"),
-            cost_usd=cost_usd,
+            result=report.result,
+            cost_usd=report.cost_usd,
             backoff=rt.backoff,
             now=rt.now(),
             actor=info.context.caller.id,
         )
-        if t.run_id:
-            rt.nudge("workflows")
+        rt.wake(wakeups.after_finish(t))
         return TaskType.of(t)
 
     @strawberry.mutation(
@@ -408,16 +214,10 @@ class Mutation:
         self, info: CtxInfo, agent_id: str, items: list[CompletionInput]
     ) -> list[strawberry.ID]:
         acting_as(info, agent_id)
-        if not 1 <= len(items) <= 1_000:
-            raise BadInput("between 1 and 1000 items per call", field="items")
+        batch = CompletionsIn.model_validate({"items": [vars(i) for i in items]})
         done = [
-            tasks.Completion(
-                task_id=LeaseIn(task_id=i.task_id, fence=i.fence).task_id,
-                fence=i.fence,
-                result=_json_arg(i.result, "result"),
-                cost_usd=i.cost_usd if 0 <= i.cost_usd <= 1_000_000 else _bad_cost(),
-            )
-            for i in items
+            tasks.Completion(task_id=i.task_id, fence=i.fence, result=i.result, cost_usd=i.cost_usd)
+            for i in batch.items
         ]
         rt = info.context.rt
         ids = await tasks.complete_many(
@@ -441,8 +241,7 @@ class Mutation:
         cost_usd: float = 0.0,
     ) -> TaskType:
         acting_as(info, agent_id)
-        if not 1 <= len(error) <= 10_000:
-            raise BadInput("error must be 1..10000 characters", field="error")
+        failure = FailureIn(error=error, details=details)
         rt = info.context.rt
         t = await tasks.finish(
             rt.store,
@@ -450,25 +249,21 @@ class Mutation:
             agent_id,
             fence,
             outcome="retry" if retryable else "failed",
-            error={"error": error, "details": _json_arg(details, "details")},
+            error={"error": failure.error, "details": failure.details},
             cost_usd=cost_usd,
             backoff=rt.backoff,
             now=rt.now(),
             actor=info.context.caller.id,
         )
-        if t.status == "queued":
-            rt.nudge()
-        elif t.run_id:
-            rt.nudge("workflows")
+        rt.wake(wakeups.after_finish(t))
         return TaskType.of(t)
 
     @strawberry.mutation(description="Cancel a task that has not ended; its agent is told.")
     async def cancel_task(self, info: CtxInfo, task_id: str, reason: str = "") -> TaskType:
-        if len(reason) > 2_000:
-            raise BadInput("reason too long", field="reason")
+        why = ReasonIn(reason=reason).reason
         rt = info.context.rt
         t = await tasks.cancel(
-            rt.store, task_id, reason=reason, actor=info.context.caller.id, now=rt.now()
+            rt.store, task_id, reason=why, actor=info.context.caller.id, now=rt.now()
         )
         return TaskType.of(t)
 
@@ -480,57 +275,26 @@ class Mutation:
         self, info: CtxInfo, agent_id: str, task_id: str, accept: bool, feedback: str = ""
     ) -> TaskType:
         acting_as(info, agent_id)
-        if len(feedback) > 10_000:
-            raise BadInput("feedback too long", field="feedback")
+        review = ReviewIn(feedback=feedback)
         rt = info.context.rt
         t = await tasks.review(
             rt.store,
             task_id,
             agent_id,
             accept=accept,
-            feedback=feedback,
+            feedback=review.feedback,
             now=rt.now(),
             actor=info.context.caller.id,
         )
-        if not accept:
-            rt.nudge()
+        rt.wake(wakeups.after_review(accept))
         return TaskType.of(t)
 
     @strawberry.mutation(description="Put a dead-lettered task back in the queue.")
     async def requeue_dead(self, info: CtxInfo, task_id: str) -> TaskType:
         rt = info.context.rt
         t = await tasks.requeue_dead(rt.store, task_id, actor=info.context.caller.id, now=rt.now())
-        rt.nudge()
+        rt.wake(wakeups.after_requeue())
         return TaskType.of(t)
-
-
-def _pushed(ev: Event, agent_id: str) -> Task | None:
-    """The task as the assignment event recorded it (no read needed), if it did."""
-    p = ev.payload
-    if ev.type != "task.assigned" or "payload" not in p:
-        return None
-    return Task(
-        id=ev.subject or "",
-        kind=p["kind"],
-        capability=p["capability"],
-        priority=p["priority"],
-        status="assigned",
-        payload=p["payload"],
-        fence=p["fence"],
-        attempts=p["attempts"],
-        agent_id=agent_id,
-        created_at=ev.at,
-        updated_at=ev.at,
-        run_id=p.get("runId"),
-        parent_id=p.get("parentId"),
-        rounds=p.get("rounds") or 0,
-        trace_id=p.get("traceId"),
-        span_id=p.get("spanId"),
-    )
-
-
-def _bad_cost() -> float:
-    raise BadInput("costUsd must be between 0 and 1e6", field="costUsd")
 
 
 async def _claim(
@@ -569,7 +333,7 @@ class Subscription:
 
         async for ev in hub.subscribe(after, mine, PUSHED, owner=info.context.caller.id):
             task_id = str(ev.payload.get("taskId") or ev.subject or "")
-            t = _pushed(ev, agent_id) or await tasks.props(info.context.rt.store, task_id)
+            t = pushed_task(ev, agent_id) or await tasks.props(info.context.rt.store, task_id)
             yield TaskAssignment(
                 seq=Long(ev.seq),
                 type=ev.type,

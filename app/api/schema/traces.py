@@ -8,8 +8,8 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.authz import Rules, roles
-from app.api.schema.common import CtxInfo, Long, caller_reader
+from app.api.authz import Rules, caller_reader, roles
+from app.api.schema.common import CtxInfo, Long
 from app.core import traces
 from app.models import Role
 

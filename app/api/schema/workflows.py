@@ -10,20 +10,19 @@ import strawberry
 import yaml
 from strawberry.scalars import JSON
 
-from app.api.authz import ANY, Rules, authorize, roles
+from app.api.authz import ANY, Rules, authorize, caller_reader, roles
 from app.api.schema.common import (
     CtxInfo,
     Long,
     PageInfo,
-    caller_reader,
     decode_cursor,
     encode_cursor,
     page_size,
 )
-from app.core import costs, workflows
+from app.core import wakeups, workflows
 from app.core.errors import BadInput
 from app.core.events import Event, dumps
-from app.models import Role, has_nul
+from app.models import ReasonIn, Role, has_nul
 from app.observability import tracecontext
 
 RULES: Rules = {
@@ -149,15 +148,13 @@ class RunType:
     )
     async def steps(self, info: CtxInfo) -> list[StepType]:
         if self.loaded_steps is None:  # a list read (runs): the same statement as run(id)
-            r = await workflows.get_run_for(
-                info.context.rt.store, caller_reader(info), str(self.id)
-            )
+            r = await info.context.loaders.run.load(str(self.id))
             self.loaded_steps = [StepType.of(s) for s in r.steps] if r else []
         return self.loaded_steps
 
     @strawberry.field(description="USD spent by every task of this run (sub-tasks included).")
     async def cost_usd(self, info: CtxInfo) -> float:
-        return await costs.run_cost(info.context.rt.store, str(self.id))
+        return await info.context.loaders.run_cost.load(str(self.id))
 
     @classmethod
     def of(cls, r: workflows.Run) -> RunType:
@@ -321,18 +318,17 @@ class Mutation:
             trace_id=caller.trace_id if caller else None,
             parent_span_id=caller.span_id if caller else None,
         )
-        rt.nudge("workflows")
+        rt.wake(wakeups.after_run_change())
         return cast(RunType, await _seen(info, run.id))
 
     @strawberry.mutation(description="Cancel a running run and every unfinished task of it.")
     async def cancel_run(self, info: CtxInfo, id: strawberry.ID, reason: str = "") -> RunType:
-        if len(reason) > 2_000:
-            raise BadInput("reason too long", field="reason")
+        why = ReasonIn(reason=reason).reason
         rt = info.context.rt
         run = await workflows.cancel(
             rt.store,
             str(id),
-            reason=reason or "cancelled",
+            reason=why or "cancelled",
             actor=info.context.caller.id,
             now=rt.now(),
         )
@@ -345,7 +341,7 @@ class Mutation:
     async def retry_run(self, info: CtxInfo, id: strawberry.ID) -> RunType:
         rt = info.context.rt
         run = await workflows.retry(rt.store, str(id), actor=info.context.caller.id, now=rt.now())
-        rt.nudge("workflows")
+        rt.wake(wakeups.after_run_change())
         return cast(RunType, await _seen(info, run.id))
 
 

@@ -1,73 +1,27 @@
-"""Pydantic models shared by core and API: validated inputs and plain outputs."""
+"""Validated inputs: what the API (and the CLI, the seeds) hand to core, each checked in full
+by its model before any statement runs (a failure is BAD_INPUT with the field)."""
 
 from __future__ import annotations
 
+import json
 import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]{0,199}$"  # "/": catalog refs (kind:ns/name)
-Name = Field(min_length=1, max_length=200)
-# A client's JSON object, kept exactly: inputs strip their string fields, but keys of a
-# payload are data ("a" and "a " are two keys, never silently merged into one).
-JsonObject = dict[Annotated[str, StringConstraints(strip_whitespace=False)], Any]
-
-
-class Role(StrEnum):
-    """What a principal may do; see ``app/api/authz.py`` for the rule table."""
-
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    AGENT = "agent"
-    AUDITOR = "auditor"
-    INTEGRATION = "integration"
-
-
-class PrincipalKind(StrEnum):
-    HUMAN = "human"
-    AGENT = "agent"
-    SERVICE = "service"
-
-
-class Input(BaseModel):
-    """Base for API inputs: unknown fields are errors, strings are stripped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
-
-    @model_validator(mode="after")
-    def _no_nul_characters(self) -> Input:
-        """NUL cannot cross FalkorDB's text protocol, so refuse it at the door on every backend."""
-        if has_nul(self.__dict__):
-            raise ValueError("strings must not contain NUL (\\x00) characters")
-        return self
-
-
-class CamelInput(Input):
-    """An input whose JSON form is camelCase (policies and budgets are stored that way)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        str_strip_whitespace=True,
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-    )
-
-
-def has_nul(value: Any) -> bool:
-    """True if any string in a nested value holds NUL (FalkorDB's protocol cannot carry it)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple | set | frozenset):
-        return any(has_nul(v) for v in value)
-    if isinstance(value, BaseModel):
-        return has_nul(value.__dict__)
-    return False
+from app.models.common import (
+    ID_PATTERN,
+    AgentKind,
+    AgentMode,
+    CamelInput,
+    Capability,
+    Input,
+    JsonObject,
+    Name,
+    PrincipalKind,
+    Role,
+)
 
 
 class PrincipalIn(Input):
@@ -143,49 +97,6 @@ class MembershipIn(Input):
 
     principal_id: str = Field(pattern=ID_PATTERN)
     team_id: str = Field(pattern=ID_PATTERN)
-
-
-class Principal(BaseModel):
-    """An authenticated caller."""
-
-    id: str
-    kind: str
-    name: str
-    roles: list[str]
-    agent_id: str | None = None
-    revoked: bool = False
-    created_at: int | None = None
-    expires_at: int | None = None
-
-    def has(self, *roles: Role) -> bool:
-        """True if the principal holds any of ``roles`` (admin holds all)."""
-        return Role.ADMIN in self.roles or any(r in self.roles for r in roles)
-
-    def may_act_as(self, agent_id: str) -> bool:
-        """Agents act only as themselves; admins as anyone."""
-        return Role.ADMIN in self.roles or (Role.AGENT in self.roles and self.agent_id == agent_id)
-
-
-# --- coordination: agents, tasks, locks, resources --------------------------------------
-
-Capability = Field(pattern=r"^[a-z][a-z0-9_.:\-]{0,63}$")
-TERMINAL = frozenset({"done", "failed", "dead", "cancelled", "merged"})
-WORKING = frozenset({"assigned", "running", "awaiting_approval"})
-
-
-class AgentMode(StrEnum):
-    """How an agent gets work: pushed by the routing job (``taskAssigned``, webhook) or only
-    what it pulls with ``claimTask``/``claimTasks``."""
-
-    PUSH = "push"
-    PULL = "pull"
-
-
-class AgentKind(StrEnum):
-    AI = "ai"
-    HUMAN = "human"
-    SUPERVISOR = "supervisor"
-    SERVICE = "service"
 
 
 class AgentIn(Input):
@@ -267,93 +178,6 @@ class ResourceIn(Input):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     rate_limit: int | None = Field(default=None, ge=1, le=1_000_000)
     window_ms: int = Field(default=1_000, ge=1, le=86_400_000)
-
-
-class Stored(BaseModel):
-    """Base for nodes read back from the graph: camelCase properties, extras ignored."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-class Agent(Stored):
-    """An agent as stored, with its live load."""
-
-    id: str
-    name: str
-    kind: str
-    capabilities: list[str]
-    max_concurrency: int
-    status: str
-    active: int = 0
-    team: str | None = None
-    cost_per_call: float | None = None
-    webhook_url: str | None = None
-    last_heartbeat: int | None = None
-    done: int = 0
-    failed: int = 0
-    spent_usd: float = 0.0
-    mode: str = "push"
-
-
-class Attempt(Stored):
-    """One assignment of a task to an agent, and how it ended."""
-
-    attempt: int
-    fence: int
-    agent_id: str
-    at: int
-    via: str | None = None
-    outcome: str | None = None
-    ended_at: int | None = None
-
-
-class Task(Stored):
-    """A task as stored; JSON properties decoded."""
-
-    id: str
-    kind: str
-    capability: str
-    priority: int
-    status: str
-    payload: dict[str, Any] = Field(default_factory=dict)
-    result: Any = None
-    dedup_key: str | None = None
-    attempts: int = 0
-    max_attempts: int = 3
-    fence: int = 0
-    lease_until: int | None = None
-    deadline: int | None = None
-    not_before: int | None = None
-    agent_id: str | None = None
-    resources: list[str] = Field(default_factory=list)
-    entities: list[str] = Field(default_factory=list)
-    errors: list[Any] = Field(default_factory=list)
-    cost_usd: float = 0.0
-    tree_cost_usd: float = 0.0  # its own cost plus every sub-task's (rolled up on report)
-    submitted_by: str | None = None
-    run_id: str | None = None
-    parent_id: str | None = None
-    created_at: int = 0
-    updated_at: int = 0
-    ended_at: int | None = None
-    history: list[Attempt] = Field(default_factory=list)
-    merged_into: str | None = None
-    deferred_behind: list[str] = Field(default_factory=list)
-    relations_loaded: bool = False  # merged_into and deferred_behind were read with it
-    feedback: str | None = None  # a supervisor's, when it sent this sub-task back
-    rounds: int = 0  # how many times it was sent back
-    review: str | None = None  # accepted | sent_back
-    trace_id: str | None = None
-    span_id: str | None = None
-    parent_span_id: str | None = None
-    hidden: bool = False  # payload, result and errors withheld: the reader may not read them
-
-    @property
-    def traceparent(self) -> str | None:
-        """W3C form of this task's span, for agents to carry on (None for legacy tasks)."""
-        if self.trace_id and self.span_id and len(self.span_id) == 16 and len(self.trace_id) == 32:
-            return f"00-{self.trace_id}-{self.span_id}-01"
-        return None
 
 
 _CAPABILITY = re.compile(r"^[a-z][a-z0-9_.:\-]{0,63}$")
@@ -465,6 +289,7 @@ class BudgetIn(CamelInput):
 
 # --- shared context -----------------------------------------------------------------------
 
+MAX_BATCH = 1_000  # entities or links per call
 RELATIONS = ("DEPENDS_ON", "PART_OF", "OWNED_BY", "RELATES_TO")
 
 
@@ -478,6 +303,12 @@ class EntityIn(Input):
     attrs: JsonObject = Field(default_factory=dict)
 
 
+class EntitiesIn(Input):
+    """``upsertEntities``: 1 to :data:`MAX_BATCH` entities per call."""
+
+    entities: list[EntityIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class LinkIn(Input):
     """A relation between two entities (``from`` -[type]-> ``to``)."""
 
@@ -486,6 +317,15 @@ class LinkIn(Input):
     source: str = Field(pattern=ID_PATTERN, alias="from")
     target: str = Field(pattern=ID_PATTERN, alias="to")
     type: str = Field(default="DEPENDS_ON", pattern="^(" + "|".join(RELATIONS) + ")$")
+
+
+class LinksIn(Input):
+    """``linkEntities``: 1 to :data:`MAX_BATCH` relations per call."""
+
+    links: list[LinkIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+MAX_FACT_VALUE = 32_000  # bytes of a fact's value as JSON
 
 
 class FactIn(Input):
@@ -505,6 +345,8 @@ class FactIn(Input):
     def _sound(self) -> FactIn:
         if self.value is None or not isinstance(self.value, str | int | float | bool | dict | list):
             raise ValueError("value must be a JSON string, number, boolean, object or array")
+        if len(json.dumps(self.value)) > MAX_FACT_VALUE:
+            raise ValueError(f"value larger than {MAX_FACT_VALUE} bytes")
         if len(set(self.derived_from)) != len(self.derived_from):
             raise ValueError("derivedFrom lists an id twice")
         if self.id is not None and self.id in self.derived_from:
