@@ -45,6 +45,8 @@ def coded(error: GraphQLError) -> GraphQLError:
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
             for e in original.errors()
         ]
+        if ext["fields"]:  # as a BadInput says it: the first field at fault
+            ext["field"] = ext["fields"][0]["field"]
         message = "invalid input: " + "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
             for e in original.errors()
