@@ -95,6 +95,8 @@ lint: $(STAMP) $(LINT_STAMP)
 	$(BIN)/ruff check app tests bench sdk
 	$(BIN)/ruff format --check app tests bench sdk
 	$(BIN)/mypy
+	$(BIN)/mypy --config-file tools/mypy-tests.ini tests
+	$(BIN)/mypy --config-file tools/mypy-tests.ini bench
 	node tools/cypher-lint/lint.mjs cypher
 	node tools/cypher-lint/lint.mjs tests/graph/cypher
 

@@ -98,7 +98,9 @@ async def propagation(target: Any, n_agents: int, n_facts: int) -> list[float]:
             ws_url = url.replace("http", "ws") + "/graphql"
 
             async def listen(aid: str, ready: asyncio.Event) -> None:
-                ws = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+                ws = await websockets.connect(
+                    ws_url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+                )
                 sockets.append(ws)
                 await ws.send(
                     json.dumps(
@@ -251,7 +253,7 @@ async def context_reads(
     return core, api
 
 
-async def run(quick: bool, target: Any) -> dict[str, object]:
+async def run(quick: bool, target: Any) -> dict[str, Any]:
     n_agents, n_facts_prop = (20, 10) if quick else (100, 200)
     scales = [1, 10] if quick else [1, 10, 100]  # x 100 entities / 1,000 facts
     densities = [100] if quick else [100, 1_000]  # facts per entity at 100 entities
@@ -324,7 +326,7 @@ def main() -> None:
             f"{g['context_p50_ms']} / {g['context_p99_ms']} "
             f"({g['core_p50_ms']} / {g['core_p99_ms']})",
         )
-        for g in [*m["growth"], *m["density"][1:]]  # type: ignore[misc]
+        for g in [*m["growth"], *m["density"][1:]]
     ]
     report("Shared context", rows, m, args.json)
 

@@ -86,7 +86,7 @@ class BatonSide:
         head = int((await self.gql("{ eventHead }"))["eventHead"])
         self.ws = await websockets.connect(
             self.url.replace("http://", "ws://") + "/graphql",
-            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
             max_size=None,
         )
         auth = {"Authorization": f"Bearer {TOKEN}"}

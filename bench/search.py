@@ -696,10 +696,12 @@ async def run(
     finally:
         await store.close()
     top = growth[-1]
-    hyb, nr = summary_ms(lat["hybrid"]), summary_ms(lat["near"])
+    # Any: a latency is None below when every search failed.
+    hyb: dict[str, Any] = summary_ms(lat["hybrid"])
+    nr: dict[str, Any] = summary_ms(lat["near"])
     for got, samples in ((hyb, lat["hybrid"]), (nr, lat["near"])):
         if not samples:  # every search failed: no latency to report
-            got.update(p50_ms=None, p99_ms=None, mean_ms=None)  # type: ignore[arg-type]
+            got.update(p50_ms=None, p99_ms=None, mean_ms=None)
     q = dict(qual.items())
     best_single = max(q["vector"]["mrr"], q["fulltext"]["mrr"])
     m: dict[str, Any] = {

@@ -20,6 +20,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _common import BENCH_LIMITS, BENCH_TIMEOUT_MS, console, report
 
@@ -155,7 +156,7 @@ def main() -> None:
         "repeats": repeats,
         "backend": "falkordb-embedded",
     }
-    rows = []
+    rows: list[tuple[str, Any]] = []
     overhead: dict[str, float] = {}
     for op in OPS:
         off, on = samples[op][False], samples[op][True]

@@ -16,11 +16,12 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from app.api.app import create_app
 from app.config import Settings
@@ -152,7 +153,9 @@ class App:
 
     @property
     def rt(self) -> Runtime:
-        return self.server.config.app.state.rt  # type: ignore[no-any-return]
+        app = cast(FastAPI, self.server.config.app)  # start_app put the FastAPI app there
+        rt: Runtime = app.state.rt
+        return rt
 
     @property
     def store(self) -> GraphStore:

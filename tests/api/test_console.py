@@ -72,7 +72,8 @@ def serve(tmp: Path, log: Path) -> Served:
 
 async def _subscribe(url: str, token: str) -> websockets.ClientConnection:
     ws = await websockets.connect(
-        url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
+        url.replace("http", "ws") + "/graphql",
+        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
     )
     await ws.send(
         json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})

@@ -10,6 +10,7 @@ from typing import Any
 
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.types import TextContent
 
 from tests.api.test_inbox import setup, working
 from tests.conftest import App
@@ -84,5 +85,5 @@ async def test_mcp_tools_over_stdio_follow_the_token(api: App) -> None:
         denied = await session.call_tool(
             "get_context", {"entity_id": "svc-web", "agent_id": "agent-compliance"}
         )
-        assert denied.is_error
+        assert denied.is_error and isinstance(denied.content[0], TextContent)
         assert "FORBIDDEN: p-mcp-agent may not act as agent" in denied.content[0].text

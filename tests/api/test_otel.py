@@ -45,10 +45,13 @@ async def test_traceparent_joins_the_callers_trace_and_exports_it(api: App) -> N
     spans = {s.name: s for s in memory.get_finished_spans()}
     assert n == len(spans) >= 3 and {"task diagnose", "claim", "complete"} <= set(spans)
     t = spans["task diagnose"]
+    assert t.parent is not None and t.start_time is not None and t.end_time is not None
     assert format(t.context.trace_id, "032x") == CALLER_TRACE
     assert format(t.parent.span_id, "016x") == CALLER_SPAN  # a child of the caller's span
     assert format(t.context.span_id, "016x") == task["traceparent"].split("-")[2]
     claim = spans["claim"]
+    assert claim.parent is not None and claim.attributes is not None
+    assert claim.start_time is not None
     assert (
         claim.parent.span_id == t.context.span_id and claim.context.trace_id == t.context.trace_id
     )

@@ -80,5 +80,5 @@ async def test_related_incidents_and_search_under_grants(seeded_app: App) -> Non
         {"t": "ok", "n": 0},
         {"t": "ok", "n": 5, "k": ["incident"] * 21},
     ):
-        assert await sre.fails(SEARCH, **bad) == ["BAD_INPUT"], bad
+        assert await sre.fails(SEARCH, bad) == ["BAD_INPUT"], bad
     assert await api.admin.fails(RELATED, id="svc-checkout", n=5) == ["NOT_FOUND"]

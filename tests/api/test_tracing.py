@@ -64,7 +64,7 @@ async def test_the_websocket_handshake_answers_with_the_trace(api: App) -> None:
     url = api.url.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(
         url,
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
         additional_headers={"traceparent": f"00-{TRACE}-{SPAN}-01"},
     ) as ws:
         assert ws.response is not None

@@ -122,7 +122,7 @@ async def test_no_read_path_leaks_a_fact(store: GraphStore, lay: dict[str, Any])
     facts: dict[str, dict[str, Any]] = {}
     for k, (e, secret, key) in enumerate(lay["facts"]):
         ent = f"e{e % n}"
-        got = await context.assert_fact(
+        made = await context.assert_fact(
             store,
             FactIn(
                 agent_id="ag-root",
@@ -135,14 +135,14 @@ async def test_no_read_path_leaks_a_fact(store: GraphStore, lay: dict[str, Any])
             now=1_000 + k,
         )
         meta = {"domain": lay["entity_domains"][e % n], "secret": secret, "entity": ent}
-        facts[got.fact.id] = meta
+        facts[made.fact.id] = meta
         # Recipients: exactly the agents working within 2 relations that may read it.
         near = {
             f"ag-{t}"
             for t, te in set(lay["tasks"])
             if dist.get((ent, f"e{te % n}"), 99) <= 2 and allowed(lay, t, meta)
         }
-        assert set(got.recipients) == near, (got.recipients, near, meta)
+        assert set(made.recipients) == near, (made.recipients, near, meta)
     for team in TEAMS:
         reader = context.Reader(agent_id=f"ag-{team}")
         visible = {f for f, meta in facts.items() if allowed(lay, team, meta)}
@@ -165,6 +165,6 @@ async def test_no_read_path_leaks_a_fact(store: GraphStore, lay: dict[str, Any])
         for tname, e in set(lay["tasks"]):
             if tname == team:
                 tid = f"task-{team}-{e}"
-                got = await context.context_for_task(store, reader, tid, hops=2, now=2_000)
+                for_task = await context.context_for_task(store, reader, tid, hops=2, now=2_000)
                 want = {f for f in visible if dist.get((f"e{e % n}", facts[f]["entity"]), 99) <= 2}
-                assert {f.id for f in got} == want, (team, tid)
+                assert {f.id for f in for_task} == want, (team, tid)

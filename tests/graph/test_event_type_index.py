@@ -37,6 +37,7 @@ def _neo4j_plan(graph: GraphTarget, text: str) -> list[str]:
     with neo4j.GraphDatabase.driver(graph.uri, auth=("neo4j", graph.password)) as driver:
         with driver.session(database="neo4j") as session:
             plan = session.run("EXPLAIN " + text, types=TYPES).consume().plan  # type: ignore[arg-type]
+    assert plan is not None  # EXPLAIN always has one
     out: list[str] = []
 
     def walk(op: dict[str, Any]) -> None:

@@ -50,7 +50,7 @@ TASK = "query($id: ID!) { task(id: $id) { id status agentId } }"
 WHY = "query($id: ID!) { whyDid(id: $id) { root edges truncated } }"
 EMIT = "mutation($t: String!, $p: JSON) { emitEvent(type: $t, payload: $p) { seq } }"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-WS_PROTO = ["graphql-transport-ws"]
+WS_PROTO = [websockets.Subprotocol("graphql-transport-ws")]
 
 
 # ---------------------------------------------------------------- shared measuring tools
@@ -293,7 +293,7 @@ async def test_a_hung_graph_gives_coded_timeouts_never_http_500(
             assert took < 3.5
             async with websockets.connect(
                 app.url.replace("http", "ws") + "/graphql", subprotocols=WS_PROTO
-            ) as ws:  # type: ignore[list-item]
+            ) as ws:
                 init = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
                 await ws.send(json.dumps({"type": "connection_init", "payload": init}))
                 with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -335,7 +335,7 @@ async def test_thirty_aliases_of_a_big_page_are_refused_by_cost(live: App) -> No
 async def ws_open(app: Endpoint, token: str = ADMIN_TOKEN) -> Any:
     ws = await websockets.connect(
         app.url.replace("http", "ws") + "/graphql", subprotocols=WS_PROTO, max_size=None
-    )  # type: ignore[list-item]
+    )
     await ws.send(
         json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
     )

@@ -17,6 +17,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,7 +116,7 @@ class Rig:
         self.db.stop()
 
 
-async def _retrying(admin: GQL, query: str, **variables: object) -> dict[str, object]:
+async def _retrying(admin: GQL, query: str, **variables: object) -> dict[str, Any]:
     """Keep trying through outages: the faults are the point of the test."""
     last: object = None
     for _ in range(1500):  # a restarting Neo4j takes tens of seconds on a loaded machine
@@ -174,7 +175,7 @@ async def _run(tmp: Path, backend: str, n_tasks: int, faults: list[str]) -> None
                         "maxAttempts": attempts,
                     },
                 )
-                acked.add(got["submitTask"]["id"])  # type: ignore[index]
+                acked.add(got["submitTask"]["id"])
             await _until_done(admin, acked, timeout=90)
             events = await all_events(admin)
         seqs = [e["seq"] for e in events]
@@ -203,7 +204,7 @@ async def _until_done(admin: GQL, ids: set[str], timeout: float) -> None:
     while pending:
         for tid in list(pending):
             got = await _retrying(admin, "query($id: ID!) { task(id: $id) { status } }", id=tid)
-            status = got["task"]["status"]  # type: ignore[index]
+            status = got["task"]["status"]
             if status in TERMINAL:
                 assert status == "done", (tid, status)
                 pending.discard(tid)

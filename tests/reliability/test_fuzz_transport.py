@@ -155,7 +155,7 @@ async def test_websocket_messages_never_crash_the_server(api: App, messages: lis
     url = api.url.replace("http", "ws") + "/graphql"
     async with websockets.connect(
         url,
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
         max_size=None,
     ) as ws:
         init = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -310,7 +310,7 @@ async def test_run_updates_stream_progress(shared: App) -> None:
         },
     )
     rid = await start(app, "two")
-    seen = []
+    seen: list[tuple[str, str | None]] = []
     query = (
         "subscription($r: String!) { runUpdates(runId: $r, after: 0) "
         "{ type stepId status run { status } } }"

@@ -25,7 +25,9 @@ class Socket:
     @classmethod
     async def open(cls, url: str, token: str) -> Socket:
         ws_url = url.replace("http://", "ws://") + "/graphql"
-        ws = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        ws = await websockets.connect(
+            ws_url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+        )
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )

@@ -72,7 +72,8 @@ async def subscribe(
 ) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
     """Open a graphql-transport-ws subscription; yields a queue of ``next`` payloads' data."""
     ws_url = url.replace("http://", "ws://") + "/graphql"
-    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+    proto = [websockets.Subprotocol("graphql-transport-ws")]
+    async with websockets.connect(ws_url, subprotocols=proto) as ws:
         await ws.send(
             json.dumps(
                 {

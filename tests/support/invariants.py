@@ -51,6 +51,7 @@ def check_replay(
             continue
         agent = (ev["payload"] or {}).get("agentId")
         if ev["type"] in HOLD:
+            assert agent is not None, f"{ev['type']} of {tid} names no agent at {ev['seq']}"
             assert holder.get(tid) is None, f"{tid} assigned to {agent} while {holder[tid]} held it"
             holder[tid] = agent
             load[agent] += 1

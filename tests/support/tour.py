@@ -14,7 +14,9 @@ import websockets
 
 async def subscribe(url: str, token: str, query: str) -> int:
     ws_url = url.replace("http", "ws", 1)
-    async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(
+        ws_url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+    ) as ws:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )

@@ -28,6 +28,7 @@ class Busy:
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 outer.bodies.append(body)
+                out: dict[str, object]
                 if len(outer.bodies) <= outer.failures:
                     out = {
                         "errors": [

@@ -102,7 +102,7 @@ def test_the_built_wheel_serves_the_seeded_org_outside_the_checkout(tmp_path: Pa
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", venv])
     py = venv / "bin" / "python"
-    pip = [sys.executable, "-m", "pip", "--python", py, "--disable-pip-version-check"]
+    pip = [sys.executable, "-m", "pip", "--python", str(py), "--disable-pip-version-check"]
     # Without PYTHONPATH: a checkout on it (a worktree's tests) holds the baton.egg-info the
     # build just wrote, and pip would take the wheel for installed already.
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
