@@ -8,7 +8,15 @@ from enum import Enum
 import strawberry
 
 from app.api.authz import ANY, Rules, acting_as, roles
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
+from app.api.schema.common import (
+    CtxInfo,
+    Long,
+    PageInfo,
+    decode_cursor,
+    opt_long,
+    page_of,
+    page_size,
+)
 from app.core import agents
 from app.core.egress import EgressDenied, EgressPolicy
 from app.core.errors import BadInput, NotFound
@@ -62,7 +70,7 @@ class AgentType:
             team=a.team,
             cost_per_call=a.cost_per_call,
             webhook_url=a.webhook_url,
-            last_heartbeat=Long(a.last_heartbeat) if a.last_heartbeat is not None else None,
+            last_heartbeat=opt_long(a.last_heartbeat),
             done=a.done,
             failed=a.failed,
             spent_usd=a.spent_usd,

@@ -18,6 +18,13 @@ from app.core.events import Event as CoreEvent
 
 T = TypeVar("T")
 Long = NewType("Long", int)
+
+
+def opt_long(v: int | None) -> Long | None:
+    """A timestamp or count that may be absent, as the schema's Long."""
+    return Long(v) if v is not None else None
+
+
 LONG_MAX = 2**63 - 1
 
 

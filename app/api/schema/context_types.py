@@ -10,7 +10,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.schema.common import Long, PageInfo
+from app.api.schema.common import Long, PageInfo, opt_long
 from app.core import context, entities
 
 
@@ -43,7 +43,7 @@ class FactType:
             agent_id=f.agent_id,
             observed_at=Long(f.observed_at),
             current=f.current,
-            valid_to=Long(f.valid_to) if f.valid_to is not None else None,
+            valid_to=opt_long(f.valid_to),
             sensitivity=f.sensitivity,
             distance=f.distance,
             history=[FactType.of(h) for h in f.history],

@@ -17,6 +17,7 @@ from app.api.schema.common import (
     PageInfo,
     decode_int_cursor,
     encode_cursor,
+    opt_long,
 )
 from app.core import proposals
 from app.core.errors import BadInput
@@ -88,9 +89,9 @@ class ProposalType:
             threshold=p.threshold,
             policy_id=p.policy_id,
             priority=p.priority,
-            deadline=Long(p.deadline) if p.deadline is not None else None,
+            deadline=opt_long(p.deadline),
             decided_by=p.decided_by,
-            decided_at=Long(p.decided_at) if p.decided_at is not None else None,
+            decided_at=opt_long(p.decided_at),
             reason=p.reason,
             fact_ids=p.fact_ids,
             routed_to=p.routed_to,

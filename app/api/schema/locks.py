@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from app.api.authz import Rules, roles
-from app.api.schema.common import CtxInfo, Long
+from app.api.schema.common import CtxInfo, Long, opt_long
 from app.core import locks
 from app.core.errors import BadInput
 from app.models import LockIn, ResourceIn, Role
@@ -98,7 +98,7 @@ class Mutation:
             outcome=got.outcome,
             granted=got.granted,
             holder=strawberry.ID(got.holder) if got.holder else None,
-            until=Long(got.until) if got.until is not None else None,
+            until=opt_long(got.until),
         )
 
     @strawberry.mutation(

@@ -5,7 +5,15 @@ from __future__ import annotations
 import strawberry
 
 from app.api.authz import ANY, Rules, roles
-from app.api.schema.common import CtxInfo, Long, PageInfo, decode_cursor, page_of, page_size
+from app.api.schema.common import (
+    CtxInfo,
+    Long,
+    PageInfo,
+    decode_cursor,
+    opt_long,
+    page_of,
+    page_size,
+)
 from app.core import principals
 from app.models import Principal, PrincipalIn, Role
 
@@ -43,8 +51,8 @@ class PrincipalType:
             roles=p.roles,
             agent_id=p.agent_id,
             revoked=p.revoked,
-            created_at=Long(p.created_at) if p.created_at is not None else None,
-            expires_at=Long(p.expires_at) if p.expires_at is not None else None,
+            created_at=opt_long(p.created_at),
+            expires_at=opt_long(p.expires_at),
         )
 
 

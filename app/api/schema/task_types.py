@@ -9,7 +9,7 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.api.schema.common import CtxInfo, Long, PageInfo
+from app.api.schema.common import CtxInfo, Long, PageInfo, opt_long
 from app.core.events import Event
 from app.models import Task
 
@@ -108,9 +108,6 @@ class TaskType:
 
     @classmethod
     def of(cls, t: Task) -> TaskType:
-        def long(v: int | None) -> Long | None:
-            return Long(v) if v is not None else None
-
         return cls(
             id=strawberry.ID(t.id),
             kind=t.kind,
@@ -123,9 +120,9 @@ class TaskType:
             attempts=t.attempts,
             max_attempts=t.max_attempts,
             fence=t.fence,
-            lease_until=long(t.lease_until),
-            deadline=long(t.deadline),
-            not_before=long(t.not_before),
+            lease_until=opt_long(t.lease_until),
+            deadline=opt_long(t.deadline),
+            not_before=opt_long(t.not_before),
             agent_id=t.agent_id,
             resources=t.resources,
             entities=t.entities,
@@ -137,7 +134,7 @@ class TaskType:
             parent_id=t.parent_id,
             created_at=Long(t.created_at),
             updated_at=Long(t.updated_at),
-            ended_at=long(t.ended_at),
+            ended_at=opt_long(t.ended_at),
             feedback=t.feedback,
             rounds=t.rounds,
             review=t.review,
@@ -152,7 +149,7 @@ class TaskType:
                     at=Long(h.at),
                     via=h.via,
                     outcome=h.outcome,
-                    ended_at=long(h.ended_at),
+                    ended_at=opt_long(h.ended_at),
                 )
                 for h in t.history
             ],

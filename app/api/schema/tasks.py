@@ -14,6 +14,7 @@ from app.api.schema.common import (
     CtxInfo,
     Long,
     decode_cursor,
+    opt_long,
     page_of,
     page_size,
 )
@@ -120,7 +121,7 @@ class Query:
                 capability=d.capability,
                 status=d.status,
                 count=d.count,
-                oldest=Long(d.oldest) if d.oldest is not None else None,
+                oldest=opt_long(d.oldest),
             )
             for d in await tasks.queue_depths(info.context.rt.store)
         ]

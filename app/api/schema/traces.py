@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.api.authz import Rules, caller_reader, roles
-from app.api.schema.common import CtxInfo, Long
+from app.api.schema.common import CtxInfo, Long, opt_long
 from app.core import traces
 from app.models import Role
 
@@ -52,7 +52,7 @@ class SpanType:
             name=s.name,
             kind=s.kind,
             started_at=Long(s.started_at),
-            ended_at=Long(s.ended_at) if s.ended_at is not None else None,
+            ended_at=opt_long(s.ended_at),
             agent_id=s.agent_id,
             principal_id=s.principal_id,
             task_id=s.task_id,

@@ -17,6 +17,7 @@ from app.api.schema.common import (
     PageInfo,
     decode_cursor,
     encode_cursor,
+    opt_long,
     page_size,
 )
 from app.core import wakeups, workflows
@@ -37,10 +38,6 @@ RULES: Rules = {
     "runUpdates": roles(Role.OPERATOR, Role.AUDITOR, Role.INTEGRATION),
 }
 MAX_DEFINITION = 256_000
-
-
-def _long(v: int | None) -> Long | None:
-    return Long(v) if v is not None else None
 
 
 @strawberry.type(name="Workflow")
@@ -105,8 +102,8 @@ class StepType:
             proposal_id=s.proposal_id,
             result=cast(JSON, s.result),
             note=s.note,
-            started_at=_long(s.started_at),
-            ended_at=_long(s.ended_at),
+            started_at=opt_long(s.started_at),
+            ended_at=opt_long(s.ended_at),
             agent_id=s.task_agent,
             cost_usd=round(s.task_cost, 6),
         )
@@ -167,8 +164,8 @@ class RunType:
             trigger=cast(JSON, r.trigger),
             trigger_id=r.trigger_id,
             started_at=Long(r.started_at),
-            ended_at=_long(r.ended_at),
-            deadline=_long(r.deadline),
+            ended_at=opt_long(r.ended_at),
+            deadline=opt_long(r.deadline),
             budget_usd=r.budget_usd,
             started_by=r.started_by,
             accountable=r.accountable,
