@@ -381,7 +381,7 @@ async def fulltext_cost(store: Any, queries: list[str]) -> dict[str, float]:
     }
     matches, raw_s, stmt_s, failed = [], [], [], 0
     for text in queries:
-        query = search.fulltext_query(text, store.backend)
+        _, query = await search.words_query(store, text)
         t0 = time.perf_counter()
         rows = await store.execute_text(raw, query=query)
         t1 = time.perf_counter()

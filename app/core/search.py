@@ -18,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import math
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from app.core import search_text
 from app.core.errors import BadInput
+from app.core.search_text import bm25, query_terms, text_query
 from app.embeddings import text
 from app.graph import GraphStore
 from app.graph.queries import q
@@ -39,6 +39,7 @@ STORE_VECTORS = q("search/store_vectors")
 VECTOR_FOR = q("search/vector_for")
 FULLTEXT_FOR = q("search/fulltext_for")
 NEAR_FOR = q("search/near_for")
+TERM_DOCS = q("search/term_docs")
 
 RRF_K = 60
 """Reciprocal rank fusion constant: a hit's fused score is the sum of 1 / (RRF_K + rank)."""
@@ -48,20 +49,6 @@ MAX_K = 1000
 """The most neighbours one vector query asks for (it doubles up to this while too few of
 those it found are readable)."""
 MAX_FIRST = 200
-TEXT_MAX = 2000
-"""Characters of a fact's or entity's text (what is indexed and embedded)."""
-QUERY_TERMS = 16
-# Words that say nothing about what a text is about: left out of a full-text query (a long
-# query text, e.g. an incident's description, would otherwise spend its terms on them and
-# match everything a little). A query made only of them still searches them.
-STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does for from had
-has have in into is it its may more most no not of on or our out over so such than that the
-their them then there these they this those to too under up was we were what when where which
-while who will with within without would after all also any because before being both each
-few how just only other same some very via per one two new now got get""".split()
-)
-TERM_MAX = 40
 NEAR_HOPS = 2
 TEXT_POOL = 100
 """Full-text candidates per label that BM25 ranks (the engines' own order of a many-word
@@ -69,8 +56,6 @@ query is poor: the best match may be 50th)."""
 TEXT_CANDIDATES = 300
 """The engine's best matches per label that the grant check looks at: common words match
 most of the graph, and checking 68,000 of 100,000 facts took seconds."""
-
-_WORD = re.compile(r"[^\W_]+")
 
 
 class Embedder(Protocol):
@@ -108,32 +93,6 @@ def entity_text(name: str | None, kind: str | None, attrs: dict[str, Any] | str 
         else []
     )
     return text.entity_text(name or "", kind, " ".join(described) or None, tags or None)
-
-
-def query_terms(text: str) -> list[str]:
-    """The user's words, lower-cased, deduplicated, at most QUERY_TERMS of at most TERM_MAX
-    characters each: letters and digits only, so nothing the user writes is an operator of
-    either engine's query language (quotes, ``*``, ``|``, ``-``, ``@field:``, parentheses,
-    ``AND``/``OR``/``NOT``, ``~``, ``^``, ``:``, ``\\``)."""
-    out: list[str] = []
-    words = _WORD.findall(text[: TEXT_MAX * 2].lower())
-    for w in [w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit()] or words:
-        w = w[:TERM_MAX]
-        if w not in out:
-            out.append(w)
-        if len(out) == QUERY_TERMS:
-            break
-    return out
-
-
-def fulltext_query(text: str, backend: str) -> str | None:
-    """A safe full-text query for ``backend`` that matches any of the user's words (None
-    when there are none): RediSearch on FalkorDB (``a|b``: union; its default is
-    intersection), Lucene on Neo4j (``a b``: OR is the default operator)."""
-    terms = query_terms(text)
-    if not terms:
-        return None
-    return "|".join(terms) if backend == "falkordb" else " ".join(terms)
 
 
 # -- embedding job ----------------------------------------------------------------------
@@ -175,7 +134,7 @@ async def embed_pending(store: GraphStore, embedder: Embedder, *, batch: int = 6
         }
         for r, v in zip(rows, vectors, strict=True)
     ]
-    done = await store.write(STORE_VECTORS, rows=batch_rows)
+    done = await store.write(STORE_VECTORS, rows=batch_rows, terms=search_text.word_counts(texts))
     return int(done[0]["written"]) if done else 0
 
 
@@ -251,29 +210,6 @@ def _hits(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [h for r in rows for h in (r.get("hits") or []) if h]
 
 
-def _bm25(
-    terms: list[str], hits: list[dict[str, Any]], k1: float = 1.2, b: float = 0.75
-) -> list[dict[str, Any]]:
-    """The full-text candidates ranked by BM25 over the candidates themselves, best first
-    (each hit's `score` becomes it). The engines only find the candidates: RediSearch's
-    scores of a many-word union reward a short text with one word over a text holding them
-    all, and the two engines' scales differ; one scoring keeps both backends alike."""
-    docs = [_WORD.findall(str(h.get("text") or "").lower()) for h in hits]
-    if not docs:
-        return []
-    n, avg = len(docs), sum(map(len, docs)) / len(docs) or 1.0
-    df = {t: sum(1 for d in docs if t in d) for t in terms}
-    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
-    for h, d in zip(hits, docs, strict=True):
-        tf = {t: d.count(t) for t in terms}
-        h["score"] = sum(
-            idf[t] * tf[t] * (k1 + 1) / (tf[t] + k1 * (1 - b + b * len(d) / avg))
-            for t in terms
-            if tf[t]
-        )
-    return sorted(hits, key=lambda h: (-float(h["score"]), h["label"], h["id"]))
-
-
 def _key(h: dict[str, Any]) -> tuple[str, str]:
     return (h["label"], h["id"])
 
@@ -303,11 +239,19 @@ async def _none() -> list[dict[str, Any]]:
     return []
 
 
+async def words_query(store: GraphStore, text: str) -> tuple[list[str], str | None]:
+    """The words of ``text`` and the full-text query sent for them: its rare words when all
+    of them would match too much (``text_query``, with search/term_docs' counts)."""
+    terms = query_terms(text)
+    counted = await store.read(TERM_DOCS, words=terms) if terms else []
+    return terms, text_query(terms, {r["word"]: int(r["docs"]) for r in counted}, store.backend)
+
+
 async def _text(
     store: GraphStore, params: dict[str, Any], text: str, first: int
 ) -> list[dict[str, Any]]:
     """Readable full-text matches of the words of ``text``, best (BM25) first."""
-    query = fulltext_query(text, store.backend)
+    terms, query = await words_query(store, text)
     if query is None:
         return []
     rows = await store.read(
@@ -317,7 +261,7 @@ async def _text(
         pool=TEXT_CANDIDATES,
         **params,
     )
-    return _bm25(query_terms(text), _hits(rows))
+    return bm25(terms, _hits(rows))
 
 
 async def _near(

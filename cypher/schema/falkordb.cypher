@@ -54,13 +54,14 @@ CREATE INDEX FOR (n:Proposal) ON (n.status);
 // vecf32 in an HNSW index (cosine, queryNodes answers a distance, 1 - cosine similarity) of
 // $embeddingDim dimensions (settings.embedding_dim, passed by the store), efRuntime 100
 // instead of 10 (recall@10 0.5 -> 1.0 on 1,000 random 64-d vectors). Full-text on `text`
-// (RediSearch: English stemming, default stop words).
+// (RediSearch: English stemming, default stop words). Term: texts per word (search/term_docs).
 CREATE INDEX FOR (n:Fact) ON (n.needsEmbedding);
 CREATE INDEX FOR (n:Entity) ON (n.needsEmbedding);
 CREATE VECTOR INDEX FOR (n:Fact) ON (n.embedding) OPTIONS {dimension: $embeddingDim, similarityFunction: 'cosine', M: 16, efConstruction: 200, efRuntime: 100};
 CREATE VECTOR INDEX FOR (n:Entity) ON (n.embedding) OPTIONS {dimension: $embeddingDim, similarityFunction: 'cosine', M: 16, efConstruction: 200, efRuntime: 100};
 CALL db.idx.fulltext.createNodeIndex('Fact', 'text');
 CALL db.idx.fulltext.createNodeIndex('Entity', 'text');
+CREATE INDEX FOR (n:Term) ON (n.word);
 GRAPH.CONSTRAINT CREATE {g} UNIQUE NODE Agent PROPERTIES 1 id;
 GRAPH.CONSTRAINT CREATE {g} UNIQUE NODE Principal PROPERTIES 1 id;
 GRAPH.CONSTRAINT CREATE {g} UNIQUE NODE Team PROPERTIES 1 id;

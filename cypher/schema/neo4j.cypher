@@ -59,9 +59,11 @@ CREATE INDEX proposal_status IF NOT EXISTS FOR (n:Proposal) ON (n.status);
 // $embeddingDim dimensions (settings.embedding_dim, passed by the store), not quantized
 // (5.26 quantizes by default: scores then drift, an identical vector scored 0.96). Full-text on
 // `text` with the English analyzer (stemming and stop words, like FalkorDB's RediSearch).
+// Term: texts per word (search/term_docs).
 CREATE INDEX fact_needs_embedding IF NOT EXISTS FOR (n:Fact) ON (n.needsEmbedding);
 CREATE INDEX entity_needs_embedding IF NOT EXISTS FOR (n:Entity) ON (n.needsEmbedding);
 CREATE VECTOR INDEX fact_embedding IF NOT EXISTS FOR (n:Fact) ON n.embedding OPTIONS {indexConfig: {`vector.dimensions`: $embeddingDim, `vector.similarity_function`: 'cosine', `vector.quantization.enabled`: false}};
 CREATE VECTOR INDEX entity_embedding IF NOT EXISTS FOR (n:Entity) ON n.embedding OPTIONS {indexConfig: {`vector.dimensions`: $embeddingDim, `vector.similarity_function`: 'cosine', `vector.quantization.enabled`: false}};
 CREATE FULLTEXT INDEX fact_text IF NOT EXISTS FOR (n:Fact) ON EACH [n.text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}};
 CREATE FULLTEXT INDEX entity_text IF NOT EXISTS FOR (n:Entity) ON EACH [n.text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}};
+CREATE CONSTRAINT term_word IF NOT EXISTS FOR (n:Term) REQUIRE n.word IS UNIQUE;

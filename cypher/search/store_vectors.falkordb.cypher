@@ -11,4 +11,12 @@ WITH r, coalesce(f, e) AS n
 WHERE n IS NOT NULL AND n.needsEmbedding = true AND n.text = r.text
 SET n.embedding = vecf32(r.vector)
 SET n.needsEmbedding = null
-RETURN count(n) AS written
+WITH count(n) AS written
+// Word counts ($terms: [{word, docs}], the batch's texts per word) beside the full-text index:
+// search asks the engine for a query's rare words (app.core.search.text_query). A batch that
+// wrote nothing counts nothing.
+FOREACH (t IN CASE WHEN written > 0 THEN $terms ELSE [] END |
+  MERGE (w:Term {word: t.word})
+  ON CREATE SET w.docs = t.docs
+  ON MATCH SET w.docs = w.docs + t.docs)
+RETURN written

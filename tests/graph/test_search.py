@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core import context, search, teams
+from app.core import context, search, search_text, teams
 from app.core.context import Reader
 from app.core.errors import BadInput
 from app.graph import GraphStore
@@ -403,15 +403,52 @@ async def test_full_text_injection_neither_errors_nor_widens(store: GraphStore) 
     t0 = Reader(agent_id="ag-t0")
     for attack in ATTACKS:
         hits = await search.search(store, t0, vector=None, text=attack, first=50, now=2_000)
-        terms = search.query_terms(attack)
+        terms = search_text.query_terms(attack)
         assert all(t.isalnum() for t in terms), attack
         # Only nodes holding one of the words typed (stemmed alike: all words here are plain).
         allowed = {i for i, t in texts.items() if set(terms) & set(t.lower().split())}
         assert ids(hits) <= allowed, (attack, ids(hits) - allowed)
     assert await search.search(store, t0, vector=None, text="*", first=50) == []
-    assert search.fulltext_query("a|b (c) -d @e:{f}", "falkordb") == "a|b|c|d|e|f"
-    assert search.fulltext_query("A AND b OR NOT c*", "neo4j") == "a and b or not c"
-    assert search.fulltext_query("", "neo4j") is None
+    assert search_text.fulltext_query("a|b (c) -d @e:{f}", "falkordb") == "a|b|c|d|e|f"
+    assert search_text.fulltext_query("A AND b OR NOT c*", "neo4j") == "a and b or not c"
+    assert search_text.fulltext_query("", "neo4j") is None
+
+
+async def test_the_job_counts_words_and_a_common_query_asks_for_rare_pairs(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """search/store_vectors keeps how many texts hold each word; once a query's words match
+    more than TEXT_BUDGET texts, only texts with two of its rarest words are candidates (the
+    engine's work is bounded), and the one holding the rare words still comes first."""
+    await grants(store, [("t0", "d0")], [])
+    await context.upsert_entities(
+        store, [EntityIn(id="svc", kind="service", name="svc", domain="d0")], actor="a", now=1
+    )
+    common = [await fact(store, "svc", f"note_{i}", f"checkout latency high {i}") for i in range(6)]
+    rare = await fact(store, "svc", "quirk", "checkout quokka zebra stall")
+    await embed_all(store)
+    rows = await store.execute_text(
+        "MATCH (t:Term) WHERE t.word IN $w RETURN t.word AS word, t.docs AS docs",
+        w=["checkout", "latency", "quokka", "note", "svc"],
+    )
+    counts = {r["word"]: r["docs"] for r in rows}
+    assert counts["checkout"] == 7 and counts["latency"] == 6 and counts["quokka"] == 1
+    assert counts["note"] == 6  # the key is part of a fact's text; entities count too
+    await embed_all(store)  # nothing left to embed: nothing counted twice
+    again = await store.execute_text("MATCH (t:Term {word: 'checkout'}) RETURN t.docs AS d")
+    assert again == [{"d": 7}]
+    t0 = Reader(agent_id="ag-t0")
+    text = "checkout quokka zebra stall"  # the common facts hold one of the words
+    terms, query = await search.words_query(store, text)
+    assert terms == ["checkout", "quokka", "zebra", "stall"]
+    assert query == search_text.fulltext_query(text, store.backend)  # 10 <= TEXT_BUDGET
+    wide = await search.search(store, t0, vector=None, text=text, first=10, now=2_000)
+    assert ids(wide) == {rare, *common} and wide[0].id == rare
+    monkeypatch.setattr(search_text, "TEXT_BUDGET", 5)
+    _, narrow_query = await search.words_query(store, text)
+    assert narrow_query is not None and narrow_query != query
+    narrow = await search.search(store, t0, vector=None, text=text, first=10, now=2_000)
+    assert [h.id for h in narrow] == [rare]
 
 
 # -- over-fetch -------------------------------------------------------------------------
