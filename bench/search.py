@@ -37,10 +37,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import re
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +51,7 @@ from _common import BACKENDS, backend_label, console, gql, graph_target, report,
 from search_eval import Incident, bm25_ranker, evaluate, load_incidents, throughput, vector_ranker
 
 from app.config import Settings
-from app.core import context, search, seed
+from app.core import context, search, search_text, seed
 from app.core.context import EVERYONE, Reader
 from app.embeddings import make_embedder
 from app.graph.store import GraphLimitExceeded
@@ -58,6 +60,7 @@ from app.models import EntityIn, LinkIn
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOW = 1_700_000_000_000
+WORD = re.compile(r"[^\W_]+")
 RECALL_TARGET = 0.95
 P99_TARGET_MS = 50.0
 READER = "agent-payments"  # seeds/org.yaml: team payments-eng, reads payments + platform
@@ -401,6 +404,43 @@ async def fulltext_cost(store: Any, queries: list[str]) -> dict[str, float]:
     }
 
 
+async def text_recall(store: Any, queries: list[str]) -> float:
+    """How close the full-text signal comes to BM25 itself: of the exact BM25 top 10 over
+    every fact the reader may read (document counts over all facts, as the index has them),
+    the share that `search()` with words alone returns in its top 10 facts."""
+    rows = await store.execute_text(
+        "MATCH (f:Fact) RETURN f.id AS id, f.text AS text, f.domain AS domain"
+    )
+    docs = [(r["id"], r["domain"], Counter(WORD.findall(str(r["text"]).lower()))) for r in rows]
+    df: Counter[str] = Counter()
+    for _, _, d in docs:
+        df.update(d.keys())
+    n, avg = len(docs), sum(sum(d.values()) for _, _, d in docs) / max(len(docs), 1)
+    got = []
+    for text in queries:
+        terms = search_text.query_terms(text)
+        idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
+        scored = []
+        for fid, domain, d in docs:
+            if domain not in ALLOWED:
+                continue
+            size = sum(d.values())
+            s = sum(
+                idf[t] * d[t] * 2.2 / (d[t] + 1.2 * (0.25 + 0.75 * size / avg))
+                for t in terms
+                if d[t]
+            )
+            if s:
+                scored.append((-s, fid))
+        exact = {fid for _, fid in sorted(scored)[:10]}
+        hits = await search.search(
+            store, Reader(agent_id=READER), vector=None, text=text, first=40, now=NOW
+        )
+        top = [h.id for h in hits if h.type == "fact"][:10]
+        got.append(len(exact & set(top)) / max(len(exact), 1))
+    return round(float(np.mean(got)), 3)
+
+
 def has_search_context() -> bool:
     return "searchContext" in (ROOT / "schema.graphql").read_text()
 
@@ -685,6 +725,8 @@ async def run(
         lat_q = qtexts[:n_latency]
         with console.status("full-text cost"):
             ft_cost = await fulltext_cost(store, lat_q[:10])
+        with console.status("full-text recall against exact BM25"):
+            ft_cost["fulltext_recall_vs_bm25"] = await text_recall(store, lat_q[:30])
         with console.status(f"search latency, {n_latency} queries"):
             if use_graphql:
                 await store.close()

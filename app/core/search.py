@@ -50,7 +50,7 @@ MAX_K = 1000
 those it found are readable)."""
 MAX_FIRST = 200
 NEAR_HOPS = 2
-TEXT_POOL = 100
+TEXT_POOL = 60
 """Full-text candidates per label that BM25 ranks (the engines' own order of a many-word
 query is poor: the best match may be 50th)."""
 TEXT_CANDIDATES = 300

@@ -20,8 +20,10 @@ FOREACH (x IN CASE WHEN a IS NULL THEN [] ELSE [a] END | CREATE (d)-[:BY]->(x))
 FOREACH (x IN CASE WHEN a IS NULL AND h IS NOT NULL THEN [h] ELSE [] END | CREATE (d)-[:BY]->(x))
 FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | CREATE (d)-[:ON]->(x))
 FOREACH (x IN CASE WHEN run IS NULL THEN [] ELSE [run] END | CREATE (d)-[:IN]->(x))
+// One index lookup per fact id (`f.id IN $factIds` scans every Fact on FalkorDB); an empty
+// list still gives the row that returns the Decision.
 WITH d
-OPTIONAL MATCH (f:Fact)
-WHERE f.id IN $factIds
+UNWIND CASE WHEN size($factIds) = 0 THEN [''] ELSE $factIds END AS fid
+OPTIONAL MATCH (f:Fact {id: fid})
 FOREACH (x IN CASE WHEN f IS NULL THEN [] ELSE [f] END | CREATE (d)-[:SAW]->(x))
 RETURN d.id AS id, count(f) AS saw
