@@ -857,6 +857,10 @@ def main() -> None:
             f"{m['fulltext_for_tried']}",
         ),
         (
+            "  full-text: share of the exact BM25 top 10 facts in the text signal's top 10",
+            m["fulltext_recall_vs_bm25"],
+        ),
+        (
             "embedding texts/s, batch 64: fact texts / incident write-ups",
             f"{m['embedding']['fact_texts_per_s']:,} / {m['embedding']['incident_texts_per_s']:,}",
         ),

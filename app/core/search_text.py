@@ -96,17 +96,14 @@ def bm25(
     (each hit's `score` becomes it). The engines only find the candidates: RediSearch's
     scores of a many-word union reward a short text with one word over a text holding them
     all, and the two engines' scales differ; one scoring keeps both backends alike."""
-    docs = [_WORD.findall(str(h.get("text") or "").lower()) for h in hits]
-    if not docs:
+    words = [_WORD.findall(str(h.get("text") or "").lower()) for h in hits]
+    if not words:
         return []
-    n, avg = len(docs), sum(map(len, docs)) / len(docs) or 1.0
+    n, avg = len(words), sum(map(len, words)) / len(words) or 1.0
+    docs = [Counter(w) for w in words]
     df = {t: sum(1 for d in docs if t in d) for t in terms}
     idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
-    for h, d in zip(hits, docs, strict=True):
-        tf = {t: d.count(t) for t in terms}
-        h["score"] = sum(
-            idf[t] * tf[t] * (k1 + 1) / (tf[t] + k1 * (1 - b + b * len(d) / avg))
-            for t in terms
-            if tf[t]
-        )
+    for h, d, size in zip(hits, docs, map(len, words), strict=True):
+        norm = k1 * (1 - b + b * size / avg)
+        h["score"] = sum(idf[t] * d[t] * (k1 + 1) / (d[t] + norm) for t in terms if t in d)
     return sorted(hits, key=lambda h: (-float(h["score"]), h["label"], h["id"]))
