@@ -11,7 +11,7 @@ WORDS = ["checkout", "latency", "spike", "ledger", "gateway", "quokka", "zebra",
 
 
 def test_within_budget_any_word_matches() -> None:
-    docs = {w: 10 for w in WORDS}
+    docs = dict.fromkeys(WORDS, 10)
     assert text_query(WORDS, docs, "falkordb") == "|".join(WORDS)
     assert text_query(WORDS, docs, "neo4j") == " ".join(WORDS)
     assert text_query(WORDS, {}, "falkordb") == "|".join(WORDS)  # no counts yet: every word
@@ -19,7 +19,7 @@ def test_within_budget_any_word_matches() -> None:
 
 
 def test_over_budget_asks_for_pairs_of_the_rarest_words() -> None:
-    docs = {w: TEXT_BUDGET for w in WORDS} | {"quokka": 3, "zebra": 7}
+    docs = dict.fromkeys(WORDS, TEXT_BUDGET) | {"quokka": 3, "zebra": 7}
     rare = ["quokka", "zebra", "checkout", "latency", "spike", "ledger"]  # ties keep order
     assert len(rare) == RARE_WORDS
     pairs = [(a, b) for i, a in enumerate(rare) for b in rare[i + 1 :]]
@@ -30,7 +30,7 @@ def test_over_budget_asks_for_pairs_of_the_rarest_words() -> None:
         [f"({a} AND {b})" for a, b in pairs] + ["quokka", "zebra"]
     )
     # A rarest word that alone matches more than the budget is asked for only in a pair.
-    common = {w: TEXT_BUDGET + 1 for w in WORDS}
+    common = dict.fromkeys(WORDS, TEXT_BUDGET + 1)
     assert all(p.startswith("(") for p in str(text_query(WORDS, common, "falkordb")).split("|"))
     # Two words are never narrowed to their intersection alone.
     assert text_query(["a1b", "c2d"], {"a1b": 10**6, "c2d": 10**6}, "falkordb") == "a1b|c2d"
