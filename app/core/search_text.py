@@ -30,6 +30,7 @@ words; above it the query asks for texts holding two of its RARE_WORDS rarest wo
 RARE_WORDS = 6
 
 _WORD = re.compile(r"[^\W_]+")
+_DIGIT = re.compile(r"\d")
 
 
 def _index_words(text: str) -> Iterator[str]:
@@ -53,8 +54,12 @@ def query_terms(text: str) -> list[str]:
 
 def word_counts(texts: Sequence[str]) -> list[dict[str, Any]]:
     """How many of ``texts`` hold each word (what search/store_vectors adds to the Term
-    counts, and search/term_docs reads back)."""
-    counts = Counter(w for t in texts for w in set(_index_words(t)))
+    counts, and search/term_docs reads back). Words longer than six characters that hold a
+    digit are not counted: ids and hashes would add a Term each and are rare anyway (a word
+    without a count is taken as rare)."""
+    counts = Counter(
+        w for t in texts for w in set(_index_words(t)) if len(w) <= 6 or not _DIGIT.search(w)
+    )
     return [{"word": w, "docs": n} for w, n in sorted(counts.items())]
 
 

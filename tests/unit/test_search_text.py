@@ -54,3 +54,10 @@ def test_word_counts_count_texts_not_occurrences() -> None:
         {"word": "latency", "docs": 1},
         {"word": "ledger", "docs": 2},
     ]
+    # Ids and hashes are not counted (a Term each, and rare anyway); short codes are.
+    assert word_counts(["p99 http2 fact_1m96vpcdr7 sha256 deadbeef00"]) == [
+        {"word": "fact", "docs": 1},
+        {"word": "http2", "docs": 1},
+        {"word": "p99", "docs": 1},
+        {"word": "sha256", "docs": 1},
+    ]
