@@ -13,8 +13,10 @@ OPTIONAL MATCH (d:Domain)
 WHERE d.id IN $domains
 WITH c, count(d) AS known
 WHERE known = size($domains)
-OPTIONAL MATCH (x:Entity)-[:IN_DOMAIN]->(xd:Domain)
-WHERE x.id IN [r IN $rows | r.id]
+// Each row's entity by its id (an index lookup; `x.id IN [r IN $rows | r.id]` scanned every
+// Entity on FalkorDB); an empty batch still gives the row that goes on.
+UNWIND CASE WHEN size($rows) = 0 THEN [null] ELSE $rows END AS row
+OPTIONAL MATCH (x:Entity {id: coalesce(row.id, '')})-[:IN_DOMAIN]->(xd:Domain)
 WITH c, collect({id: x.id, was: xd.id}) AS current
 WITH c, [m IN current WHERE m.id IS NOT NULL |
          {id: m.id, was: m.was, goes: head([r IN $rows WHERE r.id = m.id | r.domain])}] AS held

@@ -46,6 +46,7 @@ CREATE INDEX FOR (n:Task) ON (n.endedAt);
 CREATE INDEX FOR (n:Decision) ON (n.endedAt);
 CREATE INDEX FOR (n:Fact) ON (n.observedAt);
 CREATE INDEX FOR (n:Run) ON (n.endedAt);
+CREATE INDEX FOR (n:Run) ON (n.workflow);
 CREATE INDEX FOR (n:Archive) ON (n.name);
 CREATE INDEX FOR (n:LegalHold) ON (n.id);
 CREATE INDEX FOR (n:Source) ON (n.id);

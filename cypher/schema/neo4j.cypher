@@ -53,6 +53,7 @@ CREATE CONSTRAINT legal_hold_id IF NOT EXISTS FOR (n:LegalHold) REQUIRE n.id IS 
 CREATE CONSTRAINT source_id IF NOT EXISTS FOR (n:Source) REQUIRE n.id IS UNIQUE;
 CREATE INDEX fact_observed_at IF NOT EXISTS FOR (n:Fact) ON (n.observedAt);
 CREATE INDEX run_ended_at IF NOT EXISTS FOR (n:Run) ON (n.endedAt);
+CREATE INDEX run_workflow IF NOT EXISTS FOR (n:Run) ON (n.workflow);
 CREATE INDEX proposal_status IF NOT EXISTS FOR (n:Proposal) ON (n.status);
 // Search (cypher/search/): the embedding job finds its work by needsEmbedding, vectors are
 // float[] in an HNSW index (cosine, queryNodes answers (1 + cosine similarity) / 2) of
