@@ -18,6 +18,7 @@ ADD = """mutation($p: String!, $t: String!) {
   addTeamMember(principalId: $p, teamId: $t) { principalId teams changed } }"""
 REMOVE = """mutation($p: String!, $t: String!) {
   removeTeamMember(principalId: $p, teamId: $t) { principalId teams changed } }"""
+DELETE = f"mutation($id: ID!) {{ deleteTeam(id: $id) {{ {TEAM_FIELDS} }} }}"
 TEAM = f"query($id: ID!) {{ team(id: $id) {{ {TEAM_FIELDS} }} }}"
 TEAMS = f"{{ teams {{ {TEAM_FIELDS} }} }}"
 AUDIT = """query($t: [String!]) { auditLog(types: $t) { nodes { type actor subject payload } } }"""
@@ -126,6 +127,25 @@ async def test_membership_changes_what_a_principal_reads_and_is_audited(app: App
     assert "ops" not in (await app.admin(TEAM, id="sre"))["team"]["members"]
 
 
+async def test_deleting_a_team_takes_its_grants_from_its_members_audited(app: App) -> None:
+    ops = await principal(app, "ops", "OPERATOR")
+    t = await submit(
+        app.admin, capability="diagnose", entities=["svc-checkout"], payload={"secret": "commerce"}
+    )
+    await app.admin(SET, i={"id": "tmp", "name": "Temporary", "canRead": ["commerce"]})
+    await app.admin(ADD, p="ops", t="tmp")
+    assert (await ops(TASK, id=t["id"]))["task"]["payload"] == {"secret": "commerce"}
+    gone = (await app.admin(DELETE, id="tmp"))["deleteTeam"]
+    assert gone["id"] == "tmp" and gone["canRead"] == ["commerce"] and gone["members"] == ["ops"]
+    assert (await ops(TASK, id=t["id"]))["task"]["payload"] is None  # from the next request
+    assert (await app.admin(TEAM, id="tmp"))["team"] is None
+    [event] = await audit(app, "team.deleted")
+    assert event["subject"] == "tmp" and event["payload"]["after"] is None
+    assert event["payload"]["before"]["canRead"] == ["commerce"]
+    assert event["payload"]["before"]["members"] == ["ops"]
+    await refused(app, app.admin, DELETE, ["NOT_FOUND"], id="tmp")
+
+
 async def test_bad_team_input_is_refused_and_changes_nothing(app: App) -> None:
     for i, code in [
         ({"id": "x", "name": "X", "canRead": ["no-such-domain"]}, "BAD_INPUT"),
@@ -149,6 +169,8 @@ async def test_only_admins_change_teams_and_memberships(app: App, role: str) -> 
     await refused(app, c, SET, ["FORBIDDEN"], i={"id": "new", "name": "new"})
     await refused(app, c, ADD, ["FORBIDDEN"], p=f"who-{role.lower()}", t="secops")
     await refused(app, c, REMOVE, ["FORBIDDEN"], p="carol", t="secops")
+    await refused(app, c, DELETE, ["FORBIDDEN"], id="secops")
+    assert (await app.admin(TEAM, id="secops"))["team"]["id"] == "secops"
     if role == "AUDITOR":
         assert (await c(TEAM, id="sre"))["team"]["id"] == "sre"
     else:

@@ -1,5 +1,6 @@
 """Teams, grants and memberships over GraphQL: ``teams``, ``team``, ``setTeam``,
-``addTeamMember``, ``removeTeamMember`` (admins; every change audited with before/after)."""
+``deleteTeam``, ``addTeamMember``, ``removeTeamMember`` (admins; every change audited with
+before/after)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ RULES: Rules = {
     "teams": roles(Role.AUDITOR),
     "team": roles(Role.AUDITOR),
     "setTeam": roles(),
+    "deleteTeam": roles(),
     "addTeamMember": roles(),
     "removeTeamMember": roles(),
 }
@@ -104,6 +106,16 @@ class Mutation:
         )
         rt = info.context.rt
         t, _ = await teams.set_team(rt.store, data, actor=info.context.caller.id, now=rt.now())
+        return TeamType.of(t)
+
+    @strawberry.mutation(
+        description="Delete a team with its grants and memberships (admins): its former "
+        "members read without them from their next request. Returns the team as it was; "
+        "audited as `team.deleted` with what it granted and who was in it."
+    )
+    async def delete_team(self, info: CtxInfo, id: strawberry.ID) -> TeamType:
+        rt = info.context.rt
+        t = await teams.delete_team(rt.store, str(id), actor=info.context.caller.id, now=rt.now())
         return TeamType.of(t)
 
     @strawberry.mutation(
