@@ -9,7 +9,7 @@
 // best $k of those that are readable, current facts and entities. The pool bounds the work:
 // a query of common words matches most of the graph, and the grant check costs per node.
 // Each comes with the engine's relevance score (higher is better).
-// $query is Lucene syntax built by app.core.search.fulltext_query (words only, OR).
+// $query is Lucene syntax built by app.core.search_text.text_query (words only).
 OPTIONAL MATCH (ra:Agent {id: coalesce($agentId, '')})
 OPTIONAL MATCH (rp:Principal {id: coalesce($principalId, '')})
 WITH coalesce(ra, rp) AS reader
