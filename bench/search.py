@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import random
 import re
@@ -60,7 +59,6 @@ from app.models import EntityIn, LinkIn
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOW = 1_700_000_000_000
-WORD = re.compile(r"[^\W_]+")
 RECALL_TARGET = 0.95
 P99_TARGET_MS = 50.0
 READER = "agent-payments"  # seeds/org.yaml: team payments-eng, reads payments + platform
@@ -411,28 +409,14 @@ async def text_recall(store: Any, queries: list[str]) -> float:
     rows = await store.execute_text(
         "MATCH (f:Fact) RETURN f.id AS id, f.text AS text, f.domain AS domain"
     )
-    docs = [(r["id"], r["domain"], Counter(WORD.findall(str(r["text"]).lower()))) for r in rows]
-    df: Counter[str] = Counter()
-    for _, _, d in docs:
-        df.update(d.keys())
-    n, avg = len(docs), sum(sum(d.values()) for _, _, d in docs) / max(len(docs), 1)
+    docs = [Counter(search_text.tokens(str(r["text"]))) for r in rows]
     got = []
     for text in queries:
-        terms = search_text.query_terms(text)
-        idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
-        scored = []
-        for fid, domain, d in docs:
-            if domain not in ALLOWED:
-                continue
-            size = sum(d.values())
-            s = sum(
-                idf[t] * d[t] * 2.2 / (d[t] + 1.2 * (0.25 + 0.75 * size / avg))
-                for t in terms
-                if d[t]
-            )
-            if s:
-                scored.append((-s, fid))
-        exact = {fid for _, fid in sorted(scored)[:10]}
+        scores = search_text.bm25_scores(search_text.query_terms(text), docs)
+        readable = [
+            (-s, r["id"]) for r, s in zip(rows, scores, strict=True) if s and r["domain"] in ALLOWED
+        ]
+        exact = {fid for _, fid in sorted(readable)[:10]}
         hits = await search.search(
             store, Reader(agent_id=READER), vector=None, text=text, first=40, now=NOW
         )

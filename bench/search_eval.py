@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import re
@@ -168,28 +167,17 @@ def _terms(text: str) -> list[str]:
 
 def bm25_ranker(incidents: Sequence[Incident], k1: float = 1.2, b: float = 0.75) -> Ranker:
     """Okapi BM25 over title + description: a lexical baseline (the graph's full-text
-    indexes are measured separately)."""
+    indexes are measured separately; the same scoring as Baton's re-ranking)."""
+    from app.core.search_text import bm25_scores
+
     docs = [Counter(_terms(i.text)) for i in incidents]
-    lengths = [sum(d.values()) for d in docs]
-    avg = sum(lengths) / max(len(docs), 1)
-    df: Counter[str] = Counter()
-    for d in docs:
-        df.update(d.keys())
     n = len(docs)
-    idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
     ids = [i.id for i in incidents]
     by_id = {i.id: i for i in incidents}
 
     def rank(q: Incident) -> list[str]:
-        terms = set(_terms(by_id[q.id].text))
-        scores = []
-        for d, length in zip(docs, lengths, strict=True):
-            s = 0.0
-            for t in terms:
-                tf = d.get(t)
-                if tf:
-                    s += idf[t] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avg))
-            scores.append(s)
+        terms = list(set(_terms(by_id[q.id].text)))
+        scores = bm25_scores(terms, docs, k1, b)
         order = sorted(range(n), key=lambda j: -scores[j])
         return [ids[j] for j in order]
 

@@ -23,9 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from app.core import search_text
 from app.core.errors import BadInput
-from app.core.search_text import bm25, query_terms, text_query
+from app.core.search_text import bm25, query_terms, text_query, word_counts
 from app.embeddings import text
 from app.graph import GraphStore
 from app.graph.queries import q
@@ -134,7 +133,7 @@ async def embed_pending(store: GraphStore, embedder: Embedder, *, batch: int = 6
         }
         for r, v in zip(rows, vectors, strict=True)
     ]
-    done = await store.write(STORE_VECTORS, rows=batch_rows, terms=search_text.word_counts(texts))
+    done = await store.write(STORE_VECTORS, rows=batch_rows, terms=word_counts(texts))
     return int(done[0]["written"]) if done else 0
 
 

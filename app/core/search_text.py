@@ -89,26 +89,38 @@ def text_query(terms: list[str], docs: dict[str, int], backend: str) -> str | No
     return ("|" if falkordb else " ").join(parts)
 
 
-def fulltext_query(text: str, backend: str) -> str | None:
-    """Any of the words of ``text`` (``text_query`` without counts)."""
-    return text_query(query_terms(text), {}, backend)
+def tokens(text: str) -> list[str]:
+    """Every word of ``text``, lower-cased, in order (what BM25 counts)."""
+    return _WORD.findall(text.lower())
 
 
-def bm25(
-    terms: list[str], hits: list[dict[str, Any]], k1: float = 1.2, b: float = 0.75
-) -> list[dict[str, Any]]:
+def bm25_scores(
+    terms: Sequence[str], docs: Sequence[Counter[str]], k1: float = 1.2, b: float = 0.75
+) -> list[float]:
+    """Okapi BM25 of each text in ``docs`` (its word counts) for ``terms``; document
+    frequencies and the average length are taken over ``docs`` themselves."""
+    if not docs:
+        return []
+    sizes = [sum(d.values()) for d in docs]
+    n, avg = len(docs), sum(sizes) / len(docs) or 1.0
+    df = {t: sum(1 for d in docs if t in d) for t in terms}
+    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
+    return [
+        sum(
+            idf[t] * d[t] * (k1 + 1) / (d[t] + k1 * (1 - b + b * size / avg))
+            for t in terms
+            if t in d
+        )
+        for d, size in zip(docs, sizes, strict=True)
+    ]
+
+
+def bm25(terms: list[str], hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The full-text candidates ranked by BM25 over the candidates themselves, best first
     (each hit's `score` becomes it). The engines only find the candidates: RediSearch's
     scores of a many-word union reward a short text with one word over a text holding them
     all, and the two engines' scales differ; one scoring keeps both backends alike."""
-    words = [_WORD.findall(str(h.get("text") or "").lower()) for h in hits]
-    if not words:
-        return []
-    n, avg = len(words), sum(map(len, words)) / len(words) or 1.0
-    docs = [Counter(w) for w in words]
-    df = {t: sum(1 for d in docs if t in d) for t in terms}
-    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
-    for h, d, size in zip(hits, docs, map(len, words), strict=True):
-        norm = k1 * (1 - b + b * size / avg)
-        h["score"] = sum(idf[t] * d[t] * (k1 + 1) / (d[t] + norm) for t in terms if t in d)
+    scores = bm25_scores(terms, [Counter(tokens(str(h.get("text") or ""))) for h in hits])
+    for h, score in zip(hits, scores, strict=True):
+        h["score"] = score
     return sorted(hits, key=lambda h: (-float(h["score"]), h["label"], h["id"]))

@@ -13,8 +13,8 @@ SET n.embedding = vecf32(r.vector)
 SET n.needsEmbedding = null
 WITH count(n) AS written
 // Word counts ($terms: [{word, docs}], the batch's texts per word) beside the full-text index:
-// search asks the engine for a query's rare words (app.core.search.text_query). A batch that
-// wrote nothing counts nothing.
+// search asks the engine for a query's rare words (app.core.search_text.text_query). A batch
+// that wrote nothing counts nothing.
 FOREACH (t IN CASE WHEN written > 0 THEN $terms ELSE [] END |
   MERGE (w:Term {word: t.word})
   ON CREATE SET w.docs = t.docs

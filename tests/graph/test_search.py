@@ -409,9 +409,15 @@ async def test_full_text_injection_neither_errors_nor_widens(store: GraphStore) 
         allowed = {i for i, t in texts.items() if set(terms) & set(t.lower().split())}
         assert ids(hits) <= allowed, (attack, ids(hits) - allowed)
     assert await search.search(store, t0, vector=None, text="*", first=50) == []
-    assert search_text.fulltext_query("a|b (c) -d @e:{f}", "falkordb") == "a|b|c|d|e|f"
-    assert search_text.fulltext_query("A AND b OR NOT c*", "neo4j") == "a and b or not c"
-    assert search_text.fulltext_query("", "neo4j") is None
+    assert (
+        search_text.text_query(search_text.query_terms("a|b (c) -d @e:{f}"), {}, "falkordb")
+        == "a|b|c|d|e|f"
+    )
+    assert (
+        search_text.text_query(search_text.query_terms("A AND b OR NOT c*"), {}, "neo4j")
+        == "a and b or not c"
+    )
+    assert search_text.text_query(search_text.query_terms(""), {}, "neo4j") is None
 
 
 async def test_the_job_counts_words_and_a_common_query_asks_for_rare_pairs(
@@ -441,7 +447,9 @@ async def test_the_job_counts_words_and_a_common_query_asks_for_rare_pairs(
     text = "checkout quokka zebra stall"  # the common facts hold one of the words
     terms, query = await search.words_query(store, text)
     assert terms == ["checkout", "quokka", "zebra", "stall"]
-    assert query == search_text.fulltext_query(text, store.backend)  # 10 <= TEXT_BUDGET
+    assert query == search_text.text_query(
+        search_text.query_terms(text), {}, store.backend
+    )  # 10 <= TEXT_BUDGET
     wide = await search.search(store, t0, vector=None, text=text, first=10, now=2_000)
     assert ids(wide) == {rare, *common} and wide[0].id == rare
     monkeypatch.setattr(search_text, "TEXT_BUDGET", 5)
