@@ -9,26 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
-
-from app.graph.embedded import SCHEME
 from app.graph.falkordb import FalkorStore
 from app.graph.queries import load
 from tests.conftest import fresh_name
 from tests.support.graphs import GraphTarget
+from tests.support.plans import falkordb_plan
 
 TYPES = ["task.completed", "task.dead"]
-
-
-def _falkordb_plan(graph: GraphTarget, store: FalkorStore, text: str) -> list[str]:
-    conn = redis.Redis(unix_socket_path=graph.uri.removeprefix(SCHEME))  # the embedded server
-    try:
-        plan = conn.execute_command(
-            "GRAPH.EXPLAIN", store.graph_name, f"CYPHER types={TYPES!r} {text}"
-        )
-    finally:
-        conn.close()
-    return [line.decode().strip() for line in plan]
 
 
 def _neo4j_plan(graph: GraphTarget, text: str) -> list[str]:
@@ -54,7 +41,7 @@ async def test_metrics_summary_counts_events_through_the_type_index(graph: Graph
     text = load(graph.backend)["metrics/summary"]
     try:
         if isinstance(store, FalkorStore):
-            plan = _falkordb_plan(graph, store, text)
+            plan = falkordb_plan(graph, store, text, f"CYPHER types={TYPES!r}")
             # e.type is the only indexed property the Event part filters on
             assert "Node By Index Scan | (e:Event)" in plan, plan
         else:

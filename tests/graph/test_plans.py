@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
-import redis
 
-from app.graph.embedded import SCHEME
 from app.graph.falkordb import FalkorStore
 from app.graph.queries import load
 from tests.conftest import fresh_name
 from tests.support.graphs import GraphTarget
+from tests.support.plans import falkordb_plan
 
 pytestmark = pytest.mark.falkordb_only("FalkorDB's planner (GRAPH.EXPLAIN)")
 
@@ -56,24 +55,21 @@ async def test_no_statement_scans_a_growing_label_unless_listed(graph: GraphTarg
     store = await graph.open(fresh_name())
     assert isinstance(store, FalkorStore)
     queries = load("falkordb")
-    conn = redis.Redis(unix_socket_path=graph.uri.removeprefix(SCHEME))  # the embedded server
     scans: dict[str, list[str]] = {}
     try:
         for name in queries.names():
             text = queries[name]
             params = sorted(set(re.findall(r"\$([A-Za-z_]\w*)", text)))
-            prefix = "CYPHER " + " ".join(f"{p}={_value(p, text)}" for p in params) + " "
-            plan = conn.execute_command("GRAPH.EXPLAIN", store.graph_name, prefix + text)
+            prefix = "CYPHER " + " ".join(f"{p}={_value(p, text)}" for p in params)
             found = [
-                line.decode().strip()
-                for line in plan
-                if re.search(r"Label Scan \| \(\w+:(" + "|".join(GROWING) + r")\)", line.decode())
-                or b"All Node Scan" in line
+                line
+                for line in falkordb_plan(graph, store, text, prefix)
+                if re.search(r"Label Scan \| \(\w+:(" + "|".join(GROWING) + r")\)", line)
+                or "All Node Scan" in line
             ]
             if found:
                 scans[name] = found
     finally:
-        conn.close()
         await store.close()
     unexpected = {n: s for n, s in scans.items() if n not in SCANS_ALLOWED}
     assert not unexpected, unexpected
